@@ -1,0 +1,28 @@
+import type { CommandModule } from "yargs";
+import { buildRelease } from "../../release/build-release.ts";
+import { renderBuild } from "../views/build-view.ts";
+import type { Io } from "../io.ts";
+
+interface BuildArgs {
+  dir: string;
+  out?: string;
+  json: boolean;
+}
+
+export function buildCommand(io: Io): CommandModule<object, BuildArgs> {
+  return {
+    command: "build [dir]",
+    describe: "Build a release directory and a reproducible tarball from a project (relup.config.json)",
+    builder: (y) =>
+      y
+        .positional("dir", { type: "string", default: ".", describe: "The release project: a folder with relup.config.json" })
+        .option("out", { type: "string", describe: "Where to write <name>-<version>/ and <name>-<version>.tar.gz (default <dir>/_build)" })
+        .option("json", { type: "boolean", default: false, describe: "Print what was built as JSON" })
+        .example("$0 build fixtures/calculator/1.0.0 --out /tmp/rel", "writes /tmp/rel/calculator-1.0.0/ and /tmp/rel/calculator-1.0.0.tar.gz") as never,
+    handler: async (argv) => {
+      const started = performance.now();
+      const result = await buildRelease({ dir: argv.dir, ...(argv.out !== undefined ? { out: argv.out } : {}) });
+      io.out(renderBuild(result, { json: argv.json, ms: performance.now() - started, color: io.color }));
+    },
+  };
+}

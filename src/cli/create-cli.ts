@@ -1,0 +1,22 @@
+/**
+ * The command line: a thin yargs face over the library. One module per command in ./commands; each
+ * handler calls one library function and one view. Tests build it with `createCli(io).exitProcess(false)`.
+ */
+import yargs, { type Argv } from "yargs";
+import { buildCommand } from "./commands/build.ts";
+import type { Io } from "./io.ts";
+
+export function createCli(io: Io, argv: readonly string[] = []): Argv {
+  return yargs([...argv])
+    .scriptName("relup")
+    .usage("$0 <command> [options]\n\nFormal release upgrades for Node.js: build releases, plan upgrades, apply them live.")
+    .command(buildCommand(io))
+    .demandCommand(1, "Name a command; `relup --help` lists them.")
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias("h", "help")
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail(false);
+}

@@ -1,0 +1,30 @@
+/** Where a command prints. The CLI passes the process streams; tests pass buffers. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** colours only on a TTY and never with NO_COLOR (ARCHITECTURE §7) */
+  color: boolean;
+}
+
+export function processIo(): Io {
+  return {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    color: Boolean(process.stdout.isTTY) && !("NO_COLOR" in process.env),
+  };
+}
+
+export function bufferIo(): Io & { stdout: string; stderr: string } {
+  const io = {
+    stdout: "",
+    stderr: "",
+    color: false,
+    out(text: string) {
+      io.stdout += text;
+    },
+    err(text: string) {
+      io.stderr += text;
+    },
+  };
+  return io;
+}

@@ -1,0 +1,27 @@
+/** The CLI entry point: the only place that chooses exit codes and exits. */
+import { BugError, ExitCode, UserError } from "../errors.ts";
+import { createCli } from "./create-cli.ts";
+import { processIo } from "./io.ts";
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const io = processIo();
+  try {
+    await createCli(io, argv).exitProcess(false).parseAsync();
+    return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
+  } catch (error) {
+    if (error instanceof UserError) {
+      io.err(`relup: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof Error && error.name === "YError") {
+      io.err(`relup: ${error.message}\nRun \`relup --help\` for usage.\n`);
+      return ExitCode.badInput;
+    }
+    const bug = error instanceof BugError ? error : new BugError(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    io.err(`relup: ${bug.message}\n`);
+    return ExitCode.checkFailed;
+  }
+}
+
+const exitCode = await main(process.argv.slice(2));
+process.exitCode = exitCode;

@@ -1,0 +1,208 @@
+/**
+ * `relup build`: a release project → `OUT/<name>-<version>/` and `OUT/<name>-<version>.tar.gz`.
+ *
+ * Phases: read the project; compile every module (esbuild, one CommonJS file each) and read its metadata
+ * by parsing; check the application graph; copy the production npm packages; write app.json files and
+ * release.json with the sha256 of every file; pack the tarball. Everything is written into a staging
+ * folder inside OUT and renamed into place at the end, so a failed build leaves OUT as it was.
+ */
+import { copyFile, mkdtemp, readFile, rename, chmod } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { appDir, RELEASE_FILE, releaseDirName, type ReleaseFile } from "./release-file.ts";
+import { APP_FILE, moduleFile, type AppFile, type ModuleMeta } from "./app-file.ts";
+import { compileModule, type SourceApp } from "./compile-module.ts";
+import { extractMetadata } from "./extract-metadata.ts";
+import { collectNpmDependencies, listPackageFiles } from "./npm-dependencies.ts";
+import { readProject, type Project } from "./read-project.ts";
+import { ReleaseError, type ReleaseIssue } from "./issues.ts";
+import { compareStrings, FILE_MODE, mkdirFixed, removeQuietly, sha256, toJsonText, writeFileFixed } from "./fs-utils.ts";
+import { packRelease } from "./pack-release.ts";
+import { findAppCycle } from "./app-graph.ts";
+
+export interface BuildOptions {
+  /** project directory (holds relup.config.json) */
+  dir: string;
+  /** output directory; default `<dir>/_build` */
+  out?: string;
+}
+
+export interface BuildResult {
+  releaseDir: string;
+  tarball: string;
+  release: ReleaseFile;
+  apps: AppFile[];
+}
+
+export async function buildRelease(options: BuildOptions): Promise<BuildResult> {
+  const project = await readProject(options.dir);
+  const outDir = path.resolve(options.out ?? path.join(options.dir, "_build"));
+  const name = releaseDirName(project.config);
+  const apps = await compileApps(project);
+
+  await mkdirFixed(outDir);
+  const staging = await mkdtemp(path.join(outDir, `.${name}.building-`));
+  try {
+    const root = path.join(staging, name);
+    const files = new Map<string, string>();
+    const put = async (rel: string, data: string | Uint8Array) => {
+      await writeFileFixed(path.join(root, rel), data);
+      files.set(rel, sha256(data));
+    };
+
+    for (const app of apps) {
+      for (const m of app.compiled) {
+        await put(`${appDir(app.file)}/${moduleFile(m.name)}`, m.code);
+        await put(`${appDir(app.file)}/${moduleFile(m.name)}.map`, m.map);
+      }
+      await put(`${appDir(app.file)}/${APP_FILE}`, toJsonText(app.file));
+    }
+    await copyAppups(project, put);
+    if (project.relupFile) await put("relup.json", await readFile(project.relupFile));
+
+    const npmDependencies: Record<string, string> = {};
+    for (const pkg of await collectNpmDependencies(project.dir, project.npmDependencies)) {
+      npmDependencies[pkg.installPath.slice("node_modules/".length)] = pkg.version;
+      for (const rel of await listPackageFiles(pkg.sourceDir)) {
+        const target = path.join(root, pkg.installPath, rel);
+        await mkdirFixed(path.dirname(target));
+        await copyFile(path.join(pkg.sourceDir, rel), target);
+        await chmod(target, FILE_MODE);
+        files.set(`${pkg.installPath}/${rel}`, sha256(await readFile(target)));
+      }
+    }
+
+    const release: ReleaseFile = {
+      format: 1,
+      name: project.config.name,
+      version: project.config.version,
+      node: project.config.node,
+      applications: apps.map((a) => ({ name: a.file.name, version: a.file.version })),
+      npmDependencies,
+      files: Object.fromEntries([...files].sort(([a], [b]) => compareStrings(a, b))),
+    };
+    await writeFileFixed(path.join(root, RELEASE_FILE), toJsonText(release));
+
+    const stagedTarball = path.join(staging, `${name}.tar.gz`);
+    await packRelease(staging, name, stagedTarball);
+
+    const releaseDir = path.join(outDir, name);
+    const tarball = path.join(outDir, `${name}.tar.gz`);
+    await removeQuietly(releaseDir);
+    await rename(root, releaseDir);
+    await rename(stagedTarball, tarball);
+    return { releaseDir, tarball, release, apps: apps.map((a) => a.file) };
+  } finally {
+    await removeQuietly(staging);
+  }
+}
+
+interface CompiledApp {
+  file: AppFile;
+  compiled: { name: string; code: string; map: string }[];
+}
+
+async function compileApps(project: Project): Promise<CompiledApp[]> {
+  const issues: ReleaseIssue[] = [];
+  const sourceApps: SourceApp[] = project.apps.map((a) => ({ name: a.config.name, dir: a.dir }));
+  const npm = new Set(project.npmDependencies);
+  const label = (file: string) => path.relative(process.cwd(), file) || file;
+  const out: CompiledApp[] = [];
+
+  for (const [i, app] of project.apps.entries()) {
+    const config = app.config;
+    const results = await Promise.all(
+      app.modules.map(async (m) => {
+        const compiled = await compileModule({
+          projectDir: project.dir,
+          app: sourceApps[i]!,
+          apps: sourceApps,
+          module: m.name,
+          file: m.file,
+          outPath: `${appDir(config)}/${moduleFile(m.name)}`,
+          npmDependencies: npm,
+        });
+        return { m, compiled };
+      }),
+    );
+    const modules: ModuleMeta[] = [];
+    const compiled: CompiledApp["compiled"] = [];
+    for (const { m, compiled: result } of results) {
+      if (!result.ok) {
+        for (const detail of result.errors) issues.push({ code: "build-failed", file: label(m.file), detail: `does not compile: ${detail}`, fix: "correct the source" });
+        continue;
+      }
+      const meta = extractMetadata(result.value.esm);
+      if (!meta.ok) {
+        issues.push({ code: "build-failed", file: label(m.file), field: meta.field, detail: meta.detail, fix: "declare it with a literal value" });
+        continue;
+      }
+      for (const ref of result.value.imports) {
+        const target = ref.slice(0, ref.indexOf("/"));
+        if (target !== config.name && !config.applications.includes(target)) {
+          issues.push({
+            code: "build-failed",
+            file: label(m.file),
+            field: "imports",
+            detail: `imports ${ref} of application ${JSON.stringify(target)}, which ${JSON.stringify(config.name)} does not depend on`,
+            fix: `add "${target}" to the \`applications\` of ${JSON.stringify(config.name)} in relup.config.json, so it starts first`,
+          });
+        }
+      }
+      const hash = sha256(result.value.code);
+      modules.push({
+        name: m.name,
+        sha256: hash,
+        vsn: meta.value.vsn ?? hash,
+        vsnDeclared: meta.value.vsn !== null,
+        behaviour: meta.value.behaviour,
+        imports: result.value.imports,
+        exports: meta.value.exports,
+        mutableState: meta.value.mutableState,
+      });
+      compiled.push({ name: m.name, code: result.value.code, map: result.value.map });
+    }
+    const start = config.start ? modules.find((m) => m.name === config.start) : undefined;
+    if (start && start.behaviour !== "application") {
+      issues.push({
+        code: "build-failed",
+        file: label(app.modules.find((m) => m.name === start.name)!.file),
+        field: "behaviour",
+        detail: `is ${JSON.stringify(start.behaviour)}, but it is the start module of ${JSON.stringify(config.name)}`,
+        fix: 'declare `export const behaviour = "application"` and export `start` (and optionally `stop`)',
+      });
+    }
+    const file: AppFile = {
+      format: 1,
+      name: config.name,
+      version: config.version,
+      ...(config.description !== undefined ? { description: config.description } : {}),
+      ...(config.start !== undefined ? { start: config.start } : {}),
+      applications: [...config.applications],
+      env: config.env,
+      modules: modules.sort((a, b) => compareStrings(a.name, b.name)),
+    };
+    out.push({ file, compiled });
+  }
+  const cycle = findAppCycle(out.map((a) => a.file));
+  if (cycle) {
+    issues.push({
+      code: "build-failed",
+      file: "relup.config.json",
+      field: "applications",
+      detail: `applications depend on each other in a cycle: ${cycle.join(" → ")}`,
+      fix: "break the cycle; an application can only start after the ones it depends on",
+    });
+  }
+  if (issues.length > 0) throw new ReleaseError(issues);
+  return out;
+}
+
+/** A hand-written `appup.json` in an application's folder ships with it (it overrides generation). */
+async function copyAppups(project: Project, put: (rel: string, data: Uint8Array) => Promise<void>): Promise<void> {
+  for (const app of project.apps) {
+    const source = path.join(app.dir, "appup.json");
+    if (!existsSync(source)) continue;
+    await put(`${appDir(app.config)}/appup.json`, await readFile(source));
+  }
+}

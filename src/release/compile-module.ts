@@ -1,0 +1,159 @@
+/**
+ * Compile one release module with esbuild into one CommonJS file plus its source map.
+ *
+ * Each module stays its own unit of upgrade: every import is left external, never bundled. Imports of
+ * other release modules are rewritten to their canonical specifier `relup:<app>/<module>`, which the
+ * runtime's module table resolves to that module's one namespace object; npm packages, `node:` built-ins
+ * and `relup/runtime` stay as written. esbuild emits calls through the imported namespace
+ * (`(0, import_math.add)(...)`), so callers reach new code after a reload (late binding).
+ *
+ * The imports are read from esbuild's own resolution, so they are exactly what the compiled file requires.
+ */
+import { builtinModules } from "node:module";
+import { existsSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import * as esbuild from "esbuild";
+
+/** Prefix of the canonical specifier of a release module in compiled code: `relup:calculator/math`. */
+export const MODULE_SPECIFIER_PREFIX = "relup:";
+
+export interface SourceApp {
+  name: string;
+  /** absolute path of the application's source folder */
+  dir: string;
+}
+
+export interface CompileInput {
+  projectDir: string;
+  app: SourceApp;
+  apps: readonly SourceApp[];
+  module: string;
+  file: string;
+  /** `lib/<app>-<vsn>/<module>.js`, used to make source map paths relative and stable */
+  outPath: string;
+  npmDependencies: ReadonlySet<string>;
+}
+
+export interface CompiledModule {
+  code: string;
+  map: string;
+  /** the source with its types stripped, as written otherwise, for metadata extraction */
+  esm: string;
+  imports: string[];
+}
+
+export type CompileResult = { ok: true; value: CompiledModule } | { ok: false; errors: string[] };
+
+const BUILTINS: ReadonlySet<string> = new Set(builtinModules);
+const SOURCE_EXTENSIONS = [".ts", ".mts", ".tsx"];
+
+export async function compileModule(input: CompileInput): Promise<CompileResult> {
+  const imports = new Set<string>();
+  const errors: string[] = [];
+  const outfile = path.join(input.projectDir, input.outPath);
+  let result: esbuild.BuildResult<{ write: false }>;
+  try {
+    result = await esbuild.build({
+      entryPoints: [input.file],
+      absWorkingDir: input.projectDir,
+      outfile,
+      write: false,
+      bundle: true,
+      format: "cjs",
+      platform: "node",
+      target: "node20",
+      sourcemap: "linked",
+      sourcesContent: true,
+      charset: "utf8",
+      logLevel: "silent",
+      tsconfigRaw: {},
+      plugins: [
+        {
+          name: "relup-modules",
+          setup(build: esbuild.PluginBuild) {
+            build.onResolve({ filter: /.*/ }, (args) => {
+              if (args.kind === "entry-point") return undefined;
+              const resolved = resolveImport(args.path, args.resolveDir, input);
+              if ("error" in resolved) return { errors: [{ text: resolved.error }] };
+              if (resolved.module) imports.add(resolved.module);
+              return { path: resolved.specifier, external: true };
+            });
+          },
+        },
+      ],
+    });
+  } catch (error) {
+    const failure = error as esbuild.BuildFailure;
+    for (const e of failure.errors ?? [{ text: String(error) }]) errors.push(describeMessage(e, input.projectDir));
+    return { ok: false, errors };
+  }
+  const js = result.outputFiles.find((f) => f.path.endsWith(".js"));
+  const map = result.outputFiles.find((f) => f.path.endsWith(".js.map"));
+  if (!js || !map) return { ok: false, errors: ["esbuild produced no output"] };
+
+  const source = await esbuild.transform(await readFile(input.file, "utf8"), {
+    loader: input.file.endsWith(".tsx") ? "tsx" : "ts",
+    target: "esnext",
+    tsconfigRaw: {},
+    logLevel: "silent",
+  });
+  return { ok: true, value: { code: js.text, map: map.text, esm: source.code, imports: [...imports].sort() } };
+}
+
+type Resolved = { specifier: string; module?: string } | { error: string };
+
+function resolveImport(spec: string, resolveDir: string, input: CompileInput): Resolved {
+  if (spec.startsWith(".") || path.isAbsolute(spec)) {
+    const file = resolveSourceFile(path.resolve(resolveDir, spec));
+    if (!file) return { error: `cannot find the module ${JSON.stringify(spec)} (looked for .ts, .mts, .tsx and index.ts)` };
+    const owner = input.apps.find((a) => file.startsWith(a.dir + path.sep));
+    if (!owner) {
+      return {
+        error: `imports ${JSON.stringify(spec)}, which is outside every application of the release; move it into an application folder or into an npm package`,
+      };
+    }
+    const moduleName = toModuleName(path.relative(owner.dir, file));
+    const ref = `${owner.name}/${moduleName}`;
+    return { specifier: MODULE_SPECIFIER_PREFIX + ref, module: ref };
+  }
+  if (spec.startsWith("node:") || BUILTINS.has(spec)) return { specifier: spec };
+  if (spec === "relup" || spec.startsWith("relup/")) return { specifier: spec };
+  const pkg = packageName(spec);
+  if (input.npmDependencies.has(pkg)) return { specifier: spec };
+  return {
+    error: `imports the npm package ${JSON.stringify(pkg)}, which is not in the project's package.json \`dependencies\`; add it there so it ships in the release`,
+  };
+}
+
+function resolveSourceFile(base: string): string | undefined {
+  const candidates = [
+    base,
+    ...SOURCE_EXTENSIONS.map((ext) => base + ext),
+    ...[".js", ".mjs", ".jsx"].flatMap((js) =>
+      base.endsWith(js) ? SOURCE_EXTENSIONS.map((ext) => base.slice(0, -js.length) + ext) : [],
+    ),
+    ...SOURCE_EXTENSIONS.map((ext) => path.join(base, "index" + ext)),
+  ];
+  return candidates.find((c) => SOURCE_EXTENSIONS.some((ext) => c.endsWith(ext)) && isFile(c));
+}
+
+function isFile(file: string): boolean {
+  return existsSync(file) && statSync(file).isFile();
+}
+
+/** `http/router.ts` → `http/router`. */
+export function toModuleName(relativeFile: string): string {
+  return relativeFile.split(path.sep).join("/").replace(/\.(ts|mts|tsx)$/, "");
+}
+
+function packageName(spec: string): string {
+  const parts = spec.split("/");
+  return spec.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] ?? spec);
+}
+
+function describeMessage(message: esbuild.PartialMessage, projectDir: string): string {
+  const loc = message.location;
+  const where = loc?.file ? `${path.relative(projectDir, path.resolve(projectDir, loc.file))}:${loc.line}:${loc.column}: ` : "";
+  return `${where}${message.text ?? "unknown error"}`;
+}

@@ -1,0 +1,99 @@
+/**
+ * The production npm packages a release ships in its `node_modules/`: the project's package.json
+ * `dependencies` and everything they depend on (`dependencies` and installed `optionalDependencies`),
+ * resolved as Node does, from where each package is installed.
+ *
+ * Layout: each package goes to `node_modules/<name>`; when another version already holds that place,
+ * it nests under the package that needs it (`node_modules/a/node_modules/<name>`), as npm does.
+ * Files are copied, never linked, and a package's own `node_modules/` is not copied (its dependencies are
+ * placed by this walk).
+ */
+import { existsSync } from "node:fs";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
+import path from "node:path";
+import { compareStrings } from "./fs-utils.ts";
+import { ReleaseError } from "./issues.ts";
+
+export interface NpmPackage {
+  name: string;
+  version: string;
+  /** where it goes in the release: `node_modules/<name>` or nested */
+  installPath: string;
+  /** where it is installed now */
+  sourceDir: string;
+}
+
+interface PackageJson {
+  name?: string;
+  version?: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+}
+
+export async function collectNpmDependencies(projectDir: string, direct: readonly string[]): Promise<NpmPackage[]> {
+  const placed = new Map<string, NpmPackage>();
+  type Need = { name: string; fromDir: string; parentInstall: string; optional: boolean; requiredBy: string };
+  let queue: Need[] = direct.map((name) => ({ name, fromDir: projectDir, parentInstall: "", optional: false, requiredBy: "package.json" }));
+
+  while (queue.length > 0) {
+    const next: Need[] = [];
+    for (const need of [...queue].sort((a, b) => compareStrings(a.parentInstall + "\0" + a.name, b.parentInstall + "\0" + b.name))) {
+      const sourceDir = findInstalled(need.name, need.fromDir);
+      if (!sourceDir) {
+        if (need.optional) continue;
+        throw new ReleaseError([{ code: "build-failed", file: need.requiredBy, field: `dependencies.${need.name}`, detail: `package ${JSON.stringify(need.name)} is not installed`, fix: "run `npm install` in the project before `relup build`" }]);
+      }
+      const real = await realpath(sourceDir);
+      const pkg = JSON.parse(await readFile(path.join(real, "package.json"), "utf8")) as PackageJson;
+      const version = pkg.version ?? "0.0.0";
+      const top = `node_modules/${need.name}`;
+      const existing = placed.get(top);
+      let installPath: string;
+      if (!existing) installPath = top;
+      else if (existing.version === version) continue;
+      else installPath = `${need.parentInstall}/node_modules/${need.name}`;
+      if (placed.has(installPath)) continue;
+      placed.set(installPath, { name: need.name, version, installPath, sourceDir: real });
+      const deps = [
+        ...Object.keys(pkg.dependencies ?? {}).map((name) => ({ name, optional: false })),
+        ...Object.keys(pkg.optionalDependencies ?? {}).map((name) => ({ name, optional: true })),
+      ];
+      for (const dep of deps) {
+        next.push({ ...dep, fromDir: real, parentInstall: installPath, requiredBy: path.join(real, "package.json") });
+      }
+    }
+    queue = next;
+  }
+  return [...placed.values()].sort((a, b) => compareStrings(a.installPath, b.installPath));
+}
+
+/** Node's lookup: `<dir>/node_modules/<name>` from `fromDir` up to the root. */
+function findInstalled(name: string, fromDir: string): string | undefined {
+  for (let dir = fromDir; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "node_modules", name);
+    if (existsSync(path.join(candidate, "package.json"))) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/** Files of an installed package, relative to it, without its node_modules; symlinks are followed. */
+export async function listPackageFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  async function walk(abs: string, rel: string): Promise<void> {
+    const real = await realpath(abs);
+    if (seen.has(real)) return;
+    seen.add(real);
+    for (const name of (await readdir(abs)).sort(compareStrings)) {
+      if (rel === "" && name === "node_modules") continue;
+      const child = path.join(abs, name);
+      const info = await stat(child).catch(() => undefined);
+      if (!info) continue;
+      const childRel = rel ? `${rel}/${name}` : name;
+      if (info.isDirectory()) await walk(child, childRel);
+      else if (info.isFile()) out.push(childRel);
+    }
+  }
+  await walk(dir, "");
+  return out;
+}

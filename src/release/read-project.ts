@@ -1,0 +1,125 @@
+/**
+ * Read a release project (the input of `relup build`): its relup.config.json, the modules of each
+ * application (every `.ts` file under the application's folder), and its package.json dependencies.
+ */
+import { existsSync } from "node:fs";
+import { readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { toModuleName } from "./compile-module.ts";
+import type { ReleaseIssue } from "./issues.ts";
+import { ReleaseError } from "./issues.ts";
+import { ModuleName } from "./names.ts";
+import { parseJsonFile } from "./parse-json-file.ts";
+import { PROJECT_CONFIG_FILE, ProjectConfig, type ProjectApp } from "./project-config.ts";
+
+export interface ProjectModule {
+  name: string;
+  /** absolute path of the source file */
+  file: string;
+}
+
+export interface Project {
+  dir: string;
+  config: ProjectConfig;
+  apps: { config: ProjectApp; dir: string; modules: ProjectModule[] }[];
+  /** names from package.json `dependencies` */
+  npmDependencies: string[];
+  /** a committed plan to ship, if the project has one */
+  relupFile?: string;
+}
+
+const EXCLUDED = /(\.d\.ts|\.test\.ts|\.spec\.ts|\.test\.tsx|\.spec\.tsx)$/;
+
+export async function readProject(dir: string): Promise<Project> {
+  const projectDir = path.resolve(dir);
+  const configPath = path.join(projectDir, PROJECT_CONFIG_FILE);
+  const configLabel = path.join(dir, PROJECT_CONFIG_FILE);
+  if (!existsSync(configPath)) {
+    throw new ReleaseError([{ code: "missing-file", file: configLabel, why: "a release project needs a relup.config.json; see docs/project.md" }]);
+  }
+  const parsed = parseJsonFile(configLabel, await readFile(configPath, "utf8"), ProjectConfig);
+  if (!parsed.ok) throw new ReleaseError(parsed.issues);
+  const config = parsed.value;
+  const issues: ReleaseIssue[] = [];
+
+  const names = config.applications.map((a) => a.name);
+  config.applications.forEach((app, i) => {
+    if (names.indexOf(app.name) !== i) {
+      issues.push({ code: "build-failed", file: configLabel, field: `applications[${i}].name`, detail: `repeats application ${JSON.stringify(app.name)}`, fix: "give each application a unique name" });
+    }
+    app.applications.forEach((dep, j) => {
+      if (!names.includes(dep)) {
+        issues.push({ code: "unknown-reference", file: configLabel, field: `applications[${i}].applications[${j}]`, ref: dep, kind: "application" });
+      }
+    });
+  });
+
+  const apps: Project["apps"] = [];
+  for (const [i, app] of config.applications.entries()) {
+    const appDir = path.resolve(projectDir, app.path ?? path.join("apps", app.name));
+    const info = await stat(appDir).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      issues.push({ code: "build-failed", file: configLabel, field: `applications[${i}].path`, detail: `folder ${JSON.stringify(path.relative(projectDir, appDir))} does not exist`, fix: "create it, or set `path` to the folder of the application's sources" });
+      continue;
+    }
+    const files = (await listFiles(appDir)).filter((f) => /\.(ts|mts|tsx)$/.test(f) && !EXCLUDED.test(f));
+    const modules = files.map((f) => ({ name: toModuleName(path.relative(appDir, f)), file: f }));
+    for (const m of modules) {
+      if (!ModuleName.safeParse(m.name).success) {
+        issues.push({ code: "build-failed", file: path.relative(projectDir, m.file), detail: `is not a valid module name (${JSON.stringify(m.name)})`, fix: "rename the file with letters, digits, '_', '-' and '.' only" });
+      }
+    }
+    if (modules.length === 0) {
+      issues.push({ code: "build-failed", file: configLabel, field: `applications[${i}].path`, detail: `folder ${JSON.stringify(path.relative(projectDir, appDir))} holds no .ts module`, fix: "add the application's TypeScript sources" });
+    }
+    if (app.start !== undefined && !modules.some((m) => m.name === app.start)) {
+      issues.push({ code: "unknown-reference", file: configLabel, field: `applications[${i}].start`, ref: app.start, kind: "module" });
+    }
+    apps.push({ config: app, dir: appDir, modules });
+  }
+  for (const [i, a] of apps.entries()) {
+    for (const b of apps.slice(i + 1)) {
+      if (a.dir === b.dir || a.dir.startsWith(b.dir + path.sep) || b.dir.startsWith(a.dir + path.sep)) {
+        issues.push({ code: "build-failed", file: configLabel, field: "applications", detail: `applications ${JSON.stringify(a.config.name)} and ${JSON.stringify(b.config.name)} share source folders`, fix: "give each application its own folder, not nested in another's" });
+      }
+    }
+  }
+  if (issues.length > 0) throw new ReleaseError(issues);
+
+  const relupFile = path.join(projectDir, "relup.json");
+  return {
+    dir: projectDir,
+    config,
+    apps,
+    npmDependencies: await readNpmDependencies(projectDir, dir),
+    ...(existsSync(relupFile) ? { relupFile } : {}),
+  };
+}
+
+async function readNpmDependencies(projectDir: string, label: string): Promise<string[]> {
+  const file = path.join(projectDir, "package.json");
+  if (!existsSync(file)) return [];
+  let pkg: unknown;
+  try {
+    pkg = JSON.parse(await readFile(file, "utf8"));
+  } catch (error) {
+    throw new ReleaseError([{ code: "invalid-json", file: path.join(label, "package.json"), detail: (error as Error).message }]);
+  }
+  const deps = (pkg as { dependencies?: unknown }).dependencies;
+  if (deps === undefined) return [];
+  if (typeof deps !== "object" || deps === null || Array.isArray(deps)) {
+    throw new ReleaseError([{ code: "invalid-field", file: path.join(label, "package.json"), field: "dependencies", detail: "must be an object of package names to versions" }]);
+  }
+  return Object.keys(deps).sort();
+}
+
+/** Every regular file under `dir`, sorted, skipping node_modules and dot folders. */
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory() && entry.name !== "node_modules" && !entry.name.startsWith(".")) out.push(...(await listFiles(full)));
+    else if (entry.isFile()) out.push(full);
+  }
+  return out;
+}

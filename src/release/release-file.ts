@@ -1,0 +1,44 @@
+/**
+ * `release.json`: the manifest at the root of a built release (ARCHITECTURE §3).
+ *
+ *   format           always 1; a reader refuses any other value
+ *   name, version    the release; the release directory is `<name>-<version>`
+ *   node             the Node engine range the release runs on
+ *   applications     [{name, version}]; each is `lib/<name>-<version>/` with its app.json
+ *   npmDependencies  every production npm package shipped in node_modules/: install path → version
+ *   files            sha256 of every other file in the release, by path relative to the release dir
+ */
+import { z } from "zod";
+import { AppName, Sha256, Version, VersionRange } from "./names.ts";
+
+export const AppRef = z.object({ name: AppName, version: Version }).strict();
+
+export const ReleaseFile = z
+  .object({
+    format: z.literal(1),
+    name: AppName,
+    version: Version,
+    node: VersionRange,
+    applications: z.array(AppRef).min(1),
+    npmDependencies: z
+      .record(z.string(), Version)
+      .describe("Every npm package in node_modules/: its path under node_modules/ → its version"),
+    files: z
+      .record(z.string(), Sha256)
+      .describe("sha256 of every file of the release except release.json, by relative path"),
+  })
+  .strict()
+  .describe("release.json: the manifest of a built relup release");
+export type ReleaseFile = z.infer<typeof ReleaseFile>;
+
+export const RELEASE_FILE = "release.json";
+
+/** `lib/<app>-<vsn>`: where an application of a release lives. */
+export function appDir(app: { name: string; version: string }): string {
+  return `lib/${app.name}-${app.version}`;
+}
+
+/** The directory name of a built release, also the top-level directory of its tarball. */
+export function releaseDirName(release: { name: string; version: string }): string {
+  return `${release.name}-${release.version}`;
+}

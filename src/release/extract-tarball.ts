@@ -1,0 +1,148 @@
+/**
+ * Extract a release tarball into an empty directory, refusing anything a build never produces.
+ *
+ * The archive is gunzipped and parsed here, and every entry is checked before a byte is written:
+ * one top-level directory; safe relative paths (entry-path.ts); only regular files and directories
+ * (no symlinks, hardlinks, devices or FIFOs); no duplicates; size and count limits. Files are written
+ * with fixed modes and their sha256 is computed as they stream. The caller verifies the content
+ * (verify-release.ts) and removes the directory on any failure.
+ */
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import path from "node:path";
+import { createGunzip } from "node:zlib";
+import { Parser, type ReadEntry } from "tar";
+import { unsafePathReason } from "./entry-path.ts";
+import { DIR_MODE, FILE_MODE } from "./fs-utils.ts";
+import { ReleaseError, type ReleaseIssue } from "./issues.ts";
+import type { ReadLimits } from "./limits.ts";
+
+export interface ExtractedTree {
+  /** the single top-level directory of the archive */
+  top: string;
+  /** files relative to `top` → sha256 */
+  files: Map<string, string>;
+}
+
+const FILE_TYPES = new Set(["File", "OldFile", "ContiguousFile"]);
+const LINK_TYPES = new Set(["SymbolicLink", "Link"]);
+
+export async function extractTarball(tarball: string, label: string, into: string, limits: ReadLimits): Promise<ExtractedTree> {
+  const files = new Map<string, string>();
+  const seen = new Set<string>();
+  const writes: Promise<void>[] = [];
+  let top: string | undefined;
+  let total = 0;
+  let failure: ReleaseIssue | undefined;
+
+  const input = createReadStream(tarball);
+  const gunzip = createGunzip();
+  const parser = new Parser({ strict: true, brotli: false, zstd: false });
+
+  const fail = (issue: ReleaseIssue) => {
+    failure ??= issue;
+    input.destroy();
+    gunzip.destroy();
+    parser.abort(new Error(issue.code));
+  };
+
+  parser.on("entry", (entry: ReadEntry) => {
+    if (failure) return entry.resume();
+    const issue = checkEntry(entry);
+    if (issue) {
+      entry.resume();
+      return fail(issue);
+    }
+    const rel = entry.path.replace(/\/$/, "");
+    const inner = rel.slice(top!.length + 1);
+    if (entry.type === "Directory") {
+      entry.resume();
+      if (inner) writes.push(mkdir(path.join(into, inner), { recursive: true, mode: DIR_MODE }).then(() => undefined));
+      return;
+    }
+    writes.push(writeEntry(entry, path.join(into, inner)).then((hash) => void files.set(inner, hash)));
+  });
+
+  function checkEntry(entry: ReadEntry): ReleaseIssue | undefined {
+    const name = entry.path;
+    if (seen.size >= limits.maxEntries) return { code: "too-many-entries", file: label, limit: limits.maxEntries };
+    const unsafe = unsafePathReason(name);
+    if (unsafe) return { code: "unsafe-path", file: label, entry: name, why: unsafe };
+    if (LINK_TYPES.has(entry.type)) return { code: "link-entry", file: label, entry: name, target: entry.linkpath ?? "" };
+    if (!FILE_TYPES.has(entry.type) && entry.type !== "Directory") {
+      return { code: "special-entry", file: label, entry: name, kind: describeType(entry.type) };
+    }
+    const rel = name.replace(/\/$/, "");
+    const first = rel.split("/")[0]!;
+    top ??= first;
+    if (first !== top || (rel === top && entry.type !== "Directory")) {
+      return { code: "outside-release-dir", file: label, entry: name, expected: `${top}/` };
+    }
+    if (seen.has(rel)) return { code: "duplicate-entry", file: label, entry: name };
+    seen.add(rel);
+    const size = entry.size ?? 0;
+    if (size > limits.maxEntryBytes) return { code: "oversized", file: label, entry: name, size, limit: limits.maxEntryBytes, what: "entry" };
+    total += size;
+    if (total > limits.maxTotalBytes) return { code: "oversized", file: label, entry: name, size: total, limit: limits.maxTotalBytes, what: "release" };
+    return undefined;
+  }
+
+  await new Promise<void>((resolve) => {
+    const corrupt = (error: Error) => {
+      if (!failure) fail({ code: "corrupt-archive", file: label, detail: describeCorruption(error) });
+      resolve();
+    };
+    input.on("error", (error) => corrupt(error));
+    gunzip.on("error", (error) => corrupt(error));
+    parser.on("error", (error: Error) => corrupt(error));
+    parser.on("abort", () => resolve());
+    parser.on("end", () => resolve());
+    input.pipe(gunzip).pipe(parser as unknown as NodeJS.WritableStream);
+  });
+  const settled = await Promise.allSettled(writes);
+  if (failure) throw new ReleaseError([failure]);
+  const writeError = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (writeError) throw new ReleaseError([{ code: "corrupt-archive", file: label, detail: String(writeError.reason?.message ?? writeError.reason) }]);
+  if (top === undefined) throw new ReleaseError([{ code: "corrupt-archive", file: label, detail: "the archive has no entries" }]);
+  return { top, files };
+}
+
+function writeEntry(entry: ReadEntry, target: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    mkdir(path.dirname(target), { recursive: true, mode: DIR_MODE }).then(() => {
+      const hash = createHash("sha256");
+      const out = createWriteStream(target, { flags: "wx", mode: FILE_MODE });
+      out.on("error", reject);
+      out.on("finish", () => resolve(hash.digest("hex")));
+      entry.on("data", (chunk: Buffer) => {
+        hash.update(chunk);
+        if (!out.write(chunk)) {
+          entry.pause();
+          out.once("drain", () => entry.resume());
+        }
+      });
+      entry.on("end", () => out.end());
+    }, reject);
+  });
+}
+
+function describeType(type: string): string {
+  switch (type) {
+    case "CharacterDevice":
+      return "character device";
+    case "BlockDevice":
+      return "block device";
+    case "FIFO":
+      return "named pipe (FIFO)";
+    default:
+      return `${type} entry`;
+  }
+}
+
+function describeCorruption(error: Error & { code?: string }): string {
+  if (error.code === "Z_BUF_ERROR" || /unexpected end of file/i.test(error.message)) return "the gzip stream is truncated";
+  if (error.code === "Z_DATA_ERROR") return `not a valid gzip stream: ${error.message}`;
+  if (error.code === "ENOENT") return "the file does not exist";
+  return error.message.replace(/^TAR_[A-Z_]+: /, "");
+}

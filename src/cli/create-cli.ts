@@ -4,13 +4,16 @@
  */
 import yargs, { type Argv } from "yargs";
 import { buildCommand } from "./commands/build.ts";
+import { inspectCommand } from "./commands/inspect.ts";
 import type { Io } from "./io.ts";
+import { UserError, ExitCode } from "../errors.ts";
 
 export function createCli(io: Io, argv: readonly string[] = []): Argv {
   return yargs([...argv])
     .scriptName("relup")
     .usage("$0 <command> [options]\n\nFormal release upgrades for Node.js: build releases, plan upgrades, apply them live.")
     .command(buildCommand(io))
+    .command(inspectCommand(io))
     .demandCommand(1, "Name a command; `relup --help` lists them.")
     .strict()
     .recommendCommands()
@@ -18,5 +21,9 @@ export function createCli(io: Io, argv: readonly string[] = []): Argv {
     .alias("h", "help")
     .version(false)
     .wrap(Math.min(110, process.stdout.columns || 100))
-    .fail(false);
+    .fail((message, error) => {
+      // yargs reports bad usage with a message and no error; errors thrown by handlers pass through.
+      if (error) throw error;
+      throw new UserError(`${message}\nRun \`relup --help\` for usage.`, ExitCode.badInput);
+    });
 }

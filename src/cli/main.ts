@@ -13,10 +13,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       io.err(`relup: ${error.message}\n`);
       return error.exitCode;
     }
-    if (error instanceof Error && error.name === "YError") {
-      io.err(`relup: ${error.message}\nRun \`relup --help\` for usage.\n`);
-      return ExitCode.badInput;
-    }
     const bug = error instanceof BugError ? error : new BugError(error instanceof Error ? (error.stack ?? error.message) : String(error));
     io.err(`relup: ${bug.message}\n`);
     return ExitCode.checkFailed;

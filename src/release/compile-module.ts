@@ -49,13 +49,21 @@ const BUILTINS: ReadonlySet<string> = new Set(builtinModules);
 const SOURCE_EXTENSIONS = [".ts", ".mts", ".tsx"];
 
 export async function compileModule(input: CompileInput): Promise<CompileResult> {
+  const source = await readFile(input.file, "utf8");
   const imports = new Set<string>();
   const errors: string[] = [];
   const outfile = path.join(input.projectDir, input.outPath);
   let result: esbuild.BuildResult<{ write: false }>;
   try {
+    // The source comes in through stdin so that no package.json above the project (its "type" field)
+    // changes the output: the same sources compile to the same bytes wherever the project lies.
     result = await esbuild.build({
-      entryPoints: [input.file],
+      stdin: {
+        contents: source,
+        sourcefile: path.basename(input.file),
+        resolveDir: path.dirname(input.file),
+        loader: loaderFor(input.file),
+      },
       absWorkingDir: input.projectDir,
       outfile,
       write: false,
@@ -85,20 +93,20 @@ export async function compileModule(input: CompileInput): Promise<CompileResult>
     });
   } catch (error) {
     const failure = error as esbuild.BuildFailure;
-    for (const e of failure.errors ?? [{ text: String(error) }]) errors.push(describeMessage(e, input.projectDir));
+    for (const e of failure.errors ?? [{ text: String(error) }]) errors.push(describeMessage(e, path.relative(process.cwd(), input.file)));
     return { ok: false, errors };
   }
   const js = result.outputFiles.find((f) => f.path.endsWith(".js"));
   const map = result.outputFiles.find((f) => f.path.endsWith(".js.map"));
   if (!js || !map) return { ok: false, errors: ["esbuild produced no output"] };
 
-  const source = await esbuild.transform(await readFile(input.file, "utf8"), {
-    loader: input.file.endsWith(".tsx") ? "tsx" : "ts",
+  const stripped = await esbuild.transform(source, {
+    loader: loaderFor(input.file),
     target: "esnext",
     tsconfigRaw: {},
     logLevel: "silent",
   });
-  return { ok: true, value: { code: js.text, map: map.text, esm: source.code, imports: [...imports].sort() } };
+  return { ok: true, value: { code: js.text, map: map.text, esm: stripped.code, imports: [...imports].sort() } };
 }
 
 type Resolved = { specifier: string; module?: string } | { error: string };
@@ -138,6 +146,10 @@ function resolveSourceFile(base: string): string | undefined {
   return candidates.find((c) => SOURCE_EXTENSIONS.some((ext) => c.endsWith(ext)) && isFile(c));
 }
 
+function loaderFor(file: string): esbuild.Loader {
+  return file.endsWith(".tsx") ? "tsx" : "ts";
+}
+
 function isFile(file: string): boolean {
   return existsSync(file) && statSync(file).isFile();
 }
@@ -152,8 +164,9 @@ function packageName(spec: string): string {
   return spec.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] ?? spec);
 }
 
-function describeMessage(message: esbuild.PartialMessage, projectDir: string): string {
+/** `apps/demo/a.ts:3:7: message`; every message of a module's build is about that module's source. */
+function describeMessage(message: esbuild.PartialMessage, file: string): string {
   const loc = message.location;
-  const where = loc?.file ? `${path.relative(projectDir, path.resolve(projectDir, loc.file))}:${loc.line}:${loc.column}: ` : "";
+  const where = loc ? `${file}:${loc.line}:${loc.column}: ` : "";
   return `${where}${message.text ?? "unknown error"}`;
 }

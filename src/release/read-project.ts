@@ -35,7 +35,7 @@ export async function readProject(dir: string): Promise<Project> {
   const configPath = path.join(projectDir, PROJECT_CONFIG_FILE);
   const configLabel = path.join(dir, PROJECT_CONFIG_FILE);
   if (!existsSync(configPath)) {
-    throw new ReleaseError([{ code: "missing-file", file: configLabel, why: "a release project needs a relup.config.json; see docs/project.md" }]);
+    throw new ReleaseError([{ code: "build-failed", file: configLabel, detail: "not found: a release project is a folder with a relup.config.json", fix: "run `relup build <project folder>`; docs/project.md shows the file" }]);
   }
   const parsed = parseJsonFile(configLabel, await readFile(configPath, "utf8"), ProjectConfig);
   if (!parsed.ok) throw new ReleaseError(parsed.issues);

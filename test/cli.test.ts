@@ -1,0 +1,84 @@
+/**
+ * The command line as a user runs it: `bin/relup.js` in a real child process, with exit codes and
+ * output checked, plus the yargs parser built by createCli for help texts.
+ */
+import { execFile } from "node:child_process";
+import { readFile, readdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { createCli } from "../src/cli/create-cli.ts";
+import { bufferIo } from "../src/cli/io.ts";
+import { useTempDirs } from "./helpers/temp-dir.ts";
+
+const tempDir = useTempDirs();
+const BIN = path.join(import.meta.dirname, "..", "bin", "relup.js");
+
+async function relup(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: "1", ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function help(args: string[]): Promise<string> {
+  const io = bufferIo();
+  let text = "";
+  await createCli(io, args).exitProcess(false).parseAsync(args, {}, (_err, _argv, output) => {
+    text = output;
+  });
+  return text;
+}
+
+describe("relup CLI", () => {
+  it("`relup build` twice writes byte-identical tarballs; `relup inspect` verifies them", async () => {
+    const [a, b] = [await tempDir(), await tempDir()];
+    const first = await relup(["build", "fixtures/calculator/1.0.0", "--out", a]);
+    expect(first).toMatchObject({ code: 0, stderr: "" });
+    expect(first.stdout).toMatch(/^built calculator 1\.0\.0 in \d+ ms/);
+    expect((await relup(["build", "fixtures/calculator/1.0.0", "--out", b])).code).toBe(0);
+    expect(await readFile(path.join(b, "calculator-1.0.0.tar.gz"))).toEqual(await readFile(path.join(a, "calculator-1.0.0.tar.gz")));
+    const inspected = await relup(["inspect", path.join(a, "calculator-1.0.0.tar.gz")]);
+    expect(inspected.code).toBe(0);
+    expect(inspected.stdout).toContain("verified calculator 1.0.0: 12 files match release.json");
+  });
+
+  it("a tampered tarball is refused with exit 2, a message naming the file and the fix, and nothing left on disk", async () => {
+    const out = await tempDir();
+    await relup(["build", "fixtures/calculator/1.0.0", "--out", out]);
+    const tarball = path.join(out, "calculator-1.0.0.tar.gz");
+    const bytes = await readFile(tarball);
+    await writeFile(tarball, bytes.subarray(0, bytes.length - 40));
+    const tmp = await tempDir();
+    const result = await relup(["inspect", tarball], { TMPDIR: tmp });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`relup: ${tarball}: is not a complete .tar.gz release`);
+    expect(result.stderr).toContain("Fix:");
+    expect((await readdir(out)).sort()).toEqual(["calculator-1.0.0", "calculator-1.0.0.tar.gz"]);
+    // tsx keeps its compile cache in TMPDIR too; that is the only thing allowed there
+    expect((await readdir(tmp)).filter((name) => !name.startsWith("tsx-"))).toEqual([]);
+  });
+
+  it("bad usage exits 2 and points to --help", async () => {
+    const result = await relup(["frobnicate"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("Unknown argument: frobnicate");
+    expect(result.stderr).toContain("relup --help");
+  });
+
+  it("a broken project exits 2 with the file and field named", async () => {
+    const result = await relup(["build", "fixtures"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("fixtures/relup.config.json: not found");
+  });
+
+  it("`relup --help` lists every command, and each command's help shows an example", async () => {
+    const top = await help(["--help"]);
+    const commands = [...top.matchAll(/^ {2}relup (\w+)/gm)].map((m) => m[1]);
+    expect(commands).toEqual(["build", "inspect"]);
+    for (const command of commands) expect(await help([command!, "--help"])).toMatch(/Examples:\n {2}relup /);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * Every fixture project builds, and the metadata read from its sources is what the fixture means.
+ * A compact summary of each build is pinned in `fixtures/<case>/<version>.metadata.txt` (reviewed like
+ * code); the cases the later stages depend on are also spelled out literally below.
+ */
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildRelease, type BuildResult } from "../src/release/build-release.ts";
+import { useTempDirs } from "./helpers/temp-dir.ts";
+
+const tempDir = useTempDirs();
+const FIXTURES = path.join(import.meta.dirname, "..", "fixtures");
+const projects = readdirSync(FIXTURES).flatMap((c) => readdirSync(path.join(FIXTURES, c), { withFileTypes: true }).filter((v) => v.isDirectory()).map((v) => [c, v.name] as const));
+
+function summary(built: BuildResult): string {
+  const { release } = built;
+  const lines = [`release ${release.name} ${release.version} (node ${release.node})`];
+  for (const [name, version] of Object.entries(release.npmDependencies)) lines.push(`npm ${name}@${version}`);
+  for (const app of built.apps) {
+    lines.push(`app ${app.name} ${app.version} start=${app.start ?? "-"} applications=[${app.applications.join(",")}] env=${JSON.stringify(app.env)}`);
+    for (const m of app.modules) {
+      lines.push(
+        `  ${m.name}: behaviour=${m.behaviour ?? "-"} vsn=${m.vsnDeclared ? JSON.stringify(m.vsn) : "-"} imports=[${m.imports.join(",")}] exports=[${m.exports.join(",")}]${m.mutableState.length ? ` mutableState=[${m.mutableState.join(",")}]` : ""}`,
+      );
+    }
+  }
+  const extra = Object.keys(release.files).filter((f) => /appup\.json$|^relup\.json$/.test(f));
+  if (extra.length) lines.push(`ships ${extra.join(", ")}`);
+  return lines.join("\n") + "\n";
+}
+
+async function build(fixture: string, version: string): Promise<BuildResult> {
+  return buildRelease({ dir: path.join(FIXTURES, fixture, version), out: await tempDir() });
+}
+
+describe("fixtures", () => {
+  it("there is a pair for the seed, the stateful counter and every appup-cookbook case", () => {
+    expect(readdirSync(FIXTURES).sort()).toEqual([
+      "application-added",
+      "application-removed",
+      "calculator",
+      "counter",
+      "dependency-order",
+      "env-changed",
+      "functional-change",
+      "hand-written-appup",
+      "module-added",
+      "module-removed",
+      "npm-dependency",
+      "supervisor-child",
+    ]);
+  });
+
+  it.each(projects)("%s %s builds, with the metadata pinned in its .metadata.txt", async (fixture, version) => {
+    const built = await build(fixture, version);
+    await expect(summary(built)).toMatchFileSnapshot(path.join(FIXTURES, fixture, `${version}.metadata.txt`));
+  });
+
+  it("calculator: the router reaches `calculator.add` through the module; 1.1.0 changes only that module", async () => {
+    const [v1, v2] = [await build("calculator", "1.0.0"), await build("calculator", "1.1.0")];
+    const mod = (b: BuildResult, name: string) => b.apps[0]!.modules.find((m) => m.name === name)!;
+    expect(mod(v1, "router")).toMatchObject({ behaviour: null, imports: ["calculator/calculator"], exports: ["handle"] });
+    expect(mod(v1, "http_server")).toMatchObject({ behaviour: "server", imports: ["calculator/router"] });
+    const changed = v1.apps[0]!.modules.filter((m) => mod(v2, m.name).sha256 !== m.sha256).map((m) => m.name);
+    expect(changed).toEqual(["calculator"]);
+  });
+
+  it("counter: 2.0.0 declares state vsn 2 and exports codeChange; 1.0.0 declares vsn 1 without it", async () => {
+    const [v1, v2] = [await build("counter", "1.0.0"), await build("counter", "2.0.0")];
+    const counter = (b: BuildResult) => b.apps[0]!.modules.find((m) => m.name === "counter")!;
+    expect(counter(v1)).toMatchObject({ behaviour: "server", vsn: 1, vsnDeclared: true });
+    expect(counter(v1).exports).not.toContain("codeChange");
+    expect(counter(v2)).toMatchObject({ behaviour: "server", vsn: 2, vsnDeclared: true });
+    expect(counter(v2).exports).toContain("codeChange");
+  });
+
+  it("npm-dependency: the shipped package version is recorded, and is the only change", async () => {
+    const [v1, v2] = [await build("npm-dependency", "1.0.0"), await build("npm-dependency", "1.1.0")];
+    expect(v1.release.npmDependencies).toEqual({ "tiny-pad": "1.0.0" });
+    expect(v2.release.npmDependencies).toEqual({ "tiny-pad": "1.1.0" });
+    expect(v2.apps).toEqual(v1.apps);
+  });
+});

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pc from "picocolors";
+import type { ModuleMeta } from "../src/release/app-file.ts";
 import { buildRelease } from "../src/release/build-release.ts";
 import { readRelease } from "../src/release/read-release.ts";
 
@@ -25,7 +26,7 @@ try {
     built.push(result);
   }
   const [v1, v2] = built as [(typeof built)[0], (typeof built)[0]];
-  const before = new Map(v1.apps.flatMap((a) => a.modules.map((m) => [`${a.name}/${m.name}`, m] as const)));
+  const before = new Map<string, ModuleMeta>(v1.apps.flatMap((a) => a.modules.map((m) => [`${a.name}/${m.name}`, m] as const)));
   const changed: string[] = [];
   console.log(`\n${c.bold("What changed from 1.0.0 to 1.1.0")} (module by module, by sha256):`);
   for (const app of v2.apps) {

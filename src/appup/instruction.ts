@@ -1,0 +1,97 @@
+/**
+ * High-level (appup) instructions: how one application goes up from, or down to, another version.
+ * src/relup/translate.ts turns them into the low-level instructions that the runtime executes.
+ * Names are OTP's, so the appup cookbook applies; fields are camelCase. Modules are named inside
+ * their application (`calculator`, `http/router`).
+ *
+ *   load_module          reload a module with no process state to migrate (pure functions): load its new code
+ *   update               reload a module used by processes: suspend them, load, migrate state, resume.
+ *                        change "soft": no state migration; {advanced: extra}: `codeChange(oldVsn, state, extra)`
+ *                        runs in each process; "supervisor": the supervisor re-reads its child specs
+ *   add_module           load a module that is new in this version
+ *   delete_module        remove a module that is gone in this version
+ *   apply                call `module.function(...args)`; module is `app/module`, or `application` for the
+ *                        runtime's application controller
+ *   add_application      load every module of a new application and start it
+ *   remove_application   stop an application, remove its modules
+ *   restart_application  stop an application, replace all its modules, start it again
+ *   restart_new_emulator not a hot upgrade: start a new node on the target release and hand it the sockets
+ *   point_of_no_return   hand-written appups only: `apply` instructions before it run before any code changes
+ *                        (a failing check there stops the install with nothing changed)
+ *
+ * dependsOn lists modules (of this release, `app/module` or a module of the same application) whose
+ * instructions must come first on the way up and last on the way down.
+ */
+import { z } from "zod";
+import { AppName, Json, ModuleName, Version } from "../release/names.ts";
+
+/** What to do with processes still running the module's previous old code: refuse (soft) or kill (brutal). */
+export const PurgeMethod = z.enum(["soft_purge", "brutal_purge"]);
+export type PurgeMethod = z.infer<typeof PurgeMethod>;
+
+/** Milliseconds to wait for a process to suspend, or "infinity". */
+export const Timeout = z.union([z.number().int().positive(), z.literal("infinity")]);
+export type Timeout = z.infer<typeof Timeout>;
+
+/** A module of this release: `app/module`, or a module of the same application by its name. */
+const DependsOn = z.array(z.string().min(1)).optional();
+
+export const Change = z.union([z.literal("soft"), z.literal("supervisor"), z.object({ advanced: Json }).strict()]);
+export type Change = z.infer<typeof Change>;
+
+const purge = { prePurge: PurgeMethod.optional(), postPurge: PurgeMethod.optional() };
+
+export const LoadModule = z.object({ op: z.literal("load_module"), module: ModuleName, dependsOn: DependsOn, ...purge }).strict();
+export const Update = z
+  .object({
+    op: z.literal("update"),
+    module: ModuleName,
+    change: Change.optional(),
+    modType: z.enum(["static", "dynamic"]).optional(),
+    timeout: Timeout.optional(),
+    dependsOn: DependsOn,
+    ...purge,
+  })
+  .strict();
+export const AddModule = z.object({ op: z.literal("add_module"), module: ModuleName, dependsOn: DependsOn }).strict();
+export const DeleteModule = z.object({ op: z.literal("delete_module"), module: ModuleName, dependsOn: DependsOn }).strict();
+export const Apply = z
+  .object({ op: z.literal("apply"), module: z.string().min(1), function: z.string().min(1), args: z.array(Json) })
+  .strict();
+export const StartType = z.enum(["permanent", "transient", "temporary", "load", "none"]);
+export const AddApplication = z.object({ op: z.literal("add_application"), application: AppName, type: StartType.optional() }).strict();
+export const RemoveApplication = z.object({ op: z.literal("remove_application"), application: AppName }).strict();
+export const RestartApplication = z.object({ op: z.literal("restart_application"), application: AppName }).strict();
+export const RestartNewEmulator = z.object({ op: z.literal("restart_new_emulator") }).strict();
+export const PointOfNoReturn = z.object({ op: z.literal("point_of_no_return") }).strict();
+
+export const AppupInstruction = z.discriminatedUnion("op", [
+  LoadModule,
+  Update,
+  AddModule,
+  DeleteModule,
+  Apply,
+  AddApplication,
+  RemoveApplication,
+  RestartApplication,
+  RestartNewEmulator,
+  PointOfNoReturn,
+]);
+export type AppupInstruction = z.infer<typeof AppupInstruction>;
+
+/** A version or a semver range (`1.0.0`, `1.x`, `>=1.0.0 <1.2.0`); the first entry that matches wins, as in OTP. */
+export const VersionSpec = z.string().min(1).describe("A version or a semver range");
+
+export const AppupFile = z
+  .object({
+    format: z.literal(1),
+    application: AppName,
+    version: Version.describe("The application version this appup belongs to; must equal app.json"),
+    up: z.array(z.object({ from: VersionSpec, instructions: z.array(AppupInstruction) }).strict()),
+    down: z.array(z.object({ to: VersionSpec, instructions: z.array(AppupInstruction) }).strict()),
+  })
+  .strict()
+  .describe("appup.json: how one application goes up from and down to earlier versions");
+export type AppupFile = z.infer<typeof AppupFile>;
+
+export const APPUP_FILE = "appup.json";

@@ -1,0 +1,135 @@
+/**
+ * What plan generation and the plan checker find, as data (cf. systools_rc:format_error/1). Errors stop
+ * generation (exit 1); warnings are shown with the plan. `formatPlanIssue` is the one place that turns an
+ * issue into text: what was found, what was expected, and what to do.
+ */
+import { assertNever, ExitCode, UserError } from "../errors.ts";
+
+export type PlanIssue =
+  | { code: "release-name-mismatch"; from: string; to: string }
+  | { code: "version-not-greater"; release: string; from: string; to: string }
+  | { code: "module-changed-same-version"; app: string; version: string; modules: string[] }
+  | { code: "app-changed-same-version"; app: string; version: string; fields: string[] }
+  | { code: "state-change-without-code-change"; module: string; from: string; to: string }
+  | { code: "dependency-cycle"; cycle: string[] }
+  | { code: "removed-module-imported"; module: string; importedBy: string[] }
+  | { code: "appup-version-mismatch"; file: string; expected: string; found: string }
+  | { code: "appup-application-mismatch"; file: string; expected: string; found: string }
+  | { code: "appup-bad-version-spec"; file: string; field: string; spec: string }
+  | { code: "appup-no-path"; file: string; direction: "up" | "down"; version: string }
+  | { code: "unknown-module"; file: string; field: string; module: string; release: string }
+  | { code: "unknown-application"; file: string; field: string; application: string; release: string }
+  | { code: "duplicate-module-instruction"; module: string }
+  | { code: "removed-application-present"; file: string; field: string; application: string }
+  | { code: "script"; section: "up" | "down"; at: number; problem: ScriptProblem };
+
+/** Structural problems of a low-level script (suspend/resume pairing, point of no return, object code). */
+export type ScriptProblem =
+  | { kind: "bad-op-before-point-of-no-return"; op: string }
+  | { kind: "point-of-no-return-count"; count: number }
+  | { kind: "object-code-after-point-of-no-return" }
+  | { kind: "restart-new-emulator-not-first" }
+  | { kind: "no-object-code"; module: string }
+  | { kind: "suspended-not-resumed"; modules: string[] }
+  | { kind: "resumed-not-suspended"; modules: string[] }
+  | { kind: "code-change-not-suspended"; modules: string[] }
+  | { kind: "stopped-not-started"; modules: string[] }
+  | { kind: "started-not-stopped"; modules: string[] }
+  | { kind: "conflicting-object-code"; application: string; versions: string[] };
+
+export type PlanWarning =
+  | { code: "module-state"; module: string; bindings: string[] }
+  | { code: "restart-new-emulator"; reasons: string[] }
+  | { code: "unordered-dependency"; module: string; dependsOn: string };
+
+const q = (s: string) => `\`${s}\``;
+const list = (xs: readonly string[]) => xs.map(q).join(", ");
+
+export function formatPlanIssue(issue: PlanIssue): string {
+  switch (issue.code) {
+    case "release-name-mismatch":
+      return `the releases are ${q(issue.from)} and ${q(issue.to)}: a plan upgrades one release to a later build of the same release. Fix: pass two builds of the same release.`;
+    case "version-not-greater":
+      return `${issue.release} ${issue.to} is not newer than ${issue.from}: an upgrade goes to a greater version. Fix: bump \`version\` in relup.config.json above ${issue.from} and rebuild (a downgrade is the \`down\` section of the newer release's plan).`;
+    case "module-changed-same-version":
+      return `application ${q(issue.app)} kept version ${issue.version} but its module${issue.modules.length > 1 ? "s" : ""} ${list(issue.modules)} changed. Fix: bump the application's \`version\` in relup.config.json and rebuild.`;
+    case "app-changed-same-version":
+      return `application ${q(issue.app)} kept version ${issue.version} but its ${issue.fields.join(", ")} changed. Fix: bump the application's \`version\` in relup.config.json and rebuild.`;
+    case "state-change-without-code-change":
+      return `server ${q(issue.module)} changed its state version (vsn ${issue.from} → ${issue.to}) but does not export \`codeChange\`: running processes would keep state of the old shape. Fix: export \`codeChange(oldVsn, state, extra)\` from ${q(issue.module)} migrating up from ${issue.from} and down from {down: ${issue.from}}.`;
+    case "dependency-cycle":
+      return `changed modules depend on each other in a cycle: ${issue.cycle.map(q).join(" → ")}; no load order satisfies every module. Fix: break the cycle (move the shared part to a module of its own), or write an appup.json that orders them.`;
+    case "removed-module-imported":
+      return `module ${q(issue.module)} is removed but ${list(issue.importedBy)} still import${issue.importedBy.length > 1 ? "" : "s"} it in the new release. Fix: stop importing it, or keep the module.`;
+    case "appup-version-mismatch":
+      return `${issue.file}: version: is ${issue.found}, but the application is ${issue.expected}. Fix: set \`version\` to ${issue.expected}.`;
+    case "appup-application-mismatch":
+      return `${issue.file}: application: is ${q(issue.found)}, but it ships with ${q(issue.expected)}. Fix: set \`application\` to ${q(issue.expected)}.`;
+    case "appup-bad-version-spec":
+      return `${issue.file}: ${issue.field}: ${JSON.stringify(issue.spec)} is neither a semver version nor a range. Fix: write a version such as 1.0.0 or a range such as 1.x.`;
+    case "appup-no-path":
+      return `${issue.file}: no \`${issue.direction}\` entry matches version ${issue.version} (${issue.direction === "up" ? "from" : "to"}). Fix: add an entry for ${issue.version}, or delete appup.json to let relup generate it.`;
+    case "unknown-module":
+      return `${issue.file}: ${issue.field}: module ${q(issue.module)} is not in ${issue.release}. Fix: correct the module name (a module is its path inside the application, without extension).`;
+    case "unknown-application":
+      return `${issue.file}: ${issue.field}: application ${q(issue.application)} is not in ${issue.release}. Fix: correct the application name.`;
+    case "duplicate-module-instruction":
+      return `module ${q(issue.module)} has more than one load, update, add or delete instruction. Fix: keep one instruction per module.`;
+    case "removed-application-present":
+      return `${issue.file}: ${issue.field}: remove_application of ${q(issue.application)}, which the target release still contains. Fix: drop the instruction, or use restart_application.`;
+    case "script":
+      return `${issue.section}[${issue.at}]: ${formatScriptProblem(issue.problem)}`;
+    default:
+      return assertNever(issue);
+  }
+}
+
+function formatScriptProblem(p: ScriptProblem): string {
+  switch (p.kind) {
+    case "bad-op-before-point-of-no-return":
+      return `\`${p.op}\` comes before point_of_no_return, where only load_object_code and apply may run. Fix: move it after point_of_no_return.`;
+    case "point-of-no-return-count":
+      return `the script has ${p.count} point_of_no_return instructions; it needs exactly one. Fix: keep one, after every load_object_code.`;
+    case "object-code-after-point-of-no-return":
+      return "load_object_code after point_of_no_return: a missing or broken module would be found after the running code changed. Fix: read all object code before point_of_no_return.";
+    case "restart-new-emulator-not-first":
+      return "restart_new_emulator is not the first instruction. Fix: put it first; nothing runs hot before a node restart.";
+    case "no-object-code":
+      return `load of ${q(p.module)} has no load_object_code before the point of no return. Fix: add the module to a load_object_code.`;
+    case "suspended-not-resumed":
+      return `${list(p.modules)} suspended but never resumed: their processes would stop for good. Fix: add a resume.`;
+    case "resumed-not-suspended":
+      return `${list(p.modules)} resumed but never suspended. Fix: suspend them first, or drop the resume.`;
+    case "code-change-not-suspended":
+      return `code_change of ${list(p.modules)} while their processes are not suspended. Fix: suspend them before code_change.`;
+    case "stopped-not-started":
+      return `${list(p.modules)} stopped but never started again. Fix: add a start.`;
+    case "started-not-stopped":
+      return `${list(p.modules)} started but never stopped. Fix: stop them first, or drop the start.`;
+    case "conflicting-object-code":
+      return `object code of application ${q(p.application)} is read at versions ${p.versions.join(" and ")}. Fix: load one version of an application.`;
+    default:
+      return assertNever(p);
+  }
+}
+
+export function formatPlanWarning(w: PlanWarning): string {
+  switch (w.code) {
+    case "module-state":
+      return `${q(w.module)} keeps data in module-level bindings (${list(w.bindings)}); reloading the module starts them afresh. Keep such state in a server process.`;
+    case "restart-new-emulator":
+      return `not a hot upgrade: ${w.reasons.join("; ")}. The node is restarted on the new release (listening sockets are handed over, in-memory state is not).`;
+    case "unordered-dependency":
+      return `${q(w.module)} lists ${q(w.dependsOn)} in dependsOn, which does not change in this upgrade; nothing to order.`;
+    default:
+      return assertNever(w);
+  }
+}
+
+/** A check stopped plan generation: exit 1, with every issue found. */
+export class PlanError extends UserError {
+  override readonly name = "PlanError";
+  constructor(readonly issues: readonly PlanIssue[]) {
+    super(issues.map(formatPlanIssue).join("\n"), ExitCode.checkFailed);
+  }
+}

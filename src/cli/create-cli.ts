@@ -4,6 +4,7 @@
  */
 import yargs, { type Argv } from "yargs";
 import { buildCommand } from "./commands/build.ts";
+import { generateCommand } from "./commands/generate.ts";
 import { inspectCommand } from "./commands/inspect.ts";
 import type { Io } from "./io.ts";
 import { UserError, ExitCode } from "../errors.ts";
@@ -14,6 +15,7 @@ export function createCli(io: Io, argv: readonly string[] = []): Argv {
     .usage("$0 <command> [options]\n\nFormal release upgrades for Node.js: build releases, plan upgrades, apply them live.")
     .command(buildCommand(io))
     .command(inspectCommand(io))
+    .command(generateCommand(io))
     .demandCommand(1, "Name a command; `relup --help` lists them.")
     .strict()
     .recommendCommands()

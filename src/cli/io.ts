@@ -4,6 +4,8 @@ export interface Io {
   err(text: string): void;
   /** colours only on a TTY and never with NO_COLOR (ARCHITECTURE §7) */
   color: boolean;
+  /** whether stdout is a terminal: views made for people are the default there */
+  tty: boolean;
 }
 
 export function processIo(): Io {
@@ -11,6 +13,7 @@ export function processIo(): Io {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     color: Boolean(process.stdout.isTTY) && !("NO_COLOR" in process.env),
+    tty: Boolean(process.stdout.isTTY),
   };
 }
 
@@ -19,6 +22,7 @@ export function bufferIo(): Io & { stdout: string; stderr: string } {
     stdout: "",
     stderr: "",
     color: false,
+    tty: false,
     out(text: string) {
       io.stdout += text;
     },

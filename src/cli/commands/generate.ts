@@ -1,0 +1,53 @@
+import { writeFile } from "node:fs/promises";
+import type { CommandModule } from "yargs";
+import { ExitCode, UserError } from "../../errors.ts";
+import { driftOf, planHasChanges, planReleases } from "../../relup/plan-releases.ts";
+import { relupFileText } from "../../relup/relup-file-io.ts";
+import { renderPlanMarkdown } from "../../relup/render/render-markdown.ts";
+import { renderPlanText } from "../../relup/render/render-text.ts";
+import type { Io } from "../io.ts";
+
+interface GenerateArgs {
+  from: string;
+  to: string;
+  out?: string;
+  format?: "text" | "markdown" | "json";
+  check: boolean;
+  detailedExitcode: boolean;
+}
+
+export function generateCommand(io: Io): CommandModule<object, GenerateArgs> {
+  return {
+    command: "generate <from> <to>",
+    describe: "Diff two builds of a release into an upgrade plan (relup) and print it for review",
+    builder: (y) =>
+      y
+        .positional("from", { type: "string", demandOption: true, describe: "The running release: a directory or .tar.gz built by `relup build`" })
+        .positional("to", { type: "string", demandOption: true, describe: "The release to upgrade to" })
+        .option("out", { alias: "o", type: "string", describe: "Write the plan (relup.json) here, to commit and review" })
+        .option("format", { choices: ["text", "markdown", "json"] as const, describe: "How to print the plan (default: text on a terminal, json otherwise)" })
+        .option("check", { type: "boolean", default: false, describe: "Compare with the committed -o file instead of writing it; exit 1 with a diff when it drifted" })
+        .option("detailed-exitcode", { type: "boolean", default: false, describe: "Exit 0 when the plan has nothing to do, 3 when it has changes" })
+        .check((argv) => {
+          if (argv.check && argv.out === undefined) throw new Error("--check compares with the file given by -o; add -o relup.json");
+          return true;
+        })
+        .example("$0 generate _build/calculator-1.0.0 _build/calculator-1.1.0", "print the plan")
+        .example("$0 generate v1.tar.gz v2.tar.gz -o relup.json", "write the plan to commit with the release")
+        .example("$0 generate v1.tar.gz v2.tar.gz -o relup.json --check", "in CI: fail when the committed plan is stale") as never,
+    handler: async (argv) => {
+      const plan = await planReleases({ from: argv.from, to: argv.to });
+      if (argv.check) {
+        const drift = await driftOf(plan, argv.out!);
+        if (drift !== undefined) throw new UserError(`${argv.out}: the committed plan differs from the one generated now:\n${drift}Fix: review the change, then write it with \`relup generate ${argv.from} ${argv.to} -o ${argv.out}\`.`, ExitCode.checkFailed);
+        io.out(`${argv.out}: up to date with ${plan.file.release} ${plan.file.from.version} → ${plan.file.to.version}\n`);
+      } else {
+        if (argv.out !== undefined) await writeFile(argv.out, relupFileText(plan.file));
+        const format = argv.format ?? (io.tty ? "text" : "json");
+        io.out(format === "json" ? relupFileText(plan.file) : format === "markdown" ? renderPlanMarkdown(plan) : renderPlanText(plan, { color: io.color }));
+        if (argv.out !== undefined && format !== "json") io.err(`wrote ${argv.out}\n`);
+      }
+      if (argv.detailedExitcode) process.exitCode = planHasChanges(plan) ? 3 : 0;
+    },
+  };
+}

@@ -1,0 +1,19 @@
+/** Reading and writing relup.json: strict parse, deterministic text. */
+import { readFile } from "node:fs/promises";
+import { ReleaseError } from "../release/issues.ts";
+import { parseJsonFile } from "../release/parse-json-file.ts";
+import { toJsonText } from "../release/fs-utils.ts";
+import { RelupFile } from "./instruction.ts";
+
+export function relupFileText(file: RelupFile): string {
+  return toJsonText(file);
+}
+
+export async function readRelupFile(path: string): Promise<RelupFile> {
+  const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
+    throw new ReleaseError([{ code: "missing-file", file: path, why: error.code === "ENOENT" ? "no such file" : error.message }]);
+  });
+  const parsed = parseJsonFile(path, text, RelupFile);
+  if (!parsed.ok) throw new ReleaseError(parsed.issues);
+  return parsed.value;
+}

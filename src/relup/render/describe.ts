@@ -1,0 +1,125 @@
+/**
+ * Words for a plan: one line per low-level instruction, one per high-level instruction, and the
+ * one-line summary. Shared by the text and Markdown views, so both say the same thing.
+ */
+import { assertNever } from "../../errors.ts";
+import type { AppupInstruction } from "../../appup/instruction.ts";
+import type { Plan } from "../generate-plan.ts";
+import type { Instruction } from "../instruction.ts";
+
+const q = (s: string) => `\`${s}\``;
+const list = (xs: readonly string[]) => xs.map(q).join(", ");
+const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
+
+/** Each step of a script in words; loads name the version whose code load_object_code read. */
+export function describeScript(script: readonly Instruction[]): string[] {
+  const versions = new Map(script.flatMap((i) => (i.op === "load_object_code" ? [[i.application, i.version] as const] : [])));
+  return script.map((i) => describeInstruction(i, versions));
+}
+
+export function describeInstruction(i: Instruction, versions: ReadonlyMap<string, string> = new Map()): string {
+  switch (i.op) {
+    case "restart_new_emulator":
+      return "restart the node on the target release (not hot: listening sockets are handed over, in-memory state is not)";
+    case "load_object_code":
+      return `read and compile ${i.application} ${i.version}: ${list(i.modules)} (changes nothing yet)`;
+    case "point_of_no_return":
+      return "point of no return: from here the running code changes (a failure still rolls back in memory)";
+    case "suspend":
+      return `suspend the processes using ${list(i.modules)}; their messages queue up${i.timeout !== undefined ? ` (timeout ${i.timeout === "infinity" ? "none" : `${i.timeout} ms`})` : ""}`;
+    case "load":
+      return `load the ${versions.get(i.module.split("/")[0]!) ?? "new"} code of ${q(i.module)}`;
+    case "remove":
+      return `remove ${q(i.module)} (its code becomes old)`;
+    case "purge":
+      return `purge the old code of ${list(i.modules)}`;
+    case "code_change":
+      return `migrate the state of every suspended process of ${i.modules.map((m) => `${q(m.module)}${m.extra === null || isEmpty(m.extra) ? "" : ` (extra ${JSON.stringify(m.extra)})`}`).join(", ")} with codeChange ${i.mode === "up" ? "(up, from the old vsn)" : "(down, before the older code is loaded)"}`;
+    case "resume":
+      return `resume the processes using ${list(i.modules)}, queued messages first`;
+    case "stop":
+      return `stop the supervised processes using ${list(i.modules)}`;
+    case "start":
+      return `start again the processes using ${list(i.modules)}, in their place`;
+    case "apply":
+      return `call ${i.module}.${i.function}(${i.args.map((a) => JSON.stringify(a)).join(", ")})`;
+    default:
+      return assertNever(i);
+  }
+}
+
+export function describeAppupInstruction(i: AppupInstruction): string {
+  switch (i.op) {
+    case "load_module":
+      return `load_module ${q(i.module)}: no process state; the next call through the module runs the new code`;
+    case "update":
+      if (i.change === "supervisor") return `update ${q(i.module)} (supervisor): suspend it, load, re-read its child specs, resume`;
+      if (i.change === undefined || i.change === "soft") return `update ${q(i.module)} (soft): suspend its processes, load, resume; the state keeps its shape`;
+      return `update ${q(i.module)} (advanced): suspend its processes, load, migrate each state with codeChange, resume`;
+    case "add_module":
+      return `add_module ${q(i.module)}: new module`;
+    case "delete_module":
+      return `delete_module ${q(i.module)}: gone in this version`;
+    case "apply":
+      if (i.module === "application" && i.function === "config_change") return `env change of ${q(String(i.args[0]))}: ${describeEnv(i.args)}`;
+      return `apply ${i.module}.${i.function}(${i.args.map((a) => JSON.stringify(a)).join(", ")})`;
+    case "add_application":
+      return `add_application ${q(i.application)}`;
+    case "remove_application":
+      return `remove_application ${q(i.application)}`;
+    case "restart_application":
+      return `restart_application ${q(i.application)}: stopped, every module replaced, started`;
+    case "restart_new_emulator":
+      return "restart_new_emulator: the node restarts on the new release";
+    case "point_of_no_return":
+      return "point_of_no_return";
+    default:
+      return assertNever(i);
+  }
+}
+
+function describeEnv(args: readonly unknown[]): string {
+  const [, changed, added, removed] = args as [string, Record<string, unknown>, Record<string, unknown>, string[]];
+  const parts = [
+    ...Object.entries(changed ?? {}).map(([k, v]) => `${k} = ${JSON.stringify(v)}`),
+    ...Object.entries(added ?? {}).map(([k, v]) => `${k} = ${JSON.stringify(v)} (new)`),
+    ...(removed ?? []).map((k) => `${k} removed`),
+  ];
+  return parts.join(", ");
+}
+
+function isEmpty(value: unknown): boolean {
+  return typeof value === "object" && value !== null && Object.keys(value).length === 0;
+}
+
+/** "calculator 1.0.0 → 1.1.0: 1 module reloaded, 0 stateful updates, 0 restarts". */
+export function summaryLine(plan: Plan): string {
+  const { file } = plan;
+  const up = file.up;
+  const updated = new Set(up.flatMap((i) => (i.op === "suspend" ? i.modules : [])));
+  const migrated = [...new Set(up.flatMap((i) => (i.op === "code_change" ? i.modules.map((m) => m.module) : [])))];
+  const reloaded = up.filter((i) => i.op === "load" && !updated.has(i.module)).length;
+  const soft = [...updated].filter((m) => !migrated.includes(m)).length;
+  const restarts = up.some((i) => i.op === "restart_new_emulator") ? 1 : 0;
+  const parts = [
+    `${plural(reloaded, "module")} reloaded`,
+    `${plural(migrated.length, "stateful update")}${migrated.length > 0 ? ` migrating processes of ${list(migrated)}` : ""}`,
+  ];
+  if (soft > 0) parts.push(`${plural(soft, "process module")} swapped without migration`);
+  const removed = up.filter((i) => i.op === "remove").length;
+  if (removed > 0) parts.push(`${plural(removed, "module")} removed`);
+  if (plan.diff.added.length > 0) parts.push(`${plural(plan.diff.added.length, "application")} added`);
+  if (plan.diff.removed.length > 0) parts.push(`${plural(plan.diff.removed.length, "application")} removed`);
+  parts.push(plural(restarts, "restart"));
+  return `${file.release} ${file.from.version} → ${file.to.version}: ${parts.join(", ")}`;
+}
+
+/** Risks a reviewer must see: anything not hot, irreversible, or that ends processes. */
+export function risks(plan: Plan): string[] {
+  const out: string[] = [];
+  for (const app of plan.diff.removed) out.push(`application ${q(app.name)} is stopped and removed: its processes end and their state is lost`);
+  for (const i of plan.file.up) {
+    if (i.op === "code_change") out.push(`${list(i.modules.map((m) => m.module))} migrate${i.modules.length === 1 ? "s" : ""} live state with codeChange: if it throws for any process, the whole install rolls back`);
+  }
+  return out;
+}

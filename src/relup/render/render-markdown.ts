@@ -1,0 +1,38 @@
+/** The plan for a pull request comment: summary, a table per direction, reasons, risks, and the full instruction lists folded. */
+import { formatPlanWarning } from "../issues.ts";
+import type { Instruction } from "../instruction.ts";
+import type { Plan } from "../generate-plan.ts";
+import { describeAppupInstruction, describeScript, risks, summaryLine } from "./describe.ts";
+import { suspendWindows } from "./render-text.ts";
+
+const cell = (s: string) => s.replace(/\|/g, "\\|");
+
+export function renderPlanMarkdown(plan: Plan): string {
+  const out: string[] = [`### relup plan: ${plan.file.release} ${plan.file.from.version} → ${plan.file.to.version}`, "", `**${summaryLine(plan).split(": ").slice(1).join(": ")}**`, ""];
+  out.push("| application | change | what happens |", "|---|---|---|");
+  for (const app of plan.appups) {
+    const what = app.up.length > 0 ? app.up.map(describeAppupInstruction).map(cell).join("<br>") : "no instruction";
+    out.push(`| ${app.app} | ${app.from} → ${app.to}${app.source === "generated" ? "" : " (hand-written appup)"} | ${what} |`);
+  }
+  for (const app of plan.diff.added) out.push(`| ${app.name} | added ${app.version} | ${app.modules.length} modules loaded, application started |`);
+  for (const app of plan.diff.removed) out.push(`| ${app.name} | removed ${app.version} | application stopped, modules removed |`);
+  for (const app of plan.diff.unchanged) out.push(`| ${app.name} | ${app.version} | unchanged |`);
+  out.push("");
+  const risky = [...risks(plan), ...plan.warnings.map(formatPlanWarning)];
+  if (risky.length > 0) out.push("**Risks**", "", ...risky.map((r) => `- ⚠️ ${r}`), "");
+  direction(out, "Upgrade", plan.file.up, plan.reasons.up);
+  direction(out, "Downgrade", plan.file.down, plan.reasons.down);
+  out.push(`<sub>release.json sha256: from \`${plan.file.from.releaseSha256.slice(0, 12)}…\`, to \`${plan.file.to.releaseSha256.slice(0, 12)}…\`</sub>`, "");
+  return out.join("\n");
+}
+
+function direction(out: string[], title: string, script: readonly Instruction[], reasons: readonly string[]): void {
+  out.push(`<details><summary>${title}: ${script.length} instructions</summary>`, "", "| # | instruction | what it does |", "|---|---|---|");
+  const texts = describeScript(script);
+  script.forEach((i, n) => out.push(`| ${n + 1} | \`${i.op}\` | ${cell(texts[n]!)} |`));
+  out.push("");
+  const windows = suspendWindows(script);
+  if (windows.length > 0) out.push("Processes suspended:", "", ...windows.map((w) => `- ${w}`), "");
+  if (reasons.length > 0) out.push("Why this order:", "", ...reasons.map((r) => `- ${r}`), "");
+  out.push("```json", JSON.stringify(script, null, 2), "```", "", "</details>", "");
+}

@@ -1,0 +1,72 @@
+/**
+ * The plan as a reviewer reads it in a terminal (terraform-style): the one-line summary, what happens to
+ * each application, every step up with the reason for its order and the processes it suspends, the
+ * risks, then the same for the way down.
+ */
+import pc from "picocolors";
+import { formatPlanWarning } from "../issues.ts";
+import type { Instruction } from "../instruction.ts";
+import type { Plan } from "../generate-plan.ts";
+import { describeAppupInstruction, describeScript, risks, summaryLine } from "./describe.ts";
+
+export function renderPlanText(plan: Plan, options: { color?: boolean } = {}): string {
+  const c = pc.createColors(options.color ?? false);
+  const out: string[] = [c.bold(summaryLine(plan)), ""];
+
+  out.push(c.bold("Applications"));
+  for (const app of plan.appups) {
+    out.push(`  ${c.yellow("~")} ${app.app} ${app.from} → ${app.to}${app.source === "generated" ? "" : c.dim(` (from ${app.source})`)}`);
+    for (const i of app.up) out.push(`      ${describeAppupInstruction(i)}`);
+    if (app.up.length === 0) out.push(c.dim("      no instruction: the new version changes nothing that runs"));
+  }
+  for (const app of plan.diff.added) out.push(`  ${c.green("+")} ${app.name} ${app.version}: added, ${app.modules.length} modules loaded and started`);
+  for (const app of plan.diff.removed) out.push(`  ${c.red("-")} ${app.name} ${app.version}: removed, stopped and unloaded`);
+  if (plan.diff.unchanged.length > 0) out.push(c.dim(`    unchanged: ${plan.diff.unchanged.map((a) => `${a.name} ${a.version}`).join(", ")}`));
+  out.push("");
+
+  section(out, c, "Upgrade", plan.file.up, plan.reasons.up);
+  const risky = [...risks(plan), ...plan.warnings.map(formatPlanWarning)];
+  if (risky.length > 0) {
+    out.push(c.bold("Risks"));
+    for (const r of risky) out.push(`  ${c.yellow("!")} ${r}`);
+    out.push("");
+  }
+  section(out, c, "Downgrade", plan.file.down, plan.reasons.down);
+  return out.join("\n");
+}
+
+function section(out: string[], c: ReturnType<typeof pc.createColors>, title: string, script: readonly Instruction[], reasons: readonly string[]): void {
+  out.push(c.bold(`${title}, ${script.length} steps`));
+  const width = String(script.length).length;
+  const texts = describeScript(script);
+  script.forEach((i, n) => {
+    const text = texts[n]!;
+    out.push(`  ${String(n + 1).padStart(width)}. ${i.op === "point_of_no_return" ? c.magenta(text) : text}`);
+  });
+  const windows = suspendWindows(script);
+  if (windows.length > 0) {
+    out.push(c.dim("  processes suspended:"));
+    for (const w of windows) out.push(c.dim(`    ${w}`));
+  }
+  if (reasons.length > 0) {
+    out.push(c.dim("  why this order:"));
+    for (const r of reasons) out.push(c.dim(`    - ${r}`));
+  }
+  out.push("");
+}
+
+/** "`counter/counter`: steps 3-6", from each suspend to its resume. */
+export function suspendWindows(script: readonly Instruction[]): string[] {
+  const open = new Map<string, number>();
+  const out: string[] = [];
+  script.forEach((i, n) => {
+    if (i.op === "suspend") for (const m of i.modules) open.set(m, n + 1);
+    if (i.op === "resume") {
+      for (const m of i.modules) {
+        out.push(`\`${m}\`: steps ${open.get(m)}-${n + 1}`);
+        open.delete(m);
+      }
+    }
+  });
+  return out;
+}

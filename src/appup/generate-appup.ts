@@ -38,8 +38,10 @@ export function generateAppup(diff: AppDiff, ctx: GenerateContext): GeneratedApp
   // the module is purged. Those modules are its dependencies (added) or depend on it (removed).
   const supervisors = diff.changed.filter((c) => c.to.behaviour === "supervisor").map((c) => ref(c.to));
   const isProcessModule = (m: ModuleMeta) => m.behaviour === "server" || m.behaviour === "supervisor";
+  // These edges yield to imports: a new module that itself imports the supervisor keeps its import order.
+  const importsOf = (m: string) => diff.to.modules.find((x) => ref(x) === m)?.imports ?? [];
   const childModules = (sup: string) => {
-    const added = diff.added.filter(isProcessModule).map(ref);
+    const added = diff.added.filter(isProcessModule).map(ref).filter((a) => !reaches(a, sup, importsOf));
     for (const a of added) ctx.reasons.set(`${sup}→${a}`, {
         up: `supervisor \`${sup}\` may start children running the new \`${a}\``,
         down: `supervisor \`${sup}\` stops the children running \`${a}\` when it re-reads its older child specs`,
@@ -119,4 +121,18 @@ function reverseEnv(diff: AppDiff) {
     added: Object.fromEntries(Object.keys(from).filter((k) => !(k in to)).map((k) => [k, from[k]!])),
     removed: Object.keys(to).filter((k) => !(k in from)).sort(),
   };
+}
+
+/** Whether `to` is reachable from `from` through `next` (a depth-first walk). */
+function reaches(from: string, to: string, next: (m: string) => readonly string[]): boolean {
+  const seen = new Set<string>();
+  const stack = [from];
+  while (stack.length > 0) {
+    const m = stack.pop()!;
+    if (m === to) return true;
+    if (seen.has(m)) continue;
+    seen.add(m);
+    stack.push(...next(m));
+  }
+  return false;
 }

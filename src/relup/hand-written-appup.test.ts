@@ -1,0 +1,91 @@
+/** A hand-written appup.json replaces generation for its application, and is checked the same way. */
+import { describe, expect, it } from "vitest";
+import type { AppupFile, AppupInstruction } from "../appup/instruction.ts";
+import { model, type AppSpec } from "../../test/helpers/model.ts";
+import { generatePlan } from "./generate-plan.ts";
+
+const v1: AppSpec[] = [{ name: "cache", version: "1.0.0", modules: [{ name: "cache", behaviour: "server", vsn: 1 }, { name: "index" }, { name: "web", imports: ["cache/index"] }] }];
+const v2: AppSpec[] = [{ name: "cache", version: "1.1.0", modules: [{ name: "cache", behaviour: "server", vsn: 2, code: "v2", exports: ["codeChange"] }, { name: "index", code: "v2" }, { name: "web", imports: ["cache/index"] }] }];
+
+function withAppup(up: AppupInstruction[], overrides: Partial<AppupFile> = {}, spec = v2) {
+  const appup: AppupFile = { format: 1, application: "cache", version: "1.1.0", up: [{ from: "1.0.0", instructions: up }], down: [{ to: "1.0.0", instructions: [...up].reverse() }], ...overrides };
+  return generatePlan(model({ version: "1.0.0", apps: v1 }), model({ version: "2.0.0", apps: spec, appups: [appup] }));
+}
+
+describe("hand-written appup.json", () => {
+  it("replaces the generated appup: its instructions, extra and timeout are what the plan runs", () => {
+    const result = withAppup([{ op: "update", module: "cache", change: { advanced: { reason: "rebuild index" } }, timeout: 5000 }]);
+    expect(result.ok && result.value.file.up).toEqual([
+      { op: "load_object_code", application: "cache", version: "1.1.0", modules: ["cache"] },
+      { op: "point_of_no_return" },
+      { op: "suspend", modules: ["cache/cache"], timeout: 5000 },
+      { op: "load", module: "cache/cache", prePurge: "brutal_purge", postPurge: "brutal_purge" },
+      { op: "code_change", mode: "up", modules: [{ module: "cache/cache", extra: { reason: "rebuild index" } }] },
+      { op: "resume", modules: ["cache/cache"] },
+    ]);
+    expect(result.ok && result.value.appups[0]!.source).toBe("lib/cache-1.1.0/appup.json");
+  });
+
+  it("an apply written before point_of_no_return runs before any code changes", () => {
+    const up: AppupInstruction[] = [{ op: "apply", module: "cache", function: "preflight", args: [] }, { op: "point_of_no_return" }, { op: "load_module", module: "index" }];
+    const result = withAppup(up, { down: [{ to: "1.0.0", instructions: up }] });
+    expect(result.ok && result.value.file.up.map((i) => i.op)).toEqual(["load_object_code", "apply", "point_of_no_return", "load"]);
+  });
+
+  it("a version range in `from` matches the running version", () => {
+    const result = withAppup([{ op: "load_module", module: "index" }], { up: [{ from: "2.x", instructions: [] }, { from: ">=1.0.0 <1.1.0", instructions: [{ op: "load_module", module: "index" }] }] });
+    expect(result.ok && result.value.file.up.map((i) => i.op)).toEqual(["load_object_code", "point_of_no_return", "load"]);
+  });
+
+  it("refuses an unknown module, in the up and the down section", () => {
+    expect(withAppup([{ op: "load_module", module: "ghost" }])).toEqual({
+      ok: false,
+      issues: [
+        { code: "unknown-module", file: "lib/cache-1.1.0/appup.json", field: "up.instructions[0].module", module: "cache/ghost", release: "rel 2.0.0" },
+        { code: "unknown-module", file: "lib/cache-1.1.0/appup.json", field: "down.instructions[0].module", module: "cache/ghost", release: "rel 1.0.0" },
+      ],
+    });
+  });
+
+  it("refuses an instruction other than apply before point_of_no_return", () => {
+    const result = withAppup([{ op: "load_module", module: "index" }, { op: "point_of_no_return" }]);
+    expect(result.ok ? [] : result.issues).toContainEqual({ code: "script", section: "up", at: 0, problem: { kind: "bad-op-before-point-of-no-return", op: "load_module" } });
+  });
+
+  it("refuses an unknown application", () => {
+    const result = withAppup([{ op: "add_application", application: "nope" }]);
+    expect(result.ok ? [] : result.issues.map((i) => i.code)).toEqual(["unknown-application", "unknown-application"]);
+  });
+
+  it("refuses an appup with no entry for the running version", () => {
+    const result = withAppup([], { up: [{ from: "0.9.0", instructions: [] }] });
+    expect(result).toEqual({ ok: false, issues: [{ code: "appup-no-path", file: "lib/cache-1.1.0/appup.json", direction: "up", version: "1.0.0" }] });
+  });
+
+  it("refuses a version spec that is neither a version nor a range", () => {
+    const result = withAppup([], { up: [{ from: "one-point-oh", instructions: [] }] });
+    expect(result.ok ? [] : result.issues).toEqual([{ code: "appup-bad-version-spec", file: "lib/cache-1.1.0/appup.json", field: "up[0].from", spec: "one-point-oh" }]);
+  });
+
+  it("refuses an appup written for another version of the application", () => {
+    expect(withAppup([], { version: "1.0.5" })).toMatchObject({ ok: false, issues: [{ code: "appup-version-mismatch", expected: "1.1.0", found: "1.0.5" }] });
+  });
+
+  it("refuses a cycle in dependsOn", () => {
+    const result = withAppup([
+      { op: "load_module", module: "index", dependsOn: ["web"] },
+      { op: "load_module", module: "web", dependsOn: ["index"] },
+    ]);
+    expect(result.ok ? [] : result.issues).toEqual([{ code: "dependency-cycle", cycle: ["cache/index", "cache/web", "cache/index"] }]);
+  });
+
+  it("refuses deleting a module that the new release still imports", () => {
+    const result = withAppup([{ op: "delete_module", module: "index" }]);
+    expect(result.ok ? [] : result.issues.map((i) => i.code)).toContain("removed-module-imported");
+  });
+
+  it("refuses two instructions for one module", () => {
+    const result = withAppup([{ op: "load_module", module: "index" }, { op: "update", module: "index" }]);
+    expect(result.ok ? [] : result.issues.map((i) => i.code)).toContain("duplicate-module-instruction");
+  });
+});

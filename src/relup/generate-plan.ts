@@ -160,7 +160,7 @@ function appOrderReasons(mode: "up" | "down", diff: ReleaseDiff, from: ReleaseMo
   }
   for (const app of leaving) {
     const users = from.apps.filter((u: AppFile) => u.applications.includes(app.name) && to.apps.some((t) => t.name === u.name)).map((u) => `\`${u.name}\``);
-    out.push(`remove \`${app.name}\` last${users.length > 0 ? `: ${users.join(", ")} used it and ${users.length > 1 ? "are" : "is"} upgraded first` : ""}`);
+    if (users.length > 0) out.push(`remove \`${app.name}\` last: ${users.join(", ")} used it and ${users.length > 1 ? "are" : "is"} upgraded first`);
   }
   return out;
 }

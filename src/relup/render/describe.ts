@@ -11,13 +11,18 @@ const q = (s: string) => `\`${s}\``;
 const list = (xs: readonly string[]) => xs.map(q).join(", ");
 const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
 
-/** Each step of a script in words; loads name the version whose code load_object_code read. */
-export function describeScript(script: readonly Instruction[]): string[] {
-  const versions = new Map(script.flatMap((i) => (i.op === "load_object_code" ? [[i.application, i.version] as const] : [])));
-  return script.map((i) => describeInstruction(i, versions));
+/** Supervisors among the modules a plan changes: their code_change re-reads child specs, it migrates no user state. */
+export function supervisorsOf(plan: Plan): Set<string> {
+  return new Set(plan.diff.changed.flatMap((app) => app.changed.filter((c) => c.to.behaviour === "supervisor").map((c) => `${app.name}/${c.to.name}`)));
 }
 
-export function describeInstruction(i: Instruction, versions: ReadonlyMap<string, string> = new Map()): string {
+/** Each step of a script in words; loads name the version whose code load_object_code read. */
+export function describeScript(script: readonly Instruction[], supervisors: ReadonlySet<string> = new Set()): string[] {
+  const versions = new Map(script.flatMap((i) => (i.op === "load_object_code" ? [[i.application, i.version] as const] : [])));
+  return script.map((i) => describeInstruction(i, versions, supervisors));
+}
+
+export function describeInstruction(i: Instruction, versions: ReadonlyMap<string, string> = new Map(), supervisors: ReadonlySet<string> = new Set()): string {
   switch (i.op) {
     case "restart_new_emulator":
       return "restart the node on the target release (not hot: listening sockets are handed over, in-memory state is not)";
@@ -34,6 +39,7 @@ export function describeInstruction(i: Instruction, versions: ReadonlyMap<string
     case "purge":
       return `purge the old code of ${list(i.modules)}`;
     case "code_change":
+      if (i.modules.every((m) => supervisors.has(m.module))) return `supervisor${i.modules.length > 1 ? "s" : ""} ${list(i.modules.map((m) => m.module))} re-read${i.modules.length > 1 ? "" : "s"} child specs from the loaded code: new children start, removed ones stop`;
       return `migrate the state of every suspended process of ${i.modules.map((m) => `${q(m.module)}${m.extra === null || isEmpty(m.extra) ? "" : ` (extra ${JSON.stringify(m.extra)})`}`).join(", ")} with codeChange ${i.mode === "up" ? "(up, from the old vsn)" : "(down, before the older code is loaded)"}`;
     case "resume":
       return `resume the processes using ${list(i.modules)}, queued messages first`;
@@ -48,7 +54,8 @@ export function describeInstruction(i: Instruction, versions: ReadonlyMap<string
   }
 }
 
-export function describeAppupInstruction(i: AppupInstruction): string {
+/** A high-level instruction in words; `oldEnv` lets an env change show old → new values. */
+export function describeAppupInstruction(i: AppupInstruction, oldEnv: Record<string, unknown> = {}): string {
   switch (i.op) {
     case "load_module":
       return `load_module ${q(i.module)}: no process state; the next call through the module runs the new code`;
@@ -61,7 +68,7 @@ export function describeAppupInstruction(i: AppupInstruction): string {
     case "delete_module":
       return `delete_module ${q(i.module)}: gone in this version`;
     case "apply":
-      if (i.module === "application" && i.function === "config_change") return `env change of ${q(String(i.args[0]))}: ${describeEnv(i.args)}`;
+      if (i.module === "application" && i.function === "config_change") return `env of ${q(String(i.args[0]))}: ${describeEnv(i.args, oldEnv)}`;
       return `apply ${i.module}.${i.function}(${i.args.map((a) => JSON.stringify(a)).join(", ")})`;
     case "add_application":
       return `add_application ${q(i.application)}`;
@@ -78,10 +85,10 @@ export function describeAppupInstruction(i: AppupInstruction): string {
   }
 }
 
-function describeEnv(args: readonly unknown[]): string {
+function describeEnv(args: readonly unknown[], oldEnv: Record<string, unknown>): string {
   const [, changed, added, removed] = args as [string, Record<string, unknown>, Record<string, unknown>, string[]];
   const parts = [
-    ...Object.entries(changed ?? {}).map(([k, v]) => `${k} = ${JSON.stringify(v)}`),
+    ...Object.entries(changed ?? {}).map(([k, v]) => `${k} ${JSON.stringify(oldEnv[k])} → ${JSON.stringify(v)}`),
     ...Object.entries(added ?? {}).map(([k, v]) => `${k} = ${JSON.stringify(v)} (new)`),
     ...(removed ?? []).map((k) => `${k} removed`),
   ];
@@ -97,17 +104,26 @@ export function summaryLine(plan: Plan): string {
   const { file } = plan;
   const up = file.up;
   const updated = new Set(up.flatMap((i) => (i.op === "suspend" ? i.modules : [])));
-  const migrated = [...new Set(up.flatMap((i) => (i.op === "code_change" ? i.modules.map((m) => m.module) : [])))];
-  const reloaded = up.filter((i) => i.op === "load" && !updated.has(i.module)).length;
-  const soft = [...updated].filter((m) => !migrated.includes(m)).length;
+  const supervisors = supervisorsOf(plan);
+  const changedCode = [...new Set(up.flatMap((i) => (i.op === "code_change" ? i.modules.map((m) => m.module) : [])))];
+  const migrated = changedCode.filter((m) => !supervisors.has(m));
+  const resupervised = changedCode.filter((m) => supervisors.has(m));
+  const changedModules = new Set(plan.diff.changed.flatMap((app) => app.changed.map((c) => `${app.name}/${c.to.name}`)));
+  const reloaded = up.filter((i) => i.op === "load" && changedModules.has(i.module) && !updated.has(i.module)).length;
+  const soft = [...updated].filter((m) => !changedCode.includes(m)).length;
   const restarts = up.some((i) => i.op === "restart_new_emulator") ? 1 : 0;
   const parts = [
     `${plural(reloaded, "module")} reloaded`,
     `${plural(migrated.length, "stateful update")}${migrated.length > 0 ? ` migrating processes of ${list(migrated)}` : ""}`,
   ];
+  if (resupervised.length > 0) parts.push(`${plural(resupervised.length, "supervisor")} re-reading child specs`);
   if (soft > 0) parts.push(`${plural(soft, "process module")} swapped without migration`);
-  const removed = up.filter((i) => i.op === "remove").length;
+  const added = plan.diff.changed.reduce((n, app) => n + app.added.length, 0);
+  const removed = plan.diff.changed.reduce((n, app) => n + app.removed.length, 0);
+  if (added > 0) parts.push(`${plural(added, "module")} added`);
   if (removed > 0) parts.push(`${plural(removed, "module")} removed`);
+  const envs = plan.diff.changed.filter((app) => app.env !== undefined).length;
+  if (envs > 0) parts.push(`${plural(envs, "env change")}`);
   if (plan.diff.added.length > 0) parts.push(`${plural(plan.diff.added.length, "application")} added`);
   if (plan.diff.removed.length > 0) parts.push(`${plural(plan.diff.removed.length, "application")} removed`);
   parts.push(plural(restarts, "restart"));
@@ -118,8 +134,11 @@ export function summaryLine(plan: Plan): string {
 export function risks(plan: Plan): string[] {
   const out: string[] = [];
   for (const app of plan.diff.removed) out.push(`application ${q(app.name)} is stopped and removed: its processes end and their state is lost`);
+  const supervisors = supervisorsOf(plan);
   for (const i of plan.file.up) {
-    if (i.op === "code_change") out.push(`${list(i.modules.map((m) => m.module))} migrate${i.modules.length === 1 ? "s" : ""} live state with codeChange: if it throws for any process, the whole install rolls back`);
+    if (i.op !== "code_change") continue;
+    const migrating = i.modules.map((m) => m.module).filter((m) => !supervisors.has(m));
+    if (migrating.length > 0) out.push(`${list(migrating)} migrate${migrating.length === 1 ? "s" : ""} live state with codeChange: if it throws for any process, the whole install rolls back`);
   }
   return out;
 }

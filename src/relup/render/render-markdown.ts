@@ -2,7 +2,7 @@
 import { formatPlanWarning } from "../issues.ts";
 import type { Instruction } from "../instruction.ts";
 import type { Plan } from "../generate-plan.ts";
-import { describeAppupInstruction, describeScript, risks, summaryLine } from "./describe.ts";
+import { describeAppupInstruction, describeScript, risks, summaryLine, supervisorsOf } from "./describe.ts";
 import { suspendWindows } from "./render-text.ts";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|");
@@ -11,7 +11,8 @@ export function renderPlanMarkdown(plan: Plan): string {
   const out: string[] = [`### relup plan: ${plan.file.release} ${plan.file.from.version} → ${plan.file.to.version}`, "", `**${summaryLine(plan).split(": ").slice(1).join(": ")}**`, ""];
   out.push("| application | change | what happens |", "|---|---|---|");
   for (const app of plan.appups) {
-    const what = app.up.length > 0 ? app.up.map(describeAppupInstruction).map(cell).join("<br>") : "no instruction";
+    const oldEnv = plan.diff.changed.find((d) => d.name === app.app)?.from.env;
+    const what = app.up.length > 0 ? app.up.map((i) => cell(describeAppupInstruction(i, oldEnv))).join("<br>") : "no instruction";
     out.push(`| ${app.app} | ${app.from} → ${app.to}${app.source === "generated" ? "" : " (hand-written appup)"} | ${what} |`);
   }
   for (const app of plan.diff.added) out.push(`| ${app.name} | added ${app.version} | ${app.modules.length} modules loaded, application started |`);
@@ -20,15 +21,15 @@ export function renderPlanMarkdown(plan: Plan): string {
   out.push("");
   const risky = [...risks(plan), ...plan.warnings.map(formatPlanWarning)];
   if (risky.length > 0) out.push("**Risks**", "", ...risky.map((r) => `- ⚠️ ${r}`), "");
-  direction(out, "Upgrade", plan.file.up, plan.reasons.up);
-  direction(out, "Downgrade", plan.file.down, plan.reasons.down);
+  direction(out, "Upgrade", plan.file.up, plan.reasons.up, supervisorsOf(plan));
+  direction(out, "Downgrade", plan.file.down, plan.reasons.down, supervisorsOf(plan));
   out.push(`<sub>release.json sha256: from \`${plan.file.from.releaseSha256.slice(0, 12)}…\`, to \`${plan.file.to.releaseSha256.slice(0, 12)}…\`</sub>`, "");
   return out.join("\n");
 }
 
-function direction(out: string[], title: string, script: readonly Instruction[], reasons: readonly string[]): void {
+function direction(out: string[], title: string, script: readonly Instruction[], reasons: readonly string[], supervisors: ReadonlySet<string>): void {
   out.push(`<details><summary>${title}: ${script.length} instructions</summary>`, "", "| # | instruction | what it does |", "|---|---|---|");
-  const texts = describeScript(script);
+  const texts = describeScript(script, supervisors);
   script.forEach((i, n) => out.push(`| ${n + 1} | \`${i.op}\` | ${cell(texts[n]!)} |`));
   out.push("");
   const windows = suspendWindows(script);

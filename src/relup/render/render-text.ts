@@ -7,7 +7,7 @@ import pc from "picocolors";
 import { formatPlanWarning } from "../issues.ts";
 import type { Instruction } from "../instruction.ts";
 import type { Plan } from "../generate-plan.ts";
-import { describeAppupInstruction, describeScript, risks, summaryLine } from "./describe.ts";
+import { describeAppupInstruction, describeScript, risks, summaryLine, supervisorsOf } from "./describe.ts";
 
 export function renderPlanText(plan: Plan, options: { color?: boolean } = {}): string {
   const c = pc.createColors(options.color ?? false);
@@ -15,8 +15,9 @@ export function renderPlanText(plan: Plan, options: { color?: boolean } = {}): s
 
   out.push(c.bold("Applications"));
   for (const app of plan.appups) {
-    out.push(`  ${c.yellow("~")} ${app.app} ${app.from} → ${app.to}${app.source === "generated" ? "" : c.dim(` (from ${app.source})`)}`);
-    for (const i of app.up) out.push(`      ${describeAppupInstruction(i)}`);
+    out.push(`  ${c.yellow("~")} ${app.app} ${app.from} → ${app.to}${app.source === "generated" ? "" : c.dim(" (hand-written appup.json)")}`);
+    const oldEnv = plan.diff.changed.find((d) => d.name === app.app)?.from.env;
+    for (const i of app.up) out.push(`      ${describeAppupInstruction(i, oldEnv)}`);
     if (app.up.length === 0) out.push(c.dim("      no instruction: the new version changes nothing that runs"));
   }
   for (const app of plan.diff.added) out.push(`  ${c.green("+")} ${app.name} ${app.version}: added, ${app.modules.length} modules loaded and started`);
@@ -24,21 +25,21 @@ export function renderPlanText(plan: Plan, options: { color?: boolean } = {}): s
   if (plan.diff.unchanged.length > 0) out.push(c.dim(`    unchanged: ${plan.diff.unchanged.map((a) => `${a.name} ${a.version}`).join(", ")}`));
   out.push("");
 
-  section(out, c, "Upgrade", plan.file.up, plan.reasons.up);
+  section(out, c, "Upgrade", plan.file.up, plan.reasons.up, supervisorsOf(plan));
   const risky = [...risks(plan), ...plan.warnings.map(formatPlanWarning)];
   if (risky.length > 0) {
     out.push(c.bold("Risks"));
     for (const r of risky) out.push(`  ${c.yellow("!")} ${r}`);
     out.push("");
   }
-  section(out, c, "Downgrade", plan.file.down, plan.reasons.down);
+  section(out, c, "Downgrade", plan.file.down, plan.reasons.down, supervisorsOf(plan));
   return out.join("\n");
 }
 
-function section(out: string[], c: ReturnType<typeof pc.createColors>, title: string, script: readonly Instruction[], reasons: readonly string[]): void {
+function section(out: string[], c: ReturnType<typeof pc.createColors>, title: string, script: readonly Instruction[], reasons: readonly string[], supervisors: ReadonlySet<string>): void {
   out.push(c.bold(`${title}, ${script.length} steps`));
   const width = String(script.length).length;
-  const texts = describeScript(script);
+  const texts = describeScript(script, supervisors);
   script.forEach((i, n) => {
     const text = texts[n]!;
     out.push(`  ${String(n + 1).padStart(width)}. ${i.op === "point_of_no_return" ? c.magenta(text) : text}`);

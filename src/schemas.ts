@@ -3,6 +3,8 @@
  * `npm run schemas` writes them; a test fails when the committed files differ from these.
  */
 import { z } from "zod";
+import { AppupFile } from "./appup/instruction.ts";
+import { RelupFile } from "./relup/instruction.ts";
 import { AppFile } from "./release/app-file.ts";
 import { ProjectConfig } from "./release/project-config.ts";
 import { ReleaseFile } from "./release/release-file.ts";
@@ -11,6 +13,8 @@ export const FILE_SCHEMAS: Record<string, z.ZodType> = {
   "release": ReleaseFile,
   "app": AppFile,
   "relup-config": ProjectConfig,
+  "appup": AppupFile,
+  "relup": RelupFile,
 };
 
 export function jsonSchemaText(name: string, schema: z.ZodType): string {

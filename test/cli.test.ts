@@ -78,7 +78,69 @@ describe("relup CLI", () => {
   it("`relup --help` lists every command, and each command's help shows an example", async () => {
     const top = await help(["--help"]);
     const commands = [...top.matchAll(/^ {2}relup (\w+)/gm)].map((m) => m[1]);
-    expect(commands).toEqual(["build", "inspect"]);
+    expect(commands).toEqual(["build", "inspect", "generate"]);
     for (const command of commands) expect(await help([command!, "--help"])).toMatch(/Examples:\n {2}relup /);
+  });
+});
+
+describe("relup generate", () => {
+  async function builds(): Promise<{ out: string; v1: string; v2: string }> {
+    const out = await tempDir();
+    await relup(["build", "fixtures/calculator/1.0.0", "--out", out]);
+    await relup(["build", "fixtures/calculator/1.1.0", "--out", out]);
+    return { out, v1: path.join(out, "calculator-1.0.0.tar.gz"), v2: path.join(out, "calculator-1.1.0") };
+  }
+
+  it("prints the plan, writes relup.json with -o, and --check passes on a fresh plan", async () => {
+    const { out, v1, v2 } = await builds();
+    const plan = path.join(out, "relup.json");
+    const printed = await relup(["generate", v1, v2, "--format", "text", "-o", plan]);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout.split("\n")[0]).toBe("calculator 1.0.0 → 1.1.0: 1 module reloaded, 0 stateful updates, 0 restarts");
+    expect(printed.stderr).toBe(`wrote ${plan}\n`);
+    expect(JSON.parse(await readFile(plan, "utf8"))).toMatchObject({ format: 1, release: "calculator", from: { version: "1.0.0" }, to: { version: "1.1.0" } });
+    const check = await relup(["generate", v1, v2, "-o", plan, "--check"]);
+    expect(check).toMatchObject({ code: 0, stdout: `${plan}: up to date with calculator 1.0.0 → 1.1.0\n` });
+  });
+
+  it("--check catches a hand-edited plan: exit 1 with a readable diff", async () => {
+    const { out, v1, v2 } = await builds();
+    const plan = path.join(out, "relup.json");
+    await relup(["generate", v1, v2, "-o", plan]);
+    const edited = (await readFile(plan, "utf8")).replace('"brutal_purge"', '"soft_purge"');
+    await writeFile(plan, edited);
+    const check = await relup(["generate", v1, v2, "-o", plan, "--check"]);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain("the committed plan differs from the one generated now");
+    expect(check.stderr).toMatch(/^-\s+"prePurge": "soft_purge",$/m);
+    expect(check.stderr).toMatch(/^\+\s+"prePurge": "brutal_purge",$/m);
+  });
+
+  it("--detailed-exitcode: 3 when the plan has changes", async () => {
+    const { v1, v2 } = await builds();
+    expect((await relup(["generate", v1, v2, "--detailed-exitcode"])).code).toBe(3);
+  });
+
+  it("--format json (the default off a terminal) prints the relup file itself", async () => {
+    const { v1, v2 } = await builds();
+    const printed = await relup(["generate", v1, v2]);
+    expect(JSON.parse(printed.stdout).up.map((i: { op: string }) => i.op)).toEqual(["load_object_code", "point_of_no_return", "load"]);
+  });
+
+  it("a downgrade asked as an upgrade exits 1 with the reason", async () => {
+    const { v1, v2 } = await builds();
+    const result = await relup(["generate", v2, v1]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("calculator 1.0.0 is not newer than 1.1.0");
+  });
+
+  it("a tampered release exits 2 and writes no plan", async () => {
+    const { out, v1, v2 } = await builds();
+    await writeFile(path.join(v2, "lib", "calculator-1.1.0", "calculator.js"), "module.exports = {}");
+    const plan = path.join(out, "relup.json");
+    const result = await relup(["generate", v1, v2, "-o", plan]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("calculator.js");
+    expect((await readdir(out)).includes("relup.json")).toBe(false);
   });
 });

@@ -25,6 +25,10 @@ export function checkReferences(
   const after = moduleIndex(to);
   const seen = new Set<string>();
   const withInstruction = new Set(instrs.flatMap((i) => (i.op === "dep" ? [i.module] : [])));
+  const importers = new Map<string, string[]>();
+  for (const { app, module } of after.values()) {
+    for (const i of module.imports) importers.set(i, [...(importers.get(i) ?? []), `${app.name}/${module.name}`]);
+  }
   const unknownModule = (i: ExpandedInstr, field: string, module: string, where: ReleaseModel) =>
     issues.push({ code: "unknown-module", file: i.origin, field, module, release: label(where) });
   const unknownApp = (i: ExpandedInstr, application: string, where: ReleaseModel) =>
@@ -35,8 +39,8 @@ export function checkReferences(
       case "dep": {
         if (i.kind === "delete_module") {
           if (!before.has(i.module)) unknownModule(i, `${i.field}.module`, i.module, from);
-          const importers = [...after.values()].filter((m) => m.module.imports.includes(i.module)).map((m) => `${m.app.name}/${m.module.name}`);
-          if (importers.length > 0) issues.push({ code: "removed-module-imported", module: i.module, importedBy: importers.sort() });
+          const importedBy = importers.get(i.module) ?? [];
+          if (importedBy.length > 0) issues.push({ code: "removed-module-imported", module: i.module, importedBy: [...importedBy].sort() });
         } else if (!after.has(i.module)) {
           unknownModule(i, `${i.field}.module`, i.module, to);
         }

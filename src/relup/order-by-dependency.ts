@@ -51,6 +51,8 @@ export function orderByDependency(
   const position = new Map(deps.map((d, n) => [d.module, n]));
   const edges = new Map(deps.map((d) => [d.module, d.dependsOn.filter((m) => position.has(m) && m !== d.module)]));
   const group = components(deps.map((d) => d.module), edges);
+  const membersOf = new Map<number, DepInstr[]>();
+  for (const d of deps) membersOf.set(group.get(d.module)!, [...(membersOf.get(group.get(d.module)!) ?? []), d]);
   const out: Ordered = { objectCode: [], instructions: [], reasons: [], issues: [] };
   const emitted = new Set<number>();
 
@@ -64,7 +66,7 @@ export function orderByDependency(
     const g = group.get(item.module)!;
     if (emitted.has(g)) continue;
     emitted.add(g);
-    const members = deps.filter((d) => group.get(d.module) === g);
+    const members = membersOf.get(g)!;
     const cycle = findCycle(members.map((d) => d.module), edges);
     if (cycle) {
       out.issues.push({ code: "dependency-cycle", cycle });

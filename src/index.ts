@@ -1,0 +1,30 @@
+/**
+ * The relup library. The CLI (src/cli) is a thin face over these functions; code that runs inside a
+ * release uses `relup/runtime` instead.
+ */
+export { ExitCode, UserError, BugError } from "./errors.ts";
+
+// Releases: building, reading safely, formats.
+export { buildRelease, type BuildOptions, type BuildResult } from "./release/build-release.ts";
+export { readRelease, type LoadedRelease, type ReadReleaseOptions } from "./release/read-release.ts";
+export { DEFAULT_LIMITS, type ReadLimits } from "./release/limits.ts";
+export { ReleaseError, formatReleaseIssue, type ReleaseIssue } from "./release/issues.ts";
+export { ReleaseFile, appDir, releaseDirName } from "./release/release-file.ts";
+export { AppFile, ModuleMeta, Behaviour } from "./release/app-file.ts";
+export { ProjectConfig } from "./release/project-config.ts";
+
+// Plans: appups, relups, generation, views.
+export { AppupFile, AppupInstruction } from "./appup/instruction.ts";
+export { RelupFile, Instruction } from "./relup/instruction.ts";
+export { generatePlan, type Plan, type PlanResult } from "./relup/generate-plan.ts";
+export { planReleases, driftOf, planHasChanges } from "./relup/plan-releases.ts";
+export { loadReleaseModel } from "./relup/load-release-model.ts";
+export type { ReleaseModel } from "./relup/release-model.ts";
+export { checkScript } from "./relup/check-script.ts";
+export { PlanError, formatPlanIssue, formatPlanWarning, type PlanIssue, type PlanWarning } from "./relup/issues.ts";
+export { readRelupFile, relupFileText } from "./relup/relup-file-io.ts";
+export { renderPlanText } from "./relup/render/render-text.ts";
+export { renderPlanMarkdown } from "./relup/render/render-markdown.ts";
+
+// JSON Schemas of every file format.
+export { FILE_SCHEMAS, jsonSchemaText } from "./schemas.ts";

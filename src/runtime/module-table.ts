@@ -1,0 +1,182 @@
+/**
+ * The module table: the node's code server. It owns every release module the node runs.
+ *
+ * Each module (`app/module`) has one stable namespace object for the life of the node. Compiled code
+ * requires other release modules as `relup:app/module` and gets that namespace; loading a new version
+ * replaces the namespace's properties in place, so a caller that is not reloaded reaches the new code on
+ * its next call through the namespace (a fully qualified call, in Erlang terms). A function copied out
+ * of a namespace into a local variable stays bound to its version (a local call).
+ *
+ * As in OTP, a module has at most two versions: current and old. Loading makes current old; purge drops
+ * old so it can be garbage collected. Loading while an old version exists is refused until it is purged.
+ * Code is compiled with vm.compileFunction into a plain function: no ESM import() with cache-busting,
+ * no vm.SourceTextModule, no require.cache (each of those keeps every version alive on Node 20).
+ */
+import { createRequire } from "node:module";
+import path from "node:path";
+import vm from "node:vm";
+import { MODULE_SPECIFIER_PREFIX } from "../release/compile-module.ts";
+
+/** Compiled but not yet run: what load_object_code produces. */
+export interface ObjectCode {
+  module: string;
+  /** the file it was read from, for stack traces and for `require` of npm packages next to it */
+  filename: string;
+  vsn: string | number;
+  sha256: string;
+  fn: (...args: unknown[]) => unknown;
+}
+
+export interface ModuleVersion {
+  vsn: string | number;
+  sha256: string;
+  filename: string;
+  exports: Record<string, unknown>;
+  /** handlers running code of this version right now (a soft purge waits for none) */
+  active: number;
+}
+
+interface Entry {
+  namespace: Record<string, unknown>;
+  current?: ModuleVersion;
+  old?: ModuleVersion;
+}
+
+export class ModuleError extends Error {
+  override readonly name = "ModuleError";
+  constructor(
+    message: string,
+    readonly module: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ModuleTableOptions {
+  /** what `require("relup/runtime")` returns to `module` (each module gets an API bound to its application) */
+  runtimeApi: (module: string) => unknown;
+  /** loads a module that is required before it was loaded (boot order follows imports, like Node) */
+  onMissing?: (module: string) => void;
+}
+
+const WRAPPER_PARAMS = ["exports", "require", "module", "__filename", "__dirname"];
+
+export class ModuleTable {
+  readonly #entries = new Map<string, Entry>();
+  readonly #options: ModuleTableOptions;
+
+  constructor(options: ModuleTableOptions) {
+    this.#options = options;
+  }
+
+  /** Compile without running: a syntax error is found here, before anything changes. */
+  compile(module: string, code: string, filename: string, meta: { vsn: string | number; sha256: string }): ObjectCode {
+    try {
+      const fn = vm.compileFunction(code, WRAPPER_PARAMS, { filename }) as (...args: unknown[]) => unknown;
+      return { module, filename, fn, ...meta };
+    } catch (error) {
+      throw new ModuleError(`${module}: does not compile: ${(error as Error).message}`, module);
+    }
+  }
+
+  /**
+   * Make `code` the current version of its module: run it, then replace the namespace's exports in
+   * place. The previous current version becomes old. Refused while an old version exists.
+   */
+  load(code: ObjectCode): void {
+    const entry = this.#entry(code.module);
+    if (entry.old) throw new ModuleError(`${code.module}: an old version is still loaded; purge it before loading another`, code.module);
+    const exports = this.#run(code);
+    if (entry.current) entry.old = entry.current;
+    entry.current = { vsn: code.vsn, sha256: code.sha256, filename: code.filename, exports, active: 0 };
+    replaceExports(entry.namespace, exports);
+  }
+
+  /** Make the current version old and leave the module without current code (delete_module). */
+  remove(module: string): void {
+    const entry = this.#entries.get(module);
+    if (!entry?.current) throw new ModuleError(`${module}: not loaded`, module);
+    if (entry.old) throw new ModuleError(`${module}: an old version is still loaded; purge it before removing`, module);
+    entry.old = entry.current;
+    entry.current = undefined;
+    replaceExports(entry.namespace, {});
+  }
+
+  /**
+   * Drop the old version. Soft: refused while a handler is still running old code. Brutal: dropped
+   * anyway; the caller decides what happens to such processes (the runtime ends them, as OTP kills them).
+   * Returns whether there was an old version.
+   */
+  purge(module: string, mode: "soft" | "brutal"): boolean {
+    const entry = this.#entries.get(module);
+    if (!entry?.old) return false;
+    if (mode === "soft" && entry.old.active > 0) {
+      throw new ModuleError(`${module}: ${entry.old.active} handler(s) still run old code; a soft purge waits for them`, module);
+    }
+    entry.old = undefined;
+    if (!entry.current) this.#entries.delete(module);
+    return true;
+  }
+
+  /** The one namespace object of a module; calls through it always reach the current version. */
+  namespace(module: string): Record<string, unknown> {
+    return this.#entry(module).namespace;
+  }
+
+  current(module: string): ModuleVersion | undefined {
+    return this.#entries.get(module)?.current;
+  }
+
+  old(module: string): ModuleVersion | undefined {
+    return this.#entries.get(module)?.old;
+  }
+
+  isLoaded(module: string): boolean {
+    return this.#entries.get(module)?.current !== undefined;
+  }
+
+  modules(): string[] {
+    return [...this.#entries.keys()].sort();
+  }
+
+  #entry(module: string): Entry {
+    let entry = this.#entries.get(module);
+    if (!entry) {
+      const namespace: Record<string, unknown> = {};
+      // Marks the namespace as compiled ES module exports, so esbuild's interop uses it as it is.
+      Object.defineProperty(namespace, "__esModule", { value: true });
+      entry = { namespace };
+      this.#entries.set(module, entry);
+    }
+    return entry;
+  }
+
+  #run(code: ObjectCode): Record<string, unknown> {
+    const mod = { exports: {} as Record<string, unknown> };
+    const nodeRequire = createRequire(code.filename);
+    const require = (spec: string): unknown => {
+      if (spec.startsWith(MODULE_SPECIFIER_PREFIX)) {
+        const ref = spec.slice(MODULE_SPECIFIER_PREFIX.length);
+        if (!this.isLoaded(ref)) this.#options.onMissing?.(ref);
+        return this.namespace(ref);
+      }
+      if (spec === "relup/runtime" || spec === "relup") return this.#options.runtimeApi(code.module);
+      return nodeRequire(spec);
+    };
+    try {
+      code.fn.call(mod.exports, mod.exports, require, mod, code.filename, path.dirname(code.filename));
+    } catch (error) {
+      throw new ModuleError(`${code.module}: failed while loading: ${(error as Error).message}`, code.module);
+    }
+    return mod.exports;
+  }
+}
+
+/** Replace the properties of `namespace` with the values of `exports`, keeping the object itself. */
+function replaceExports(namespace: Record<string, unknown>, exports: Record<string, unknown>): void {
+  for (const key of Object.keys(namespace)) if (!(key in exports)) delete namespace[key];
+  for (const key of Object.keys(exports)) {
+    if (key === "__esModule") continue;
+    namespace[key] = exports[key];
+  }
+}

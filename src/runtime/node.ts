@@ -1,0 +1,120 @@
+/**
+ * A node: one release running in this OS process. It verifies the release with the safe reader, loads
+ * every module into the module table, starts the applications in dependency order, and answers what
+ * `relup status` and `relup processes` show. Stopping stops the applications in reverse order.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { moduleFile, type AppFile } from "../release/app-file.ts";
+import type { Json } from "../release/names.ts";
+import { readRelease } from "../release/read-release.ts";
+import { appDir, type ReleaseFile } from "../release/release-file.ts";
+import { createRuntimeApi } from "./api.ts";
+import { ApplicationController } from "./application-controller.ts";
+import type { Clock } from "./clock.ts";
+import { ModuleTable, type ObjectCode } from "./module-table.ts";
+import { Runtime, describe } from "./runtime.ts";
+
+export interface NodeOptions {
+  /** the unpacked release directory */
+  releaseDir: string;
+  /** env overrides by application */
+  config?: Record<string, Record<string, Json>>;
+  clock?: Clock;
+  log?: (event: string, fields: Record<string, unknown>) => void;
+  /** a permanent application died: the node should stop (the launcher restarts it) */
+  onFatal?: (reason: string) => void;
+}
+
+export class Node {
+  readonly table: ModuleTable;
+  readonly runtime: Runtime;
+  readonly controller: ApplicationController;
+  release!: ReleaseFile;
+  apps: AppFile[] = [];
+  releaseDir: string;
+  readonly startedAt = Date.now();
+  #log: NonNullable<NodeOptions["log"]>;
+
+  constructor(private readonly options: NodeOptions) {
+    this.releaseDir = options.releaseDir;
+    this.#log = options.log ?? (() => {});
+    this.table = new ModuleTable({
+      runtimeApi: (module) => createRuntimeApi(this.runtime, this.controller, module),
+      onMissing: (module) => this.table.load(this.readObjectCode(this.releaseDir, this.apps, module)),
+    });
+    this.runtime = new Runtime(this.table, options.clock ? { clock: options.clock } : {});
+    this.runtime.onCrash = (proc, error) => this.#log("process crashed", { pid: proc.pid, module: proc.module, error: (error as Error)?.stack ?? String(error) });
+    this.controller = new ApplicationController(this.runtime, {
+      ...(options.config ? { config: options.config } : {}),
+      log: this.#log,
+      onPermanentExit: (app, reason) => options.onFatal?.(`permanent application ${app} exited: ${describe(reason)}`),
+    });
+  }
+
+  /** Verify the release, load every module, start every application. */
+  async boot(): Promise<void> {
+    const loaded = await readRelease(this.releaseDir);
+    this.release = loaded.release;
+    this.apps = loaded.apps;
+    for (const app of this.apps) {
+      for (const m of app.modules) {
+        const ref = `${app.name}/${m.name}`;
+        if (!this.table.isLoaded(ref)) this.table.load(this.readObjectCode(this.releaseDir, this.apps, ref));
+      }
+      this.controller.load(app);
+    }
+    await this.controller.startAll();
+    this.#log("node started", { release: this.release.name, version: this.release.version });
+  }
+
+  /** Read and compile one module of a release directory (load_object_code): nothing runs yet. */
+  readObjectCode(releaseDir: string, apps: readonly AppFile[], ref: string): ObjectCode {
+    const slash = ref.indexOf("/");
+    const app = apps.find((a) => a.name === ref.slice(0, slash));
+    const meta = app?.modules.find((m) => m.name === ref.slice(slash + 1));
+    if (!app || !meta) throw new Error(`module ${ref} is not in the release`);
+    const filename = path.join(releaseDir, appDir(app), moduleFile(meta.name));
+    return this.table.compile(ref, readFileSync(filename, "utf8"), filename, { vsn: meta.vsn, sha256: meta.sha256 });
+  }
+
+  async stop(): Promise<void> {
+    await this.controller.stopAll();
+    this.#log("node stopped", {});
+  }
+
+  status() {
+    const memory = process.memoryUsage();
+    return {
+      release: { name: this.release.name, version: this.release.version },
+      pid: process.pid,
+      uptimeMs: Date.now() - this.startedAt,
+      applications: this.controller.list(),
+      modules: this.table.modules().map((module) => {
+        const current = this.table.current(module);
+        const old = this.table.old(module);
+        return {
+          module,
+          current: current ? { vsn: current.vsn, sha256: current.sha256 } : null,
+          old: old ? { vsn: old.vsn, sha256: old.sha256, active: old.active } : null,
+          processes: this.runtime.processesUsing(module).length,
+        };
+      }),
+      processCount: this.runtime.processes().length,
+      memory: { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal },
+    };
+  }
+
+  processes() {
+    return this.runtime.processes().map((p) => ({
+      pid: p.pid,
+      name: p.name ?? null,
+      module: p.module,
+      modules: p.modules,
+      behaviour: p.behaviour.kind,
+      status: p.status,
+      queue: p.mailbox.length,
+      handled: p.handled,
+    }));
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Types and stand-ins for `relup/runtime` outside a node. Inside a running release, `relup/runtime`
+ * resolves to the node's own API (api.ts); these functions exist so that TypeScript projects can import
+ * and type-check against it, and they fail clearly when called anywhere else.
+ */
+import type { RuntimeApi } from "./api.ts";
+
+export type { RuntimeApi } from "./api.ts";
+export type { Pid, From } from "./process.ts";
+
+function outside(name: string): never {
+  throw new Error(`relup/runtime.${name} works only inside a release run by a relup node (relup start)`);
+}
+
+export const startServer: RuntimeApi["startServer"] = () => outside("startServer");
+export const startSupervisor: RuntimeApi["startSupervisor"] = () => outside("startSupervisor");
+export const call: RuntimeApi["call"] = () => outside("call");
+export const cast: RuntimeApi["cast"] = () => outside("cast");
+export const send: RuntimeApi["send"] = () => outside("send");
+export const reply: RuntimeApi["reply"] = () => outside("reply");
+export const self: RuntimeApi["self"] = () => outside("self");
+export const whereis: RuntimeApi["whereis"] = () => outside("whereis");
+export const link: RuntimeApi["link"] = () => outside("link");
+export const monitor: RuntimeApi["monitor"] = () => outside("monitor");
+export const exit: RuntimeApi["exit"] = () => outside("exit");
+export const getEnv: RuntimeApi["getEnv"] = () => outside("getEnv");
+export const startChild: RuntimeApi["startChild"] = () => outside("startChild");
+export const terminateChild: RuntimeApi["terminateChild"] = () => outside("terminateChild");
+export const whichChildren: RuntimeApi["whichChildren"] = () => outside("whichChildren");

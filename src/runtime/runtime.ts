@@ -1,0 +1,263 @@
+/**
+ * The process registry and scheduler of a node: spawning, message passing (call, cast, send),
+ * suspension and code change, exits, links and monitors, registered names, and the process map (every
+ * live process that uses a module, supervised or not).
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Json } from "../release/names.ts";
+import { systemClock, type Clock } from "./clock.ts";
+import type { ModuleTable } from "./module-table.ts";
+import { CallError, Proc, type Behaviour, type From, type Message, type Pid } from "./process.ts";
+
+export const DEFAULT_CALL_TIMEOUT = 5_000;
+export const DEFAULT_SUSPEND_TIMEOUT = 5_000;
+
+export class SuspendTimeout extends Error {
+  override readonly name = "SuspendTimeout";
+  constructor(readonly pid: Pid, readonly module: string, readonly ms: number) {
+    super(`process ${pid} (${module}) did not suspend within ${ms} ms: its handler is still running`);
+  }
+}
+
+export interface SpawnOptions {
+  name?: string;
+  modules?: readonly string[];
+  link?: Pid;
+  trapExit?: boolean;
+}
+
+export class Runtime {
+  readonly clock: Clock;
+  readonly #procs = new Map<Pid, Proc>();
+  readonly #names = new Map<string, Pid>();
+  readonly #self = new AsyncLocalStorage<Pid>();
+  #nextPid = 1;
+  #nextRef = 1;
+  /** called after a process dies, with the reason (the application controller listens) */
+  onExit: (proc: Proc, reason: unknown) => void = () => {};
+  /** reports crashes (the node logs them) */
+  onCrash: (proc: Proc, error: unknown) => void = () => {};
+
+  constructor(
+    readonly table: ModuleTable,
+    options: { clock?: Clock } = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Create a process, run `init` inside it, and register it. `init` failing means no process. */
+  async spawn(module: string, behaviour: Behaviour, init: (proc: Proc) => Promise<unknown>, options: SpawnOptions = {}): Promise<Proc> {
+    if (options.name !== undefined && this.#names.has(options.name)) {
+      throw new Error(`a process is already registered as ${JSON.stringify(options.name)} (${this.#names.get(options.name)})`);
+    }
+    const pid = `<0.${this.#nextPid++}.0>`;
+    const modules = [...new Set([module, ...(options.modules ?? [])])];
+    const proc = new Proc(pid, module, modules, behaviour, options.name, this.clock.now());
+    proc.trapExit = options.trapExit ?? false;
+    this.#procs.set(pid, proc);
+    if (options.name !== undefined) this.#names.set(options.name, pid);
+    if (options.link) this.link(pid, options.link);
+    proc.busy = true;
+    try {
+      proc.state = await this.#self.run(pid, () => init(proc));
+    } catch (error) {
+      this.#forget(proc);
+      proc.status = "dead";
+      for (const other of proc.links) this.#procs.get(other)?.links.delete(pid);
+      throw error;
+    } finally {
+      proc.markIdle();
+    }
+    this.#pump(proc);
+    return proc;
+  }
+
+  get(target: Pid | string): Proc | undefined {
+    const pid = this.#names.get(target) ?? target;
+    const proc = this.#procs.get(pid);
+    return proc && proc.status !== "dead" ? proc : undefined;
+  }
+
+  whereis(name: string): Pid | undefined {
+    return this.#names.get(name);
+  }
+
+  self(): Pid | undefined {
+    return this.#self.getStore();
+  }
+
+  processes(): Proc[] {
+    return [...this.#procs.values()];
+  }
+
+  /** The process map: every live process that uses `module` (callback module or declared modules). */
+  processesUsing(module: string): Proc[] {
+    return this.processes().filter((p) => p.status !== "dead" && p.uses(module));
+  }
+
+  call(target: Pid | string, request: unknown, timeout = DEFAULT_CALL_TIMEOUT): Promise<unknown> {
+    const proc = this.get(target);
+    if (!proc || proc.status === "exiting") return Promise.reject(new CallError(`no process ${JSON.stringify(target)}`, "noproc"));
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const timer = this.clock.setTimeout(() => {
+        if (done) return;
+        done = true;
+        reject(new CallError(`call to ${JSON.stringify(target)} timed out after ${timeout} ms`, "timeout"));
+      }, timeout);
+      const settle = (fn: () => void) => {
+        if (done) return;
+        done = true;
+        this.clock.clearTimeout(timer);
+        fn();
+      };
+      const from: From = { pid: this.self(), reply: (value) => settle(() => resolve(value)), fail: (error) => settle(() => reject(error)) };
+      this.#deliver(proc, { kind: "call", request, from });
+    });
+  }
+
+  cast(target: Pid | string, msg: unknown): void {
+    const proc = this.get(target);
+    if (proc) this.#deliver(proc, { kind: "cast", msg });
+  }
+
+  send(target: Pid | string, msg: unknown): void {
+    const proc = this.get(target);
+    if (proc) this.#deliver(proc, { kind: "info", msg });
+  }
+
+  /**
+   * Stop dispatching to `proc` and wait for its in-flight handler. On timeout the process keeps running
+   * and the promise rejects with SuspendTimeout. Messages sent meanwhile queue up.
+   */
+  async suspend(proc: Proc, timeout = DEFAULT_SUSPEND_TIMEOUT): Promise<void> {
+    if (proc.status !== "running") {
+      if (proc.status === "suspended") return;
+      throw new Error(`process ${proc.pid} is ${proc.status}`);
+    }
+    proc.status = "suspended";
+    if (!proc.busy) return;
+    let timer: unknown;
+    const timedOut = new Promise<"timeout">((resolve) => {
+      timer = this.clock.setTimeout(() => resolve("timeout"), timeout);
+    });
+    const outcome = await Promise.race([proc.whenIdle().then(() => "idle" as const), timedOut]);
+    this.clock.clearTimeout(timer);
+    if (outcome === "timeout") {
+      if (proc.status === "suspended") proc.status = "running";
+      this.#pump(proc);
+      throw new SuspendTimeout(proc.pid, proc.module, timeout);
+    }
+  }
+
+  resume(proc: Proc): void {
+    if (proc.status !== "suspended") return;
+    proc.status = "running";
+    this.#pump(proc);
+  }
+
+  /** Migrate a suspended process's state; only legal while suspended. The state is unchanged if it throws. */
+  async codeChange(proc: Proc, vsn: unknown, extra: Json): Promise<void> {
+    if (proc.status !== "suspended") throw new Error(`process ${proc.pid} is ${proc.status}; code_change needs it suspended`);
+    await this.#self.run(proc.pid, () => proc.behaviour.codeChange(proc, vsn, extra));
+  }
+
+  link(a: Pid, b: Pid): void {
+    const pa = this.#procs.get(a);
+    const pb = this.#procs.get(b);
+    if (!pa || !pb) return;
+    pa.links.add(b);
+    pb.links.add(a);
+  }
+
+  /** Watch `target`: `{type: "DOWN", ref, pid, reason}` arrives as an info message when it dies. */
+  monitor(watcher: Pid, target: Pid | string): number {
+    const ref = this.#nextRef++;
+    const proc = this.get(target);
+    if (!proc) {
+      this.send(watcher, { type: "DOWN", ref, pid: target, reason: "noproc" });
+      return ref;
+    }
+    proc.watchers.set(ref, watcher);
+    return ref;
+  }
+
+  /**
+   * End a process. "kill" ends it at once; any other reason waits for its in-flight handler, then runs
+   * its terminate callback. Linked processes get the exit: as a message if they trap exits, else they
+   * exit too unless the reason is "normal".
+   */
+  async exit(proc: Proc, reason: unknown): Promise<void> {
+    if (proc.status === "dead" || proc.status === "exiting") return;
+    proc.status = "exiting";
+    if (reason !== "kill") {
+      await proc.whenIdle();
+      try {
+        await this.#self.run(proc.pid, () => proc.behaviour.terminate(proc, reason));
+      } catch (error) {
+        this.onCrash(proc, error);
+      }
+    }
+    this.#die(proc, reason === "kill" ? "killed" : reason);
+  }
+
+  #die(proc: Proc, reason: unknown): void {
+    proc.status = "dead";
+    this.#forget(proc);
+    for (const msg of proc.mailbox.splice(0)) {
+      if (msg.kind === "call") msg.from.fail(new CallError(`process ${proc.pid} (${proc.module}) exited: ${describe(reason)}`, "exit"));
+    }
+    for (const [ref, watcher] of proc.watchers) this.send(watcher, { type: "DOWN", ref, pid: proc.pid, reason });
+    for (const other of proc.links) {
+      const linked = this.#procs.get(other);
+      if (!linked || linked.status === "dead") continue;
+      linked.links.delete(proc.pid);
+      if (linked.trapExit) this.send(other, { type: "EXIT", pid: proc.pid, reason });
+      else if (reason !== "normal") void this.exit(linked, reason);
+    }
+    this.onExit(proc, reason);
+  }
+
+  #forget(proc: Proc): void {
+    this.#procs.delete(proc.pid);
+    if (proc.name !== undefined && this.#names.get(proc.name) === proc.pid) this.#names.delete(proc.name);
+  }
+
+  #deliver(proc: Proc, message: Message): void {
+    proc.mailbox.push(message);
+    this.#pump(proc);
+  }
+
+  #pump(proc: Proc): void {
+    if (proc.busy || proc.status !== "running" || proc.mailbox.length === 0) return;
+    proc.busy = true;
+    void this.#dispatch(proc);
+  }
+
+  async #dispatch(proc: Proc): Promise<void> {
+    const message = proc.mailbox.shift()!;
+    const version = this.table.current(proc.module);
+    if (version) version.active++;
+    let crashed: unknown;
+    try {
+      await this.#self.run(proc.pid, () => proc.behaviour.handle(proc, message));
+      proc.handled++;
+    } catch (error) {
+      crashed = error;
+      if (message.kind === "call") message.from.fail(new CallError(`process ${proc.pid} (${proc.module}) crashed: ${(error as Error)?.message ?? String(error)}`, "handler"));
+    } finally {
+      if (version) version.active--;
+      proc.markIdle();
+    }
+    if (crashed !== undefined) {
+      this.onCrash(proc, crashed);
+      await this.exit(proc, { error: (crashed as Error)?.message ?? String(crashed) });
+      return;
+    }
+    this.#pump(proc);
+  }
+}
+
+export function describe(reason: unknown): string {
+  return typeof reason === "string" ? reason : JSON.stringify(reason);
+}

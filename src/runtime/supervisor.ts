@@ -1,0 +1,223 @@
+/**
+ * The `supervisor` behaviour: starts child processes from the specs its callback module's `init(args)`
+ * returns, restarts them when they exit, and gives up when they restart too often.
+ *
+ *   init(args) → { strategy?, intensity?, period?, children: [{ id, module, args?, name?, modules?,
+ *                  restart?, shutdown? }] }
+ *   strategy   one_for_one (default): restart the child that exited; one_for_all: restart all;
+ *              rest_for_one: restart it and the children started after it
+ *   intensity  more than `intensity` restarts (default 3) within `period` seconds (default 5) and the
+ *              supervisor stops its children and exits, so that its own supervisor or application reacts
+ *   restart    permanent (default): always restarted; transient: unless it exited normally; temporary: never
+ *   shutdown   ms to wait for a child's terminate before it is killed (default 5000), or "brutal_kill"
+ *
+ * A child's module is its application's (`worker`) or qualified (`core/store`); it runs as a supervisor
+ * when that module's behaviour is "supervisor", else as a server. Children are linked to the supervisor.
+ * Dynamic children: start_child, terminate_child, restart_child, delete_child, which_children calls.
+ *
+ * code_change re-runs `init(args)` of the loaded code: children whose id stays get the new spec and keep
+ * running; children with a new id are started; children whose id is gone are stopped (OTP leaves the last
+ * two to apply instructions).
+ */
+import { z } from "zod";
+import { startServer } from "./server.ts";
+import type { Behaviour, Pid, Proc } from "./process.ts";
+import type { Runtime, SpawnOptions } from "./runtime.ts";
+
+const ChildSpecInput = z.object({
+  id: z.string().min(1),
+  module: z.string().min(1),
+  args: z.unknown().optional(),
+  name: z.string().min(1).optional(),
+  modules: z.array(z.string()).optional(),
+  restart: z.enum(["permanent", "transient", "temporary"]).default("permanent"),
+  shutdown: z.union([z.number().int().nonnegative(), z.literal("brutal_kill")]).default(5000),
+});
+const SupFlags = z.object({
+  strategy: z.enum(["one_for_one", "one_for_all", "rest_for_one"]).default("one_for_one"),
+  intensity: z.number().int().nonnegative().default(3),
+  period: z.number().positive().default(5),
+  children: z.array(ChildSpecInput),
+});
+type ChildSpecInput = z.input<typeof ChildSpecInput>;
+export type ChildSpec = z.output<typeof ChildSpecInput> & { module: string; modules: string[] };
+
+interface Child {
+  spec: ChildSpec;
+  pid: Pid | undefined;
+  terminating: boolean;
+}
+
+export interface SupState {
+  args: unknown;
+  strategy: z.output<typeof SupFlags>["strategy"];
+  intensity: number;
+  period: number;
+  children: Child[];
+  restarts: number[];
+}
+
+type SupRequest =
+  | { op: "which_children" }
+  | { op: "start_child"; spec: ChildSpecInput }
+  | { op: "terminate_child"; id: string }
+  | { op: "restart_child"; id: string }
+  | { op: "delete_child"; id: string };
+
+export async function startSupervisor(runtime: Runtime, module: string, args: unknown, options: SpawnOptions = {}): Promise<Proc> {
+  return runtime.spawn(module, supervisorBehaviour(runtime), (proc) => initSupervisor(runtime, proc, args), { ...options, trapExit: true });
+}
+
+async function initSupervisor(runtime: Runtime, proc: Proc, args: unknown): Promise<SupState> {
+  const flags = readFlags(runtime, proc.module, args);
+  const state: SupState = { args, strategy: flags.strategy, intensity: flags.intensity, period: flags.period, children: [], restarts: [] };
+  try {
+    for (const spec of flags.children) state.children.push({ spec, pid: (await startChild(runtime, proc, spec)).pid, terminating: false });
+  } catch (error) {
+    await stopChildren(runtime, state.children);
+    throw error;
+  }
+  return state;
+}
+
+function readFlags(runtime: Runtime, module: string, args: unknown) {
+  const init = runtime.table.namespace(module).init;
+  if (typeof init !== "function") throw new Error(`${module} cannot run as a supervisor: it does not export init`);
+  const parsed = SupFlags.safeParse(init(args));
+  if (!parsed.success) throw new Error(`${module}.init returned invalid supervisor flags: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  const app = module.slice(0, module.indexOf("/"));
+  const qualify = (m: string) => (m.includes("/") ? m : `${app}/${m}`);
+  const children: ChildSpec[] = parsed.data.children.map((c) => ({ ...c, module: qualify(c.module), modules: (c.modules ?? []).map(qualify) }));
+  const ids = children.map((c) => c.id);
+  const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (repeated) throw new Error(`${module}.init returned two children with id ${JSON.stringify(repeated)}`);
+  return { ...parsed.data, children };
+}
+
+async function startChild(runtime: Runtime, sup: Proc, spec: ChildSpec): Promise<Proc> {
+  const options: SpawnOptions = { modules: spec.modules, link: sup.pid, ...(spec.name !== undefined ? { name: spec.name } : {}) };
+  const isSupervisor = runtime.table.namespace(spec.module).behaviour === "supervisor";
+  return isSupervisor ? startSupervisor(runtime, spec.module, spec.args, options) : startServer(runtime, spec.module, spec.args, options);
+}
+
+async function stopChild(runtime: Runtime, child: Child): Promise<void> {
+  const proc = child.pid ? runtime.get(child.pid) : undefined;
+  child.pid = undefined;
+  if (!proc) return;
+  child.terminating = true;
+  if (child.spec.shutdown === "brutal_kill") {
+    await runtime.exit(proc, "kill");
+  } else {
+    let timer: unknown;
+    const killed = new Promise<void>((resolve) => {
+      timer = runtime.clock.setTimeout(() => void runtime.exit(proc, "kill").then(resolve), child.spec.shutdown as number);
+    });
+    await Promise.race([runtime.exit(proc, "shutdown"), killed]);
+    runtime.clock.clearTimeout(timer);
+  }
+  child.terminating = false;
+}
+
+/** Stop children in reverse start order, as a supervisor shuts down. */
+async function stopChildren(runtime: Runtime, children: Child[]): Promise<void> {
+  for (const child of [...children].reverse()) await stopChild(runtime, child);
+}
+
+function supervisorBehaviour(runtime: Runtime): Behaviour {
+  return {
+    kind: "supervisor",
+    async handle(proc, message) {
+      const state = proc.state as SupState;
+      if (message.kind === "info") {
+        const msg = message.msg as { type?: string; pid?: Pid; reason?: unknown };
+        if (msg?.type === "EXIT") await onChildExit(runtime, proc, state, msg.pid!, msg.reason);
+        return;
+      }
+      if (message.kind !== "call") return;
+      const request = message.request as SupRequest;
+      const find = (id: string) => state.children.find((c) => c.spec.id === id);
+      switch (request?.op) {
+        case "which_children":
+          message.from.reply(state.children.map((c) => ({ id: c.spec.id, pid: c.pid ?? null, module: c.spec.module, modules: c.spec.modules, restart: c.spec.restart })));
+          return;
+        case "start_child": {
+          const spec = ChildSpecInput.parse(request.spec);
+          const app = proc.module.slice(0, proc.module.indexOf("/"));
+          const q = (m: string) => (m.includes("/") ? m : `${app}/${m}`);
+          const full: ChildSpec = { ...spec, module: q(spec.module), modules: (spec.modules ?? []).map(q) };
+          if (find(full.id)) throw new Error(`child ${JSON.stringify(full.id)} already exists`);
+          const child = await startChild(runtime, proc, full);
+          state.children.push({ spec: full, pid: child.pid, terminating: false });
+          message.from.reply(child.pid);
+          return;
+        }
+        case "terminate_child":
+        case "restart_child":
+        case "delete_child": {
+          const child = find(request.id);
+          if (!child) return message.from.fail(new Error(`no child ${JSON.stringify(request.id)}`));
+          if (request.op === "terminate_child") await stopChild(runtime, child);
+          if (request.op === "restart_child" && !child.pid) child.pid = (await startChild(runtime, proc, child.spec)).pid;
+          if (request.op === "delete_child") {
+            if (child.pid) return message.from.fail(new Error(`child ${JSON.stringify(request.id)} is running; terminate it first`));
+            state.children = state.children.filter((c) => c !== child);
+          }
+          message.from.reply(child.pid ?? null);
+          return;
+        }
+        default:
+          message.from.fail(new Error(`unknown supervisor request ${JSON.stringify(request)}`));
+      }
+    },
+    async codeChange(proc) {
+      const state = proc.state as SupState;
+      const flags = readFlags(runtime, proc.module, state.args);
+      const next: Child[] = [];
+      for (const spec of flags.children) {
+        const existing = state.children.find((c) => c.spec.id === spec.id);
+        next.push(existing ? { ...existing, spec } : { spec, pid: (await startChild(runtime, proc, spec)).pid, terminating: false });
+      }
+      await stopChildren(runtime, state.children.filter((c) => !flags.children.some((s) => s.id === c.spec.id)));
+      proc.state = { ...state, strategy: flags.strategy, intensity: flags.intensity, period: flags.period, children: next };
+    },
+    async terminate(proc) {
+      await stopChildren(runtime, (proc.state as SupState | undefined)?.children ?? []);
+    },
+  };
+}
+
+async function onChildExit(runtime: Runtime, proc: Proc, state: SupState, pid: Pid, reason: unknown): Promise<void> {
+  const index = state.children.findIndex((c) => c.pid === pid);
+  const child = state.children[index];
+  if (!child || child.terminating) return;
+  child.pid = undefined;
+  const normal = reason === "normal" || reason === "shutdown";
+  if (child.spec.restart === "temporary" || (child.spec.restart === "transient" && normal)) {
+    if (child.spec.restart === "temporary") state.children.splice(index, 1);
+    return;
+  }
+  const affected = state.strategy === "one_for_one" ? [child] : state.strategy === "one_for_all" ? state.children : state.children.slice(index);
+  await stopChildren(runtime, affected.filter((c) => c !== child));
+  for (const c of affected) {
+    for (;;) {
+      if (!allowRestart(runtime, state)) {
+        // Not awaited: this runs inside the supervisor's own handler, and exit waits for it to finish.
+        void runtime.exit(proc, "reached_max_restart_intensity");
+        return;
+      }
+      try {
+        c.pid = (await startChild(runtime, proc, c.spec)).pid;
+        break;
+      } catch {
+        // a child whose init fails counts as another restart, until the intensity is reached
+      }
+    }
+  }
+}
+
+/** Record a restart; false once more than `intensity` restarts fall within `period` seconds. */
+function allowRestart(runtime: Runtime, state: SupState): boolean {
+  const now = runtime.clock.now();
+  state.restarts = [...state.restarts.filter((t) => now - t < state.period * 1000), now];
+  return state.restarts.length <= state.intensity;
+}

@@ -6,6 +6,8 @@ import yargs, { type Argv } from "yargs";
 import { buildCommand } from "./commands/build.ts";
 import { generateCommand } from "./commands/generate.ts";
 import { inspectCommand } from "./commands/inspect.ts";
+import { startCommand } from "./commands/start.ts";
+import { processesCommand, statusCommand, stopCommand } from "./commands/status.ts";
 import type { Io } from "./io.ts";
 import { UserError, ExitCode } from "../errors.ts";
 
@@ -16,6 +18,10 @@ export function createCli(io: Io, argv: readonly string[] = []): Argv {
     .command(buildCommand(io))
     .command(inspectCommand(io))
     .command(generateCommand(io))
+    .command(startCommand(io))
+    .command(statusCommand(io))
+    .command(processesCommand(io))
+    .command(stopCommand(io))
     .demandCommand(1, "Name a command; `relup --help` lists them.")
     .strict()
     .recommendCommands()

@@ -1,0 +1,47 @@
+import path from "node:path";
+import type { CommandModule } from "yargs";
+import { ExitCode, UserError } from "../../errors.ts";
+import { Launcher } from "../../runtime/launcher.ts";
+import { nodeIsRunning, prepareRoot, startDetached } from "../../runtime/start-release.ts";
+import type { Io } from "../io.ts";
+
+interface StartArgs {
+  release?: string;
+  root: string;
+  detach: boolean;
+}
+
+export function startCommand(io: Io): CommandModule<object, StartArgs> {
+  return {
+    command: "start [release]",
+    describe: "Boot a release with its launcher, which restarts the node if it dies (on an empty root, installs the release first)",
+    builder: (y) =>
+      y
+        .positional("release", { type: "string", describe: "A release directory or .tar.gz; needed only for an empty root" })
+        .option("root", { type: "string", default: "relup-root", describe: "The release root: releases, RELEASES, logs, control socket" })
+        .option("detach", { type: "boolean", default: false, describe: "Return once the node is ready, printing its OS pid" })
+        .example("$0 start _build/calculator-1.0.0.tar.gz --root /srv/calc --detach", "install and boot calculator 1.0.0 in the background") as never,
+    handler: async (argv) => {
+      const root = path.resolve(argv.root);
+      if (await nodeIsRunning(root)) throw new UserError(`${root}: a node is already running there. Fix: \`relup status --root ${argv.root}\`, or stop it first.`, ExitCode.checkFailed);
+      const prepared = await prepareRoot(root, argv.release);
+      if (prepared.installed) io.err(`installed ${prepared.name} ${prepared.version} in ${root} as the permanent release\n`);
+      if (argv.detach) {
+        const ready = await startDetached(root);
+        io.out(`${ready.pid}\n`);
+        io.err(`started ${prepared.name} ${ready.version}: node pid ${ready.pid}, launcher pid ${ready.launcherPid}; logs in ${path.join(root, "log")}\n`);
+        return;
+      }
+      const launcher = new Launcher({ root });
+      const ready = await launcher.start();
+      io.err(`started ${prepared.name} ${ready.version}: node pid ${ready.pid}; Ctrl-C stops it\n`);
+      launcher.on("restart", ({ delayMs }) => io.err(`node exited; restarting in ${delayMs} ms\n`));
+      launcher.on("ready", (r: { pid: number }) => io.err(`node ready again: pid ${r.pid}\n`));
+      const stop = () => void launcher.stop();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      await new Promise<void>((resolve) => launcher.once("stopped", resolve));
+      io.err("stopped\n");
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/** Send one request to a node's control socket and read its response. */
+import net from "node:net";
+import path from "node:path";
+import { ExitCode, UserError } from "../errors.ts";
+import { CONTROL_SOCKET, type ControlRequest, type ControlResponse } from "./control-protocol.ts";
+
+export function controlSocketPath(root: string): string {
+  return path.join(root, "run", CONTROL_SOCKET);
+}
+
+export async function controlRequest(root: string, request: ControlRequest, timeout = 30_000): Promise<unknown> {
+  const response = await rawRequest(controlSocketPath(root), JSON.stringify(request), timeout).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT" || error.code === "ECONNREFUSED") {
+      throw new UserError(`${root}: no node is running there (no control socket at ${controlSocketPath(root)}). Fix: start one with \`relup start <release> --root ${root}\`.`, ExitCode.checkFailed);
+    }
+    throw error;
+  });
+  const parsed = JSON.parse(response) as ControlResponse;
+  if (!parsed.ok) throw new UserError(`node: ${parsed.error.message}`, ExitCode.checkFailed);
+  return parsed.result;
+}
+
+/** One line out, one line back. */
+export function rawRequest(socketPath: string, line: string, timeout = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.createConnection(socketPath);
+    let buffer = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(Object.assign(new Error(`no answer from ${socketPath} within ${timeout} ms`), { code: "ETIMEDOUT" }));
+    }, timeout);
+    socket.on("connect", () => socket.write(line + "\n"));
+    socket.on("data", (chunk) => {
+      buffer += chunk.toString("utf8");
+      const newline = buffer.indexOf("\n");
+      if (newline !== -1) {
+        clearTimeout(timer);
+        socket.end();
+        resolve(buffer.slice(0, newline));
+      }
+    });
+    socket.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.on("close", () => {
+      clearTimeout(timer);
+      if (!buffer.includes("\n")) reject(Object.assign(new Error("the node closed the connection without answering"), { code: "ECONNRESET" }));
+    });
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * The node's control socket: a Unix domain socket at ROOT/run/control.sock, mode 0600 in a 0700
+ * directory, so that only the node's user can reach it. Requests are handled one line at a time per
+ * connection; a line longer than MAX_REQUEST_BYTES closes that connection; nothing here evaluates code.
+ */
+import { chmod, mkdir, rm } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { CONTROL_SOCKET, ControlRequest, MAX_REQUEST_BYTES, type ControlResponse } from "./control-protocol.ts";
+
+export type ControlHandler = (request: ControlRequest) => Promise<unknown>;
+
+export interface ControlServer {
+  path: string;
+  close(): Promise<void>;
+}
+
+export async function openControlServer(root: string, handle: ControlHandler): Promise<ControlServer> {
+  const runDir = path.join(root, "run");
+  await mkdir(runDir, { recursive: true, mode: 0o700 });
+  await chmod(runDir, 0o700);
+  const socketPath = path.join(runDir, CONTROL_SOCKET);
+  await rm(socketPath, { force: true });
+  const connections = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    connections.add(socket);
+    socket.on("close", () => connections.delete(socket));
+    socket.on("error", () => socket.destroy());
+    let buffer = "";
+    let queue = Promise.resolve();
+    socket.on("data", (chunk) => {
+      buffer += chunk.toString("utf8");
+      if (buffer.length > MAX_REQUEST_BYTES && !buffer.includes("\n")) {
+        write(socket, { ok: false, error: { code: "too-large", message: `request over ${MAX_REQUEST_BYTES} bytes` } });
+        socket.end();
+        buffer = "";
+        return;
+      }
+      let newline: number;
+      while ((newline = buffer.indexOf("\n")) !== -1) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        if (line.trim() === "") continue;
+        queue = queue.then(() => respond(socket, line, handle));
+      }
+    });
+  });
+  // The socket file is created by listen: a umask makes it 0600 from the first instant.
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(socketPath, () => resolve());
+    });
+  } finally {
+    process.umask(umask);
+  }
+  await chmod(socketPath, 0o600);
+  return {
+    path: socketPath,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of connections) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function respond(socket: net.Socket, line: string, handle: ControlHandler): Promise<void> {
+  let data: unknown;
+  try {
+    data = JSON.parse(line);
+  } catch {
+    return write(socket, { ok: false, error: { code: "bad-json", message: "the request is not a JSON line" } });
+  }
+  const id = typeof data === "object" && data !== null && "id" in data ? (data as { id: unknown }).id : undefined;
+  const echo = typeof id === "string" || typeof id === "number" ? { id } : {};
+  const parsed = ControlRequest.safeParse(data);
+  if (!parsed.success) {
+    const message = parsed.error.issues.map((i) => `${i.path.join(".") || "(request)"}: ${i.message}`).join("; ");
+    return write(socket, { ...echo, ok: false, error: { code: "bad-request", message } });
+  }
+  try {
+    write(socket, { ...echo, ok: true, result: await handle(parsed.data) });
+  } catch (error) {
+    write(socket, { ...echo, ok: false, error: { code: (error as { code?: string }).code ?? "failed", message: (error as Error).message } });
+  }
+}
+
+function write(socket: net.Socket, response: ControlResponse): void {
+  if (!socket.destroyed && socket.writable) socket.write(JSON.stringify(response) + "\n");
+}

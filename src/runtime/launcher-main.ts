@@ -1,0 +1,30 @@
+/**
+ * The entry point of a detached launcher (`relup start --detach`): runs a Launcher for ROOT, reports
+ * the first `ready` (or the boot failure) to the parent over IPC, and lives until the node is stopped.
+ */
+import { rmSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { Launcher } from "./launcher.ts";
+
+const { values } = parseArgs({ options: { root: { type: "string" } } });
+const launcher = new Launcher({ root: values.root! });
+const tell = (message: object) => {
+  if (process.connected) process.send?.(message);
+};
+
+process.on("SIGTERM", () => void launcher.stop());
+process.on("SIGINT", () => void launcher.stop());
+launcher.on("stopped", () => {
+  rmSync(path.join(launcher.root, "run", "launcher.pid"), { force: true });
+  process.exit(0);
+});
+try {
+  const ready = await launcher.start();
+  await writeFile(path.join(launcher.root, "run", "launcher.pid"), `${process.pid}\n`);
+  tell({ type: "ready", ...ready, launcherPid: process.pid });
+} catch (error) {
+  tell({ type: "failed", error: (error as Error).message });
+  process.exit(1);
+}

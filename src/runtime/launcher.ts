@@ -1,0 +1,149 @@
+/**
+ * The launcher: the node's heart (OTP's heart). It starts a node process on the root's permanent
+ * release, writes its log lines to ROOT/log/node.jsonl, and restarts it when it dies, with an
+ * exponential backoff that resets once a node has run for a while. A node that is asked to stop tells
+ * the launcher first (`stopping`), and then the launcher ends too.
+ *
+ * Events: ready {pid, version}, exit {code, signal}, restart {delayMs}, stopped.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { EventEmitter } from "node:events";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import readline from "node:readline";
+import { permanentOf, readReleasesFile } from "./releases-file.ts";
+import { tsEntryArgs } from "./tsx-entry.ts";
+
+export interface LauncherOptions {
+  root: string;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** a node that ran this long resets the backoff */
+  stableMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Ready {
+  pid: number;
+  version: string;
+}
+
+export class Launcher extends EventEmitter {
+  readonly root: string;
+  #child: ChildProcess | undefined;
+  #stopping = false;
+  #failures = 0;
+  #startedAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #nodeLog: WriteStream | undefined;
+  #launcherLog: WriteStream | undefined;
+  #options: Required<Omit<LauncherOptions, "env" | "root">> & { env: NodeJS.ProcessEnv | undefined };
+
+  constructor(options: LauncherOptions) {
+    super();
+    this.root = path.resolve(options.root);
+    this.#options = { minBackoffMs: options.minBackoffMs ?? 100, maxBackoffMs: options.maxBackoffMs ?? 5_000, stableMs: options.stableMs ?? 10_000, env: options.env };
+  }
+
+  /** Start the first node; resolves when it is ready, rejects if it fails to boot (no retry then). */
+  async start(): Promise<Ready> {
+    const logDir = path.join(this.root, "log");
+    await mkdir(logDir, { recursive: true, mode: 0o755 });
+    this.#nodeLog = createWriteStream(path.join(logDir, "node.jsonl"), { flags: "a" });
+    this.#launcherLog = createWriteStream(path.join(logDir, "launcher.jsonl"), { flags: "a" });
+    return new Promise((resolve, reject) => {
+      const onReady = (ready: Ready) => {
+        this.off("boot-failed", onFailed);
+        resolve(ready);
+      };
+      const onFailed = (error: string) => {
+        this.off("ready", onReady);
+        this.#stopping = true;
+        reject(new Error(`the node failed to boot: ${error}`));
+      };
+      this.once("ready", onReady);
+      this.once("boot-failed", onFailed);
+      void this.#spawn();
+    });
+  }
+
+  /** The running node's OS pid, if any. */
+  get nodePid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Stop the node gracefully (SIGTERM: applications stop in reverse order) and do not restart it. */
+  stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      this.#finish();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.once("stopped", resolve);
+      child.kill("SIGTERM");
+    });
+  }
+
+  async #spawn(): Promise<void> {
+    let version: string;
+    try {
+      const releases = await readReleasesFile(this.root);
+      if (!releases) throw new Error(`${this.root} has no releases/RELEASES`);
+      version = permanentOf(releases);
+    } catch (error) {
+      this.emit("boot-failed", (error as Error).message);
+      return;
+    }
+    const child = spawn(process.execPath, [...tsEntryArgs("node-main.ts"), "--root", this.root, "--version", version], {
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      env: this.#options.env ?? process.env,
+    });
+    this.#child = child;
+    this.#startedAt = Date.now();
+    this.#event("node spawned", { pid: child.pid, version });
+    let bootError: string | undefined;
+    const pipe = (stream: NodeJS.ReadableStream, name: string) =>
+      readline.createInterface({ input: stream }).on("line", (line) => {
+        const isJson = line.startsWith("{") && line.endsWith("}");
+        this.#nodeLog?.write((isJson ? line : JSON.stringify({ time: new Date().toISOString(), stream: name, line })) + "\n");
+      });
+    pipe(child.stdout!, "stdout");
+    pipe(child.stderr!, "stderr");
+    child.on("message", (message: { type?: string; pid?: number; version?: string; error?: string }) => {
+      if (message.type === "ready") this.emit("ready", { pid: message.pid!, version: message.version! });
+      if (message.type === "stopping") this.#stopping = true;
+      if (message.type === "boot-failed") bootError = message.error;
+    });
+    child.on("exit", (code, signal) => {
+      this.#child = undefined;
+      this.#event("node exited", { code, signal });
+      this.emit("exit", { code, signal });
+      if (bootError !== undefined && this.listenerCount("boot-failed") > 0) {
+        this.emit("boot-failed", bootError);
+        return;
+      }
+      if (this.#stopping) return this.#finish();
+      if (Date.now() - this.#startedAt >= this.#options.stableMs) this.#failures = 0;
+      const delayMs = Math.min(this.#options.maxBackoffMs, this.#options.minBackoffMs * 2 ** this.#failures);
+      this.#failures++;
+      this.#event("restarting node", { delayMs });
+      this.emit("restart", { delayMs });
+      this.#timer = setTimeout(() => void this.#spawn(), delayMs);
+    });
+  }
+
+  #finish(): void {
+    this.#event("launcher stopped", {});
+    this.#nodeLog?.end();
+    this.#launcherLog?.end();
+    this.emit("stopped");
+  }
+
+  #event(event: string, fields: Record<string, unknown>): void {
+    this.#launcherLog?.write(JSON.stringify({ time: new Date().toISOString(), event, ...fields }) + "\n");
+  }
+}

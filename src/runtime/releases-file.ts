@@ -1,0 +1,71 @@
+/**
+ * ROOT/releases/RELEASES: which releases a root holds and their status, as OTP's release_handler keeps
+ * them. Written atomically: a temporary file, fsync, rename over the old one, fsync of the directory, so
+ * that a crash at any moment leaves either the old or the new file, never a torn one.
+ *
+ *   unpacked   on disk, not running
+ *   permanent  what the node boots; exactly one
+ *   old        was permanent before
+ * `current` (installed, not yet permanent) is never written, as in OTP: a node that restarts boots the
+ * permanent release, so an upgrade that was not made permanent is undone by a restart.
+ */
+import { existsSync } from "node:fs";
+import { open, readFile, rename } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { ReleaseError } from "../release/issues.ts";
+import { AppName, Sha256, Version } from "../release/names.ts";
+import { fsyncDir, mkdirFixed, toJsonText } from "../release/fs-utils.ts";
+import { parseJsonFile } from "../release/parse-json-file.ts";
+
+export const ReleasesFile = z
+  .object({
+    format: z.literal(1),
+    name: AppName,
+    releases: z.array(z.object({ version: Version, status: z.enum(["unpacked", "permanent", "old"]), releaseSha256: Sha256 }).strict()),
+  })
+  .strict()
+  .describe("RELEASES: the releases of a release root and their status");
+export type ReleasesFile = z.infer<typeof ReleasesFile>;
+
+export function releasesDir(root: string): string {
+  return path.join(root, "releases");
+}
+
+export function releaseDirOf(root: string, version: string): string {
+  return path.join(releasesDir(root), version);
+}
+
+function releasesPath(root: string): string {
+  return path.join(releasesDir(root), "RELEASES");
+}
+
+export async function readReleasesFile(root: string): Promise<ReleasesFile | undefined> {
+  const file = releasesPath(root);
+  if (!existsSync(file)) return undefined;
+  const parsed = parseJsonFile(file, await readFile(file, "utf8"), ReleasesFile);
+  if (!parsed.ok) throw new ReleaseError(parsed.issues);
+  return parsed.value;
+}
+
+export async function writeReleasesFile(root: string, data: ReleasesFile): Promise<void> {
+  const dir = releasesDir(root);
+  await mkdirFixed(dir);
+  const file = releasesPath(root);
+  const temp = `${file}.${process.pid}.tmp`;
+  const handle = await open(temp, "w", 0o644);
+  try {
+    await handle.writeFile(toJsonText(ReleasesFile.parse(data)));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, file);
+  await fsyncDir(dir);
+}
+
+export function permanentOf(data: ReleasesFile): string {
+  const permanent = data.releases.find((r) => r.status === "permanent");
+  if (!permanent) throw new Error("RELEASES has no permanent release");
+  return permanent.version;
+}

@@ -1,0 +1,65 @@
+/**
+ * `relup start`: make a release root ready (on an empty root, unpack the release as the first permanent
+ * one) and start its launcher, in this process or detached.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, openSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { ExitCode, UserError } from "../errors.ts";
+import { readRelease } from "../release/read-release.ts";
+import { controlSocketPath, rawRequest } from "./control-client.ts";
+import type { Ready } from "./launcher.ts";
+import { permanentOf, readReleasesFile, releaseDirOf, releasesDir, writeReleasesFile } from "./releases-file.ts";
+import { tsEntryArgs } from "./tsx-entry.ts";
+
+/** Unpack `source` as the first permanent release of an empty root, or check it matches the root. */
+export async function prepareRoot(root: string, source: string | undefined): Promise<{ name: string; version: string; installed: boolean }> {
+  const releases = await readReleasesFile(root);
+  if (releases) {
+    const version = permanentOf(releases);
+    if (source !== undefined) {
+      const given = await readRelease(source);
+      await given.close();
+      if (given.release.version !== version || given.release.name !== releases.name) {
+        throw new UserError(`${root}: already holds ${releases.name} ${version} as its permanent release; \`start\` boots that one. Fix: leave out the release argument, or upgrade with \`relup apply\`.`, ExitCode.badInput);
+      }
+    }
+    return { name: releases.name, version, installed: false };
+  }
+  if (source === undefined) throw new UserError(`${root}: holds no release yet. Fix: give the release to install: \`relup start <release dir or tarball> --root ${root}\`.`, ExitCode.badInput);
+  await mkdir(releasesDir(root), { recursive: true, mode: 0o755 });
+  const incoming = path.join(releasesDir(root), `.incoming-${process.pid}`);
+  await rm(incoming, { recursive: true, force: true });
+  const loaded = await readRelease(source, { into: incoming });
+  const target = releaseDirOf(root, loaded.release.version);
+  await rename(incoming, target);
+  await writeReleasesFile(root, { format: 1, name: loaded.release.name, releases: [{ version: loaded.release.version, status: "permanent", releaseSha256: loaded.releaseFileSha256 }] });
+  return { name: loaded.release.name, version: loaded.release.version, installed: true };
+}
+
+/** Whether a node answers on the root's control socket. */
+export async function nodeIsRunning(root: string): Promise<boolean> {
+  if (!existsSync(controlSocketPath(root))) return false;
+  return rawRequest(controlSocketPath(root), JSON.stringify({ cmd: "ping" }), 2_000).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Start a launcher that outlives this process; resolves once its node is ready. */
+export async function startDetached(root: string): Promise<Ready & { launcherPid: number }> {
+  const logDir = path.join(root, "log");
+  await mkdir(logDir, { recursive: true });
+  const out = openSync(path.join(logDir, "launcher.out"), "a");
+  const child = spawn(process.execPath, [...tsEntryArgs("launcher-main.ts"), "--root", root], { detached: true, stdio: ["ignore", out, out, "ipc"] });
+  return new Promise((resolve, reject) => {
+    child.on("message", (message: { type: string; error?: string } & Ready & { launcherPid: number }) => {
+      child.disconnect();
+      child.unref();
+      if (message.type === "ready") resolve({ pid: message.pid, version: message.version, launcherPid: message.launcherPid });
+      else reject(new UserError(`${root}: the node failed to start: ${message.error}. See ${path.join(logDir, "node.jsonl")}.`, ExitCode.checkFailed));
+    });
+    child.on("exit", (code) => reject(new UserError(`${root}: the launcher exited (code ${code}) before the node was ready. See ${path.join(logDir, "launcher.out")}.`, ExitCode.checkFailed)));
+  });
+}

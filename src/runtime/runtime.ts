@@ -198,24 +198,31 @@ export class Runtime {
         this.onCrash(proc, error);
       }
     }
-    this.#die(proc, reason === "kill" ? "killed" : reason);
+    // Linked processes that exit with this one have exited too when this returns.
+    await Promise.all(this.#die(proc, reason === "kill" ? "killed" : reason));
   }
 
-  #die(proc: Proc, reason: unknown): void {
+  #die(proc: Proc, reason: unknown): Promise<void>[] {
     proc.status = "dead";
     this.#forget(proc);
     for (const msg of proc.mailbox.splice(0)) {
       if (msg.kind === "call") msg.from.fail(new CallError(`process ${proc.pid} (${proc.module}) exited: ${describe(reason)}`, "exit"));
     }
     for (const [ref, watcher] of proc.watchers) this.send(watcher, { type: "DOWN", ref, pid: proc.pid, reason });
+    const exits: Promise<void>[] = [];
     for (const other of proc.links) {
       const linked = this.#procs.get(other);
       if (!linked || linked.status === "dead") continue;
       linked.links.delete(proc.pid);
       if (linked.trapExit) this.send(other, { type: "EXIT", pid: proc.pid, reason });
-      else if (reason !== "normal") void this.exit(linked, reason);
+      else if (reason !== "normal") {
+        // A busy process may be the one waiting for this exit: its exit is not awaited, or both would wait.
+        const exiting = this.exit(linked, reason);
+        if (!linked.busy) exits.push(exiting);
+      }
     }
     this.onExit(proc, reason);
+    return exits;
   }
 
   #forget(proc: Proc): void {
@@ -243,15 +250,17 @@ export class Runtime {
       await this.#self.run(proc.pid, () => proc.behaviour.handle(proc, message));
       proc.handled++;
     } catch (error) {
-      crashed = error;
-      if (message.kind === "call") message.from.fail(new CallError(`process ${proc.pid} (${proc.module}) crashed: ${(error as Error)?.message ?? String(error)}`, "handler"));
+      crashed = error ?? new Error(String(error));
     } finally {
       if (version) version.active--;
       proc.markIdle();
     }
     if (crashed !== undefined) {
+      // As in OTP, the caller learns of the crash once the process is gone (and its links were told).
+      const detail = (crashed as Error)?.message ?? String(crashed);
       this.onCrash(proc, crashed);
-      await this.exit(proc, { error: (crashed as Error)?.message ?? String(crashed) });
+      await this.exit(proc, { error: detail });
+      if (message.kind === "call") message.from.fail(new CallError(`process ${proc.pid} (${proc.module}) crashed: ${detail}`, "handler"));
       return;
     }
     this.#pump(proc);

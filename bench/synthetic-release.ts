@@ -38,7 +38,7 @@ export function syntheticPair(modules: number, apps: number): { from: ReleaseMod
   const model = (version: 1 | 2): ReleaseModel => {
     const appFiles = make(version);
     const release = { format: 1 as const, name: "synthetic", version: `${version}.0.0`, node: ">=20", applications: appFiles.map((a) => ({ name: a.name, version: a.version })), npmDependencies: {}, files: {} };
-    return { release, apps: appFiles, releaseFileSha256: sha(JSON.stringify(release)), appups: new Map() };
+    return { release, apps: appFiles, identity: sha(JSON.stringify(release)), appups: new Map() };
   };
   const from = model(1);
   const to = model(2);

@@ -24,7 +24,7 @@ try {
     const loaded = await readRelease(result.tarball);
     await loaded.close();
     const modules = result.apps.flatMap((a) => a.modules).length;
-    console.log(`${c.green("built")} ${c.bold(`calculator ${version}`)} in ${Math.round(ms)} ms: ${modules} modules, tarball verified (release.json sha256 ${loaded.releaseFileSha256.slice(0, 12)}…)`);
+    console.log(`${c.green("built")} ${c.bold(`calculator ${version}`)} in ${Math.round(ms)} ms: ${modules} modules, tarball verified (release.json sha256 ${loaded.identity.slice(0, 12)}…)`);
     built.push(result);
   }
   console.log(`\n${c.bold("$ relup generate calculator-1.0.0.tar.gz calculator-1.1.0.tar.gz")}\n`);

@@ -93,7 +93,7 @@ describe("readRelease accepts what relup build wrote", () => {
     expect(fromDir.release.name).toBe("calculator");
     const tarball = await readRelease(`${releaseDir}.tar.gz`);
     expect(tarball.apps.map((a) => a.name)).toEqual(["calculator"]);
-    expect(tarball.releaseFileSha256).toBe(fromDir.releaseFileSha256);
+    expect(tarball.identity).toBe(fromDir.identity);
     await tarball.close();
   });
 

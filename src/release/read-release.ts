@@ -16,7 +16,7 @@ import { extractTarball } from "./extract-tarball.ts";
 import { fsyncDir, mkdirFixed, removeQuietly } from "./fs-utils.ts";
 import { ReleaseError } from "./issues.ts";
 import { DEFAULT_LIMITS, type ReadLimits } from "./limits.ts";
-import type { ReleaseFile } from "./release-file.ts";
+import { releaseIdentity, type ReleaseFile } from "./release-file.ts";
 import { scanDirectory } from "./scan-directory.ts";
 import { verifyRelease } from "./verify-release.ts";
 
@@ -33,8 +33,8 @@ export interface LoadedRelease {
   dir: string;
   release: ReleaseFile;
   apps: AppFile[];
-  /** sha256 of release.json: identifies the release exactly (plans carry it to refuse stale ones) */
-  releaseFileSha256: string;
+  /** the release's identity (release-file.ts): plans carry it to refuse being applied to other builds */
+  identity: string;
   /** removes the temporary copy, if one was made; the source and `into` are kept */
   close(): Promise<void>;
 }
@@ -49,10 +49,10 @@ export async function readRelease(source: string, options: ReadReleaseOptions = 
     const files = await scanDirectory(source, source, limits);
     const verified = await verifyRelease({ root: source, label: source, files });
     if (!verified.ok) throw new ReleaseError(verified.issues);
-    const sha = files.get("release.json")!;
-    if (options.into === undefined) return { dir: path.resolve(source), ...verified.value, releaseFileSha256: sha, close: async () => {} };
+    const sha = releaseIdentity(verified.value.release);
+    if (options.into === undefined) return { dir: path.resolve(source), ...verified.value, identity: sha, close: async () => {} };
     const dir = await placeCopy(source, [...files.keys()], options.into, options.tempDir);
-    return { dir, ...verified.value, releaseFileSha256: sha, close: async () => {} };
+    return { dir, ...verified.value, identity: sha, close: async () => {} };
   }
   if (!info.isFile()) throw new ReleaseError([{ code: "special-entry", file: source, entry: source, kind: "special file" }]);
 
@@ -64,15 +64,15 @@ export async function readRelease(source: string, options: ReadReleaseOptions = 
     const tree = await extractTarball(source, source, extracted, limits);
     const verified = await verifyRelease({ root: extracted, label: source, files: tree.files, top: tree.top });
     if (!verified.ok) throw new ReleaseError(verified.issues);
-    const sha = tree.files.get("release.json")!;
+    const sha = releaseIdentity(verified.value.release);
     if (options.into === undefined) {
-      return { dir: extracted, ...verified.value, releaseFileSha256: sha, close: () => removeQuietly(temp) };
+      return { dir: extracted, ...verified.value, identity: sha, close: () => removeQuietly(temp) };
     }
     const into = path.resolve(options.into);
     await rename(extracted, into);
     await fsyncDir(path.dirname(into));
     await removeQuietly(temp);
-    return { dir: into, ...verified.value, releaseFileSha256: sha, close: async () => {} };
+    return { dir: into, ...verified.value, identity: sha, close: async () => {} };
   } catch (error) {
     await removeQuietly(temp);
     throw error;

@@ -9,6 +9,7 @@
  *   files            sha256 of every other file in the release, by path relative to the release dir
  */
 import { z } from "zod";
+import { sha256, toJsonText } from "./fs-utils.ts";
 import { AppName, Sha256, Version, VersionRange } from "./names.ts";
 
 export const AppRef = z.object({ name: AppName, version: Version }).strict();
@@ -32,6 +33,19 @@ export const ReleaseFile = z
 export type ReleaseFile = z.infer<typeof ReleaseFile>;
 
 export const RELEASE_FILE = "release.json";
+
+/** The plan a release may ship (relup.json at its root); it is left out of the release's identity. */
+export const SHIPPED_PLAN = "relup.json";
+
+/**
+ * The identity of a release: the sha256 of its release.json as the build writes it, with the shipped
+ * plan left out of `files`. Plans name the releases they go between by identity, so a plan can ship in
+ * the very release it upgrades to; for a release that ships no plan it is the sha256 of release.json.
+ */
+export function releaseIdentity(release: ReleaseFile): string {
+  const files = Object.fromEntries(Object.entries(release.files).filter(([file]) => file !== SHIPPED_PLAN));
+  return sha256(toJsonText({ ...release, files }));
+}
 
 /** `lib/<app>-<vsn>`: where an application of a release lives. */
 export function appDir(app: { name: string; version: string }): string {

@@ -94,8 +94,8 @@ export function generatePlan(from: ReleaseModel, to: ReleaseModel): PlanResult {
   const file: RelupFile = {
     format: 1,
     release: b.name,
-    from: { version: a.version, releaseSha256: from.releaseFileSha256 },
-    to: { version: b.version, releaseSha256: to.releaseFileSha256 },
+    from: { version: a.version, identity: from.identity },
+    to: { version: b.version, identity: to.identity },
     up: up.value.instructions,
     down: down.value.instructions,
     notes: [...planReasons.up.map((r) => `up: ${r}`), ...planReasons.down.map((r) => `down: ${r}`), ...warnings.map((w) => `warning: ${formatPlanWarning(w)}`)],

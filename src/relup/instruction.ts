@@ -71,7 +71,7 @@ export type Instruction = z.infer<typeof Instruction>;
 export type Op = Instruction["op"];
 
 export const ReleaseStamp = z
-  .object({ version: Version, releaseSha256: Sha256.describe("sha256 of the release's release.json") })
+  .object({ version: Version, identity: Sha256.describe("The release's identity: sha256 of its release.json without the shipped relup.json") })
   .strict();
 export type ReleaseStamp = z.infer<typeof ReleaseStamp>;
 

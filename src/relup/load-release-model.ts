@@ -20,7 +20,7 @@ export async function loadReleaseModel(source: string, options: ReadReleaseOptio
       if (!parsed.ok) throw new ReleaseError(parsed.issues);
       appups.set(app.name, { file: label, appup: parsed.value });
     }
-    return { release: loaded.release, apps: loaded.apps, releaseFileSha256: loaded.releaseFileSha256, appups };
+    return { release: loaded.release, apps: loaded.apps, identity: loaded.identity, appups };
   } finally {
     await loaded.close();
   }

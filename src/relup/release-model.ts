@@ -9,7 +9,7 @@ import type { ReleaseFile } from "../release/release-file.ts";
 export interface ReleaseModel {
   release: ReleaseFile;
   apps: AppFile[];
-  releaseFileSha256: string;
+  identity: string;
   /** hand-written appups by application name, with the path they were read from (for messages) */
   appups: ReadonlyMap<string, { file: string; appup: AppupFile }>;
 }

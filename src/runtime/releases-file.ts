@@ -22,7 +22,7 @@ export const ReleasesFile = z
   .object({
     format: z.literal(1),
     name: AppName,
-    releases: z.array(z.object({ version: Version, status: z.enum(["unpacked", "permanent", "old"]), releaseSha256: Sha256 }).strict()),
+    releases: z.array(z.object({ version: Version, status: z.enum(["unpacked", "permanent", "old"]), identity: Sha256 }).strict()),
   })
   .strict()
   .describe("RELEASES: the releases of a release root and their status");

@@ -34,7 +34,7 @@ export async function prepareRoot(root: string, source: string | undefined): Pro
   const loaded = await readRelease(source, { into: incoming });
   const target = releaseDirOf(root, loaded.release.version);
   await rename(incoming, target);
-  await writeReleasesFile(root, { format: 1, name: loaded.release.name, releases: [{ version: loaded.release.version, status: "permanent", releaseSha256: loaded.releaseFileSha256 }] });
+  await writeReleasesFile(root, { format: 1, name: loaded.release.name, releases: [{ version: loaded.release.version, status: "permanent", identity: loaded.identity }] });
   return { name: loaded.release.name, version: loaded.release.version, installed: true };
 }
 

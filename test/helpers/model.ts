@@ -65,7 +65,7 @@ export function model(spec: { name?: string; version: string; apps: AppSpec[]; n
   return {
     release,
     apps,
-    releaseFileSha256: sha(JSON.stringify({ release, apps })),
+    identity: sha(JSON.stringify({ release, apps })),
     appups: new Map((spec.appups ?? []).map((u) => [u.application, { file: `lib/${u.application}-${u.version}/appup.json`, appup: u }])),
   };
 }

@@ -22,7 +22,7 @@ export function inspectCommand(io: Io): CommandModule<object, InspectArgs> {
       const loaded = await readRelease(argv.release);
       try {
         if (argv.json) {
-          io.out(JSON.stringify({ release: loaded.release, apps: loaded.apps, releaseFileSha256: loaded.releaseFileSha256 }, null, 2) + "\n");
+          io.out(JSON.stringify({ release: loaded.release, apps: loaded.apps, identity: loaded.identity }, null, 2) + "\n");
           return;
         }
         const c = pc.createColors(io.color);
@@ -30,7 +30,7 @@ export function inspectCommand(io: Io): CommandModule<object, InspectArgs> {
         io.out(
           [
             `${c.green("verified")} ${c.bold(`${loaded.release.name} ${loaded.release.version}`)}: ${files} files match release.json (node ${loaded.release.node})`,
-            `  release.json sha256 ${loaded.releaseFileSha256}`,
+            `  identity ${loaded.identity} (sha256 of release.json without a shipped relup.json)`,
             ...renderReleaseContents(loaded.release, loaded.apps, io.color),
           ].join("\n") + "\n",
         );

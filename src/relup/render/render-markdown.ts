@@ -23,7 +23,7 @@ export function renderPlanMarkdown(plan: Plan): string {
   if (risky.length > 0) out.push("**Risks**", "", ...risky.map((r) => `- ⚠️ ${r}`), "");
   direction(out, "Upgrade", plan.file.up, plan.reasons.up, supervisorsOf(plan));
   direction(out, "Downgrade", plan.file.down, plan.reasons.down, supervisorsOf(plan));
-  out.push(`<sub>release.json sha256: from \`${plan.file.from.releaseSha256.slice(0, 12)}…\`, to \`${plan.file.to.releaseSha256.slice(0, 12)}…\`</sub>`, "");
+  out.push(`<sub>release.json sha256: from \`${plan.file.from.identity.slice(0, 12)}…\`, to \`${plan.file.to.identity.slice(0, 12)}…\`</sub>`, "");
   return out.join("\n");
 }
 

@@ -44,7 +44,7 @@ export function checkReferences(
         } else if (!after.has(i.module)) {
           unknownModule(i, `${i.field}.module`, i.module, to);
         }
-        if (seen.has(i.module)) issues.push({ code: "duplicate-module-instruction", module: i.module });
+        if (seen.has(i.module)) issues.push({ code: "duplicate-module-instruction", module: i.module, file: i.origin });
         seen.add(i.module);
         i.dependsOn.forEach((dep, j) => {
           if (!before.has(dep) && !after.has(dep)) unknownModule(i, `${i.field}.dependsOn[${j}]`, dep, to);

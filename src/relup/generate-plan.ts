@@ -17,6 +17,7 @@ import type { RelupFile } from "./instruction.ts";
 import { formatPlanWarning, type PlanIssue, type PlanWarning } from "./issues.ts";
 import { diffReleases, type ReleaseDiff } from "./release-diff.ts";
 import type { ReleaseModel } from "./release-model.ts";
+import { checkHandWritten } from "./check-hand-written.ts";
 import { selectAppup } from "./select-appup.ts";
 import { translate } from "./translate.ts";
 
@@ -69,6 +70,7 @@ export function generatePlan(from: ReleaseModel, to: ReleaseModel): PlanResult {
         issues.push(...selected.issues);
         continue;
       }
+      issues.push(...checkHandWritten(handWritten.file, app, selected.value));
       appups.push({ app: app.name, from: app.from.version, to: app.to.version, source: handWritten.file, ...selected.value });
     } else {
       appups.push({ app: app.name, from: app.from.version, to: app.to.version, source: "generated", ...generateAppup(app, { changing, importersBefore, reasons }) });

@@ -5,10 +5,13 @@ import { model, type AppSpec } from "../../test/helpers/model.ts";
 import { generatePlan } from "./generate-plan.ts";
 
 const v1: AppSpec[] = [{ name: "cache", version: "1.0.0", modules: [{ name: "cache", behaviour: "server", vsn: 1 }, { name: "index" }, { name: "web", imports: ["cache/index"] }] }];
-const v2: AppSpec[] = [{ name: "cache", version: "1.1.0", modules: [{ name: "cache", behaviour: "server", vsn: 2, code: "v2", exports: ["codeChange"] }, { name: "index", code: "v2" }, { name: "web", imports: ["cache/index"] }] }];
+const v2: AppSpec[] = [{ name: "cache", version: "1.1.0", modules: [{ name: "cache", behaviour: "server", vsn: 2, code: "v2", exports: ["codeChange"] }, { name: "index" }, { name: "web", imports: ["cache/index"] }] }];
+const migrate: AppupInstruction = { op: "update", module: "cache", change: { advanced: {} } };
 
+/** An appup whose up and down hold `up` (reversed for down), after the update every one needs for `cache`. */
 function withAppup(up: AppupInstruction[], overrides: Partial<AppupFile> = {}, spec = v2) {
-  const appup: AppupFile = { format: 1, application: "cache", version: "1.1.0", up: [{ from: "1.0.0", instructions: up }], down: [{ to: "1.0.0", instructions: [...up].reverse() }], ...overrides };
+  const all = up.some((i) => "module" in i && i.module === "cache") ? up : [migrate, ...up];
+  const appup: AppupFile = { format: 1, application: "cache", version: "1.1.0", up: [{ from: "1.0.0", instructions: all }], down: [{ to: "1.0.0", instructions: [...all].reverse() }], ...overrides };
   return generatePlan(model({ version: "1.0.0", apps: v1 }), model({ version: "2.0.0", apps: spec, appups: [appup] }));
 }
 
@@ -27,28 +30,28 @@ describe("hand-written appup.json", () => {
   });
 
   it("an apply written before point_of_no_return runs before any code changes", () => {
-    const up: AppupInstruction[] = [{ op: "apply", module: "cache", function: "preflight", args: [] }, { op: "point_of_no_return" }, { op: "load_module", module: "index" }];
+    const up: AppupInstruction[] = [{ op: "apply", module: "cache", function: "preflight", args: [] }, { op: "point_of_no_return" }, migrate];
     const result = withAppup(up, { down: [{ to: "1.0.0", instructions: up }] });
-    expect(result.ok && result.value.file.up.map((i) => i.op)).toEqual(["load_object_code", "apply", "point_of_no_return", "load"]);
+    expect(result.ok && result.value.file.up.map((i) => i.op)).toEqual(["load_object_code", "apply", "point_of_no_return", "suspend", "load", "code_change", "resume"]);
   });
 
   it("a version range in `from` matches the running version", () => {
-    const result = withAppup([{ op: "load_module", module: "index" }], { up: [{ from: "2.x", instructions: [] }, { from: ">=1.0.0 <1.1.0", instructions: [{ op: "load_module", module: "index" }] }] });
-    expect(result.ok && result.value.file.up.map((i) => i.op)).toEqual(["load_object_code", "point_of_no_return", "load"]);
+    const result = withAppup([], { up: [{ from: "2.x", instructions: [] }, { from: ">=1.0.0 <1.1.0", instructions: [migrate] }] });
+    expect(result.ok && result.value.file.up.map((i) => i.op)).toEqual(["load_object_code", "point_of_no_return", "suspend", "load", "code_change", "resume"]);
   });
 
   it("refuses an unknown module, in the up and the down section", () => {
     expect(withAppup([{ op: "load_module", module: "ghost" }])).toEqual({
       ok: false,
       issues: [
-        { code: "unknown-module", file: "lib/cache-1.1.0/appup.json", field: "up.instructions[0].module", module: "cache/ghost", release: "rel 2.0.0" },
+        { code: "unknown-module", file: "lib/cache-1.1.0/appup.json", field: "up.instructions[1].module", module: "cache/ghost", release: "rel 2.0.0" },
         { code: "unknown-module", file: "lib/cache-1.1.0/appup.json", field: "down.instructions[0].module", module: "cache/ghost", release: "rel 1.0.0" },
       ],
     });
   });
 
   it("refuses an instruction other than apply before point_of_no_return", () => {
-    const result = withAppup([{ op: "load_module", module: "index" }, { op: "point_of_no_return" }]);
+    const result = withAppup([{ op: "load_module", module: "index" }, { op: "point_of_no_return" }, migrate]);
     expect(result.ok ? [] : result.issues).toContainEqual({ code: "script", section: "up", at: 0, problem: { kind: "bad-op-before-point-of-no-return", op: "load_module" } });
   });
 
@@ -58,12 +61,12 @@ describe("hand-written appup.json", () => {
   });
 
   it("refuses an appup with no entry for the running version", () => {
-    const result = withAppup([], { up: [{ from: "0.9.0", instructions: [] }] });
+    const result = withAppup([], { up: [{ from: "0.9.0", instructions: [migrate] }] });
     expect(result).toEqual({ ok: false, issues: [{ code: "appup-no-path", file: "lib/cache-1.1.0/appup.json", direction: "up", version: "1.0.0" }] });
   });
 
   it("refuses a version spec that is neither a version nor a range", () => {
-    const result = withAppup([], { up: [{ from: "one-point-oh", instructions: [] }] });
+    const result = withAppup([], { up: [{ from: "one-point-oh", instructions: [migrate] }] });
     expect(result.ok ? [] : result.issues).toEqual([{ code: "appup-bad-version-spec", file: "lib/cache-1.1.0/appup.json", field: "up[0].from", spec: "one-point-oh" }]);
   });
 
@@ -87,5 +90,24 @@ describe("hand-written appup.json", () => {
   it("refuses two instructions for one module", () => {
     const result = withAppup([{ op: "load_module", module: "index" }, { op: "update", module: "index" }]);
     expect(result.ok ? [] : result.issues.map((i) => i.code)).toContain("duplicate-module-instruction");
+  });
+
+  it("refuses an appup that leaves out a module changing in this version", () => {
+    const changed: AppSpec[] = [{ ...v2[0]!, modules: v2[0]!.modules.map((m) => (m.name === "web" ? { ...m, code: "v2" } : m)) }];
+    const result = withAppup([], {}, changed);
+    expect(result.ok ? [] : result.issues).toEqual([
+      { code: "appup-missing-module", file: "lib/cache-1.1.0/appup.json", direction: "up", modules: ["cache/web"] },
+      { code: "appup-missing-module", file: "lib/cache-1.1.0/appup.json", direction: "down", modules: ["cache/web"] },
+    ]);
+  });
+
+  it("refuses a server whose state version changes without an advanced update", () => {
+    const result = withAppup([{ op: "update", module: "cache", change: "soft" }]);
+    expect(result.ok ? [] : result.issues.map((i) => i.code)).toEqual(["appup-state-not-migrated", "appup-state-not-migrated"]);
+  });
+
+  it("refuses an advanced update of a module that does not export codeChange", () => {
+    const result = withAppup([{ op: "update", module: "web", change: { advanced: {} } }]);
+    expect(result.ok ? [] : result.issues.map((i) => i.code)).toEqual(["appup-advanced-without-code-change", "appup-advanced-without-code-change"]);
   });
 });

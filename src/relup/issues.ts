@@ -19,7 +19,10 @@ export type PlanIssue =
   | { code: "appup-no-path"; file: string; direction: "up" | "down"; version: string }
   | { code: "unknown-module"; file: string; field: string; module: string; release: string }
   | { code: "unknown-application"; file: string; field: string; application: string; release: string }
-  | { code: "duplicate-module-instruction"; module: string }
+  | { code: "duplicate-module-instruction"; module: string; file: string }
+  | { code: "appup-missing-module"; file: string; direction: "up" | "down"; modules: string[] }
+  | { code: "appup-advanced-without-code-change"; file: string; direction: "up" | "down"; module: string }
+  | { code: "appup-state-not-migrated"; file: string; direction: "up" | "down"; module: string; from: string; to: string }
   | { code: "removed-application-present"; file: string; field: string; application: string }
   | { code: "script"; section: "up" | "down"; at: number; problem: ScriptProblem };
 
@@ -50,7 +53,7 @@ export function formatPlanIssue(issue: PlanIssue): string {
     case "release-name-mismatch":
       return `the releases are ${q(issue.from)} and ${q(issue.to)}: a plan upgrades one release to a later build of the same release. Fix: pass two builds of the same release.`;
     case "version-not-greater":
-      return `${issue.release} ${issue.to} is not newer than ${issue.from}: an upgrade goes to a greater version. Fix: bump \`version\` in relup.config.json above ${issue.from} and rebuild (a downgrade is the \`down\` section of the newer release's plan).`;
+      return `${issue.release} ${issue.to} is not newer than ${issue.from}: an upgrade goes to a greater version. Fix: give the running release first (\`relup generate <from> <to>\`; the way back is the plan's \`down\` section), or bump \`version\` in relup.config.json above ${issue.from} and rebuild.`;
     case "module-changed-same-version":
       return `application ${q(issue.app)} kept version ${issue.version} but its module${issue.modules.length > 1 ? "s" : ""} ${list(issue.modules)} changed. Fix: bump the application's \`version\` in relup.config.json and rebuild.`;
     case "app-changed-same-version":
@@ -74,7 +77,13 @@ export function formatPlanIssue(issue: PlanIssue): string {
     case "unknown-application":
       return `${issue.file}: ${issue.field}: application ${q(issue.application)} is not in ${issue.release}. Fix: correct the application name.`;
     case "duplicate-module-instruction":
-      return `module ${q(issue.module)} has more than one load, update, add or delete instruction. Fix: keep one instruction per module.`;
+      return `${issue.file}: module ${q(issue.module)} has more than one load, update, add or delete instruction. Fix: keep one instruction per module.`;
+    case "appup-missing-module":
+      return `${issue.file}: the ${issue.direction} instructions leave out ${list(issue.modules)}, which ${issue.modules.length > 1 ? "change" : "changes"} in this version: ${issue.modules.length > 1 ? "they" : "it"} would keep running old code. Fix: add an instruction for each (load_module, update, add_module or delete_module).`;
+    case "appup-advanced-without-code-change":
+      return `${issue.file}: ${issue.direction}: an advanced update of ${q(issue.module)}, which does not export \`codeChange\`: the migration would fail in every process. Fix: export codeChange from it, or make the update soft.`;
+    case "appup-state-not-migrated":
+      return `${issue.file}: ${issue.direction}: ${q(issue.module)} changes its state version (vsn ${issue.from} → ${issue.to}) but is not given an advanced update: its processes would keep state of the old shape. Fix: use { "op": "update", "module": ..., "change": { "advanced": {} } }.`;
     case "removed-application-present":
       return `${issue.file}: ${issue.field}: remove_application of ${q(issue.application)}, which the target release still contains. Fix: drop the instruction, or use restart_application.`;
     case "script":

@@ -5,7 +5,8 @@
 export { ExitCode, UserError, BugError } from "./errors.ts";
 
 // Releases: building, reading safely, formats.
-export { buildRelease, type BuildOptions, type BuildResult } from "./release/build-release.ts";
+export { type BuildOptions, type BuildResult } from "./release/build-release.ts";
+export { buildRelease } from "./relup/build-with-plans.ts";
 export { readRelease, type LoadedRelease, type ReadReleaseOptions } from "./release/read-release.ts";
 export { DEFAULT_LIMITS, type ReadLimits } from "./release/limits.ts";
 export { ReleaseError, formatReleaseIssue, type ReleaseIssue } from "./release/issues.ts";

@@ -2,6 +2,7 @@ import { cp, readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildRelease } from "../src/release/build-release.ts";
+import { buildRelease as buildWithPlans } from "../src/relup/build-with-plans.ts";
 import { ReleaseError } from "../src/release/issues.ts";
 import { readRelease } from "../src/release/read-release.ts";
 import { oneAppConfig, writeProject } from "./helpers/project.ts";
@@ -104,7 +105,44 @@ describe("relup build", () => {
     expect(Object.keys(built.release.files)).toEqual(expect.arrayContaining(["lib/web-1.1.0/appup.json", "relup.json"]));
   });
 
+  it("a release version names one build: rebuilding the same sources is fine, different content is refused unless --force", async () => {
+    const dir = await writeProject(await tempDir(), { files: { "apps/demo/a.ts": "export const v = 1;" } });
+    const out = await tempDir();
+    await buildRelease({ dir, out });
+    await buildRelease({ dir, out });
+    await writeProject(dir, { files: { "apps/demo/a.ts": "export const v = 2;" } });
+    const error = await buildRelease({ dir, out }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReleaseError);
+    expect((error as Error).message).toContain("already holds a different build of this version");
+    expect((await readdir(out)).sort()).toEqual(["demo-1.0.0", "demo-1.0.0.tar.gz"]);
+    await buildRelease({ dir, out, force: true });
+  });
+
+  it("checks the plan files it ships: a broken appup.json is reported against the project's file", async () => {
+    const dir = await writeProject(await tempDir(), { files: { "apps/demo/a.ts": "export {}", "apps/demo/appup.json": { format: 1, application: "demo", version: "1.0.0", up: [{ from: "0.9.0", instructions: [{ op: "load_modul", module: "a" }] }], down: [] } } });
+    const error = await buildWithPlans({ dir, out: await tempDir() }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/apps\/demo\/appup\.json: up\[0\]\.instructions\[0\]\.op: .*Fix: correct the appup.json/);
+  });
+
+  it("checks the plan files it ships: a relup.json made for another release version is refused", async () => {
+    const plan = { format: 1, release: "demo", from: { version: "0.9.0", identity: "a".repeat(64) }, to: { version: "0.9.1", identity: "b".repeat(64) }, up: [], down: [], notes: [] };
+    const dir = await writeProject(await tempDir(), { files: { "apps/demo/a.ts": "export {}", "relup.json": plan } });
+    const error = await buildWithPlans({ dir, out: await tempDir() }).catch((e: unknown) => e);
+    expect((error as Error).message).toContain("is a plan to demo 0.9.1, but this release is demo 1.0.0");
+  });
+
   describe("refuses a broken project with a message naming the file and the fix, writing nothing", () => {
+    it("an installed npm package whose version is not the one package.json asks for", async () => {
+      const dir = await writeProject(await tempDir(), {
+        files: {
+          "package.json": { dependencies: { left: "^2.0.0" } },
+          "node_modules/left/package.json": { name: "left", version: "1.4.0" },
+          "apps/demo/a.ts": `import left from "left";\nexport const v = left;`,
+        },
+      });
+      expect((await buildFails(dir, await tempDir())).message).toContain("dependencies.left: asks for ^2.0.0, but left 1.4.0 is installed");
+    });
+
     it("a module that does not compile", async () => {
       const dir = await writeProject(await tempDir(), { files: { "apps/demo/bad.ts": "export function (" } });
       const error = await buildFails(dir, await tempDir());

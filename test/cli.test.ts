@@ -143,4 +143,33 @@ describe("relup generate", () => {
     expect(result.stderr).toContain("calculator.js");
     expect((await readdir(out)).includes("relup.json")).toBe(false);
   });
+
+  it("a plan committed in the project ships in the release it upgrades to, and --check still passes", async () => {
+    const project = path.join(await tempDir(), "calculator");
+    const { cp } = await import("node:fs/promises");
+    await cp("fixtures/calculator/1.1.0", project, { recursive: true });
+    const out = await tempDir();
+    await relup(["build", "fixtures/calculator/1.0.0", "--out", out]);
+    await relup(["build", project, "--out", out]);
+    const [v1, v2] = [path.join(out, "calculator-1.0.0.tar.gz"), path.join(out, "calculator-1.1.0.tar.gz")];
+    const plan = path.join(project, "relup.json");
+    expect((await relup(["generate", v1, v2, "-o", plan])).code).toBe(0);
+    expect((await relup(["build", project, "--out", out, "--force"])).code).toBe(0);
+    expect((await relup(["inspect", v2])).stdout).toContain("verified calculator 1.1.0");
+    expect(await relup(["generate", v1, v2, "-o", plan, "--check"])).toMatchObject({ code: 0 });
+  });
+
+  it("--check compares JSON, not bytes: a reformatted plan is not drift", async () => {
+    const { out, v1, v2 } = await builds();
+    const plan = path.join(out, "relup.json");
+    await relup(["generate", v1, v2, "-o", plan]);
+    await writeFile(plan, JSON.stringify(JSON.parse(await readFile(plan, "utf8"))).replace(/\n/g, "\r\n"));
+    expect((await relup(["generate", v1, v2, "-o", plan, "--check"])).code).toBe(0);
+  });
+
+  it("bad usage of -o and --check exits 2 with the fix", async () => {
+    const { v1, v2 } = await builds();
+    expect(await relup(["generate", v1, v2, "--check"])).toMatchObject({ code: 2, stderr: expect.stringContaining("add `-o relup.json`") });
+    expect(await relup(["generate", v1, v2, "-o", "/nonexistent/dir/relup.json"])).toMatchObject({ code: 2, stderr: expect.stringContaining("cannot write the plan") });
+  });
 });

@@ -84,6 +84,7 @@ export const VersionSpec = z.string().min(1).describe("A version or a semver ran
 
 export const AppupFile = z
   .object({
+    $schema: z.string().optional(),
     format: z.literal(1),
     application: AppName,
     version: Version.describe("The application version this appup belongs to; must equal app.json"),

@@ -2,6 +2,7 @@
  * The command line: a thin yargs face over the library. One module per command in ./commands; each
  * handler calls one library function and one view. Tests build it with `createCli(io).exitProcess(false)`.
  */
+import { createRequire } from "node:module";
 import yargs, { type Argv } from "yargs";
 import { buildCommand } from "./commands/build.ts";
 import { generateCommand } from "./commands/generate.ts";
@@ -10,6 +11,8 @@ import { startCommand } from "./commands/start.ts";
 import { processesCommand, statusCommand, stopCommand } from "./commands/status.ts";
 import type { Io } from "./io.ts";
 import { UserError, ExitCode } from "../errors.ts";
+
+const RELUP_VERSION: string = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 
 export function createCli(io: Io, argv: readonly string[] = []): Argv {
   return yargs([...argv])
@@ -27,7 +30,7 @@ export function createCli(io: Io, argv: readonly string[] = []): Argv {
     .recommendCommands()
     .help()
     .alias("h", "help")
-    .version(false)
+    .version(RELUP_VERSION)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((message, error) => {
       // yargs reports bad usage with a message and no error; errors thrown by handlers pass through.

@@ -2,9 +2,12 @@
 import { BugError, ExitCode, UserError } from "../errors.ts";
 import { createCli } from "./create-cli.ts";
 import { processIo } from "./io.ts";
+import { interrupt } from "../interrupt.ts";
 
 export async function main(argv: readonly string[]): Promise<number> {
   const io = processIo();
+  process.on("SIGINT", () => interrupt("SIGINT"));
+  process.on("SIGTERM", () => interrupt("SIGTERM"));
   try {
     await createCli(io, argv).exitProcess(false).parseAsync();
     return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);

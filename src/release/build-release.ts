@@ -9,7 +9,7 @@
 import { copyFile, mkdtemp, readFile, rename, chmod } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { appDir, RELEASE_FILE, releaseDirName, type ReleaseFile } from "./release-file.ts";
+import { appDir, RELEASE_FILE, releaseDirName, SHIPPED_PLAN, type ReleaseFile } from "./release-file.ts";
 import { APP_FILE, moduleFile, type AppFile, type ModuleMeta } from "./app-file.ts";
 import { compileModule, type SourceApp } from "./compile-module.ts";
 import { extractMetadata } from "./extract-metadata.ts";
@@ -18,6 +18,7 @@ import { readProject, type Project } from "./read-project.ts";
 import { ReleaseError, type ReleaseIssue } from "./issues.ts";
 import { compareStrings, FILE_MODE, mkdirFixed, removeQuietly, sha256, toJsonText, writeFileFixed } from "./fs-utils.ts";
 import { packRelease } from "./pack-release.ts";
+import { removeOnInterrupt } from "../interrupt.ts";
 import { findAppCycle } from "./app-graph.ts";
 
 export interface BuildOptions {
@@ -25,6 +26,13 @@ export interface BuildOptions {
   dir: string;
   /** output directory; default `<dir>/_build` */
   out?: string;
+  /** replace an existing build of the same version whose content differs */
+  force?: boolean;
+  /**
+   * Checks the plan files the release will ship (hand-written appup.json, relup.json). The release model
+   * knows nothing of plans, so the plan layer passes this in (src/relup/build-with-plans.ts).
+   */
+  checkShipped?: (file: { rel: string; label: string; text: string }, release: { name: string; version: string }, apps: readonly { name: string; version: string }[]) => ReleaseIssue[];
 }
 
 export interface BuildResult {
@@ -36,12 +44,16 @@ export interface BuildResult {
 
 export async function buildRelease(options: BuildOptions): Promise<BuildResult> {
   const project = await readProject(options.dir);
-  const outDir = path.resolve(options.out ?? path.join(options.dir, "_build"));
+  const outDir = path.resolve(options.out ?? path.join(project.dir, "_build"));
   const name = releaseDirName(project.config);
   const apps = await compileApps(project);
+  const shipped = await shippedFiles(project);
+  const shippedIssues = shipped.flatMap((f) => options.checkShipped?.(f, project.config, project.config.applications) ?? []);
+  if (shippedIssues.length > 0) throw new ReleaseError(shippedIssues);
 
   await mkdirFixed(outDir);
   const staging = await mkdtemp(path.join(outDir, `.${name}.building-`));
+  const forget = removeOnInterrupt(staging);
   try {
     const root = path.join(staging, name);
     const files = new Map<string, string>();
@@ -57,11 +69,10 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
       }
       await put(`${appDir(app.file)}/${APP_FILE}`, toJsonText(app.file));
     }
-    await copyAppups(project, put);
-    if (project.relupFile) await put("relup.json", await readFile(project.relupFile));
+    for (const file of shipped) await put(file.rel, file.text);
 
     const npmDependencies: Record<string, string> = {};
-    for (const pkg of await collectNpmDependencies(project.dir, project.npmDependencies)) {
+    for (const pkg of await collectNpmDependencies(project.dir, project.npmRanges)) {
       npmDependencies[pkg.installPath.slice("node_modules/".length)] = pkg.version;
       for (const rel of await listPackageFiles(pkg.sourceDir)) {
         const target = path.join(root, pkg.installPath, rel);
@@ -88,12 +99,14 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
 
     const releaseDir = path.join(outDir, name);
     const tarball = path.join(outDir, `${name}.tar.gz`);
+    await refuseOverwrite(releaseDir, toJsonText(release), options.force ?? false);
     await removeQuietly(releaseDir);
     await rename(root, releaseDir);
     await rename(stagedTarball, tarball);
     return { releaseDir, tarball, release, apps: apps.map((a) => a.file) };
   } finally {
     await removeQuietly(staging);
+    forget();
   }
 }
 
@@ -198,11 +211,31 @@ async function compileApps(project: Project): Promise<CompiledApp[]> {
   return out;
 }
 
-/** A hand-written `appup.json` in an application's folder ships with it (it overrides generation). */
-async function copyAppups(project: Project, put: (rel: string, data: Uint8Array) => Promise<void>): Promise<void> {
+/** The plan files the release ships: each application's hand-written appup.json, and the project's relup.json. */
+async function shippedFiles(project: Project): Promise<{ rel: string; label: string; text: string }[]> {
+  const out: { rel: string; label: string; text: string }[] = [];
   for (const app of project.apps) {
     const source = path.join(app.dir, "appup.json");
-    if (!existsSync(source)) continue;
-    await put(`${appDir(app.config)}/appup.json`, await readFile(source));
+    if (existsSync(source)) out.push({ rel: `${appDir(app.config)}/appup.json`, label: path.relative(process.cwd(), source), text: await readFile(source, "utf8") });
   }
+  if (project.relupFile) out.push({ rel: SHIPPED_PLAN, label: path.relative(process.cwd(), project.relupFile), text: await readFile(project.relupFile, "utf8") });
+  return out;
+}
+
+/**
+ * Releases are immutable: a second build of the same version must give the same release. An existing
+ * build whose release.json differs is kept unless `force` says to replace it.
+ */
+async function refuseOverwrite(releaseDir: string, releaseText: string, force: boolean): Promise<void> {
+  const existing = path.join(releaseDir, RELEASE_FILE);
+  if (force || !existsSync(existing)) return;
+  if ((await readFile(existing, "utf8")) === releaseText) return;
+  throw new ReleaseError([
+    {
+      code: "build-failed",
+      file: releaseDir,
+      detail: "already holds a different build of this version: a release version names one immutable build",
+      fix: "bump `version` in relup.config.json (and the versions of the changed applications), or pass --force to replace it",
+    },
+  ]);
 }

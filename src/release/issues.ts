@@ -7,8 +7,8 @@ import { assertNever, ExitCode, UserError } from "../errors.ts";
 
 export type ReleaseIssue =
   | { code: "missing-file"; file: string; why: string }
-  | { code: "invalid-json"; file: string; detail: string }
-  | { code: "invalid-field"; file: string; field: string; detail: string }
+  | { code: "invalid-json"; file: string; detail: string; fix?: string }
+  | { code: "invalid-field"; file: string; field: string; detail: string; fix?: string }
   | { code: "unsafe-path"; file: string; entry: string; why: string }
   | { code: "link-entry"; file: string; entry: string; target: string }
   | { code: "special-entry"; file: string; entry: string; kind: string }
@@ -25,6 +25,9 @@ export type ReleaseIssue =
   | { code: "destination-exists"; file: string }
   | { code: "build-failed"; file: string; field?: string; detail: string; fix: string };
 
+/** The fix for a file that relup writes: it was changed or broken after the build. */
+const BUILT_FILE_FIX = "rebuild the release with `relup build`; built files are not edited by hand (docs/reference.md describes them).";
+
 /** One line per issue: `file: field: what was found; what was expected. Fix: what to do.` */
 export function formatReleaseIssue(issue: ReleaseIssue): string {
   const at = (field?: string) => (field ? `${issue.file}: ${field}:` : `${issue.file}:`);
@@ -32,9 +35,9 @@ export function formatReleaseIssue(issue: ReleaseIssue): string {
     case "missing-file":
       return `${at()} not found (${issue.why}). Fix: check the path, or rebuild the release with \`relup build\`.`;
     case "invalid-json":
-      return `${at()} is not valid JSON (${issue.detail}). Fix: rebuild the release with \`relup build\`; do not edit it by hand.`;
+      return `${at()} is not valid JSON (${issue.detail}). Fix: ${issue.fix ?? BUILT_FILE_FIX}`;
     case "invalid-field":
-      return `${at(issue.field)} ${issue.detail}. Fix: correct this field (see docs/reference.md), or rebuild with \`relup build\`.`;
+      return `${at(issue.field)} ${issue.detail}. Fix: ${issue.fix ?? BUILT_FILE_FIX}`;
     case "unsafe-path":
       return `${at(`entry ${JSON.stringify(issue.entry)}`)} unsafe path (${issue.why}). Fix: refuse this archive; rebuild it with \`relup build\`.`;
     case "link-entry":

@@ -11,6 +11,7 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import semver from "semver";
 import { compareStrings } from "./fs-utils.ts";
 import { ReleaseError } from "./issues.ts";
 
@@ -30,10 +31,11 @@ interface PackageJson {
   optionalDependencies?: Record<string, string>;
 }
 
-export async function collectNpmDependencies(projectDir: string, direct: readonly string[]): Promise<NpmPackage[]> {
+/** `direct`: the project's dependencies, name → the range package.json asks for. */
+export async function collectNpmDependencies(projectDir: string, direct: Readonly<Record<string, string>>): Promise<NpmPackage[]> {
   const placed = new Map<string, NpmPackage>();
   type Need = { name: string; fromDir: string; parentInstall: string; optional: boolean; requiredBy: string };
-  let queue: Need[] = direct.map((name) => ({ name, fromDir: projectDir, parentInstall: "", optional: false, requiredBy: "package.json" }));
+  let queue: Need[] = Object.keys(direct).map((name) => ({ name, fromDir: projectDir, parentInstall: "", optional: false, requiredBy: "package.json" }));
 
   while (queue.length > 0) {
     const next: Need[] = [];
@@ -46,6 +48,10 @@ export async function collectNpmDependencies(projectDir: string, direct: readonl
       const real = await realpath(sourceDir);
       const pkg = JSON.parse(await readFile(path.join(real, "package.json"), "utf8")) as PackageJson;
       const version = pkg.version ?? "0.0.0";
+      const wanted = need.parentInstall === "" ? direct[need.name] : undefined;
+      if (wanted !== undefined && semver.validRange(wanted) !== null && !semver.satisfies(version, wanted, { includePrerelease: true })) {
+        throw new ReleaseError([{ code: "build-failed", file: path.join(projectDir, "package.json"), field: `dependencies.${need.name}`, detail: `asks for ${wanted}, but ${need.name} ${version} is installed (${path.relative(projectDir, sourceDir) || sourceDir})`, fix: "run `npm install` in the project, so the installed version is the one package.json asks for" }]);
+      }
       const top = `node_modules/${need.name}`;
       const existing = placed.get(top);
       let installPath: string;

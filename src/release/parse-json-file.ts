@@ -7,16 +7,18 @@ import type { ReleaseIssue } from "./issues.ts";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; issues: ReleaseIssue[] };
 
-export function parseJsonFile<S extends z.ZodType>(file: string, text: string, schema: S): Parsed<z.output<S>> {
+/** `fix` says what to do about a bad file; the default suits files the build writes. */
+export function parseJsonFile<S extends z.ZodType>(file: string, text: string, schema: S, fix?: string): Parsed<z.output<S>> {
+  const withFix = fix === undefined ? {} : { fix };
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    return { ok: false, issues: [{ code: "invalid-json", file, detail: (error as Error).message }] };
+    return { ok: false, issues: [{ code: "invalid-json", file, detail: (error as Error).message, ...withFix }] };
   }
   const result = schema.safeParse(data);
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, issues: result.error.issues.map((i) => zodIssue(file, i)) };
+  return { ok: false, issues: result.error.issues.map((i) => ({ ...zodIssue(file, i), ...withFix })) };
 }
 
 function zodIssue(file: string, issue: z.core.$ZodIssue): ReleaseIssue {

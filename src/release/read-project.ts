@@ -24,20 +24,24 @@ export interface Project {
   apps: { config: ProjectApp; dir: string; modules: ProjectModule[] }[];
   /** names from package.json `dependencies` */
   npmDependencies: string[];
+  /** package.json `dependencies`: name → version range as written */
+  npmRanges: Record<string, string>;
   /** a committed plan to ship, if the project has one */
   relupFile?: string;
 }
 
 const EXCLUDED = /(\.d\.ts|\.test\.ts|\.spec\.ts|\.test\.tsx|\.spec\.tsx)$/;
 
-export async function readProject(dir: string): Promise<Project> {
+export async function readProject(given: string): Promise<Project> {
+  // The project folder, or its relup.config.json.
+  const dir = path.basename(given) === PROJECT_CONFIG_FILE ? path.dirname(given) : given;
   const projectDir = path.resolve(dir);
   const configPath = path.join(projectDir, PROJECT_CONFIG_FILE);
   const configLabel = path.join(dir, PROJECT_CONFIG_FILE);
   if (!existsSync(configPath)) {
     throw new ReleaseError([{ code: "build-failed", file: configLabel, detail: "not found: a release project is a folder with a relup.config.json", fix: "run `relup build <project folder>`; docs/project.md shows the file" }]);
   }
-  const parsed = parseJsonFile(configLabel, await readFile(configPath, "utf8"), ProjectConfig);
+  const parsed = parseJsonFile(configLabel, await readFile(configPath, "utf8"), ProjectConfig, "correct relup.config.json; docs/project.md lists every field.");
   if (!parsed.ok) throw new ReleaseError(parsed.issues);
   const config = parsed.value;
   const issues: ReleaseIssue[] = [];
@@ -87,30 +91,32 @@ export async function readProject(dir: string): Promise<Project> {
   if (issues.length > 0) throw new ReleaseError(issues);
 
   const relupFile = path.join(projectDir, "relup.json");
+  const npmRanges = await readNpmDependencies(projectDir, dir);
   return {
     dir: projectDir,
     config,
     apps,
-    npmDependencies: await readNpmDependencies(projectDir, dir),
+    npmDependencies: Object.keys(npmRanges).sort(),
+    npmRanges,
     ...(existsSync(relupFile) ? { relupFile } : {}),
   };
 }
 
-async function readNpmDependencies(projectDir: string, label: string): Promise<string[]> {
+async function readNpmDependencies(projectDir: string, label: string): Promise<Record<string, string>> {
   const file = path.join(projectDir, "package.json");
-  if (!existsSync(file)) return [];
+  if (!existsSync(file)) return {};
   let pkg: unknown;
   try {
     pkg = JSON.parse(await readFile(file, "utf8"));
   } catch (error) {
-    throw new ReleaseError([{ code: "invalid-json", file: path.join(label, "package.json"), detail: (error as Error).message }]);
+    throw new ReleaseError([{ code: "invalid-json", file: path.join(label, "package.json"), detail: (error as Error).message, fix: "correct package.json." }]);
   }
   const deps = (pkg as { dependencies?: unknown }).dependencies;
-  if (deps === undefined) return [];
+  if (deps === undefined) return {};
   if (typeof deps !== "object" || deps === null || Array.isArray(deps)) {
-    throw new ReleaseError([{ code: "invalid-field", file: path.join(label, "package.json"), field: "dependencies", detail: "must be an object of package names to versions" }]);
+    throw new ReleaseError([{ code: "invalid-field", file: path.join(label, "package.json"), field: "dependencies", detail: "must be an object of package names to versions", fix: "correct package.json." }]);
   }
-  return Object.keys(deps).sort();
+  return Object.fromEntries(Object.entries(deps as Record<string, unknown>).map(([name, range]) => [name, String(range)]));
 }
 
 /** Every regular file under `dir`, sorted, skipping node_modules and dot folders. */

@@ -13,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import type { AppFile } from "./app-file.ts";
 import { extractTarball } from "./extract-tarball.ts";
+import { removeOnInterrupt } from "../interrupt.ts";
 import { fsyncDir, mkdirFixed, removeQuietly } from "./fs-utils.ts";
 import { ReleaseError } from "./issues.ts";
 import { DEFAULT_LIMITS, type ReadLimits } from "./limits.ts";
@@ -59,6 +60,7 @@ export async function readRelease(source: string, options: ReadReleaseOptions = 
   const parent = options.tempDir ?? (options.into !== undefined ? path.dirname(path.resolve(options.into)) : os.tmpdir());
   await mkdirFixed(parent);
   const temp = await mkdtemp(path.join(parent, ".relup-unpack-"));
+  const forget = removeOnInterrupt(temp);
   try {
     const extracted = path.join(temp, "release");
     const tree = await extractTarball(source, source, extracted, limits);
@@ -66,15 +68,17 @@ export async function readRelease(source: string, options: ReadReleaseOptions = 
     if (!verified.ok) throw new ReleaseError(verified.issues);
     const sha = releaseIdentity(verified.value.release);
     if (options.into === undefined) {
-      return { dir: extracted, ...verified.value, identity: sha, close: () => removeQuietly(temp) };
+      return { dir: extracted, ...verified.value, identity: sha, close: () => removeQuietly(temp).then(forget) };
     }
     const into = path.resolve(options.into);
     await rename(extracted, into);
     await fsyncDir(path.dirname(into));
     await removeQuietly(temp);
+    forget();
     return { dir: into, ...verified.value, identity: sha, close: async () => {} };
   } catch (error) {
     await removeQuietly(temp);
+    forget();
     throw error;
   }
 }
@@ -85,6 +89,7 @@ async function placeCopy(source: string, files: string[], into: string, tempDir?
   const parent = tempDir ?? path.dirname(target);
   await mkdirFixed(parent);
   const temp = await mkdtemp(path.join(parent, ".relup-unpack-"));
+  const forget = removeOnInterrupt(temp);
   try {
     for (const rel of files) {
       const dest = path.join(temp, "release", rel);
@@ -96,5 +101,6 @@ async function placeCopy(source: string, files: string[], into: string, tempDir?
     return target;
   } finally {
     await removeQuietly(temp);
+    forget();
   }
 }

@@ -4,7 +4,9 @@
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { isDeepStrictEqual } from "node:util";
 import { createTwoFilesPatch } from "diff";
+import { toJsonText } from "../release/fs-utils.ts";
 import { ExitCode, UserError } from "../errors.ts";
 import { generatePlan, type Plan } from "./generate-plan.ts";
 import { PlanError } from "./issues.ts";
@@ -29,8 +31,16 @@ export async function driftOf(plan: Plan, committed: string): Promise<string | u
   if (!existsSync(committed)) {
     throw new UserError(`${committed}: not found; \`--check\` compares the committed plan with a fresh one. Fix: write it first with \`relup generate <from> <to> -o ${committed}\`.`, ExitCode.badInput);
   }
-  const before = await readFile(committed, "utf8");
+  // Compared as JSON, so a reformatted file (indentation, line endings, final newline) is not drift.
+  const text = await readFile(committed, "utf8");
+  let committedJson: unknown;
+  try {
+    committedJson = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${committed}: is not valid JSON (${(error as Error).message}). Fix: write it again with \`relup generate <from> <to> -o ${committed}\`.`, ExitCode.checkFailed);
+  }
+  if (isDeepStrictEqual(committedJson, JSON.parse(JSON.stringify(plan.file)))) return undefined;
+  const before = toJsonText(committedJson);
   const after = relupFileText(plan.file);
-  if (before === after) return undefined;
   return createTwoFilesPatch(`${committed} (committed)`, `${committed} (generated now)`, before, after, undefined, undefined, { context: 3 });
 }

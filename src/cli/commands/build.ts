@@ -1,5 +1,6 @@
 import type { CommandModule } from "yargs";
-import { buildRelease } from "../../release/build-release.ts";
+import { ExitCode, UserError } from "../../errors.ts";
+import { buildRelease } from "../../relup/build-with-plans.ts";
 import { renderBuild } from "../views/build-view.ts";
 import type { Io } from "../io.ts";
 
@@ -7,6 +8,7 @@ interface BuildArgs {
   dir: string;
   out?: string;
   json: boolean;
+  force: boolean;
 }
 
 export function buildCommand(io: Io): CommandModule<object, BuildArgs> {
@@ -18,10 +20,12 @@ export function buildCommand(io: Io): CommandModule<object, BuildArgs> {
         .positional("dir", { type: "string", default: ".", describe: "The release project: a folder with relup.config.json" })
         .option("out", { type: "string", describe: "Where to write <name>-<version>/ and <name>-<version>.tar.gz (default <dir>/_build)" })
         .option("json", { type: "boolean", default: false, describe: "Print what was built as JSON" })
+        .option("force", { type: "boolean", default: false, describe: "Replace an existing, different build of the same version" })
         .example("$0 build fixtures/calculator/1.0.0 --out /tmp/rel", "writes /tmp/rel/calculator-1.0.0/ and /tmp/rel/calculator-1.0.0.tar.gz") as never,
     handler: async (argv) => {
+      if (argv.out === "") throw new UserError("--out needs a directory. Fix: `relup build <project> --out <dir>`, or leave --out out to build into <project>/_build.", ExitCode.badInput);
       const started = performance.now();
-      const result = await buildRelease({ dir: argv.dir, ...(argv.out !== undefined ? { out: argv.out } : {}) });
+      const result = await buildRelease({ dir: argv.dir, force: argv.force, ...(argv.out !== undefined ? { out: argv.out } : {}) });
       io.out(renderBuild(result, { json: argv.json, ms: performance.now() - started, color: io.color }));
     },
   };

@@ -28,21 +28,23 @@ export function generateCommand(io: Io): CommandModule<object, GenerateArgs> {
         .option("format", { choices: ["text", "markdown", "json"] as const, describe: "How to print the plan (default: text on a terminal, json otherwise)" })
         .option("check", { type: "boolean", default: false, describe: "Compare with the committed -o file instead of writing it; exit 1 with a diff when it drifted" })
         .option("detailed-exitcode", { type: "boolean", default: false, describe: "Exit 0 when the plan has nothing to do, 3 when it has changes" })
-        .check((argv) => {
-          if (argv.check && argv.out === undefined) throw new Error("--check compares with the file given by -o; add -o relup.json");
-          return true;
-        })
         .example("$0 generate _build/calculator-1.0.0 _build/calculator-1.1.0", "print the plan")
         .example("$0 generate v1.tar.gz v2.tar.gz -o relup.json", "write the plan to commit with the release")
         .example("$0 generate v1.tar.gz v2.tar.gz -o relup.json --check", "in CI: fail when the committed plan is stale") as never,
     handler: async (argv) => {
+      if (argv.out === "") throw new UserError("-o needs a file name. Fix: `-o relup.json`.", ExitCode.badInput);
+      if (argv.check && argv.out === undefined) throw new UserError("--check compares the plan with the file given by -o. Fix: add `-o relup.json`.", ExitCode.badInput);
       const plan = await planReleases({ from: argv.from, to: argv.to });
       if (argv.check) {
         const drift = await driftOf(plan, argv.out!);
         if (drift !== undefined) throw new UserError(`${argv.out}: the committed plan differs from the one generated now:\n${drift}Fix: review the change, then write it with \`relup generate ${argv.from} ${argv.to} -o ${argv.out}\`.`, ExitCode.checkFailed);
         io.out(`${argv.out}: up to date with ${plan.file.release} ${plan.file.from.version} → ${plan.file.to.version}\n`);
       } else {
-        if (argv.out !== undefined) await writeFile(argv.out, relupFileText(plan.file));
+        if (argv.out !== undefined) {
+          await writeFile(argv.out, relupFileText(plan.file)).catch((error: NodeJS.ErrnoException) => {
+            throw new UserError(`${argv.out}: cannot write the plan (${error.code ?? error.message}). Fix: check that its folder exists and is writable.`, ExitCode.badInput);
+          });
+        }
         const format = argv.format ?? (io.tty ? "text" : "json");
         io.out(format === "json" ? relupFileText(plan.file) : format === "markdown" ? renderPlanMarkdown(plan) : renderPlanText(plan, { color: io.color }));
         if (argv.out !== undefined && format !== "json") io.err(`wrote ${argv.out}\n`);

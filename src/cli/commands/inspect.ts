@@ -1,6 +1,7 @@
 import type { CommandModule } from "yargs";
 import pc from "picocolors";
 import { readRelease } from "../../release/read-release.ts";
+import { checkShippedPlans } from "../../relup/shipped-plans.ts";
 import { renderReleaseContents } from "../views/release-view.ts";
 import type { Io } from "../io.ts";
 
@@ -21,6 +22,7 @@ export function inspectCommand(io: Io): CommandModule<object, InspectArgs> {
     handler: async (argv) => {
       const loaded = await readRelease(argv.release);
       try {
+        await checkShippedPlans(loaded.dir, argv.release, loaded.release, loaded.apps);
         if (argv.json) {
           io.out(JSON.stringify({ release: loaded.release, apps: loaded.apps, identity: loaded.identity }, null, 2) + "\n");
           return;

@@ -4,6 +4,7 @@ import { ExitCode, UserError } from "../../errors.ts";
 import { Launcher } from "../../runtime/launcher.ts";
 import { nodeIsRunning, prepareRoot, startDetached } from "../../runtime/start-release.ts";
 import type { Io } from "../io.ts";
+import { onInterrupt } from "../../interrupt.ts";
 
 interface StartArgs {
   release?: string;
@@ -37,9 +38,7 @@ export function startCommand(io: Io): CommandModule<object, StartArgs> {
       io.err(`started ${prepared.name} ${ready.version}: node pid ${ready.pid}; Ctrl-C stops it\n`);
       launcher.on("restart", ({ delayMs }) => io.err(`node exited; restarting in ${delayMs} ms\n`));
       launcher.on("ready", (r: { pid: number }) => io.err(`node ready again: pid ${r.pid}\n`));
-      const stop = () => void launcher.stop();
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+      onInterrupt(() => void launcher.stop());
       await new Promise<void>((resolve) => launcher.once("stopped", resolve));
       io.err("stopped\n");
     },

@@ -1,0 +1,69 @@
+/**
+ * The plan files a release may ship, checked strictly wherever a release is built or read: each
+ * application's hand-written appup.json, and relup.json (the plan to this release). The build checks the
+ * project's copies (so a mistake is reported against the file the user edits); readers check the
+ * release's.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { APPUP_FILE, AppupFile } from "../appup/instruction.ts";
+import type { ReleaseIssue } from "../release/issues.ts";
+import { ReleaseError } from "../release/issues.ts";
+import { parseJsonFile } from "../release/parse-json-file.ts";
+import { appDir, SHIPPED_PLAN, type ReleaseFile } from "../release/release-file.ts";
+import type { AppFile } from "../release/app-file.ts";
+import { RelupFile } from "./instruction.ts";
+
+const APPUP_FIX = "correct the appup.json (docs/reference.md#appupjson lists its fields), then rebuild.";
+const PLAN_FIX = "write it again with `relup generate <previous> <this release> -o relup.json`, then rebuild.";
+
+export interface ShippedFile {
+  /** its path inside the release */
+  rel: string;
+  /** how to name it in messages */
+  label: string;
+  text: string;
+}
+
+export function parseAppup(label: string, text: string, app: { name: string; version: string }): { appup?: AppupFile; issues: ReleaseIssue[] } {
+  const parsed = parseJsonFile(label, text, AppupFile, APPUP_FIX);
+  if (!parsed.ok) return { issues: parsed.issues };
+  const issues: ReleaseIssue[] = [];
+  if (parsed.value.application !== app.name) issues.push({ code: "invalid-field", file: label, field: "application", detail: `is ${JSON.stringify(parsed.value.application)}, but the file belongs to ${JSON.stringify(app.name)}`, fix: APPUP_FIX });
+  if (parsed.value.version !== app.version) issues.push({ code: "invalid-field", file: label, field: "version", detail: `is ${JSON.stringify(parsed.value.version)}, but the application is ${app.version}`, fix: "set `version` to the application's version in relup.config.json." });
+  return issues.length > 0 ? { issues } : { appup: parsed.value, issues };
+}
+
+export function shippedFileIssues(file: ShippedFile, release: { name: string; version: string }, apps: readonly { name: string; version: string }[]): ReleaseIssue[] {
+  if (file.rel === SHIPPED_PLAN) {
+    const parsed = parseJsonFile(file.label, file.text, RelupFile, PLAN_FIX);
+    if (!parsed.ok) return parsed.issues;
+    const plan = parsed.value;
+    if (plan.release !== release.name || plan.to.version !== release.version) {
+      return [{ code: "invalid-field", file: file.label, field: "to.version", detail: `is a plan to ${plan.release} ${plan.to.version}, but this release is ${release.name} ${release.version}`, fix: PLAN_FIX }];
+    }
+    return [];
+  }
+  const app = apps.find((a) => file.rel === `${appDir(a)}/${APPUP_FILE}`);
+  return app ? parseAppup(file.label, file.text, app).issues : [];
+}
+
+/** Check the plan files a read release ships; throws ReleaseError (exit 2) listing what is wrong. */
+export async function checkShippedPlans(dir: string, source: string, release: ReleaseFile, apps: readonly AppFile[]): Promise<Map<string, { file: string; appup: AppupFile }>> {
+  const issues: ReleaseIssue[] = [];
+  const appups = new Map<string, { file: string; appup: AppupFile }>();
+  for (const app of apps) {
+    const rel = `${appDir(app)}/${APPUP_FILE}`;
+    if (release.files[rel] === undefined) continue;
+    const label = `${source}:${rel}`;
+    const parsed = parseAppup(label, await readFile(path.join(dir, rel), "utf8"), app);
+    issues.push(...parsed.issues);
+    if (parsed.appup) appups.set(app.name, { file: label, appup: parsed.appup });
+  }
+  if (release.files[SHIPPED_PLAN] !== undefined) {
+    const text = await readFile(path.join(dir, SHIPPED_PLAN), "utf8");
+    issues.push(...shippedFileIssues({ rel: SHIPPED_PLAN, label: `${source}:${SHIPPED_PLAN}`, text }, release, apps));
+  }
+  if (issues.length > 0) throw new ReleaseError(issues);
+  return appups;
+}

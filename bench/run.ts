@@ -1,23 +1,29 @@
 /**
- * `npm run bench`: speed figures, printed as a Markdown table (`--json` for one JSON object, `--quick`
- * for small sizes). Every time is the median and the max of several runs.
+ * `npm run bench`: every figure in one run, printed as a Markdown table (`--json`: one JSON object with
+ * stable keys; `--quick`: small sizes, under a minute). Times are the median and the max of several runs.
+ * Runtime figures run in a separate `node --expose-gc` process (bench/runtime-figures.ts).
  */
+import { execFileSync } from "node:child_process";
+import path from "node:path";
 import { generatePlan } from "../src/relup/generate-plan.ts";
+import { tsEntryArgs } from "../src/runtime/tsx-entry.ts";
 import { syntheticPair } from "./synthetic-release.ts";
 
 interface Figure {
   key: string;
   figure: string;
-  median: number;
-  max: number;
-  unit: string;
+  value: string;
+  raw: Record<string, number>;
   goal?: string;
   otp?: string;
+  verdict?: "meets" | "misses";
 }
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has("--quick");
 const runs = quick ? 3 : 7;
+const figures: Figure[] = [];
+const fmt = (n: number, digits = n < 10 ? 2 : 0) => n.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function measure(fn: () => void): { median: number; max: number } {
   const times: number[] = [];
@@ -31,7 +37,6 @@ function measure(fn: () => void): { median: number; max: number } {
   return { median: times[Math.floor(times.length / 2)]!, max: times[times.length - 1]! };
 }
 
-const figures: Figure[] = [];
 for (const modules of quick ? [100, 1_000] : [100, 1_000, 10_000]) {
   const { from, to, changed } = syntheticPair(modules, 100);
   const t = measure(() => {
@@ -39,21 +44,51 @@ for (const modules of quick ? [100, 1_000] : [100, 1_000, 10_000]) {
     if (!result.ok) throw new Error(`synthetic release did not generate: ${JSON.stringify(result.issues[0])}`);
   });
   figures.push({
-    key: `generate.${modules}`,
-    figure: `generate: ${modules.toLocaleString("en")} modules, 100 apps, ${changed} changed`,
-    ...t,
-    unit: "ms",
-    ...(modules === 10_000 ? { goal: "≤ 1,000 ms" } : {}),
+    key: `generate.modules_${modules}`,
+    figure: `generate: ${fmt(modules, 0)} modules in 100 apps, ${changed} changed`,
+    value: `${fmt(t.median)} ms (max ${fmt(t.max)})`,
+    raw: { medianMs: t.median, maxMs: t.max },
+    ...(modules === 10_000 ? { goal: "≤ 1,000 ms", verdict: t.median <= 1000 ? "meets" : "misses" } : {}),
     ...(modules === 100 ? { otp: "make_relup, 3 modules: 22.5 ms" } : {}),
   });
 }
 
+const runtimeArgs = [...tsEntryArgs("../../bench/runtime-figures.ts"), ...(quick ? ["--quick"] : [])];
+const rt = JSON.parse(execFileSync(process.execPath, ["--expose-gc", ...runtimeArgs], { encoding: "utf8", cwd: path.join(import.meta.dirname, "..") }));
+const lb = rt.lateBinding;
+figures.push(
+  {
+    key: "late_binding.before_swap",
+    figure: "call through a module namespace vs a direct call",
+    value: `${fmt(lb.ratio)}x (${fmt(lb.namespaceNs, 2)} vs ${fmt(lb.directNs, 2)} ns)`,
+    raw: lb,
+    goal: "≤ 1.05x",
+    verdict: lb.ratio <= 1.05 ? "meets" : "misses",
+  },
+  {
+    key: "late_binding.after_swap",
+    figure: "after a code swap: namespace call vs a plain function slot swapped once",
+    value: `${fmt(lb.ratioAfterSwapToSwappedSlot)}x (${fmt(lb.namespaceAfterSwapNs, 2)} vs ${fmt(lb.swappedSlotNs, 2)} ns; ${fmt(lb.ratioAfterSwap, 1)}x an inlined direct call)`,
+    raw: lb,
+    goal: "≤ 1.05x",
+    verdict: lb.ratioAfterSwapToSwappedSlot <= 1.05 ? "meets" : "misses",
+  },
+  { key: "call.round_trips", figure: "`call` round trips to one server process", value: `${fmt(rt.call.callsPerSecond, 0)} per second`, raw: rt.call },
+  {
+    key: "memory.load_purge_500",
+    figure: "heap growth after 500 load + purge cycles of a module",
+    value: `${fmt(rt.memory.growthBytes / 1024, 0)} KB`,
+    raw: rt.memory,
+    goal: "≤ 2 MB",
+    verdict: rt.memory.growthBytes <= 2 * 1024 * 1024 ? "meets" : "misses",
+  },
+);
+
 if (args.has("--json")) {
-  process.stdout.write(JSON.stringify(Object.fromEntries(figures.map((f) => [f.key, { median: f.median, max: f.max, unit: f.unit }])), null, 2) + "\n");
+  process.stdout.write(JSON.stringify(Object.fromEntries(figures.map((f) => [f.key, f.raw])), null, 2) + "\n");
 } else {
-  const fmt = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(0));
-  console.log(`relup bench (${quick ? "quick" : "full"}), Node ${process.version}, ${runs} runs each\n`);
-  console.log("| figure | median | max | goal | OTP reference |");
-  console.log("|---|---|---|---|---|");
-  for (const f of figures) console.log(`| ${f.figure} | ${fmt(f.median)} ${f.unit} | ${fmt(f.max)} ${f.unit} | ${f.goal ?? ""} | ${f.otp ?? ""} |`);
+  console.log(`relup bench (${quick ? "quick" : "full"}), Node ${process.version}, ${runs} runs per timed figure\n`);
+  console.log("| figure | value | goal | OTP reference |");
+  console.log("|---|---|---|---|");
+  for (const f of figures) console.log(`| ${f.figure} | ${f.value} | ${f.goal ? `${f.goal}${f.verdict === "misses" ? " — **missed**" : ""}` : ""} | ${f.otp ?? ""} |`);
 }

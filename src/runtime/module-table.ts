@@ -36,6 +36,13 @@ export interface ModuleVersion {
   active: number;
 }
 
+export interface ModuleSnapshot {
+  module: string;
+  existed: boolean;
+  current: ModuleVersion | undefined;
+  old: ModuleVersion | undefined;
+}
+
 interface Entry {
   namespace: Record<string, unknown>;
   current?: ModuleVersion;
@@ -116,6 +123,21 @@ export class ModuleTable {
     entry.old = undefined;
     if (!entry.current) this.#entries.delete(module);
     return true;
+  }
+
+  /** What an upgrade may change about a module, to put back exactly if the upgrade fails. */
+  snapshot(module: string): ModuleSnapshot {
+    const entry = this.#entries.get(module);
+    return { module, existed: entry !== undefined, current: entry?.current, old: entry?.old };
+  }
+
+  restore(snapshot: ModuleSnapshot): void {
+    if (!snapshot.existed && !this.#entries.has(snapshot.module)) return;
+    const entry = this.#entry(snapshot.module);
+    entry.current = snapshot.current;
+    entry.old = snapshot.old;
+    replaceExports(entry.namespace, snapshot.current?.exports ?? {});
+    if (!snapshot.existed) this.#entries.delete(snapshot.module);
   }
 
   /** The one namespace object of a module; calls through it always reach the current version. */

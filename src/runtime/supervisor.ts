@@ -50,6 +50,8 @@ interface Child {
 
 export interface SupState {
   args: unknown;
+  /** children whose id the last code change removed: stopped when the upgrade commits (retireChildren) */
+  retiring: Child[];
   strategy: z.output<typeof SupFlags>["strategy"];
   intensity: number;
   period: number;
@@ -70,7 +72,7 @@ export async function startSupervisor(runtime: Runtime, module: string, args: un
 
 async function initSupervisor(runtime: Runtime, proc: Proc, args: unknown): Promise<SupState> {
   const flags = readFlags(runtime, proc.module, args);
-  const state: SupState = { args, strategy: flags.strategy, intensity: flags.intensity, period: flags.period, children: [], restarts: [] };
+  const state: SupState = { args, retiring: [], strategy: flags.strategy, intensity: flags.intensity, period: flags.period, children: [], restarts: [] };
   try {
     for (const spec of flags.children) state.children.push({ spec, pid: (await startChild(runtime, proc, spec)).pid, terminating: false });
   } catch (error) {
@@ -170,20 +172,59 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
       }
     },
     async codeChange(proc) {
+      // The old state object is left as it was, so that a failed upgrade can put it back. Children with a
+      // new id start now; children whose id is gone keep running until the upgrade commits.
       const state = proc.state as SupState;
       const flags = readFlags(runtime, proc.module, state.args);
       const next: Child[] = [];
-      for (const spec of flags.children) {
-        const existing = state.children.find((c) => c.spec.id === spec.id);
-        next.push(existing ? { ...existing, spec } : { spec, pid: (await startChild(runtime, proc, spec)).pid, terminating: false });
+      const started: Child[] = [];
+      try {
+        for (const spec of flags.children) {
+          const existing = state.children.find((c) => c.spec.id === spec.id);
+          if (existing) next.push({ ...existing, spec });
+          else {
+            const child: Child = { spec, pid: (await startChild(runtime, proc, spec)).pid, terminating: false };
+            started.push(child);
+            next.push(child);
+          }
+        }
+      } catch (error) {
+        await stopChildren(runtime, started);
+        throw error;
       }
-      await stopChildren(runtime, state.children.filter((c) => !flags.children.some((s) => s.id === c.spec.id)));
-      proc.state = { ...state, strategy: flags.strategy, intensity: flags.intensity, period: flags.period, children: next };
+      const retiring = state.children.filter((c) => !flags.children.some((s) => s.id === c.spec.id)).map((c) => ({ ...c }));
+      proc.state = { ...state, retiring: [...state.retiring, ...retiring], strategy: flags.strategy, intensity: flags.intensity, period: flags.period, children: next };
     },
     async terminate(proc) {
-      await stopChildren(runtime, (proc.state as SupState | undefined)?.children ?? []);
+      const state = proc.state as SupState | undefined;
+      await stopChildren(runtime, [...(state?.children ?? []), ...(state?.retiring ?? [])]);
     },
   };
+}
+
+/** After an upgrade commits: stop the children that a code change of this supervisor removed. */
+export async function retireChildren(runtime: Runtime, proc: Proc): Promise<void> {
+  const state = proc.state as SupState;
+  const retiring = state.retiring;
+  state.retiring = [];
+  await stopChildren(runtime, retiring);
+}
+
+/**
+ * After a failed upgrade put a supervisor's state back: stop the children that its code change started
+ * (every running child the restored state does not know).
+ */
+export async function stopChildrenNotIn(runtime: Runtime, proc: Proc, started: readonly Pid[]): Promise<void> {
+  const known = new Set(((proc.state as SupState).children ?? []).map((c) => c.pid));
+  for (const pid of started) {
+    const child = runtime.get(pid);
+    if (child && !known.has(pid)) await runtime.exit(child, "shutdown");
+  }
+}
+
+/** The pids of a supervisor's children, to compare before and after a code change. */
+export function childPids(proc: Proc): Pid[] {
+  return ((proc.state as SupState | undefined)?.children ?? []).flatMap((c) => (c.pid ? [c.pid] : []));
 }
 
 async function onChildExit(runtime: Runtime, proc: Proc, state: SupState, pid: Pid, reason: unknown): Promise<void> {

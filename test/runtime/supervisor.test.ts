@@ -1,6 +1,6 @@
 /** Supervisors: restart strategies, restart intensity, dynamic children, code change of child specs. */
 import { describe, expect, it } from "vitest";
-import { startSupervisor } from "../../src/runtime/supervisor.ts";
+import { retireChildren, startSupervisor } from "../../src/runtime/supervisor.ts";
 import { testRuntime } from "../helpers/runtime.ts";
 
 const WORKER = `
@@ -91,7 +91,7 @@ describe("supervisor", () => {
     expect(await runtime.call(s.pid, { op: "which_children" })).toEqual([]);
   });
 
-  it("code change re-reads the child specs: kept children keep their pid, new ids start, ids gone stop", async () => {
+  it("code change re-reads the child specs: kept children keep their pid, new ids start, ids gone stop when the upgrade commits", async () => {
     const { runtime, load } = testRuntime({ "w/worker": WORKER, "w/sup": sup("one_for_one", ["a", "b"]) });
     const s = await startSupervisor(runtime, "w/sup", {});
     const a = runtime.whereis("a");
@@ -101,6 +101,8 @@ describe("supervisor", () => {
     await runtime.codeChange(s, 1, null);
     runtime.resume(s);
     expect(runtime.whereis("a")).toBe(a);
+    expect(runtime.get(b)).toBeDefined();
+    await retireChildren(runtime, s);
     expect(runtime.get(b)).toBeUndefined();
     expect(await runtime.call("c", "who")).toBe("c");
     expect(((await runtime.call(s.pid, { op: "which_children" })) as { id: string }[]).map((c) => c.id)).toEqual(["a", "c"]);

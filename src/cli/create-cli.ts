@@ -8,6 +8,8 @@ import { buildCommand } from "./commands/build.ts";
 import { generateCommand } from "./commands/generate.ts";
 import { inspectCommand } from "./commands/inspect.ts";
 import { startCommand } from "./commands/start.ts";
+import { applyCommand } from "./commands/apply.ts";
+import { permanentCommand, releasesCommand, removeCommand, rollbackCommand, unpackCommand } from "./commands/lifecycle.ts";
 import { processesCommand, statusCommand, stopCommand } from "./commands/status.ts";
 import type { Io } from "./io.ts";
 import { UserError, ExitCode } from "../errors.ts";
@@ -25,6 +27,12 @@ export function createCli(io: Io, argv: readonly string[] = []): Argv {
     .command(statusCommand(io))
     .command(processesCommand(io))
     .command(stopCommand(io))
+    .command(unpackCommand(io))
+    .command(applyCommand(io))
+    .command(permanentCommand(io))
+    .command(rollbackCommand(io))
+    .command(removeCommand(io))
+    .command(releasesCommand(io))
     .demandCommand(1, "Name a command; `relup --help` lists them.")
     .strict()
     .recommendCommands()

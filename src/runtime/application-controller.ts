@@ -116,6 +116,15 @@ export class ApplicationController {
     if (typeof fn === "function") await fn(changed, added, removed);
   }
 
+  /** Put an application's env back as it was (a failed upgrade undoing config_change). */
+  restoreEnv(name: string, env: Record<string, Json>): void {
+    this.#get(name).env = { ...env };
+  }
+
+  appFile(name: string): AppFile | undefined {
+    return this.#apps.get(name)?.app;
+  }
+
   getEnv(name: string): Record<string, Json> | undefined {
     return this.#apps.get(name)?.env;
   }

@@ -8,23 +8,24 @@ export function controlSocketPath(root: string): string {
   return path.join(root, "run", CONTROL_SOCKET);
 }
 
-export async function controlRequest(root: string, request: ControlRequest, timeout = 30_000): Promise<unknown> {
-  const response = await rawRequest(controlSocketPath(root), JSON.stringify(request), timeout).catch((error: NodeJS.ErrnoException) => {
+export async function controlRequest(root: string, request: ControlRequest, options: { timeout?: number; onProgress?: (event: unknown) => void } = {}): Promise<unknown> {
+  const response = await rawRequest(controlSocketPath(root), JSON.stringify(request), options.timeout ?? 600_000, options.onProgress).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT" || error.code === "ECONNREFUSED") {
       throw new UserError(`${root}: no node is running there (no control socket at ${controlSocketPath(root)}). Fix: start one with \`relup start <release> --root ${root}\`.`, ExitCode.checkFailed);
     }
     throw error;
   });
   const parsed = JSON.parse(response) as ControlResponse;
-  if (!parsed.ok) throw new UserError(`node: ${parsed.error.message}`, ExitCode.checkFailed);
+  if (!parsed.ok) throw new UserError(`node: ${parsed.error.message}`, parsed.error.code === "bad-request" || parsed.error.code === "bad-json" ? ExitCode.badInput : ExitCode.checkFailed);
   return parsed.result;
 }
 
-/** One line out, one line back. */
-export function rawRequest(socketPath: string, line: string, timeout = 30_000): Promise<string> {
+/** One line out, one answer back; progress lines before the answer go to `onProgress`. */
+export function rawRequest(socketPath: string, line: string, timeout = 30_000, onProgress?: (event: unknown) => void): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(socketPath);
     let buffer = "";
+    let done = false;
     const timer = setTimeout(() => {
       socket.destroy();
       reject(Object.assign(new Error(`no answer from ${socketPath} within ${timeout} ms`), { code: "ETIMEDOUT" }));
@@ -32,11 +33,20 @@ export function rawRequest(socketPath: string, line: string, timeout = 30_000): 
     socket.on("connect", () => socket.write(line + "\n"));
     socket.on("data", (chunk) => {
       buffer += chunk.toString("utf8");
-      const newline = buffer.indexOf("\n");
-      if (newline !== -1) {
+      let newline: number;
+      while ((newline = buffer.indexOf("\n")) !== -1) {
+        const answer = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        const progress = answer.startsWith('{"progress"') || /^\{"id":[^,]*,"progress"/.test(answer);
+        if (progress) {
+          onProgress?.(JSON.parse(answer).progress);
+          continue;
+        }
         clearTimeout(timer);
         socket.end();
-        resolve(buffer.slice(0, newline));
+        done = true;
+        resolve(answer);
+        return;
       }
     });
     socket.on("error", (error) => {
@@ -45,7 +55,7 @@ export function rawRequest(socketPath: string, line: string, timeout = 30_000): 
     });
     socket.on("close", () => {
       clearTimeout(timer);
-      if (!buffer.includes("\n")) reject(Object.assign(new Error("the node closed the connection without answering"), { code: "ECONNRESET" }));
+      if (!done) reject(Object.assign(new Error("the node closed the connection without answering"), { code: "ECONNRESET" }));
     });
   });
 }

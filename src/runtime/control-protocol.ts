@@ -7,8 +7,17 @@
  *   status      → release, node pid, uptime, applications, module versions, processes per module, memory
  *   processes   → every process: pid, name, module, status, queue length
  *   stop        → stops the applications in reverse order, then the node and its launcher
+ *   releases    → every release of the root with its status (unpacked, current, permanent, old)
+ *   unpack      {source}: a release tarball or directory on the node's machine, read safely into the root
+ *   check       {version, plan}: the install preflight, changing nothing
+ *   install     {version, plan}: run the plan; progress lines ({id, progress}) come before the answer
+ *   permanent   {version}: make the current release the one the node boots
+ *   rollback    back to the previous release, running the plan's other section hot
+ *   remove      {version}: delete an unpacked or old release
  */
 import { z } from "zod";
+import { RelupFile } from "../relup/instruction.ts";
+import { Version } from "../release/names.ts";
 
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
@@ -19,11 +28,24 @@ export const ControlRequest = z.discriminatedUnion("cmd", [
   z.object({ id: Id, cmd: z.literal("status") }).strict(),
   z.object({ id: Id, cmd: z.literal("processes") }).strict(),
   z.object({ id: Id, cmd: z.literal("stop") }).strict(),
+  z.object({ id: Id, cmd: z.literal("releases") }).strict(),
+  z.object({ id: Id, cmd: z.literal("unpack"), source: z.string().min(1).max(4096) }).strict(),
+  z.object({ id: Id, cmd: z.literal("check"), version: Version, plan: RelupFile }).strict(),
+  z.object({ id: Id, cmd: z.literal("install"), version: Version, plan: RelupFile }).strict(),
+  z.object({ id: Id, cmd: z.literal("permanent"), version: Version }).strict(),
+  z.object({ id: Id, cmd: z.literal("rollback") }).strict(),
+  z.object({ id: Id, cmd: z.literal("remove"), version: Version }).strict(),
 ]);
 export type ControlRequest = z.infer<typeof ControlRequest>;
 
 export type ControlResponse =
   | { id?: string | number; ok: true; result: unknown }
   | { id?: string | number; ok: false; error: { code: string; message: string } };
+
+/** A line sent before the answer of a long request. */
+export interface ControlProgress {
+  id?: string | number;
+  progress: unknown;
+}
 
 export const CONTROL_SOCKET = "control.sock";

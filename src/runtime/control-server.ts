@@ -8,7 +8,7 @@ import net from "node:net";
 import path from "node:path";
 import { CONTROL_SOCKET, ControlRequest, MAX_REQUEST_BYTES, type ControlResponse } from "./control-protocol.ts";
 
-export type ControlHandler = (request: ControlRequest) => Promise<unknown>;
+export type ControlHandler = (request: ControlRequest, progress: (event: unknown) => void) => Promise<unknown>;
 
 export interface ControlServer {
   path: string;
@@ -81,7 +81,10 @@ async function respond(socket: net.Socket, line: string, handle: ControlHandler)
     return write(socket, { ...echo, ok: false, error: { code: "bad-request", message } });
   }
   try {
-    write(socket, { ...echo, ok: true, result: await handle(parsed.data) });
+    const progress = (event: unknown) => {
+      if (!socket.destroyed && socket.writable) socket.write(JSON.stringify({ ...echo, progress: event }) + "\n");
+    };
+    write(socket, { ...echo, ok: true, result: await handle(parsed.data, progress) });
   } catch (error) {
     write(socket, { ...echo, ok: false, error: { code: (error as { code?: string }).code ?? "failed", message: (error as Error).message } });
   }

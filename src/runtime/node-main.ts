@@ -9,6 +9,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { openControlServer, type ControlServer } from "./control-server.ts";
 import { Node } from "./node.ts";
+import { ReleaseHandler } from "./release-handler.ts";
+import { assertNever } from "../errors.ts";
 import { releaseDirOf } from "./releases-file.ts";
 
 const { values } = parseArgs({ options: { root: { type: "string" }, version: { type: "string" } } });
@@ -58,7 +60,8 @@ process.on("unhandledRejection", (error) => log("unhandled rejection", { error: 
 
 try {
   await node.boot();
-  control = await openControlServer(root, async (request) => {
+  const handler = new ReleaseHandler(node, root);
+  control = await openControlServer(root, async (request, progress) => {
     switch (request.cmd) {
       case "ping":
         return "pong";
@@ -69,6 +72,22 @@ try {
       case "stop":
         setImmediate(() => void stop(0));
         return { stopping: true };
+      case "releases":
+        return handler.releases();
+      case "unpack":
+        return handler.unpack(request.source);
+      case "check":
+        return handler.check(request.version, request.plan);
+      case "install":
+        return handler.install(request.version, request.plan, progress);
+      case "permanent":
+        return handler.permanent(request.version);
+      case "rollback":
+        return handler.rollback(progress);
+      case "remove":
+        return handler.remove(request.version);
+      default:
+        return assertNever(request);
     }
   });
   process.send?.({ type: "ready", pid: process.pid, version });

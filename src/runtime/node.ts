@@ -34,20 +34,20 @@ export class Node {
   apps: AppFile[] = [];
   releaseDir: string;
   readonly startedAt = Date.now();
-  #log: NonNullable<NodeOptions["log"]>;
+  readonly log: NonNullable<NodeOptions["log"]>;
 
   constructor(private readonly options: NodeOptions) {
     this.releaseDir = options.releaseDir;
-    this.#log = options.log ?? (() => {});
+    this.log = options.log ?? (() => {});
     this.table = new ModuleTable({
       runtimeApi: (module) => createRuntimeApi(this.runtime, this.controller, module),
       onMissing: (module) => this.table.load(this.readObjectCode(this.releaseDir, this.apps, module)),
     });
     this.runtime = new Runtime(this.table, options.clock ? { clock: options.clock } : {});
-    this.runtime.onCrash = (proc, error) => this.#log("process crashed", { pid: proc.pid, module: proc.module, error: (error as Error)?.stack ?? String(error) });
+    this.runtime.onCrash = (proc, error) => this.log("process crashed", { pid: proc.pid, module: proc.module, error: (error as Error)?.stack ?? String(error) });
     this.controller = new ApplicationController(this.runtime, {
       ...(options.config ? { config: options.config } : {}),
-      log: this.#log,
+      log: this.log,
       onPermanentExit: (app, reason) => options.onFatal?.(`permanent application ${app} exited: ${describe(reason)}`),
     });
   }
@@ -65,7 +65,7 @@ export class Node {
       this.controller.load(app);
     }
     await this.controller.startAll();
-    this.#log("node started", { release: this.release.name, version: this.release.version });
+    this.log("node started", { release: this.release.name, version: this.release.version });
   }
 
   /** Read and compile one module of a release directory (load_object_code): nothing runs yet. */
@@ -78,9 +78,16 @@ export class Node {
     return this.table.compile(ref, readFileSync(filename, "utf8"), filename, { vsn: meta.vsn, sha256: meta.sha256 });
   }
 
+  /** After an install: the node now runs this release. */
+  switchTo(releaseDir: string, release: ReleaseFile, apps: AppFile[]): void {
+    this.releaseDir = releaseDir;
+    this.release = release;
+    this.apps = apps;
+  }
+
   async stop(): Promise<void> {
     await this.controller.stopAll();
-    this.#log("node stopped", {});
+    this.log("node stopped", {});
   }
 
   status() {

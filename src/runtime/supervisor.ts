@@ -210,18 +210,6 @@ export async function retireChildren(runtime: Runtime, proc: Proc): Promise<void
   await stopChildren(runtime, retiring);
 }
 
-/**
- * After a failed upgrade put a supervisor's state back: stop the children that its code change started
- * (every running child the restored state does not know).
- */
-export async function stopChildrenNotIn(runtime: Runtime, proc: Proc, started: readonly Pid[]): Promise<void> {
-  const known = new Set(((proc.state as SupState).children ?? []).map((c) => c.pid));
-  for (const pid of started) {
-    const child = runtime.get(pid);
-    if (child && !known.has(pid)) await runtime.exit(child, "shutdown");
-  }
-}
-
 /** The pids of a supervisor's children, to compare before and after a code change. */
 export function childPids(proc: Proc): Pid[] {
   return ((proc.state as SupState | undefined)?.children ?? []).flatMap((c) => (c.pid ? [c.pid] : []));

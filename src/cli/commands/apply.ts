@@ -1,0 +1,60 @@
+import readline from "node:readline/promises";
+import type { CommandModule } from "yargs";
+import { applyRelease } from "../../apply/apply-release.ts";
+import { ExitCode, UserError } from "../../errors.ts";
+import { renderPlanText } from "../../relup/render/render-text.ts";
+import type { Io } from "../io.ts";
+import { renderProgress } from "../views/progress-view.ts";
+
+interface ApplyArgs {
+  release: string;
+  root: string;
+  plan?: string;
+  permanent: boolean;
+  dryRun: boolean;
+  yes: boolean;
+}
+
+export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
+  return {
+    command: "apply <release>",
+    describe: "Upgrade (or downgrade) the running node to a release, live, following a reviewed plan",
+    builder: (y) =>
+      y
+        .positional("release", { type: "string", demandOption: true, describe: "A release directory or .tar.gz, or the version of a release unpacked in the root" })
+        .option("root", { type: "string", default: "relup-root", describe: "The release root of the running node" })
+        .option("plan", { type: "string", describe: "The relup.json to follow (default: the one the release ships, else one generated now)" })
+        .option("permanent", { type: "boolean", default: false, describe: "Make the release permanent once installed (the node boots it from then on)" })
+        .option("dry-run", { type: "boolean", default: false, describe: "Only check: read and compile the new code and validate the plan, changing nothing" })
+        .option("yes", { type: "boolean", default: false, describe: "Apply a generated plan without asking" })
+        .example("$0 apply _build/calculator-1.1.0.tar.gz --root /srv/calc --plan relup.json", "install 1.1.0 on the running node")
+        .example("$0 apply 1.1.0 --root /srv/calc --dry-run", "check an unpacked release and its plan without changing anything") as never,
+    handler: async (argv) => {
+      const started = performance.now();
+      const result = await applyRelease({
+        root: argv.root,
+        release: argv.release,
+        ...(argv.plan !== undefined ? { planFile: argv.plan } : {}),
+        dryRun: argv.dryRun,
+        permanent: argv.permanent,
+        note: (text) => io.err(`${text}\n`),
+        progress: (event) => {
+          const line = renderProgress(event);
+          if (line) io.err(`${line}\n`);
+        },
+        confirm: async (plan) => {
+          io.err(renderPlanText(plan, { color: io.color }) + "\n");
+          if (argv.yes) return true;
+          if (!process.stdin.isTTY) throw new UserError("the plan was generated now and needs a review. Fix: read it above and pass --yes, or give a reviewed plan with --plan.", ExitCode.badInput);
+          const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+          const answer = await rl.question("Apply this plan? [y/N] ");
+          rl.close();
+          return /^y(es)?$/i.test(answer.trim());
+        },
+      });
+      const ms = Math.round(performance.now() - started);
+      if (result.dryRun) io.out(`check passed: ${result.from} → ${result.to} (${result.direction}), ${result.check!.steps} steps, ${result.check!.modules} modules compiled; nothing changed\n`);
+      else io.out(`${result.direction === "down" ? "downgraded" : "upgraded"} ${result.from} → ${result.to} in ${ms} ms${result.permanent ? "; permanent" : "; not permanent yet (a node restart boots the permanent release)"}\n`);
+    },
+  };
+}

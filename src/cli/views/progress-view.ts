@@ -1,0 +1,13 @@
+import type { Progress } from "../../runtime/executor.ts";
+
+/** One line per phase; code_change counts as processes are migrated. */
+export function renderProgress(event: Progress): string | undefined {
+  switch (event.phase) {
+    case "step":
+      return `  ${String(event.index + 1).padStart(String(event.total).length)}/${event.total} ${event.op}${event.detail ? ` ${event.detail}` : ""}`;
+    case "code_change":
+      return `      migrated ${event.done}/${event.total} processes of ${event.module}`;
+    case "rollback":
+      return `  failed: ${event.cause}; rolling back ${event.steps} changes`;
+  }
+}

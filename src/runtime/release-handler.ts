@@ -1,0 +1,207 @@
+/**
+ * The release handler (OTP's release_handler), inside the node: unpack, check, install, make permanent,
+ * roll back, remove, list. One operation at a time.
+ *
+ *   status     unpacked → (install) current → (permanent) permanent → (another made permanent) old
+ * RELEASES never records `current`: a node that restarts boots the permanent release, so an install that
+ * was not made permanent is undone by a restart.
+ *
+ * Before the first step of an install, the preflight refuses a plan that is not for this node: another
+ * release, another running version or build (a stale plan), another target build, or a script the plan
+ * checker rejects. Nothing changes then.
+ */
+import { rm, rename } from "node:fs/promises";
+import path from "node:path";
+import { ExitCode, UserError } from "../errors.ts";
+import { readRelease } from "../release/read-release.ts";
+import { releaseIdentity } from "../release/release-file.ts";
+import { checkScript } from "../relup/check-script.ts";
+import type { Instruction, RelupFile } from "../relup/instruction.ts";
+import { formatPlanIssue } from "../relup/issues.ts";
+import { execute, type Progress } from "./executor.ts";
+import type { Node } from "./node.ts";
+import { readReleasesFile, releaseDirOf, releasesDir, writeReleasesFile, type ReleasesFile } from "./releases-file.ts";
+
+export type ReleaseStatus = "unpacked" | "current" | "permanent" | "old";
+
+export class HandlerError extends UserError {
+  constructor(message: string, readonly code: string) {
+    super(message, ExitCode.checkFailed);
+  }
+}
+
+interface Installed {
+  plan: RelupFile;
+  direction: "up" | "down";
+  from: string;
+}
+
+export class ReleaseHandler {
+  #busy: Promise<unknown> = Promise.resolve();
+  /** how the running release was installed, for a hot rollback */
+  #last: Installed | undefined;
+
+  constructor(
+    private readonly node: Node,
+    private readonly root: string,
+    private readonly options: { restartNewEmulator?: (version: string) => Promise<void> } = {},
+  ) {}
+
+  /** Run operations one at a time. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#busy.then(fn, fn);
+    this.#busy = next.catch(() => undefined);
+    return next;
+  }
+
+  get currentVersion(): string {
+    return this.node.release.version;
+  }
+
+  releases(): Promise<{ name: string; version: string; status: ReleaseStatus }[]> {
+    return this.#serial(async () => {
+      const file = await this.#read();
+      return file.releases.map((r) => ({ name: file.name, version: r.version, status: r.version === this.currentVersion && r.status !== "permanent" ? "current" : r.status }));
+    });
+  }
+
+  unpack(source: string): Promise<{ version: string; identity: string; existed: boolean }> {
+    return this.#serial(async () => {
+      const file = await this.#read();
+      const incoming = path.join(releasesDir(this.root), `.incoming-${process.pid}-${Date.now()}`);
+      const loaded = await readRelease(source, { into: incoming });
+      try {
+        if (loaded.release.name !== file.name) throw new HandlerError(`${source} is release ${loaded.release.name}; this node runs ${file.name}`, "wrong-release");
+        const known = file.releases.find((r) => r.version === loaded.release.version);
+        if (known) {
+          if (known.identity !== loaded.identity) throw new HandlerError(`${file.name} ${known.version} is already unpacked from another build (identity ${known.identity.slice(0, 12)}…, this one ${loaded.identity.slice(0, 12)}…). Fix: remove it first (relup remove ${known.version}), or build a new version`, "existing-release");
+          return { version: known.version, identity: known.identity, existed: true };
+        }
+        await rename(incoming, releaseDirOf(this.root, loaded.release.version));
+        await this.#write({ ...file, releases: [...file.releases, { version: loaded.release.version, status: "unpacked", identity: loaded.identity }] });
+        return { version: loaded.release.version, identity: loaded.identity, existed: false };
+      } finally {
+        await rm(incoming, { recursive: true, force: true });
+      }
+    });
+  }
+
+  /** Preflight: everything install checks and reads, without changing the running code. */
+  check(version: string, plan: RelupFile): Promise<{ direction: "up" | "down"; steps: number; modules: number }> {
+    return this.#serial(async () => {
+      const prepared = await this.#prepare(version, plan);
+      let modules = 0;
+      for (const i of prepared.script) {
+        if (i.op !== "load_object_code") continue;
+        for (const m of i.modules) {
+          this.node.readObjectCode(prepared.target.dir, prepared.target.apps, `${i.application}/${m}`);
+          modules++;
+        }
+      }
+      return { direction: prepared.direction, steps: prepared.script.length, modules };
+    });
+  }
+
+  install(version: string, plan: RelupFile, progress?: (event: Progress) => void): Promise<{ from: string; to: string; direction: "up" | "down" }> {
+    return this.#serial(() => this.#install(version, plan, progress));
+  }
+
+  async #install(version: string, plan: RelupFile, progress?: (event: Progress) => void) {
+    const prepared = await this.#prepare(version, plan);
+    const from = this.currentVersion;
+    await execute(prepared.script, {
+      node: this.node,
+      target: prepared.target,
+      ...(progress ? { progress } : {}),
+      ...(this.options.restartNewEmulator ? { restartNewEmulator: () => this.options.restartNewEmulator!(version) } : {}),
+    });
+    this.node.switchTo(prepared.target.dir, prepared.target.release, prepared.target.apps);
+    this.#last = { plan, direction: prepared.direction, from };
+    this.node.log("release installed", { from, to: version });
+    return { from, to: version, direction: prepared.direction };
+  }
+
+  permanent(version: string): Promise<void> {
+    return this.#serial(async () => {
+      if (version !== this.currentVersion) throw new HandlerError(`${version} is not the current release (${this.currentVersion} is); install it first`, "bad-status");
+      const file = await this.#read();
+      await this.#write({ ...file, releases: file.releases.map((r) => ({ ...r, status: r.version === version ? "permanent" : r.status === "permanent" ? "old" : r.status })) });
+      // Old code left by the install is dropped now that there is no going back to it in memory.
+      for (const module of this.node.table.modules()) if (this.node.table.old(module)) this.node.table.purge(module, "brutal");
+      this.node.log("release made permanent", { version });
+    });
+  }
+
+  /**
+   * Back to the previous release, hot: the `down` section of the plan that installed the running
+   * release (or of the plan it ships). If the running release had been made permanent, the one rolled
+   * back to becomes permanent again.
+   */
+  rollback(progress?: (event: Progress) => void): Promise<{ from: string; to: string }> {
+    return this.#serial(async () => {
+      const last = this.#last ?? (await this.#shippedPlanInstall());
+      if (!last) throw new HandlerError(`no plan leads back from ${this.currentVersion}: it was not installed by this node and ships no relup.json`, "no-plan");
+      const wasPermanent = (await this.#read()).releases.find((r) => r.version === this.currentVersion)?.status === "permanent";
+      const from = this.currentVersion;
+      // The same plan, the other way: #prepare finds the direction from the running and target versions.
+      await this.#install(last.from, last.plan, progress);
+      this.#last = undefined;
+      if (wasPermanent) {
+        const file = await this.#read();
+        await this.#write({ ...file, releases: file.releases.map((r) => ({ ...r, status: r.version === last.from ? "permanent" : r.version === from ? "old" : r.status })) });
+      }
+      return { from, to: last.from };
+    });
+  }
+
+  remove(version: string): Promise<void> {
+    return this.#serial(async () => {
+      const file = await this.#read();
+      const entry = file.releases.find((r) => r.version === version);
+      if (!entry) throw new HandlerError(`no release ${version} in ${this.root}`, "no-such-release");
+      if (entry.status === "permanent" || version === this.currentVersion) throw new HandlerError(`${version} is ${entry.status === "permanent" ? "permanent" : "current"}; only unpacked or old releases can be removed`, "bad-status");
+      await this.#write({ ...file, releases: file.releases.filter((r) => r.version !== version) });
+      await rm(releaseDirOf(this.root, version), { recursive: true, force: true });
+    });
+  }
+
+  async #prepare(version: string, plan: RelupFile) {
+    const file = await this.#read();
+    if (!file.releases.some((r) => r.version === version)) throw new HandlerError(`${file.name} ${version} is not unpacked in ${this.root}. Fix: relup unpack <its tarball> first`, "no-such-release");
+    if (plan.release !== this.node.release.name) throw new HandlerError(`the plan is for release ${plan.release}; this node runs ${this.node.release.name}`, "wrong-release");
+    const running = { version: this.currentVersion, identity: releaseIdentity(this.node.release) };
+    const direction = plan.from.version === running.version && plan.to.version === version ? "up" : plan.to.version === running.version && plan.from.version === version ? "down" : undefined;
+    if (!direction) throw new HandlerError(`stale plan: it goes between ${plan.from.version} and ${plan.to.version}, but the node runs ${running.version} and the target is ${version}`, "stale-plan");
+    const [runningStamp, targetStamp] = direction === "up" ? [plan.from, plan.to] : [plan.to, plan.from];
+    if (runningStamp.identity !== running.identity) throw new HandlerError(`stale plan: it was made for another build of ${running.version} (identity ${runningStamp.identity.slice(0, 12)}…, running ${running.identity.slice(0, 12)}…). Fix: generate the plan again from the running release`, "stale-plan");
+    const target = await readRelease(releaseDirOf(this.root, version));
+    if (targetStamp.identity !== target.identity) throw new HandlerError(`stale plan: it was made for another build of ${version} (identity ${targetStamp.identity.slice(0, 12)}…, unpacked ${target.identity.slice(0, 12)}…)`, "stale-plan");
+    const script: Instruction[] = direction === "up" ? plan.up : plan.down;
+    const issues = checkScript(direction, script);
+    if (issues.length > 0) throw new HandlerError(`the plan fails the plan checker: ${issues.map(formatPlanIssue).join("; ")}`, "bad-plan");
+    return { direction: direction as "up" | "down", script, target: { dir: target.dir, apps: target.apps, release: target.release } };
+  }
+
+  /** The plan shipped in the running release, when it leads from a release this root still holds. */
+  async #shippedPlanInstall(): Promise<Installed | undefined> {
+    const { readFile } = await import("node:fs/promises");
+    const { existsSync } = await import("node:fs");
+    const file = path.join(this.node.releaseDir, "relup.json");
+    if (!existsSync(file)) return undefined;
+    const { RelupFile } = await import("../relup/instruction.ts");
+    const plan = RelupFile.parse(JSON.parse(await readFile(file, "utf8")));
+    const releases = await this.#read();
+    if (plan.to.version !== this.currentVersion || !releases.releases.some((r) => r.version === plan.from.version)) return undefined;
+    return { plan, direction: "up", from: plan.from.version };
+  }
+
+  async #read(): Promise<ReleasesFile> {
+    const file = await readReleasesFile(this.root);
+    if (!file) throw new HandlerError(`${this.root} has no releases/RELEASES`, "no-releases");
+    return file;
+  }
+
+  #write(file: ReleasesFile): Promise<void> {
+    return writeReleasesFile(this.root, file);
+  }
+}

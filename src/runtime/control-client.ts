@@ -16,7 +16,10 @@ export async function controlRequest(root: string, request: ControlRequest, opti
     throw error;
   });
   const parsed = JSON.parse(response) as ControlResponse;
-  if (!parsed.ok) throw new UserError(`node: ${parsed.error.message}`, parsed.error.code === "bad-request" || parsed.error.code === "bad-json" ? ExitCode.badInput : ExitCode.checkFailed);
+  if (!parsed.ok) {
+    const bad = parsed.error.exitCode === ExitCode.badInput || parsed.error.code === "bad-request" || parsed.error.code === "bad-json";
+    throw new UserError(`node: ${parsed.error.message}`, bad ? ExitCode.badInput : ExitCode.checkFailed);
+  }
   return parsed.result;
 }
 

@@ -40,7 +40,7 @@ export type ControlRequest = z.infer<typeof ControlRequest>;
 
 export type ControlResponse =
   | { id?: string | number; ok: true; result: unknown }
-  | { id?: string | number; ok: false; error: { code: string; message: string } };
+  | { id?: string | number; ok: false; error: { code: string; message: string; exitCode?: number } };
 
 /** A line sent before the answer of a long request. */
 export interface ControlProgress {

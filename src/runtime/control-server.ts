@@ -86,7 +86,8 @@ async function respond(socket: net.Socket, line: string, handle: ControlHandler)
     };
     write(socket, { ...echo, ok: true, result: await handle(parsed.data, progress) });
   } catch (error) {
-    write(socket, { ...echo, ok: false, error: { code: (error as { code?: string }).code ?? "failed", message: (error as Error).message } });
+    const exitCode = (error as { exitCode?: number }).exitCode;
+    write(socket, { ...echo, ok: false, error: { code: String((error as { code?: string }).code ?? "failed"), message: (error as Error).message, ...(exitCode !== undefined ? { exitCode } : {}) } });
   }
 }
 

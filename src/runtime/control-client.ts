@@ -13,7 +13,7 @@ export async function controlRequest(root: string, request: ControlRequest, opti
     if (error.code === "ENOENT" || error.code === "ECONNREFUSED") {
       throw new UserError(`${root}: no node is running there (no control socket at ${controlSocketPath(root)}). Fix: start one with \`relup start <release> --root ${root}\`.`, ExitCode.checkFailed);
     }
-    throw error;
+    throw new UserError(`${root}: the node did not answer ${request.cmd} (${error.message}). Fix: check \`relup status --root ${root}\` and the node's log in ${root}/log.`, ExitCode.checkFailed);
   });
   const parsed = JSON.parse(response) as ControlResponse;
   if (!parsed.ok) {

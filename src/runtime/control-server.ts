@@ -13,6 +13,10 @@ export type ControlHandler = (request: ControlRequest, progress: (event: unknown
 export interface ControlServer {
   path: string;
   close(): Promise<void>;
+  /** Stop accepting connections and free the path (for a successor node), keeping open connections. */
+  pause(): Promise<void>;
+  /** Listen on the path again (a handover that failed). */
+  resume(): Promise<void>;
 }
 
 export async function openControlServer(root: string, handle: ControlHandler): Promise<ControlServer> {
@@ -20,7 +24,6 @@ export async function openControlServer(root: string, handle: ControlHandler): P
   await mkdir(runDir, { recursive: true, mode: 0o700 });
   await chmod(runDir, 0o700);
   const socketPath = path.join(runDir, CONTROL_SOCKET);
-  await rm(socketPath, { force: true });
   const connections = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     connections.add(socket);
@@ -45,24 +48,40 @@ export async function openControlServer(root: string, handle: ControlHandler): P
       }
     });
   });
-  // The socket file is created by listen: a umask makes it 0600 from the first instant.
-  const umask = process.umask(0o177);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(socketPath, () => resolve());
-    });
-  } finally {
-    process.umask(umask);
-  }
-  await chmod(socketPath, 0o600);
+  const listen = async () => {
+    await rm(socketPath, { force: true });
+    // The socket file is created by listen: a umask makes it 0600 from the first instant.
+    const umask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(socketPath, () => resolve());
+      });
+    } finally {
+      process.umask(umask);
+    }
+    await chmod(socketPath, 0o600);
+  };
+  await listen();
+  let listening = true;
+  // Closing the listener frees the path at once; the close callback would wait for open connections.
+  const stopListening = async () => {
+    if (!listening) return;
+    listening = false;
+    server.close();
+  };
   return {
     path: socketPath,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of connections) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: async () => {
+      for (const socket of connections) socket.end();
+      await stopListening();
+    },
+    pause: stopListening,
+    resume: async () => {
+      if (listening) return;
+      await listen();
+      listening = true;
+    },
   };
 }
 

@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import type net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
 import { permanentOf, readReleasesFile } from "./releases-file.ts";
@@ -88,21 +89,30 @@ export class Launcher extends EventEmitter {
     });
   }
 
-  async #spawn(): Promise<void> {
+  /**
+   * Start a node: on the permanent release, or (a restart_new_emulator handover) on `version` with the
+   * listening sockets of the node it replaces.
+   */
+  async #spawn(takeover?: { version: string; handles: { port: number; handle: net.Server }[] }): Promise<ChildProcess | undefined> {
     let version: string;
     try {
-      const releases = await readReleasesFile(this.root);
-      if (!releases) throw new Error(`${this.root} has no releases/RELEASES`);
-      version = permanentOf(releases);
+      if (takeover) version = takeover.version;
+      else {
+        const releases = await readReleasesFile(this.root);
+        if (!releases) throw new Error(`${this.root} has no releases/RELEASES`);
+        version = permanentOf(releases);
+      }
     } catch (error) {
       this.emit("boot-failed", (error as Error).message);
-      return;
+      return undefined;
     }
-    const child = spawn(process.execPath, [...tsEntryArgs("node-main.ts"), "--root", this.root, "--version", version], {
+    const inherit = takeover ? ["--inherit", String(takeover.handles.length)] : [];
+    const child = spawn(process.execPath, [...tsEntryArgs("node-main.ts"), "--root", this.root, "--version", version, ...inherit], {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       env: this.#options.env ?? process.env,
     });
-    this.#child = child;
+    for (const { port, handle } of takeover?.handles ?? []) child.send({ type: "listen-handle", port }, handle);
+    if (!takeover) this.#child = child;
     this.#startedAt = Date.now();
     this.#event("node spawned", { pid: child.pid, version });
     let bootError: string | undefined;
@@ -113,12 +123,29 @@ export class Launcher extends EventEmitter {
       });
     pipe(child.stdout!, "stdout");
     pipe(child.stderr!, "stderr");
-    child.on("message", (message: { type?: string; pid?: number; version?: string; error?: string }) => {
-      if (message.type === "ready") this.emit("ready", { pid: message.pid!, version: message.version! });
-      if (message.type === "stopping") this.#stopping = true;
+    const handles: { port: number; handle: net.Server }[] = [];
+    let expected = -1;
+    let takeoverVersion = "";
+    child.on("message", (message: { type?: string; pid?: number; version?: string; error?: string; port?: number; ports?: number[] }, handle?: unknown) => {
+      if (message.type === "ready") {
+        if (!takeover) this.emit("ready", { pid: message.pid!, version: message.version! });
+        else this.emit("takeover-ready", child, { pid: message.pid!, version: message.version! });
+      }
+      if (message.type === "stopping" && this.#child === child) this.#stopping = true;
       if (message.type === "boot-failed") bootError = message.error;
+      // restart_new_emulator: this node hands over its listening sockets and asks for its successor.
+      if (message.type === "restart-new-emulator") {
+        expected = message.ports!.length;
+        takeoverVersion = message.version!;
+      }
+      if (message.type === "listen-handle" && handle) handles.push({ port: message.port!, handle: handle as net.Server });
+      if (expected >= 0 && handles.length === expected) {
+        expected = -1;
+        void this.#handover(child, takeoverVersion, handles.splice(0));
+      }
     });
     child.on("exit", (code, signal) => {
+      if (this.#child !== child) return; // a node that handed over, or a successor that never took over
       this.#child = undefined;
       this.#event("node exited", { code, signal });
       this.emit("exit", { code, signal });
@@ -134,6 +161,34 @@ export class Launcher extends EventEmitter {
       this.emit("restart", { delayMs });
       this.#timer = setTimeout(() => void this.#spawn(), delayMs);
     });
+    return child;
+  }
+
+  /** Start the successor on `version` with the sockets; it replaces `old` only once it is ready. */
+  async #handover(old: ChildProcess, version: string, handles: { port: number; handle: net.Server }[]): Promise<void> {
+    this.#event("restart_new_emulator", { version, ports: handles.map((h) => h.port) });
+    const next = await this.#spawn({ version, handles });
+    if (!next) {
+      old.send({ type: "handover", ok: false, error: "could not start the new node" });
+      return;
+    }
+    const outcome = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
+      const onReady = (child: ChildProcess) => child === next && finish({ ok: true });
+      const onExit = (code: number | null) => finish({ ok: false, error: `the new node exited (code ${code}) before it was ready; see log/node.jsonl` });
+      const finish = (result: { ok: boolean; error?: string }) => {
+        this.off("takeover-ready", onReady);
+        next.off("exit", onExit);
+        resolve(result);
+      };
+      this.on("takeover-ready", onReady);
+      next.once("exit", onExit);
+    });
+    if (outcome.ok) {
+      this.#child = next;
+      this.#startedAt = Date.now();
+      this.emit("ready", { pid: next.pid!, version });
+    }
+    old.send({ type: "handover", ...outcome });
   }
 
   #finish(): void {

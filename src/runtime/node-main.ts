@@ -8,14 +8,73 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { openControlServer, type ControlServer } from "./control-server.ts";
+import http from "node:http";
+import type net from "node:net";
 import { Node } from "./node.ts";
+import { inheritHandle, listeningServers, recordListeners } from "./listen-registry.ts";
 import { ReleaseHandler } from "./release-handler.ts";
 import { assertNever } from "../errors.ts";
 import { releaseDirOf } from "./releases-file.ts";
 
-const { values } = parseArgs({ options: { root: { type: "string" }, version: { type: "string" } } });
+const { values } = parseArgs({ options: { root: { type: "string" }, version: { type: "string" }, inherit: { type: "string" } } });
 const root = path.resolve(values.root!);
 const version = values.version!;
+
+// Listening sockets: recorded so that restart_new_emulator can hand them over; a successor node first
+// receives its predecessor's (--inherit N) and listens on them instead of binding again.
+recordListeners();
+const inheriting = Number(values.inherit ?? 0);
+if (inheriting > 0) {
+  await new Promise<void>((resolve) => {
+    let received = 0;
+    process.on("message", (message: { type?: string; port?: number }, handle?: unknown) => {
+      if (message.type !== "listen-handle" || !handle) return;
+      inheritHandle(message.port!, handle as net.Server);
+      if (++received === inheriting) resolve();
+    });
+  });
+}
+
+/**
+ * After a handover: answer every request still arriving here with `Connection: close`, so that
+ * keep-alive clients move to the successor between two requests instead of having a connection reset
+ * under them, wait for open connections to finish (at most 3 s), then stop.
+ */
+async function drainThenStop(): Promise<void> {
+  const servers = [...listeningServers().values()];
+  for (const server of servers) {
+    if (server instanceof http.Server) server.prependListener("request", (_req: http.IncomingMessage, res: http.ServerResponse) => void (res.shouldKeepAlive = false));
+  }
+  const open = () => Promise.all(servers.map((s) => new Promise<number>((resolve) => s.getConnections((_e, n) => resolve(n ?? 0))))).then((n) => n.reduce((a, b) => a + b, 0));
+  const deadline = Date.now() + 3_000;
+  while (Date.now() < deadline && (await open()) > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  await stop(0);
+}
+
+/** Ask the launcher for a successor node on `target`, handing it this node's listening sockets. */
+async function restartNewEmulator(target: string): Promise<void> {
+  if (!process.send) throw new Error("restart_new_emulator needs the launcher; start the node with `relup start`");
+  const servers = listeningServers();
+  // The successor binds the control socket's path; this node keeps only its open connections.
+  await control!.pause();
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: { type?: string; ok?: boolean; error?: string }) => {
+      if (message.type !== "handover") return;
+      process.off("message", onMessage);
+      if (!message.ok) {
+        void control!.resume().then(() => reject(new Error(`the new node did not take over: ${message.error}`)));
+        return;
+      }
+      log("handed over", { to: target });
+      // This node has been replaced: it answers the install (see the control handler), then stops.
+      handedOver = true;
+      resolve();
+    };
+    process.on("message", onMessage);
+    process.send!({ type: "restart-new-emulator", version: target, ports: [...servers.keys()] });
+    for (const [port, server] of servers) process.send!({ type: "listen-handle", port }, server);
+  });
+}
 
 function log(event: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(JSON.stringify({ time: new Date().toISOString(), event, ...fields }) + "\n");
@@ -23,6 +82,7 @@ function log(event: string, fields: Record<string, unknown> = {}): void {
 
 let control: ControlServer | undefined;
 let stopping = false;
+let handedOver = false;
 
 async function stop(code: number): Promise<void> {
   if (stopping) return;
@@ -60,7 +120,7 @@ process.on("unhandledRejection", (error) => log("unhandled rejection", { error: 
 
 try {
   await node.boot();
-  const handler = new ReleaseHandler(node, root);
+  const handler = new ReleaseHandler(node, root, { restartNewEmulator });
   control = await openControlServer(root, async (request, progress) => {
     switch (request.cmd) {
       case "ping":
@@ -78,8 +138,11 @@ try {
         return handler.unpack(request.source);
       case "check":
         return handler.check(request.version, request.plan);
-      case "install":
-        return handler.install(request.version, request.plan, progress);
+      case "install": {
+        const result = await handler.install(request.version, request.plan, progress);
+        if (handedOver) void drainThenStop();
+        return result;
+      }
       case "permanent":
         return handler.permanent(request.version);
       case "rollback":

@@ -10,7 +10,8 @@
  * release, another running version or build (a stale plan), another target build, or a script the plan
  * checker rejects. Nothing changes then.
  */
-import { rm, rename } from "node:fs/promises";
+import { readFile, rm, rename, writeFile } from "node:fs/promises";
+import { RelupFile as RelupFileSchema } from "../relup/instruction.ts";
 import path from "node:path";
 import { ExitCode, UserError } from "../errors.ts";
 import { readRelease } from "../release/read-release.ts";
@@ -117,6 +118,8 @@ export class ReleaseHandler {
     });
     this.node.switchTo(prepared.target.dir, prepared.target.release, prepared.target.apps);
     this.#last = { plan, direction: prepared.direction, from };
+    // Kept on disk too, so that a node that took over by restart_new_emulator can roll back.
+    await writeFile(this.#lastFile(), JSON.stringify({ ...this.#last, to: version }));
     this.node.log("release installed", { from, to: version });
     return { from, to: version, direction: prepared.direction };
   }
@@ -139,13 +142,14 @@ export class ReleaseHandler {
    */
   rollback(progress?: (event: Progress) => void): Promise<{ from: string; to: string }> {
     return this.#serial(async () => {
-      const last = this.#last ?? (await this.#shippedPlanInstall());
+      const last = this.#last ?? (await this.#recordedInstall()) ?? (await this.#shippedPlanInstall());
       if (!last) throw new HandlerError(`no plan leads back from ${this.currentVersion}: it was not installed by this node and ships no relup.json`, "no-plan");
       const wasPermanent = (await this.#read()).releases.find((r) => r.version === this.currentVersion)?.status === "permanent";
       const from = this.currentVersion;
       // The same plan, the other way: #prepare finds the direction from the running and target versions.
       await this.#install(last.from, last.plan, progress);
       this.#last = undefined;
+      await rm(this.#lastFile(), { force: true });
       if (wasPermanent) {
         const file = await this.#read();
         await this.#write({ ...file, releases: file.releases.map((r) => ({ ...r, status: r.version === last.from ? "permanent" : r.version === from ? "old" : r.status })) });
@@ -180,6 +184,18 @@ export class ReleaseHandler {
     const issues = checkScript(direction, script);
     if (issues.length > 0) throw new HandlerError(`the plan fails the plan checker: ${issues.map(formatPlanIssue).join("; ")}`, "bad-plan");
     return { direction: direction as "up" | "down", script, target: { dir: target.dir, apps: target.apps, release: target.release } };
+  }
+
+  #lastFile(): string {
+    return path.join(this.root, "run", "last-install.json");
+  }
+
+  /** The install recorded by the node this one took over from (restart_new_emulator). */
+  async #recordedInstall(): Promise<Installed | undefined> {
+    const text = await readFile(this.#lastFile(), "utf8").catch(() => undefined);
+    if (text === undefined) return undefined;
+    const recorded = JSON.parse(text) as Installed & { to: string };
+    return recorded.to === this.currentVersion ? { plan: RelupFileSchema.parse(recorded.plan), direction: recorded.direction, from: recorded.from } : undefined;
   }
 
   /** The plan shipped in the running release, when it leads from a release this root still holds. */

@@ -1,0 +1,49 @@
+/**
+ * Listening sockets that survive a node restart (restart_new_emulator). In a node process, every TCP
+ * server that listens on a port is recorded, so that its handle can be handed to the next node; and a
+ * node started to take over listens on the handed handles instead of binding again, so that clients
+ * never see a refused connection. This wraps `net.Server.prototype.listen` in node processes only.
+ */
+import net from "node:net";
+
+const listening = new Map<number, net.Server>();
+const inherited = new Map<number, net.Server>();
+
+export function recordListeners(): void {
+  const original = net.Server.prototype.listen;
+  net.Server.prototype.listen = function listen(this: net.Server, ...args: unknown[]) {
+    const port = portOf(args[0]);
+    if (port !== undefined && inherited.has(port)) {
+      const handle = inherited.get(port)!;
+      inherited.delete(port);
+      const callback = args.find((a) => typeof a === "function") as (() => void) | undefined;
+      this.once("listening", () => listening.set(port, this));
+      return original.call(this, handle, callback) as net.Server;
+    }
+    this.once("listening", () => {
+      const address = this.address();
+      if (address && typeof address === "object") listening.set(address.port, this);
+    });
+    this.once("close", () => {
+      for (const [p, s] of listening) if (s === this) listening.delete(p);
+    });
+    return (original as (...a: unknown[]) => net.Server).apply(this, args);
+  } as typeof net.Server.prototype.listen;
+}
+
+/** The servers listening now, by port: what a restart hands over. */
+export function listeningServers(): Map<number, net.Server> {
+  return new Map(listening);
+}
+
+/** A handle handed over by the previous node, used by the next listen on that port. */
+export function inheritHandle(port: number, handle: net.Server): void {
+  inherited.set(port, handle);
+}
+
+function portOf(arg: unknown): number | undefined {
+  if (typeof arg === "number") return arg;
+  if (typeof arg === "string" && /^\d+$/.test(arg)) return Number(arg);
+  if (arg && typeof arg === "object" && "port" in arg) return Number((arg as { port: unknown }).port);
+  return undefined;
+}

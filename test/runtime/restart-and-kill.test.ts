@@ -1,0 +1,123 @@
+/**
+ * What survives hard events: an upgrade that needs a new node (restart_new_emulator) keeps the
+ * listening socket, so clients never see a refused connection; a node SIGKILLed at any step of an
+ * install comes back, through its launcher, on a consistent permanent release; RELEASES is never torn.
+ */
+import { fork } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { applyRelease } from "../../src/apply/apply-release.ts";
+import { buildRelease } from "../../src/relup/build-with-plans.ts";
+import { controlRequest } from "../../src/runtime/control-client.ts";
+import type { Progress } from "../../src/runtime/executor.ts";
+import { Launcher, type Ready } from "../../src/runtime/launcher.ts";
+import { readReleasesFile } from "../../src/runtime/releases-file.ts";
+import { prepareRoot } from "../../src/runtime/start-release.ts";
+import { tsEntryArgs } from "../../src/runtime/tsx-entry.ts";
+import { freePort, get } from "../helpers/ports.ts";
+import { useTempDirs } from "../helpers/temp-dir.ts";
+
+const tempDir = useTempDirs();
+const launchers: Launcher[] = [];
+afterEach(async () => {
+  for (const l of launchers.splice(0)) await l.stop();
+});
+
+async function node(fixture: string, from: string, to: string, app: string) {
+  const dir = await tempDir();
+  const out = path.join(dir, "build");
+  const v1 = await buildRelease({ dir: path.join("fixtures", fixture, from), out });
+  const v2 = await buildRelease({ dir: path.join("fixtures", fixture, to), out });
+  const root = path.join(dir, "root");
+  await prepareRoot(root, v1.tarball);
+  const port = await freePort();
+  await writeFile(path.join(root, "config.json"), JSON.stringify({ [app]: { port } }));
+  const launcher = new Launcher({ root, minBackoffMs: 10 });
+  launchers.push(launcher);
+  const ready = await launcher.start();
+  return { root, port, launcher, ready, v2: v2.tarball };
+}
+
+describe("restart_new_emulator", () => {
+  it("an npm dependency change restarts the node on the new release with the listening socket handed over: no failed request", async () => {
+    const n = await node("npm-dependency", "1.0.0", "1.1.0", "labels");
+    let stop = false;
+    let ok = 0;
+    const failures: string[] = [];
+    const client = (async () => {
+      // A bounded loop of requests on the loopback, for as long as the upgrade takes.
+      for (let i = 0; i < 100_000 && !stop; i++) {
+        try {
+          if ((await get(n.port, "/label/abc")) === "abc") ok++;
+        } catch (error) {
+          failures.push(String((error as Error).cause ?? error));
+        }
+      }
+    })();
+    const takeover = new Promise<Ready>((resolve) => n.launcher.once("ready", resolve));
+    await applyRelease({ root: n.root, release: n.v2, confirm: async () => true });
+    const next = await takeover;
+    await get(n.port, "/label/abc");
+    stop = true;
+    await client;
+    expect(failures).toEqual([]);
+    expect(ok).toBeGreaterThan(0);
+    expect(next.pid).not.toBe(n.ready.pid);
+    expect(await controlRequest(n.root, { cmd: "status" })).toMatchObject({ pid: next.pid, release: { version: "1.1.0" } });
+    expect(await controlRequest(n.root, { cmd: "releases" })).toEqual([
+      { name: "npm-dependency", version: "1.0.0", status: "permanent" },
+      { name: "npm-dependency", version: "1.1.0", status: "current" },
+    ]);
+    const back = new Promise<Ready>((resolve) => n.launcher.once("ready", resolve));
+    await controlRequest(n.root, { cmd: "rollback" });
+    expect((await back).version).toBe("1.0.0");
+    expect(await get(n.port, "/label/abc")).toBe("abc");
+  });
+});
+
+describe("SIGKILL during an install", () => {
+  it.each([0, 1, 2, 3, 4, 5])("killed at step %i of the counter upgrade: the launcher boots the permanent release, consistent", async (step) => {
+    const n = await node("counter", "1.0.0", "2.0.0", "counter");
+    await get(n.port, "/count/a");
+    const restarted = new Promise<Ready>((resolve) => n.launcher.once("ready", resolve));
+    const progress = (event: Progress) => {
+      if (event.phase === "step" && event.index === step) process.kill(n.ready.pid, "SIGKILL");
+    };
+    await applyRelease({ root: n.root, release: n.v2, confirm: async () => true, progress }).catch(() => undefined);
+    const again = await restarted;
+    expect(again.version).toBe("1.0.0");
+    expect((await readReleasesFile(n.root))?.releases.find((r) => r.status === "permanent")?.version).toBe("1.0.0");
+    expect(await get(n.port, "/peek/a")).toBe("0");
+    expect(await get(n.port, "/count/a")).toBe("1");
+  });
+
+  it("killed while making a release permanent: it boots one of the two, and RELEASES agrees", async () => {
+    const n = await node("counter", "1.0.0", "2.0.0", "counter");
+    await applyRelease({ root: n.root, release: n.v2, confirm: async () => true });
+    const restarted = new Promise<Ready>((resolve) => n.launcher.once("ready", resolve));
+    const permanent = controlRequest(n.root, { cmd: "permanent", version: "2.0.0" }).catch(() => undefined);
+    process.kill(n.ready.pid, "SIGKILL");
+    await permanent;
+    const again = await restarted;
+    const releases = await readReleasesFile(n.root);
+    expect(releases?.releases.find((r) => r.status === "permanent")?.version).toBe(again.version);
+  });
+});
+
+describe("RELEASES is written atomically", () => {
+  it("a writer SIGKILLed at random moments never leaves a torn file", async () => {
+    const root = await tempDir();
+    const entry = path.join(import.meta.dirname, "..", "helpers", "releases-writer.ts");
+    for (let round = 0; round < 10; round++) {
+      const child = fork(entry, [root], { execArgv: tsEntryArgs("node-main.ts").slice(0, 2), stdio: "ignore" });
+      await new Promise<void>((resolve) => child.once("message", () => resolve()));
+      await new Promise((resolve) => setTimeout(resolve, 5 + (round % 7) * 3));
+      child.kill("SIGKILL");
+      await new Promise((resolve) => child.once("exit", resolve));
+      const file = await readReleasesFile(root);
+      expect(file?.releases.length).toBeGreaterThanOrEqual(1);
+      expect(file?.releases.filter((r) => r.status === "permanent")).toHaveLength(1);
+    }
+  });
+});

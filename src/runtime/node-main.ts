@@ -88,6 +88,11 @@ async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   process.send?.({ type: "stopping" });
+  // A graceful stop that hangs (a terminate callback waiting on a client) must not keep the node alive.
+  setTimeout(() => {
+    log("stop timed out: exiting", { code });
+    process.exit(code);
+  }, 10_000).unref();
   try {
     await node.stop();
   } catch (error) {

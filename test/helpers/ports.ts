@@ -14,6 +14,6 @@ export function freePort(): Promise<number> {
 
 /** GET a path on the loopback interface and return the body as text. */
 export async function get(port: number, path: string): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(10_000) });
   return (await response.text()).trim();
 }

@@ -84,6 +84,22 @@ figures.push(
   },
 );
 
+const http = JSON.parse(execFileSync(process.execPath, [...tsEntryArgs("../../bench/http-figures.ts"), ...(quick ? ["--quick"] : [])], { encoding: "utf8", cwd: path.join(import.meta.dirname, "..") }));
+const window = (w: { requests: number; failed: number; p99: number; max: number; actionMs?: number }) =>
+  `${fmt(w.requests, 0)} requests, ${w.failed} failed, p99 ${w.p99} ms, max ${w.max} ms${w.actionMs !== undefined ? ` (action ${fmt(w.actionMs, 0)} ms)` : ""}`;
+figures.push(
+  { key: "http.steady", figure: `HTTP, steady state (autocannon, 10 connections, ${http.seconds} s)`, value: window(http.steady), raw: http.steady },
+  {
+    key: "http.during_apply",
+    figure: "HTTP during `relup apply` calculator 1.0.0 → 1.1.0",
+    value: window(http.apply),
+    raw: http.apply,
+    goal: "0 failed, p99 ≤ 2x steady",
+    verdict: http.apply.failed === 0 && http.apply.p99 <= 2 * Math.max(1, http.steady.p99) ? "meets" : "misses",
+  },
+  { key: "http.during_restart", figure: "HTTP during a stop-and-start of the node (today's restart)", value: window(http.restart), raw: http.restart },
+);
+
 if (args.has("--json")) {
   process.stdout.write(JSON.stringify(Object.fromEntries(figures.map((f) => [f.key, f.raw])), null, 2) + "\n");
 } else {

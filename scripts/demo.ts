@@ -15,7 +15,7 @@ import { planReleases } from "../src/relup/plan-releases.ts";
 import { renderPlanText } from "../src/relup/render/render-text.ts";
 import { controlRequest } from "../src/runtime/control-client.ts";
 import { prepareRoot, startDetached } from "../src/runtime/start-release.ts";
-import { freePort, get } from "../test/helpers/ports.ts";
+import { freePort, get } from "../src/net-helpers.ts";
 
 const color = Boolean(process.stdout.isTTY) && !("NO_COLOR" in process.env);
 const c = pc.createColors(color);

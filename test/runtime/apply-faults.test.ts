@@ -14,7 +14,7 @@ import { Launcher } from "../../src/runtime/launcher.ts";
 import { readReleasesFile } from "../../src/runtime/releases-file.ts";
 import { prepareRoot } from "../../src/runtime/start-release.ts";
 import { SUP, WORKERS, workerV2, writeFleet, type FleetSpec } from "../helpers/fleet.ts";
-import { freePort, get } from "../helpers/ports.ts";
+import { freePort, get } from "../../src/net-helpers.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();

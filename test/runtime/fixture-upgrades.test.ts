@@ -11,7 +11,7 @@ import { buildRelease } from "../../src/relup/build-with-plans.ts";
 import { controlRequest } from "../../src/runtime/control-client.ts";
 import { Launcher } from "../../src/runtime/launcher.ts";
 import { prepareRoot } from "../../src/runtime/start-release.ts";
-import { freePort, get } from "../helpers/ports.ts";
+import { freePort, get } from "../../src/net-helpers.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { buildRelease } from "../../src/release/build-release.ts";
 import { readRelease } from "../../src/release/read-release.ts";
 import { Node } from "../../src/runtime/node.ts";
-import { freePort, get } from "../helpers/ports.ts";
+import { freePort, get } from "../../src/net-helpers.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();

@@ -15,7 +15,7 @@ import { Launcher, type Ready } from "../../src/runtime/launcher.ts";
 import { readReleasesFile } from "../../src/runtime/releases-file.ts";
 import { prepareRoot } from "../../src/runtime/start-release.ts";
 import { tsEntryArgs } from "../../src/runtime/tsx-entry.ts";
-import { freePort, get } from "../helpers/ports.ts";
+import { freePort, get } from "../../src/net-helpers.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();

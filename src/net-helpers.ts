@@ -1,4 +1,4 @@
-/** A free TCP port on the loopback interface, for a service a test starts. */
+/** Loopback helpers for the demo, the benchmarks and the tests: a free TCP port, and a GET that returns the body. */
 import net from "node:net";
 
 export function freePort(): Promise<number> {

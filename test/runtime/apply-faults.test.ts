@@ -5,40 +5,26 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { applyRelease } from "../../src/apply/apply-release.ts";
-import { buildRelease } from "../../src/relup/build-with-plans.ts";
 import { planReleases } from "../../src/relup/plan-releases.ts";
 import { controlRequest } from "../../src/runtime/control-client.ts";
-import { Launcher } from "../../src/runtime/launcher.ts";
 import { readReleasesFile } from "../../src/runtime/releases-file.ts";
-import { prepareRoot } from "../../src/runtime/start-release.ts";
 import { SUP, WORKERS, workerV2, writeFleet, type FleetSpec } from "../helpers/fleet.ts";
-import { freePort, get } from "../../src/net-helpers.ts";
+import { get } from "../../src/net-helpers.ts";
+import { useLiveNodes } from "../helpers/live-node.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
-const launchers: Launcher[] = [];
-afterEach(async () => {
-  for (const l of launchers.splice(0)) await l.stop();
-});
+const liveNode = useLiveNodes(tempDir);
 
 async function fleet(v2: Omit<FleetSpec, "version">) {
   const dir = await tempDir();
-  const out = path.join(dir, "build");
-  const v1 = await buildRelease({ dir: await writeFleet(dir, { version: "1.0.0" }), out });
-  const next = await buildRelease({ dir: await writeFleet(dir, { version: "2.0.0", ...v2 }), out });
-  const root = path.join(dir, "root");
-  await prepareRoot(root, v1.tarball);
-  const port = await freePort();
-  await writeFile(path.join(root, "config.json"), JSON.stringify({ fleet: { port } }));
-  const launcher = new Launcher({ root });
-  launchers.push(launcher);
-  const ready = await launcher.start();
-  const json = async (p: string) => JSON.parse(await get(port, p));
+  const node = await liveNode({ dir, from: await writeFleet(dir, { version: "1.0.0" }), to: await writeFleet(dir, { version: "2.0.0", ...v2 }), app: "fleet" });
+  const json = async (p: string) => JSON.parse(await get(node.port, p));
   await json("/bump");
   await json("/bump");
-  return { root, port, json, pid: ready.pid, v1: v1.tarball, v2: next.tarball, out };
+  return { ...node, json, pid: node.ready.pid };
 }
 
 const apply = (root: string, release: string, extra: Partial<Parameters<typeof applyRelease>[0]> = {}) => applyRelease({ root, release, confirm: async () => true, ...extra });

@@ -3,22 +3,16 @@
  * with its effect checked each time from outside: HTTP answers, states migrated and migrated back,
  * supervisor children, applications started and stopped, env changed. The node's OS pid never changes.
  */
-import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { applyRelease } from "../../src/apply/apply-release.ts";
-import { buildRelease } from "../../src/relup/build-with-plans.ts";
 import { controlRequest } from "../../src/runtime/control-client.ts";
-import { Launcher } from "../../src/runtime/launcher.ts";
-import { prepareRoot } from "../../src/runtime/start-release.ts";
-import { freePort, get } from "../../src/net-helpers.ts";
+import { get } from "../../src/net-helpers.ts";
+import { useLiveNodes } from "../helpers/live-node.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
-const launchers: Launcher[] = [];
-afterEach(async () => {
-  for (const l of launchers.splice(0)) await l.stop();
-});
+const liveNode = useLiveNodes(tempDir);
 
 type Phase = "before" | "after" | "back";
 interface Ctx {
@@ -98,17 +92,9 @@ const cases: [string, string, string, string | undefined, (ctx: Ctx, phase: Phas
 
 describe("every fixture pair, up and back down, on a live node", () => {
   it.each(cases)("%s %s → %s → back", async (fixture, from, to, app, check) => {
-    const dir = await tempDir();
-    const out = path.join(dir, "build");
-    const v1 = await buildRelease({ dir: path.join("fixtures", fixture, from), out });
-    const v2 = await buildRelease({ dir: path.join("fixtures", fixture, to), out });
-    const root = path.join(dir, "root");
-    await prepareRoot(root, v1.tarball);
-    const port = await freePort();
-    if (app) await writeFile(path.join(root, "config.json"), JSON.stringify({ [app]: { port } }));
-    const launcher = new Launcher({ root });
-    launchers.push(launcher);
-    const { pid } = await launcher.start();
+    const { root, port, ready, v2: next } = await liveNode({ from: path.join("fixtures", fixture, from), to: path.join("fixtures", fixture, to), ...(app ? { app } : {}) });
+    const pid = ready.pid;
+    const v2 = { tarball: next };
     const ctx: Ctx = {
       port,
       root,

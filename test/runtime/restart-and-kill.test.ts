@@ -4,40 +4,21 @@
  * install comes back, through its launcher, on a consistent permanent release; RELEASES is never torn.
  */
 import { fork } from "node:child_process";
-import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { applyRelease } from "../../src/apply/apply-release.ts";
-import { buildRelease } from "../../src/relup/build-with-plans.ts";
 import { controlRequest } from "../../src/runtime/control-client.ts";
 import type { Progress } from "../../src/runtime/executor.ts";
-import { Launcher, type Ready } from "../../src/runtime/launcher.ts";
+import type { Ready } from "../../src/runtime/launcher.ts";
 import { readReleasesFile } from "../../src/runtime/releases-file.ts";
-import { prepareRoot } from "../../src/runtime/start-release.ts";
 import { tsEntryArgs } from "../../src/runtime/tsx-entry.ts";
-import { freePort, get } from "../../src/net-helpers.ts";
+import { get } from "../../src/net-helpers.ts";
+import { useLiveNodes } from "../helpers/live-node.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
-const launchers: Launcher[] = [];
-afterEach(async () => {
-  for (const l of launchers.splice(0)) await l.stop();
-});
-
-async function node(fixture: string, from: string, to: string, app: string) {
-  const dir = await tempDir();
-  const out = path.join(dir, "build");
-  const v1 = await buildRelease({ dir: path.join("fixtures", fixture, from), out });
-  const v2 = await buildRelease({ dir: path.join("fixtures", fixture, to), out });
-  const root = path.join(dir, "root");
-  await prepareRoot(root, v1.tarball);
-  const port = await freePort();
-  await writeFile(path.join(root, "config.json"), JSON.stringify({ [app]: { port } }));
-  const launcher = new Launcher({ root, minBackoffMs: 10 });
-  launchers.push(launcher);
-  const ready = await launcher.start();
-  return { root, port, launcher, ready, v2: v2.tarball };
-}
+const liveNode = useLiveNodes(tempDir);
+const node = (fixture: string, from: string, to: string, app: string) => liveNode({ from: path.join("fixtures", fixture, from), to: path.join("fixtures", fixture, to), app });
 
 describe("restart_new_emulator", () => {
   it("an npm dependency change restarts the node on the new release with the listening socket handed over: no failed request", async () => {

@@ -12,7 +12,7 @@ import type { Progress } from "../../src/runtime/executor.ts";
 import type { Ready } from "../../src/runtime/launcher.ts";
 import { readReleasesFile } from "../../src/runtime/releases-file.ts";
 import { tsEntryArgs } from "../../src/runtime/tsx-entry.ts";
-import { get } from "../../src/net-helpers.ts";
+import { get, getOnNewConnection } from "../../src/net-helpers.ts";
 import { useLiveNodes } from "../helpers/live-node.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
@@ -30,7 +30,7 @@ describe("restart_new_emulator", () => {
       // A bounded loop of requests on the loopback, for as long as the upgrade takes.
       for (let i = 0; i < 100_000 && !stop; i++) {
         try {
-          if ((await get(n.port, "/label/abc")) === "abc") ok++;
+          if ((await getOnNewConnection(n.port, "/label/abc")) === "abc") ok++;
         } catch (error) {
           failures.push(String((error as Error).cause ?? error));
         }
@@ -39,7 +39,7 @@ describe("restart_new_emulator", () => {
     const takeover = new Promise<Ready>((resolve) => n.launcher.once("ready", resolve));
     await applyRelease({ root: n.root, release: n.v2, confirm: async () => true });
     const next = await takeover;
-    await get(n.port, "/label/abc");
+    await getOnNewConnection(n.port, "/label/abc");
     stop = true;
     await client;
     expect(failures).toEqual([]);
@@ -53,7 +53,7 @@ describe("restart_new_emulator", () => {
     const back = new Promise<Ready>((resolve) => n.launcher.once("ready", resolve));
     await controlRequest(n.root, { cmd: "rollback" });
     expect((await back).version).toBe("1.0.0");
-    expect(await get(n.port, "/label/abc")).toBe("abc");
+    expect(await getOnNewConnection(n.port, "/label/abc")).toBe("abc");
   });
 });
 

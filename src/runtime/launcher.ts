@@ -10,7 +10,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import type net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
 import { permanentOf, readReleasesFile } from "./releases-file.ts";
@@ -23,6 +22,11 @@ export interface LauncherOptions {
   /** a node that ran this long resets the backoff */
   stableMs?: number;
   env?: NodeJS.ProcessEnv;
+}
+
+/** A listening socket's native handle (`server._handle`), as passed between processes. */
+interface RawHandle {
+  close(): void;
 }
 
 export interface Ready {
@@ -93,7 +97,7 @@ export class Launcher extends EventEmitter {
    * Start a node: on the permanent release, or (a restart_new_emulator handover) on `version` with the
    * listening sockets of the node it replaces.
    */
-  async #spawn(takeover?: { version: string; handles: { port: number; handle: net.Server }[] }): Promise<ChildProcess | undefined> {
+  async #spawn(takeover?: { version: string; handles: { port: number; handle: RawHandle }[] }): Promise<ChildProcess | undefined> {
     let version: string;
     try {
       if (takeover) version = takeover.version;
@@ -111,7 +115,8 @@ export class Launcher extends EventEmitter {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       env: this.#options.env ?? process.env,
     });
-    for (const { port, handle } of takeover?.handles ?? []) child.send({ type: "listen-handle", port }, handle);
+    // Once sent on, this process's copy of each handle is closed.
+    for (const { port, handle } of takeover?.handles ?? []) child.send({ type: "listen-handle", port }, handle as never, () => handle.close());
     if (!takeover) this.#child = child;
     this.#startedAt = Date.now();
     this.#event("node spawned", { pid: child.pid, version });
@@ -123,7 +128,7 @@ export class Launcher extends EventEmitter {
       });
     pipe(child.stdout!, "stdout");
     pipe(child.stderr!, "stderr");
-    const handles: { port: number; handle: net.Server }[] = [];
+    const handles: { port: number; handle: RawHandle }[] = [];
     let expected = -1;
     let takeoverVersion = "";
     child.on("message", (message: { type?: string; pid?: number; version?: string; error?: string; port?: number; ports?: number[] }, handle?: unknown) => {
@@ -138,7 +143,8 @@ export class Launcher extends EventEmitter {
         expected = message.ports!.length;
         takeoverVersion = message.version!;
       }
-      if (message.type === "listen-handle" && handle) handles.push({ port: message.port!, handle: handle as net.Server });
+      // Raw listening handles: this process only passes them on, it never accepts on them.
+      if (message.type === "listen-handle" && handle) handles.push({ port: message.port!, handle: handle as RawHandle });
       if (expected >= 0 && handles.length === expected) {
         expected = -1;
         void this.#handover(child, takeoverVersion, handles.splice(0));
@@ -165,7 +171,7 @@ export class Launcher extends EventEmitter {
   }
 
   /** Start the successor on `version` with the sockets; it replaces `old` only once it is ready. */
-  async #handover(old: ChildProcess, version: string, handles: { port: number; handle: net.Server }[]): Promise<void> {
+  async #handover(old: ChildProcess, version: string, handles: { port: number; handle: RawHandle }[]): Promise<void> {
     this.#event("restart_new_emulator", { version, ports: handles.map((h) => h.port) });
     const next = await this.#spawn({ version, handles });
     if (!next) {

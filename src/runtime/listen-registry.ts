@@ -7,7 +7,8 @@
 import net from "node:net";
 
 const listening = new Map<number, net.Server>();
-const inherited = new Map<number, net.Server>();
+/** native handles handed over by the previous node, by port; nothing accepts on them until listen */
+const inherited = new Map<number, unknown>();
 
 export function recordListeners(): void {
   const original = net.Server.prototype.listen;
@@ -18,7 +19,7 @@ export function recordListeners(): void {
       inherited.delete(port);
       const callback = args.find((a) => typeof a === "function") as (() => void) | undefined;
       this.once("listening", () => listening.set(port, this));
-      return original.call(this, handle, callback) as net.Server;
+      return original.call(this, { _handle: handle } as never, callback) as net.Server;
     }
     this.once("listening", () => {
       const address = this.address();
@@ -36,9 +37,14 @@ export function listeningServers(): Map<number, net.Server> {
   return new Map(listening);
 }
 
-/** A handle handed over by the previous node, used by the next listen on that port. */
-export function inheritHandle(port: number, handle: net.Server): void {
+/** A native handle handed over by the previous node, used by the next listen on that port. */
+export function inheritHandle(port: number, handle: unknown): void {
   inherited.set(port, handle);
+}
+
+/** The native handle of a listening server, to send to another process without it accepting there. */
+export function nativeHandle(server: net.Server): unknown {
+  return (server as unknown as { _handle: unknown })._handle;
 }
 
 function portOf(arg: unknown): number | undefined {

@@ -9,9 +9,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { openControlServer, type ControlServer } from "./control-server.ts";
 import http from "node:http";
-import type net from "node:net";
 import { Node } from "./node.ts";
-import { inheritHandle, listeningServers, recordListeners } from "./listen-registry.ts";
+import { inheritHandle, listeningServers, nativeHandle, recordListeners } from "./listen-registry.ts";
 import { ReleaseHandler } from "./release-handler.ts";
 import { assertNever } from "../errors.ts";
 import { releaseDirOf } from "./releases-file.ts";
@@ -29,7 +28,7 @@ if (inheriting > 0) {
     let received = 0;
     process.on("message", (message: { type?: string; port?: number }, handle?: unknown) => {
       if (message.type !== "listen-handle" || !handle) return;
-      inheritHandle(message.port!, handle as net.Server);
+      inheritHandle(message.port!, handle);
       if (++received === inheriting) resolve();
     });
   });
@@ -72,7 +71,8 @@ async function restartNewEmulator(target: string): Promise<void> {
     };
     process.on("message", onMessage);
     process.send!({ type: "restart-new-emulator", version: target, ports: [...servers.keys()] });
-    for (const [port, server] of servers) process.send!({ type: "listen-handle", port }, server);
+    // The native handle, not the server: a process receiving a server would start accepting on it.
+    for (const [port, server] of servers) process.send!({ type: "listen-handle", port }, nativeHandle(server) as never);
   });
 }
 

@@ -38,6 +38,8 @@ export interface ApplyResult {
   dryRun: boolean;
   permanent: boolean;
   check?: { steps: number; modules: number };
+  /** how long each step took on the node */
+  timings?: { op: string; ms: number }[];
 }
 
 export async function applyRelease(options: ApplyOptions): Promise<ApplyResult> {
@@ -51,9 +53,9 @@ export async function applyRelease(options: ApplyOptions): Promise<ApplyResult> 
     const check = (await controlRequest(root, { cmd: "check", version, plan })) as { steps: number; modules: number; direction: "up" | "down" };
     return { from: running, to: version, direction: check.direction, dryRun: true, permanent: false, check };
   }
-  const installed = (await controlRequest(root, { cmd: "install", version, plan }, options.progress ? { onProgress: (e) => options.progress!(e as Progress) } : {})) as { direction: "up" | "down" };
+  const installed = (await controlRequest(root, { cmd: "install", version, plan }, options.progress ? { onProgress: (e) => options.progress!(e as Progress) } : {})) as { direction: "up" | "down"; timings: { op: string; ms: number }[] };
   if (options.permanent) await controlRequest(root, { cmd: "permanent", version });
-  return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: options.permanent ?? false };
+  return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: options.permanent ?? false, timings: installed.timings };
 }
 
 async function unpackIfPath(root: string, release: string, note?: (text: string) => void): Promise<string> {

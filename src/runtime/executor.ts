@@ -70,13 +70,21 @@ export class InstallError extends Error {
   }
 }
 
-/** Run `script`; resolves when every step succeeded, or rejects with InstallError after rolling back. */
-export async function execute(script: readonly Instruction[], options: ExecOptions): Promise<void> {
+export interface StepTiming {
+  op: Instruction["op"];
+  ms: number;
+}
+
+/** Run `script`; resolves with each step's duration when every step succeeded, or rejects with InstallError after rolling back. */
+export async function execute(script: readonly Instruction[], options: ExecOptions): Promise<StepTiming[]> {
+  const timings: StepTiming[] = [];
   const state: ExecState = { staged: new Map(), suspended: new Map(), replacedVsn: new Map(), supervisorsChanged: [], passedPointOfNoReturn: false, undo: [] };
   for (const [index, instruction] of script.entries()) {
     options.progress?.({ phase: "step", index, total: script.length, op: instruction.op, detail: describeStep(instruction) });
+    const started = performance.now();
     try {
       await step(instruction, state, options);
+      timings.push({ op: instruction.op, ms: performance.now() - started });
     } catch (error) {
       const failure = error instanceof StepError ? error : new StepError(error as Error, {});
       options.progress?.({ phase: "rollback", steps: state.undo.length, cause: failure.cause.message });
@@ -85,6 +93,7 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
     }
   }
   for (const sup of state.supervisorsChanged) await retireChildren(options.node.runtime, sup);
+  return timings;
 }
 
 class StepError extends Error {

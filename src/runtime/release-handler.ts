@@ -19,7 +19,7 @@ import { releaseIdentity } from "../release/release-file.ts";
 import { checkScript } from "../relup/check-script.ts";
 import type { Instruction, RelupFile } from "../relup/instruction.ts";
 import { formatPlanIssue } from "../relup/issues.ts";
-import { execute, type Progress } from "./executor.ts";
+import { execute, type Progress, type StepTiming } from "./executor.ts";
 import type { Node } from "./node.ts";
 import { readReleasesFile, releaseDirOf, releasesDir, writeReleasesFile, type ReleasesFile } from "./releases-file.ts";
 
@@ -103,14 +103,14 @@ export class ReleaseHandler {
     });
   }
 
-  install(version: string, plan: RelupFile, progress?: (event: Progress) => void): Promise<{ from: string; to: string; direction: "up" | "down" }> {
+  install(version: string, plan: RelupFile, progress?: (event: Progress) => void): Promise<{ from: string; to: string; direction: "up" | "down"; timings: StepTiming[] }> {
     return this.#serial(() => this.#install(version, plan, progress));
   }
 
   async #install(version: string, plan: RelupFile, progress?: (event: Progress) => void) {
     const prepared = await this.#prepare(version, plan);
     const from = this.currentVersion;
-    await execute(prepared.script, {
+    const timings = await execute(prepared.script, {
       node: this.node,
       target: prepared.target,
       ...(progress ? { progress } : {}),
@@ -121,7 +121,7 @@ export class ReleaseHandler {
     // Kept on disk too, so that a node that took over by restart_new_emulator can roll back.
     await writeFile(this.#lastFile(), JSON.stringify({ ...this.#last, to: version }));
     this.node.log("release installed", { from, to: version });
-    return { from, to: version, direction: prepared.direction };
+    return { from, to: version, direction: prepared.direction, timings };
   }
 
   permanent(version: string): Promise<void> {

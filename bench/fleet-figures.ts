@@ -1,0 +1,76 @@
+/**
+ * Fleet upgrade on a real node (a child process under its launcher, driven over its control socket):
+ * N `server` processes of one module, state `{count: id, items: ['a','b','c']}`, upgraded to a version
+ * whose codeChange migrates it to `{schema: 2, count, items, tags: ['migrated'], migratedFrom: oldVsn}`.
+ * Reports the apply time, the whole-fleet pause (first suspend to last resume, from the node's own step
+ * timings), and a bare-loop baseline (the same migration over N plain objects in a for loop). Every
+ * process is checked to run the new code after each run. Prints one JSON object on stdout.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { applyRelease } from "../src/apply/apply-release.ts";
+import { freePort, get } from "../src/net-helpers.ts";
+import { buildRelease } from "../src/relup/build-with-plans.ts";
+import { controlRequest } from "../src/runtime/control-client.ts";
+import { Launcher } from "../src/runtime/launcher.ts";
+import { prepareRoot } from "../src/runtime/start-release.ts";
+import { writeFleet } from "../test/helpers/fleet.ts";
+
+const sizes = process.argv.includes("--quick") ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+
+const V1 = `
+export const behaviour = "server";
+export const vsn = 1;
+export function init(args: { id: number }) { return { count: args.id, items: ["a", "b", "c"] }; }
+export function handleCall(req: string, _from: unknown, state: unknown) { return { reply: req === "code" ? 1 : state, state }; }
+`;
+const migrate = (old: unknown, state: { count: number; items: string[] }) => ({ schema: 2, count: state.count, items: state.items, tags: ["migrated"], migratedFrom: old });
+const V2 = `
+export const behaviour = "server";
+export const vsn = 2;
+export function init(args: { id: number }) { return { schema: 2, count: args.id, items: ["a", "b", "c"], tags: [], migratedFrom: null }; }
+export function handleCall(req: string, _from: unknown, state: unknown) { return { reply: req === "code" ? 2 : state, state }; }
+export function codeChange(old: unknown, state: any) {
+  if (old === 1) return { schema: 2, count: state.count, items: state.items, tags: ["migrated"], migratedFrom: old };
+  return { count: state.count, items: state.items };
+}
+`;
+
+const results: Record<string, unknown> = {};
+for (const n of sizes) {
+  const work = await mkdtemp(path.join(os.tmpdir(), "relup-bench-fleet-"));
+  let launcher: Launcher | undefined;
+  try {
+    const out = path.join(work, "build");
+    const v1 = await buildRelease({ dir: await writeFleet(work, { version: "1.0.0", worker: V1 }), out });
+    const v2 = await buildRelease({ dir: await writeFleet(work, { version: "2.0.0", worker: V2 }), out });
+    const root = path.join(work, "root");
+    await prepareRoot(root, v1.tarball);
+    const port = await freePort();
+    await writeFile(path.join(root, "config.json"), JSON.stringify({ fleet: { port, workers: n } }));
+    launcher = new Launcher({ root });
+    await launcher.start();
+    const started = performance.now();
+    const applied = await applyRelease({ root, release: v2.tarball, confirm: async () => true });
+    const applyMs = performance.now() - started;
+    const codes = JSON.parse(await get(port, "/code")) as number[];
+    if (codes.length !== n || codes.some((c) => c !== 2)) throw new Error(`not every process runs the new code after the upgrade of ${n}`);
+    const steps = applied.timings ?? [];
+    const first = steps.findIndex((s) => s.op === "suspend");
+    const last = steps.map((s) => s.op).lastIndexOf("resume");
+    const pauseMs = steps.slice(first, last + 1).reduce((sum, s) => sum + s.ms, 0);
+    const codeChangeMs = steps.filter((s) => s.op === "code_change").reduce((sum, s) => sum + s.ms, 0);
+    const states = Array.from({ length: n }, (_, id) => ({ count: id, items: ["a", "b", "c"] }));
+    const t = performance.now();
+    const migrated = [];
+    for (const state of states) migrated.push(migrate(1, state));
+    const bareMs = performance.now() - t;
+    await controlRequest(root, { cmd: "status" });
+    results[`fleet_${n}`] = { processes: n, applyMs, pauseMs, codeChangeMs, bareLoopMs: bareMs, pauseOverBareLoop: pauseMs / Math.max(bareMs, 0.001) };
+  } finally {
+    await launcher?.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+process.stdout.write(JSON.stringify(results) + "\n");

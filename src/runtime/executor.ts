@@ -130,9 +130,18 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
           for (const p of done) runtime.resume(p);
           s.suspended.delete(module);
         });
-        const results = await Promise.allSettled(procs.map((p) => runtime.suspend(p, timeout).then(() => done.push(p))));
+        // An idle process suspends at once; only the busy ones are waited for (together, with the timeout).
+        const busy: Proc[] = [];
+        for (const p of procs) {
+          if (p.busy) busy.push(p);
+          else {
+            p.status = "suspended";
+            done.push(p);
+          }
+        }
+        const results = await Promise.allSettled(busy.map((p) => runtime.suspend(p, timeout).then(() => done.push(p))));
         const failed = results.findIndex((r) => r.status === "rejected");
-        if (failed !== -1) throw new StepError((results[failed] as PromiseRejectedResult).reason, { module, pid: procs[failed]!.pid });
+        if (failed !== -1) throw new StepError((results[failed] as PromiseRejectedResult).reason, { module, pid: busy[failed]!.pid });
       }
       return;
     }
@@ -203,7 +212,8 @@ async function migrate(module: string, extra: Json, mode: "up" | "down", s: Exec
     });
     try {
       const children = proc.behaviour.kind === "supervisor" ? childPids(proc) : [];
-      await runtime.codeChange(proc, vsn, extra);
+      const pending = runtime.codeChangeNow(proc, vsn, extra);
+      if (pending) await pending;
       if (proc.behaviour.kind === "supervisor") {
         // Undone before the state is put back: the children this code change started are stopped.
         const started = childPids(proc).filter((p) => !children.includes(p));

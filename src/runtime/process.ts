@@ -30,7 +30,8 @@ export type Message =
 export interface Behaviour {
   readonly kind: "server" | "supervisor";
   handle(proc: Proc, message: Message): Promise<void>;
-  codeChange(proc: Proc, vsn: unknown, extra: Json): Promise<void>;
+  /** May finish synchronously (a migration that returns a value) or return a promise. */
+  codeChange(proc: Proc, vsn: unknown, extra: Json): Promise<void> | void;
   terminate(proc: Proc, reason: unknown): Promise<void>;
 }
 

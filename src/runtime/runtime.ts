@@ -158,8 +158,17 @@ export class Runtime {
 
   /** Migrate a suspended process's state; only legal while suspended. The state is unchanged if it throws. */
   async codeChange(proc: Proc, vsn: unknown, extra: Json): Promise<void> {
+    await this.codeChangeNow(proc, vsn, extra);
+  }
+
+  /**
+   * As codeChange, but synchronous when the migration is: returns a promise only when it must wait.
+   * A migration is a function of the state: it runs without the process context (`self()` is undefined
+   * there), which keeps a fleet migration at about a microsecond per process.
+   */
+  codeChangeNow(proc: Proc, vsn: unknown, extra: Json): Promise<void> | void {
     if (proc.status !== "suspended") throw new Error(`process ${proc.pid} is ${proc.status}; code_change needs it suspended`);
-    await this.#self.run(proc.pid, () => proc.behaviour.codeChange(proc, vsn, extra));
+    return proc.behaviour.codeChange(proc, vsn, extra);
   }
 
   link(a: Pid, b: Pid): void {

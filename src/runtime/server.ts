@@ -47,10 +47,14 @@ export function serverBehaviour(runtime: Runtime): Behaviour {
         }
       }
     },
-    async codeChange(proc, vsn, extra: Json) {
+    codeChange(proc, vsn, extra: Json) {
       const codeChange = callback(proc, "codeChange");
       if (!codeChange) throw new Error(`${proc.module} does not export codeChange`);
-      proc.state = await codeChange(vsn, proc.state, extra);
+      // A synchronous migration is applied synchronously: a fleet of processes migrates without a
+      // promise per process.
+      const result = codeChange(vsn, proc.state, extra);
+      if (result instanceof Promise) return result.then((state) => void (proc.state = state));
+      proc.state = result;
     },
     async terminate(proc, reason) {
       await callback(proc, "terminate")?.(reason, proc.state);

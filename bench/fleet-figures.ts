@@ -3,8 +3,10 @@
  * N `server` processes of one module, state `{count: id, items: ['a','b','c']}`, upgraded to a version
  * whose codeChange migrates it to `{schema: 2, count, items, tags: ['migrated'], migratedFrom: oldVsn}`.
  * Reports the apply time, the whole-fleet pause (first suspend to last resume, from the node's own step
- * timings), and a bare-loop baseline (the same migration over N plain objects in a for loop). Every
- * process is checked to run the new code after each run. Prints one JSON object on stdout.
+ * timings), the longest event-loop block in the node during the upgrade (monitorEventLoopDelay), the
+ * longest stall seen by a client calling one worker in a loop over HTTP meanwhile, and a bare-loop
+ * baseline (the same migration over N plain objects in a for loop). Every process is checked to run the
+ * new code after each run. Prints one JSON object on stdout.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -51,9 +53,23 @@ for (const n of sizes) {
     await writeFile(path.join(root, "config.json"), JSON.stringify({ fleet: { port, workers: n } }));
     launcher = new Launcher({ root });
     await launcher.start();
+    await controlRequest(root, { cmd: "metrics", reset: true });
+    let calling = true;
+    let stallMs = 0;
+    const client = (async () => {
+      // One worker, called in a bounded loop for as long as the upgrade lasts.
+      for (let i = 0; i < 1_000_000 && calling; i++) {
+        const t0 = performance.now();
+        await get(port, "/one");
+        stallMs = Math.max(stallMs, performance.now() - t0);
+      }
+    })();
     const started = performance.now();
     const applied = await applyRelease({ root, release: v2.tarball, confirm: async () => true });
     const applyMs = performance.now() - started;
+    calling = false;
+    await client;
+    const { eventLoopMaxMs } = (await controlRequest(root, { cmd: "metrics" })) as { eventLoopMaxMs: number };
     const codes = JSON.parse(await get(port, "/code")) as number[];
     if (codes.length !== n || codes.some((c) => c !== 2)) throw new Error(`not every process runs the new code after the upgrade of ${n}`);
     const steps = applied.timings ?? [];
@@ -67,7 +83,7 @@ for (const n of sizes) {
     for (const state of states) migrated.push(migrate(1, state));
     const bareMs = performance.now() - t;
     await controlRequest(root, { cmd: "status" });
-    results[`fleet_${n}`] = { processes: n, applyMs, pauseMs, codeChangeMs, bareLoopMs: bareMs, pauseOverBareLoop: pauseMs / Math.max(bareMs, 0.001) };
+    results[`fleet_${n}`] = { processes: n, applyMs, pauseMs, codeChangeMs, eventLoopMaxMs, clientStallMs: stallMs, bareLoopMs: bareMs, pauseOverBareLoop: pauseMs / Math.max(bareMs, 0.001) };
   } finally {
     await launcher?.stop();
     await rm(work, { recursive: true, force: true });

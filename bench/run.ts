@@ -85,14 +85,14 @@ figures.push(
 );
 
 const fleet = JSON.parse(execFileSync(process.execPath, [...tsEntryArgs("../../bench/fleet-figures.ts"), ...(quick ? ["--quick"] : [])], { encoding: "utf8", cwd: path.join(import.meta.dirname, "..") }));
-const otpPause: Record<number, string> = { 1000: "pause 28 ms, install 36.6 ms", 10000: "pause 322 ms, install 370 ms", 100000: "pause 3,639 ms, install 4,190 ms" };
-for (const [key, f] of Object.entries(fleet) as [string, { processes: number; applyMs: number; pauseMs: number; bareLoopMs: number; pauseOverBareLoop: number }][]) {
+const otpPause: Record<number, string> = { 1000: "pause 28 ms, install 36.6 ms, stall 20.7 ms", 10000: "pause 322 ms, install 370 ms, stall 258 ms", 100000: "pause 3,639 ms, install 4,190 ms, stall 2,473 ms" };
+for (const [key, f] of Object.entries(fleet) as [string, { processes: number; applyMs: number; pauseMs: number; bareLoopMs: number; pauseOverBareLoop: number; eventLoopMaxMs: number; clientStallMs: number }][]) {
   figures.push({
     key,
     figure: `fleet upgrade: ${fmt(f.processes, 0)} server processes migrated (one run)`,
-    value: `apply ${fmt(f.applyMs, 0)} ms, pause ${fmt(f.pauseMs, 0)} ms, bare loop ${fmt(f.bareLoopMs)} ms (pause ${fmt(f.pauseOverBareLoop, 1)}x)`,
+    value: `apply ${fmt(f.applyMs, 0)} ms, pause ${fmt(f.pauseMs, 0)} ms, bare loop ${fmt(f.bareLoopMs)} ms (pause ${fmt(f.pauseOverBareLoop, 1)}x), longest event-loop block ${fmt(f.eventLoopMaxMs, 0)} ms, client stall ${fmt(f.clientStallMs, 0)} ms`,
     raw: f,
-    ...(f.processes === 100_000 ? { goal: "pause ≤ 120 ms and ≤ 1.5x bare loop", verdict: f.pauseMs <= 120 && f.pauseOverBareLoop <= 1.5 ? "meets" : "misses" } : {}),
+    ...(f.processes === 100_000 ? { goal: "pause ≤ 120 ms and ≤ 1.5x bare loop; event-loop block ≤ 20 ms", verdict: f.pauseMs <= 120 && f.pauseOverBareLoop <= 1.5 && f.eventLoopMaxMs <= 20 ? "meets" : "misses" } : {}),
     otp: otpPause[f.processes] ?? "",
   } as Figure);
 }

@@ -14,6 +14,8 @@
  *   permanent   {version}: make the current release the one the node boots
  *   rollback    back to the previous release, running the plan's other section hot
  *   remove      {version}: delete an unpacked or old release
+ *   metrics     {reset?, gc?}: longest event-loop delay and heap since the last reset (gc first if the node
+ *               runs with --expose-gc), then optionally reset the delay histogram
  */
 import { z } from "zod";
 import { RelupFile } from "../relup/instruction.ts";
@@ -35,6 +37,7 @@ export const ControlRequest = z.discriminatedUnion("cmd", [
   z.object({ id: Id, cmd: z.literal("permanent"), version: Version }).strict(),
   z.object({ id: Id, cmd: z.literal("rollback") }).strict(),
   z.object({ id: Id, cmd: z.literal("remove"), version: Version }).strict(),
+  z.object({ id: Id, cmd: z.literal("metrics"), reset: z.boolean().optional(), gc: z.boolean().optional() }).strict(),
 ]);
 export type ControlRequest = z.infer<typeof ControlRequest>;
 

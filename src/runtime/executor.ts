@@ -96,6 +96,13 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
   return timings;
 }
 
+/** Processes handled between two yields to the event loop, so that the rest of the node keeps serving. */
+const CHUNK = 1000;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 class StepError extends Error {
   constructor(
     override readonly cause: Error,
@@ -132,12 +139,13 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
         });
         // An idle process suspends at once; only the busy ones are waited for (together, with the timeout).
         const busy: Proc[] = [];
-        for (const p of procs) {
+        for (const [k, p] of procs.entries()) {
           if (p.busy) busy.push(p);
           else {
             p.status = "suspended";
             done.push(p);
           }
+          if ((k + 1) % CHUNK === 0) await yieldToEventLoop();
         }
         const results = await Promise.allSettled(busy.map((p) => runtime.suspend(p, timeout).then(() => done.push(p))));
         const failed = results.findIndex((r) => r.status === "rejected");
@@ -180,7 +188,10 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
     case "resume":
       for (const module of i.modules) {
         const procs = s.suspended.get(module) ?? [];
-        for (const p of procs) runtime.resume(p);
+        for (const [k, p] of procs.entries()) {
+          runtime.resume(p);
+          if ((k + 1) % CHUNK === 0) await yieldToEventLoop();
+        }
         s.suspended.delete(module);
         s.undo.push(() => {
           // On rollback they are suspended again, so that restored code and state meet no message first.
@@ -203,7 +214,7 @@ async function migrate(module: string, extra: Json, mode: "up" | "down", s: Exec
   const { runtime } = o.node;
   const procs = s.suspended.get(module) ?? [];
   const vsn = mode === "up" ? (s.replacedVsn.get(module) ?? o.node.table.current(module)?.vsn) : { down: targetVsn(o.target, module) };
-  const chunk = o.chunkSize ?? 1000;
+  const chunk = o.chunkSize ?? CHUNK;
   for (let k = 0; k < procs.length; k++) {
     const proc = procs[k]!;
     const before = proc.state;
@@ -225,7 +236,7 @@ async function migrate(module: string, extra: Json, mode: "up" | "down", s: Exec
     }
     if ((k + 1) % chunk === 0 || k + 1 === procs.length) {
       o.progress?.({ phase: "code_change", module, done: k + 1, total: procs.length });
-      if (k + 1 < procs.length) await new Promise((resolve) => setImmediate(resolve));
+      if (k + 1 < procs.length) await yieldToEventLoop();
     }
   }
 }

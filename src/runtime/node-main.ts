@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { openControlServer, type ControlServer } from "./control-server.ts";
 import http from "node:http";
 import { Node } from "./node.ts";
@@ -126,6 +127,8 @@ process.on("unhandledRejection", (error) => log("unhandled rejection", { error: 
 try {
   await node.boot();
   const handler = new ReleaseHandler(node, root, { restartNewEmulator });
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   control = await openControlServer(root, async (request, progress) => {
     switch (request.cmd) {
       case "ping":
@@ -154,6 +157,13 @@ try {
         return handler.rollback(progress);
       case "remove":
         return handler.remove(request.version);
+      case "metrics": {
+        const gc = (globalThis as { gc?: () => void }).gc;
+        if (request.gc && gc) gc();
+        const result = { eventLoopMaxMs: loopDelay.max / 1e6, eventLoopP99Ms: loopDelay.percentile(99) / 1e6, heapUsed: process.memoryUsage().heapUsed, gc: Boolean(gc) };
+        if (request.reset) loopDelay.reset();
+        return result;
+      }
       default:
         return assertNever(request);
     }

@@ -1,7 +1,9 @@
 /**
  * HTTP under load (autocannon, 10 connections, loopback) on a real calculator node: steady state, during
  * `relup apply` 1.0.0 → 1.1.0, and during a stop-and-start of the node (the restart users do today).
- * Prints one JSON object on stdout.
+ * Then the longest stall one client calling in a loop sees during a load-module-only upgrade, and the
+ * node's heap after many upgrade + downgrade cycles (the node runs with --expose-gc so that heap is
+ * measured after a collection). Prints one JSON object on stdout.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -48,7 +50,8 @@ try {
   await prepareRoot(root, v1.tarball);
   const port = await freePort();
   await writeFile(path.join(root, "config.json"), JSON.stringify({ calculator: { port } }));
-  launcher = new Launcher({ root });
+  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --expose-gc`.trim() };
+  launcher = new Launcher({ root, env });
   await launcher.start();
 
   const steady = await load(port);
@@ -58,10 +61,35 @@ try {
   await controlRequest(root, { cmd: "rollback" });
   const restart = await load(port, async () => {
     await launcher!.stop();
-    launcher = new Launcher({ root });
+    launcher = new Launcher({ root, env });
     await launcher.start();
   });
-  process.stdout.write(JSON.stringify({ seconds, steady, apply, restart }) + "\n");
+
+  // One client, one request at a time, during a load-module-only upgrade.
+  let calling = true;
+  let stallMs = 0;
+  const client = (async () => {
+    for (let i = 0; i < 1_000_000 && calling; i++) {
+      const t0 = performance.now();
+      await fetch(`http://127.0.0.1:${port}/calculate/2/2`).then((r) => r.text());
+      stallMs = Math.max(stallMs, performance.now() - t0);
+    }
+  })();
+  await applyRelease({ root, release: v2.tarball, confirm: async () => true });
+  calling = false;
+  await client;
+  await controlRequest(root, { cmd: "rollback" });
+
+  // Memory over many upgrade + downgrade cycles (each load purges the version before it).
+  const cycles = quick ? 20 : 500;
+  const before = (await controlRequest(root, { cmd: "metrics", gc: true })) as { heapUsed: number };
+  for (let i = 0; i < cycles; i++) {
+    await applyRelease({ root, release: "1.1.0", confirm: async () => true });
+    await controlRequest(root, { cmd: "rollback" });
+  }
+  const after = (await controlRequest(root, { cmd: "metrics", gc: true })) as { heapUsed: number; gc: boolean };
+  const memory = { cycles, heapBefore: before.heapUsed, heapAfter: after.heapUsed, growthBytes: after.heapUsed - before.heapUsed, gc: after.gc };
+  process.stdout.write(JSON.stringify({ seconds, steady, apply, restart, loadModuleStallMs: stallMs, memory }) + "\n");
 } finally {
   await launcher?.stop();
   await rm(work, { recursive: true, force: true });

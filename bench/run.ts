@@ -111,6 +111,23 @@ figures.push(
     verdict: http.apply.failed === 0 && http.apply.p99 <= 2 * Math.max(1, http.steady.p99) ? "meets" : "misses",
   },
   { key: "http.during_restart", figure: "HTTP during a stop-and-start of the node (today's restart)", value: window(http.restart), raw: http.restart },
+  {
+    key: "stall.load_module_only",
+    figure: "longest stall of one client calling in a loop during a load-module-only upgrade (over HTTP)",
+    value: `${fmt(http.loadModuleStallMs)} ms`,
+    raw: { maxMs: http.loadModuleStallMs },
+    goal: "≤ 1 ms",
+    otp: "~1-2 ms",
+    verdict: http.loadModuleStallMs <= 1 ? "meets" : "misses",
+  },
+  {
+    key: "memory.upgrade_downgrade_cycles",
+    figure: `node heap growth after ${http.memory.cycles} upgrade + downgrade cycles of the calculator`,
+    value: `${fmt(http.memory.growthBytes / 1024, 0)} KB (${fmt(http.memory.heapBefore / 1048576, 1)} → ${fmt(http.memory.heapAfter / 1048576, 1)} MB)`,
+    raw: http.memory,
+    goal: "≤ 2 MB",
+    verdict: http.memory.growthBytes <= 2 * 1024 * 1024 ? "meets" : "misses",
+  },
 );
 
 if (args.has("--json")) {

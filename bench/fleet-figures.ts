@@ -19,7 +19,8 @@ import { Launcher } from "../src/runtime/launcher.ts";
 import { prepareRoot } from "../src/runtime/start-release.ts";
 import { writeFleet } from "../test/helpers/fleet.ts";
 
-const sizes = process.argv.includes("--quick") ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+const only = process.argv.find((a) => a.startsWith("--sizes="));
+const sizes = only ? only.slice(8).split(",").map(Number) : process.argv.includes("--quick") ? [1_000, 10_000] : [1_000, 10_000, 100_000];
 
 const V1 = `
 export const behaviour = "server";
@@ -39,8 +40,29 @@ export function codeChange(old: unknown, state: any) {
 }
 `;
 
+const runs = process.argv.includes("--quick") ? 1 : 3;
+interface Run {
+  applyMs: number;
+  pauseMs: number;
+  codeChangeMs: number;
+  eventLoopMaxMs: number;
+  clientStallMs: number;
+  bareLoopMs: number;
+}
+const measured = new Map<number, Run[]>();
+for (let run = 0; run < runs; run++) for (const n of sizes) measured.set(n, [...(measured.get(n) ?? []), await fleetRun(n)]);
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const results: Record<string, unknown> = {};
-for (const n of sizes) {
+for (const [n, list] of measured) {
+  const stat = (key: keyof Run) => ({ median: median(list.map((r) => r[key])), max: Math.max(...list.map((r) => r[key])) });
+  const pause = stat("pauseMs");
+  const bare = stat("bareLoopMs");
+  results[`fleet_${n}`] = { processes: n, runs: list.length, applyMs: stat("applyMs"), pauseMs: pause, codeChangeMs: stat("codeChangeMs"), eventLoopMaxMs: stat("eventLoopMaxMs"), clientStallMs: stat("clientStallMs"), bareLoopMs: bare, pauseOverBareLoop: pause.median / Math.max(bare.median, 0.001) };
+}
+process.stdout.write(JSON.stringify(results) + "\n");
+
+async function fleetRun(n: number): Promise<Run> {
   const work = await mkdtemp(path.join(os.tmpdir(), "relup-bench-fleet-"));
   let launcher: Launcher | undefined;
   try {
@@ -83,10 +105,9 @@ for (const n of sizes) {
     for (const state of states) migrated.push(migrate(1, state));
     const bareMs = performance.now() - t;
     await controlRequest(root, { cmd: "status" });
-    results[`fleet_${n}`] = { processes: n, applyMs, pauseMs, codeChangeMs, eventLoopMaxMs, clientStallMs: stallMs, bareLoopMs: bareMs, pauseOverBareLoop: pauseMs / Math.max(bareMs, 0.001) };
+    return { applyMs, pauseMs, codeChangeMs, eventLoopMaxMs, clientStallMs: stallMs, bareLoopMs: bareMs };
   } finally {
     await launcher?.stop();
     await rm(work, { recursive: true, force: true });
   }
 }
-process.stdout.write(JSON.stringify(results) + "\n");

@@ -86,13 +86,15 @@ figures.push(
 
 const fleet = JSON.parse(execFileSync(process.execPath, [...tsEntryArgs("../../bench/fleet-figures.ts"), ...(quick ? ["--quick"] : [])], { encoding: "utf8", cwd: path.join(import.meta.dirname, "..") }));
 const otpPause: Record<number, string> = { 1000: "pause 28 ms, install 36.6 ms, stall 20.7 ms", 10000: "pause 322 ms, install 370 ms, stall 258 ms", 100000: "pause 3,639 ms, install 4,190 ms, stall 2,473 ms" };
-for (const [key, f] of Object.entries(fleet) as [string, { processes: number; applyMs: number; pauseMs: number; bareLoopMs: number; pauseOverBareLoop: number; eventLoopMaxMs: number; clientStallMs: number }][]) {
+type Stat = { median: number; max: number };
+for (const [key, f] of Object.entries(fleet) as [string, { processes: number; runs: number; applyMs: Stat; pauseMs: Stat; bareLoopMs: Stat; pauseOverBareLoop: number; eventLoopMaxMs: Stat; clientStallMs: Stat }][]) {
+  const ms = (x: Stat) => `${fmt(x.median, x.median < 10 ? 1 : 0)} ms (max ${fmt(x.max, x.max < 10 ? 1 : 0)})`;
   figures.push({
     key,
-    figure: `fleet upgrade: ${fmt(f.processes, 0)} server processes migrated (one run)`,
-    value: `apply ${fmt(f.applyMs, 0)} ms, pause ${fmt(f.pauseMs, 0)} ms, bare loop ${fmt(f.bareLoopMs)} ms (pause ${fmt(f.pauseOverBareLoop, 1)}x), longest event-loop block ${fmt(f.eventLoopMaxMs, 0)} ms, client stall ${fmt(f.clientStallMs, 0)} ms`,
-    raw: f,
-    ...(f.processes === 100_000 ? { goal: "pause ≤ 120 ms and ≤ 1.5x bare loop; event-loop block ≤ 20 ms", verdict: f.pauseMs <= 120 && f.pauseOverBareLoop <= 1.5 && f.eventLoopMaxMs <= 20 ? "meets" : "misses" } : {}),
+    figure: `fleet upgrade: ${fmt(f.processes, 0)} server processes migrated (${f.runs} run${f.runs > 1 ? "s" : ""})`,
+    value: `apply ${ms(f.applyMs)}; pause ${ms(f.pauseMs)}, ${fmt(f.pauseOverBareLoop, 1)}x the bare loop (${ms(f.bareLoopMs)}); longest event-loop block ${ms(f.eventLoopMaxMs)}; client stall ${ms(f.clientStallMs)}`,
+    raw: f as unknown as Record<string, number>,
+    ...(f.processes === 100_000 ? { goal: "pause ≤ 120 ms and ≤ 1.5x bare loop; event-loop block ≤ 20 ms", verdict: f.pauseMs.median <= 120 && f.pauseOverBareLoop <= 1.5 && f.eventLoopMaxMs.median <= 20 ? "meets" : "misses" } : {}),
     otp: otpPause[f.processes] ?? "",
   } as Figure);
 }

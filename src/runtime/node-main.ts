@@ -153,8 +153,11 @@ try {
       }
       case "permanent":
         return handler.permanent(request.version);
-      case "rollback":
-        return handler.rollback(progress);
+      case "rollback": {
+        const result = await handler.rollback(progress);
+        if (handedOver) void drainThenStop();
+        return result;
+      }
       case "remove":
         return handler.remove(request.version);
       case "metrics": {

@@ -5,6 +5,7 @@
  */
 import type { Json } from "../release/names.ts";
 import type { ApplicationController } from "./application-controller.ts";
+import { qualifyModule } from "./module-table.ts";
 import type { From, Pid } from "./process.ts";
 import type { Runtime } from "./runtime.ts";
 import { startServer } from "./server.ts";
@@ -35,7 +36,7 @@ export interface RuntimeApi {
 
 export function createRuntimeApi(runtime: Runtime, controller: ApplicationController, module: string): RuntimeApi {
   const app = module.slice(0, module.indexOf("/"));
-  const qualify = (m: string) => (m.includes("/") ? m : `${app}/${m}`);
+  const qualify = (m: string) => qualifyModule(module, m);
   const linkToCaller = (options: { name?: string; modules?: string[] } = {}) => {
     const self = runtime.self();
     return { ...options, modules: (options.modules ?? []).map(qualify), ...(self ? { link: self } : {}) };

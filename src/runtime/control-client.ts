@@ -40,9 +40,9 @@ export function rawRequest(socketPath: string, line: string, timeout = 30_000, o
       while ((newline = buffer.indexOf("\n")) !== -1) {
         const answer = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
-        const progress = answer.startsWith('{"progress"') || /^\{"id":[^,]*,"progress"/.test(answer);
-        if (progress) {
-          onProgress?.(JSON.parse(answer).progress);
+        const parsed = parseLine(answer);
+        if (parsed && "progress" in parsed && !("ok" in parsed)) {
+          onProgress?.(parsed.progress);
           continue;
         }
         clearTimeout(timer);
@@ -61,4 +61,13 @@ export function rawRequest(socketPath: string, line: string, timeout = 30_000, o
       if (!done) reject(Object.assign(new Error("the node closed the connection without answering"), { code: "ECONNRESET" }));
     });
   });
+}
+
+function parseLine(line: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(line) as unknown;
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }

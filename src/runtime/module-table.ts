@@ -49,6 +49,11 @@ interface Entry {
   old?: ModuleVersion;
 }
 
+/** `name` as a module of the same application as `module` (`app/x`), unless already qualified. */
+export function qualifyModule(module: string, name: string): string {
+  return name.includes("/") ? name : `${module.slice(0, module.indexOf("/"))}/${name}`;
+}
+
 export class ModuleError extends Error {
   override readonly name = "ModuleError";
   constructor(

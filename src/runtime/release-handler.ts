@@ -10,7 +10,7 @@
  * release, another running version or build (a stale plan), another target build, or a script the plan
  * checker rejects. Nothing changes then.
  */
-import { readFile, rm, rename, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { RelupFile as RelupFileSchema } from "../relup/instruction.ts";
 import path from "node:path";
 import { ExitCode, UserError } from "../errors.ts";
@@ -21,7 +21,7 @@ import type { Instruction, RelupFile } from "../relup/instruction.ts";
 import { formatPlanIssue } from "../relup/issues.ts";
 import { execute, type Progress, type StepTiming } from "./executor.ts";
 import type { Node } from "./node.ts";
-import { readReleasesFile, releaseDirOf, releasesDir, writeReleasesFile, type ReleasesFile } from "./releases-file.ts";
+import { readReleasesFile, releaseDirOf, unpackIntoRoot, writeReleasesFile, type ReleasesFile } from "./releases-file.ts";
 
 export type ReleaseStatus = "unpacked" | "current" | "permanent" | "old";
 
@@ -69,21 +69,15 @@ export class ReleaseHandler {
   unpack(source: string): Promise<{ version: string; identity: string; existed: boolean }> {
     return this.#serial(async () => {
       const file = await this.#read();
-      const incoming = path.join(releasesDir(this.root), `.incoming-${process.pid}-${Date.now()}`);
-      const loaded = await readRelease(source, { into: incoming });
-      try {
+      const { loaded, kept } = await unpackIntoRoot(this.root, source, (loaded) => {
         if (loaded.release.name !== file.name) throw new HandlerError(`${source} is release ${loaded.release.name}; this node runs ${file.name}`, "wrong-release");
         const known = file.releases.find((r) => r.version === loaded.release.version);
-        if (known) {
-          if (known.identity !== loaded.identity) throw new HandlerError(`${file.name} ${known.version} is already unpacked from another build (identity ${known.identity.slice(0, 12)}…, this one ${loaded.identity.slice(0, 12)}…). Fix: remove it first (relup remove ${known.version}), or build a new version`, "existing-release");
-          return { version: known.version, identity: known.identity, existed: true };
-        }
-        await rename(incoming, releaseDirOf(this.root, loaded.release.version));
-        await this.#write({ ...file, releases: [...file.releases, { version: loaded.release.version, status: "unpacked", identity: loaded.identity }] });
-        return { version: loaded.release.version, identity: loaded.identity, existed: false };
-      } finally {
-        await rm(incoming, { recursive: true, force: true });
-      }
+        if (known && known.identity !== loaded.identity) throw new HandlerError(`${file.name} ${known.version} is already unpacked from another build (identity ${known.identity.slice(0, 12)}…, this one ${loaded.identity.slice(0, 12)}…). Fix: remove it first (relup remove ${known.version}), or build a new version`, "existing-release");
+        return known === undefined;
+      });
+      const unpacked = { version: loaded.release.version, identity: loaded.identity };
+      if (kept) await this.#write({ ...file, releases: [...file.releases, { ...unpacked, status: "unpacked" }] });
+      return { ...unpacked, existed: !kept };
     });
   }
 
@@ -200,12 +194,9 @@ export class ReleaseHandler {
 
   /** The plan shipped in the running release, when it leads from a release this root still holds. */
   async #shippedPlanInstall(): Promise<Installed | undefined> {
-    const { readFile } = await import("node:fs/promises");
-    const { existsSync } = await import("node:fs");
-    const file = path.join(this.node.releaseDir, "relup.json");
-    if (!existsSync(file)) return undefined;
-    const { RelupFile } = await import("../relup/instruction.ts");
-    const plan = RelupFile.parse(JSON.parse(await readFile(file, "utf8")));
+    const text = await readFile(path.join(this.node.releaseDir, "relup.json"), "utf8").catch(() => undefined);
+    if (text === undefined) return undefined;
+    const plan = RelupFileSchema.parse(JSON.parse(text));
     const releases = await this.#read();
     if (plan.to.version !== this.currentVersion || !releases.releases.some((r) => r.version === plan.from.version)) return undefined;
     return { plan, direction: "up", from: plan.from.version };

@@ -10,13 +10,14 @@
  * permanent release, so an upgrade that was not made permanent is undone by a restart.
  */
 import { existsSync } from "node:fs";
-import { open, readFile, rename } from "node:fs/promises";
+import { open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { ReleaseError } from "../release/issues.ts";
 import { AppName, Sha256, Version } from "../release/names.ts";
 import { fsyncDir, mkdirFixed, toJsonText } from "../release/fs-utils.ts";
 import { parseJsonFile } from "../release/parse-json-file.ts";
+import { readRelease, type LoadedRelease } from "../release/read-release.ts";
 
 export const ReleasesFile = z
   .object({
@@ -62,6 +63,24 @@ export async function writeReleasesFile(root: string, data: ReleasesFile): Promi
   }
   await rename(temp, file);
   await fsyncDir(dir);
+}
+
+/**
+ * Unpack `source` into `releases/<version>` of the root through the safe reader: it is read into a fresh
+ * folder of the root, `keep` looks at it (and may refuse it by throwing, or leave it out by returning
+ * false), and only then is it renamed into place. What is not kept is removed.
+ */
+export async function unpackIntoRoot(root: string, source: string, keep: (loaded: LoadedRelease) => boolean): Promise<{ loaded: LoadedRelease; kept: boolean }> {
+  await mkdirFixed(releasesDir(root));
+  const incoming = path.join(releasesDir(root), `.incoming-${process.pid}-${Date.now()}`);
+  try {
+    const loaded = await readRelease(source, { into: incoming });
+    const kept = keep(loaded);
+    if (kept) await rename(incoming, releaseDirOf(root, loaded.release.version));
+    return { loaded: { ...loaded, dir: kept ? releaseDirOf(root, loaded.release.version) : loaded.dir }, kept };
+  } finally {
+    await rm(incoming, { recursive: true, force: true });
+  }
 }
 
 export function permanentOf(data: ReleasesFile): string {

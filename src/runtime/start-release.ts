@@ -4,13 +4,13 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, openSync } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UserError } from "../errors.ts";
 import { readRelease } from "../release/read-release.ts";
 import { controlSocketPath, rawRequest } from "./control-client.ts";
 import type { Ready } from "./launcher.ts";
-import { permanentOf, readReleasesFile, releaseDirOf, releasesDir, writeReleasesFile } from "./releases-file.ts";
+import { permanentOf, readReleasesFile, unpackIntoRoot, writeReleasesFile } from "./releases-file.ts";
 import { tsEntryArgs } from "./tsx-entry.ts";
 
 /** Unpack `source` as the first permanent release of an empty root, or check it matches the root. */
@@ -28,12 +28,7 @@ export async function prepareRoot(root: string, source: string | undefined): Pro
     return { name: releases.name, version, installed: false };
   }
   if (source === undefined) throw new UserError(`${root}: holds no release yet. Fix: give the release to install: \`relup start <release dir or tarball> --root ${root}\`.`, ExitCode.badInput);
-  await mkdir(releasesDir(root), { recursive: true, mode: 0o755 });
-  const incoming = path.join(releasesDir(root), `.incoming-${process.pid}`);
-  await rm(incoming, { recursive: true, force: true });
-  const loaded = await readRelease(source, { into: incoming });
-  const target = releaseDirOf(root, loaded.release.version);
-  await rename(incoming, target);
+  const { loaded } = await unpackIntoRoot(root, source, () => true);
   await writeReleasesFile(root, { format: 1, name: loaded.release.name, releases: [{ version: loaded.release.version, status: "permanent", identity: loaded.identity }] });
   return { name: loaded.release.name, version: loaded.release.version, installed: true };
 }

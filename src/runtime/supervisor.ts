@@ -20,6 +20,7 @@
  * two to apply instructions).
  */
 import { z } from "zod";
+import { qualifyModule } from "./module-table.ts";
 import { startServer } from "./server.ts";
 import type { Behaviour, Pid, Proc } from "./process.ts";
 import type { Runtime, SpawnOptions } from "./runtime.ts";
@@ -87,13 +88,17 @@ function readFlags(runtime: Runtime, module: string, args: unknown) {
   if (typeof init !== "function") throw new Error(`${module} cannot run as a supervisor: it does not export init`);
   const parsed = SupFlags.safeParse(init(args));
   if (!parsed.success) throw new Error(`${module}.init returned invalid supervisor flags: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  const app = module.slice(0, module.indexOf("/"));
-  const qualify = (m: string) => (m.includes("/") ? m : `${app}/${m}`);
-  const children: ChildSpec[] = parsed.data.children.map((c) => ({ ...c, module: qualify(c.module), modules: (c.modules ?? []).map(qualify) }));
+  const children = parsed.data.children.map((c) => qualifySpec(module, c));
   const ids = children.map((c) => c.id);
   const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
   if (repeated) throw new Error(`${module}.init returned two children with id ${JSON.stringify(repeated)}`);
   return { ...parsed.data, children };
+}
+
+/** A child's module names are the supervisor's application's unless qualified (`core/store`). */
+function qualifySpec(supervisor: string, spec: z.output<typeof ChildSpecInput>): ChildSpec {
+  const q = (m: string) => qualifyModule(supervisor, m);
+  return { ...spec, module: q(spec.module), modules: (spec.modules ?? []).map(q) };
 }
 
 async function startChild(runtime: Runtime, sup: Proc, spec: ChildSpec): Promise<Proc> {
@@ -143,10 +148,7 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
           message.from.reply(state.children.map((c) => ({ id: c.spec.id, pid: c.pid ?? null, module: c.spec.module, modules: c.spec.modules, restart: c.spec.restart })));
           return;
         case "start_child": {
-          const spec = ChildSpecInput.parse(request.spec);
-          const app = proc.module.slice(0, proc.module.indexOf("/"));
-          const q = (m: string) => (m.includes("/") ? m : `${app}/${m}`);
-          const full: ChildSpec = { ...spec, module: q(spec.module), modules: (spec.modules ?? []).map(q) };
+          const full = qualifySpec(proc.module, ChildSpecInput.parse(request.spec));
           if (find(full.id)) throw new Error(`child ${JSON.stringify(full.id)} already exists`);
           const child = await startChild(runtime, proc, full);
           state.children.push({ spec: full, pid: child.pid, terminating: false });

@@ -12,6 +12,7 @@ import type { Progress } from "../../src/runtime/executor.ts";
 import type { Ready } from "../../src/runtime/launcher.ts";
 import { readReleasesFile } from "../../src/runtime/releases-file.ts";
 import { tsEntryArgs } from "../../src/runtime/tsx-entry.ts";
+import { waitForExit } from "../../src/runtime/process-exit.ts";
 import { get, getOnNewConnection } from "../../src/net-helpers.ts";
 import { useLiveNodes } from "../helpers/live-node.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
@@ -19,20 +20,6 @@ import { useTempDirs } from "../helpers/temp-dir.ts";
 const tempDir = useTempDirs();
 const liveNode = useLiveNodes(tempDir);
 const node = (fixture: string, from: string, to: string, app: string) => liveNode({ from: path.join("fixtures", fixture, from), to: path.join("fixtures", fixture, to), app });
-
-/** Whether a process (not our child, so no exit event) is gone within `ms`: probed with signal 0. */
-async function exited(pid: number, ms = 10_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return true;
-    }
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("restart_new_emulator", () => {
   it("an npm dependency change restarts the node on the new release with the listening socket handed over: no failed request", async () => {
@@ -69,8 +56,8 @@ describe("restart_new_emulator", () => {
     expect((await back).version).toBe("1.0.0");
     expect(await getOnNewConnection(n.port, "/label/abc")).toBe("abc");
     // Each node that handed over stops once drained: none is left running.
-    expect(await exited(n.ready.pid)).toBe(true);
-    expect(await exited(next.pid)).toBe(true);
+    expect(await waitForExit(n.ready.pid, 10_000)).toBe(true);
+    expect(await waitForExit(next.pid, 10_000)).toBe(true);
   });
 });
 

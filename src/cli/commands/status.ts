@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { CommandModule } from "yargs";
 import { controlRequest } from "../../runtime/control-client.ts";
+import { waitForExit } from "../../runtime/process-exit.ts";
 import type { Io } from "../io.ts";
 import { renderProcesses, renderStatus, type StatusView, type ProcessView } from "../views/status-view.ts";
 
@@ -51,18 +52,4 @@ export function stopCommand(io: Io): CommandModule<object, { root: string }> {
       io.out(`stopped ${status.release.name} ${status.release.version} (node pid ${status.pid})\n`);
     },
   };
-}
-
-/** Wait until a process is gone: `process.kill(pid, 0)` fails once it has exited. */
-async function waitForExit(pid: number, timeoutMs = 30_000): Promise<void> {
-  const { setTimeout: delay } = await import("node:timers/promises");
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await delay(20);
-  }
 }

@@ -45,6 +45,7 @@ describe("fixtures", () => {
       "env-changed",
       "functional-change",
       "hand-written-appup",
+      "migration-bug",
       "module-added",
       "module-removed",
       "npm-dependency",

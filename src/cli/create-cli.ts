@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import yargs, { type Argv } from "yargs";
 import { buildCommand } from "./commands/build.ts";
 import { generateCommand } from "./commands/generate.ts";
+import { verifyCommand } from "./commands/verify.ts";
 import { inspectCommand } from "./commands/inspect.ts";
 import { startCommand } from "./commands/start.ts";
 import { applyCommand } from "./commands/apply.ts";
@@ -23,6 +24,7 @@ export function createCli(io: Io, argv: readonly string[] = []): Argv {
     .command(buildCommand(io))
     .command(inspectCommand(io))
     .command(generateCommand(io))
+    .command(verifyCommand(io))
     .command(startCommand(io))
     .command(statusCommand(io))
     .command(processesCommand(io))

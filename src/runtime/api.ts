@@ -3,6 +3,7 @@
  * gets its own copy, bound to its application, so module names may be given without the application
  * (`"sup"` in `calculator` means `calculator/sup`).
  */
+import { z } from "zod";
 import type { Json } from "../release/names.ts";
 import type { ApplicationController } from "./application-controller.ts";
 import { qualifyModule } from "./module-table.ts";
@@ -32,6 +33,8 @@ export interface RuntimeApi {
   startChild(supervisor: Pid | string, spec: { id: string; module: string; args?: unknown; name?: string; modules?: string[]; restart?: "permanent" | "transient" | "temporary" }): Promise<Pid>;
   terminateChild(supervisor: Pid | string, id: string): Promise<void>;
   whichChildren(supervisor: Pid | string): Promise<{ id: string; pid: Pid | null; module: string; modules: string[] }[]>;
+  /** zod 4, for a server's `stateSchema` (checked by `relup verify`) */
+  z: typeof z;
 }
 
 export function createRuntimeApi(runtime: Runtime, controller: ApplicationController, module: string): RuntimeApi {
@@ -70,5 +73,6 @@ export function createRuntimeApi(runtime: Runtime, controller: ApplicationContro
     startChild: (sup, spec) => runtime.call(sup, { op: "start_child", spec }) as Promise<Pid>,
     terminateChild: async (sup, id) => void (await runtime.call(sup, { op: "terminate_child", id })),
     whichChildren: (sup) => runtime.call(sup, { op: "which_children" }) as Promise<never>,
+    z,
   };
 }

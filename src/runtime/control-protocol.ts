@@ -14,12 +14,14 @@
  *   permanent   {version}: make the current release the one the node boots
  *   rollback    back to the previous release, running the plan's other section hot
  *   remove      {version}: delete an unpacked or old release
+ *   states      {modules}: copies (v8.serialize, base64) of the states of the processes running those modules,
+ *               for `relup verify --live`; the processes are not touched
  *   metrics     {reset?, gc?}: longest event-loop delay and heap since the last reset (gc first if the node
  *               runs with --expose-gc), then optionally reset the delay histogram
  */
 import { z } from "zod";
 import { RelupFile } from "../relup/instruction.ts";
-import { Version } from "../release/names.ts";
+import { ModuleRef, Version } from "../release/names.ts";
 
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
@@ -37,6 +39,7 @@ export const ControlRequest = z.discriminatedUnion("cmd", [
   z.object({ id: Id, cmd: z.literal("permanent"), version: Version }).strict(),
   z.object({ id: Id, cmd: z.literal("rollback") }).strict(),
   z.object({ id: Id, cmd: z.literal("remove"), version: Version }).strict(),
+  z.object({ id: Id, cmd: z.literal("states"), modules: z.array(ModuleRef).min(1).max(10_000) }).strict(),
   z.object({ id: Id, cmd: z.literal("metrics"), reset: z.boolean().optional(), gc: z.boolean().optional() }).strict(),
 ]);
 export type ControlRequest = z.infer<typeof ControlRequest>;

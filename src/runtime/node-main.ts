@@ -15,6 +15,7 @@ import { inheritHandle, listeningServers, nativeHandle, recordListeners } from "
 import { ReleaseHandler } from "./release-handler.ts";
 import { assertNever } from "../errors.ts";
 import { releaseDirOf } from "./releases-file.ts";
+import { copyStates, type LiveStatesResult } from "./live-states.ts";
 
 const { values } = parseArgs({ options: { root: { type: "string" }, version: { type: "string" }, inherit: { type: "string" } } });
 const root = path.resolve(values.root!);
@@ -160,6 +161,8 @@ try {
       }
       case "remove":
         return handler.remove(request.version);
+      case "states":
+        return { release: { name: node.release.name, version: node.release.version }, processes: await copyStates(node.runtime, request.modules) } satisfies LiveStatesResult;
       case "metrics": {
         const gc = (globalThis as { gc?: () => void }).gc;
         if (request.gc && gc) gc();

@@ -70,12 +70,7 @@ export class Node {
 
   /** Read and compile one module of a release directory (load_object_code): nothing runs yet. */
   readObjectCode(releaseDir: string, apps: readonly AppFile[], ref: string): ObjectCode {
-    const slash = ref.indexOf("/");
-    const app = apps.find((a) => a.name === ref.slice(0, slash));
-    const meta = app?.modules.find((m) => m.name === ref.slice(slash + 1));
-    if (!app || !meta) throw new Error(`module ${ref} is not in the release`);
-    const filename = path.join(releaseDir, appDir(app), moduleFile(meta.name));
-    return this.table.compile(ref, readFileSync(filename, "utf8"), filename, { vsn: meta.vsn, sha256: meta.sha256 });
+    return readObjectCode(this.table, releaseDir, apps, ref);
   }
 
   /** After an install: the node now runs this release. */
@@ -124,4 +119,14 @@ export class Node {
       handled: p.handled,
     }));
   }
+}
+
+/** Read and compile module `ref` (`app/module`) of an unpacked release directory into `table`'s object code. */
+export function readObjectCode(table: ModuleTable, releaseDir: string, apps: readonly AppFile[], ref: string): ObjectCode {
+  const slash = ref.indexOf("/");
+  const app = apps.find((a) => a.name === ref.slice(0, slash));
+  const meta = app?.modules.find((m) => m.name === ref.slice(slash + 1));
+  if (!app || !meta) throw new Error(`module ${ref} is not in the release`);
+  const filename = path.join(releaseDir, appDir(app), moduleFile(meta.name));
+  return table.compile(ref, readFileSync(filename, "utf8"), filename, { vsn: meta.vsn, sha256: meta.sha256 });
 }

@@ -5,6 +5,9 @@
  */
 import type { RuntimeApi } from "./api.ts";
 
+/** zod 4 itself (not a stand-in): a server module describes its state with it as `stateSchema`. */
+export { z } from "zod";
+
 export type { RuntimeApi } from "./api.ts";
 export type { Pid, From } from "./process.ts";
 

@@ -1,0 +1,147 @@
+/**
+ * The checks `relup verify` makes of one state: run the new module's `codeChange` up and down the way
+ * the executor would, and find the first thing wrong with it. Runs in the verify worker, never in the
+ * CLI's own thread, since it calls user code.
+ *
+ * For a state of the old version (`up`): codeChange(oldVsn) must return, within the time limit,
+ * without changing its input, the same result when run twice, and a state the new `stateSchema`
+ * accepts; codeChange({down: oldVsn}) on that result the same, with a state the old `stateSchema`
+ * accepts; and unless the module exports `lossyMigration = true`, the state it gives back equals the
+ * original. For a state of the new version (`down`): the down half alone, as a downgrade meets every
+ * state the new code may have made, not only those made by the up migration.
+ */
+import vm from "node:vm";
+import { firstDifference, type StateDifference } from "./state-diff.ts";
+import type { ZodIssueLike, ZodLike } from "./zod-arbitrary.ts";
+
+export type CheckName = "throws" | "timeout" | "mutates-input" | "not-deterministic" | "invalid-result" | "round-trip";
+
+export interface MigrationFailure {
+  check: CheckName;
+  /** the codeChange call that failed: up from the old vsn, or down to it */
+  direction: "up" | "down";
+  message: string;
+  issues?: ZodIssueLike[];
+  difference?: StateDifference;
+  /** what codeChange returned, when it returned */
+  result?: unknown;
+}
+
+export interface MigrationSubject {
+  module: string;
+  /** the vsn of the old version: codeChange gets it on the way up, and `{down: vsn}` on the way down */
+  oldVsn: unknown;
+  extra: unknown;
+  codeChange: (...args: unknown[]) => unknown;
+  oldSchema?: ZodLike;
+  newSchema?: ZodLike;
+  lossy: boolean;
+  timeLimitMs: number;
+}
+
+export class MigrationFailureError extends Error {
+  constructor(readonly failure: MigrationFailure) {
+    super(`${failure.direction}: ${failure.message}`);
+  }
+}
+
+/** Calls user code with a time limit that also stops a synchronous endless loop. */
+export class LimitedCaller {
+  readonly #context = vm.createContext({ call: undefined as unknown });
+  readonly #script = new vm.Script("call()", { filename: "relup-verify-call" });
+
+  async call(fn: () => unknown, timeLimitMs: number): Promise<{ ok: true; value: unknown } | { ok: false; timeout: boolean; error: unknown }> {
+    const started = performance.now();
+    let value: unknown;
+    try {
+      this.#context.call = fn;
+      value = this.#script.runInContext(this.#context, { timeout: timeLimitMs });
+    } catch (error) {
+      const timeout = (error as NodeJS.ErrnoException)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT";
+      return { ok: false, timeout, error };
+    } finally {
+      this.#context.call = undefined;
+    }
+    if (!(value instanceof Promise)) return { ok: true, value };
+    const left = Math.max(1, timeLimitMs - (performance.now() - started));
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), left)));
+    try {
+      const settled = await Promise.race([value.then((v) => ({ v }), (error: unknown) => ({ error })), expired]);
+      if (settled === "timeout") return { ok: false, timeout: true, error: new Error(`did not settle within ${timeLimitMs} ms`) };
+      return "error" in settled ? { ok: false, timeout: false, error: settled.error } : { ok: true, value: settled.v };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Checks a state of the old version: up, then down, then the round trip. Throws MigrationFailureError. */
+export async function checkUpAndBack(subject: MigrationSubject, state: unknown, caller: LimitedCaller): Promise<void> {
+  const original = copy(state, "up", "the state given to codeChange");
+  const up = await migrateOnce(subject, "up", state, original, caller);
+  if (subject.newSchema) expectValid(subject.newSchema, up, "up", "the new version's stateSchema");
+  const upCopy = copy(up, "up", "the state codeChange returned");
+  const down = await migrateOnce(subject, "down", up, upCopy, caller);
+  if (subject.oldSchema) expectValid(subject.oldSchema, down, "down", "the old version's stateSchema");
+  if (subject.lossy) return;
+  const difference = firstDifference(original, down);
+  if (difference) {
+    throw new MigrationFailureError({
+      check: "round-trip",
+      direction: "down",
+      message: "up then down does not give back the original state (export `lossyMigration = true` if the loss is intended)",
+      difference,
+      result: down,
+    });
+  }
+}
+
+/** Checks a state of the new version: down alone. Throws MigrationFailureError. */
+export async function checkDown(subject: MigrationSubject, state: unknown, caller: LimitedCaller): Promise<void> {
+  const original = copy(state, "down", "the state given to codeChange");
+  const down = await migrateOnce(subject, "down", state, original, caller);
+  if (subject.oldSchema) expectValid(subject.oldSchema, down, "down", "the old version's stateSchema");
+}
+
+/**
+ * One migration, as the executor runs it, plus the checks of the call itself: it returns in time, it
+ * leaves its input alone, and a second run on an equal copy gives an equal result.
+ */
+async function migrateOnce(subject: MigrationSubject, direction: "up" | "down", state: unknown, original: unknown, caller: LimitedCaller): Promise<unknown> {
+  const vsn = direction === "up" ? subject.oldVsn : { down: subject.oldVsn };
+  const first = await invoke(subject, direction, vsn, state, caller);
+  const mutated = firstDifference(original, state);
+  if (mutated) {
+    throw new MigrationFailureError({ check: "mutates-input", direction, message: "codeChange changed the state it was given (a failed upgrade could not put it back); build a new state instead", difference: mutated });
+  }
+  const second = await invoke(subject, direction, vsn, copy(original, direction, "the state given to codeChange"), caller);
+  const unstable = firstDifference(first, second);
+  if (unstable) {
+    throw new MigrationFailureError({ check: "not-deterministic", direction, message: "codeChange gave two different results for equal states (does it read the clock or Math.random?)", difference: unstable, result: first });
+  }
+  return first;
+}
+
+async function invoke(subject: MigrationSubject, direction: "up" | "down", vsn: unknown, state: unknown, caller: LimitedCaller): Promise<unknown> {
+  const outcome = await caller.call(() => subject.codeChange(vsn, state, subject.extra), subject.timeLimitMs);
+  if (outcome.ok) return outcome.value;
+  if (outcome.timeout) throw new MigrationFailureError({ check: "timeout", direction, message: `codeChange did not return within ${subject.timeLimitMs} ms` });
+  const error = outcome.error as Error;
+  throw new MigrationFailureError({ check: "throws", direction, message: `codeChange threw ${error?.name ?? "an error"}: ${error?.message ?? String(error)}` });
+}
+
+function expectValid(schema: ZodLike, value: unknown, direction: "up" | "down", what: string): void {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return;
+  const issues = parsed.error.issues.map((i) => ({ code: i.code, path: i.path.map((p) => (typeof p === "symbol" ? p.toString() : p)), message: i.message }));
+  throw new MigrationFailureError({ check: "invalid-result", direction, message: `codeChange returned a state that ${what} rejects`, issues, result: value });
+}
+
+function copy(value: unknown, direction: "up" | "down", what: string): unknown {
+  try {
+    return structuredClone(value);
+  } catch (error) {
+    throw new MigrationFailureError({ check: "invalid-result", direction, message: `${what} is not plain data (it cannot be copied: ${(error as Error).message}); states hold data, not functions or handles`, result: value });
+  }
+}

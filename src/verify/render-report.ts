@@ -1,0 +1,66 @@
+/** A verify report for people: a line per stateful update, and for a failure the shrunk state and what went wrong. */
+import pc from "picocolors";
+import type { ModuleVerification, ReportedFailure, VerifyReport } from "./report.ts";
+
+const PROPERTY_TEXT: Record<ReportedFailure["property"], string> = {
+  "up-and-back": "a state of the old version, migrated up and back down",
+  down: "a state of the new version, migrated down",
+  live: "a live state, migrated up and back down",
+};
+
+/** One line on a module's verification, also used by `relup generate --verify` in the plan. */
+export function verificationSummary(m: ModuleVerification, report: Pick<VerifyReport, "seed" | "mode">): string {
+  switch (m.status) {
+    case "verified":
+      return report.mode === "live"
+        ? `verified on ${count(m.runs.live, "live state")}${m.lossy ? " (lossy: round trip not required)" : ""}`
+        : `verified: ${count(m.runs.upAndBack, "state")} up and back, ${count(m.runs.down, "state")} down (seed ${report.seed})${m.lossy ? "; declared lossy, round trip not required" : ""}`;
+    case "failed": {
+      const f = m.failures[0]!;
+      const more = m.failures.length > 1 ? ` (and ${m.failures.length - 1} more)` : "";
+      return `FAILED: ${f.direction} ${f.check}: ${f.message}${more}`;
+    }
+    case "unverified":
+      return `unverified: ${m.reason}`;
+    case "error":
+      return `could not verify: ${m.reason}`;
+  }
+}
+
+export function renderVerifyReport(report: VerifyReport, options: { color: boolean; command: string }): string {
+  const c = options.color ? pc : pc.createColors(false);
+  const out: string[] = [];
+  const tally = (s: ModuleVerification["status"]) => report.modules.filter((m) => m.status === s).length;
+  const what = report.mode === "live" ? "live states" : `${report.runs} states per property`;
+  out.push(
+    `${report.release} ${report.from} → ${report.to}: ${count(report.modules.length, "stateful update")}, ${tally("verified")} verified, ${tally("failed")} failed, ${tally("unverified")} unverified${tally("error") ? `, ${tally("error")} not checked` : ""} (${what}, ${report.ms} ms)`,
+  );
+  if (report.modules.length === 0) out.push("  the plan migrates no server state: nothing to verify");
+  for (const m of report.modules) {
+    const mark = m.status === "verified" ? c.green("✓") : m.status === "unverified" ? c.yellow("?") : c.red("✗");
+    out.push(`  ${mark} ${m.module} vsn ${JSON.stringify(m.oldVsn)} → ${JSON.stringify(m.newVsn)}: ${m.status === "failed" ? c.red(`FAILED (${count(m.failures.length, "failing state")})`) : verificationSummary(m, report)} [${m.ms} ms]`);
+    for (const f of m.failures.slice(0, report.mode === "live" ? 20 : 2)) out.push(...renderFailure(f, report, options.command));
+    if (m.failures.length > 20) out.push(`      … ${m.failures.length - 20} more failing states (--format json lists them all)`);
+  }
+  for (const u of report.uncopyable) out.push(`  ${c.yellow("!")} process ${u.pid} (${u.module}): ${u.reason}; not checked`);
+  return out.join("\n") + "\n";
+}
+
+function renderFailure(f: ReportedFailure, report: VerifyReport, command: string): string[] {
+  const out = [`      ${f.property === "live" ? `process ${f.pid}${f.name ? ` (${f.name})` : ""}: ` : ""}${f.direction}: ${f.message}`];
+  out.push(`      state: ${PROPERTY_TEXT[f.property]}${f.shrinks !== undefined ? ` (shrunk in ${count(f.shrinks, "step")})` : ""}:`);
+  out.push(...indent(f.counterexample, 8));
+  if (f.difference) out.push(`      at ${f.difference.path}: expected ${f.difference.expected}, got ${f.difference.actual}`);
+  for (const issue of f.issues ?? []) out.push(`      zod: ${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message} (${issue.code})`);
+  if (f.result !== undefined && (f.issues || !f.difference)) out.push(`      codeChange returned:`, ...indent(f.result, 8));
+  if (f.seed !== undefined) out.push(`      replay: ${command} --seed ${f.seed}${report.runs !== 1000 ? ` --runs ${report.runs}` : ""}`);
+  return out;
+}
+
+function indent(text: string, n: number): string[] {
+  return text.split("\n").map((line) => " ".repeat(n) + line);
+}
+
+function count(n: number, noun: string): string {
+  return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+}

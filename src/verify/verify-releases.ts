@@ -1,0 +1,166 @@
+/**
+ * `relup verify`: check the state migrations of an upgrade before they touch production.
+ *
+ * The plan between the two releases names every stateful update (a `code_change` of a server module).
+ * For each, a worker thread loads the module's old and new code and property-tests the new
+ * `codeChange` against the `stateSchema` both versions export (check-migration.ts), or, live, runs it
+ * on copies of the states the running node holds. The CLI's thread only reads the releases, starts
+ * the worker, and watches it: a worker that reports nothing for too long is stopped.
+ */
+import { randomInt } from "node:crypto";
+import path from "node:path";
+import { Worker } from "node:worker_threads";
+import { ExitCode, UserError } from "../errors.ts";
+import { readRelease, type LoadedRelease } from "../release/read-release.ts";
+import { generatePlan, type Plan } from "../relup/generate-plan.ts";
+import { PlanError } from "../relup/issues.ts";
+import { releaseModelOf } from "../relup/load-release-model.ts";
+import { controlRequest } from "../runtime/control-client.ts";
+import type { LiveStatesResult } from "../runtime/live-states.ts";
+import type { ModuleVerification, VerifyReport, VerifySubject } from "./report.ts";
+import type { LiveState, WorkerJob, WorkerMessage } from "./worker.ts";
+
+export interface VerifyOptions {
+  from: string;
+  to: string;
+  /** states per property and module (default 1000) */
+  runs?: number;
+  /** fast-check's seed; a failure report gives the one that found it */
+  seed?: number;
+  /** longest one codeChange call may take (default 1000 ms) */
+  timeLimitMs?: number;
+  /** run on copies of the states of the node running in this release root instead of generated ones */
+  live?: { root: string };
+  /** the worker is stopped when it reports nothing for this long (default 60 s) */
+  stallMs?: number;
+}
+
+export const DEFAULT_RUNS = 1000;
+export const DEFAULT_TIME_LIMIT_MS = 1000;
+
+/** The stateful updates of a plan: every server module the upgrade migrates with codeChange. */
+export function verifySubjects(plan: Plan): VerifySubject[] {
+  const subjects: VerifySubject[] = [];
+  const diffByApp = new Map(plan.diff.changed.map((d) => [d.name, d]));
+  for (const instruction of plan.file.up) {
+    if (instruction.op !== "code_change") continue;
+    for (const { module, extra } of instruction.modules) {
+      const [app, name] = module.split("/") as [string, string];
+      const change = diffByApp.get(app);
+      const oldMeta = change?.from.modules.find((m) => m.name === name);
+      const newMeta = change?.to.modules.find((m) => m.name === name);
+      if (!oldMeta || !newMeta || newMeta.behaviour !== "server") continue;
+      subjects.push({ module, oldVsn: oldMeta.vsn, newVsn: newMeta.vsn, extra });
+    }
+  }
+  return subjects.sort((a, b) => a.module.localeCompare(b.module));
+}
+
+export async function verifyReleases(options: VerifyOptions): Promise<VerifyReport> {
+  const started = performance.now();
+  const runs = options.runs ?? DEFAULT_RUNS;
+  const seed = options.seed ?? randomInt(2 ** 31 - 1);
+  const opened: LoadedRelease[] = [];
+  try {
+    const from = await readRelease(options.from);
+    opened.push(from);
+    const to = await readRelease(options.to);
+    opened.push(to);
+    const result = generatePlan(await releaseModelOf(from, options.from), await releaseModelOf(to, options.to));
+    if (!result.ok) throw new PlanError(result.issues);
+    const subjects = verifySubjects(result.value);
+    const job: WorkerJob = {
+      from: { dir: from.dir, apps: from.apps, version: from.release.version },
+      to: { dir: to.dir, apps: to.apps, version: to.release.version },
+      subjects,
+      runs,
+      seed,
+      timeLimitMs: options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS,
+    };
+    let uncopyable: VerifyReport["uncopyable"] = [];
+    if (options.live) {
+      const live = await liveStates(options.live.root, from, subjects);
+      job.live = live.states;
+      uncopyable = live.uncopyable;
+    }
+    const modules = subjects.length === 0 ? [] : await runWorker(job, options.stallMs ?? 60_000);
+    return {
+      release: from.release.name,
+      from: from.release.version,
+      to: to.release.version,
+      mode: options.live ? "live" : "properties",
+      seed,
+      runs,
+      modules,
+      uncopyable,
+      ms: Math.round(performance.now() - started),
+    };
+  } finally {
+    for (const loaded of opened) await loaded.close();
+  }
+}
+
+/** Copies of the states of the node's processes that the plan would migrate. */
+async function liveStates(root: string, from: LoadedRelease, subjects: VerifySubject[]): Promise<{ states: LiveState[]; uncopyable: VerifyReport["uncopyable"] }> {
+  const answer = (await controlRequest(root, { cmd: "states", modules: subjects.map((s) => s.module) })) as LiveStatesResult;
+  if (answer.release.name !== from.release.name || answer.release.version !== from.release.version) {
+    throw new UserError(
+      `${root}: the node runs ${answer.release.name} ${answer.release.version}, not ${from.release.name} ${from.release.version}; a live check migrates the states of the release the plan upgrades from. Fix: give the release the node runs as <from>.`,
+      ExitCode.badInput,
+    );
+  }
+  const states: LiveState[] = [];
+  const uncopyable: VerifyReport["uncopyable"] = [];
+  for (const p of answer.processes) {
+    if ("error" in p) uncopyable.push({ pid: p.pid, module: p.module, reason: p.error });
+    else states.push({ module: p.module, pid: p.pid, name: p.name, state: Buffer.from(p.state, "base64") });
+  }
+  return { states, uncopyable };
+}
+
+const WORKER_ENTRY = path.join(import.meta.dirname, "worker-entry.mjs");
+
+/** Run the job in a worker thread; stop it when it reports nothing for `stallMs`. */
+function runWorker(job: WorkerJob, stallMs: number): Promise<ModuleVerification[]> {
+  return new Promise((resolve, reject) => {
+    const results: ModuleVerification[] = [];
+    const worker = new Worker(WORKER_ENTRY, { workerData: job, stdout: true, stderr: true });
+    // What user code prints goes to stderr, so that stdout stays the report (and --format json parses).
+    worker.stdout.pipe(process.stderr, { end: false });
+    worker.stderr.pipe(process.stderr, { end: false });
+    let settled = false;
+    let watchdog: NodeJS.Timeout;
+    const settle = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(watchdog);
+      void worker.terminate();
+      if (error) reject(error);
+      else resolve(results);
+    };
+    const arm = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        const module = job.subjects[results.length]?.module ?? "the release";
+        settle(new UserError(`verify: stopped after ${stallMs} ms without progress while verifying ${module} (does its top-level code or a codeChange never return?). Fix: look for an endless loop or a promise that never settles there.`, ExitCode.checkFailed));
+      }, stallMs);
+    };
+    arm();
+    worker.on("message", (message: WorkerMessage) => {
+      arm();
+      if (message.type === "module") results.push(message.result);
+      if (message.type === "done") settle();
+    });
+    worker.on("error", (error) => {
+      const module = job.subjects[results.length]?.module ?? "the release";
+      settle(new UserError(`verify: ${module}: ${error.message}. Fix: the module's code failed outside codeChange (while loading?); run its tests.`, ExitCode.checkFailed));
+    });
+    worker.on("exit", (code) => settle(new UserError(`verify: the worker ended (exit code ${code}) before it finished`, ExitCode.checkFailed)));
+  });
+}
+
+/** The exit code a report calls for: 1 when a module failed or could not be checked, or (strict) was unverified. */
+export function verifyExitCode(report: VerifyReport, strict: boolean): ExitCode {
+  const bad = report.modules.some((m) => m.status === "failed" || m.status === "error" || (strict && m.status === "unverified"));
+  return bad || (strict && report.uncopyable.length > 0) ? ExitCode.checkFailed : ExitCode.ok;
+}

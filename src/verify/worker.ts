@@ -1,0 +1,194 @@
+/**
+ * The verify worker: a worker thread that loads the two versions of each module to verify into module
+ * tables of its own and runs the checks of check-migration.ts against them, so that user code never
+ * runs in the CLI's thread. It posts one result per module, and a heartbeat while it works so that
+ * the CLI can tell a busy worker from a stuck one.
+ *
+ * `relup/runtime` inside the worker is the stand-in module: its `z` is the real zod, and its process
+ * functions throw, since a migration is a function of the state and has no node to talk to.
+ */
+import { inspect } from "node:util";
+import v8 from "node:v8";
+import { parentPort, workerData } from "node:worker_threads";
+import fc from "fast-check";
+import type { AppFile } from "../release/app-file.ts";
+import { ModuleTable } from "../runtime/module-table.ts";
+import { readObjectCode } from "../runtime/node.ts";
+import * as standIns from "../runtime/public.ts";
+import { checkDown, checkUpAndBack, LimitedCaller, MigrationFailureError, type MigrationSubject } from "./check-migration.ts";
+import { formatDifference, type ModuleVerification, type ReportedFailure, type VerifySubject } from "./report.ts";
+import { arbitraryOf, isZodSchema, UnsupportedSchemaError, type ZodLike } from "./zod-arbitrary.ts";
+
+export interface LiveState {
+  module: string;
+  pid: string;
+  name: string | null;
+  /** the process's state, as v8.serialize wrote it in the node */
+  state: Uint8Array;
+}
+
+export interface WorkerJob {
+  from: { dir: string; apps: AppFile[]; version: string };
+  to: { dir: string; apps: AppFile[]; version: string };
+  subjects: VerifySubject[];
+  runs: number;
+  seed: number;
+  timeLimitMs: number;
+  live?: LiveState[];
+}
+
+export type WorkerMessage = { type: "alive" } | { type: "module"; result: ModuleVerification } | { type: "done" };
+
+const HEARTBEAT_EVERY = 50;
+
+const show = (value: unknown) => inspect(value, { depth: 8, breakLength: 100, maxArrayLength: 30, maxStringLength: 200, compact: 3 });
+
+function post(message: WorkerMessage): void {
+  parentPort!.postMessage(message);
+}
+
+function loadTable(release: WorkerJob["from"]): ModuleTable {
+  const table: ModuleTable = new ModuleTable({
+    runtimeApi: () => standIns,
+    onMissing: (module) => table.load(readObjectCode(table, release.dir, release.apps, module)),
+  });
+  return table;
+}
+
+/** The exports of `module` in `table`, loading it (and what it imports) first. */
+function exportsOf(table: ModuleTable, release: WorkerJob["from"], module: string): Record<string, unknown> {
+  if (!table.isLoaded(module)) table.load(readObjectCode(table, release.dir, release.apps, module));
+  return table.namespace(module);
+}
+
+async function verifyModule(job: WorkerJob, subject: VerifySubject, tables: { from: ModuleTable; to: ModuleTable }, caller: LimitedCaller): Promise<ModuleVerification> {
+  const started = performance.now();
+  const result: ModuleVerification = { ...subject, status: "verified", runs: { upAndBack: 0, down: 0, live: 0 }, lossy: false, failures: [], ms: 0 };
+  const finish = () => ({ ...result, ms: Math.round(performance.now() - started) });
+  const fail = (status: "error" | "unverified", reason: string) => Object.assign(result, { status, reason });
+
+  let oldNs: Record<string, unknown>;
+  let newNs: Record<string, unknown>;
+  try {
+    oldNs = exportsOf(tables.from, job.from, subject.module);
+    newNs = exportsOf(tables.to, job.to, subject.module);
+  } catch (error) {
+    fail("error", `could not load the module to verify it: ${(error as Error).message}`);
+    return finish();
+  }
+  const codeChange = newNs.codeChange;
+  if (typeof codeChange !== "function") {
+    fail("error", `${job.to.version} does not export a codeChange function. Fix: export codeChange(oldVsn, state, extra) from ${subject.module}.`);
+    return finish();
+  }
+  result.lossy = newNs.lossyMigration === true;
+  const schemas: { old?: ZodLike; new?: ZodLike } = {};
+  for (const [side, ns, version] of [["old", oldNs, job.from.version], ["new", newNs, job.to.version]] as const) {
+    const schema = ns.stateSchema;
+    if (schema === undefined) continue;
+    if (!isZodSchema(schema)) {
+      fail("error", `${version}: stateSchema is not a zod 4 schema. Fix: \`export const stateSchema = z.object({...})\` with the \`z\` of relup/runtime or of zod 4.`);
+      return finish();
+    }
+    schemas[side] = schema;
+  }
+  const migration: MigrationSubject = {
+    module: subject.module,
+    oldVsn: subject.oldVsn,
+    extra: subject.extra,
+    codeChange: codeChange as MigrationSubject["codeChange"],
+    lossy: result.lossy,
+    timeLimitMs: job.timeLimitMs,
+    ...(schemas.old ? { oldSchema: schemas.old } : {}),
+    ...(schemas.new ? { newSchema: schemas.new } : {}),
+  };
+
+  if (job.live) {
+    for (const live of job.live.filter((l) => l.module === subject.module)) {
+      const state = v8.deserialize(live.state);
+      result.runs.live++;
+      try {
+        await checkUpAndBack(migration, state, caller);
+      } catch (error) {
+        result.failures.push({ ...reported("live", error, v8.deserialize(live.state)), pid: live.pid, name: live.name });
+      }
+      if (result.runs.live % HEARTBEAT_EVERY === 0) post({ type: "alive" });
+    }
+    if (result.failures.length > 0) result.status = "failed";
+    else if (!schemas.old || !schemas.new) fail("unverified", `${missingSchemas(schemas, job)}: the live states were migrated without error, but their results were not checked against a schema`);
+    return finish();
+  }
+
+  if (!schemas.old || !schemas.new) {
+    fail("unverified", `${missingSchemas(schemas, job)}. Fix: export \`stateSchema\` (a zod schema of the state) from both versions of ${subject.module}.`);
+    return finish();
+  }
+  const properties = [
+    { name: "up-and-back" as const, schema: schemas.old, check: checkUpAndBack, count: "upAndBack" as const },
+    { name: "down" as const, schema: schemas.new, check: checkDown, count: "down" as const },
+  ];
+  for (const property of properties) {
+    let arbitrary: fc.Arbitrary<unknown>;
+    try {
+      arbitrary = arbitraryOf(property.schema);
+    } catch (error) {
+      if (!(error instanceof UnsupportedSchemaError)) throw error;
+      const version = property.schema === schemas.old ? job.from.version : job.to.version;
+      fail("error", `${version}: ${error.message}`);
+      return finish();
+    }
+    let runs = 0;
+    const details = await fc.check(
+      fc.asyncProperty(arbitrary, async (state) => {
+        if (++runs % HEARTBEAT_EVERY === 0) post({ type: "alive" });
+        await property.check(migration, state, caller);
+      }),
+      { numRuns: job.runs, seed: job.seed },
+    );
+    result.runs[property.count] = details.numRuns;
+    if (!details.failed) continue;
+    if (details.counterexample === null) {
+      fail("error", `could not generate states from the ${property.name === "down" ? "new" : "old"} stateSchema (its refinements reject almost every value). Fix: describe the state with structural schemas rather than refine().`);
+      return finish();
+    }
+    const [counterexample] = details.counterexample;
+    const failure = reported(property.name, details.errorInstance, counterexample);
+    result.failures.push({ ...failure, seed: details.seed, path: details.counterexamplePath, shrinks: details.numShrinks });
+    result.status = "failed";
+  }
+  return finish();
+}
+
+function missingSchemas(schemas: { old?: ZodLike; new?: ZodLike }, job: WorkerJob): string {
+  const missing = [...(schemas.old ? [] : [job.from.version]), ...(schemas.new ? [] : [job.to.version])];
+  return `no stateSchema in ${missing.join(" nor in ")}`;
+}
+
+function reported(property: ReportedFailure["property"], error: unknown, counterexample: unknown): ReportedFailure {
+  if (error instanceof MigrationFailureError) {
+    const f = error.failure;
+    return {
+      property,
+      check: f.check,
+      direction: f.direction,
+      message: f.message,
+      counterexample: show(counterexample),
+      ...("result" in f ? { result: show(f.result) } : {}),
+      ...(f.issues ? { issues: f.issues } : {}),
+      ...(f.difference ? { difference: formatDifference(f.difference, show) } : {}),
+    };
+  }
+  return { property, check: "throws", direction: "up", message: `the check itself failed: ${(error as Error)?.message ?? String(error)}`, counterexample: show(counterexample) };
+}
+
+async function main(): Promise<void> {
+  const job = workerData as WorkerJob;
+  const tables = { from: loadTable(job.from), to: loadTable(job.to) };
+  const caller = new LimitedCaller();
+  for (const subject of job.subjects) {
+    post({ type: "module", result: await verifyModule(job, subject, tables, caller) });
+  }
+  post({ type: "done" });
+}
+
+await main();

@@ -1,0 +1,298 @@
+/**
+ * Arbitrary values of a zod 4 schema, for fast-check: the generator behind `relup verify`.
+ *
+ * It reads the schema's definition (`schema._zod.def`) rather than zod's classes, so a schema made with
+ * the zod that `relup/runtime` exports and one made with a project's own zod 4 are read alike. Each
+ * kind of schema maps to the fast-check arbitrary of its values; checks that have a direct counterpart
+ * (lengths, bounds, integer formats, patterns) become constraints of that arbitrary, and every other
+ * check or refinement becomes a filter through the schema itself. The values handed out are what the
+ * schema's `parse` returns for them (defaults filled in, unknown keys stripped), so that a generated
+ * state is one the module's own code could hold.
+ *
+ * Recursive schemas (`z.lazy`) are cut off below a fixed depth: there, collections are empty and
+ * optional values absent.
+ */
+import fc from "fast-check";
+
+/** The parts of a zod 4 schema this module reads. */
+export interface ZodLike {
+  _zod: { def: ZodDef };
+  safeParse(value: unknown): { success: true; data: unknown } | { success: false; error: { issues: ZodIssueLike[] } };
+}
+
+export interface ZodIssueLike {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+}
+
+interface ZodDef {
+  type: string;
+  checks?: { _zod: { def: CheckDef } }[];
+  [key: string]: unknown;
+}
+
+interface CheckDef {
+  check: string;
+  [key: string]: unknown;
+}
+
+export class UnsupportedSchemaError extends Error {
+  override readonly name = "UnsupportedSchemaError";
+  constructor(
+    readonly path: string,
+    readonly kind: string,
+    message: string,
+  ) {
+    super(`${path}: ${message}`);
+  }
+}
+
+/** Whether `value` is a zod 4 schema. */
+export function isZodSchema(value: unknown): value is ZodLike {
+  const zod = (value as { _zod?: { def?: { type?: unknown } } } | null)?._zod;
+  return typeof zod?.def?.type === "string" && typeof (value as ZodLike).safeParse === "function";
+}
+
+/** How deep a recursive (`z.lazy`) schema is followed before its collections are kept empty. */
+const MAX_DEPTH = 3;
+/** Bounds for collections without their own: enough to find bugs, small enough to shrink fast. */
+const MAX_ITEMS = 10;
+
+interface Context {
+  depth: number;
+  /** a lazy schema's getter is called once and its arbitrary built once per depth */
+  lazy: Map<unknown, fc.Arbitrary<unknown>[]>;
+}
+
+/** Arbitrary values of `schema`, as its `parse` returns them. Throws UnsupportedSchemaError for kinds that have no values to generate. */
+export function arbitraryOf(schema: ZodLike): fc.Arbitrary<unknown> {
+  const input = build(schema, "stateSchema", { depth: 0, lazy: new Map() });
+  return input
+    .map((value) => schema.safeParse(value))
+    .filter((result): result is { success: true; data: unknown } => result.success)
+    .map((result) => result.data);
+}
+
+function build(schema: ZodLike, path: string, ctx: Context): fc.Arbitrary<unknown> {
+  const def = schema._zod.def;
+  const checks = (def.checks ?? []).map((c) => c._zod.def);
+  const base = buildBase(schema, def, checks, path, ctx);
+  // Checks with no counterpart in the arbitrary (refinements, formats without a pattern) filter.
+  const understood = checks.every((c) => UNDERSTOOD_CHECKS.has(c.check));
+  return understood ? base : base.filter((value) => schema.safeParse(value).success);
+}
+
+const UNDERSTOOD_CHECKS = new Set(["min_length", "max_length", "length_equals", "greater_than", "less_than", "number_format", "min_size", "max_size", "size_equals"]);
+
+function buildBase(schema: ZodLike, def: ZodDef, checks: CheckDef[], path: string, ctx: Context): fc.Arbitrary<unknown> {
+  const child = (s: unknown, p: string, deeper = ctx) => build(s as ZodLike, p, deeper);
+  const shallow = ctx.depth >= MAX_DEPTH;
+  switch (def.type) {
+    case "string":
+      return stringArbitrary(def, checks);
+    case "number":
+      return numberArbitrary(checks);
+    case "bigint":
+      return fc.bigInt(bigintBounds(checks));
+    case "boolean":
+      return fc.boolean();
+    case "null":
+      return fc.constant(null);
+    case "undefined":
+    case "void":
+      return fc.constant(undefined);
+    case "nan":
+      return fc.constant(Number.NaN);
+    case "date":
+      return fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(Date.UTC(2100, 0, 1)) });
+    case "literal":
+      return fc.constantFrom(...(def.values as unknown[]));
+    case "enum":
+      return fc.constantFrom(...Object.values(def.entries as Record<string, unknown>));
+    case "any":
+    case "unknown":
+      return fc.jsonValue({ maxDepth: 2 });
+    case "array": {
+      const { minLength, maxLength } = lengthBounds(checks);
+      return fc.array(child(def.element, `${path}[]`), { minLength, maxLength: shallow ? minLength : maxLength });
+    }
+    case "tuple": {
+      const items = (def.items as unknown[]).map((s, k) => child(s, `${path}[${k}]`));
+      if (!def.rest) return fc.tuple(...items);
+      const rest = fc.array(child(def.rest, `${path}[...]`), { maxLength: shallow ? 0 : 3 });
+      return fc.tuple(fc.tuple(...items), rest).map(([head, tail]) => [...head, ...tail]);
+    }
+    case "set": {
+      const { minLength, maxLength } = sizeBounds(checks);
+      return fc.uniqueArray(child(def.valueType, `${path}<value>`), { minLength, maxLength: shallow ? minLength : maxLength }).map((values) => new Set(values));
+    }
+    case "map": {
+      const { minLength, maxLength } = sizeBounds(checks);
+      const entries = fc.uniqueArray(fc.tuple(child(def.keyType, `${path}<key>`), child(def.valueType, `${path}<value>`)), {
+        minLength,
+        maxLength: shallow ? minLength : maxLength,
+        selector: ([key]) => key,
+      });
+      return entries.map((pairs) => new Map(pairs));
+    }
+    case "record":
+      return recordArbitrary(def, path, ctx, shallow);
+    case "object":
+      return objectArbitrary(def, path, ctx);
+    case "union": {
+      const options = (def.options as unknown[]).map((s, k) => child(s, `${path}|${k}`));
+      return shallow ? options[0]! : fc.oneof(...options);
+    }
+    case "intersection":
+      // Values of the left side that the whole schema accepts: right for intersections that narrow.
+      return child(def.left, `${path}&`).filter((value) => schema.safeParse(value).success);
+    case "optional":
+      return shallow ? fc.constant(undefined) : fc.option(child(def.innerType, path), { nil: undefined, freq: 4 });
+    case "nullable":
+      return shallow ? fc.constant(null) : fc.option(child(def.innerType, path), { nil: null, freq: 4 });
+    case "default":
+    case "prefault":
+    case "catch":
+    case "readonly":
+    case "nonoptional":
+      return child(def.innerType, path);
+    case "pipe":
+      return child(def.in, path);
+    case "lazy": {
+      let byDepth = ctx.lazy.get(schema);
+      if (!byDepth) ctx.lazy.set(schema, (byDepth = []));
+      const deeper = { ...ctx, depth: ctx.depth + 1 };
+      return (byDepth[deeper.depth] ??= fc.constant(null).chain(() => child((def.getter as () => unknown)(), path, deeper)));
+    }
+    case "template_literal":
+      return fc.string().filter((value) => schema.safeParse(value).success);
+    default:
+      throw new UnsupportedSchemaError(path, def.type, unsupportedMessage(def.type));
+  }
+}
+
+function unsupportedMessage(kind: string): string {
+  switch (kind) {
+    case "transform":
+      return "a transform has no input schema to generate from. Fix: write it as a pipe, `z.string().transform(...)` (which has one), or leave it out of stateSchema.";
+    case "custom":
+      return "`z.custom` and `z.instanceof` give no shape to generate values from. Fix: describe the value with zod's structural schemas (object, map, array...).";
+    case "never":
+      return "`z.never()` has no values. Fix: remove the field from stateSchema.";
+    default:
+      return `relup verify cannot generate values of a \`${kind}\` schema. Fix: describe the state with plain data schemas (object, array, map, set, record, string, number, boolean, literal, enum, union, date, bigint, optional, nullable).`;
+  }
+}
+
+function lengthBounds(checks: CheckDef[]): { minLength: number; maxLength: number } {
+  let minLength = 0;
+  let maxLength: number | undefined;
+  for (const c of checks) {
+    if (c.check === "min_length") minLength = Math.max(minLength, c.minimum as number);
+    if (c.check === "max_length") maxLength = Math.min(maxLength ?? Infinity, c.maximum as number);
+    if (c.check === "length_equals") minLength = maxLength = c.length as number;
+  }
+  return { minLength, maxLength: maxLength ?? minLength + MAX_ITEMS };
+}
+
+function sizeBounds(checks: CheckDef[]): { minLength: number; maxLength: number } {
+  let minLength = 0;
+  let maxLength: number | undefined;
+  for (const c of checks) {
+    if (c.check === "min_size") minLength = Math.max(minLength, c.minimum as number);
+    if (c.check === "max_size") maxLength = Math.min(maxLength ?? Infinity, c.maximum as number);
+    if (c.check === "size_equals") minLength = maxLength = c.size as number;
+  }
+  return { minLength, maxLength: maxLength ?? minLength + MAX_ITEMS };
+}
+
+function stringArbitrary(def: ZodDef, checks: CheckDef[]): fc.Arbitrary<unknown> {
+  const { minLength, maxLength } = lengthBounds(checks);
+  const format = typeof def.format === "string" ? def.format : undefined;
+  switch (format) {
+    case "uuid":
+    case "guid":
+      return fc.uuid();
+    case "email":
+      return fc.emailAddress();
+    case "url":
+      return fc.webUrl();
+    case "datetime":
+      return fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(Date.UTC(2100, 0, 1)) }).map((d) => d.toISOString());
+    case "ipv4":
+      return fc.ipV4();
+    case "ipv6":
+      return fc.ipV6();
+  }
+  const pattern = (format ? def.pattern : undefined) ?? checks.find((c) => c.check === "string_format" && c.format === "regex")?.pattern;
+  if (pattern instanceof RegExp) return fc.stringMatching(pattern);
+  return fc.string({ minLength, maxLength, unit: "grapheme-ascii" });
+}
+
+function numberArbitrary(checks: CheckDef[]): fc.Arbitrary<number> {
+  let min = -Number.MAX_VALUE;
+  let max = Number.MAX_VALUE;
+  let minExcluded = false;
+  let maxExcluded = false;
+  let integer = false;
+  for (const c of checks) {
+    if (c.check === "greater_than" && (c.value as number) >= min) {
+      min = c.value as number;
+      minExcluded = c.inclusive !== true;
+    }
+    if (c.check === "less_than" && (c.value as number) <= max) {
+      max = c.value as number;
+      maxExcluded = c.inclusive !== true;
+    }
+    if (c.check === "number_format") {
+      if (c.format === "safeint" || c.format === "int32" || c.format === "uint32") integer = true;
+      if (c.format === "int32") [min, max] = [Math.max(min, -(2 ** 31)), Math.min(max, 2 ** 31 - 1)];
+      if (c.format === "uint32") [min, max] = [Math.max(min, 0), Math.min(max, 2 ** 32 - 1)];
+    }
+  }
+  if (integer) {
+    const lo = Math.max(Number.MIN_SAFE_INTEGER, minExcluded ? Math.floor(min) + 1 : Math.ceil(min));
+    const hi = Math.min(Number.MAX_SAFE_INTEGER, maxExcluded ? Math.ceil(max) - 1 : Math.floor(max));
+    return fc.integer({ min: lo, max: hi });
+  }
+  return fc.double({ min, max, minExcluded, maxExcluded, noNaN: true, noDefaultInfinity: true });
+}
+
+function bigintBounds(checks: CheckDef[]): { min?: bigint; max?: bigint } {
+  const bounds: { min?: bigint; max?: bigint } = {};
+  for (const c of checks) {
+    if (c.check === "greater_than") bounds.min = (c.value as bigint) + (c.inclusive ? 0n : 1n);
+    if (c.check === "less_than") bounds.max = (c.value as bigint) - (c.inclusive ? 0n : 1n);
+  }
+  return bounds;
+}
+
+function recordArbitrary(def: ZodDef, path: string, ctx: Context, shallow: boolean): fc.Arbitrary<unknown> {
+  const keyDef = (def.keyType as ZodLike)._zod.def;
+  const value = build(def.valueType as ZodLike, `${path}[<key>]`, ctx);
+  // A record keyed by an enum or literals has every key (zod requires them all).
+  const keys = keyDef.type === "enum" ? Object.values(keyDef.entries as Record<string, string>) : keyDef.type === "literal" ? (keyDef.values as string[]) : undefined;
+  if (keys) return fc.record(Object.fromEntries(keys.map((k) => [k, value])));
+  const key = build(def.keyType as ZodLike, `${path}<key>`, ctx) as fc.Arbitrary<string>;
+  return fc.dictionary(key, value, { maxKeys: shallow ? 0 : MAX_ITEMS, noNullPrototype: true });
+}
+
+function objectArbitrary(def: ZodDef, path: string, ctx: Context): fc.Arbitrary<unknown> {
+  const shape = def.shape as Record<string, ZodLike>;
+  const fields: Record<string, fc.Arbitrary<unknown>> = {};
+  const optional: string[] = [];
+  for (const [key, schema] of Object.entries(shape)) {
+    const kind = schema._zod.def.type;
+    // An optional field may be absent as well as undefined; fast-check's requiredKeys leaves it out.
+    if (kind === "optional") {
+      optional.push(key);
+      fields[key] = build(schema._zod.def.innerType as ZodLike, `${path}.${key}`, ctx);
+    } else {
+      fields[key] = build(schema, `${path}.${key}`, ctx);
+    }
+  }
+  const required = Object.keys(fields).filter((k) => !optional.includes(k));
+  if (ctx.depth >= MAX_DEPTH) return fc.record(Object.fromEntries(required.map((k) => [k, fields[k]!])));
+  return fc.record(fields, { requiredKeys: required });
+}

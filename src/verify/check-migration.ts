@@ -78,8 +78,9 @@ export class LimitedCaller {
 
 /** Checks a state of the old version: up, then down, then the round trip. Throws MigrationFailureError. */
 export async function checkUpAndBack(subject: MigrationSubject, state: unknown, caller: LimitedCaller): Promise<void> {
-  const original = copy(state, "up", "the state given to codeChange");
-  const up = await migrateOnce(subject, "up", state, original, caller);
+  // codeChange gets a copy: `state` stays as generated, to be reported (and shrunk) as it was.
+  const original = state;
+  const up = await migrateOnce(subject, "up", copy(state, "up", "the state given to codeChange"), original, caller);
   if (subject.newSchema) expectValid(subject.newSchema, up, "up", "the new version's stateSchema");
   const upCopy = copy(up, "up", "the state codeChange returned");
   const down = await migrateOnce(subject, "down", up, upCopy, caller);
@@ -99,8 +100,7 @@ export async function checkUpAndBack(subject: MigrationSubject, state: unknown, 
 
 /** Checks a state of the new version: down alone. Throws MigrationFailureError. */
 export async function checkDown(subject: MigrationSubject, state: unknown, caller: LimitedCaller): Promise<void> {
-  const original = copy(state, "down", "the state given to codeChange");
-  const down = await migrateOnce(subject, "down", state, original, caller);
+  const down = await migrateOnce(subject, "down", copy(state, "down", "the state given to codeChange"), state, caller);
   if (subject.oldSchema) expectValid(subject.oldSchema, down, "down", "the old version's stateSchema");
 }
 

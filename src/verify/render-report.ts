@@ -1,5 +1,6 @@
 /** A verify report for people: a line per stateful update, and for a failure the shrunk state and what went wrong. */
 import pc from "picocolors";
+import type { PlanVerification } from "../relup/render/describe.ts";
 import type { ModuleVerification, ReportedFailure, VerifyReport } from "./report.ts";
 
 const PROPERTY_TEXT: Record<ReportedFailure["property"], string> = {
@@ -63,4 +64,16 @@ function indent(text: string, n: number): string[] {
 
 function count(n: number, noun: string): string {
   return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+/** The report as the plan views show it (`relup generate --verify`). */
+export function planVerification(report: VerifyReport): PlanVerification {
+  return {
+    how: report.mode === "live" ? "live states" : `${report.runs} generated states per direction, seed ${report.seed}`,
+    modules: report.modules.map((m) => {
+      const text = verificationSummary(m, report).replace(/ \(seed \d+\)/, "");
+      const f = m.failures[0];
+      return { module: m.module, oldVsn: m.oldVsn, newVsn: m.newVsn, outcome: m.status, text: f ? `${text}; shrunk state: ${f.counterexample.replace(/\s*\n\s*/g, " ")}` : text };
+    }),
+  };
 }

@@ -110,7 +110,7 @@ async function verifyModule(job: WorkerJob, subject: VerifySubject, tables: { fr
       try {
         await checkUpAndBack(migration, state, caller);
       } catch (error) {
-        result.failures.push({ ...reported("live", error, v8.deserialize(live.state)), pid: live.pid, name: live.name });
+        result.failures.push({ ...reported("live", error, state), pid: live.pid, name: live.name });
       }
       if (result.runs.live % HEARTBEAT_EVERY === 0) post({ type: "alive" });
     }

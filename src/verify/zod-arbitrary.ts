@@ -7,7 +7,8 @@
  * (lengths, bounds, integer formats, patterns) become constraints of that arbitrary, and every other
  * check or refinement becomes a filter through the schema itself. The values handed out are what the
  * schema's `parse` returns for them (defaults filled in, unknown keys stripped), so that a generated
- * state is one the module's own code could hold.
+ * state is one the module's own code could hold; where a transform's output would not pass the schema
+ * again, the input is handed out instead. Every value handed out passes `safeParse`.
  *
  * Recursive schemas (`z.lazy`) are cut off below a fixed depth: there, collections are empty and
  * optional values absent.
@@ -28,6 +29,7 @@ export interface ZodIssueLike {
 
 interface ZodDef {
   type: string;
+  check?: string;
   checks?: { _zod: { def: CheckDef } }[];
   [key: string]: unknown;
 }
@@ -69,14 +71,21 @@ interface Context {
 export function arbitraryOf(schema: ZodLike): fc.Arbitrary<unknown> {
   const input = build(schema, "stateSchema", { depth: 0, lazy: new Map() });
   return input
-    .map((value) => schema.safeParse(value))
-    .filter((result): result is { success: true; data: unknown } => result.success)
-    .map((result) => result.data);
+    .map((value) => {
+      const parsed = schema.safeParse(value);
+      if (!parsed.success) return REJECTED;
+      // A transform's output need not pass the schema again; then the input is the state.
+      return parsed.data === value || schema.safeParse(parsed.data).success ? parsed.data : value;
+    })
+    .filter((value) => value !== REJECTED);
 }
+
+const REJECTED = Symbol("rejected");
 
 function build(schema: ZodLike, path: string, ctx: Context): fc.Arbitrary<unknown> {
   const def = schema._zod.def;
-  const checks = (def.checks ?? []).map((c) => c._zod.def);
+  // A format schema (`z.int()`, `z.email()`) is itself a check, besides those added to it.
+  const checks = [...(typeof def.check === "string" ? [def as unknown as CheckDef] : []), ...(def.checks ?? []).map((c) => c._zod.def)];
   const base = buildBase(schema, def, checks, path, ctx);
   // Checks with no counterpart in the arbitrary (refinements, formats without a pattern) filter.
   const understood = checks.every((c) => UNDERSTOOD_CHECKS.has(c.check));
@@ -227,7 +236,9 @@ function stringArbitrary(def: ZodDef, checks: CheckDef[]): fc.Arbitrary<unknown>
   }
   const pattern = (format ? def.pattern : undefined) ?? checks.find((c) => c.check === "string_format" && c.format === "regex")?.pattern;
   if (pattern instanceof RegExp) return fc.stringMatching(pattern);
-  return fc.string({ minLength, maxLength, unit: "grapheme-ascii" });
+  const strings = fc.string({ minLength, maxLength, unit: "grapheme-ascii" });
+  // The empty string breaks code that tests a key or a name for truth; make it common.
+  return minLength === 0 ? fc.oneof({ arbitrary: fc.constant(""), weight: 1 }, { arbitrary: strings, weight: 4 }) : strings;
 }
 
 function numberArbitrary(checks: CheckDef[]): fc.Arbitrary<number> {

@@ -5,6 +5,8 @@ import { driftOf, planHasChanges, planReleases } from "../../relup/plan-releases
 import { relupFileText } from "../../relup/relup-file-io.ts";
 import { renderPlanMarkdown } from "../../relup/render/render-markdown.ts";
 import { renderPlanText } from "../../relup/render/render-text.ts";
+import { planVerification } from "../../verify/render-report.ts";
+import { verifyExitCode, verifyReleases } from "../../verify/verify-releases.ts";
 import type { Io } from "../io.ts";
 
 interface GenerateArgs {
@@ -14,6 +16,8 @@ interface GenerateArgs {
   format?: "text" | "markdown" | "json";
   check: boolean;
   detailedExitcode: boolean;
+  verify: boolean;
+  seed?: number;
 }
 
 export function generateCommand(io: Io): CommandModule<object, GenerateArgs> {
@@ -28,6 +32,8 @@ export function generateCommand(io: Io): CommandModule<object, GenerateArgs> {
         .option("format", { choices: ["text", "markdown", "json"] as const, describe: "How to print the plan (default: text on a terminal, json otherwise)" })
         .option("check", { type: "boolean", default: false, describe: "Compare with the committed -o file instead of writing it; exit 1 with a diff when it drifted" })
         .option("detailed-exitcode", { type: "boolean", default: false, describe: "Exit 0 when the plan has nothing to do, 3 when it has changes" })
+        .option("verify", { type: "boolean", default: false, describe: "Also run `relup verify` and show each state migration's result in the text and Markdown views; exit 1 when one fails" })
+        .option("seed", { type: "number", describe: "With --verify: the generator's seed (for a reproducible plan view)" })
         .example("$0 generate _build/calculator-1.0.0 _build/calculator-1.1.0", "print the plan")
         .example("$0 generate v1.tar.gz v2.tar.gz -o relup.json", "write the plan to commit with the release")
         .example("$0 generate v1.tar.gz v2.tar.gz -o relup.json --check", "in CI: fail when the committed plan is stale") as never,
@@ -46,7 +52,14 @@ export function generateCommand(io: Io): CommandModule<object, GenerateArgs> {
           });
         }
         const format = argv.format ?? (io.tty ? "text" : "json");
-        io.out(format === "json" ? relupFileText(plan.file) : format === "markdown" ? renderPlanMarkdown(plan) : renderPlanText(plan, { color: io.color }));
+        const report = argv.verify ? await verifyReleases({ from: argv.from, to: argv.to, ...(argv.seed !== undefined ? { seed: argv.seed } : {}) }) : undefined;
+        const verification = report ? { verification: planVerification(report) } : {};
+        io.out(format === "json" ? relupFileText(plan.file) : format === "markdown" ? renderPlanMarkdown(plan, verification) : renderPlanText(plan, { color: io.color, ...verification }));
+        if (report && verifyExitCode(report, false) !== ExitCode.ok) {
+          io.err(`relup verify: a state migration failed; \`relup verify ${argv.from} ${argv.to}${report ? ` --seed ${report.seed}` : ""}\` shows the failing state\n`);
+          process.exitCode = ExitCode.checkFailed;
+          return;
+        }
         if (argv.out !== undefined && format !== "json") io.err(`wrote ${argv.out}\n`);
       }
       if (argv.detailedExitcode) process.exitCode = planHasChanges(plan) ? 3 : 0;

@@ -142,3 +142,10 @@ export function risks(plan: Plan): string[] {
   }
   return out;
 }
+
+/** What `relup verify` found for the stateful updates of a plan, as the plan views show it (`generate --verify`). */
+export interface PlanVerification {
+  /** how it was checked, e.g. "1000 generated states per direction, seed 42" */
+  how: string;
+  modules: { module: string; oldVsn: string | number; newVsn: string | number; outcome: "verified" | "failed" | "unverified" | "error"; text: string }[];
+}

@@ -2,12 +2,14 @@
 import { formatPlanWarning } from "../issues.ts";
 import type { Instruction } from "../instruction.ts";
 import type { Plan } from "../generate-plan.ts";
-import { describeAppupInstruction, describeScript, risks, summaryLine, supervisorsOf } from "./describe.ts";
+import { describeAppupInstruction, describeScript, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
 import { suspendWindows } from "./render-text.ts";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|");
 
-export function renderPlanMarkdown(plan: Plan): string {
+const OUTCOME_MARK = { verified: "✅", failed: "❌", unverified: "⚠️", error: "❌" } as const;
+
+export function renderPlanMarkdown(plan: Plan, options: { verification?: PlanVerification } = {}): string {
   const out: string[] = [`### relup plan: ${plan.file.release} ${plan.file.from.version} → ${plan.file.to.version}`, "", `**${summaryLine(plan).split(": ").slice(1).join(": ")}**`, ""];
   out.push("| application | change | what happens |", "|---|---|---|");
   for (const app of plan.appups) {
@@ -19,6 +21,15 @@ export function renderPlanMarkdown(plan: Plan): string {
   for (const app of plan.diff.removed) out.push(`| ${app.name} | removed ${app.version} | application stopped, modules removed |`);
   for (const app of plan.diff.unchanged) out.push(`| ${app.name} | ${app.version} | unchanged |`);
   out.push("");
+  if (options.verification) {
+    out.push(`**State migrations** (\`relup verify\`: ${options.verification.how})`, "");
+    if (options.verification.modules.length === 0) out.push("No stateful update: nothing to verify.", "");
+    else {
+      out.push("| module | vsn | verification |", "|---|---|---|");
+      for (const m of options.verification.modules) out.push(`| \`${m.module}\` | ${JSON.stringify(m.oldVsn)} → ${JSON.stringify(m.newVsn)} | ${OUTCOME_MARK[m.outcome]} ${cell(m.text)} |`);
+      out.push("");
+    }
+  }
   const risky = [...risks(plan), ...plan.warnings.map(formatPlanWarning)];
   if (risky.length > 0) out.push("**Risks**", "", ...risky.map((r) => `- ⚠️ ${r}`), "");
   direction(out, "Upgrade", plan.file.up, plan.reasons.up, supervisorsOf(plan));

@@ -7,9 +7,9 @@ import pc from "picocolors";
 import { formatPlanWarning } from "../issues.ts";
 import type { Instruction } from "../instruction.ts";
 import type { Plan } from "../generate-plan.ts";
-import { describeAppupInstruction, describeScript, risks, summaryLine, supervisorsOf } from "./describe.ts";
+import { describeAppupInstruction, describeScript, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
 
-export function renderPlanText(plan: Plan, options: { color?: boolean } = {}): string {
+export function renderPlanText(plan: Plan, options: { color?: boolean; verification?: PlanVerification } = {}): string {
   const c = pc.createColors(options.color ?? false);
   const out: string[] = [c.bold(summaryLine(plan)), ""];
 
@@ -25,6 +25,15 @@ export function renderPlanText(plan: Plan, options: { color?: boolean } = {}): s
   if (plan.diff.unchanged.length > 0) out.push(c.dim(`    unchanged: ${plan.diff.unchanged.map((a) => `${a.name} ${a.version}`).join(", ")}`));
   out.push("");
 
+  if (options.verification) {
+    out.push(c.bold(`State migrations (relup verify: ${options.verification.how})`));
+    if (options.verification.modules.length === 0) out.push(c.dim("  no stateful update: nothing to verify"));
+    for (const m of options.verification.modules) {
+      const mark = m.outcome === "verified" ? c.green("✓") : m.outcome === "unverified" ? c.yellow("?") : c.red("✗");
+      out.push(`  ${mark} \`${m.module}\` vsn ${JSON.stringify(m.oldVsn)} → ${JSON.stringify(m.newVsn)}: ${m.text}`);
+    }
+    out.push("");
+  }
   section(out, c, "Upgrade", plan.file.up, plan.reasons.up, supervisorsOf(plan));
   const risky = [...risks(plan), ...plan.warnings.map(formatPlanWarning)];
   if (risky.length > 0) {

@@ -1,0 +1,166 @@
+/**
+ * `relup verify` on real builds: the fixtures (the counter verifies, the migration-bug pair fails with
+ * its shrunk state pinned), and one small two-version project per thing a codeChange can get wrong.
+ * Every run goes through the worker thread, as the CLI's does.
+ */
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { buildRelease } from "../../src/relup/build-with-plans.ts";
+import type { VerifyReport } from "../../src/verify/report.ts";
+import { verifyExitCode, verifyReleases } from "../../src/verify/verify-releases.ts";
+import { writeProject } from "../helpers/project.ts";
+import { useTempDirs } from "../helpers/temp-dir.ts";
+
+const tempDir = useTempDirs();
+const FIXTURES = path.join(import.meta.dirname, "..", "..", "fixtures");
+const BIN = path.join(import.meta.dirname, "..", "..", "bin", "relup.js");
+
+async function fixturePair(name: string, from: string, to: string): Promise<{ from: string; to: string }> {
+  const out = await tempDir();
+  const a = await buildRelease({ dir: path.join(FIXTURES, name, from), out });
+  const b = await buildRelease({ dir: path.join(FIXTURES, name, to), out });
+  return { from: a.tarball, to: b.tarball };
+}
+
+const config = (version: string) => ({ format: 1, name: "demo", version, applications: [{ name: "demo", version }] });
+
+/** A release pair whose only change is the server module `store`, vsn 1 → 2. */
+async function storePair(oldStore: string, newStore: string): Promise<{ from: string; to: string }> {
+  const dir = await tempDir();
+  const out = path.join(dir, "build");
+  const header = (vsn: number) => `import { z } from "relup/runtime";\nexport const behaviour = "server";\nexport const vsn = ${vsn};\nexport function init() { return {}; }\n`;
+  await writeProject(path.join(dir, "v1"), { config: config("1.0.0"), files: { "apps/demo/store.ts": header(1) + oldStore } });
+  await writeProject(path.join(dir, "v2"), { config: config("1.1.0"), files: { "apps/demo/store.ts": header(2) + newStore } });
+  const a = await buildRelease({ dir: path.join(dir, "v1"), out });
+  const b = await buildRelease({ dir: path.join(dir, "v2"), out });
+  return { from: a.tarball, to: b.tarball };
+}
+
+const OLD_SCHEMA = `export const stateSchema = z.object({ n: z.int(), tags: z.array(z.string()) });\n`;
+const NEW_SCHEMA = `export const stateSchema = z.object({ n: z.int(), tags: z.array(z.string()), note: z.string() });\n`;
+const DOWN = `if (v && v.down === 1) { const { note, ...rest } = s; return rest; }\n`;
+
+function only(report: VerifyReport) {
+  expect(report.modules).toHaveLength(1);
+  return report.modules[0]!;
+}
+
+describe("relup verify", () => {
+  it("counter: 1.0.0 → 2.0.0 verifies, up and back and down, with the counts of runs and the seed", async () => {
+    const pair = await fixturePair("counter", "1.0.0", "2.0.0");
+    const report = await verifyReleases({ ...pair, runs: 300, seed: 11 });
+    expect(report).toMatchObject({ release: "counter", from: "1.0.0", to: "2.0.0", mode: "properties", seed: 11, runs: 300, uncopyable: [] });
+    expect(only(report)).toMatchObject({ module: "counter/counter", oldVsn: 1, newVsn: 2, status: "verified", runs: { upAndBack: 300, down: 300, live: 0 }, lossy: false, failures: [] });
+    expect(verifyExitCode(report, true)).toBe(0);
+  });
+
+  it("migration-bug: finds the crash on a contact without an e-mail address and shrinks it to one empty contact", async () => {
+    const pair = await fixturePair("migration-bug", "1.0.0", "1.1.0");
+    const report = await verifyReleases({ ...pair, seed: 1 });
+    const m = only(report);
+    expect(m.status).toBe("failed");
+    expect(m.failures).toHaveLength(1);
+    expect(m.failures[0]).toMatchObject({
+      property: "up-and-back",
+      check: "throws",
+      direction: "up",
+      message: "codeChange threw TypeError: Cannot read properties of undefined (reading 'toLowerCase')",
+      counterexample: "{ contacts: Map(1) { '' => { name: '' } } }",
+      seed: 1,
+    });
+    expect(verifyExitCode(report, false)).toBe(1);
+  });
+
+  it("the CLI prints the shrunk state and the replay command, and exits 1", async () => {
+    const pair = await fixturePair("migration-bug", "1.0.0", "1.1.0");
+    const run = await promisify(execFile)(process.execPath, [BIN, "verify", pair.from, pair.to, "--seed", "1", "--format", "text"], { env: { ...process.env, NO_COLOR: "1" } }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("✗ contacts/book vsn 1 → 2: FAILED (1 failing state)");
+    expect(run.stdout).toContain("up: codeChange threw TypeError: Cannot read properties of undefined (reading 'toLowerCase')");
+    expect(run.stdout).toContain("{ contacts: Map(1) { '' => { name: '' } } }");
+    expect(run.stdout).toContain(`replay: relup verify ${pair.from} ${pair.to} --seed 1`);
+  });
+
+  it("a codeChange that changes its input is caught", async () => {
+    const pair = await storePair(OLD_SCHEMA, NEW_SCHEMA + `export function codeChange(v, s) { ${DOWN} s.tags.push("x"); return { n: s.n, tags: s.tags.slice(0, -1), note: "" }; }\n`);
+    const m = only(await verifyReleases({ ...pair, runs: 50, seed: 1 }));
+    expect(m.failures[0]).toMatchObject({ check: "mutates-input", direction: "up", counterexample: "{ n: 0, tags: [] }", difference: { path: ".tags[0]", expected: "(absent)", actual: "'x'" } });
+  });
+
+  it("a codeChange that is not deterministic is caught", async () => {
+    const pair = await storePair(OLD_SCHEMA, NEW_SCHEMA + `export function codeChange(v, s) { ${DOWN} return { ...s, note: String(Math.random()) }; }\n`);
+    const m = only(await verifyReleases({ ...pair, runs: 50, seed: 1 }));
+    expect(m.failures[0]).toMatchObject({ check: "not-deterministic", direction: "up", difference: { path: ".note" } });
+  });
+
+  it("a result the new stateSchema rejects is reported with zod's issue", async () => {
+    const pair = await storePair(OLD_SCHEMA, NEW_SCHEMA + `export function codeChange(v, s) { ${DOWN} return { ...s, n: String(s.n), note: "" }; }\n`);
+    const m = only(await verifyReleases({ ...pair, runs: 50, seed: 1 }));
+    expect(m.failures[0]).toMatchObject({ check: "invalid-result", direction: "up", issues: [{ code: "invalid_type", path: ["n"] }], counterexample: "{ n: 0, tags: [] }" });
+  });
+
+  it("a round trip that loses data fails, unless the module declares lossyMigration", async () => {
+    const lossyDown = `if (v && v.down === 1) return { n: s.n, tags: s.tags.filter((t) => t !== "") };\n`;
+    const code = `export function codeChange(v, s) { ${lossyDown} return { ...s, note: "" }; }\n`;
+    const strict = only(await verifyReleases({ ...(await storePair(OLD_SCHEMA, NEW_SCHEMA + code)), runs: 100, seed: 1 }));
+    expect(strict.failures[0]).toMatchObject({ check: "round-trip", direction: "down", counterexample: "{ n: 0, tags: [ '' ] }", difference: { path: ".tags[0]", expected: "''", actual: "(absent)" } });
+    const declared = only(await verifyReleases({ ...(await storePair(OLD_SCHEMA, NEW_SCHEMA + code + "export const lossyMigration = true;\n")), runs: 100, seed: 1 }));
+    expect(declared).toMatchObject({ status: "verified", lossy: true });
+  });
+
+  it("states of the new version are migrated down too: a down migration that only copes with upgraded states fails", async () => {
+    // The up migration always writes a note with a colon; a state made by the new code may have none.
+    const code = `export function codeChange(v, s) {
+      if (v && v.down === 1) { const [n] = s.note.split(":"); if (s.note.indexOf(":") < 0) throw new Error("no colon in " + JSON.stringify(s.note)); return { n: s.n, tags: s.tags }; }
+      return { ...s, note: "n:" + s.n };
+    }\n`;
+    const m = only(await verifyReleases({ ...(await storePair(OLD_SCHEMA, NEW_SCHEMA + code)), runs: 100, seed: 1 }));
+    expect(m.runs.upAndBack).toBe(100);
+    expect(m.failures[0]).toMatchObject({ property: "down", check: "throws", direction: "down", counterexample: "{ n: 0, tags: [], note: '' }" });
+  });
+
+  it("a codeChange that loops forever, or never settles, is stopped at the time limit", async () => {
+    const loop = only(await verifyReleases({ ...(await storePair(OLD_SCHEMA, NEW_SCHEMA + `export function codeChange(v, s) { for (;;) {} }\n`)), runs: 5, seed: 1, timeLimitMs: 50 }));
+    expect(loop.failures[0]).toMatchObject({ check: "timeout", direction: "up", message: "codeChange did not return within 50 ms" });
+    const hang = only(await verifyReleases({ ...(await storePair(OLD_SCHEMA, NEW_SCHEMA + `export function codeChange(v, s) { return new Promise(() => {}); }\n`)), runs: 5, seed: 1, timeLimitMs: 50 }));
+    expect(hang.failures[0]).toMatchObject({ check: "timeout", direction: "up" });
+  });
+
+  it("an async codeChange is awaited and verified", async () => {
+    const pair = await storePair(OLD_SCHEMA, NEW_SCHEMA + `export async function codeChange(v, s) { await null; ${DOWN} return { ...s, note: "" }; }\n`);
+    expect(only(await verifyReleases({ ...pair, runs: 50, seed: 1 })).status).toBe("verified");
+  });
+
+  it("a module without stateSchema is unverified: exit 0, and 1 with --strict", async () => {
+    const pair = await storePair("", NEW_SCHEMA + `export function codeChange(v, s) { return s; }\n`);
+    const report = await verifyReleases({ ...pair, runs: 10 });
+    expect(only(report)).toMatchObject({ status: "unverified", reason: expect.stringMatching(/^no stateSchema in 1\.0\.0\. Fix: export `stateSchema`/) });
+    expect(verifyExitCode(report, false)).toBe(0);
+    expect(verifyExitCode(report, true)).toBe(1);
+  });
+
+  it("a stateSchema that is not a zod 4 schema, or that has no values to generate, cannot be verified and says why", async () => {
+    const notZod = only(await verifyReleases({ ...(await storePair(`export const stateSchema = { type: "object" };\n`, NEW_SCHEMA + `export function codeChange(v, s) { return s; }\n`)), runs: 10 }));
+    expect(notZod).toMatchObject({ status: "error", reason: expect.stringContaining("1.0.0: stateSchema is not a zod 4 schema") });
+    const custom = only(await verifyReleases({ ...(await storePair(`export const stateSchema = z.object({ h: z.custom() });\n`, NEW_SCHEMA + `export function codeChange(v, s) { return s; }\n`)), runs: 10 }));
+    expect(custom).toMatchObject({ status: "error", reason: expect.stringContaining("1.0.0: stateSchema.h: `z.custom`") });
+  });
+
+  it("user code runs in the worker: what a codeChange does to globals never reaches the caller's thread", async () => {
+    const pair = await storePair(OLD_SCHEMA, NEW_SCHEMA + `globalThis.relupPolluted = "module"; export function codeChange(v, s) { globalThis.relupPolluted = "codeChange"; ${DOWN} return { ...s, note: "" }; }\n`);
+    expect(only(await verifyReleases({ ...pair, runs: 20, seed: 1 })).status).toBe("verified");
+    expect((globalThis as { relupPolluted?: unknown }).relupPolluted).toBeUndefined();
+  });
+
+  it("an upgrade without stateful updates has nothing to verify", async () => {
+    const pair = await fixturePair("calculator", "1.0.0", "1.1.0");
+    const report = await verifyReleases({ ...pair });
+    expect(report.modules).toEqual([]);
+    expect(verifyExitCode(report, true)).toBe(0);
+  });
+});

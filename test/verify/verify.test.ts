@@ -8,6 +8,10 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { buildRelease } from "../../src/relup/build-with-plans.ts";
+import { planReleases } from "../../src/relup/plan-releases.ts";
+import { renderPlanMarkdown } from "../../src/relup/render/render-markdown.ts";
+import { renderPlanText } from "../../src/relup/render/render-text.ts";
+import { planVerification } from "../../src/verify/render-report.ts";
 import type { VerifyReport } from "../../src/verify/report.ts";
 import { verifyExitCode, verifyReleases } from "../../src/verify/verify-releases.ts";
 import { writeProject } from "../helpers/project.ts";
@@ -155,6 +159,18 @@ describe("relup verify", () => {
     const pair = await storePair(OLD_SCHEMA, NEW_SCHEMA + `globalThis.relupPolluted = "module"; export function codeChange(v, s) { globalThis.relupPolluted = "codeChange"; ${DOWN} return { ...s, note: "" }; }\n`);
     expect(only(await verifyReleases({ ...pair, runs: 20, seed: 1 })).status).toBe("verified");
     expect((globalThis as { relupPolluted?: unknown }).relupPolluted).toBeUndefined();
+  });
+
+  it.each([
+    ["counter", "1.0.0", "2.0.0"],
+    ["migration-bug", "1.0.0", "1.1.0"],
+  ])("generate --verify: the plan of %s shows each state migration's result (golden plan.verified.md and .txt)", async (name, from, to) => {
+    const pair = await fixturePair(name, from, to);
+    const plan = await planReleases(pair);
+    const verification = planVerification(await verifyReleases({ ...pair, runs: 200, seed: 1 }));
+    const normalize = (text: string) => text.split(path.dirname(pair.from)).join("<build>");
+    await expect(normalize(renderPlanMarkdown(plan, { verification }))).toMatchFileSnapshot(path.join(FIXTURES, name, "plan.verified.md"));
+    await expect(normalize(renderPlanText(plan, { verification }))).toMatchFileSnapshot(path.join(FIXTURES, name, "plan.verified.txt"));
   });
 
   it("an upgrade without stateful updates has nothing to verify", async () => {

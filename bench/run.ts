@@ -132,6 +132,22 @@ figures.push(
   },
 );
 
+const verify = JSON.parse(execFileSync(process.execPath, [...tsEntryArgs("../../bench/verify-figures.ts"), ...(quick ? ["--quick"] : [])], { encoding: "utf8", cwd: path.join(import.meta.dirname, "..") }));
+figures.push(
+  {
+    key: "verify.counter_1000_states",
+    figure: `\`relup verify\` counter 1.0.0 → 2.0.0, 1,000 generated states per property (${verify.runs} run${verify.runs > 1 ? "s" : ""})`,
+    value: `${fmt(verify.generated.workerMs.median, 0)} ms in the worker (max ${fmt(verify.generated.workerMs.max, 0)}); ${fmt(verify.generated.wallMs.median, 0)} ms for the whole command (max ${fmt(verify.generated.wallMs.max, 0)})`,
+    raw: verify.generated,
+  },
+  {
+    key: "verify.live_10000_entries",
+    figure: `\`relup verify --live\`: one counter state of ${fmt(verify.live.entries, 0)} entries (${fmt(verify.live.stateBytes / 1024, 0)} KB serialized)`,
+    value: `${fmt(verify.live.workerMs.median, 0)} ms in the worker (max ${fmt(verify.live.workerMs.max, 0)}); ${fmt(verify.live.wallMs.median, 0)} ms for the whole command; longest event-loop block in the node ${fmt(verify.live.nodeEventLoopMaxMs.median, 1)} ms`,
+    raw: verify.live,
+  },
+);
+
 if (args.has("--json")) {
   process.stdout.write(JSON.stringify(Object.fromEntries(figures.map((f) => [f.key, f.raw])), null, 2) + "\n");
 } else {

@@ -45,22 +45,32 @@ export class MigrationFailureError extends Error {
   }
 }
 
-/** Calls user code with a time limit that also stops a synchronous endless loop. */
+/**
+ * Calls user code with a time limit. A promise that does not settle in time is a timeout in either
+ * mode; a synchronous endless loop is stopped differently:
+ *
+ * - watched (the default): the call runs directly, and marks the shared `watch` cells (in a call, and
+ *   since when) so that the thread that started the worker sees a call overrun its limit and stops the
+ *   worker. It costs nothing per call, but the state that looped is not known.
+ * - guarded: the call runs through `vm` with a timeout, which interrupts the loop in this thread and
+ *   reports it as a failure that fast-check can shrink. Each call starts a watchdog thread (about 0.1 ms),
+ *   so the CLI uses this mode only to run again a module whose worker had to be stopped.
+ */
 export class LimitedCaller {
   readonly #context = vm.createContext({ call: undefined as unknown });
   readonly #script = new vm.Script("call()", { filename: "relup-verify-call" });
+
+  /** `watch`: [1 while a call runs, its start in ms since `epoch`]; absent: guarded mode. */
+  constructor(private readonly watch?: { cells: Int32Array; epoch: number }) {}
 
   async call(fn: () => unknown, timeLimitMs: number): Promise<{ ok: true; value: unknown } | { ok: false; timeout: boolean; error: unknown }> {
     const started = performance.now();
     let value: unknown;
     try {
-      this.#context.call = fn;
-      value = this.#script.runInContext(this.#context, { timeout: timeLimitMs });
+      value = this.watch ? this.#watched(fn, this.watch) : this.#guarded(fn, timeLimitMs);
     } catch (error) {
       const timeout = (error as NodeJS.ErrnoException)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT";
       return { ok: false, timeout, error };
-    } finally {
-      this.#context.call = undefined;
     }
     if (!(value instanceof Promise)) return { ok: true, value };
     const left = Math.max(1, timeLimitMs - (performance.now() - started));
@@ -72,6 +82,25 @@ export class LimitedCaller {
       return "error" in settled ? { ok: false, timeout: false, error: settled.error } : { ok: true, value: settled.v };
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  #watched(fn: () => unknown, watch: { cells: Int32Array; epoch: number }): unknown {
+    Atomics.store(watch.cells, 1, Date.now() - watch.epoch);
+    Atomics.store(watch.cells, 0, 1);
+    try {
+      return fn();
+    } finally {
+      Atomics.store(watch.cells, 0, 0);
+    }
+  }
+
+  #guarded(fn: () => unknown, timeLimitMs: number): unknown {
+    try {
+      this.#context.call = fn;
+      return this.#script.runInContext(this.#context, { timeout: timeLimitMs });
+    } finally {
+      this.#context.call = undefined;
     }
   }
 }

@@ -69,7 +69,7 @@ export async function verifyReleases(options: VerifyOptions): Promise<VerifyRepo
     const result = generatePlan(await releaseModelOf(from, options.from), await releaseModelOf(to, options.to));
     if (!result.ok) throw new PlanError(result.issues);
     const subjects = verifySubjects(result.value);
-    const job: WorkerJob = {
+    const job: WorkerJobInput = {
       from: { dir: from.dir, apps: from.apps, version: from.release.version },
       to: { dir: to.dir, apps: to.apps, version: to.release.version },
       subjects,
@@ -119,41 +119,71 @@ async function liveStates(root: string, from: LoadedRelease, subjects: VerifySub
 }
 
 const WORKER_ENTRY = path.join(import.meta.dirname, "worker-entry.mjs");
+/** How often the watch on a running codeChange call is read, and the grace beyond its time limit. */
+const WATCH_EVERY_MS = 25;
+const WATCH_GRACE_MS = 100;
 
-/** Run the job in a worker thread; stop it when it reports nothing for `stallMs`. */
-function runWorker(job: WorkerJob, stallMs: number): Promise<ModuleVerification[]> {
+type WorkerJobInput = Omit<WorkerJob, "watch" | "guarded">;
+
+/**
+ * Run the job in a worker thread. Calls run watched (fast); when one overruns its time limit in a
+ * synchronous loop, that worker is stopped and the modules it had not finished run again in a guarded
+ * worker, where the loop is interrupted inside the thread and the state that caused it is shrunk.
+ */
+async function runWorker(job: WorkerJobInput, stallMs: number): Promise<ModuleVerification[]> {
+  const results: ModuleVerification[] = [];
+  let guarded = false;
+  while (results.length < job.subjects.length) {
+    const rest = { ...job, subjects: job.subjects.slice(results.length) };
+    const outcome = await runOnce(rest, guarded, stallMs, (result) => results.push(result));
+    if (outcome === "done") break;
+    guarded = true;
+  }
+  return results;
+}
+
+/** One worker: "done", or "overran" when a watched call ran past its limit and the worker was stopped. */
+function runOnce(job: WorkerJobInput, guarded: boolean, stallMs: number, onResult: (result: ModuleVerification) => void): Promise<"done" | "overran"> {
+  const watch = { buffer: new SharedArrayBuffer(8), epoch: Date.now() };
+  const cells = new Int32Array(watch.buffer);
   return new Promise((resolve, reject) => {
-    const results: ModuleVerification[] = [];
-    const worker = new Worker(WORKER_ENTRY, { workerData: job, stdout: true, stderr: true });
+    let finished = 0;
+    const worker = new Worker(WORKER_ENTRY, { workerData: { ...job, watch, guarded } satisfies WorkerJob, stdout: true, stderr: true });
     // What user code prints goes to stderr, so that stdout stays the report (and --format json parses).
     worker.stdout.pipe(process.stderr, { end: false });
     worker.stderr.pipe(process.stderr, { end: false });
     let settled = false;
-    let watchdog: NodeJS.Timeout;
-    const settle = (error?: Error) => {
+    let stall: NodeJS.Timeout;
+    const current = () => job.subjects[finished]?.module ?? "the release";
+    const settle = (outcome: "done" | "overran" | Error) => {
       if (settled) return;
       settled = true;
-      clearTimeout(watchdog);
+      clearTimeout(stall);
+      clearInterval(overrun);
       void worker.terminate();
-      if (error) reject(error);
-      else resolve(results);
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
     };
     const arm = () => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => {
-        const module = job.subjects[results.length]?.module ?? "the release";
-        settle(new UserError(`verify: stopped after ${stallMs} ms without progress while verifying ${module} (does its top-level code or a codeChange never return?). Fix: look for an endless loop or a promise that never settles there.`, ExitCode.checkFailed));
+      clearTimeout(stall);
+      stall = setTimeout(() => {
+        settle(new UserError(`verify: stopped after ${stallMs} ms without progress while verifying ${current()} (does its top-level code or a codeChange never return?). Fix: look for an endless loop or a promise that never settles there.`, ExitCode.checkFailed));
       }, stallMs);
     };
+    const overrun = setInterval(() => {
+      if (!guarded && Atomics.load(cells, 0) === 1 && Date.now() - watch.epoch - Atomics.load(cells, 1) > job.timeLimitMs + WATCH_GRACE_MS) settle("overran");
+    }, WATCH_EVERY_MS);
     arm();
     worker.on("message", (message: WorkerMessage) => {
       arm();
-      if (message.type === "module") results.push(message.result);
-      if (message.type === "done") settle();
+      if (message.type === "module") {
+        finished++;
+        onResult(message.result);
+      }
+      if (message.type === "done") settle("done");
     });
     worker.on("error", (error) => {
-      const module = job.subjects[results.length]?.module ?? "the release";
-      settle(new UserError(`verify: ${module}: ${error.message}. Fix: the module's code failed outside codeChange (while loading?); run its tests.`, ExitCode.checkFailed));
+      settle(new UserError(`verify: ${current()}: ${error.message}. Fix: the module's code failed outside codeChange (while loading?); run its tests.`, ExitCode.checkFailed));
     });
     worker.on("exit", (code) => settle(new UserError(`verify: the worker ended (exit code ${code}) before it finished`, ExitCode.checkFailed)));
   });

@@ -35,6 +35,10 @@ export interface WorkerJob {
   seed: number;
   timeLimitMs: number;
   live?: LiveState[];
+  /** shared with the starting thread: [1 while a codeChange call runs, its start in ms since `epoch`] */
+  watch: { buffer: SharedArrayBuffer; epoch: number };
+  /** run calls under a vm timeout (slower; used after a call overran the watch) */
+  guarded: boolean;
 }
 
 export type WorkerMessage = { type: "alive" } | { type: "module"; result: ModuleVerification } | { type: "done" };
@@ -184,7 +188,7 @@ function reported(property: ReportedFailure["property"], error: unknown, counter
 async function main(): Promise<void> {
   const job = workerData as WorkerJob;
   const tables = { from: loadTable(job.from), to: loadTable(job.to) };
-  const caller = new LimitedCaller();
+  const caller = job.guarded ? new LimitedCaller() : new LimitedCaller({ cells: new Int32Array(job.watch.buffer), epoch: job.watch.epoch });
   for (const subject of job.subjects) {
     post({ type: "module", result: await verifyModule(job, subject, tables, caller) });
   }

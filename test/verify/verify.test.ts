@@ -135,6 +135,24 @@ describe("relup verify", () => {
     expect(hang.failures[0]).toMatchObject({ check: "timeout", direction: "up" });
   });
 
+  it("after a loop stops the fast worker, the modules before it keep their results and those after it are verified", async () => {
+    const dir = await tempDir();
+    const header = (vsn: number) => `import { z } from "relup/runtime";\nexport const behaviour = "server";\nexport const vsn = ${vsn};\nexport function init() { return {}; }\n${vsn === 1 ? OLD_SCHEMA : NEW_SCHEMA}`;
+    const good = `export function codeChange(v, s) { ${DOWN} return { ...s, note: "" }; }\n`;
+    const loop = `export function codeChange(v, s) { if (s.tags.length > 0) for (;;) {} ${DOWN} return { ...s, note: "" }; }\n`;
+    await writeProject(path.join(dir, "v1"), { config: config("1.0.0"), files: { "apps/demo/a.ts": header(1), "apps/demo/b.ts": header(1), "apps/demo/c.ts": header(1) } });
+    await writeProject(path.join(dir, "v2"), { config: config("1.1.0"), files: { "apps/demo/a.ts": header(2) + good, "apps/demo/b.ts": header(2) + loop, "apps/demo/c.ts": header(2) + good } });
+    const a = await buildRelease({ dir: path.join(dir, "v1"), out: path.join(dir, "build") });
+    const b = await buildRelease({ dir: path.join(dir, "v2"), out: path.join(dir, "build") });
+    const report = await verifyReleases({ from: a.tarball, to: b.tarball, runs: 30, seed: 3, timeLimitMs: 50 });
+    expect(report.modules.map((m) => [m.module, m.status])).toEqual([
+      ["demo/a", "verified"],
+      ["demo/b", "failed"],
+      ["demo/c", "verified"],
+    ]);
+    expect(report.modules[1]!.failures[0]).toMatchObject({ check: "timeout", direction: "up", counterexample: "{ n: 0, tags: [ '' ] }" });
+  });
+
   it("an async codeChange is awaited and verified", async () => {
     const pair = await storePair(OLD_SCHEMA, NEW_SCHEMA + `export async function codeChange(v, s) { await null; ${DOWN} return { ...s, note: "" }; }\n`);
     expect(only(await verifyReleases({ ...pair, runs: 50, seed: 1 })).status).toBe("verified");

@@ -89,9 +89,9 @@ function readFlags(runtime: Runtime, module: string, args: unknown) {
   const parsed = SupFlags.safeParse(init(args));
   if (!parsed.success) throw new Error(`${module}.init returned invalid supervisor flags: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   const children = parsed.data.children.map((c) => qualifySpec(module, c));
-  const ids = children.map((c) => c.id);
-  const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (repeated) throw new Error(`${module}.init returned two children with id ${JSON.stringify(repeated)}`);
+  const seen = new Set<string>();
+  const repeated = children.find((c) => seen.size === seen.add(c.id).size)?.id;
+  if (repeated !== undefined) throw new Error(`${module}.init returned two children with id ${JSON.stringify(repeated)}`);
   return { ...parsed.data, children };
 }
 
@@ -180,9 +180,10 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
       const flags = readFlags(runtime, proc.module, state.args);
       const next: Child[] = [];
       const started: Child[] = [];
+      const byId = new Map(state.children.map((c) => [c.spec.id, c]));
       try {
         for (const spec of flags.children) {
-          const existing = state.children.find((c) => c.spec.id === spec.id);
+          const existing = byId.get(spec.id);
           if (existing) next.push({ ...existing, spec });
           else {
             const child: Child = { spec, pid: (await startChild(runtime, proc, spec)).pid, terminating: false };
@@ -194,7 +195,8 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
         await stopChildren(runtime, started);
         throw error;
       }
-      const retiring = state.children.filter((c) => !flags.children.some((s) => s.id === c.spec.id)).map((c) => ({ ...c }));
+      const kept = new Set(flags.children.map((s) => s.id));
+      const retiring = state.children.filter((c) => !kept.has(c.spec.id)).map((c) => ({ ...c }));
       proc.state = { ...state, retiring: [...state.retiring, ...retiring], strategy: flags.strategy, intensity: flags.intensity, period: flags.period, children: next };
     },
     async terminate(proc) {

@@ -14,8 +14,8 @@ export function freePort(): Promise<number> {
 }
 
 /** GET a path on the loopback interface and return the body as text. */
-export async function get(port: number, path: string): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(10_000) });
+export async function get(port: number, path: string, timeoutMs = 10_000): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
   return (await response.text()).trim();
 }
 

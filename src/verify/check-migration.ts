@@ -54,44 +54,48 @@ export class MigrationFailureError extends Error {
  *   worker. It costs nothing per call, but the state that looped is not known.
  * - guarded: the call runs through `vm` with a timeout, which interrupts the loop in this thread and
  *   reports it as a failure that fast-check can shrink. Each call starts a watchdog thread (about 0.1 ms),
- *   so the CLI uses this mode only to run again a module whose worker had to be stopped.
+ *   so the CLI uses this mode only to run again a module whose worker had to be stopped. A loop after an
+ *   await runs outside the vm call; the watch (kept in this mode too) still sees it.
+ *
+ * A call that returns, but later than its limit, is a timeout in both modes.
  */
 export class LimitedCaller {
   readonly #context = vm.createContext({ call: undefined as unknown });
   readonly #script = new vm.Script("call()", { filename: "relup-verify-call" });
 
-  /** `watch`: [1 while a call runs, its start in ms since `epoch`]; absent: guarded mode. */
-  constructor(private readonly watch?: { cells: Int32Array; epoch: number }) {}
+  /** `watch`: [1 while a call runs, its start in ms since `epoch`]; `guarded`: run calls under a vm timeout. */
+  constructor(
+    private readonly watch: { cells: Int32Array; epoch: number },
+    private readonly guarded = false,
+  ) {}
 
   async call(fn: () => unknown, timeLimitMs: number): Promise<{ ok: true; value: unknown } | { ok: false; timeout: boolean; error: unknown }> {
     const started = performance.now();
-    let value: unknown;
+    const tooLate = { ok: false as const, timeout: true, error: new Error(`took longer than ${timeLimitMs} ms`) };
+    // The watch stays on until the call has settled: an endless loop after an await is seen too.
+    Atomics.store(this.watch.cells, 1, Date.now() - this.watch.epoch);
+    Atomics.store(this.watch.cells, 0, 1);
     try {
-      value = this.watch ? this.#watched(fn, this.watch) : this.#guarded(fn, timeLimitMs);
-    } catch (error) {
-      const timeout = (error as NodeJS.ErrnoException)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT";
-      return { ok: false, timeout, error };
-    }
-    if (!(value instanceof Promise)) return { ok: true, value };
-    const left = Math.max(1, timeLimitMs - (performance.now() - started));
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), left)));
-    try {
-      const settled = await Promise.race([value.then((v) => ({ v }), (error: unknown) => ({ error })), expired]);
-      if (settled === "timeout") return { ok: false, timeout: true, error: new Error(`did not settle within ${timeLimitMs} ms`) };
-      return "error" in settled ? { ok: false, timeout: false, error: settled.error } : { ok: true, value: settled.v };
+      let value: unknown;
+      try {
+        value = this.guarded ? this.#guarded(fn, timeLimitMs) : fn();
+      } catch (error) {
+        const timeout = (error as NodeJS.ErrnoException)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT";
+        return { ok: false, timeout, error };
+      }
+      if (!(value instanceof Promise)) return performance.now() - started > timeLimitMs ? tooLate : { ok: true, value };
+      const left = Math.max(1, timeLimitMs - (performance.now() - started));
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), left)));
+      try {
+        const settled = await Promise.race([value.then((v) => ({ v }), (error: unknown) => ({ error })), expired]);
+        if (settled === "timeout" || performance.now() - started > timeLimitMs) return tooLate;
+        return "error" in settled ? { ok: false, timeout: false, error: settled.error } : { ok: true, value: settled.v };
+      } finally {
+        clearTimeout(timer);
+      }
     } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  #watched(fn: () => unknown, watch: { cells: Int32Array; epoch: number }): unknown {
-    Atomics.store(watch.cells, 1, Date.now() - watch.epoch);
-    Atomics.store(watch.cells, 0, 1);
-    try {
-      return fn();
-    } finally {
-      Atomics.store(watch.cells, 0, 0);
+      Atomics.store(this.watch.cells, 0, 0);
     }
   }
 
@@ -162,9 +166,23 @@ async function invoke(subject: MigrationSubject, direction: "up" | "down", vsn: 
 
 function expectValid(schema: ZodLike, value: unknown, direction: "up" | "down", what: string): void {
   const parsed = schema.safeParse(value);
-  if (parsed.success) return;
-  const issues = parsed.error.issues.map((i) => ({ code: i.code, path: i.path.map((p) => (typeof p === "symbol" ? p.toString() : p)), message: i.message }));
-  throw new MigrationFailureError({ check: "invalid-result", direction, message: `codeChange returned a state that ${what} rejects`, issues, result: value });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ code: i.code, path: i.path.map((p) => (typeof p === "symbol" ? p.toString() : p)), message: i.message }));
+    throw new MigrationFailureError({ check: "invalid-result", direction, message: `codeChange returned a state that ${what} rejects`, issues, result: value });
+  }
+  // The node never parses a state: a field that the schema fills in (a default, a catch, a coercion) is
+  // missing or wrong in the process. Keys the schema strips are not a difference; a transform, whose
+  // output the schema would not accept again, is not either.
+  const filled = firstDifference(parsed.data, value, "", { allowExtraKeys: true });
+  if (filled && schema.safeParse(parsed.data).success) {
+    throw new MigrationFailureError({
+      check: "invalid-result",
+      direction,
+      message: `codeChange returned a state that ${what} accepts only by changing it (a default, catch or coercion filled it in; the process would hold it as returned)`,
+      difference: { path: filled.path, expected: filled.expected, actual: filled.actual },
+      result: value,
+    });
+  }
 }
 
 function copy(value: unknown, direction: "up" | "down", what: string): unknown {

@@ -2,6 +2,7 @@
 import pc from "picocolors";
 import type { PlanVerification } from "../relup/render/describe.ts";
 import type { ModuleVerification, ReportedFailure, VerifyReport } from "./report.ts";
+import { DEFAULT_RUNS, DEFAULT_TIME_LIMIT_MS } from "./verify-releases.ts";
 
 const PROPERTY_TEXT: Record<ReportedFailure["property"], string> = {
   "up-and-back": "a state of the old version, migrated up and back down",
@@ -9,13 +10,13 @@ const PROPERTY_TEXT: Record<ReportedFailure["property"], string> = {
   live: "a live state, migrated up and back down",
 };
 
-/** One line on a module's verification, also used by `relup generate --verify` in the plan. */
-export function verificationSummary(m: ModuleVerification, report: Pick<VerifyReport, "seed" | "mode">): string {
+/** One line on a module's verification, also used by `relup generate --verify` in the plan (without the seed, which its heading gives). */
+export function verificationSummary(m: ModuleVerification, report: Pick<VerifyReport, "seed" | "mode">, options: { seed?: boolean } = {}): string {
   switch (m.status) {
     case "verified":
       return report.mode === "live"
         ? `verified on ${count(m.runs.live, "live state")}${m.lossy ? " (lossy: round trip not required)" : ""}`
-        : `verified: ${count(m.runs.upAndBack, "state")} up and back, ${count(m.runs.down, "state")} down (seed ${report.seed})${m.lossy ? "; declared lossy, round trip not required" : ""}`;
+        : `verified: ${count(m.runs.upAndBack, "state")} up and back, ${count(m.runs.down, "state")} down${options.seed === false ? "" : ` (seed ${report.seed})`}${m.lossy ? "; declared lossy, round trip not required" : ""}`;
     case "failed": {
       const f = m.failures[0]!;
       const more = m.failures.length > 1 ? ` (and ${m.failures.length - 1} more)` : "";
@@ -54,7 +55,7 @@ function renderFailure(f: ReportedFailure, report: VerifyReport, command: string
   if (f.difference) out.push(`      at ${f.difference.path}: expected ${f.difference.expected}, got ${f.difference.actual}`);
   for (const issue of f.issues ?? []) out.push(`      zod: ${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message} (${issue.code})`);
   if (f.result !== undefined && (f.issues || !f.difference)) out.push(`      codeChange returned:`, ...indent(f.result, 8));
-  if (f.seed !== undefined) out.push(`      replay: ${command} --seed ${f.seed}${report.runs !== 1000 ? ` --runs ${report.runs}` : ""}`);
+  if (f.seed !== undefined) out.push(`      replay: ${command} --seed ${f.seed}${report.runs !== DEFAULT_RUNS ? ` --runs ${report.runs}` : ""}${report.timeLimitMs !== DEFAULT_TIME_LIMIT_MS ? ` --time-limit ${report.timeLimitMs}` : ""}`);
   return out;
 }
 
@@ -71,7 +72,7 @@ export function planVerification(report: VerifyReport): PlanVerification {
   return {
     how: report.mode === "live" ? "live states" : `${report.runs} generated states per direction, seed ${report.seed}`,
     modules: report.modules.map((m) => {
-      const text = verificationSummary(m, report).replace(/ \(seed \d+\)/, "");
+      const text = verificationSummary(m, report, { seed: false });
       const f = m.failures[0];
       return { module: m.module, oldVsn: m.oldVsn, newVsn: m.newVsn, outcome: m.status, text: f ? `${text}; shrunk state: ${f.counterexample.replace(/\s*\n\s*/g, " ")}` : text };
     }),

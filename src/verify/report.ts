@@ -52,6 +52,7 @@ export interface VerifyReport {
   mode: "properties" | "live";
   seed: number;
   runs: number;
+  timeLimitMs: number;
   modules: ModuleVerification[];
   /** live: processes whose state could not be copied out of the node, and why */
   uncopyable: { pid: string; module: string; reason: string }[];

@@ -17,7 +17,7 @@ import { PlanError } from "../relup/issues.ts";
 import { releaseModelOf } from "../relup/load-release-model.ts";
 import { controlRequest } from "../runtime/control-client.ts";
 import type { LiveStatesResult } from "../runtime/live-states.ts";
-import type { ModuleVerification, VerifyReport, VerifySubject } from "./report.ts";
+import type { ModuleVerification, ReportedFailure, VerifyReport, VerifySubject } from "./report.ts";
 import type { LiveState, WorkerJob, WorkerMessage } from "./worker.ts";
 
 export interface VerifyOptions {
@@ -31,7 +31,7 @@ export interface VerifyOptions {
   timeLimitMs?: number;
   /** run on copies of the states of the node running in this release root instead of generated ones */
   live?: { root: string };
-  /** the worker is stopped when it reports nothing for this long (default 60 s) */
+  /** the worker is stopped when it reports nothing for this long (default 60 s, or 10 time limits) */
   stallMs?: number;
 }
 
@@ -83,7 +83,7 @@ export async function verifyReleases(options: VerifyOptions): Promise<VerifyRepo
       job.live = live.states;
       uncopyable = live.uncopyable;
     }
-    const modules = subjects.length === 0 ? [] : await runWorker(job, options.stallMs ?? 60_000);
+    const modules = subjects.length === 0 ? [] : await runWorker(job, options.stallMs ?? Math.max(60_000, 10 * job.timeLimitMs));
     return {
       release: from.release.name,
       from: from.release.version,
@@ -91,6 +91,7 @@ export async function verifyReleases(options: VerifyOptions): Promise<VerifyRepo
       mode: options.live ? "live" : "properties",
       seed,
       runs,
+      timeLimitMs: job.timeLimitMs,
       modules,
       uncopyable,
       ms: Math.round(performance.now() - started),
@@ -137,13 +138,36 @@ async function runWorker(job: WorkerJobInput, stallMs: number): Promise<ModuleVe
     const rest = { ...job, subjects: job.subjects.slice(results.length) };
     const outcome = await runOnce(rest, guarded, stallMs, (result) => results.push(result));
     if (outcome === "done") break;
+    if (guarded) {
+      // Even under vm timeouts the call did not end: a loop after an await. The module fails on the
+      // state that was being checked, unshrunk, and the next ones run in a fresh worker.
+      const subject = rest.subjects[0]!;
+      results.push({
+        ...subject,
+        status: "failed",
+        runs: { upAndBack: 0, down: 0, live: 0 },
+        lossy: false,
+        ms: 0,
+        failures: [
+          {
+            property: outcome.property ?? "up-and-back",
+            check: "timeout",
+            direction: "up",
+            message: `codeChange did not return within ${job.timeLimitMs} ms and could not be interrupted (an endless loop after an await?); the worker was stopped, and the state is not shrunk`,
+            counterexample: outcome.state ?? "(unknown)",
+          },
+        ],
+      });
+    }
     guarded = true;
   }
   return results;
 }
 
-/** One worker: "done", or "overran" when a watched call ran past its limit and the worker was stopped. */
-function runOnce(job: WorkerJobInput, guarded: boolean, stallMs: number, onResult: (result: ModuleVerification) => void): Promise<"done" | "overran"> {
+type Outcome = "done" | { overran: true; property?: ReportedFailure["property"]; state?: string };
+
+/** One worker: "done", or "overran" when a call ran past its limit and the worker was stopped. */
+function runOnce(job: WorkerJobInput, guarded: boolean, stallMs: number, onResult: (result: ModuleVerification) => void): Promise<Outcome> {
   const watch = { buffer: new SharedArrayBuffer(8), epoch: Date.now() };
   const cells = new Int32Array(watch.buffer);
   return new Promise((resolve, reject) => {
@@ -154,8 +178,9 @@ function runOnce(job: WorkerJobInput, guarded: boolean, stallMs: number, onResul
     worker.stderr.pipe(process.stderr, { end: false });
     let settled = false;
     let stall: NodeJS.Timeout;
+    let checking: { property?: ReportedFailure["property"]; state?: string } = {};
     const current = () => job.subjects[finished]?.module ?? "the release";
-    const settle = (outcome: "done" | "overran" | Error) => {
+    const settle = (outcome: Outcome | Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(stall);
@@ -171,13 +196,15 @@ function runOnce(job: WorkerJobInput, guarded: boolean, stallMs: number, onResul
       }, stallMs);
     };
     const overrun = setInterval(() => {
-      if (!guarded && Atomics.load(cells, 0) === 1 && Date.now() - watch.epoch - Atomics.load(cells, 1) > job.timeLimitMs + WATCH_GRACE_MS) settle("overran");
+      if (Atomics.load(cells, 0) === 1 && Date.now() - watch.epoch - Atomics.load(cells, 1) > job.timeLimitMs + WATCH_GRACE_MS) settle({ overran: true, ...checking });
     }, WATCH_EVERY_MS);
     arm();
     worker.on("message", (message: WorkerMessage) => {
       arm();
+      if (message.type === "checking") checking = { property: message.property, state: message.state };
       if (message.type === "module") {
         finished++;
+        checking = {};
         onResult(message.result);
       }
       if (message.type === "done") settle("done");
@@ -185,7 +212,7 @@ function runOnce(job: WorkerJobInput, guarded: boolean, stallMs: number, onResul
     worker.on("error", (error) => {
       settle(new UserError(`verify: ${current()}: ${error.message}. Fix: the module's code failed outside codeChange (while loading?); run its tests.`, ExitCode.checkFailed));
     });
-    worker.on("exit", (code) => settle(new UserError(`verify: the worker ended (exit code ${code}) before it finished`, ExitCode.checkFailed)));
+    worker.on("exit", (code) => settle(new UserError(`verify: the worker ended (exit code ${code}) while verifying ${current()}, before it finished (does its code call process.exit?)`, ExitCode.checkFailed)));
   });
 }
 

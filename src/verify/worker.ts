@@ -17,7 +17,7 @@ import { readObjectCode } from "../runtime/node.ts";
 import * as standIns from "../runtime/public.ts";
 import { checkDown, checkUpAndBack, LimitedCaller, MigrationFailureError, type MigrationSubject } from "./check-migration.ts";
 import { formatDifference, type ModuleVerification, type ReportedFailure, type VerifySubject } from "./report.ts";
-import { arbitraryOf, isZodSchema, UnsupportedSchemaError, type ZodLike } from "./zod-arbitrary.ts";
+import { arbitraryOf, isZodSchema, REJECTED, UnsupportedSchemaError, type ZodLike } from "./zod-arbitrary.ts";
 
 export interface LiveState {
   module: string;
@@ -41,19 +41,41 @@ export interface WorkerJob {
   guarded: boolean;
 }
 
-export type WorkerMessage = { type: "alive" } | { type: "module"; result: ModuleVerification } | { type: "done" };
+export type WorkerMessage =
+  | { type: "alive" }
+  | { type: "checking"; property: ReportedFailure["property"]; state: string }
+  | { type: "module"; result: ModuleVerification }
+  | { type: "done" };
 
-const HEARTBEAT_EVERY = 50;
+/** The worker says it is alive at least this often while it checks states. */
+const HEARTBEAT_MS = 1000;
+let lastPost = 0;
+
+/**
+ * Before each state: a heartbeat now and then; in guarded mode, the state itself, so that the thread
+ * that started the worker can name the state of a call it had to stop.
+ */
+function checking(job: WorkerJob, property: ReportedFailure["property"], state: unknown): void {
+  if (job.guarded) {
+    post({ type: "checking", property, state: show(state) });
+  } else if (performance.now() - lastPost > HEARTBEAT_MS) {
+    post({ type: "alive" });
+  }
+}
 
 const show = (value: unknown) => inspect(value, { depth: 8, breakLength: 100, maxArrayLength: 30, maxStringLength: 200, compact: 3 });
 
 function post(message: WorkerMessage): void {
+  lastPost = performance.now();
   parentPort!.postMessage(message);
 }
 
+/** `relup/runtime` in the worker: as in a node's codeChange, `self()` is undefined; the process functions throw. */
+const VERIFY_API = { ...standIns, self: () => undefined };
+
 function loadTable(release: WorkerJob["from"]): ModuleTable {
   const table: ModuleTable = new ModuleTable({
-    runtimeApi: () => standIns,
+    runtimeApi: () => VERIFY_API,
     onMissing: (module) => table.load(readObjectCode(table, release.dir, release.apps, module)),
   });
   return table;
@@ -71,15 +93,16 @@ async function verifyModule(job: WorkerJob, subject: VerifySubject, tables: { fr
   const finish = () => ({ ...result, ms: Math.round(performance.now() - started) });
   const fail = (status: "error" | "unverified", reason: string) => Object.assign(result, { status, reason });
 
-  let oldNs: Record<string, unknown>;
-  let newNs: Record<string, unknown>;
-  try {
-    oldNs = exportsOf(tables.from, job.from, subject.module);
-    newNs = exportsOf(tables.to, job.to, subject.module);
-  } catch (error) {
-    fail("error", `could not load the module to verify it: ${(error as Error).message}`);
-    return finish();
+  const loaded: Record<string, unknown>[] = [];
+  for (const [table, release] of [[tables.from, job.from], [tables.to, job.to]] as const) {
+    try {
+      loaded.push(exportsOf(table, release, subject.module));
+    } catch (error) {
+      fail("error", `${release.version}: could not load ${subject.module} to verify it: ${(error as Error).message}`);
+      return finish();
+    }
   }
+  const [oldNs, newNs] = loaded as [Record<string, unknown>, Record<string, unknown>];
   const codeChange = newNs.codeChange;
   if (typeof codeChange !== "function") {
     fail("error", `${job.to.version} does not export a codeChange function. Fix: export codeChange(oldVsn, state, extra) from ${subject.module}.`);
@@ -111,14 +134,15 @@ async function verifyModule(job: WorkerJob, subject: VerifySubject, tables: { fr
     for (const live of job.live.filter((l) => l.module === subject.module)) {
       const state = v8.deserialize(live.state);
       result.runs.live++;
+      checking(job, "live", state);
       try {
         await checkUpAndBack(migration, state, caller);
       } catch (error) {
         result.failures.push({ ...reported("live", error, state), pid: live.pid, name: live.name });
       }
-      if (result.runs.live % HEARTBEAT_EVERY === 0) post({ type: "alive" });
     }
     if (result.failures.length > 0) result.status = "failed";
+    else if (result.runs.live === 0) fail("unverified", "no live state to check: no process of it runs in the node, or none could be copied");
     else if (!schemas.old || !schemas.new) fail("unverified", `${missingSchemas(schemas, job)}: the live states were migrated without error, but their results were not checked against a schema`);
     return finish();
   }
@@ -141,14 +165,21 @@ async function verifyModule(job: WorkerJob, subject: VerifySubject, tables: { fr
       fail("error", `${version}: ${error.message}`);
       return finish();
     }
-    let runs = 0;
-    const details = await fc.check(
-      fc.asyncProperty(arbitrary, async (state) => {
-        if (++runs % HEARTBEAT_EVERY === 0) post({ type: "alive" });
-        await property.check(migration, state, caller);
-      }),
-      { numRuns: job.runs, seed: job.seed },
-    );
+    let details: Awaited<ReturnType<typeof fc.check<[unknown]>>>;
+    try {
+      details = await fc.check(
+        fc.asyncProperty(arbitrary, async (state) => {
+          fc.pre(state !== REJECTED);
+          checking(job, property.name, state);
+          await property.check(migration, state, caller);
+        }),
+        { numRuns: job.runs, seed: job.seed },
+      );
+    } catch (error) {
+      const version = property.schema === schemas.old ? job.from.version : job.to.version;
+      fail("error", `${version}: could not generate states from stateSchema: ${(error as Error).message}`);
+      return finish();
+    }
     result.runs[property.count] = details.numRuns;
     if (!details.failed) continue;
     if (details.counterexample === null) {
@@ -188,7 +219,7 @@ function reported(property: ReportedFailure["property"], error: unknown, counter
 async function main(): Promise<void> {
   const job = workerData as WorkerJob;
   const tables = { from: loadTable(job.from), to: loadTable(job.to) };
-  const caller = job.guarded ? new LimitedCaller() : new LimitedCaller({ cells: new Int32Array(job.watch.buffer), epoch: job.watch.epoch });
+  const caller = new LimitedCaller({ cells: new Int32Array(job.watch.buffer), epoch: job.watch.epoch }, job.guarded);
   for (const subject of job.subjects) {
     post({ type: "module", result: await verifyModule(job, subject, tables, caller) });
   }

@@ -67,20 +67,32 @@ interface Context {
   lazy: Map<unknown, fc.Arbitrary<unknown>[]>;
 }
 
-/** Arbitrary values of `schema`, as its `parse` returns them. Throws UnsupportedSchemaError for kinds that have no values to generate. */
+/**
+ * Arbitrary values of `schema`, as its `parse` returns them, or REJECTED where the schema's refinements
+ * turned down what was generated: a property skips those (`fc.pre`), so that a schema whose refinements
+ * reject almost everything ends in fast-check's "too many skips" rather than in an endless retry.
+ * Throws UnsupportedSchemaError for kinds that have no values to generate.
+ */
 export function arbitraryOf(schema: ZodLike): fc.Arbitrary<unknown> {
   const input = build(schema, "stateSchema", { depth: 0, lazy: new Map() });
-  return input
-    .map((value) => {
-      const parsed = schema.safeParse(value);
-      if (!parsed.success) return REJECTED;
-      // A transform's output need not pass the schema again; then the input is the state.
-      return parsed.data === value || schema.safeParse(parsed.data).success ? parsed.data : value;
-    })
-    .filter((value) => value !== REJECTED);
+  return input.map((value) => {
+    if (value === REJECTED) return REJECTED;
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) return REJECTED;
+    // A transform's output need not pass the schema again; then the input is the state.
+    return parsed.data === value || schema.safeParse(parsed.data).success ? parsed.data : value;
+  });
 }
 
-const REJECTED = Symbol("rejected");
+export const REJECTED = Symbol("rejected");
+
+/** How many candidates a refined schema draws before it gives up on a value (then the whole state is skipped). */
+const CANDIDATES = 10;
+
+/** Values of `arbitrary` that `accept` takes: the first of a few candidates, or REJECTED. Never loops. */
+function refined(arbitrary: fc.Arbitrary<unknown>, accept: (value: unknown) => boolean): fc.Arbitrary<unknown> {
+  return fc.array(arbitrary, { minLength: 1, maxLength: CANDIDATES }).map((candidates) => candidates.find(accept) ?? REJECTED);
+}
 
 function build(schema: ZodLike, path: string, ctx: Context): fc.Arbitrary<unknown> {
   const def = schema._zod.def;
@@ -89,7 +101,7 @@ function build(schema: ZodLike, path: string, ctx: Context): fc.Arbitrary<unknow
   const base = buildBase(schema, def, checks, path, ctx);
   // Checks with no counterpart in the arbitrary (refinements, formats without a pattern) filter.
   const understood = checks.every((c) => UNDERSTOOD_CHECKS.has(c.check));
-  return understood ? base : base.filter((value) => schema.safeParse(value).success);
+  return understood ? base : refined(base, (value) => schema.safeParse(value).success);
 }
 
 const UNDERSTOOD_CHECKS = new Set(["min_length", "max_length", "length_equals", "greater_than", "less_than", "number_format", "min_size", "max_size", "size_equals"]);
@@ -97,9 +109,12 @@ const UNDERSTOOD_CHECKS = new Set(["min_length", "max_length", "length_equals", 
 function buildBase(schema: ZodLike, def: ZodDef, checks: CheckDef[], path: string, ctx: Context): fc.Arbitrary<unknown> {
   const child = (s: unknown, p: string, deeper = ctx) => build(s as ZodLike, p, deeper);
   const shallow = ctx.depth >= MAX_DEPTH;
+  if (ctx.depth > MAX_DEPTH + 8) {
+    throw new UnsupportedSchemaError(path, def.type, "a recursive schema with no way to end (every branch recurses). Fix: make the recursion optional, nullable, a union with a plain case, or a collection that may be empty.");
+  }
   switch (def.type) {
     case "string":
-      return stringArbitrary(def, checks);
+      return stringArbitrary(def, checks, path);
     case "number":
       return numberArbitrary(checks);
     case "bigint":
@@ -150,12 +165,21 @@ function buildBase(schema: ZodLike, def: ZodDef, checks: CheckDef[], path: strin
     case "object":
       return objectArbitrary(def, path, ctx);
     case "union": {
-      const options = (def.options as unknown[]).map((s, k) => child(s, `${path}|${k}`));
-      return shallow ? options[0]! : fc.oneof(...options);
+      const schemas = def.options as ZodLike[];
+      // Deep in a recursive schema, a branch that does not recurse ends the value.
+      if (shallow) return child(schemas.find((o) => !recurses(o)) ?? schemas[0], `${path}|`);
+      return fc.oneof(...schemas.map((s, k) => child(s, `${path}|${k}`)));
     }
-    case "intersection":
-      // Values of the left side that the whole schema accepts: right for intersections that narrow.
-      return child(def.left, `${path}&`).filter((value) => schema.safeParse(value).success);
+    case "intersection": {
+      const left = def.left as ZodLike;
+      const right = def.right as ZodLike;
+      // Two objects: one object with the keys of both (a key in both takes values the right side accepts too).
+      if (left._zod.def.type === "object" && right._zod.def.type === "object") {
+        const shape = { ...(right._zod.def.shape as Record<string, ZodLike>), ...(left._zod.def.shape as Record<string, ZodLike>) };
+        return refined(objectArbitrary({ ...left._zod.def, shape }, path, ctx), (value) => schema.safeParse(value).success);
+      }
+      return refined(child(left, `${path}&`), (value) => schema.safeParse(value).success);
+    }
     case "optional":
       return shallow ? fc.constant(undefined) : fc.option(child(def.innerType, path), { nil: undefined, freq: 4 });
     case "nullable":
@@ -174,8 +198,10 @@ function buildBase(schema: ZodLike, def: ZodDef, checks: CheckDef[], path: strin
       const deeper = { ...ctx, depth: ctx.depth + 1 };
       return (byDepth[deeper.depth] ??= fc.constant(null).chain(() => child((def.getter as () => unknown)(), path, deeper)));
     }
-    case "template_literal":
-      return fc.string().filter((value) => schema.safeParse(value).success);
+    case "template_literal": {
+      const pattern = (schema._zod as { pattern?: unknown }).pattern;
+      return pattern instanceof RegExp ? matching(pattern, path) : refined(fc.string(), (value) => schema.safeParse(value).success);
+    }
     default:
       throw new UnsupportedSchemaError(path, def.type, unsupportedMessage(def.type));
   }
@@ -216,15 +242,15 @@ function sizeBounds(checks: CheckDef[]): { minLength: number; maxLength: number 
   return { minLength, maxLength: maxLength ?? minLength + MAX_ITEMS };
 }
 
-function stringArbitrary(def: ZodDef, checks: CheckDef[]): fc.Arbitrary<unknown> {
+function stringArbitrary(def: ZodDef, checks: CheckDef[], path: string): fc.Arbitrary<unknown> {
   const { minLength, maxLength } = lengthBounds(checks);
-  const format = typeof def.format === "string" ? def.format : undefined;
+  // A format is the schema's own (`z.email()`) or one of its checks (`z.string().email()`).
+  const formatCheck = checks.find((c) => c.check === "string_format" && c.format !== "regex");
+  const format = typeof formatCheck?.format === "string" ? formatCheck.format : undefined;
   switch (format) {
     case "uuid":
     case "guid":
       return fc.uuid();
-    case "email":
-      return fc.emailAddress();
     case "url":
       return fc.webUrl();
     case "datetime":
@@ -234,11 +260,34 @@ function stringArbitrary(def: ZodDef, checks: CheckDef[]): fc.Arbitrary<unknown>
     case "ipv6":
       return fc.ipV6();
   }
-  const pattern = (format ? def.pattern : undefined) ?? checks.find((c) => c.check === "string_format" && c.format === "regex")?.pattern;
-  if (pattern instanceof RegExp) return fc.stringMatching(pattern);
+  const pattern = formatCheck?.pattern ?? checks.find((c) => c.check === "string_format" && c.format === "regex")?.pattern;
+  if (pattern instanceof RegExp) return matching(pattern, path);
   const strings = fc.string({ minLength, maxLength, unit: "grapheme-ascii" });
   // The empty string breaks code that tests a key or a name for truth; make it common.
   return minLength === 0 ? fc.oneof({ arbitrary: fc.constant(""), weight: 1 }, { arbitrary: strings, weight: 4 }) : strings;
+}
+
+/**
+ * Strings that match `pattern`. fast-check's stringMatching takes no flags; without `i` (or `m`, `s`,
+ * `g`, `y`, `u`) the pattern matches a subset of what it matched with them, so values still pass.
+ */
+function matching(pattern: RegExp, path: string): fc.Arbitrary<string> {
+  try {
+    return fc.stringMatching(new RegExp(pattern.source));
+  } catch (error) {
+    throw new UnsupportedSchemaError(path, "string", `cannot generate strings matching ${pattern} (${(error as Error).message}). Fix: use a simpler pattern, or a z.enum of the values.`);
+  }
+}
+
+/** Whether a schema refers to a lazy (recursive) schema anywhere inside it. */
+function recurses(schema: ZodLike, seen = new Set<unknown>()): boolean {
+  if (seen.has(schema)) return false;
+  seen.add(schema);
+  const def = schema._zod.def;
+  if (def.type === "lazy") return true;
+  const inner = ["innerType", "element", "valueType", "keyType", "left", "right", "in", "out", "rest"].map((k) => def[k]);
+  const many = [...((def.options as unknown[]) ?? []), ...((def.items as unknown[]) ?? []), ...Object.values((def.shape as Record<string, unknown>) ?? {})];
+  return [...inner, ...many].some((s) => isZodSchema(s) && recurses(s, seen));
 }
 
 function numberArbitrary(checks: CheckDef[]): fc.Arbitrary<number> {

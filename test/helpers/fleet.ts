@@ -81,6 +81,7 @@ export async function init(env: { port: number; workers: number }) {
         req.url === "/code" ? await Promise.all(ids.map((id) => call(id, "code"))) :
         req.url === "/env" ? getEnv() :
         req.url === "/one" ? await call("w0", "get") :
+        req.url?.startsWith("/bare/") ? await call("w0", { bare: Number(req.url.slice(6)) }, 600_000) :
         req.url?.startsWith("/block/") ? await call("w" + req.url.slice(7), "block", 10_000) : null;
       res.writeHead(body === null ? 404 : 200, { "content-type": "application/json" }).end(JSON.stringify(body));
     } catch (error) {

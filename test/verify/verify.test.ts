@@ -90,6 +90,23 @@ describe("relup verify", () => {
     expect(run.stdout).toContain(`replay: relup verify ${pair.from} ${pair.to} --seed 1`);
   });
 
+  it("bad usage exits 2 with the fix, before anything runs", async () => {
+    const run = (args: string[]) =>
+      promisify(execFile)(process.execPath, [BIN, "verify", ...args], { env: { ...process.env, NO_COLOR: "1" } }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const one = await run(["fixtures/counter/1.0.0"]);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toContain("verify needs two releases: the one running and the one to upgrade to. Fix: `relup verify <from> <to>`.");
+    const runs = await run(["a.tar.gz", "b.tar.gz", "--runs", "0"]);
+    expect(runs.code).toBe(2);
+    expect(runs.stderr).toContain("--runs must be a whole number of at least 1, not 0");
+    const missing = await run(["/nonexistent/a.tar.gz", "/nonexistent/b.tar.gz"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("/nonexistent/a.tar.gz");
+  });
+
   it("a codeChange that changes its input is caught", async () => {
     const pair = await storePair(OLD_SCHEMA, NEW_SCHEMA + `export function codeChange(v, s) { ${DOWN} s.tags.push("x"); return { n: s.n, tags: s.tags.slice(0, -1), note: "" }; }\n`);
     const m = only(await verifyReleases({ ...pair, runs: 50, seed: 1 }));
@@ -151,6 +168,47 @@ describe("relup verify", () => {
       ["demo/c", "verified"],
     ]);
     expect(report.modules[1]!.failures[0]).toMatchObject({ check: "timeout", direction: "up", counterexample: "{ n: 0, tags: [ '' ] }" });
+  });
+
+  it("an endless loop after an await is stopped too, and the module after it is still verified", async () => {
+    const dir = await tempDir();
+    const header = (vsn: number) => `import { z } from "relup/runtime";\nexport const behaviour = "server";\nexport const vsn = ${vsn};\nexport function init() { return {}; }\n${vsn === 1 ? OLD_SCHEMA : NEW_SCHEMA}`;
+    const loop = `export async function codeChange(v, s) { await null; for (;;) {} }\n`;
+    const good = `export function codeChange(v, s) { ${DOWN} return { ...s, note: "" }; }\n`;
+    await writeProject(path.join(dir, "v1"), { config: config("1.0.0"), files: { "apps/demo/a.ts": header(1), "apps/demo/b.ts": header(1) } });
+    await writeProject(path.join(dir, "v2"), { config: config("1.1.0"), files: { "apps/demo/a.ts": header(2) + loop, "apps/demo/b.ts": header(2) + good } });
+    const a = await buildRelease({ dir: path.join(dir, "v1"), out: path.join(dir, "build") });
+    const b = await buildRelease({ dir: path.join(dir, "v2"), out: path.join(dir, "build") });
+    const report = await verifyReleases({ from: a.tarball, to: b.tarball, runs: 10, seed: 1, timeLimitMs: 50 });
+    expect(report.modules.map((m) => [m.module, m.status])).toEqual([
+      ["demo/a", "failed"],
+      ["demo/b", "verified"],
+    ]);
+    expect(report.modules[0]!.failures[0]).toMatchObject({ check: "timeout", message: expect.stringContaining("could not be interrupted"), counterexample: expect.stringContaining("tags") });
+  });
+
+  it("a call that returns, but later than the time limit, is a timeout", async () => {
+    const slow = `export function codeChange(v, s) { const t = Date.now(); while (Date.now() - t < 80) {} ${DOWN} return { ...s, note: "" }; }\n`;
+    const m = only(await verifyReleases({ ...(await storePair(OLD_SCHEMA, NEW_SCHEMA + slow)), runs: 3, seed: 1, timeLimitMs: 60 }));
+    expect(m.failures[0]).toMatchObject({ check: "timeout", direction: "up" });
+  });
+
+  it("a field the new schema fills in with a default, but codeChange leaves out, is caught", async () => {
+    const schema = `export const stateSchema = z.object({ n: z.int(), tags: z.array(z.string()), at: z.number().default(0) });\n`;
+    const code = `export function codeChange(v, s) { if (v && v.down === 1) return { n: s.n, tags: s.tags }; return { ...s }; }\n`;
+    const m = only(await verifyReleases({ ...(await storePair(OLD_SCHEMA, schema + code)), runs: 20, seed: 1 }));
+    expect(m.failures[0]).toMatchObject({ check: "invalid-result", direction: "up", message: expect.stringContaining("accepts only by changing it"), difference: { path: ".at", expected: "0", actual: "(absent)" } });
+  });
+
+  it("Sets of objects, Maps keyed by objects and formatted strings verify without false alarms", async () => {
+    const oldSchema = `export const stateSchema = z.object({ tags: z.set(z.object({ id: z.string() })), by: z.map(z.object({ k: z.int() }), z.string().email()), at: z.date() });\n`;
+    const newSchema = `export const stateSchema = z.object({ tags: z.set(z.object({ id: z.string() })), by: z.map(z.object({ k: z.int() }), z.string().email()), at: z.date(), v: z.literal(2) });\n`;
+    const code = `export function codeChange(v, s) {
+      const copy = { tags: new Set([...s.tags].map((t) => ({ ...t }))), by: new Map([...s.by].map(([k, e]) => [{ ...k }, e])), at: new Date(s.at.getTime()) };
+      return v && v.down === 1 ? copy : { ...copy, v: 2 };
+    }\n`;
+    const m = only(await verifyReleases({ ...(await storePair(oldSchema, newSchema + code)), runs: 100, seed: 1 }));
+    expect(m).toMatchObject({ status: "verified", failures: [] });
   });
 
   it("an async codeChange is awaited and verified", async () => {

@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { arbitraryOf, isZodSchema, UnsupportedSchemaError, type ZodLike } from "../../src/verify/zod-arbitrary.ts";
+import { arbitraryOf, isZodSchema, REJECTED, UnsupportedSchemaError, type ZodLike } from "../../src/verify/zod-arbitrary.ts";
 
 const asLike = (schema: z.ZodType) => schema as unknown as ZodLike;
 
@@ -51,7 +51,9 @@ const accepted: [string, z.ZodType][] = [
 
 describe("arbitraryOf", () => {
   it.each(accepted)("%s: every generated value is accepted by the schema", (_name, schema) => {
-    for (const value of samples(schema)) expect(schema.safeParse(value).success).toBe(true);
+    const values = samples(schema).filter((v) => v !== REJECTED);
+    expect(values.length).toBeGreaterThan(200);
+    for (const value of values) expect(schema.safeParse(value).success).toBe(true);
   });
 
   it("hands out what parse returns: defaults filled in, unknown keys of a stripping object gone", () => {
@@ -89,5 +91,36 @@ describe("arbitraryOf", () => {
     expect(isZodSchema({ parse() {} })).toBe(false);
     expect(isZodSchema({ _def: { typeName: "ZodString" }, safeParse() {} })).toBe(false);
     expect(isZodSchema(undefined)).toBe(false);
+  });
+});
+
+describe("arbitraryOf never loops", () => {
+  const gen = (schema: z.ZodType, n = 200) => fc.sample(arbitraryOf(asLike(schema)), { numRuns: n, seed: 3 });
+  it.each([
+    ["z.string().email()", z.string().email()],
+    ["z.string().uuid()", z.string().uuid()],
+    ["z.string().datetime()", z.string().datetime()],
+    ["z.string().startsWith()", z.string().startsWith("x-")],
+    ["a regex with the i flag", z.string().regex(/^ab[0-9]{2}$/i)],
+    ["a template literal", z.templateLiteral(["id-", z.int()])],
+    ["an intersection of two objects", z.intersection(z.object({ a: z.string() }), z.object({ b: z.int() }))],
+  ])("%s: values are generated and accepted", (_name, schema) => {
+    const values = gen(schema).filter((v) => v !== REJECTED);
+    expect(values.length).toBeGreaterThan(150);
+    for (const v of values) expect(schema.safeParse(v).success).toBe(true);
+  });
+
+  it("a refinement that rejects almost everything gives REJECTED values, not an endless retry", () => {
+    const values = gen(z.string().refine((s) => s === "needle-in-a-haystack"));
+    expect(values.every((v) => v === REJECTED)).toBe(true);
+  });
+
+  it("a recursive union whose recursive branch comes first ends, and one that never ends is refused", () => {
+    type T = number | { left: T; right: T };
+    const tree: z.ZodType<T> = z.lazy(() => z.union([z.object({ left: tree, right: tree }), z.number()]));
+    for (const v of gen(tree, 100)) expect(tree.safeParse(v).success).toBe(true);
+    type L = { next: L };
+    const endless: z.ZodType<L> = z.lazy(() => z.object({ next: endless }));
+    expect(() => gen(endless, 5)).toThrow(/no way to end/);
   });
 });

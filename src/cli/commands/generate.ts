@@ -7,6 +7,7 @@ import { renderPlanMarkdown } from "../../relup/render/render-markdown.ts";
 import { renderPlanText } from "../../relup/render/render-text.ts";
 import { planVerification } from "../../verify/render-report.ts";
 import { verifyExitCode, verifyReleases } from "../../verify/verify-releases.ts";
+import { checkSeed } from "./verify.ts";
 import type { Io } from "../io.ts";
 
 interface GenerateArgs {
@@ -40,6 +41,8 @@ export function generateCommand(io: Io): CommandModule<object, GenerateArgs> {
     handler: async (argv) => {
       if (argv.out === "") throw new UserError("-o needs a file name. Fix: `-o relup.json`.", ExitCode.badInput);
       if (argv.check && argv.out === undefined) throw new UserError("--check compares the plan with the file given by -o. Fix: add `-o relup.json`.", ExitCode.badInput);
+      checkSeed(argv.seed);
+      if (argv.seed !== undefined && !argv.verify) throw new UserError("--seed is the seed of --verify's generated states. Fix: add --verify, or leave --seed out.", ExitCode.badInput);
       const plan = await planReleases({ from: argv.from, to: argv.to });
       if (argv.check) {
         const drift = await driftOf(plan, argv.out!);

@@ -10,12 +10,12 @@ import type { Io } from "../io.ts";
 interface VerifyArgs {
   from?: string;
   to?: string;
-  runs: number;
+  runs?: number;
   seed?: number;
   strict: boolean;
   timeLimit: number;
   live: boolean;
-  root: string;
+  root?: string;
   format?: "text" | "json";
 }
 
@@ -27,24 +27,29 @@ export function verifyCommand(io: Io): CommandModule<object, VerifyArgs> {
       y
         .positional("from", { type: "string", describe: "The running release: a directory or .tar.gz (with --live, may be left out: the node's own)" })
         .positional("to", { type: "string", describe: "The release to upgrade to" })
-        .option("runs", { type: "number", default: DEFAULT_RUNS, describe: "Generated states per module and direction" })
+        .option("runs", { type: "number", describe: `Generated states per module and direction (default ${DEFAULT_RUNS})` })
         .option("seed", { type: "number", describe: "Seed of the generator, to replay a failure" })
         .option("strict", { type: "boolean", default: false, describe: "Fail when a stateful update cannot be verified (no stateSchema)" })
         .option("time-limit", { type: "number", default: DEFAULT_TIME_LIMIT_MS, describe: "Milliseconds one codeChange call may take" })
         .option("live", { type: "boolean", default: false, describe: "Dry-run the migrations on copies of the states in the running node (see --root); the node is not touched" })
-        .option("root", { type: "string", default: "relup-root", describe: "With --live: the release root of the node" })
+        .option("root", { type: "string", describe: "With --live: the release root of the node (default relup-root)" })
         .option("format", { choices: ["text", "json"] as const, describe: "How to print the report (default: text on a terminal, json otherwise)" })
         .example("$0 verify _build/counter-1.0.0.tar.gz _build/counter-2.0.0.tar.gz", "generate 1,000 states per direction and check each migration")
         .example("$0 verify _build/counter-2.0.0.tar.gz --live --root /srv/counter", "dry-run on the states the node holds now") as never,
     handler: async (argv) => {
-      if (!Number.isInteger(argv.runs) || argv.runs < 1) throw new UserError(`--runs must be a whole number of at least 1, not ${argv.runs}. Fix: \`--runs 1000\`.`, ExitCode.badInput);
-      if (argv.seed !== undefined && !Number.isInteger(argv.seed)) throw new UserError(`--seed must be a whole number, not ${argv.seed}. Fix: use the seed a failure report printed.`, ExitCode.badInput);
-      if (!(argv.timeLimit > 0)) throw new UserError(`--time-limit must be a number of milliseconds above 0, not ${argv.timeLimit}.`, ExitCode.badInput);
-      const root = path.resolve(argv.root);
+      const runs = argv.runs ?? DEFAULT_RUNS;
+      if (!Number.isInteger(runs) || runs < 1) throw new UserError(`--runs must be a whole number of at least 1, not ${shown(runs)}. Fix: \`--runs 1000\`.`, ExitCode.badInput);
+      checkSeed(argv.seed);
+      if (!(argv.timeLimit > 0)) throw new UserError(`--time-limit must be a number of milliseconds above 0, not ${shown(argv.timeLimit)}.`, ExitCode.badInput);
+      if (argv.live && (argv.runs !== undefined || argv.seed !== undefined)) {
+        throw new UserError("--runs and --seed choose generated states; --live checks the states the node holds instead. Fix: leave them out, or run without --live.", ExitCode.badInput);
+      }
+      if (!argv.live && argv.root !== undefined) throw new UserError("--root names the node for --live. Fix: add --live, or leave --root out.", ExitCode.badInput);
+      const root = path.resolve(argv.root ?? "relup-root");
       const { from, to } = await releasesToVerify(argv, root);
-      const report = await verifyReleases({ from, to, runs: argv.runs, timeLimitMs: argv.timeLimit, ...(argv.seed !== undefined ? { seed: argv.seed } : {}), ...(argv.live ? { live: { root } } : {}) });
+      const report = await verifyReleases({ from, to, runs, timeLimitMs: argv.timeLimit, ...(argv.seed !== undefined ? { seed: argv.seed } : {}), ...(argv.live ? { live: { root } } : {}) });
       const format = argv.format ?? (io.tty ? "text" : "json");
-      const command = argv.live ? `relup verify ${argv.from ?? ""} ${argv.to ?? ""} --live --root ${argv.root}`.replace(/ +/g, " ") : `relup verify ${from} ${to}`;
+      const command = argv.live ? `relup verify ${argv.from ?? ""} ${argv.to ?? ""} --live --root ${argv.root ?? "relup-root"}`.replace(/ +/g, " ") : `relup verify ${from} ${to}`;
       io.out(format === "json" ? JSON.stringify(report, null, 2) + "\n" : renderVerifyReport(report, { color: io.color, command }));
       process.exitCode = verifyExitCode(report, argv.strict);
     },
@@ -58,4 +63,13 @@ async function releasesToVerify(argv: VerifyArgs, root: string): Promise<{ from:
   // One release given with --live: it is the target, and the node's own release is the source.
   const status = (await controlRequest(root, { cmd: "status" })) as { release: { version: string } };
   return { from: releaseDirOf(root, status.release.version), to: argv.from };
+}
+
+const shown = (n: number) => (Number.isNaN(n) ? "a non-number" : String(n));
+
+/** A seed, when given, is a whole number (fast-check's seeds are 32-bit integers). */
+export function checkSeed(seed: number | undefined): void {
+  if (seed !== undefined && (!Number.isInteger(seed) || Math.abs(seed) > 2 ** 31)) {
+    throw new UserError(`--seed must be a whole number, not ${shown(seed)}. Fix: use the seed a report printed.`, ExitCode.badInput);
+  }
 }

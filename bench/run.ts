@@ -115,9 +115,9 @@ figures.push(
   { key: "http.during_restart", figure: "HTTP during a stop-and-start of the node (today's restart)", value: window(http.restart), raw: http.restart },
   {
     key: "stall.load_module_only",
-    figure: "longest stall of one client calling in a loop during a load-module-only upgrade (over HTTP)",
-    value: `${fmt(http.loadModuleStallMs)} ms`,
-    raw: { maxMs: http.loadModuleStallMs },
+    figure: "longest stall of one client calling in a loop during a load-module-only upgrade (over HTTP, client in its own process)",
+    value: `${fmt(http.loadModuleStallMs)} ms (the same client's longest request with no upgrade: ${fmt(http.loadModuleIdleMs)} ms)`,
+    raw: { maxMs: http.loadModuleStallMs, idleMaxMs: http.loadModuleIdleMs },
     goal: "≤ 1 ms",
     otp: "~1-2 ms",
     verdict: http.loadModuleStallMs <= 1 ? "meets" : "misses",

@@ -21,7 +21,7 @@ import { prepareRoot } from "../src/runtime/start-release.ts";
 import { writeFleet } from "../test/helpers/fleet.ts";
 
 const only = process.argv.find((a) => a.startsWith("--sizes="));
-const sizes = only ? only.slice(8).split(",").map(Number) : process.argv.includes("--quick") ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+const sizes = only ? only.slice(8).split(",").map(Number) : process.argv.includes("--quick") ? [1_000, 10_000] : [1_000, 10_000, 100_000, 1_000_000];
 
 const V1 = `
 export const behaviour = "server";

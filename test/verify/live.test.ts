@@ -63,6 +63,9 @@ describe("relup verify --live", () => {
     expect(report).toMatchObject({ mode: "live", from: "1.0.0", to: "2.0.0", uncopyable: [] });
     expect(report.modules).toEqual([expect.objectContaining({ module: "counter/counter", status: "verified", runs: { upAndBack: 0, down: 0, live: 1 }, failures: [] })]);
     expect(await get(node.port, `/peek/a`)).toBe("2");
+    // A state that holds a live object (the HTTP server's) is reported, not copied.
+    const copies = (await controlRequest(node.root, { cmd: "states", modules: ["counter/http_server"] })) as { processes: { module: string; error?: string; state?: string }[] };
+    expect(copies.processes).toEqual([expect.objectContaining({ module: "counter/http_server", error: expect.stringMatching(/^its state cannot be copied: .*could not be cloned/) })]);
 
     const other = await liveNode({ from: "fixtures/migration-bug/1.0.0", to: "fixtures/migration-bug/1.1.0", app: "contacts" });
     const refused = await relup(["verify", other.v1, other.v2, "--live", "--root", node.root]);

@@ -220,27 +220,20 @@ function unsupportedMessage(kind: string): string {
   }
 }
 
-function lengthBounds(checks: CheckDef[]): { minLength: number; maxLength: number } {
+/** Bounds of a string or array (`min_length`...) or of a Set or Map (`min_size`...). */
+function bounds(checks: CheckDef[], unit: "length" | "size"): { minLength: number; maxLength: number } {
   let minLength = 0;
   let maxLength: number | undefined;
   for (const c of checks) {
-    if (c.check === "min_length") minLength = Math.max(minLength, c.minimum as number);
-    if (c.check === "max_length") maxLength = Math.min(maxLength ?? Infinity, c.maximum as number);
-    if (c.check === "length_equals") minLength = maxLength = c.length as number;
+    if (c.check === `min_${unit}`) minLength = Math.max(minLength, c.minimum as number);
+    if (c.check === `max_${unit}`) maxLength = Math.min(maxLength ?? Infinity, c.maximum as number);
+    if (c.check === `${unit}_equals`) minLength = maxLength = c[unit] as number;
   }
   return { minLength, maxLength: maxLength ?? minLength + MAX_ITEMS };
 }
 
-function sizeBounds(checks: CheckDef[]): { minLength: number; maxLength: number } {
-  let minLength = 0;
-  let maxLength: number | undefined;
-  for (const c of checks) {
-    if (c.check === "min_size") minLength = Math.max(minLength, c.minimum as number);
-    if (c.check === "max_size") maxLength = Math.min(maxLength ?? Infinity, c.maximum as number);
-    if (c.check === "size_equals") minLength = maxLength = c.size as number;
-  }
-  return { minLength, maxLength: maxLength ?? minLength + MAX_ITEMS };
-}
+const lengthBounds = (checks: CheckDef[]) => bounds(checks, "length");
+const sizeBounds = (checks: CheckDef[]) => bounds(checks, "size");
 
 function stringArbitrary(def: ZodDef, checks: CheckDef[], path: string): fc.Arbitrary<unknown> {
   const { minLength, maxLength } = lengthBounds(checks);

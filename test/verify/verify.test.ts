@@ -30,6 +30,18 @@ async function fixturePair(name: string, from: string, to: string): Promise<{ fr
 
 const config = (version: string) => ({ format: 1, name: "demo", version, applications: [{ name: "demo", version }] });
 
+/** A release pair of server modules `demo/<name>`, each with OLD_SCHEMA in 1.0.0 and NEW_SCHEMA plus the given code in 1.1.0. */
+async function modulesPair(newCode: Record<string, string>): Promise<{ from: string; to: string }> {
+  const dir = await tempDir();
+  const header = (vsn: number) => `import { z } from "relup/runtime";\nexport const behaviour = "server";\nexport const vsn = ${vsn};\nexport function init() { return {}; }\n${vsn === 1 ? OLD_SCHEMA : NEW_SCHEMA}`;
+  const files = (vsn: number) => Object.fromEntries(Object.entries(newCode).map(([name, code]) => [`apps/demo/${name}.ts`, header(vsn) + (vsn === 2 ? code : "")]));
+  await writeProject(path.join(dir, "v1"), { config: config("1.0.0"), files: files(1) });
+  await writeProject(path.join(dir, "v2"), { config: config("1.1.0"), files: files(2) });
+  const a = await buildRelease({ dir: path.join(dir, "v1"), out: path.join(dir, "build") });
+  const b = await buildRelease({ dir: path.join(dir, "v2"), out: path.join(dir, "build") });
+  return { from: a.tarball, to: b.tarball };
+}
+
 /** A release pair whose only change is the server module `store`, vsn 1 → 2. */
 async function storePair(oldStore: string, newStore: string): Promise<{ from: string; to: string }> {
   const dir = await tempDir();
@@ -153,15 +165,9 @@ describe("relup verify", () => {
   });
 
   it("after a loop stops the fast worker, the modules before it keep their results and those after it are verified", async () => {
-    const dir = await tempDir();
-    const header = (vsn: number) => `import { z } from "relup/runtime";\nexport const behaviour = "server";\nexport const vsn = ${vsn};\nexport function init() { return {}; }\n${vsn === 1 ? OLD_SCHEMA : NEW_SCHEMA}`;
     const good = `export function codeChange(v, s) { ${DOWN} return { ...s, note: "" }; }\n`;
     const loop = `export function codeChange(v, s) { if (s.tags.length > 0) for (;;) {} ${DOWN} return { ...s, note: "" }; }\n`;
-    await writeProject(path.join(dir, "v1"), { config: config("1.0.0"), files: { "apps/demo/a.ts": header(1), "apps/demo/b.ts": header(1), "apps/demo/c.ts": header(1) } });
-    await writeProject(path.join(dir, "v2"), { config: config("1.1.0"), files: { "apps/demo/a.ts": header(2) + good, "apps/demo/b.ts": header(2) + loop, "apps/demo/c.ts": header(2) + good } });
-    const a = await buildRelease({ dir: path.join(dir, "v1"), out: path.join(dir, "build") });
-    const b = await buildRelease({ dir: path.join(dir, "v2"), out: path.join(dir, "build") });
-    const report = await verifyReleases({ from: a.tarball, to: b.tarball, runs: 30, seed: 3, timeLimitMs: 50 });
+    const report = await verifyReleases({ ...(await modulesPair({ a: good, b: loop, c: good })), runs: 30, seed: 3, timeLimitMs: 50 });
     expect(report.modules.map((m) => [m.module, m.status])).toEqual([
       ["demo/a", "verified"],
       ["demo/b", "failed"],
@@ -171,15 +177,9 @@ describe("relup verify", () => {
   });
 
   it("an endless loop after an await is stopped too, and the module after it is still verified", async () => {
-    const dir = await tempDir();
-    const header = (vsn: number) => `import { z } from "relup/runtime";\nexport const behaviour = "server";\nexport const vsn = ${vsn};\nexport function init() { return {}; }\n${vsn === 1 ? OLD_SCHEMA : NEW_SCHEMA}`;
     const loop = `export async function codeChange(v, s) { await null; for (;;) {} }\n`;
     const good = `export function codeChange(v, s) { ${DOWN} return { ...s, note: "" }; }\n`;
-    await writeProject(path.join(dir, "v1"), { config: config("1.0.0"), files: { "apps/demo/a.ts": header(1), "apps/demo/b.ts": header(1) } });
-    await writeProject(path.join(dir, "v2"), { config: config("1.1.0"), files: { "apps/demo/a.ts": header(2) + loop, "apps/demo/b.ts": header(2) + good } });
-    const a = await buildRelease({ dir: path.join(dir, "v1"), out: path.join(dir, "build") });
-    const b = await buildRelease({ dir: path.join(dir, "v2"), out: path.join(dir, "build") });
-    const report = await verifyReleases({ from: a.tarball, to: b.tarball, runs: 10, seed: 1, timeLimitMs: 50 });
+    const report = await verifyReleases({ ...(await modulesPair({ a: loop, b: good })), runs: 10, seed: 1, timeLimitMs: 50 });
     expect(report.modules.map((m) => [m.module, m.status])).toEqual([
       ["demo/a", "failed"],
       ["demo/b", "verified"],

@@ -2,7 +2,8 @@
  * `npm run demo`: the seed story, live. Builds calculator 1.0.0 and 1.1.0, starts 1.0.0 on a node,
  * prints the plan, applies it while an HTTP load generator runs, shows the new answer from the same OS
  * process with the failed-request count and the latencies, rolls back, and stops. Then the same with
- * the stateful counter: counts survive the state migration up and back down.
+ * the stateful counter: its migration checked by `relup verify` (generated states, then the node's own),
+ * and counts that survive the state migration up and back down.
  */
 import { writeFile, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -16,6 +17,8 @@ import { renderPlanText } from "../src/relup/render/render-text.ts";
 import { controlRequest } from "../src/runtime/control-client.ts";
 import { prepareRoot, startDetached } from "../src/runtime/start-release.ts";
 import { freePort, get } from "../src/net-helpers.ts";
+import { renderVerifyReport } from "../src/verify/render-report.ts";
+import { verifyExitCode, verifyReleases } from "../src/verify/verify-releases.ts";
 
 const color = Boolean(process.stdout.isTTY) && !("NO_COLOR" in process.env);
 const c = pc.createColors(color);
@@ -77,13 +80,19 @@ try {
   say(`GET /calculate/2/2 = ${c.bold(await get(port, "/calculate/2/2"))} from node pid ${await nodePid(root)}`);
   await controlRequest(root, { cmd: "stop" });
 
-  step("counter: state survives a migration (vsn 1 → 2) and the way back");
+  step("counter: the state migration (vsn 1 → 2) verified, then applied, and the way back");
   await build("counter", ["1.0.0", "2.0.0"]);
   const cport = await freePort();
   const counter = await startNode("counter", "1.0.0", out, { port: cport });
   for (let i = 0; i < 3; i++) await get(cport, "/count/apples");
   await get(cport, "/count/pears");
   say(`1.0.0 (pid ${counter.pid}): apples = ${await get(cport, "/peek/apples")}, pears = ${await get(cport, "/peek/pears")}`);
+  // The migration is checked first: on generated states against both stateSchemas, then on the node's own.
+  const [v1, v2] = [path.join(out, "counter-1.0.0.tar.gz"), path.join(out, "counter-2.0.0.tar.gz")];
+  const generated = await verifyReleases({ from: v1, to: v2, seed: 1 });
+  const live = await verifyReleases({ from: v1, to: v2, live: { root: counter.root } });
+  for (const report of [generated, live]) say(renderVerifyReport(report, { color, command: "relup verify" }).trimEnd());
+  if (verifyExitCode(generated, true) !== 0 || verifyExitCode(live, true) !== 0) throw new Error("relup verify did not verify the counter's migration");
   await applyRelease({ root: counter.root, release: path.join(out, "counter-2.0.0.tar.gz"), confirm: async () => true, progress: (e) => e.phase === "code_change" && say(c.dim(`  migrated ${e.done}/${e.total} processes of ${e.module}`)) });
   say(`2.0.0 (pid ${await nodePid(counter.root)}): apples = ${await get(cport, "/peek/apples")}, pears = ${await get(cport, "/peek/pears")}; one more apple: ${await get(cport, "/count/apples")}`);
   await controlRequest(counter.root, { cmd: "rollback" });

@@ -16,8 +16,7 @@ export interface LiveStatesResult {
 
 /** Copies per process; yields to the event loop every `chunk` processes so the node keeps serving. */
 export async function copyStates(runtime: Runtime, modules: readonly string[], chunk = 1000): Promise<LiveProcessState[]> {
-  const wanted = new Set(modules);
-  const procs = runtime.processes().filter((p) => p.status !== "dead" && wanted.has(p.module));
+  const procs = [...new Set(modules)].flatMap((module) => runtime.processesUsing(module).filter((p) => p.module === module));
   const out: LiveProcessState[] = [];
   for (let k = 0; k < procs.length; k++) {
     const p = procs[k]!;

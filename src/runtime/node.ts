@@ -99,10 +99,10 @@ export class Node {
           module,
           current: current ? { vsn: current.vsn, sha256: current.sha256 } : null,
           old: old ? { vsn: old.vsn, sha256: old.sha256, active: old.active } : null,
-          processes: this.runtime.processesUsing(module).length,
+          processes: this.runtime.countUsing(module),
         };
       }),
-      processCount: this.runtime.processes().length,
+      processCount: this.runtime.processCount(),
       memory: { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal },
     };
   }

@@ -30,6 +30,8 @@ export class Runtime {
   readonly clock: Clock;
   readonly #procs = new Map<Pid, Proc>();
   readonly #names = new Map<string, Pid>();
+  /** module → the processes that use it (callback module or declared), so that finding them is no pass over every process */
+  readonly #byModule = new Map<string, Set<Proc>>();
   readonly #self = new AsyncLocalStorage<Pid>();
   #nextPid = 1;
   #nextRef = 1;
@@ -55,6 +57,11 @@ export class Runtime {
     const proc = new Proc(pid, module, modules, behaviour, options.name, this.clock.now());
     proc.trapExit = options.trapExit ?? false;
     this.#procs.set(pid, proc);
+    for (const m of modules) {
+      let users = this.#byModule.get(m);
+      if (!users) this.#byModule.set(m, (users = new Set()));
+      users.add(proc);
+    }
     if (options.name !== undefined) this.#names.set(options.name, pid);
     if (options.link) this.link(pid, options.link);
     proc.busy = true;
@@ -92,7 +99,21 @@ export class Runtime {
 
   /** The process map: every live process that uses `module` (callback module or declared modules). */
   processesUsing(module: string): Proc[] {
-    return this.processes().filter((p) => p.status !== "dead" && p.uses(module));
+    const out: Proc[] = [];
+    for (const p of this.#byModule.get(module) ?? []) if (p.status !== "dead") out.push(p);
+    return out;
+  }
+
+  /** How many processes there are, without listing them. */
+  processCount(): number {
+    return this.#procs.size;
+  }
+
+  /** How many live processes use `module`, without listing them. */
+  countUsing(module: string): number {
+    let n = 0;
+    for (const p of this.#byModule.get(module) ?? []) if (p.status !== "dead") n++;
+    return n;
   }
 
   call(target: Pid | string, request: unknown, timeout = DEFAULT_CALL_TIMEOUT): Promise<unknown> {
@@ -236,6 +257,11 @@ export class Runtime {
 
   #forget(proc: Proc): void {
     this.#procs.delete(proc.pid);
+    for (const m of proc.modules) {
+      const users = this.#byModule.get(m);
+      users?.delete(proc);
+      if (users?.size === 0) this.#byModule.delete(m);
+    }
     if (proc.name !== undefined && this.#names.get(proc.name) === proc.pid) this.#names.delete(proc.name);
   }
 

@@ -121,8 +121,11 @@ export class Launcher extends EventEmitter {
     this.#startedAt = Date.now();
     this.#event("node spawned", { pid: child.pid, version });
     let bootError: string | undefined;
+    // The last lines the node wrote to stderr: the reason when it dies before it can say why.
+    const lastErrors: string[] = [];
     const pipe = (stream: NodeJS.ReadableStream, name: string) =>
       readline.createInterface({ input: stream }).on("line", (line) => {
+        if (name === "stderr" && line.trim() !== "") lastErrors.splice(0, Math.max(0, lastErrors.length - 4), line);
         const isJson = line.startsWith("{") && line.endsWith("}");
         this.#nodeLog?.write((isJson ? line : JSON.stringify({ time: new Date().toISOString(), stream: name, line })) + "\n");
       });
@@ -155,8 +158,11 @@ export class Launcher extends EventEmitter {
       this.#child = undefined;
       this.#event("node exited", { code, signal });
       this.emit("exit", { code, signal });
-      if (bootError !== undefined && this.listenerCount("boot-failed") > 0) {
-        this.emit("boot-failed", bootError);
+      // While start() waits, a node that ends before it is ready fails the start (no retry): one that
+      // cannot run at all (bad NODE_OPTIONS, a missing file) would otherwise be restarted forever.
+      if (this.listenerCount("boot-failed") > 0) {
+        const said = lastErrors.length > 0 ? `: ${lastErrors.join(" | ")}` : "";
+        this.emit("boot-failed", bootError ?? `the node exited (${signal ? `signal ${signal}` : `code ${code}`}) before it was ready${said}; see ${path.join(this.root, "log", "node.jsonl")}`);
         return;
       }
       if (this.#stopping) return this.#finish();

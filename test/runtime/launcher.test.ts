@@ -65,6 +65,15 @@ describe("launcher and node", () => {
     expect(alive(ready.pid)).toBe(false);
   });
 
+  it("fails the start, with the node's own words, when the node ends before it is ready (no endless restarts)", async () => {
+    const root = await tempDir();
+    await prepareRoot(root, tarball);
+    // Node refuses this V8 flag in NODE_OPTIONS and exits at once, before any relup code runs.
+    const launcher = new Launcher({ root, minBackoffMs: 10, env: { ...process.env, NODE_OPTIONS: "--trace-gc" } });
+    await expect(launcher.start()).rejects.toThrow(/^the node failed to boot: the node exited \(code 9\) before it was ready: .*--trace-gc is not allowed in NODE_OPTIONS/);
+    await launcher.stop();
+  });
+
   it("restarts a node killed with SIGKILL, on the permanent release", async () => {
     const { port, launcher, ready } = await started();
     try {

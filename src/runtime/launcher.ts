@@ -125,7 +125,10 @@ export class Launcher extends EventEmitter {
     const lastErrors: string[] = [];
     const pipe = (stream: NodeJS.ReadableStream, name: string) =>
       readline.createInterface({ input: stream }).on("line", (line) => {
-        if (name === "stderr" && line.trim() !== "") lastErrors.splice(0, Math.max(0, lastErrors.length - 4), line);
+        if (name === "stderr" && line.trim() !== "") {
+          lastErrors.push(line);
+          if (lastErrors.length > 4) lastErrors.shift();
+        }
         const isJson = line.startsWith("{") && line.endsWith("}");
         this.#nodeLog?.write((isJson ? line : JSON.stringify({ time: new Date().toISOString(), stream: name, line })) + "\n");
       });
@@ -161,8 +164,14 @@ export class Launcher extends EventEmitter {
       // While start() waits, a node that ends before it is ready fails the start (no retry): one that
       // cannot run at all (bad NODE_OPTIONS, a missing file) would otherwise be restarted forever.
       if (this.listenerCount("boot-failed") > 0) {
-        const said = lastErrors.length > 0 ? `: ${lastErrors.join(" | ")}` : "";
-        this.emit("boot-failed", bootError ?? `the node exited (${signal ? `signal ${signal}` : `code ${code}`}) before it was ready${said}; see ${path.join(this.root, "log", "node.jsonl")}`);
+        const stopped = this.#stopping;
+        // Once its output is closed, so that its last stderr lines have been read.
+        child.once("close", () => {
+          const said = lastErrors.length > 0 ? `: ${lastErrors.join(" | ")}` : "";
+          const why = stopped ? "the node was stopped before it was ready" : `the node exited (${signal ? `signal ${signal}` : `code ${code}`}) before it was ready${said}; see ${path.join(this.root, "log", "node.jsonl")}`;
+          this.emit("boot-failed", bootError ?? why);
+          this.#finish();
+        });
         return;
       }
       if (this.#stopping) return this.#finish();

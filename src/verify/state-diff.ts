@@ -27,7 +27,8 @@ export function firstDifference(expected: unknown, actual: unknown, path = "", o
   if (sameValueZero(expected, actual)) return undefined;
   const differ = { path: path || "(the whole state)", expected, actual };
   if (typeof expected !== "object" || typeof actual !== "object" || expected === null || actual === null) return differ;
-  if (Object.getPrototypeOf(expected) !== Object.getPrototypeOf(actual)) return differ;
+  // A plain object and one without a prototype hold the same data (a copy gives the latter a prototype).
+  if (Object.getPrototypeOf(expected) !== Object.getPrototypeOf(actual) && !(isPlain(expected) && isPlain(actual))) return differ;
   if (expected instanceof Date) return expected.getTime() === (actual as Date).getTime() ? undefined : differ;
   if (Array.isArray(expected)) {
     const other = actual as unknown[];
@@ -63,7 +64,7 @@ export function firstDifference(expected: unknown, actual: unknown, path = "", o
     for (const value of other) if (!expected.has(value) && !matched.has(value)) return { path: `${path}{${keyText(value)}}`, expected: ABSENT, actual: value };
     return undefined;
   }
-  if (Object.getPrototypeOf(expected) === Object.prototype || Object.getPrototypeOf(expected) === null) {
+  if (isPlain(expected)) {
     const a = expected as Record<string, unknown>;
     const b = actual as Record<string, unknown>;
     const keys = [...new Set([...Object.keys(a), ...(options.allowExtraKeys ? [] : Object.keys(b))])].sort();
@@ -74,6 +75,11 @@ export function firstDifference(expected: unknown, actual: unknown, path = "", o
     return undefined;
   }
   return isDeepStrictEqual(expected, actual) ? undefined : differ;
+}
+
+function isPlain(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 function unmatchedObjects(values: Iterable<unknown>): unknown[] {

@@ -78,7 +78,7 @@ export async function verifyReleases(options: VerifyOptions): Promise<VerifyRepo
       timeLimitMs: options.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS,
     };
     let uncopyable: VerifyReport["uncopyable"] = [];
-    if (options.live) {
+    if (options.live && subjects.length > 0) {
       const live = await liveStates(options.live.root, from, subjects);
       job.live = live.states;
       uncopyable = live.uncopyable;
@@ -141,7 +141,7 @@ async function runWorker(job: WorkerJobInput, stallMs: number): Promise<ModuleVe
     if (guarded) {
       // Even under vm timeouts the call did not end: a loop after an await. The module fails on the
       // state that was being checked, unshrunk, and the next ones run in a fresh worker.
-      const subject = rest.subjects[0]!;
+      const subject = job.subjects[results.length]!;
       results.push({
         ...subject,
         status: "failed",

@@ -160,9 +160,9 @@ async function verifyModule(job: WorkerJob, subject: VerifySubject, tables: { fr
     try {
       arbitrary = arbitraryOf(property.schema);
     } catch (error) {
-      if (!(error instanceof UnsupportedSchemaError)) throw error;
       const version = property.schema === schemas.old ? job.from.version : job.to.version;
-      fail("error", `${version}: ${error.message}`);
+      const message = error instanceof UnsupportedSchemaError ? error.message : `stateSchema: cannot generate states from it (${(error as Error).message})`;
+      fail("error", `${version}: ${message}`);
       return finish();
     }
     let details: Awaited<ReturnType<typeof fc.check<[unknown]>>>;

@@ -116,7 +116,7 @@ function buildBase(schema: ZodLike, def: ZodDef, checks: CheckDef[], path: strin
     case "string":
       return stringArbitrary(def, checks, path);
     case "number":
-      return numberArbitrary(checks);
+      return numberArbitrary(checks, path);
     case "bigint":
       return fc.bigInt(bigintBounds(checks));
     case "boolean":
@@ -128,8 +128,17 @@ function buildBase(schema: ZodLike, def: ZodDef, checks: CheckDef[], path: strin
       return fc.constant(undefined);
     case "nan":
       return fc.constant(Number.NaN);
-    case "date":
-      return fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(Date.UTC(2100, 0, 1)) });
+    case "date": {
+      let min = new Date(0);
+      let max = new Date(Date.UTC(2100, 0, 1));
+      for (const c of checks) {
+        if (c.check === "greater_than" && c.value instanceof Date) min = new Date(c.value.getTime() + (c.inclusive ? 0 : 1));
+        if (c.check === "less_than" && c.value instanceof Date) max = new Date(c.value.getTime() - (c.inclusive ? 0 : 1));
+      }
+      // Bounds outside the default window move it: a schema of future dates gets future dates.
+      if (min > max) [min, max] = checks.some((c) => c.check === "less_than") ? [new Date(max.getTime() - 100 * 365 * 86_400_000), max] : [min, new Date(min.getTime() + 100 * 365 * 86_400_000)];
+      return fc.date({ noInvalidDate: true, min, max });
+    }
     case "literal":
       return fc.constantFrom(...(def.values as unknown[]));
     case "enum":
@@ -283,7 +292,7 @@ function recurses(schema: ZodLike, seen = new Set<unknown>()): boolean {
   return [...inner, ...many].some((s) => isZodSchema(s) && recurses(s, seen));
 }
 
-function numberArbitrary(checks: CheckDef[]): fc.Arbitrary<number> {
+function numberArbitrary(checks: CheckDef[], path: string): fc.Arbitrary<number> {
   let min = -Number.MAX_VALUE;
   let max = Number.MAX_VALUE;
   let minExcluded = false;
@@ -307,8 +316,10 @@ function numberArbitrary(checks: CheckDef[]): fc.Arbitrary<number> {
   if (integer) {
     const lo = Math.max(Number.MIN_SAFE_INTEGER, minExcluded ? Math.floor(min) + 1 : Math.ceil(min));
     const hi = Math.min(Number.MAX_SAFE_INTEGER, maxExcluded ? Math.ceil(max) - 1 : Math.floor(max));
+    if (lo > hi) throw new UnsupportedSchemaError(path, "number", `no integer lies within its bounds (${lo} to ${hi}). Fix: widen the bounds.`);
     return fc.integer({ min: lo, max: hi });
   }
+  if (min > max || (min === max && (minExcluded || maxExcluded))) throw new UnsupportedSchemaError(path, "number", `no number lies within its bounds. Fix: widen the bounds.`);
   return fc.double({ min, max, minExcluded, maxExcluded, noNaN: true, noDefaultInfinity: true });
 }
 

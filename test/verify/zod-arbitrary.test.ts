@@ -124,3 +124,12 @@ describe("arbitraryOf never loops", () => {
     expect(() => gen(endless, 5)).toThrow(/no way to end/);
   });
 });
+
+describe("arbitraryOf and bounds", () => {
+  it("dates keep within the schema's bounds, and bounds with nothing between them are refused by path", () => {
+    const future = z.date().min(new Date(Date.UTC(2200, 0, 1)));
+    const values = fc.sample(arbitraryOf(asLike(z.object({ at: future }))), { numRuns: 100, seed: 5 }).filter((v) => v !== REJECTED);
+    expect(values.length).toBe(100);
+    expect(() => arbitraryOf(asLike(z.object({ n: z.int().gt(5).lt(6) })))).toThrow(/^stateSchema\.n: no integer lies within its bounds/);
+  });
+});

@@ -38,6 +38,7 @@ export class Launcher extends EventEmitter {
   readonly root: string;
   #child: ChildProcess | undefined;
   #stopping = false;
+  #finished = false;
   #failures = 0;
   #startedAt = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -213,6 +214,9 @@ export class Launcher extends EventEmitter {
   }
 
   #finish(): void {
+    // Once: a stop() after a failed start finds the launcher already finished.
+    if (this.#finished) return;
+    this.#finished = true;
     this.#event("launcher stopped", {});
     this.#nodeLog?.end();
     this.#launcherLog?.end();

@@ -30,7 +30,10 @@ export class Runtime {
   readonly clock: Clock;
   readonly #procs = new Map<Pid, Proc>();
   readonly #names = new Map<string, Pid>();
-  /** module → the processes that use it (callback module or declared), so that finding them is no pass over every process */
+  /**
+   * module → the processes that use it (callback module or declared), so that finding them is no pass
+   * over every process. It holds no dead process: a process leaves it (#forget) as it dies.
+   */
   readonly #byModule = new Map<string, Set<Proc>>();
   readonly #self = new AsyncLocalStorage<Pid>();
   #nextPid = 1;
@@ -99,9 +102,7 @@ export class Runtime {
 
   /** The process map: every live process that uses `module` (callback module or declared modules). */
   processesUsing(module: string): Proc[] {
-    const out: Proc[] = [];
-    for (const p of this.#byModule.get(module) ?? []) if (p.status !== "dead") out.push(p);
-    return out;
+    return [...(this.#byModule.get(module) ?? [])];
   }
 
   /** How many processes there are, without listing them. */
@@ -111,9 +112,7 @@ export class Runtime {
 
   /** How many live processes use `module`, without listing them. */
   countUsing(module: string): number {
-    let n = 0;
-    for (const p of this.#byModule.get(module) ?? []) if (p.status !== "dead") n++;
-    return n;
+    return this.#byModule.get(module)?.size ?? 0;
   }
 
   call(target: Pid | string, request: unknown, timeout = DEFAULT_CALL_TIMEOUT): Promise<unknown> {

@@ -71,7 +71,7 @@ export class LimitedCaller {
 
   async call(fn: () => unknown, timeLimitMs: number): Promise<{ ok: true; value: unknown } | { ok: false; timeout: boolean; error: unknown }> {
     const started = performance.now();
-    const tooLate = { ok: false as const, timeout: true, error: new Error(`took longer than ${timeLimitMs} ms`) };
+    const tooLate = () => ({ ok: false as const, timeout: true, error: new Error(`took longer than ${timeLimitMs} ms`) });
     // The watch stays on until the call has settled: an endless loop after an await is seen too.
     Atomics.store(this.watch.cells, 1, Date.now() - this.watch.epoch);
     Atomics.store(this.watch.cells, 0, 1);
@@ -83,13 +83,13 @@ export class LimitedCaller {
         const timeout = (error as NodeJS.ErrnoException)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT";
         return { ok: false, timeout, error };
       }
-      if (!(value instanceof Promise)) return performance.now() - started > timeLimitMs ? tooLate : { ok: true, value };
+      if (!(value instanceof Promise)) return performance.now() - started > timeLimitMs ? tooLate() : { ok: true, value };
       const left = Math.max(1, timeLimitMs - (performance.now() - started));
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), left)));
       try {
         const settled = await Promise.race([value.then((v) => ({ v }), (error: unknown) => ({ error })), expired]);
-        if (settled === "timeout" || performance.now() - started > timeLimitMs) return tooLate;
+        if (settled === "timeout" || performance.now() - started > timeLimitMs) return tooLate();
         return "error" in settled ? { ok: false, timeout: false, error: settled.error } : { ok: true, value: settled.v };
       } finally {
         clearTimeout(timer);
@@ -112,14 +112,13 @@ export class LimitedCaller {
 /** Checks a state of the old version: up, then down, then the round trip. Throws MigrationFailureError. */
 export async function checkUpAndBack(subject: MigrationSubject, state: unknown, caller: LimitedCaller): Promise<void> {
   // codeChange gets a copy: `state` stays as generated, to be reported (and shrunk) as it was.
-  const original = state;
-  const up = await migrateOnce(subject, "up", copy(state, "up", "the state given to codeChange"), original, caller);
+  const up = await migrateOnce(subject, "up", copy(state, "up", "the state given to codeChange"), state, caller);
   if (subject.newSchema) expectValid(subject.newSchema, up, "up", "the new version's stateSchema");
   const upCopy = copy(up, "up", "the state codeChange returned");
   const down = await migrateOnce(subject, "down", up, upCopy, caller);
   if (subject.oldSchema) expectValid(subject.oldSchema, down, "down", "the old version's stateSchema");
   if (subject.lossy) return;
-  const difference = firstDifference(original, down);
+  const difference = firstDifference(state, down);
   if (difference) {
     throw new MigrationFailureError({
       check: "round-trip",
@@ -179,7 +178,7 @@ function expectValid(schema: ZodLike, value: unknown, direction: "up" | "down", 
       check: "invalid-result",
       direction,
       message: `codeChange returned a state that ${what} accepts only by changing it (a default, catch or coercion filled it in; the process would hold it as returned)`,
-      difference: { path: filled.path, expected: filled.expected, actual: filled.actual },
+      difference: filled,
       result: value,
     });
   }

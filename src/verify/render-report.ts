@@ -30,7 +30,7 @@ export function verificationSummary(m: ModuleVerification, report: Pick<VerifyRe
 }
 
 export function renderVerifyReport(report: VerifyReport, options: { color: boolean; command: string }): string {
-  const c = options.color ? pc : pc.createColors(false);
+  const c = pc.createColors(options.color);
   const out: string[] = [];
   const tally = (s: ModuleVerification["status"]) => report.modules.filter((m) => m.status === s).length;
   const what = report.mode === "live" ? "live states" : `${report.runs} states per property`;

@@ -74,16 +74,17 @@ function post(message: WorkerMessage): void {
 const VERIFY_API = { ...standIns, self: () => undefined };
 
 function loadTable(release: WorkerJob["from"]): ModuleTable {
-  const table: ModuleTable = new ModuleTable({
-    runtimeApi: () => VERIFY_API,
-    onMissing: (module) => table.load(readObjectCode(table, release.dir, release.apps, module)),
-  });
+  const table: ModuleTable = new ModuleTable({ runtimeApi: () => VERIFY_API, onMissing: (module) => load(table, release, module) });
   return table;
+}
+
+function load(table: ModuleTable, release: WorkerJob["from"], module: string): void {
+  table.load(readObjectCode(table, release.dir, release.apps, module));
 }
 
 /** The exports of `module` in `table`, loading it (and what it imports) first. */
 function exportsOf(table: ModuleTable, release: WorkerJob["from"], module: string): Record<string, unknown> {
-  if (!table.isLoaded(module)) table.load(readObjectCode(table, release.dir, release.apps, module));
+  if (!table.isLoaded(module)) load(table, release, module);
   return table.namespace(module);
 }
 
@@ -151,18 +152,18 @@ async function verifyModule(job: WorkerJob, subject: VerifySubject, tables: { fr
     fail("unverified", `${missingSchemas(schemas, job)}. Fix: export \`stateSchema\` (a zod schema of the state) from both versions of ${subject.module}.`);
     return finish();
   }
+  // States of the old version go up and back; states of the new version go down.
   const properties = [
-    { name: "up-and-back" as const, schema: schemas.old, check: checkUpAndBack, count: "upAndBack" as const },
-    { name: "down" as const, schema: schemas.new, check: checkDown, count: "down" as const },
+    { name: "up-and-back" as const, schema: schemas.old, version: job.from.version, side: "old", check: checkUpAndBack, count: "upAndBack" as const },
+    { name: "down" as const, schema: schemas.new, version: job.to.version, side: "new", check: checkDown, count: "down" as const },
   ];
   for (const property of properties) {
     let arbitrary: fc.Arbitrary<unknown>;
     try {
       arbitrary = arbitraryOf(property.schema);
     } catch (error) {
-      const version = property.schema === schemas.old ? job.from.version : job.to.version;
       const message = error instanceof UnsupportedSchemaError ? error.message : `stateSchema: cannot generate states from it (${(error as Error).message})`;
-      fail("error", `${version}: ${message}`);
+      fail("error", `${property.version}: ${message}`);
       return finish();
     }
     let details: Awaited<ReturnType<typeof fc.check<[unknown]>>>;
@@ -176,14 +177,13 @@ async function verifyModule(job: WorkerJob, subject: VerifySubject, tables: { fr
         { numRuns: job.runs, seed: job.seed },
       );
     } catch (error) {
-      const version = property.schema === schemas.old ? job.from.version : job.to.version;
-      fail("error", `${version}: could not generate states from stateSchema: ${(error as Error).message}`);
+      fail("error", `${property.version}: could not generate states from stateSchema: ${(error as Error).message}`);
       return finish();
     }
     result.runs[property.count] = details.numRuns;
     if (!details.failed) continue;
     if (details.counterexample === null) {
-      fail("error", `could not generate states from the ${property.name === "down" ? "new" : "old"} stateSchema (its refinements reject almost every value). Fix: describe the state with structural schemas rather than refine().`);
+      fail("error", `could not generate states from the ${property.side} stateSchema (its refinements reject almost every value). Fix: describe the state with structural schemas rather than refine().`);
       return finish();
     }
     const [counterexample] = details.counterexample;

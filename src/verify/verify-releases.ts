@@ -57,6 +57,11 @@ export function verifySubjects(plan: Plan): VerifySubject[] {
 }
 
 export async function verifyReleases(options: VerifyOptions): Promise<VerifyReport> {
+  return (await verifyReleasesWithPlan(options)).report;
+}
+
+/** As verifyReleases, and the plan it verified: `generate --verify` prints that plan without reading the releases again. */
+export async function verifyReleasesWithPlan(options: VerifyOptions): Promise<{ report: VerifyReport; plan: Plan }> {
   const started = performance.now();
   const runs = options.runs ?? DEFAULT_RUNS;
   const seed = options.seed ?? randomInt(2 ** 31 - 1);
@@ -84,7 +89,7 @@ export async function verifyReleases(options: VerifyOptions): Promise<VerifyRepo
       uncopyable = live.uncopyable;
     }
     const modules = subjects.length === 0 ? [] : await runWorker(job, options.stallMs ?? Math.max(60_000, 10 * job.timeLimitMs));
-    return {
+    const report: VerifyReport = {
       release: from.release.name,
       from: from.release.version,
       to: to.release.version,
@@ -96,6 +101,7 @@ export async function verifyReleases(options: VerifyOptions): Promise<VerifyRepo
       uncopyable,
       ms: Math.round(performance.now() - started),
     };
+    return { report, plan: result.value };
   } finally {
     for (const loaded of opened) await loaded.close();
   }

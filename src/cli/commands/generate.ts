@@ -6,7 +6,7 @@ import { relupFileText } from "../../relup/relup-file-io.ts";
 import { renderPlanMarkdown } from "../../relup/render/render-markdown.ts";
 import { renderPlanText } from "../../relup/render/render-text.ts";
 import { planVerification } from "../../verify/render-report.ts";
-import { verifyExitCode, verifyReleases } from "../../verify/verify-releases.ts";
+import { verifyExitCode, verifyReleasesWithPlan } from "../../verify/verify-releases.ts";
 import { checkSeed } from "./verify.ts";
 import type { Io } from "../io.ts";
 
@@ -43,7 +43,9 @@ export function generateCommand(io: Io): CommandModule<object, GenerateArgs> {
       if (argv.check && argv.out === undefined) throw new UserError("--check compares the plan with the file given by -o. Fix: add `-o relup.json`.", ExitCode.badInput);
       checkSeed(argv.seed);
       if (argv.seed !== undefined && !argv.verify) throw new UserError("--seed is the seed of --verify's generated states. Fix: add --verify, or leave --seed out.", ExitCode.badInput);
-      const plan = await planReleases({ from: argv.from, to: argv.to });
+      // With --verify the releases are read once, for the plan and its verification together.
+      const verified = argv.verify && !argv.check ? await verifyReleasesWithPlan({ from: argv.from, to: argv.to, ...(argv.seed !== undefined ? { seed: argv.seed } : {}) }) : undefined;
+      const plan = verified?.plan ?? (await planReleases({ from: argv.from, to: argv.to }));
       if (argv.check) {
         const drift = await driftOf(plan, argv.out!);
         if (drift !== undefined) throw new UserError(`${argv.out}: the committed plan differs from the one generated now:\n${drift}Fix: review the change, then write it with \`relup generate ${argv.from} ${argv.to} -o ${argv.out}\`.`, ExitCode.checkFailed);
@@ -55,11 +57,11 @@ export function generateCommand(io: Io): CommandModule<object, GenerateArgs> {
           });
         }
         const format = argv.format ?? (io.tty ? "text" : "json");
-        const report = argv.verify ? await verifyReleases({ from: argv.from, to: argv.to, ...(argv.seed !== undefined ? { seed: argv.seed } : {}) }) : undefined;
+        const report = verified?.report;
         const verification = report ? { verification: planVerification(report) } : {};
         io.out(format === "json" ? relupFileText(plan.file) : format === "markdown" ? renderPlanMarkdown(plan, verification) : renderPlanText(plan, { color: io.color, ...verification }));
         if (report && verifyExitCode(report, false) !== ExitCode.ok) {
-          io.err(`relup verify: a state migration failed; \`relup verify ${argv.from} ${argv.to}${report ? ` --seed ${report.seed}` : ""}\` shows the failing state\n`);
+          io.err(`relup verify: a state migration failed; \`relup verify ${argv.from} ${argv.to} --seed ${report.seed}\` shows the failing state\n`);
           process.exitCode = ExitCode.checkFailed;
           return;
         }

@@ -2,27 +2,15 @@
  * The command line as a user runs it: `bin/relup.js` in a real child process, with exit codes and
  * output checked, plus the yargs parser built by createCli for help texts.
  */
-import { execFile } from "node:child_process";
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { createCli } from "../src/cli/create-cli.ts";
 import { bufferIo } from "../src/cli/io.ts";
+import { relup } from "./helpers/relup-cli.ts";
 import { useTempDirs } from "./helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
-const BIN = path.join(import.meta.dirname, "..", "bin", "relup.js");
-
-async function relup(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: "1", ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 async function help(args: string[]): Promise<string> {
   const io = bufferIo();

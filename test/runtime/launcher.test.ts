@@ -2,10 +2,8 @@
  * The launcher and a real node child process: boot from a built tarball into an empty root, the
  * control socket's modes, a SIGKILLed node restarted by its launcher, fuzzed control requests, stop.
  */
-import { execFile } from "node:child_process";
 import { stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRelease } from "../../src/release/build-release.ts";
@@ -14,6 +12,7 @@ import { Launcher, type Ready } from "../../src/runtime/launcher.ts";
 import { readReleasesFile } from "../../src/runtime/releases-file.ts";
 import { prepareRoot } from "../../src/runtime/start-release.ts";
 import { freePort, get } from "../../src/net-helpers.ts";
+import { relup } from "../helpers/relup-cli.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -118,17 +117,6 @@ describe("launcher and node", () => {
 });
 
 describe("relup start --detach, status, processes, stop (the CLI in child processes)", () => {
-  const BIN = path.join(import.meta.dirname, "..", "..", "bin", "relup.js");
-  const relup = async (args: string[]) => {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: "1" } });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
-
   it("starts detached, reports its pid and status, lists processes, and stops node and launcher", async () => {
     const root = await tempDir();
     const port = await freePort();

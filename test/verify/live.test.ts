@@ -4,26 +4,16 @@
  * is reported, and the node's own processes are untouched: their states are the same before and after,
  * and the node keeps answering with them.
  */
-import { execFile } from "node:child_process";
-import path from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { get } from "../../src/net-helpers.ts";
 import { controlRequest } from "../../src/runtime/control-client.ts";
 import { verifyReleases } from "../../src/verify/verify-releases.ts";
 import { useLiveNodes } from "../helpers/live-node.ts";
+import { relup } from "../helpers/relup-cli.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
 const liveNode = useLiveNodes(tempDir);
-const BIN = path.join(import.meta.dirname, "..", "..", "bin", "relup.js");
-
-async function relup(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: "1" } }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
-}
 
 describe("relup verify --live", () => {
   it("reports the live state that would crash the upgrade, and leaves the node's states as they were", async () => {

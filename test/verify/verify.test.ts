@@ -3,9 +3,7 @@
  * its shrunk state pinned), and one small two-version project per thing a codeChange can get wrong.
  * Every run goes through the worker thread, as the CLI's does.
  */
-import { execFile } from "node:child_process";
 import path from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { buildRelease } from "../../src/relup/build-with-plans.ts";
 import { planReleases } from "../../src/relup/plan-releases.ts";
@@ -15,11 +13,11 @@ import { planVerification } from "../../src/verify/render-report.ts";
 import type { VerifyReport } from "../../src/verify/report.ts";
 import { verifyExitCode, verifyReleases } from "../../src/verify/verify-releases.ts";
 import { writeProject } from "../helpers/project.ts";
+import { relup } from "../helpers/relup-cli.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
 const FIXTURES = path.join(import.meta.dirname, "..", "..", "fixtures");
-const BIN = path.join(import.meta.dirname, "..", "..", "bin", "relup.js");
 
 async function fixturePair(name: string, from: string, to: string): Promise<{ from: string; to: string }> {
   const out = await tempDir();
@@ -91,10 +89,7 @@ describe("relup verify", () => {
 
   it("the CLI prints the shrunk state and the replay command, and exits 1", async () => {
     const pair = await fixturePair("migration-bug", "1.0.0", "1.1.0");
-    const run = await promisify(execFile)(process.execPath, [BIN, "verify", pair.from, pair.to, "--seed", "1", "--format", "text"], { env: { ...process.env, NO_COLOR: "1" } }).then(
-      (r) => ({ code: 0, ...r }),
-      (e: { code: number; stdout: string; stderr: string }) => e,
-    );
+    const run = await relup(["verify", pair.from, pair.to, "--seed", "1", "--format", "text"]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain("✗ contacts/book vsn 1 → 2: FAILED (1 failing state)");
     expect(run.stdout).toContain("up: codeChange threw TypeError: Cannot read properties of undefined (reading 'toLowerCase')");
@@ -103,11 +98,7 @@ describe("relup verify", () => {
   });
 
   it("bad usage exits 2 with the fix, before anything runs", async () => {
-    const run = (args: string[]) =>
-      promisify(execFile)(process.execPath, [BIN, "verify", ...args], { env: { ...process.env, NO_COLOR: "1" } }).then(
-        (r) => ({ code: 0, ...r }),
-        (e: { code: number; stdout: string; stderr: string }) => e,
-      );
+    const run = (args: string[]) => relup(["verify", ...args]);
     const one = await run(["fixtures/counter/1.0.0"]);
     expect(one.code).toBe(2);
     expect(one.stderr).toContain("verify needs two releases: the one running and the one to upgrade to. Fix: `relup verify <from> <to>`.");

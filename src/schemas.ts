@@ -8,6 +8,7 @@ import { RelupFile } from "./relup/instruction.ts";
 import { AppFile } from "./release/app-file.ts";
 import { ProjectConfig } from "./release/project-config.ts";
 import { ReleaseFile } from "./release/release-file.ts";
+import { RootConfig } from "./runtime/root-config.ts";
 
 export const FILE_SCHEMAS: Record<string, z.ZodType> = {
   "release": ReleaseFile,
@@ -15,6 +16,7 @@ export const FILE_SCHEMAS: Record<string, z.ZodType> = {
   "relup-config": ProjectConfig,
   "appup": AppupFile,
   "relup": RelupFile,
+  "root-config": RootConfig,
 };
 
 export function jsonSchemaText(name: string, schema: z.ZodType): string {

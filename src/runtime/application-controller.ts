@@ -1,42 +1,73 @@
 /**
  * The application controller: starts applications in dependency order and stops them in reverse, keeps
- * each application's env (app.json defaults, overridden by the root's config), and watches each
- * application's top process. A permanent application whose top process dies takes the node down, so
- * that the launcher restarts it on the permanent release (OTP: permanent applications).
+ * each application's app file and env, and watches each application's top process. A permanent
+ * application whose top process dies takes the node down, so that the launcher restarts it on the
+ * permanent release (OTP: permanent applications).
  *
  * An application's start module (behaviour "application") exports `start(env)`, returning the pid of
  * its top supervisor (or a promise of it), and optionally `stop(env)` and `configChange(changed, added,
  * removed)`. An application without a start module is a library: it is "running" once loaded.
+ *
+ * Env, as OTP's: the app file's defaults under the operator's overrides (the root's config.json, OTP's
+ * sys.config); an override always wins. An install changes the defaults (set_env_defaults, or the
+ * target release's app file when the install commits) and may read new overrides; the env is computed
+ * again from both. `configChange` tells a running application of the keys whose EFFECTIVE value changed
+ * since it was started or last told: an overridden key whose default changed did not change.
+ *
+ * Every change an install makes here can be undone from a snapshot (`snapshot` / `restore`).
  */
 import { startOrder } from "../release/app-graph.ts";
 import type { AppFile } from "../release/app-file.ts";
 import type { Json } from "../release/names.ts";
 import type { Pid } from "./process.ts";
+import type { RootConfig } from "./root-config.ts";
 import { describe, type Runtime } from "./runtime.ts";
 
 export type StartType = "permanent" | "transient" | "temporary";
 export type AppStatus = "loaded" | "starting" | "running" | "stopping" | "stopped";
+export type Env = Record<string, Json>;
+
+/** What changed between two envs, as `configChange` receives it. */
+export interface EnvChange {
+  changed: Env;
+  added: Env;
+  removed: string[];
+}
 
 interface AppEntry {
+  /** the app file: version, start module, dependencies, env defaults */
   app: AppFile;
+  /** the env defaults: the app file's, or as set_env_defaults changed them during an install */
+  defaults: Env;
+  /** the effective env: `defaults` under the root config's overrides */
+  env: Env;
+  /** the env the running application was started with or last told of; configChange reports changes from it */
+  told: Env | undefined;
+  /** the start module the running application was started with: its `stop` is the one called */
+  startedWith: string | undefined;
   status: AppStatus;
   type: StartType;
-  env: Record<string, Json>;
   top: Pid | undefined;
 }
 
+/** An application's entry as it was, or its absence, to put back on rollback. */
+export type AppSnapshot = { name: string; entry: AppEntry | undefined };
+
 export class ApplicationController {
   readonly #apps = new Map<string, AppEntry>();
+  #config: RootConfig;
 
   constructor(
     readonly runtime: Runtime,
     private readonly options: {
-      config?: Record<string, Record<string, Json>>;
+      /** the root's config.json: env overrides by application */
+      config?: RootConfig;
       /** a permanent application stopped on its own: the node must stop */
       onPermanentExit?: (app: string, reason: unknown) => void;
       log?: (event: string, fields: Record<string, unknown>) => void;
     } = {},
   ) {
+    this.#config = options.config ?? {};
     const previous = runtime.onExit;
     runtime.onExit = (proc, reason) => {
       previous(proc, reason);
@@ -54,7 +85,9 @@ export class ApplicationController {
 
   load(app: AppFile): void {
     if (this.#apps.has(app.name) && this.#apps.get(app.name)!.status !== "stopped") throw new Error(`application ${app.name} is already loaded`);
-    this.#apps.set(app.name, { app, status: "loaded", type: "permanent", env: { ...app.env, ...(this.options.config?.[app.name] ?? {}) }, top: undefined });
+    const entry: AppEntry = { app, defaults: { ...app.env }, env: {}, told: undefined, startedWith: undefined, status: "loaded", type: "permanent", top: undefined };
+    this.#apps.set(app.name, entry);
+    this.#computeEnv(entry);
   }
 
   unload(name: string): void {
@@ -78,6 +111,8 @@ export class ApplicationController {
         const top = await start(entry.env);
         entry.top = typeof top === "string" ? top : undefined;
       }
+      entry.startedWith = entry.app.start;
+      entry.told = { ...entry.env };
       entry.status = "running";
       this.options.log?.("application started", { application: name, version: entry.app.version });
     } catch (error) {
@@ -93,9 +128,12 @@ export class ApplicationController {
     const top = entry.top ? this.runtime.get(entry.top) : undefined;
     entry.top = undefined;
     if (top) await this.runtime.exit(top, "shutdown");
-    const stop = entry.app.start !== undefined ? this.runtime.table.namespace(`${name}/${entry.app.start}`).stop : undefined;
+    // The start module it was started with, which an install may have replaced in its app file since.
+    const stop = entry.startedWith !== undefined ? this.runtime.table.namespace(`${name}/${entry.startedWith}`).stop : undefined;
     if (typeof stop === "function") await stop(entry.env);
     entry.status = "stopped";
+    entry.told = undefined;
+    entry.startedWith = undefined;
     this.options.log?.("application stopped", { application: name });
   }
 
@@ -107,25 +145,78 @@ export class ApplicationController {
     for (const name of startOrder([...this.#apps.values()].map((e) => e.app)).reverse()) await this.stop(name);
   }
 
-  /** Apply env changes and tell the application (its start module's configChange, if exported). */
-  async configChange(name: string, changed: Record<string, Json>, added: Record<string, Json>, removed: string[]): Promise<void> {
-    const entry = this.#get(name);
-    entry.env = { ...entry.env, ...changed, ...added };
-    for (const key of removed) delete entry.env[key];
-    const fn = entry.app.start !== undefined ? this.runtime.table.namespace(`${name}/${entry.app.start}`).configChange : undefined;
-    if (typeof fn === "function") await fn(changed, added, removed);
+  /** From now on the overrides are these (an install read config.json again); every env is computed again. */
+  useConfig(config: RootConfig): void {
+    this.#config = config;
+    for (const entry of this.#apps.values()) this.#computeEnv(entry);
   }
 
-  /** Put an application's env back as it was (a failed upgrade undoing config_change). */
-  restoreEnv(name: string, env: Record<string, Json>): void {
-    this.#get(name).env = { ...env };
+  get config(): RootConfig {
+    return this.#config;
+  }
+
+  /** Change an application's env defaults; keys the root config overrides keep their value. */
+  setEnvDefaults(name: string, change: EnvChange): void {
+    const entry = this.#get(name);
+    const defaults = { ...entry.defaults, ...change.changed, ...change.added };
+    for (const key of change.removed) delete defaults[key];
+    entry.defaults = defaults;
+    this.#computeEnv(entry);
+  }
+
+  /**
+   * The application's app file becomes `app` (OTP's change_application_data): its version, start module,
+   * dependencies and env defaults. A running application keeps running; its next start uses them.
+   */
+  changeApplicationData(app: AppFile): void {
+    const entry = this.#get(app.name);
+    entry.app = app;
+    entry.defaults = { ...app.env };
+    this.#computeEnv(entry);
+  }
+
+  /**
+   * Tell a running application (its start module's `configChange`, if exported) of the keys whose
+   * effective value changed since it was started or last told. Returns what it was told, or undefined
+   * when nothing changed or it is not running.
+   */
+  configChange(name: string): Promise<EnvChange | undefined> {
+    return this.tell(name, this.#get(name).env);
+  }
+
+  /** Tell a running application that its env is now `env` (configChange with the difference). */
+  async tell(name: string, env: Env): Promise<EnvChange | undefined> {
+    const entry = this.#get(name);
+    if (entry.status !== "running" || entry.told === undefined) return undefined;
+    const change = envChange(entry.told, env);
+    if (Object.keys(change.changed).length + Object.keys(change.added).length + change.removed.length === 0) return undefined;
+    const fn = entry.startedWith !== undefined ? this.runtime.table.namespace(`${name}/${entry.startedWith}`).configChange : undefined;
+    if (typeof fn === "function") await fn(change.changed, change.added, change.removed);
+    entry.told = { ...env };
+    return change;
+  }
+
+  /** The env the running application was last told of (undefined when it is not running). */
+  told(name: string): Env | undefined {
+    return this.#apps.get(name)?.told;
+  }
+
+  snapshot(name: string): AppSnapshot {
+    const entry = this.#apps.get(name);
+    return { name, entry: entry ? { ...entry } : undefined };
+  }
+
+  /** Put an application's app file, env and status record back as a snapshot held them. */
+  restore(snapshot: AppSnapshot): void {
+    if (snapshot.entry) this.#apps.set(snapshot.name, { ...snapshot.entry });
+    else this.#apps.delete(snapshot.name);
   }
 
   appFile(name: string): AppFile | undefined {
     return this.#apps.get(name)?.app;
   }
 
-  getEnv(name: string): Record<string, Json> | undefined {
+  getEnv(name: string): Env | undefined {
     return this.#apps.get(name)?.env;
   }
 
@@ -133,9 +224,23 @@ export class ApplicationController {
     return [...this.#apps.values()].map((e) => ({ name: e.app.name, version: e.app.version, status: e.status, top: e.top ?? null }));
   }
 
+  #computeEnv(entry: AppEntry): void {
+    entry.env = { ...entry.defaults, ...(this.#config[entry.app.name] ?? {}) };
+  }
+
   #get(name: string): AppEntry {
     const entry = this.#apps.get(name);
     if (!entry) throw new Error(`no application ${JSON.stringify(name)}`);
     return entry;
   }
+}
+
+/** The keys whose value differs between two envs (compared as JSON), as configChange receives them. */
+export function envChange(before: Env, after: Env): EnvChange {
+  const same = (a: Json | undefined, b: Json | undefined) => JSON.stringify(a) === JSON.stringify(b);
+  return {
+    changed: Object.fromEntries(Object.entries(after).filter(([k, v]) => k in before && !same(before[k], v))),
+    added: Object.fromEntries(Object.entries(after).filter(([k]) => !(k in before))),
+    removed: Object.keys(before).filter((k) => !(k in after)).sort(),
+  };
 }

@@ -19,13 +19,18 @@ import type { Instruction } from "../relup/instruction.ts";
 import type { ObjectCode } from "./module-table.ts";
 import type { Node } from "./node.ts";
 import type { Pid, Proc } from "./process.ts";
+import type { RootConfig } from "./root-config.ts";
 import { DEFAULT_SUSPEND_TIMEOUT } from "./runtime.ts";
+import { applicationSteps, type ApplicationSteps } from "./steps/apply-step.ts";
+import { StepError } from "./steps/step-error.ts";
 import { childPids, retireChildren } from "./supervisor.ts";
 
 export interface ExecTarget {
   /** the release whose code load_object_code reads */
   dir: string;
   apps: readonly AppFile[];
+  /** the root's config.json as the install read it: the env overrides from the first env step on */
+  config?: RootConfig;
 }
 
 export type Progress =
@@ -54,7 +59,9 @@ interface ExecState {
   /** supervisors that re-read their specs: their removed children stop when the script commits */
   supervisorsChanged: Proc[];
   passedPointOfNoReturn: boolean;
-  undo: (() => Promise<void> | void)[];
+  undo: (() => Promise<unknown> | unknown)[];
+  /** the application controller's steps (apply) and the end-of-install commit */
+  applications: ApplicationSteps;
 }
 
 export class InstallError extends Error {
@@ -78,7 +85,15 @@ export interface StepTiming {
 /** Run `script`; resolves with each step's duration when every step succeeded, or rejects with InstallError after rolling back. */
 export async function execute(script: readonly Instruction[], options: ExecOptions): Promise<StepTiming[]> {
   const timings: StepTiming[] = [];
-  const state: ExecState = { staged: new Map(), suspended: new Map(), replacedVsn: new Map(), supervisorsChanged: [], passedPointOfNoReturn: false, undo: [] };
+  const undo: ExecState["undo"] = [];
+  const applications = applicationSteps(options.node, options.target, (fn) => undo.push(fn));
+  const state: ExecState = { staged: new Map(), suspended: new Map(), replacedVsn: new Map(), supervisorsChanged: [], passedPointOfNoReturn: false, undo, applications };
+  const fail = async (index: number, instruction: Instruction, error: unknown): Promise<never> => {
+    const failure = error instanceof StepError ? error : new StepError(error as Error, {});
+    options.progress?.({ phase: "rollback", steps: state.undo.length, cause: failure.cause.message });
+    await rollback(state, options.node);
+    throw new InstallError(index, instruction, failure.cause, failure.where);
+  };
   for (const [index, instruction] of script.entries()) {
     options.progress?.({ phase: "step", index, total: script.length, op: instruction.op, detail: describeStep(instruction) });
     const started = performance.now();
@@ -86,11 +101,15 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
       await step(instruction, state, options);
       timings.push({ op: instruction.op, ms: performance.now() - started });
     } catch (error) {
-      const failure = error instanceof StepError ? error : new StepError(error as Error, {});
-      options.progress?.({ phase: "rollback", steps: state.undo.length, cause: failure.cause.message });
-      await rollback(state, options.node);
-      throw new InstallError(index, instruction, failure.cause, failure.where);
+      await fail(index, instruction, error);
     }
+  }
+  // The commit: the target release's app files, and the applications told of env changes (apply-step.ts).
+  // It fails as a step after the last one would, and is rolled back the same way.
+  try {
+    await state.applications.commit();
+  } catch (error) {
+    await fail(script.length, { op: "apply", module: "application", function: "config_change", args: [] }, error);
   }
   for (const sup of state.supervisorsChanged) await retireChildren(options.node.runtime, sup);
   return timings;
@@ -101,15 +120,6 @@ const CHUNK = 1000;
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-class StepError extends Error {
-  constructor(
-    override readonly cause: Error,
-    readonly where: { module?: string; pid?: Pid },
-  ) {
-    super(cause.message);
-  }
 }
 
 async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void> {
@@ -205,7 +215,7 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
     case "start":
       return stopOrStart(i.op, i.modules, s, o);
     case "apply":
-      return apply(i, s, o);
+      return s.applications.apply(i);
     default:
       return assertNever(i);
   }
@@ -281,59 +291,6 @@ function supervisedUsing(node: Node, module: string): { sup: Pid; id: string }[]
     .flatMap((sup) => ((sup.state as { children?: { spec: { id: string; module: string; modules: string[] } }[] }).children ?? []).filter((c) => c.spec.module === module || c.spec.modules.includes(module)).map((c) => ({ sup: sup.pid, id: c.spec.id })));
 }
 
-async function apply(i: Extract<Instruction, { op: "apply" }>, s: ExecState, o: ExecOptions): Promise<void> {
-  const { controller, table } = o.node;
-  if (i.module !== "application") {
-    const fn = table.namespace(i.module)[i.function];
-    if (typeof fn !== "function") throw new StepError(new Error(`${i.module} does not export ${i.function}`), { module: i.module });
-    await wrapAsync({ module: i.module }, () => Promise.resolve((fn as (...a: unknown[]) => unknown)(...i.args)));
-    return;
-  }
-  const app = String(i.args[0]);
-  const appFile = o.target.apps.find((a) => a.name === app);
-  switch (i.function) {
-    case "load":
-      controller.load(requireApp(appFile, app));
-      s.undo.push(() => controller.unload(app));
-      return;
-    case "start": {
-      if (!controller.list().some((a) => a.name === app)) {
-        controller.load(requireApp(appFile, app));
-        s.undo.push(() => controller.unload(app));
-      }
-      await controller.start(app, (i.args[1] as "permanent" | "transient" | "temporary" | undefined) ?? "permanent");
-      s.undo.push(() => controller.stop(app));
-      return;
-    }
-    case "stop": {
-      const was = controller.list().find((a) => a.name === app)?.status;
-      await controller.stop(app);
-      if (was === "running") s.undo.push(() => controller.start(app));
-      return;
-    }
-    case "unload": {
-      const entry = controller.appFile(app);
-      controller.unload(app);
-      if (entry) s.undo.push(() => controller.load(entry));
-      return;
-    }
-    case "config_change": {
-      const before = { ...(controller.getEnv(app) ?? {}) };
-      const [, changed, added, removed] = i.args as [string, Record<string, Json>, Record<string, Json>, string[]];
-      s.undo.push(() => controller.restoreEnv(app, before));
-      await controller.configChange(app, changed ?? {}, added ?? {}, removed ?? []);
-      return;
-    }
-    default:
-      throw new Error(`application.${i.function} is not an application controller function (load, start, stop, unload, config_change)`);
-  }
-}
-
-function requireApp(app: AppFile | undefined, name: string): AppFile {
-  if (!app) throw new Error(`the target release has no application ${name}`);
-  return app;
-}
-
 async function rollback(s: ExecState, node: Node): Promise<void> {
   for (const undo of s.undo.reverse()) {
     try {
@@ -349,14 +306,6 @@ async function rollback(s: ExecState, node: Node): Promise<void> {
 function wrap<T>(where: { module?: string }, fn: () => T): T {
   try {
     return fn();
-  } catch (error) {
-    throw new StepError(error as Error, where);
-  }
-}
-
-async function wrapAsync<T>(where: { module?: string }, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
   } catch (error) {
     throw new StepError(error as Error, where);
   }

@@ -4,7 +4,6 @@
  * IPC, and logs one JSON object per line on stdout. SIGTERM or a `stop` request stops the applications
  * in reverse order and ends the process; a fatal error exits non-zero so the launcher restarts it.
  */
-import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -15,6 +14,7 @@ import { inheritHandle, listeningServers, nativeHandle, recordListeners } from "
 import { ReleaseHandler } from "./release-handler.ts";
 import { assertNever } from "../errors.ts";
 import { releaseDirOf } from "./releases-file.ts";
+import { readRootConfig } from "./root-config.ts";
 import { copyStates, type LiveStatesResult } from "./live-states.ts";
 
 const { values } = parseArgs({ options: { root: { type: "string" }, version: { type: "string" }, inherit: { type: "string" } } });
@@ -105,11 +105,14 @@ async function stop(code: number): Promise<void> {
   process.exit(code);
 }
 
-const configFile = path.join(root, "config.json");
-const config = existsSync(configFile) ? (JSON.parse(readFileSync(configFile, "utf8")) as Record<string, Record<string, never>>) : undefined;
+const config = await readRootConfig(root).catch((error: Error) => {
+  log("boot failed", { error: error.message });
+  process.send?.({ type: "boot-failed", error: error.message });
+  process.exit(1);
+});
 const node = new Node({
   releaseDir: releaseDirOf(root, version),
-  ...(config ? { config } : {}),
+  config,
   log,
   onFatal: (reason) => {
     log("fatal", { reason });

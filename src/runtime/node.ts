@@ -6,20 +6,20 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { moduleFile, type AppFile } from "../release/app-file.ts";
-import type { Json } from "../release/names.ts";
 import { readRelease } from "../release/read-release.ts";
 import { appDir, type ReleaseFile } from "../release/release-file.ts";
 import { createRuntimeApi } from "./api.ts";
 import { ApplicationController } from "./application-controller.ts";
 import type { Clock } from "./clock.ts";
 import { ModuleTable, type ObjectCode } from "./module-table.ts";
+import type { RootConfig } from "./root-config.ts";
 import { Runtime, describe } from "./runtime.ts";
 
 export interface NodeOptions {
   /** the unpacked release directory */
   releaseDir: string;
-  /** env overrides by application */
-  config?: Record<string, Record<string, Json>>;
+  /** env overrides by application (the root's config.json) */
+  config?: RootConfig;
   clock?: Clock;
   log?: (event: string, fields: Record<string, unknown>) => void;
   /** a permanent application died: the node should stop (the launcher restarts it) */

@@ -22,6 +22,7 @@ import { formatPlanIssue } from "../relup/issues.ts";
 import { execute, type Progress, type StepTiming } from "./executor.ts";
 import type { Node } from "./node.ts";
 import { readReleasesFile, releaseDirOf, unpackIntoRoot, writeReleasesFile, type ReleasesFile } from "./releases-file.ts";
+import { readRootConfig } from "./root-config.ts";
 
 export type ReleaseStatus = "unpacked" | "current" | "permanent" | "old";
 
@@ -177,7 +178,10 @@ export class ReleaseHandler {
     const script: Instruction[] = direction === "up" ? plan.up : plan.down;
     const issues = checkScript(direction, script);
     if (issues.length > 0) throw new HandlerError(`the plan fails the plan checker: ${issues.map(formatPlanIssue).join("; ")}`, "bad-plan");
-    return { direction: direction as "up" | "down", script, target: { dir: target.dir, apps: target.apps, release: target.release } };
+    // Read again, as a node booting the target would: the env after the install is the target release's
+    // defaults under these overrides. A bad file stops the install here, before anything changed.
+    const config = await readRootConfig(this.root);
+    return { direction: direction as "up" | "down", script, target: { dir: target.dir, apps: target.apps, release: target.release, config } };
   }
 
   #lastFile(): string {

@@ -16,7 +16,8 @@ export function useLiveNodes(tempDir: () => Promise<string>) {
   afterEach(async () => {
     for (const l of launchers.splice(0)) await l.stop();
   });
-  return async (projects: { from: string; to: string; app?: string; dir?: string }) => {
+  /** `config`: more of the app's keys for the root's config.json (operator overrides), beside its port */
+  return async (projects: { from: string; to: string; app?: string; dir?: string; config?: Record<string, unknown> }) => {
     const dir = projects.dir ?? (await tempDir());
     const out = path.join(dir, "build");
     const v1 = await buildRelease({ dir: projects.from, out });
@@ -24,7 +25,7 @@ export function useLiveNodes(tempDir: () => Promise<string>) {
     const root = path.join(dir, "root");
     await prepareRoot(root, v1.tarball);
     const port = await freePort();
-    if (projects.app) await writeFile(path.join(root, "config.json"), JSON.stringify({ [projects.app]: { port } }));
+    if (projects.app) await writeFile(path.join(root, "config.json"), JSON.stringify({ [projects.app]: { port, ...projects.config } }));
     const launcher = new Launcher({ root, minBackoffMs: 10 });
     launchers.push(launcher);
     const ready = await launcher.start();

@@ -104,10 +104,23 @@ describe("generatePlan: module changes", () => {
     expect(p.file.down).toEqual([code("w", "1.0.0", ["b", "sup"]), ponr, { op: "suspend", modules: s }, load("w/b"), load("w/sup"), remove("w/c"), { op: "code_change", mode: "down", modules: [{ module: "w/sup", extra: null }] }, { op: "resume", modules: s }, { op: "purge", modules: ["w/c"] }]);
   });
 
-  it("env defaults changed: config_change with the new values up and the old values down", () => {
+  it("env defaults changed: set_env_defaults with the new values up and the old values down, then config_change tells the application", () => {
     const p = plan([{ name: "g", version: "1.0.0", modules: [{ name: "m" }], env: { limit: 10, old: true } }], [{ name: "g", version: "1.1.0", modules: [{ name: "m" }], env: { limit: 20, fresh: 1 } }]);
-    expect(p.file.up).toEqual([ponr, { op: "apply", module: "application", function: "config_change", args: ["g", { limit: 20 }, { fresh: 1 }, ["old"]] }]);
-    expect(p.file.down).toEqual([ponr, { op: "apply", module: "application", function: "config_change", args: ["g", { limit: 10 }, { old: true }, ["fresh"]] }]);
+    const tell: Instruction = { op: "apply", module: "application", function: "config_change", args: ["g"] };
+    expect(p.file.up).toEqual([ponr, { op: "apply", module: "application", function: "set_env_defaults", args: ["g", { limit: 20 }, { fresh: 1 }, ["old"]] }, tell]);
+    expect(p.file.down).toEqual([ponr, { op: "apply", module: "application", function: "set_env_defaults", args: ["g", { limit: 10 }, { old: true }, ["fresh"]] }, tell]);
+  });
+
+  it("env and code changed: the env is set before any suspend or load, both ways; the application is told after the code change", () => {
+    const v1 = [{ name: "c", version: "1.0.0", modules: [{ name: "counter", behaviour: "server" as const, vsn: 1 }], env: { limit: 10 } }];
+    const v2 = [{ name: "c", version: "2.0.0", modules: [{ name: "counter", behaviour: "server" as const, vsn: 2, code: "v2", exports: ["codeChange"] }], env: { limit: 20 } }];
+    const p = plan(v1, v2);
+    const mods = ["c/counter"];
+    const setEnv = (limit: number): Instruction => ({ op: "apply", module: "application", function: "set_env_defaults", args: ["c", { limit }, {}, []] });
+    const tell: Instruction = { op: "apply", module: "application", function: "config_change", args: ["c"] };
+    const migrate = (mode: "up" | "down"): Instruction => ({ op: "code_change", mode, modules: [{ module: "c/counter", extra: {} }] });
+    expect(p.file.up).toEqual([code("c", "2.0.0", ["counter"]), ponr, setEnv(20), { op: "suspend", modules: mods }, load("c/counter"), migrate("up"), { op: "resume", modules: mods }, tell]);
+    expect(p.file.down).toEqual([code("c", "1.0.0", ["counter"]), ponr, setEnv(10), { op: "suspend", modules: mods }, migrate("down"), load("c/counter"), { op: "resume", modules: mods }, tell]);
   });
 });
 

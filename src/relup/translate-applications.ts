@@ -4,6 +4,9 @@
  *   add_application      add_module for each of its modules, then start it (or only load it)
  *   remove_application   stop it, remove each of its modules, purge them, unload it
  *   restart_application  stop, remove and purge every old module, add every new module, start
+ *   apply application.config_change(app, changed, added, removed)
+ *                        two steps: set_env_defaults with the same arguments, and config_change(app), which
+ *                        tells the application; placeEnvChanges moves them to either end of the script
  * Other instructions pass through; a high-level `apply` becomes the low-level one.
  */
 import type { AppFile } from "../release/app-file.ts";
@@ -28,7 +31,13 @@ export function translateApplications(instrs: readonly ExpandedInstr[], from: Re
         out.push(i);
         break;
       case "apply":
-        out.push({ op: "low", instruction: { op: "apply", module: i.module, function: i.function, args: i.args } });
+        if (i.module === "application" && i.function === "config_change" && i.args.length > 1) {
+          const app = String(i.args[0]);
+          out.push(
+            { op: "low", instruction: { op: "apply", module: "application", function: "set_env_defaults", args: i.args }, reason: `the env of \`${app}\` changes before any code does: codeChange and the loaded code read the target release's values (keys set in the root's config.json keep theirs)` },
+            { op: "low", instruction: { op: "apply", module: "application", function: "config_change", args: [app] }, reason: `\`${app}\` is told of its env changes last, by the code now loaded (its start module's configChange)` },
+          );
+        } else out.push({ op: "low", instruction: { op: "apply", module: i.module, function: i.function, args: i.args } });
         break;
       case "add_application": {
         const app = findApp(to, i.application)!;
@@ -87,4 +96,19 @@ function removeApp(app: AppFile, unload: boolean): LowItem[] {
   ];
   if (unload) items.push({ op: "low", instruction: { op: "apply", module: "application", function: "unload", args: [app.name] } });
   return items;
+}
+
+const isApplication = (item: Item, fn: string) => item.op === "low" && item.instruction.op === "apply" && item.instruction.module === "application" && item.instruction.function === fn;
+
+/**
+ * Phase 4b: env changes go to either end of the script after the point of no return, as OTP's
+ * release_handler does around the script. set_env_defaults first, before any suspend or load: code_change
+ * (up, and down before the older code is loaded) and the code loaded next already read the target
+ * release's env. config_change last, once every module is loaded and every process resumed: the
+ * application's configChange that runs is the target release's, over a consistent node.
+ */
+export function placeEnvChanges(items: readonly Item[]): Item[] {
+  const first = items.filter((i) => isApplication(i, "set_env_defaults"));
+  const last = items.filter((i) => isApplication(i, "config_change"));
+  return [...first, ...items.filter((i) => !first.includes(i) && !last.includes(i)), ...last];
 }

@@ -5,6 +5,7 @@
  *   check                     every name exists, one instruction per module       (check-references.ts)
  *   split                     at each script's point_of_no_return: only apply may run before it
  *   translate applications    add/remove/restart_application → module instructions (translate-applications.ts)
+ *   place env changes         env set first, the application told last               (translate-applications.ts)
  *   order by dependency       suspend/load/code_change/resume blocks             (order-by-dependency.ts)
  *   merge load_object_code    one per application version, first                 (below)
  *   check again               the plan checker on the result                      (check-script.ts)
@@ -18,7 +19,7 @@ import type { Instruction } from "./instruction.ts";
 import type { PlanIssue, PlanWarning } from "./issues.ts";
 import { orderByDependency, type ObjectCode } from "./order-by-dependency.ts";
 import type { ReleaseModel } from "./release-model.ts";
-import { translateApplications } from "./translate-applications.ts";
+import { placeEnvChanges, translateApplications } from "./translate-applications.ts";
 
 export interface TranslateInput {
   mode: "up" | "down";
@@ -53,7 +54,7 @@ export function translate(input: TranslateInput): TranslateResult {
     return ok([{ op: "restart_new_emulator" }, { op: "point_of_no_return" }], ["restart the node on the target release: not a hot upgrade"], checked.warnings, mode);
   }
   const before = translateApplications(split.before, from, to).flatMap((i) => (i.op === "low" ? [i.instruction] : []));
-  const ordered = orderByDependency(mode, translateApplications(split.after, from, to), to, input.dependencyReasons);
+  const ordered = orderByDependency(mode, placeEnvChanges(translateApplications(split.after, from, to)), to, input.dependencyReasons);
   if (ordered.issues.length > 0) return { ok: false, issues: ordered.issues };
   const script: Instruction[] = [...mergeLoadObjectCode(ordered.objectCode), ...before, { op: "point_of_no_return" }, ...ordered.instructions];
   return ok(script, ordered.reasons, checked.warnings, mode);

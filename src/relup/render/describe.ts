@@ -48,6 +48,8 @@ export function describeInstruction(i: Instruction, versions: ReadonlyMap<string
     case "start":
       return `start again the processes using ${list(i.modules)}, in their place`;
     case "apply":
+      if (i.module === "application" && i.function === "set_env_defaults") return `env defaults of ${q(String(i.args[0]))} change now, before any code: ${describeEnv(i.args)} (a key set in the root's config.json keeps its value)`;
+      if (i.module === "application" && i.function === "config_change" && i.args.length === 1) return `tell ${q(String(i.args[0]))} which env keys changed value (its start module's configChange, in the code now loaded)`;
       return `call ${i.module}.${i.function}(${i.args.map((a) => JSON.stringify(a)).join(", ")})`;
     default:
       return assertNever(i);
@@ -85,10 +87,11 @@ export function describeAppupInstruction(i: AppupInstruction, oldEnv: Record<str
   }
 }
 
-function describeEnv(args: readonly unknown[], oldEnv: Record<string, unknown>): string {
+/** `limit 10 → 20, fresh = 1 (new), old removed`; without `oldEnv`, a changed key shows `limit → 20`. */
+function describeEnv(args: readonly unknown[], oldEnv?: Record<string, unknown>): string {
   const [, changed, added, removed] = args as [string, Record<string, unknown>, Record<string, unknown>, string[]];
   const parts = [
-    ...Object.entries(changed ?? {}).map(([k, v]) => `${k} ${JSON.stringify(oldEnv[k])} → ${JSON.stringify(v)}`),
+    ...Object.entries(changed ?? {}).map(([k, v]) => `${k} ${oldEnv ? `${JSON.stringify(oldEnv[k])} ` : ""}→ ${JSON.stringify(v)}`),
     ...Object.entries(added ?? {}).map(([k, v]) => `${k} = ${JSON.stringify(v)} (new)`),
     ...(removed ?? []).map((k) => `${k} removed`),
   ];

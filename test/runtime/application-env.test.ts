@@ -7,6 +7,7 @@
  * - after any install the controller holds the target release's app files (version, start module, env),
  *   also through a hand-written restart_application; rollback brings the older ones back.
  */
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyRelease } from "../../src/apply/apply-release.ts";
@@ -64,10 +65,11 @@ export async function terminate(_reason: unknown, state: State): Promise<void> {
 `;
 
 /** A start module named `name`: starts `keeper` and forwards configChange to it as an event. */
-const startModule = (name: string, code: number) => `
+const startModule = (name: string, code: number, fails = false) => `
 import { cast, startServer } from "relup/runtime";
 export const behaviour = "application";
 export function start(env: { port: number }) {
+  ${fails ? `throw new Error("${name} ${code} cannot start");` : ""}
   return startServer("keeper", { startedBy: "${name} ${code}", port: env.port }, { name: "keeper" });
 }
 export function configChange(changed: object, added: object, removed: string[]) {
@@ -81,6 +83,8 @@ interface Version {
   env: Record<string, unknown>;
   start?: string;
   appup?: object;
+  /** its start module throws */
+  startFails?: boolean;
 }
 
 function project(dir: string, v: Version): Promise<string> {
@@ -88,7 +92,7 @@ function project(dir: string, v: Version): Promise<string> {
   return writeProject(path.join(dir, v.version), {
     config: { format: 1, name: "conf", version: v.version, applications: [{ name: "conf", version: v.version, start, env: v.env }] },
     files: {
-      [`apps/conf/${start}.ts`]: startModule(start, v.code),
+      [`apps/conf/${start}.ts`]: startModule(start, v.code, v.startFails),
       "apps/conf/keeper.ts": keeper(v.code),
       ...(v.appup ? { "apps/conf/appup.json": v.appup } : {}),
     },
@@ -132,7 +136,6 @@ describe("operator overrides in the root's config.json", () => {
 
   it("a bad config.json stops the install before any step, naming the file", async () => {
     const n = await node({ version: "1.0.0", code: 1, env: V1_ENV }, { version: "2.0.0", code: 2, env: V2_ENV });
-    const { writeFile } = await import("node:fs/promises");
     await writeFile(path.join(n.root, "config.json"), JSON.stringify({ conf: ["not", "an", "object"] }));
     const error = await apply(n.root, n.v2).catch((e: Error) => e);
     expect((error as Error).message).toMatch(/config\.json.*conf/);
@@ -162,6 +165,21 @@ describe("the target env is visible before the code changes", () => {
 });
 
 describe("the controller holds the installed release's app files", () => {
+  it("a hand-written appup that names no env change still leaves the new env, told to the application when the install commits", async () => {
+    const instructions = [{ op: "update", module: "keeper", change: { advanced: {} } }, { op: "load_module", module: "app" }];
+    const appup = { format: 1, application: "conf", version: "2.0.0", up: [{ from: "1.0.0", instructions }], down: [{ to: "1.0.0", instructions }] };
+    const n = await node({ version: "1.0.0", code: 1, env: V1_ENV }, { version: "2.0.0", code: 2, env: V2_ENV, appup }, { greeting: "hey" });
+    await apply(n.root, n.v2);
+    expect(await n.json("/env")).toEqual({ ...V2_ENV, port: n.port, greeting: "hey" });
+    expect((await n.json("/state")).events).toEqual([
+      { codeChange: "up", code: 2, limit: 10 },
+      { configChange: "app 2", changed: { limit: 20 }, added: { fresh: 1 }, removed: ["old"] },
+    ]);
+    await rollback(n.root);
+    expect(await n.json("/env")).toEqual({ ...V1_ENV, port: n.port, greeting: "hey" });
+    expect(await applications(n.root)).toEqual([expect.objectContaining({ name: "conf", version: "1.0.0", status: "running" })]);
+  });
+
   it("relup status lists the application at the installed version, and at the older one after rollback", async () => {
     const n = await node({ version: "1.0.0", code: 1, env: V1_ENV }, { version: "2.0.0", code: 2, env: V2_ENV });
     await apply(n.root, n.v2);
@@ -184,6 +202,17 @@ describe("the controller holds the installed release's app files", () => {
 
     await rollback(n.root);
     expect(await n.json("/state")).toMatchObject({ startedBy: "app 1", code: 1, initEnv: { ...V1_ENV, port: n.port } });
+    expect(await applications(n.root)).toEqual([expect.objectContaining({ name: "conf", version: "1.0.0", status: "running" })]);
+  });
+
+  it("a restart_application whose new start module fails is rolled back: the old app file, start module and env run again", async () => {
+    const restart = { op: "restart_application", application: "conf" };
+    const appup = { format: 1, application: "conf", version: "2.0.0", up: [{ from: "1.0.0", instructions: [restart] }], down: [{ to: "1.0.0", instructions: [restart] }] };
+    const n = await node({ version: "1.0.0", code: 1, env: V1_ENV }, { version: "2.0.0", code: 2, env: V2_ENV, start: "main", appup, startFails: true });
+    const error = await apply(n.root, n.v2).catch((e: Error) => e);
+    expect((error as Error).message).toContain("main 2 cannot start");
+    expect(await n.json("/state")).toMatchObject({ startedBy: "app 1", code: 1, initEnv: { ...V1_ENV, port: n.port } });
+    expect(await n.json("/env")).toEqual({ ...V1_ENV, port: n.port });
     expect(await applications(n.root)).toEqual([expect.objectContaining({ name: "conf", version: "1.0.0", status: "running" })]);
   });
 });

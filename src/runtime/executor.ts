@@ -9,6 +9,10 @@
  * env; then every suspended process is resumed with its queued messages intact. The error names the
  * instruction, the module, the process and the cause.
  *
+ * After the last step the install commits: the application controller takes the target release's app
+ * files and tells the applications of env changes (steps/apply-step.ts, undone like a step if it fails),
+ * then supervisors stop the children their new specs dropped.
+ *
  * code_change over many processes runs in chunks that yield to the event loop, so that processes and
  * requests the upgrade does not touch keep being served.
  */

@@ -65,14 +65,15 @@ export async function terminate(_reason: unknown, state: State): Promise<void> {
 `;
 
 /** A start module named `name`: starts `keeper` and forwards configChange to it as an event. */
-const startModule = (name: string, code: number, fails = false) => `
+const startModule = (name: string, code: number, fails: { start?: boolean; configChange?: boolean } = {}) => `
 import { cast, startServer } from "relup/runtime";
 export const behaviour = "application";
 export function start(env: { port: number }) {
-  ${fails ? `throw new Error("${name} ${code} cannot start");` : ""}
+  ${fails.start ? `throw new Error("${name} ${code} cannot start");` : ""}
   return startServer("keeper", { startedBy: "${name} ${code}", port: env.port }, { name: "keeper" });
 }
 export function configChange(changed: object, added: object, removed: string[]) {
+  ${fails.configChange ? `throw new Error("${name} ${code} refuses the new env");` : ""}
   cast("keeper", { op: "event", event: { configChange: "${name} ${code}", changed, added, removed } });
 }
 `;
@@ -83,8 +84,8 @@ interface Version {
   env: Record<string, unknown>;
   start?: string;
   appup?: object;
-  /** its start module throws */
-  startFails?: boolean;
+  /** its start module's start or configChange throws */
+  fails?: { start?: boolean; configChange?: boolean };
 }
 
 function project(dir: string, v: Version): Promise<string> {
@@ -92,7 +93,7 @@ function project(dir: string, v: Version): Promise<string> {
   return writeProject(path.join(dir, v.version), {
     config: { format: 1, name: "conf", version: v.version, applications: [{ name: "conf", version: v.version, start, env: v.env }] },
     files: {
-      [`apps/conf/${start}.ts`]: startModule(start, v.code, v.startFails),
+      [`apps/conf/${start}.ts`]: startModule(start, v.code, v.fails),
       "apps/conf/keeper.ts": keeper(v.code),
       ...(v.appup ? { "apps/conf/appup.json": v.appup } : {}),
     },
@@ -180,6 +181,17 @@ describe("the controller holds the installed release's app files", () => {
     expect(await applications(n.root)).toEqual([expect.objectContaining({ name: "conf", version: "1.0.0", status: "running" })]);
   });
 
+  it("a configChange that throws when the install commits rolls the whole install back", async () => {
+    const instructions = [{ op: "update", module: "keeper", change: { advanced: {} } }, { op: "load_module", module: "app" }];
+    const appup = { format: 1, application: "conf", version: "2.0.0", up: [{ from: "1.0.0", instructions }], down: [{ to: "1.0.0", instructions }] };
+    const n = await node({ version: "1.0.0", code: 1, env: V1_ENV }, { version: "2.0.0", code: 2, env: V2_ENV, appup, fails: { configChange: true } });
+    const error = await apply(n.root, n.v2).catch((e: Error) => e);
+    expect((error as Error).message).toMatch(/configChange of conf, told of its new env when the install committed after the last step, failed: app 2 refuses the new env/);
+    expect(await n.json("/env")).toEqual({ ...V1_ENV, port: n.port });
+    expect(await n.json("/state")).toMatchObject({ code: 1, events: [] });
+    expect(await applications(n.root)).toEqual([expect.objectContaining({ name: "conf", version: "1.0.0", status: "running" })]);
+  });
+
   it("relup status lists the application at the installed version, and at the older one after rollback", async () => {
     const n = await node({ version: "1.0.0", code: 1, env: V1_ENV }, { version: "2.0.0", code: 2, env: V2_ENV });
     await apply(n.root, n.v2);
@@ -208,7 +220,7 @@ describe("the controller holds the installed release's app files", () => {
   it("a restart_application whose new start module fails is rolled back: the old app file, start module and env run again", async () => {
     const restart = { op: "restart_application", application: "conf" };
     const appup = { format: 1, application: "conf", version: "2.0.0", up: [{ from: "1.0.0", instructions: [restart] }], down: [{ to: "1.0.0", instructions: [restart] }] };
-    const n = await node({ version: "1.0.0", code: 1, env: V1_ENV }, { version: "2.0.0", code: 2, env: V2_ENV, start: "main", appup, startFails: true });
+    const n = await node({ version: "1.0.0", code: 1, env: V1_ENV }, { version: "2.0.0", code: 2, env: V2_ENV, start: "main", appup, fails: { start: true } });
     const error = await apply(n.root, n.v2).catch((e: Error) => e);
     expect((error as Error).message).toContain("main 2 cannot start");
     expect(await n.json("/state")).toMatchObject({ startedBy: "app 1", code: 1, initEnv: { ...V1_ENV, port: n.port } });

@@ -62,14 +62,14 @@ export function applicationSteps(node: Node, target: ExecTarget, undo: (fn: () =
     return fn();
   };
   /** Tell `app` of its effective env changes; on rollback it is told of the way back. */
-  const notify = async (app: string) => {
+  const notify = async (app: string, when = "") => {
     const before = controller.told(app);
     const start = controller.appFile(app)?.start;
     let told: EnvChange | undefined;
     try {
       told = await controller.configChange(app);
     } catch (error) {
-      throw new StepError(new Error(`configChange of ${app} failed: ${(error as Error).message}`), start ? { module: `${app}/${start}` } : {});
+      throw new StepError(new Error(`configChange of ${app}${when} failed: ${(error as Error).message}`), start ? { module: `${app}/${start}` } : {});
     }
     if (told && before) undo(() => controller.tell(app, before));
   };
@@ -135,7 +135,7 @@ export function applicationSteps(node: Node, target: ExecTarget, undo: (fn: () =
     useTargetConfig();
     const apps = target.apps.filter((a) => loaded(a.name));
     for (const app of apps) change(app.name, () => controller.changeApplicationData(app));
-    for (const name of startOrder(apps)) await notify(name);
+    for (const name of startOrder(apps)) await notify(name, ", told of its new env when the install committed after the last step,");
   }
 
   return { apply, commit };

@@ -24,7 +24,8 @@
  *   stop                  terminate the supervised processes using `modules`, remembering their place.
  *   start                 restart the processes stopped by `stop`, in the same place of the supervision tree.
  *   apply                 call `module.function(...args)`; module is `app/module`, or `application` for the
- *                         runtime's application controller (start, stop, load, unload, config_change).
+ *                         runtime's application controller (start, stop, load, unload, set_env_defaults,
+ *                         config_change: src/runtime/steps/apply-step.ts says what each does).
  */
 import { z } from "zod";
 import { PurgeMethod, Timeout } from "../appup/instruction.ts";

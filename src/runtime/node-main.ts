@@ -148,7 +148,7 @@ try {
       case "check":
         return handler.check(request.version, request.plan);
       case "install": {
-        const result = await handler.install(request.version, request.plan, progress);
+        const result = await handler.install(request.version, request.plan, progress, { ...(request.allowRestart !== undefined ? { allowRestart: request.allowRestart } : {}), ...(request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {}) });
         if (handedOver) void drainThenStop();
         return result;
       }

@@ -78,8 +78,15 @@ export async function applyRelease(options: ApplyOptions): Promise<ApplyResult> 
     return { from: running, to: version, direction: check.direction, dryRun: true, permanent: false, check, ...(restart ? { restart } : {}) };
   }
   const install = { cmd: "install" as const, version, plan, ...(restart ? { allowRestart: true } : {}), ...(options.codeChangeTimeout !== undefined ? { codeChangeTimeout: options.codeChangeTimeout } : {}) };
-  const installed = (await controlRequest(root, install, options.progress ? { onProgress: (e) => options.progress!(e as Progress) } : {}).catch(async (error: unknown) => {
-    throw await describeLostNode(root, error, { pid: status.pid, version: running, processCount: status.processCount, target: version });
+  // The last step the node reported: where it was if it dies during the install.
+  let step: Extract<Progress, { phase: "step" }> | undefined;
+  const onProgress = (e: unknown) => {
+    if ((e as Progress).phase === "step") step = e as Extract<Progress, { phase: "step" }>;
+    options.progress?.(e as Progress);
+  };
+  const installed = (await controlRequest(root, install, { onProgress }).catch(async (error: unknown) => {
+    const at = step && `step ${step.index + 1}/${step.total} (${step.op}${step.detail ? ` ${step.detail}` : ""})`;
+    throw await describeLostNode(root, error, { pid: status.pid, version: running, processCount: status.processCount, target: version, ...(at ? { step: at } : {}) });
   })) as { direction: "up" | "down"; timings: { op: string; ms: number }[] };
   if (options.permanent) await controlRequest(root, { cmd: "permanent", version });
   return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: options.permanent ?? false, timings: installed.timings, ...(restart ? { restart } : {}) };

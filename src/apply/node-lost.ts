@@ -18,6 +18,8 @@ export interface BeforeInstall {
   version: string;
   processCount: number;
   target: string;
+  /** the last step the node reported starting, in words */
+  step?: string;
 }
 
 /** `error` as thrown by the install request; when the node was lost, an error that tells what became of it. */
@@ -25,13 +27,13 @@ export async function describeLostNode(root: string, error: unknown, before: Bef
   if (!(error instanceof NodeLost)) return error;
   const now = await nodeBack(root, before.pid);
   const why = await launcherReason(root, before.pid);
-  const lost = `the node (pid ${before.pid}) died while it installed ${before.target}${why ? `: ${why}` : ""}`;
+  const lost = `the node (pid ${before.pid}) died while it installed ${before.target}${before.step ? `, at ${before.step}` : ""}${why ? `: ${why}` : ""}`;
   if (!now) {
     return new UserError(`${lost}. No node answers at ${root} ${COME_BACK_MS / 1000} s later. Fix: see ${path.join(root, "log", "launcher.jsonl")} and node.jsonl, then start it with \`relup start --root ${root}\`.`, ExitCode.checkFailed);
   }
   return new UserError(
     `${lost}. The install did not happen: the node was restarted on the permanent release ${now.version} (pid ${now.pid}); ` +
-      `the in-memory state of ${before.processCount} processes was reset. Fix: see ${path.join(root, "log", "node.jsonl")} for what blocked it, correct the release, and apply again.`,
+      `the in-memory state of ${before.processCount} processes was reset. Fix: correct what blocked it (${path.join(root, "log")} holds the node's and the launcher's logs), rebuild, and apply again.`,
     ExitCode.checkFailed,
   );
 }

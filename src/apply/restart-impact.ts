@@ -36,7 +36,8 @@ export async function restartImpact(root: string, plan: RelupFile, running: stri
 
 /** The plan's "not a hot upgrade" warnings (written by generation), without their prefix. */
 function restartReasons(plan: RelupFile): string[] {
-  const reasons = plan.notes.filter((n) => n.startsWith("warning: not a hot upgrade")).map((n) => n.slice("warning: ".length));
+  const prefix = "warning: not a hot upgrade: ";
+  const reasons = plan.notes.filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length));
   return reasons.length > 0 ? reasons : ["the plan holds restart_new_emulator, and its notes give no reason (a hand-written appup asks for it, or the plan was edited)"];
 }
 

@@ -21,6 +21,12 @@ const { values } = parseArgs({ options: { root: { type: "string" }, version: { t
 const root = path.resolve(values.root!);
 const version = values.version!;
 
+// The launcher's watchdog pings over IPC; the answer comes from this event loop, so a loop that is stuck
+// (a synchronous codeChange that never returns) answers nothing and the launcher restarts the node.
+process.on("message", (message: { type?: string }) => {
+  if (message?.type === "heartbeat" && process.connected) process.send?.({ type: "heartbeat-ack" });
+});
+
 // Listening sockets: recorded so that restart_new_emulator can hand them over; a successor node first
 // receives its predecessor's (--inherit N) and listens on them instead of binding again.
 recordListeners();

@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterEach } from "vitest";
 import { buildRelease } from "../../src/relup/build-with-plans.ts";
 import { freePort } from "../../src/net-helpers.ts";
-import { Launcher } from "../../src/runtime/launcher.ts";
+import { Launcher, type LauncherOptions } from "../../src/runtime/launcher.ts";
 import { prepareRoot } from "../../src/runtime/start-release.ts";
 
 export function useLiveNodes(tempDir: () => Promise<string>) {
@@ -16,7 +16,7 @@ export function useLiveNodes(tempDir: () => Promise<string>) {
   afterEach(async () => {
     for (const l of launchers.splice(0)) await l.stop();
   });
-  return async (projects: { from: string; to: string; app?: string; dir?: string }) => {
+  return async (projects: { from: string; to: string; app?: string; dir?: string; launcher?: Omit<LauncherOptions, "root"> }) => {
     const dir = projects.dir ?? (await tempDir());
     const out = path.join(dir, "build");
     const v1 = await buildRelease({ dir: projects.from, out });
@@ -25,7 +25,7 @@ export function useLiveNodes(tempDir: () => Promise<string>) {
     await prepareRoot(root, v1.tarball);
     const port = await freePort();
     if (projects.app) await writeFile(path.join(root, "config.json"), JSON.stringify({ [projects.app]: { port } }));
-    const launcher = new Launcher({ root, minBackoffMs: 10 });
+    const launcher = new Launcher({ root, minBackoffMs: 10, ...projects.launcher });
     launchers.push(launcher);
     const ready = await launcher.start();
     return { root, port, launcher, ready, v1: v1.tarball, v2: v2.tarball, out };

@@ -28,7 +28,7 @@ export interface LauncherOptions {
   maxBackoffMs?: number;
   /** a node that ran this long resets the backoff */
   stableMs?: number;
-  /** how often a ready node is pinged over IPC (default 1000 ms) */
+  /** how often a ready node is pinged over IPC (default 1000 ms, or a fifth of a shorter timeout) */
   heartbeatIntervalMs?: number;
   /** a node that answers no ping for this long is killed and restarted (default 30000 ms) */
   heartbeatTimeoutMs?: number;
@@ -70,7 +70,8 @@ export class Launcher extends EventEmitter {
       minBackoffMs: options.minBackoffMs ?? 100,
       maxBackoffMs: options.maxBackoffMs ?? 5_000,
       stableMs: options.stableMs ?? 10_000,
-      heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL,
+      // Several pings per timeout, so that a short timeout is not checked too late.
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? Math.max(10, Math.min(DEFAULT_HEARTBEAT_INTERVAL, Math.floor((options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT) / 5))),
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT,
       env: options.env,
     };

@@ -101,4 +101,10 @@ describe("a codeChange that never returns (a synchronous loop)", () => {
     const log = (await readFile(path.join(f.root, "log", "launcher.jsonl"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l));
     expect(log).toContainEqual(expect.objectContaining({ event: "node unresponsive", pid: f.ready.pid, limitMs: 2_000, action: "killed; restarting on the permanent release" }));
   });
+
+  it("relup start refuses a heartbeat timeout that is not whole milliseconds (exit 2)", async () => {
+    const r = await relup(["start", "--root", await tempDir(), "--heartbeat-timeout", "0"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--heartbeat-timeout 0 is not a timeout");
+  });
 });

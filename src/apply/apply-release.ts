@@ -3,6 +3,11 @@
  * preference: the one given (`--plan`), the one the release ships if it leads from the running version,
  * or one generated now from the two releases (shown, and confirmed unless `yes`). The node checks the
  * plan before step one (stale plan, plan checker, object code) and rolls back on any failure.
+ *
+ * A plan that restarts the node (restart_new_emulator) loses every process's in-memory state: it is
+ * refused unless `allowRestart`, before anything is asked or installed (see restart-impact.ts). A node
+ * that dies during the install (its launcher's watchdog kills one that stops answering) is reported with
+ * what was lost (see node-lost.ts).
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -16,6 +21,9 @@ import { readRelupFile } from "../relup/relup-file-io.ts";
 import { controlRequest } from "../runtime/control-client.ts";
 import type { Progress } from "../runtime/executor.ts";
 import { releaseDirOf } from "../runtime/releases-file.ts";
+import type { Timeout } from "../runtime/runtime.ts";
+import { describeLostNode } from "./node-lost.ts";
+import { formatRestartImpact, restartImpact, RestartNotAllowed, type RestartImpact } from "./restart-impact.ts";
 
 export interface ApplyOptions {
   root: string;
@@ -24,8 +32,12 @@ export interface ApplyOptions {
   planFile?: string;
   dryRun?: boolean;
   permanent?: boolean;
-  /** shown a generated plan: true to go on */
-  confirm: (plan: Plan) => Promise<boolean>;
+  /** allow a plan that restarts the node (restart_new_emulator), losing every process's in-memory state */
+  allowRestart?: boolean;
+  /** how long each process's codeChange may take in this install, overriding the plan's timeouts */
+  codeChangeTimeout?: Timeout;
+  /** shown a generated plan (and, when it restarts the node, what that costs): true to go on */
+  confirm: (plan: Plan, restart?: RestartImpact) => Promise<boolean>;
   progress?: (event: Progress) => void;
   /** how the plan was chosen, and other notes for the user */
   note?: (text: string) => void;
@@ -38,37 +50,60 @@ export interface ApplyResult {
   dryRun: boolean;
   permanent: boolean;
   check?: { steps: number; modules: number };
+  /** the plan restarts the node: why, and the processes that lose their state */
+  restart?: RestartImpact;
   /** how long each step took on the node */
   timings?: { op: string; ms: number }[];
 }
 
 export async function applyRelease(options: ApplyOptions): Promise<ApplyResult> {
   const root = path.resolve(options.root);
-  const status = (await controlRequest(root, { cmd: "status" })) as { release: { name: string; version: string } };
+  const status = (await controlRequest(root, { cmd: "status" })) as { release: { name: string; version: string }; pid: number; processCount: number };
   const running = status.release.version;
-  const version = await unpackIfPath(root, options.release, options.note);
+  const { version, unpackedNow } = await unpackIfPath(root, options.release, options.note);
   if (version === running) throw new UserError(`${status.release.name} ${version} is already running in ${root}`, ExitCode.checkFailed);
-  const plan = await choosePlan(root, running, version, options);
+  const chosen = await choosePlan(root, running, version, options);
+  const restart = await restartImpact(root, chosen.file, running);
+  if (restart && !options.allowRestart && !options.dryRun) {
+    // Nothing is left behind: a release unpacked by this attempt goes again.
+    if (unpackedNow) await controlRequest(root, { cmd: "remove", version });
+    throw new RestartNotAllowed(restart, unpackedNow ? version : undefined);
+  }
+  // Never silently: a restart is shown with the plan to confirm, or else noted here.
+  if (restart && !chosen.generated && !options.dryRun) options.note?.(formatRestartImpact(restart));
+  if (chosen.generated && !(await options.confirm(chosen.generated, restart))) throw new UserError("not applied: the plan was not confirmed", ExitCode.checkFailed);
+  const plan = chosen.file;
   if (options.dryRun) {
     const check = (await controlRequest(root, { cmd: "check", version, plan })) as { steps: number; modules: number; direction: "up" | "down" };
-    return { from: running, to: version, direction: check.direction, dryRun: true, permanent: false, check };
+    return { from: running, to: version, direction: check.direction, dryRun: true, permanent: false, check, ...(restart ? { restart } : {}) };
   }
-  const installed = (await controlRequest(root, { cmd: "install", version, plan }, options.progress ? { onProgress: (e) => options.progress!(e as Progress) } : {})) as { direction: "up" | "down"; timings: { op: string; ms: number }[] };
+  const install = { cmd: "install" as const, version, plan, ...(restart ? { allowRestart: true } : {}), ...(options.codeChangeTimeout !== undefined ? { codeChangeTimeout: options.codeChangeTimeout } : {}) };
+  // The last step the node reported: where it was if it dies during the install.
+  let step: Extract<Progress, { phase: "step" }> | undefined;
+  const onProgress = (e: unknown) => {
+    if ((e as Progress).phase === "step") step = e as Extract<Progress, { phase: "step" }>;
+    options.progress?.(e as Progress);
+  };
+  const installed = (await controlRequest(root, install, { onProgress }).catch(async (error: unknown) => {
+    const at = step && `step ${step.index + 1}/${step.total} (${step.op}${step.detail ? ` ${step.detail}` : ""})`;
+    throw await describeLostNode(root, error, { pid: status.pid, version: running, processCount: status.processCount, target: version, ...(at ? { step: at } : {}) });
+  })) as { direction: "up" | "down"; timings: { op: string; ms: number }[] };
   if (options.permanent) await controlRequest(root, { cmd: "permanent", version });
-  return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: options.permanent ?? false, timings: installed.timings };
+  return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: options.permanent ?? false, timings: installed.timings, ...(restart ? { restart } : {}) };
 }
 
-async function unpackIfPath(root: string, release: string, note?: (text: string) => void): Promise<string> {
-  if (semver.valid(release) === release && !existsSync(release)) return release;
+async function unpackIfPath(root: string, release: string, note?: (text: string) => void): Promise<{ version: string; unpackedNow: boolean }> {
+  if (semver.valid(release) === release && !existsSync(release)) return { version: release, unpackedNow: false };
   const unpacked = (await controlRequest(root, { cmd: "unpack", source: path.resolve(release) })) as { version: string; existed: boolean };
   note?.(unpacked.existed ? `${unpacked.version} was already unpacked (same build)` : `unpacked ${unpacked.version} into ${root}`);
-  return unpacked.version;
+  return { version: unpacked.version, unpackedNow: !unpacked.existed };
 }
 
-async function choosePlan(root: string, running: string, version: string, options: ApplyOptions): Promise<RelupFile> {
+/** The plan to follow; `generated` when it was made now and must be confirmed. */
+async function choosePlan(root: string, running: string, version: string, options: ApplyOptions): Promise<{ file: RelupFile; generated?: Plan }> {
   if (options.planFile) {
     options.note?.(`using the plan ${options.planFile}`);
-    return readRelupFile(options.planFile);
+    return { file: await readRelupFile(options.planFile) };
   }
   const [older, newer] = semver.lt(version, running) ? [version, running] : [running, version];
   const shipped = path.join(releaseDirOf(root, newer), "relup.json");
@@ -76,12 +111,11 @@ async function choosePlan(root: string, running: string, version: string, option
     const plan = await readRelupFile(shipped);
     if (plan.from.version === older && plan.to.version === newer) {
       options.note?.(`using the plan shipped in ${newer} (relup.json)`);
-      return plan;
+      return { file: plan };
     }
   }
   const result = generatePlan(await loadReleaseModel(releaseDirOf(root, older)), await loadReleaseModel(releaseDirOf(root, newer)));
   if (!result.ok) throw new PlanError(result.issues);
   options.note?.(`no plan given or shipped: generated one from ${older} and ${newer}${older === version ? " (its down section runs)" : ""}`);
-  if (!(await options.confirm(result.value))) throw new UserError("not applied: the plan was not confirmed", ExitCode.checkFailed);
-  return result.value.file;
+  return { file: result.value.file, generated: result.value };
 }

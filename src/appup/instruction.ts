@@ -7,7 +7,9 @@
  *   load_module          reload a module with no process state to migrate (pure functions): load its new code
  *   update               reload a module used by processes: suspend them, load, migrate state, resume.
  *                        change "soft": no state migration; {advanced: extra}: `codeChange(oldVsn, state, extra)`
- *                        runs in each process; "supervisor": the supervisor re-reads its child specs
+ *                        runs in each process; "supervisor": the supervisor re-reads its child specs.
+ *                        timeout: how long each process may take to suspend; codeChangeTimeout: how long
+ *                        each process's codeChange may take. Both are per module, in ms or "infinity".
  *   add_module           load a module that is new in this version
  *   delete_module        remove a module that is gone in this version
  *   apply                call `module.function(...args)`; module is `app/module`, or `application` for the
@@ -29,7 +31,7 @@ import { AppName, Json, ModuleName, Version } from "../release/names.ts";
 export const PurgeMethod = z.enum(["soft_purge", "brutal_purge"]);
 export type PurgeMethod = z.infer<typeof PurgeMethod>;
 
-/** Milliseconds to wait for a process to suspend, or "infinity". */
+/** Milliseconds (a suspend, a code change), or "infinity". */
 export const Timeout = z.union([z.number().int().positive(), z.literal("infinity")]);
 export type Timeout = z.infer<typeof Timeout>;
 
@@ -48,7 +50,8 @@ export const Update = z
     module: ModuleName,
     change: Change.optional(),
     modType: z.enum(["static", "dynamic"]).optional(),
-    timeout: Timeout.optional(),
+    timeout: Timeout.optional().describe("How long each process using the module may take to suspend (its handler in flight to finish); default 5000 ms"),
+    codeChangeTimeout: Timeout.optional().describe("How long each process's codeChange may take to settle; default 5000 ms. On expiry the install rolls back"),
     dependsOn: DependsOn,
     ...purge,
   })

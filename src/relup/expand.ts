@@ -25,7 +25,10 @@ export interface DepInstr {
   change: { advanced: Json } | "soft";
   /** static: supervisors, whose codeChange re-runs the loaded init (so on the way down it runs after the load) */
   modType: "static" | "dynamic";
+  /** how long each process may take to suspend (update only) */
   timeout: Timeout | undefined;
+  /** how long each process's codeChange may take (update only) */
+  codeChangeTimeout?: Timeout | undefined;
   prePurge: PurgeMethod;
   postPurge: PurgeMethod;
   dependsOn: string[];
@@ -55,6 +58,7 @@ export function expand(scripts: readonly Script[], section: "up" | "down"): Expa
             change: i.change === "supervisor" ? { advanced: null } : (i.change ?? "soft"),
             modType: i.modType ?? (supervisor ? "static" : "dynamic"),
             timeout: i.timeout,
+            codeChangeTimeout: i.codeChangeTimeout,
             prePurge: i.prePurge ?? "brutal_purge",
             postPurge: i.postPurge ?? "brutal_purge",
             dependsOn: (i.dependsOn ?? []).map(qualify),

@@ -11,7 +11,9 @@
  *                         memory (OTP restarts the node instead). Exactly once per script.
  *   suspend               stop delivering messages to every process using `modules` (callback module or
  *                         declared modules), waiting for in-flight handlers, at most `timeout` ms (a timeout
- *                         aborts and rolls back the install). Messages meanwhile are queued, never dropped.
+ *                         aborts and rolls back the install). The timeout is per module as the appup wrote
+ *                         it: modules with different timeouts get consecutive suspends. Messages meanwhile
+ *                         are queued, never dropped.
  *   load                  make the code read by load_object_code the current version of `module`; the previous
  *                         current version becomes old. `prePurge`: what to do with processes still running an
  *                         earlier old version; `postPurge`: how the old version is purged once the release is
@@ -20,6 +22,8 @@
  *   purge                 drop the old version of `modules`, so that it can be collected.
  *   code_change           in every process suspended for `module`, run `codeChange(vsn, state, extra)`:
  *                         mode up passes the old vsn, mode down passes `{down: vsn}` of the version returned to.
+ *                         Each process's codeChange must settle within the module's `timeout` (default 5 s)
+ *                         or the install rolls back.
  *   resume                deliver messages again to the processes suspended for `modules`, queued ones first.
  *   stop                  terminate the supervised processes using `modules`, remembering their place.
  *   start                 restart the processes stopped by `stop`, in the same place of the supervision tree.
@@ -44,7 +48,9 @@ export const CodeChange = z
   .object({
     op: z.literal("code_change"),
     mode: z.enum(["up", "down"]),
-    modules: z.array(z.object({ module: ModuleRef, extra: Json }).strict()).min(1),
+    modules: z
+      .array(z.object({ module: ModuleRef, extra: Json, timeout: Timeout.optional().describe("How long each process's codeChange may take; default 5000 ms") }).strict())
+      .min(1),
   })
   .strict();
 export const Resume = z.object({ op: z.literal("resume"), modules: z.array(ModuleRef).min(1) }).strict();

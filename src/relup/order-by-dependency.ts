@@ -7,6 +7,8 @@
  * window and no process runs against a half-upgraded group. Inside a block, modules are in dependency
  * order: a module before the modules it depends on. Then:
  *
+ * Each update's module is suspended with its own timeout (consecutive suspends when the timeouts differ).
+ *
  *   up:   suspend(updates) · loads, dependencies first · code_change up · resume(reverse) · purge(removed)
  *   down: suspend(updates) · code_change down (dynamic) · loads, dependents first · code_change down
  *         (static) · resume(reverse) · purge(removed)
@@ -19,7 +21,6 @@
  * resumption in reverse (what is called runs again before its callers). A cycle has no such order and is
  * an error, not a silent fallback to file order.
  */
-import type { Timeout } from "../appup/instruction.ts";
 import { compareStrings } from "../release/fs-utils.ts";
 import type { Json } from "../release/names.ts";
 import type { DepInstr } from "./expand.ts";
@@ -85,7 +86,7 @@ function emitBlock(mode: "up" | "down", ordered: DepInstr[], to: ReleaseModel, o
   const advanced = (d: DepInstr) => d.kind === "update" && d.change !== "soft";
   const extra = (d: DepInstr): Json => (d.change === "soft" ? null : d.change.advanced);
   const codeChange = (list: DepInstr[], dir: "up" | "down"): Instruction[] =>
-    list.length === 0 ? [] : [{ op: "code_change", mode: dir, modules: list.map((d) => ({ module: d.module, extra: extra(d) })) }];
+    list.length === 0 ? [] : [{ op: "code_change", mode: dir, modules: list.map((d) => ({ module: d.module, extra: extra(d), ...(d.codeChangeTimeout !== undefined ? { timeout: d.codeChangeTimeout } : {}) })) }];
   const loads = (mode === "up" ? [...ordered].reverse() : ordered).map((d): Instruction => {
     if (d.kind === "delete_module") return { op: "remove", module: d.module, prePurge: d.prePurge, postPurge: d.postPurge };
     const app = findApp(to, d.app)!;
@@ -93,9 +94,7 @@ function emitBlock(mode: "up" | "down", ordered: DepInstr[], to: ReleaseModel, o
     return { op: "load", module: d.module, prePurge: d.prePurge, postPurge: d.postPurge };
   });
   const removed = ordered.filter((d) => d.kind === "delete_module").map((d) => d.module);
-  const timeout = suspendTimeout(updates);
-  const block: Instruction[] = [];
-  if (updateMods.length > 0) block.push({ op: "suspend", modules: updateMods, ...(timeout !== undefined ? { timeout } : {}) });
+  const block: Instruction[] = suspends(updates);
   if (mode === "up") {
     block.push(...loads, ...codeChange(updates.filter(advanced), "up"));
   } else {
@@ -110,14 +109,19 @@ function emitBlock(mode: "up" | "down", ordered: DepInstr[], to: ReleaseModel, o
   out.instructions.push(...block);
 }
 
-/** The longest suspend timeout asked for in the block; "infinity" wins; undefined means the runtime default. */
-function suspendTimeout(updates: DepInstr[]): Timeout | undefined {
-  let t: Timeout | undefined;
+/**
+ * The block's modules suspended in dependency order, each with the timeout its appup gave it: a module
+ * must not wait for the largest timeout of its block (nor be cut short by the smallest). Neighbours with
+ * the same timeout share one suspend, so a block without timeouts keeps a single one.
+ */
+function suspends(updates: DepInstr[]): Instruction[] {
+  const out: Extract<Instruction, { op: "suspend" }>[] = [];
   for (const d of updates) {
-    if (d.timeout === "infinity" || t === "infinity") t = "infinity";
-    else if (d.timeout !== undefined) t = Math.max(t ?? 0, d.timeout);
+    const last = out.at(-1);
+    if (last && last.timeout === d.timeout) last.modules.push(d.module);
+    else out.push({ op: "suspend", modules: [d.module], ...(d.timeout !== undefined ? { timeout: d.timeout } : {}) });
   }
-  return t;
+  return out;
 }
 
 function explain(

@@ -8,11 +8,23 @@ export function controlSocketPath(root: string): string {
   return path.join(root, "run", CONTROL_SOCKET);
 }
 
+/**
+ * The connection to the node closed (or broke) before the answer came: the node died or was killed while
+ * it handled the request. What became of the request is not known from here.
+ */
+export class NodeLost extends UserError {
+  override readonly name = "NodeLost";
+  constructor(root: string, cmd: string, cause: string) {
+    super(`${root}: the node closed the control connection before answering ${cmd} (${cause}): it died or was killed. Fix: check \`relup status --root ${root}\` and the logs in ${root}/log.`, ExitCode.checkFailed);
+  }
+}
+
 export async function controlRequest(root: string, request: ControlRequest, options: { timeout?: number; onProgress?: (event: unknown) => void } = {}): Promise<unknown> {
   const response = await rawRequest(controlSocketPath(root), JSON.stringify(request), options.timeout ?? 600_000, options.onProgress).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT" || error.code === "ECONNREFUSED") {
       throw new UserError(`${root}: no node is running there (no control socket at ${controlSocketPath(root)}). Fix: start one with \`relup start <release> --root ${root}\`.`, ExitCode.checkFailed);
     }
+    if (error.code === "ECONNRESET" || error.code === "EPIPE") throw new NodeLost(root, request.cmd, error.message);
     throw new UserError(`${root}: the node did not answer ${request.cmd} (${error.message}). Fix: check \`relup status --root ${root}\` and the node's log in ${root}/log.`, ExitCode.checkFailed);
   });
   const parsed = JSON.parse(response) as ControlResponse;

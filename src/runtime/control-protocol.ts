@@ -1,7 +1,8 @@
 /**
  * The control socket protocol: newline-delimited JSON, one request per line, one response per request.
  * Every request is validated with zod; a malformed one gets an error response and the node keeps
- * running. No request evaluates code.
+ * running. No request evaluates code. Besides this socket, the launcher pings the node over its IPC
+ * channel (`heartbeat` → `heartbeat-ack`, see launcher.ts) to find a node whose event loop is stuck.
  *
  *   ping        → "pong"
  *   status      → release, node pid, uptime, applications, module versions, processes per module, memory
@@ -10,7 +11,9 @@
  *   releases    → every release of the root with its status (unpacked, current, permanent, old)
  *   unpack      {source}: a release tarball or directory on the node's machine, read safely into the root
  *   check       {version, plan}: the install preflight, changing nothing
- *   install     {version, plan}: run the plan; progress lines ({id, progress}) come before the answer
+ *   install     {version, plan, codeChangeTimeout?, allowRestart?}: run the plan; progress lines ({id, progress})
+ *               come before the answer. codeChangeTimeout (ms or "infinity") overrides the plan's for every
+ *               module; a plan that restarts the node is refused unless allowRestart
  *   permanent   {version}: make the current release the one the node boots
  *   rollback    back to the previous release, running the plan's other section hot
  *   remove      {version}: delete an unpacked or old release
@@ -20,6 +23,7 @@
  *               runs with --expose-gc), then optionally reset the delay histogram
  */
 import { z } from "zod";
+import { Timeout } from "../appup/instruction.ts";
 import { RelupFile } from "../relup/instruction.ts";
 import { ModuleRef, Version } from "../release/names.ts";
 
@@ -35,7 +39,18 @@ export const ControlRequest = z.discriminatedUnion("cmd", [
   z.object({ id: Id, cmd: z.literal("releases") }).strict(),
   z.object({ id: Id, cmd: z.literal("unpack"), source: z.string().min(1).max(4096) }).strict(),
   z.object({ id: Id, cmd: z.literal("check"), version: Version, plan: RelupFile }).strict(),
-  z.object({ id: Id, cmd: z.literal("install"), version: Version, plan: RelupFile }).strict(),
+  z
+    .object({
+      id: Id,
+      cmd: z.literal("install"),
+      version: Version,
+      plan: RelupFile,
+      /** how long each process's codeChange may take in this install, overriding the plan's timeouts */
+      codeChangeTimeout: Timeout.optional(),
+      /** a plan that restarts the node (restart_new_emulator) is refused without it */
+      allowRestart: z.boolean().optional(),
+    })
+    .strict(),
   z.object({ id: Id, cmd: z.literal("permanent"), version: Version }).strict(),
   z.object({ id: Id, cmd: z.literal("rollback") }).strict(),
   z.object({ id: Id, cmd: z.literal("remove"), version: Version }).strict(),

@@ -14,7 +14,8 @@
  * then supervisors stop the children their new specs dropped.
  *
  * code_change over many processes runs in chunks that yield to the event loop, so that processes and
- * requests the upgrade does not touch keep being served.
+ * requests the upgrade does not touch keep being served. The suspend and code_change steps live in
+ * ./steps/ (their timeouts are described there).
  */
 import { assertNever } from "../errors.ts";
 import type { AppFile } from "../release/app-file.ts";
@@ -24,10 +25,12 @@ import type { ObjectCode } from "./module-table.ts";
 import type { Node } from "./node.ts";
 import type { Pid, Proc } from "./process.ts";
 import type { RootConfig } from "./root-config.ts";
-import { DEFAULT_SUSPEND_TIMEOUT } from "./runtime.ts";
+import type { Timeout } from "./runtime.ts";
 import { applicationSteps, type ApplicationSteps } from "./steps/apply-step.ts";
+import { codeChangeStep } from "./steps/code-change.ts";
 import { StepError } from "./steps/step-error.ts";
-import { childPids, retireChildren } from "./supervisor.ts";
+import { suspendStep } from "./steps/suspend.ts";
+import { retireChildren } from "./supervisor.ts";
 
 export interface ExecTarget {
   /** the release whose code load_object_code reads */
@@ -48,12 +51,14 @@ export interface ExecOptions {
   progress?: (event: Progress) => void;
   /** processes migrated between two yields to the event loop */
   chunkSize?: number;
+  /** how long each process's codeChange may take, for every module of this install (overrides the plan's) */
+  codeChangeTimeout?: Timeout;
   /** carries out restart_new_emulator (only the launcher can); absent means the op is refused */
   restartNewEmulator?: () => Promise<void>;
 }
 
 /** Executor state, one field per concern (cf. release_handler_1's #eval_state). */
-interface ExecState {
+export interface ExecState {
   /** module → code read by load_object_code, not yet made current */
   staged: Map<string, ObjectCode>;
   /** module → processes suspended for it, in suspension order; resume drains this */
@@ -120,9 +125,9 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
 }
 
 /** Processes handled between two yields to the event loop, so that the rest of the node keeps serving. */
-const CHUNK = 1000;
+export const CHUNK = 1000;
 
-function yieldToEventLoop(): Promise<void> {
+export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
@@ -141,33 +146,8 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
     case "point_of_no_return":
       s.passedPointOfNoReturn = true;
       return;
-    case "suspend": {
-      const timeout = i.timeout === "infinity" ? 2 ** 31 - 1 : (i.timeout ?? DEFAULT_SUSPEND_TIMEOUT);
-      for (const module of i.modules) {
-        const procs = runtime.processesUsing(module).filter((p) => p.status === "running");
-        const done: Proc[] = [];
-        s.suspended.set(module, done);
-        s.undo.push(() => {
-          for (const p of done) runtime.resume(p);
-          s.suspended.delete(module);
-        });
-        // An idle process suspends at once; only the busy ones are waited for (together, with the timeout).
-        const busy: Proc[] = [];
-        for (let k = 0; k < procs.length; k++) {
-          const p = procs[k]!;
-          if (p.busy) busy.push(p);
-          else {
-            p.status = "suspended";
-            done.push(p);
-          }
-          if ((k + 1) % CHUNK === 0) await yieldToEventLoop();
-        }
-        const results = await Promise.allSettled(busy.map((p) => runtime.suspend(p, timeout).then(() => done.push(p))));
-        const failed = results.findIndex((r) => r.status === "rejected");
-        if (failed !== -1) throw new StepError((results[failed] as PromiseRejectedResult).reason, { module, pid: busy[failed]!.pid });
-      }
-      return;
-    }
+    case "suspend":
+      return suspendStep(i, s, o);
     case "load": {
       const code = s.staged.get(i.module);
       if (!code) throw new StepError(new Error("no object code was read for it (load_object_code)"), { module: i.module });
@@ -198,8 +178,7 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
       }
       return;
     case "code_change":
-      for (const { module, extra } of i.modules) await migrate(module, extra, i.mode, s, o);
-      return;
+      return codeChangeStep(i, s, o);
     case "resume":
       for (const module of i.modules) {
         const procs = s.suspended.get(module) ?? [];
@@ -223,53 +202,6 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
     default:
       return assertNever(i);
   }
-}
-
-async function migrate(module: string, extra: Json, mode: "up" | "down", s: ExecState, o: ExecOptions): Promise<void> {
-  const { runtime } = o.node;
-  const procs = s.suspended.get(module) ?? [];
-  const vsn = mode === "up" ? (s.replacedVsn.get(module) ?? o.node.table.current(module)?.vsn) : { down: targetVsn(o.target, module) };
-  const chunk = o.chunkSize ?? CHUNK;
-  // One undo entry for the whole fleet (a closure per process costs a million allocations at 1M processes):
-  // the states of the processes reached so far go back. A supervisor's own undo (stopping the children its
-  // code change started) is pushed later, so it runs first.
-  const before: unknown[] = [];
-  s.undo.push(() => {
-    for (let j = 0; j < before.length; j++) procs[j]!.state = before[j];
-  });
-  for (let k = 0; k < procs.length; k++) {
-    const proc = procs[k]!;
-    before.push(proc.state);
-    try {
-      const children = proc.behaviour.kind === "supervisor" ? childPids(proc) : undefined;
-      const pending = runtime.codeChangeNow(proc, vsn, extra);
-      if (pending) await pending;
-      if (children) {
-        // Undone before the state is put back: the children this code change started are stopped.
-        const started = childPids(proc).filter((p) => !children.includes(p));
-        s.undo.push(() => stopStarted(o, started));
-        s.supervisorsChanged.push(proc);
-      }
-    } catch (error) {
-      throw new StepError(new Error(`codeChange failed for process ${k + 1} of ${procs.length}: ${(error as Error).message}`), { module, pid: proc.pid });
-    }
-    if ((k + 1) % chunk === 0 || k + 1 === procs.length) {
-      o.progress?.({ phase: "code_change", module, done: k + 1, total: procs.length });
-      if (k + 1 < procs.length) await yieldToEventLoop();
-    }
-  }
-}
-
-async function stopStarted(o: ExecOptions, pids: readonly Pid[]): Promise<void> {
-  for (const pid of pids) {
-    const proc = o.node.runtime.get(pid);
-    if (proc) await o.node.runtime.exit(proc, "shutdown");
-  }
-}
-
-function targetVsn(target: ExecTarget, module: string): string | number | undefined {
-  const [app, ...rest] = module.split("/");
-  return target.apps.find((a) => a.name === app)?.modules.find((m) => m.name === rest.join("/"))?.vsn;
 }
 
 async function stopOrStart(op: "stop" | "start", modules: readonly string[], s: ExecState, o: ExecOptions): Promise<void> {

@@ -8,8 +8,9 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { Launcher } from "./launcher.ts";
 
-const { values } = parseArgs({ options: { root: { type: "string" } } });
-const launcher = new Launcher({ root: values.root! });
+const { values } = parseArgs({ options: { root: { type: "string" }, "heartbeat-timeout": { type: "string" } } });
+const heartbeat = values["heartbeat-timeout"];
+const launcher = new Launcher({ root: values.root!, ...(heartbeat !== undefined ? { heartbeatTimeoutMs: Number(heartbeat) } : {}) });
 const tell = (message: object) => {
   if (process.connected) process.send?.(message);
 };

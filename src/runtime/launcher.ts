@@ -4,7 +4,14 @@
  * exponential backoff that resets once a node has run for a while. A node that is asked to stop tells
  * the launcher first (`stopping`), and then the launcher ends too.
  *
- * Events: ready {pid, version}, exit {code, signal}, restart {delayMs}, stopped.
+ * The watchdog: a node whose event loop is stuck (a synchronous loop, such as a codeChange that never
+ * returns) answers nothing, and nothing inside it can notice. Once a node is ready, the launcher sends it
+ * `heartbeat` over the IPC channel every heartbeatIntervalMs; the node answers `heartbeat-ack` from its
+ * event loop. A node that has answered nothing for heartbeatTimeoutMs is logged (`node unresponsive`) and
+ * killed with SIGKILL (a blocked loop runs no SIGTERM handler); the launcher then restarts it on the
+ * permanent release as after any death, so an install it was running is undone with its in-memory state.
+ *
+ * Events: ready {pid, version}, exit {code, signal}, restart {delayMs}, unresponsive {pid, silentMs}, stopped.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
@@ -21,6 +28,10 @@ export interface LauncherOptions {
   maxBackoffMs?: number;
   /** a node that ran this long resets the backoff */
   stableMs?: number;
+  /** how often a ready node is pinged over IPC (default 1000 ms, or a fifth of a shorter timeout) */
+  heartbeatIntervalMs?: number;
+  /** a node that answers no ping for this long is killed and restarted (default 30000 ms) */
+  heartbeatTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -34,6 +45,9 @@ export interface Ready {
   version: string;
 }
 
+export const DEFAULT_HEARTBEAT_INTERVAL = 1_000;
+export const DEFAULT_HEARTBEAT_TIMEOUT = 30_000;
+
 export class Launcher extends EventEmitter {
   readonly root: string;
   #child: ChildProcess | undefined;
@@ -42,6 +56,9 @@ export class Launcher extends EventEmitter {
   #failures = 0;
   #startedAt = 0;
   #timer: NodeJS.Timeout | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  /** when each ready node last answered a heartbeat (performance.now()); absent until it is ready */
+  #answered = new WeakMap<ChildProcess, number>();
   #nodeLog: WriteStream | undefined;
   #launcherLog: WriteStream | undefined;
   #options: Required<Omit<LauncherOptions, "env" | "root">> & { env: NodeJS.ProcessEnv | undefined };
@@ -49,7 +66,15 @@ export class Launcher extends EventEmitter {
   constructor(options: LauncherOptions) {
     super();
     this.root = path.resolve(options.root);
-    this.#options = { minBackoffMs: options.minBackoffMs ?? 100, maxBackoffMs: options.maxBackoffMs ?? 5_000, stableMs: options.stableMs ?? 10_000, env: options.env };
+    this.#options = {
+      minBackoffMs: options.minBackoffMs ?? 100,
+      maxBackoffMs: options.maxBackoffMs ?? 5_000,
+      stableMs: options.stableMs ?? 10_000,
+      // Several pings per timeout, so that a short timeout is not checked too late.
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? Math.max(10, Math.min(DEFAULT_HEARTBEAT_INTERVAL, Math.floor((options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT) / 5))),
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT,
+      env: options.env,
+    };
   }
 
   /** Start the first node; resolves when it is ready, rejects if it fails to boot (no retry then). */
@@ -70,6 +95,7 @@ export class Launcher extends EventEmitter {
       };
       this.once("ready", onReady);
       this.once("boot-failed", onFailed);
+      this.#heartbeat = setInterval(() => this.#checkHeartbeat(), this.#options.heartbeatIntervalMs).unref();
       void this.#spawn();
     });
   }
@@ -139,7 +165,9 @@ export class Launcher extends EventEmitter {
     let expected = -1;
     let takeoverVersion = "";
     child.on("message", (message: { type?: string; pid?: number; version?: string; error?: string; port?: number; ports?: number[] }, handle?: unknown) => {
+      if (message.type === "heartbeat-ack") this.#answered.set(child, performance.now());
       if (message.type === "ready") {
+        this.#answered.set(child, performance.now());
         if (!takeover) this.emit("ready", { pid: message.pid!, version: message.version! });
         else this.emit("takeover-ready", child, { pid: message.pid!, version: message.version! });
       }
@@ -160,7 +188,7 @@ export class Launcher extends EventEmitter {
     child.on("exit", (code, signal) => {
       if (this.#child !== child) return; // a node that handed over, or a successor that never took over
       this.#child = undefined;
-      this.#event("node exited", { code, signal });
+      this.#event("node exited", { pid: child.pid, code, signal });
       this.emit("exit", { code, signal });
       // While start() waits, a node that ends before it is ready fails the start (no retry): one that
       // cannot run at all (bad NODE_OPTIONS, a missing file) would otherwise be restarted forever.
@@ -207,16 +235,36 @@ export class Launcher extends EventEmitter {
     });
     if (outcome.ok) {
       this.#child = next;
+      this.#answered.set(next, performance.now());
       this.#startedAt = Date.now();
       this.emit("ready", { pid: next.pid!, version });
     }
     old.send({ type: "handover", ...outcome });
   }
 
+  /** Ping the current node, or kill it if it has answered nothing for heartbeatTimeoutMs. */
+  #checkHeartbeat(): void {
+    const child = this.#child;
+    const answered = child && this.#answered.get(child);
+    if (!child || answered === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const silentMs = Math.round(performance.now() - answered);
+    if (silentMs >= this.#options.heartbeatTimeoutMs) {
+      // Once per node: it is dead as soon as the signal lands, and its exit handler restarts it.
+      this.#answered.delete(child);
+      const action = this.#stopping ? "killed (it was being stopped)" : "killed; restarting on the permanent release";
+      this.#event("node unresponsive", { pid: child.pid, silentMs, limitMs: this.#options.heartbeatTimeoutMs, action });
+      this.emit("unresponsive", { pid: child.pid, silentMs });
+      child.kill("SIGKILL");
+      return;
+    }
+    if (child.connected) child.send({ type: "heartbeat" }, (error) => void error);
+  }
+
   #finish(): void {
     // Once: a stop() after a failed start finds the launcher already finished.
     if (this.#finished) return;
     this.#finished = true;
+    clearInterval(this.#heartbeat);
     this.#event("launcher stopped", {});
     this.#nodeLog?.end();
     this.#launcherLog?.end();

@@ -21,6 +21,12 @@ const { values } = parseArgs({ options: { root: { type: "string" }, version: { t
 const root = path.resolve(values.root!);
 const version = values.version!;
 
+// The launcher's watchdog pings over IPC; the answer comes from this event loop, so a loop that is stuck
+// (a synchronous codeChange that never returns) answers nothing and the launcher restarts the node.
+process.on("message", (message: { type?: string }) => {
+  if (message?.type === "heartbeat" && process.connected) process.send?.({ type: "heartbeat-ack" });
+});
+
 // Listening sockets: recorded so that restart_new_emulator can hand them over; a successor node first
 // receives its predecessor's (--inherit N) and listens on them instead of binding again.
 recordListeners();
@@ -151,7 +157,7 @@ try {
       case "check":
         return handler.check(request.version, request.plan);
       case "install": {
-        const result = await handler.install(request.version, request.plan, progress);
+        const result = await handler.install(request.version, request.plan, progress, { ...(request.allowRestart !== undefined ? { allowRestart: request.allowRestart } : {}), ...(request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {}) });
         if (handedOver) void drainThenStop();
         return result;
       }

@@ -45,6 +45,8 @@ export class Node {
     });
     this.runtime = new Runtime(this.table, options.clock ? { clock: options.clock } : {});
     this.runtime.onCrash = (proc, error) => this.log("process crashed", { pid: proc.pid, module: proc.module, error: (error as Error)?.stack ?? String(error) });
+    this.runtime.onLateCodeChange = (proc, outcome) =>
+      this.log("codeChange settled after its timeout: ignored, the process keeps the state it had", { pid: proc.pid, module: proc.module, ...(outcome.ok ? {} : { error: (outcome.error as Error)?.message ?? String(outcome.error) }) });
     this.controller = new ApplicationController(this.runtime, {
       ...(options.config ? { config: options.config } : {}),
       log: this.log,

@@ -30,8 +30,12 @@ export type Message =
 export interface Behaviour {
   readonly kind: "server" | "supervisor";
   handle(proc: Proc, message: Message): Promise<void>;
-  /** May finish synchronously (a migration that returns a value) or return a promise. */
-  codeChange(proc: Proc, vsn: unknown, extra: Json): Promise<void> | void;
+  /**
+   * The migrated state, synchronously (a migration that returns a value) or as a promise. It never
+   * assigns the state itself: the runtime does, so that a migration abandoned after its timeout cannot
+   * overwrite the state later.
+   */
+  codeChange(proc: Proc, vsn: unknown, extra: Json): unknown;
   terminate(proc: Proc, reason: unknown): Promise<void>;
 }
 

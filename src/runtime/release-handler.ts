@@ -21,10 +21,18 @@ import type { Instruction, RelupFile } from "../relup/instruction.ts";
 import { formatPlanIssue } from "../relup/issues.ts";
 import { execute, type Progress, type StepTiming } from "./executor.ts";
 import type { Node } from "./node.ts";
+import type { Timeout } from "./runtime.ts";
 import { readReleasesFile, releaseDirOf, unpackIntoRoot, writeReleasesFile, type ReleasesFile } from "./releases-file.ts";
 import { readRootConfig } from "./root-config.ts";
 
 export type ReleaseStatus = "unpacked" | "current" | "permanent" | "old";
+
+export interface InstallOptions {
+  /** how long each process's codeChange may take, for every module (overrides the plan's timeouts) */
+  codeChangeTimeout?: Timeout;
+  /** a plan that restarts the node (restart_new_emulator) is refused without it */
+  allowRestart?: boolean;
+}
 
 export class HandlerError extends UserError {
   constructor(message: string, readonly code: string) {
@@ -98,17 +106,23 @@ export class ReleaseHandler {
     });
   }
 
-  install(version: string, plan: RelupFile, progress?: (event: Progress) => void): Promise<{ from: string; to: string; direction: "up" | "down"; timings: StepTiming[] }> {
-    return this.#serial(() => this.#install(version, plan, progress));
+  install(version: string, plan: RelupFile, progress?: (event: Progress) => void, options: InstallOptions = {}): Promise<{ from: string; to: string; direction: "up" | "down"; timings: StepTiming[] }> {
+    return this.#serial(() => this.#install(version, plan, progress, options));
   }
 
-  async #install(version: string, plan: RelupFile, progress?: (event: Progress) => void) {
+  async #install(version: string, plan: RelupFile, progress?: (event: Progress) => void, options: InstallOptions = {}) {
     const prepared = await this.#prepare(version, plan);
+    // A restart loses every process's in-memory state: only on the caller's explicit word (a rollback
+    // goes back the way the install came, and is that word).
+    if (!options.allowRestart && prepared.script.some((i) => i.op === "restart_new_emulator")) {
+      throw new HandlerError(`the plan restarts the node (restart_new_emulator): every process's in-memory state would be lost. Nothing was changed. Fix: apply it with --allow-restart`, "restart-not-allowed");
+    }
     const from = this.currentVersion;
     const timings = await execute(prepared.script, {
       node: this.node,
       target: prepared.target,
       ...(progress ? { progress } : {}),
+      ...(options.codeChangeTimeout !== undefined ? { codeChangeTimeout: options.codeChangeTimeout } : {}),
       ...(this.options.restartNewEmulator ? { restartNewEmulator: () => this.options.restartNewEmulator!(version) } : {}),
     });
     this.node.switchTo(prepared.target.dir, prepared.target.release, prepared.target.apps);
@@ -142,7 +156,7 @@ export class ReleaseHandler {
       const wasPermanent = (await this.#read()).releases.find((r) => r.version === this.currentVersion)?.status === "permanent";
       const from = this.currentVersion;
       // The same plan, the other way: #prepare finds the direction from the running and target versions.
-      await this.#install(last.from, last.plan, progress);
+      await this.#install(last.from, last.plan, progress, { allowRestart: true });
       this.#last = undefined;
       await rm(this.#lastFile(), { force: true });
       if (wasPermanent) {

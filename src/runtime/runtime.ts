@@ -11,11 +11,23 @@ import { CallError, Proc, type Behaviour, type From, type Message, type Pid } fr
 
 export const DEFAULT_CALL_TIMEOUT = 5_000;
 export const DEFAULT_SUSPEND_TIMEOUT = 5_000;
+/** How long one process's codeChange may take to settle (OTP's sys:change_code default, 5 s). */
+export const DEFAULT_CODE_CHANGE_TIMEOUT = 5_000;
+
+/** Milliseconds, or "infinity" for no limit. */
+export type Timeout = number | "infinity";
 
 export class SuspendTimeout extends Error {
   override readonly name = "SuspendTimeout";
   constructor(readonly pid: Pid, readonly module: string, readonly ms: number) {
     super(`process ${pid} (${module}) did not suspend within ${ms} ms: its handler is still running`);
+  }
+}
+
+export class CodeChangeTimeout extends Error {
+  override readonly name = "CodeChangeTimeout";
+  constructor(readonly pid: Pid, readonly module: string, readonly ms: number) {
+    super(`codeChange of process ${pid} (${module}) did not settle within ${ms} ms`);
   }
 }
 
@@ -42,6 +54,8 @@ export class Runtime {
   onExit: (proc: Proc, reason: unknown) => void = () => {};
   /** reports crashes (the node logs them) */
   onCrash: (proc: Proc, error: unknown) => void = () => {};
+  /** reports a codeChange that settled after its timeout; what it settled with was ignored (the node logs it) */
+  onLateCodeChange: (proc: Proc, outcome: { ok: true } | { ok: false; error: unknown }) => void = () => {};
 
   constructor(
     readonly table: ModuleTable,
@@ -176,19 +190,51 @@ export class Runtime {
     this.#pump(proc);
   }
 
-  /** Migrate a suspended process's state; only legal while suspended. The state is unchanged if it throws. */
-  async codeChange(proc: Proc, vsn: unknown, extra: Json): Promise<void> {
-    await this.codeChangeNow(proc, vsn, extra);
+  /** Migrate a suspended process's state; only legal while suspended. The state is unchanged if it throws or times out. */
+  async codeChange(proc: Proc, vsn: unknown, extra: Json, timeout: Timeout = DEFAULT_CODE_CHANGE_TIMEOUT): Promise<void> {
+    await this.codeChangeNow(proc, vsn, extra, timeout);
   }
 
   /**
    * As codeChange, but synchronous when the migration is: returns a promise only when it must wait.
    * A migration is a function of the state: it runs without the process context (`self()` is undefined
    * there), which keeps a fleet migration at about a microsecond per process.
+   *
+   * An asynchronous migration must settle within `timeout` ms, or the promise rejects with
+   * CodeChangeTimeout and the migration is abandoned: whatever it settles with later is ignored (and
+   * reported to onLateCodeChange), so the process keeps the state it had. A synchronous migration cannot
+   * be interrupted; one that never returns blocks the node, and its launcher's watchdog restarts it.
    */
-  codeChangeNow(proc: Proc, vsn: unknown, extra: Json): Promise<void> | void {
+  codeChangeNow(proc: Proc, vsn: unknown, extra: Json, timeout: Timeout = DEFAULT_CODE_CHANGE_TIMEOUT): Promise<void> | void {
     if (proc.status !== "suspended") throw new Error(`process ${proc.pid} is ${proc.status}; code_change needs it suspended`);
-    return proc.behaviour.codeChange(proc, vsn, extra);
+    const result = proc.behaviour.codeChange(proc, vsn, extra);
+    if (!(result instanceof Promise)) {
+      proc.state = result;
+      return;
+    }
+    return new Promise((resolve, reject) => {
+      let abandoned = false;
+      let timer: unknown;
+      if (timeout !== "infinity") {
+        timer = this.clock.setTimeout(() => {
+          abandoned = true;
+          reject(new CodeChangeTimeout(proc.pid, proc.module, timeout));
+        }, timeout);
+      }
+      result.then(
+        (state) => {
+          if (abandoned) return this.onLateCodeChange(proc, { ok: true });
+          this.clock.clearTimeout(timer);
+          proc.state = state;
+          resolve();
+        },
+        (error: unknown) => {
+          if (abandoned) return this.onLateCodeChange(proc, { ok: false, error });
+          this.clock.clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   link(a: Pid, b: Pid): void {

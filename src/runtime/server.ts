@@ -50,11 +50,9 @@ export function serverBehaviour(runtime: Runtime): Behaviour {
     codeChange(proc, vsn, extra: Json) {
       const codeChange = callback(proc, "codeChange");
       if (!codeChange) throw new Error(`${proc.module} does not export codeChange`);
-      // A synchronous migration is applied synchronously: a fleet of processes migrates without a
-      // promise per process.
-      const result = codeChange(vsn, proc.state, extra);
-      if (result instanceof Promise) return result.then((state) => void (proc.state = state));
-      proc.state = result;
+      // A synchronous migration returns synchronously: a fleet of processes migrates without a promise
+      // per process. The runtime assigns the result.
+      return codeChange(vsn, proc.state, extra);
     },
     async terminate(proc, reason) {
       await callback(proc, "terminate")?.(reason, proc.state);

@@ -197,7 +197,7 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
       }
       const kept = new Set(flags.children.map((s) => s.id));
       const retiring = state.children.filter((c) => !kept.has(c.spec.id)).map((c) => ({ ...c }));
-      proc.state = { ...state, retiring: [...state.retiring, ...retiring], strategy: flags.strategy, intensity: flags.intensity, period: flags.period, children: next };
+      return { ...state, retiring: [...state.retiring, ...retiring], strategy: flags.strategy, intensity: flags.intensity, period: flags.period, children: next } satisfies SupState;
     },
     async terminate(proc) {
       const state = proc.state as SupState | undefined;

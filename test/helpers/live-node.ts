@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterEach } from "vitest";
 import { buildRelease } from "../../src/relup/build-with-plans.ts";
 import { freePort } from "../../src/net-helpers.ts";
-import { Launcher } from "../../src/runtime/launcher.ts";
+import { Launcher, type LauncherOptions } from "../../src/runtime/launcher.ts";
 import { prepareRoot } from "../../src/runtime/start-release.ts";
 
 export function useLiveNodes(tempDir: () => Promise<string>) {
@@ -17,7 +17,7 @@ export function useLiveNodes(tempDir: () => Promise<string>) {
     for (const l of launchers.splice(0)) await l.stop();
   });
   /** `config`: more of the app's keys for the root's config.json (operator overrides), beside its port */
-  return async (projects: { from: string; to: string; app?: string; dir?: string; config?: Record<string, unknown> }) => {
+  return async (projects: { from: string; to: string; app?: string; dir?: string; config?: Record<string, unknown>; launcher?: Omit<LauncherOptions, "root"> }) => {
     const dir = projects.dir ?? (await tempDir());
     const out = path.join(dir, "build");
     const v1 = await buildRelease({ dir: projects.from, out });
@@ -26,7 +26,7 @@ export function useLiveNodes(tempDir: () => Promise<string>) {
     await prepareRoot(root, v1.tarball);
     const port = await freePort();
     if (projects.app) await writeFile(path.join(root, "config.json"), JSON.stringify({ [projects.app]: { port, ...projects.config } }));
-    const launcher = new Launcher({ root, minBackoffMs: 10 });
+    const launcher = new Launcher({ root, minBackoffMs: 10, ...projects.launcher });
     launchers.push(launcher);
     const ready = await launcher.start();
     return { root, port, launcher, ready, v1: v1.tarball, v2: v2.tarball, out };

@@ -38,7 +38,7 @@ describe("restart_new_emulator", () => {
       }
     })();
     const takeover = new Promise<Ready>((resolve) => n.launcher.once("ready", resolve));
-    await applyRelease({ root: n.root, release: n.v2, confirm: async () => true });
+    await applyRelease({ root: n.root, release: n.v2, allowRestart: true, confirm: async () => true });
     const next = await takeover;
     await getOnNewConnection(n.port, "/label/abc");
     stop = true;

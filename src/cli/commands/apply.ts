@@ -1,6 +1,8 @@
 import readline from "node:readline/promises";
 import type { CommandModule } from "yargs";
 import { applyRelease } from "../../apply/apply-release.ts";
+import { formatRestartImpact } from "../../apply/restart-impact.ts";
+import type { Timeout } from "../../runtime/runtime.ts";
 import { ExitCode, UserError } from "../../errors.ts";
 import { renderPlanText } from "../../relup/render/render-text.ts";
 import type { Io } from "../io.ts";
@@ -13,6 +15,15 @@ interface ApplyArgs {
   permanent: boolean;
   dryRun: boolean;
   yes: boolean;
+  allowRestart: boolean;
+  codeChangeTimeout?: string;
+}
+
+/** `--code-change-timeout`: whole milliseconds above 0, or "infinity". */
+function parseTimeout(value: string): Timeout {
+  if (value === "infinity") return value;
+  if (/^[1-9]\d*$/.test(value) && Number.isSafeInteger(Number(value))) return Number(value);
+  throw new UserError(`--code-change-timeout ${JSON.stringify(value)} is not a timeout. Fix: give whole milliseconds above 0 (e.g. 30000), or "infinity".`, ExitCode.badInput);
 }
 
 export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
@@ -27,9 +38,12 @@ export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
         .option("permanent", { type: "boolean", default: false, describe: "Make the release permanent once installed (the node boots it from then on)" })
         .option("dry-run", { type: "boolean", default: false, describe: "Only check: read and compile the new code and validate the plan, changing nothing" })
         .option("yes", { type: "boolean", default: false, describe: "Apply a generated plan without asking" })
+        .option("allow-restart", { type: "boolean", default: false, describe: "Allow a plan that restarts the node (restart_new_emulator): every process loses its in-memory state" })
+        .option("code-change-timeout", { type: "string", describe: "How long each process's codeChange may take in this install, in ms or \"infinity\" (overrides the plan; default: the plan's, else 5000); on expiry the install rolls back" })
         .example("$0 apply _build/calculator-1.1.0.tar.gz --root /srv/calc --plan relup.json", "install 1.1.0 on the running node")
         .example("$0 apply 1.1.0 --root /srv/calc --dry-run", "check an unpacked release and its plan without changing anything") as never,
     handler: async (argv) => {
+      const codeChangeTimeout = argv.codeChangeTimeout !== undefined ? parseTimeout(argv.codeChangeTimeout) : undefined;
       const started = performance.now();
       const result = await applyRelease({
         root: argv.root,
@@ -37,13 +51,16 @@ export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
         ...(argv.plan !== undefined ? { planFile: argv.plan } : {}),
         dryRun: argv.dryRun,
         permanent: argv.permanent,
+        allowRestart: argv.allowRestart,
+        ...(codeChangeTimeout !== undefined ? { codeChangeTimeout } : {}),
         note: (text) => io.err(`${text}\n`),
         progress: (event) => {
           const line = renderProgress(event);
           if (line) io.err(`${line}\n`);
         },
-        confirm: async (plan) => {
+        confirm: async (plan, restart) => {
           io.err(renderPlanText(plan, { color: io.color }) + "\n");
+          if (restart) io.err(formatRestartImpact(restart) + "\n");
           if (argv.yes) return true;
           if (!process.stdin.isTTY) throw new UserError("the plan was generated now and needs a review. Fix: read it above and pass --yes, or give a reviewed plan with --plan.", ExitCode.badInput);
           const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
@@ -53,8 +70,10 @@ export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
         },
       });
       const ms = Math.round(performance.now() - started);
-      if (result.dryRun) io.out(`check passed: ${result.from} → ${result.to} (${result.direction}), ${result.check!.steps} steps, ${result.check!.modules} modules compiled; nothing changed\n`);
-      else io.out(`${result.direction === "down" ? "downgraded" : "upgraded"} ${result.from} → ${result.to} in ${ms} ms${result.permanent ? "; permanent" : "; not permanent yet (a node restart boots the permanent release)"}\n`);
+      if (result.dryRun) {
+        io.out(`check passed: ${result.from} → ${result.to} (${result.direction}), ${result.check!.steps} steps, ${result.check!.modules} modules compiled; nothing changed\n`);
+        if (result.restart) io.out(`${formatRestartImpact(result.restart)}\n${argv.allowRestart ? "--allow-restart is given: apply will restart the node" : "apply refuses it unless --allow-restart is given"}\n`);
+      } else io.out(`${result.direction === "down" ? "downgraded" : "upgraded"} ${result.from} → ${result.to} in ${ms} ms${result.permanent ? "; permanent" : "; not permanent yet (a node restart boots the permanent release)"}\n`);
     },
   };
 }

@@ -40,7 +40,7 @@ export function describeInstruction(i: Instruction, versions: ReadonlyMap<string
       return `purge the old code of ${list(i.modules)}`;
     case "code_change":
       if (i.modules.every((m) => supervisors.has(m.module))) return `supervisor${i.modules.length > 1 ? "s" : ""} ${list(i.modules.map((m) => m.module))} re-read${i.modules.length > 1 ? "" : "s"} child specs from the loaded code: new children start, removed ones stop`;
-      return `migrate the state of every suspended process of ${i.modules.map((m) => `${q(m.module)}${m.extra === null || isEmpty(m.extra) ? "" : ` (extra ${JSON.stringify(m.extra)})`}`).join(", ")} with codeChange ${i.mode === "up" ? "(up, from the old vsn)" : "(down, before the older code is loaded)"}`;
+      return `migrate the state of every suspended process of ${i.modules.map((m) => `${q(m.module)}${m.extra === null || isEmpty(m.extra) ? "" : ` (extra ${JSON.stringify(m.extra)})`}${m.timeout === undefined ? "" : ` (codeChange timeout ${m.timeout === "infinity" ? "none" : `${m.timeout} ms`})`}`).join(", ")} with codeChange ${i.mode === "up" ? "(up, from the old vsn)" : "(down, before the older code is loaded)"}`;
     case "resume":
       return `resume the processes using ${list(i.modules)}, queued messages first`;
     case "stop":

@@ -1,0 +1,71 @@
+/**
+ * The node died while it installed a release: its launcher killed it because it stopped answering (a
+ * synchronous loop, e.g. a codeChange that never returns), or it crashed. The launcher boots the
+ * permanent release again, so the install is undone, and so is every process's in-memory state. This
+ * turns the lost connection into an error that says so, never silently: why the node died (from the
+ * launcher's log), what it runs now, and how many processes started afresh.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { ExitCode, UserError } from "../errors.ts";
+import { NodeLost, controlRequest } from "../runtime/control-client.ts";
+
+/** How long to wait for the launcher to bring a node back (its backoff is at most 5 s, plus a boot). */
+const COME_BACK_MS = 60_000;
+
+export interface BeforeInstall {
+  pid: number;
+  version: string;
+  processCount: number;
+  target: string;
+  /** the last step the node reported starting, in words */
+  step?: string;
+}
+
+/** `error` as thrown by the install request; when the node was lost, an error that tells what became of it. */
+export async function describeLostNode(root: string, error: unknown, before: BeforeInstall): Promise<unknown> {
+  if (!(error instanceof NodeLost)) return error;
+  const now = await nodeBack(root, before.pid);
+  const why = await launcherReason(root, before.pid);
+  const lost = `the node (pid ${before.pid}) died while it installed ${before.target}${before.step ? `, at ${before.step}` : ""}${why ? `: ${why}` : ""}`;
+  if (!now) {
+    return new UserError(`${lost}. No node answers at ${root} ${COME_BACK_MS / 1000} s later. Fix: see ${path.join(root, "log", "launcher.jsonl")} and node.jsonl, then start it with \`relup start --root ${root}\`.`, ExitCode.checkFailed);
+  }
+  return new UserError(
+    `${lost}. The install did not happen: the node was restarted on the permanent release ${now.version} (pid ${now.pid}); ` +
+      `the in-memory state of ${before.processCount} processes was reset. Fix: correct what blocked it (${path.join(root, "log")} holds the node's and the launcher's logs), rebuild, and apply again.`,
+    ExitCode.checkFailed,
+  );
+}
+
+/** The node that replaced `oldPid`, once it answers; undefined if none does in time. */
+async function nodeBack(root: string, oldPid: number): Promise<{ pid: number; version: string } | undefined> {
+  const deadline = Date.now() + COME_BACK_MS;
+  while (Date.now() < deadline) {
+    const status = (await controlRequest(root, { cmd: "status" }, { timeout: 2_000 }).catch(() => undefined)) as { pid: number; release: { version: string } } | undefined;
+    if (status && status.pid !== oldPid) return { pid: status.pid, version: status.release.version };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return undefined;
+}
+
+/** What the launcher logged about the end of node `pid` (log/launcher.jsonl), in words. */
+async function launcherReason(root: string, pid: number): Promise<string | undefined> {
+  const text = await readFile(path.join(root, "log", "launcher.jsonl"), "utf8").catch(() => "");
+  const events = text
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => {
+      try {
+        return JSON.parse(line) as { event?: string; pid?: number; silentMs?: number; code?: number | null; signal?: string | null };
+      } catch {
+        return {};
+      }
+    })
+    .filter((e) => e.pid === pid);
+  const unresponsive = events.findLast((e) => e.event === "node unresponsive");
+  if (unresponsive) return `it stopped answering its launcher for ${unresponsive.silentMs} ms (a synchronous loop, such as a codeChange that never returns, blocks its event loop), so the launcher killed it`;
+  const exited = events.findLast((e) => e.event === "node exited");
+  if (exited) return `it exited (${exited.signal ? `signal ${exited.signal}` : `code ${exited.code}`})`;
+  return undefined;
+}

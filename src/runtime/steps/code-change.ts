@@ -1,0 +1,70 @@
+/**
+ * The `code_change` step: in every process suspended for each module, run its codeChange, in chunks
+ * that yield to the event loop so that the rest of the node keeps serving.
+ *
+ * Each process's migration must settle within the module's timeout: the install's override
+ * (`relup apply --code-change-timeout`), else the `timeout` the plan gives the module, else 5 s (OTP's
+ * default). On expiry the step fails naming the module and the process, the install rolls back, and what
+ * the abandoned migration settles with later is ignored (see Runtime.codeChangeNow). A synchronous
+ * migration cannot be interrupted from inside the node: one that never returns is caught by the
+ * launcher's watchdog, which restarts the node on its permanent release.
+ */
+import type { Instruction } from "../../relup/instruction.ts";
+import type { Json } from "../../release/names.ts";
+import { StepError } from "./step-error.ts";
+import { CHUNK, yieldToEventLoop, type ExecOptions, type ExecState, type ExecTarget } from "../executor.ts";
+import type { Pid } from "../process.ts";
+import { CodeChangeTimeout, DEFAULT_CODE_CHANGE_TIMEOUT, type Timeout } from "../runtime.ts";
+import { childPids } from "../supervisor.ts";
+
+export async function codeChangeStep(i: Extract<Instruction, { op: "code_change" }>, s: ExecState, o: ExecOptions): Promise<void> {
+  for (const { module, extra, timeout } of i.modules) await migrate(module, extra, i.mode, o.codeChangeTimeout ?? timeout ?? DEFAULT_CODE_CHANGE_TIMEOUT, s, o);
+}
+
+async function migrate(module: string, extra: Json, mode: "up" | "down", timeout: Timeout, s: ExecState, o: ExecOptions): Promise<void> {
+  const { runtime } = o.node;
+  const procs = s.suspended.get(module) ?? [];
+  const vsn = mode === "up" ? (s.replacedVsn.get(module) ?? o.node.table.current(module)?.vsn) : { down: targetVsn(o.target, module) };
+  const chunk = o.chunkSize ?? CHUNK;
+  // One undo entry for the whole fleet (a closure per process costs a million allocations at 1M processes):
+  // the states of the processes reached so far go back. A supervisor's own undo (stopping the children its
+  // code change started) is pushed later, so it runs first.
+  const before: unknown[] = [];
+  s.undo.push(() => {
+    for (let j = 0; j < before.length; j++) procs[j]!.state = before[j];
+  });
+  for (let k = 0; k < procs.length; k++) {
+    const proc = procs[k]!;
+    before.push(proc.state);
+    try {
+      const children = proc.behaviour.kind === "supervisor" ? childPids(proc) : undefined;
+      const pending = runtime.codeChangeNow(proc, vsn, extra, timeout);
+      if (pending) await pending;
+      if (children) {
+        // Undone before the state is put back: the children this code change started are stopped.
+        const started = childPids(proc).filter((p) => !children.includes(p));
+        s.undo.push(() => stopStarted(o, started));
+        s.supervisorsChanged.push(proc);
+      }
+    } catch (error) {
+      const fix = error instanceof CodeChangeTimeout ? "; the install is rolled back and a late result is ignored. Fix: make codeChange settle sooner, or give the module a longer codeChangeTimeout in its appup or `relup apply --code-change-timeout <ms>`" : "";
+      throw new StepError(new Error(`codeChange failed for process ${k + 1} of ${procs.length}: ${(error as Error).message}${fix}`), { module, pid: proc.pid });
+    }
+    if ((k + 1) % chunk === 0 || k + 1 === procs.length) {
+      o.progress?.({ phase: "code_change", module, done: k + 1, total: procs.length });
+      if (k + 1 < procs.length) await yieldToEventLoop();
+    }
+  }
+}
+
+async function stopStarted(o: ExecOptions, pids: readonly Pid[]): Promise<void> {
+  for (const pid of pids) {
+    const proc = o.node.runtime.get(pid);
+    if (proc) await o.node.runtime.exit(proc, "shutdown");
+  }
+}
+
+function targetVsn(target: ExecTarget, module: string): string | number | undefined {
+  const [app, ...rest] = module.split("/");
+  return target.apps.find((a) => a.name === app)?.modules.find((m) => m.name === rest.join("/"))?.vsn;
+}

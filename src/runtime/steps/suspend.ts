@@ -1,0 +1,42 @@
+/**
+ * The `suspend` step: stop dispatch to every running process that uses each module, in the order the
+ * plan lists the modules. An idle process is suspended at once; the busy ones are waited for together,
+ * each at most the instruction's timeout (the module's own, as its appup wrote it). A timeout fails the
+ * step, naming the module and the process; the processes suspended so far are resumed by the undo.
+ */
+import type { Instruction } from "../../relup/instruction.ts";
+import { StepError } from "./step-error.ts";
+import { CHUNK, yieldToEventLoop, type ExecOptions, type ExecState } from "../executor.ts";
+import type { Proc } from "../process.ts";
+import { DEFAULT_SUSPEND_TIMEOUT } from "../runtime.ts";
+
+/** The longest timer Node accepts (about 24.8 days): "infinity" waits this long. */
+const FOREVER = 2 ** 31 - 1;
+
+export async function suspendStep(i: Extract<Instruction, { op: "suspend" }>, s: ExecState, o: ExecOptions): Promise<void> {
+  const { runtime } = o.node;
+  const timeout = i.timeout === "infinity" ? FOREVER : (i.timeout ?? DEFAULT_SUSPEND_TIMEOUT);
+  for (const module of i.modules) {
+    const procs = runtime.processesUsing(module).filter((p) => p.status === "running");
+    const done: Proc[] = [];
+    s.suspended.set(module, done);
+    s.undo.push(() => {
+      for (const p of done) runtime.resume(p);
+      s.suspended.delete(module);
+    });
+    // An idle process suspends at once; only the busy ones are waited for (together, with the timeout).
+    const busy: Proc[] = [];
+    for (let k = 0; k < procs.length; k++) {
+      const p = procs[k]!;
+      if (p.busy) busy.push(p);
+      else {
+        p.status = "suspended";
+        done.push(p);
+      }
+      if ((k + 1) % CHUNK === 0) await yieldToEventLoop();
+    }
+    const results = await Promise.allSettled(busy.map((p) => runtime.suspend(p, timeout).then(() => done.push(p))));
+    const failed = results.findIndex((r) => r.status === "rejected");
+    if (failed !== -1) throw new StepError((results[failed] as PromiseRejectedResult).reason, { module, pid: busy[failed]!.pid });
+  }
+}

@@ -15,6 +15,7 @@ import { loadReleaseModel } from "../relup/load-release-model.ts";
 import { readRelupFile } from "../relup/relup-file-io.ts";
 import { controlRequest } from "../runtime/control-client.ts";
 import type { Progress } from "../runtime/executor.ts";
+import type { KilledProcesses } from "../runtime/release-handler.ts";
 import { releaseDirOf } from "../runtime/releases-file.ts";
 
 export interface ApplyOptions {
@@ -37,7 +38,9 @@ export interface ApplyResult {
   direction?: "up" | "down";
   dryRun: boolean;
   permanent: boolean;
-  check?: { steps: number; modules: number };
+  check?: { steps: number; modules: number; killed: KilledProcesses[] };
+  /** the processes a purge killed: they still ran a module the plan removed (with --dry-run: see check) */
+  killed?: KilledProcesses[];
   /** how long each step took on the node */
   timings?: { op: string; ms: number }[];
 }
@@ -50,12 +53,12 @@ export async function applyRelease(options: ApplyOptions): Promise<ApplyResult> 
   if (version === running) throw new UserError(`${status.release.name} ${version} is already running in ${root}`, ExitCode.checkFailed);
   const plan = await choosePlan(root, running, version, options);
   if (options.dryRun) {
-    const check = (await controlRequest(root, { cmd: "check", version, plan })) as { steps: number; modules: number; direction: "up" | "down" };
+    const check = (await controlRequest(root, { cmd: "check", version, plan })) as { steps: number; modules: number; direction: "up" | "down"; killed: KilledProcesses[] };
     return { from: running, to: version, direction: check.direction, dryRun: true, permanent: false, check };
   }
-  const installed = (await controlRequest(root, { cmd: "install", version, plan }, options.progress ? { onProgress: (e) => options.progress!(e as Progress) } : {})) as { direction: "up" | "down"; timings: { op: string; ms: number }[] };
+  const installed = (await controlRequest(root, { cmd: "install", version, plan }, options.progress ? { onProgress: (e) => options.progress!(e as Progress) } : {})) as { direction: "up" | "down"; timings: { op: string; ms: number }[]; killed: KilledProcesses[] };
   if (options.permanent) await controlRequest(root, { cmd: "permanent", version });
-  return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: options.permanent ?? false, timings: installed.timings };
+  return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: options.permanent ?? false, timings: installed.timings, killed: installed.killed };
 }
 
 async function unpackIfPath(root: string, release: string, note?: (text: string) => void): Promise<string> {

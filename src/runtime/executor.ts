@@ -14,13 +14,16 @@
  */
 import { assertNever } from "../errors.ts";
 import type { AppFile } from "../release/app-file.ts";
+import type { PurgeMethod } from "../appup/instruction.ts";
 import type { Json } from "../release/names.ts";
 import type { Instruction } from "../relup/instruction.ts";
 import type { ObjectCode } from "./module-table.ts";
 import type { Node } from "./node.ts";
 import type { Pid, Proc } from "./process.ts";
 import { DEFAULT_SUSPEND_TIMEOUT } from "./runtime.ts";
-import { childPids, retireChildren } from "./supervisor.ts";
+import { loadStep, purgeStep, removeStep, type ProcessRef } from "./steps/purge.ts";
+import { StepError, wrap, wrapAsync } from "./steps/step-error.ts";
+import { captureChildModules, childPids, childrenUsing, retireChildren } from "./supervisor.ts";
 
 export interface ExecTarget {
   /** the release whose code load_object_code reads */
@@ -39,6 +42,8 @@ export interface ExecOptions {
   progress?: (event: Progress) => void;
   /** processes migrated between two yields to the event loop */
   chunkSize?: number;
+  /** told of every process a purge kills (its module was removed and it still ran it) */
+  onKilled?: (module: string, process: ProcessRef) => void;
   /** carries out restart_new_emulator (only the launcher can); absent means the op is refused */
   restartNewEmulator?: () => Promise<void>;
 }
@@ -51,6 +56,8 @@ interface ExecState {
   suspended: Map<string, Proc[]>;
   /** module → vsn that was current before this script loaded it (codeChange up receives it) */
   replacedVsn: Map<string, string | number>;
+  /** module → the postPurge of the remove that took it out: how its purge treats processes still running it */
+  removed: Map<string, PurgeMethod>;
   /** supervisors that re-read their specs: their removed children stop when the script commits */
   supervisorsChanged: Proc[];
   passedPointOfNoReturn: boolean;
@@ -78,7 +85,7 @@ export interface StepTiming {
 /** Run `script`; resolves with each step's duration when every step succeeded, or rejects with InstallError after rolling back. */
 export async function execute(script: readonly Instruction[], options: ExecOptions): Promise<StepTiming[]> {
   const timings: StepTiming[] = [];
-  const state: ExecState = { staged: new Map(), suspended: new Map(), replacedVsn: new Map(), supervisorsChanged: [], passedPointOfNoReturn: false, undo: [] };
+  const state: ExecState = { staged: new Map(), suspended: new Map(), replacedVsn: new Map(), removed: new Map(), supervisorsChanged: [], passedPointOfNoReturn: false, undo: [] };
   for (const [index, instruction] of script.entries()) {
     options.progress?.({ phase: "step", index, total: script.length, op: instruction.op, detail: describeStep(instruction) });
     const started = performance.now();
@@ -103,17 +110,8 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-class StepError extends Error {
-  constructor(
-    override readonly cause: Error,
-    readonly where: { module?: string; pid?: Pid },
-  ) {
-    super(cause.message);
-  }
-}
-
 async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void> {
-  const { table, runtime } = o.node;
+  const { runtime } = o.node;
   switch (i.op) {
     case "restart_new_emulator":
       if (!o.restartNewEmulator) throw new Error("restart_new_emulator needs the launcher; start the node with `relup start`");
@@ -154,35 +152,12 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
       }
       return;
     }
-    case "load": {
-      const code = s.staged.get(i.module);
-      if (!code) throw new StepError(new Error("no object code was read for it (load_object_code)"), { module: i.module });
-      const snapshot = table.snapshot(i.module);
-      s.undo.push(() => table.restore(snapshot));
-      wrap({ module: i.module }, () => {
-        if (table.old(i.module)) table.purge(i.module, i.prePurge === "soft_purge" ? "soft" : "brutal");
-        const previous = table.current(i.module);
-        if (previous) s.replacedVsn.set(i.module, previous.vsn);
-        table.load(code);
-      });
-      return;
-    }
-    case "remove": {
-      const snapshot = table.snapshot(i.module);
-      s.undo.push(() => table.restore(snapshot));
-      wrap({ module: i.module }, () => {
-        if (table.old(i.module)) table.purge(i.module, i.prePurge === "soft_purge" ? "soft" : "brutal");
-        table.remove(i.module);
-      });
-      return;
-    }
+    case "load":
+      return loadStep(i, s, o);
+    case "remove":
+      return removeStep(i, s, o);
     case "purge":
-      for (const module of i.modules) {
-        const snapshot = table.snapshot(module);
-        s.undo.push(() => table.restore(snapshot));
-        table.purge(module, "brutal");
-      }
-      return;
+      return purgeStep(i, s, o);
     case "code_change":
       for (const { module, extra } of i.modules) await migrate(module, extra, i.mode, s, o);
       return;
@@ -228,12 +203,14 @@ async function migrate(module: string, extra: Json, mode: "up" | "down", s: Exec
     before.push(proc.state);
     try {
       const children = proc.behaviour.kind === "supervisor" ? childPids(proc) : undefined;
+      const restoreModules = children ? captureChildModules(runtime, proc) : undefined;
       const pending = runtime.codeChangeNow(proc, vsn, extra);
       if (pending) await pending;
       if (children) {
-        // Undone before the state is put back: the children this code change started are stopped.
+        // Undone before the state is put back: the children this code change started are stopped, and
+        // the kept children get back the modules their old specs listed.
         const started = childPids(proc).filter((p) => !children.includes(p));
-        s.undo.push(() => stopStarted(o, started));
+        s.undo.push(() => stopStarted(o, started), restoreModules!);
         s.supervisorsChanged.push(proc);
       }
     } catch (error) {
@@ -261,7 +238,7 @@ function targetVsn(target: ExecTarget, module: string): string | number | undefi
 async function stopOrStart(op: "stop" | "start", modules: readonly string[], s: ExecState, o: ExecOptions): Promise<void> {
   const { runtime } = o.node;
   for (const module of modules) {
-    for (const { sup, id } of supervisedUsing(o.node, module)) {
+    for (const { sup, id } of childrenUsing(runtime, module)) {
       if (op === "stop") {
         await runtime.call(sup, { op: "terminate_child", id });
         s.undo.push(async () => void (await runtime.call(sup, { op: "restart_child", id })));
@@ -271,14 +248,6 @@ async function stopOrStart(op: "stop" | "start", modules: readonly string[], s: 
       }
     }
   }
-}
-
-/** Children (supervisor pid, child id) whose spec uses `module`, running or stopped. */
-function supervisedUsing(node: Node, module: string): { sup: Pid; id: string }[] {
-  return node.runtime
-    .processes()
-    .filter((p) => p.behaviour.kind === "supervisor")
-    .flatMap((sup) => ((sup.state as { children?: { spec: { id: string; module: string; modules: string[] } }[] }).children ?? []).filter((c) => c.spec.module === module || c.spec.modules.includes(module)).map((c) => ({ sup: sup.pid, id: c.spec.id })));
 }
 
 async function apply(i: Extract<Instruction, { op: "apply" }>, s: ExecState, o: ExecOptions): Promise<void> {
@@ -344,22 +313,6 @@ async function rollback(s: ExecState, node: Node): Promise<void> {
   }
   for (const procs of s.suspended.values()) for (const p of procs) node.runtime.resume(p);
   s.suspended.clear();
-}
-
-function wrap<T>(where: { module?: string }, fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw new StepError(error as Error, where);
-  }
-}
-
-async function wrapAsync<T>(where: { module?: string }, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw new StepError(error as Error, where);
-  }
 }
 
 function describeStep(i: Instruction): string {

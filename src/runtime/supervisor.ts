@@ -195,6 +195,12 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
         await stopChildren(runtime, started);
         throw error;
       }
+      // A kept child whose spec now lists other modules uses them from now on: a later suspend of one
+      // of them must find it (OTP's release_handler re-reads which_children).
+      for (const child of next) {
+        const running = child.pid ? runtime.get(child.pid) : undefined;
+        if (running && !sameModules(running.modules, [running.module, ...child.spec.modules])) runtime.setModules(running, child.spec.modules);
+      }
       const kept = new Set(flags.children.map((s) => s.id));
       const retiring = state.children.filter((c) => !kept.has(c.spec.id)).map((c) => ({ ...c }));
       proc.state = { ...state, retiring: [...state.retiring, ...retiring], strategy: flags.strategy, intensity: flags.intensity, period: flags.period, children: next };
@@ -212,6 +218,42 @@ export async function retireChildren(runtime: Runtime, proc: Proc): Promise<void
   const retiring = state.retiring;
   state.retiring = [];
   await stopChildren(runtime, retiring);
+}
+
+/**
+ * The modules each running child of a supervisor uses now, and how to put them back: a code change of the
+ * supervisor refreshes them from its new specs, and a failed upgrade restores them.
+ */
+export function captureChildModules(runtime: Runtime, proc: Proc): () => void {
+  const saved = ((proc.state as SupState | undefined)?.children ?? []).flatMap((c) => {
+    const child = c.pid ? runtime.get(c.pid) : undefined;
+    return child ? [{ child, modules: child.modules }] : [];
+  });
+  return () => {
+    for (const { child, modules } of saved) if (!sameModules(child.modules, modules)) runtime.setModules(child, modules);
+  };
+}
+
+function sameModules(a: readonly string[], b: readonly string[]): boolean {
+  const x = [...new Set(a)];
+  const y = [...new Set(b)];
+  return x.length === y.length && x.every((m, i) => m === y[i]);
+}
+
+/** Children (supervisor pid, child id, pid if running) whose spec uses `module`, running or stopped (OTP's stop finds them so). */
+export function childrenUsing(runtime: Runtime, module: string): { sup: Pid; id: string; pid: Pid | undefined }[] {
+  return runtime
+    .processes()
+    .filter((p) => p.behaviour.kind === "supervisor")
+    .flatMap((sup) => ((sup.state as SupState | undefined)?.children ?? []).filter((c) => c.spec.module === module || c.spec.modules.includes(module)).map((c) => ({ sup: sup.pid, id: c.spec.id, pid: c.pid })));
+}
+
+/** A process and, if it is a supervisor, every process under it: what stops when it stops. */
+export function supervisedTree(runtime: Runtime, pid: Pid): Pid[] {
+  const proc = runtime.get(pid);
+  if (!proc) return [];
+  const children = proc.behaviour.kind === "supervisor" ? childPids(proc).flatMap((c) => supervisedTree(runtime, c)) : [];
+  return [pid, ...children];
 }
 
 /** The pids of a supervisor's children, to compare before and after a code change. */

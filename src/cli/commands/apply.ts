@@ -4,6 +4,7 @@ import { applyRelease } from "../../apply/apply-release.ts";
 import { ExitCode, UserError } from "../../errors.ts";
 import { renderPlanText } from "../../relup/render/render-text.ts";
 import type { Io } from "../io.ts";
+import { renderKilled } from "../views/killed-view.ts";
 import { renderProgress } from "../views/progress-view.ts";
 
 interface ApplyArgs {
@@ -54,7 +55,9 @@ export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
       });
       const ms = Math.round(performance.now() - started);
       if (result.dryRun) io.out(`check passed: ${result.from} → ${result.to} (${result.direction}), ${result.check!.steps} steps, ${result.check!.modules} modules compiled; nothing changed\n`);
-      else io.out(`${result.direction === "down" ? "downgraded" : "upgraded"} ${result.from} → ${result.to} in ${ms} ms${result.permanent ? "; permanent" : "; not permanent yet (a node restart boots the permanent release)"}\n`);
+      if (result.dryRun) io.out(renderKilled(result.check!.killed, "will be killed at the purge"));
+      else io.out(renderKilled(result.killed ?? [], "killed at the purge"));
+      if (!result.dryRun) io.out(`${result.direction === "down" ? "downgraded" : "upgraded"} ${result.from} → ${result.to} in ${ms} ms${result.permanent ? "; permanent" : "; not permanent yet (a node restart boots the permanent release)"}\n`);
     },
   };
 }

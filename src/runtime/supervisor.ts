@@ -16,8 +16,9 @@
  * Dynamic children: start_child, terminate_child, restart_child, delete_child, which_children calls.
  *
  * code_change re-runs `init(args)` of the loaded code: children whose id stays get the new spec and keep
- * running; children with a new id are started; children whose id is gone are stopped (OTP leaves the last
- * two to apply instructions).
+ * running (their process's module list follows the new spec); children with a new id are started;
+ * children whose id is gone are stopped when the upgrade commits (OTP leaves the last two to apply
+ * instructions). Children started with start_child are not init's and are kept.
  */
 import { z } from "zod";
 import { qualifyModule } from "./module-table.ts";
@@ -47,6 +48,8 @@ interface Child {
   spec: ChildSpec;
   pid: Pid | undefined;
   terminating: boolean;
+  /** started by start_child: not one of init's specs, so a code change (which re-reads init) keeps it */
+  dynamic?: true;
 }
 
 export interface SupState {
@@ -151,7 +154,7 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
           const full = qualifySpec(proc.module, ChildSpecInput.parse(request.spec));
           if (find(full.id)) throw new Error(`child ${JSON.stringify(full.id)} already exists`);
           const child = await startChild(runtime, proc, full);
-          state.children.push({ spec: full, pid: child.pid, terminating: false });
+          state.children.push({ spec: full, pid: child.pid, terminating: false, dynamic: true });
           message.from.reply(child.pid);
           return;
         }
@@ -184,7 +187,7 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
       try {
         for (const spec of flags.children) {
           const existing = byId.get(spec.id);
-          if (existing) next.push({ ...existing, spec });
+          if (existing) next.push({ spec, pid: existing.pid, terminating: existing.terminating });
           else {
             const child: Child = { spec, pid: (await startChild(runtime, proc, spec)).pid, terminating: false };
             started.push(child);
@@ -201,7 +204,10 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
         const running = child.pid ? runtime.get(child.pid) : undefined;
         if (running && !sameModules(running.modules, [running.module, ...child.spec.modules])) runtime.setModules(running, child.spec.modules);
       }
-      const kept = new Set(flags.children.map((s) => s.id));
+      // Dynamic children were never in init's specs: they stay, after the static ones (OTP keeps them too).
+      const fromInit = new Set(flags.children.map((s) => s.id));
+      for (const c of state.children) if (c.dynamic && !fromInit.has(c.spec.id)) next.push({ ...c });
+      const kept = new Set(next.map((c) => c.spec.id));
       const retiring = state.children.filter((c) => !kept.has(c.spec.id)).map((c) => ({ ...c }));
       proc.state = { ...state, retiring: [...state.retiring, ...retiring], strategy: flags.strategy, intensity: flags.intensity, period: flags.period, children: next };
     },

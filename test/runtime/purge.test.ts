@@ -135,3 +135,15 @@ describe("a supervisor's code change and its children's modules", () => {
     expect(child.modules).toEqual(["a/counter", "a/helper"]);
   });
 });
+
+describe("a supervisor's code change and its dynamic children", () => {
+  it("a child started with start_child is kept by a code change of its supervisor (its id is not in init's specs, but it was never there)", async () => {
+    const { runtime, load, run } = node({ "a/counter": COUNTER, "a/sup": SUP([{ id: "c", module: "counter" }]) });
+    const sup = await startSupervisor(runtime, "a/sup", {});
+    const dynamic = (await runtime.call(sup.pid, { op: "start_child", spec: { id: "d", module: "counter" } })) as string;
+    load("a/sup", SUP([{ id: "c", module: "counter" }, { id: "e", module: "counter" }]));
+    await run([ponr, { op: "suspend", modules: ["a/sup"] }, { op: "code_change", mode: "up", modules: [{ module: "a/sup", extra: null }] }, { op: "resume", modules: ["a/sup"] }]);
+    expect(runtime.get(dynamic)).toBeDefined();
+    expect(((await runtime.call(sup.pid, { op: "which_children" })) as { id: string }[]).map((c) => c.id)).toEqual(["c", "e", "d"]);
+  });
+});

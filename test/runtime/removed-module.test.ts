@@ -18,6 +18,7 @@ import { get } from "../../src/net-helpers.ts";
 import { planReleases } from "../../src/relup/plan-releases.ts";
 import { controlRequest } from "../../src/runtime/control-client.ts";
 import { useLiveNodes } from "../helpers/live-node.ts";
+import { relup } from "../helpers/relup-cli.ts";
 import { writeProject } from "../helpers/project.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
@@ -162,6 +163,9 @@ describe("a module that leaves, and its processes", () => {
 
     const dry = await applyRelease({ root: f.root, release: f.v2, dryRun: true, confirm: async () => true });
     expect(dry.check?.killed).toEqual([{ module: "shop/loner", processes: [{ pid: loner.pid, name: "loner", module: "shop/loner" }] }]);
+    const cli = await relup(["apply", f.v2, "--root", f.root, "--dry-run", "--yes"]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain(`1 process will be killed at the purge (exit reason killed; links and monitors are told):\n  ${loner.pid} (loner) still runs shop/loner, which the plan removes\n`);
     expect((await controlRequest(f.root, { cmd: "status" })) as { release: { version: string } }).toMatchObject({ release: { version: "1.0.0" } });
 
     const result = await applyRelease({ root: f.root, release: f.v2, confirm: async () => true });
@@ -204,6 +208,9 @@ describe("a module that leaves, and its processes", () => {
       expect(error.message).toMatch(/soft_purge/);
       expect(error.message).toMatch(/Fix:/);
     }
+    const cli = await relup(["apply", f.v2, "--root", f.root, "--plan", planFile, "--dry-run"]);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain(`step ${plan.file.up.findIndex((i) => i.op === "purge") + 1} would purge shop/loner with soft_purge while a process still runs it: ${loner.pid} (loner). Nothing was changed.`);
     expect(await f.json("/loner")).toBe(2);
     expect(await connect(f.bPort)).toBe("b");
     expect(await f.json("/journal")).toEqual([]);

@@ -82,7 +82,7 @@ export function describeAppupInstruction(i: AppupInstruction, oldEnv: Record<str
     case "add_module":
       return `add_module ${q(i.module)}: new module`;
     case "delete_module":
-      return `delete_module ${q(i.module)}: gone in this version`;
+      return `delete_module ${q(i.module)}: gone in this version${i.postPurge === "soft_purge" ? " (soft_purge: the install is refused while a process still runs it)" : ""}`;
     case "apply":
       if (i.module === "application" && i.function === "config_change") return `env of ${q(String(i.args[0]))}: ${describeEnv(i.args, oldEnv)}`;
       return `apply ${i.module}.${i.function}(${i.args.map((a) => JSON.stringify(a)).join(", ")})`;

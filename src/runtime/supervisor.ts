@@ -66,7 +66,7 @@ export interface SupState {
 type SupRequest =
   | { op: "which_children" }
   | { op: "start_child"; spec: ChildSpecInput }
-  | { op: "terminate_child"; id: string }
+  | { op: "terminate_child"; id: string; kill?: boolean }
   | { op: "restart_child"; id: string }
   | { op: "delete_child"; id: string };
 
@@ -110,12 +110,12 @@ async function startChild(runtime: Runtime, sup: Proc, spec: ChildSpec): Promise
   return isSupervisor ? startSupervisor(runtime, spec.module, spec.args, options) : startServer(runtime, spec.module, spec.args, options);
 }
 
-async function stopChild(runtime: Runtime, child: Child): Promise<void> {
+async function stopChild(runtime: Runtime, child: Child, kill = false): Promise<void> {
   const proc = child.pid ? runtime.get(child.pid) : undefined;
   child.pid = undefined;
   if (!proc) return;
   child.terminating = true;
-  if (child.spec.shutdown === "brutal_kill") {
+  if (kill || child.spec.shutdown === "brutal_kill") {
     await runtime.exit(proc, "kill");
   } else {
     let timer: unknown;
@@ -163,7 +163,7 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
         case "delete_child": {
           const child = find(request.id);
           if (!child) return message.from.fail(new Error(`no child ${JSON.stringify(request.id)}`));
-          if (request.op === "terminate_child") await stopChild(runtime, child);
+          if (request.op === "terminate_child") await stopChild(runtime, child, request.kill === true);
           if (request.op === "restart_child" && !child.pid) child.pid = (await startChild(runtime, proc, child.spec)).pid;
           if (request.op === "delete_child") {
             if (child.pid) return message.from.fail(new Error(`child ${JSON.stringify(request.id)} is running; terminate it first`));
@@ -252,6 +252,15 @@ export function childrenUsing(runtime: Runtime, module: string): { sup: Pid; id:
     .processes()
     .filter((p) => p.behaviour.kind === "supervisor")
     .flatMap((sup) => ((sup.state as SupState | undefined)?.children ?? []).filter((c) => c.spec.module === module || c.spec.modules.includes(module)).map((c) => ({ sup: sup.pid, id: c.spec.id, pid: c.pid })));
+}
+
+/**
+ * Kill a supervised child (exit reason `killed`) so that its supervisor does not restart it: a purge
+ * does this to a child still running a removed module, whose restart could only fail (OTP's supervisor
+ * would retry until it gave up and took its own supervisor's children down with it).
+ */
+export async function killChild(runtime: Runtime, sup: Pid, id: string): Promise<void> {
+  await runtime.call(sup, { op: "terminate_child", id, kill: true } satisfies SupRequest);
 }
 
 /** A process and, if it is a supervisor, every process under it: what stops when it stops. */

@@ -107,6 +107,22 @@ describe("a removed module's processes", () => {
   });
 });
 
+describe("a supervised child the plan does not stop", () => {
+  it("is killed at the purge through its supervisor, which does not try to restart it (its module is gone) and keeps running", async () => {
+    const { runtime, node: n } = node({ "a/counter": COUNTER, "a/watcher": WATCHER, "a/sup": SUP([{ id: "w", module: "watcher" }, { id: "c", module: "counter" }]) });
+    const sup = await startSupervisor(runtime, "a/sup", {});
+    const child = runtime.processesUsing("a/counter")[0]!;
+    const watcher = await startServer(runtime, "a/watcher", {});
+    runtime.monitor(watcher.pid, child.pid);
+    const killed: string[] = [];
+    await execute([ponr, remove("a/counter"), purge("a/counter")], { node: n, target: { dir: "", apps: [] }, onKilled: (_m, p) => killed.push(p.pid) });
+    expect(killed).toEqual([child.pid]);
+    expect(await runtime.call(watcher.pid, "seen")).toEqual(["DOWN killed"]);
+    expect(runtime.get(sup.pid)).toBeDefined();
+    expect(await runtime.call(sup.pid, { op: "which_children" })).toMatchObject([{ id: "w" }, { id: "c", pid: null }]);
+  });
+});
+
 describe("the purge forecast (the install's preflight)", () => {
   it("lists the processes whose callback module a purge drops, except those the plan stops first; processes that only list the module are not its victims", async () => {
     const { runtime, node: n } = node({ "a/counter": COUNTER, "a/watcher": WATCHER, "a/sup": SUP([{ id: "c", module: "counter" }]) });

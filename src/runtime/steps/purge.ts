@@ -10,7 +10,8 @@
  *            purge treats them
  *   purge    drop the old version. For a removed module, the processes still running it are first
  *            checked (soft_purge: any of them refuses the step, and the install rolls back with nothing
- *            killed) and then killed (brutal_purge: exit reason `killed`, links and monitors told)
+ *            killed) and then killed (brutal_purge: exit reason `killed`, links and monitors told; a
+ *            supervised child through its supervisor, which does not restart it)
  *
  * A killed process cannot be brought back by a rollback, so generated plans purge removed modules in
  * the last step, when nothing can fail any more, and the install's preflight lists (brutal) or refuses
@@ -24,6 +25,7 @@ import type { ModuleTable, ObjectCode } from "../module-table.ts";
 import type { Node } from "../node.ts";
 import type { Pid, Proc } from "../process.ts";
 import type { Runtime } from "../runtime.ts";
+import { childrenUsing, killChild } from "../supervisor.ts";
 import { StepError, wrap } from "./step-error.ts";
 
 /** A process by pid, registered name and callback module, as reports name it. */
@@ -115,10 +117,15 @@ async function purgeModule(module: string, method: PurgeMethod, s: CodeState, o:
 /** Kill the processes still running `module` (exit reason `killed`); returns who was killed. */
 export async function killAll(runtime: Runtime, module: string, procs: readonly Proc[], o: Pick<CodeOptions, "onKilled"> = {}): Promise<ProcessRef[]> {
   const killed: ProcessRef[] = [];
+  const supervised = new Map(childrenUsing(runtime, module).flatMap((c) => (c.pid ? [[c.pid, c] as const] : [])));
   for (const p of procs) {
     if (p.status === "dead") continue;
     const ref = processRef(p);
-    await runtime.exit(p, "kill");
+    // A supervised child is killed through its supervisor, which then does not restart it: there is no
+    // code left to restart it with. Any other process is killed directly.
+    const child = supervised.get(p.pid);
+    if (child && runtime.get(child.sup)) await killChild(runtime, child.sup, child.id);
+    else await runtime.exit(p, "kill");
     killed.push(ref);
     o.onKilled?.(module, ref);
   }

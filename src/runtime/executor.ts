@@ -238,10 +238,11 @@ function targetVsn(target: ExecTarget, module: string): string | number | undefi
 async function stopOrStart(op: "stop" | "start", modules: readonly string[], s: ExecState, o: ExecOptions): Promise<void> {
   const { runtime } = o.node;
   for (const module of modules) {
-    for (const { sup, id } of childrenUsing(runtime, module)) {
+    for (const { sup, id, pid } of childrenUsing(runtime, module)) {
       if (op === "stop") {
         await runtime.call(sup, { op: "terminate_child", id });
-        s.undo.push(async () => void (await runtime.call(sup, { op: "restart_child", id })));
+        // Only a child that was running is started again by a rollback.
+        if (pid) s.undo.push(async () => void (await runtime.call(sup, { op: "restart_child", id })));
       } else {
         await runtime.call(sup, { op: "restart_child", id });
         s.undo.push(async () => void (await runtime.call(sup, { op: "terminate_child", id })));

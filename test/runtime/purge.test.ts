@@ -163,3 +163,14 @@ describe("a supervisor's code change and its dynamic children", () => {
     expect(((await runtime.call(sup.pid, { op: "which_children" })) as { id: string }[]).map((c) => c.id)).toEqual(["c", "e", "d"]);
   });
 });
+
+describe("stop, undone", () => {
+  it("a rollback starts again only the children the stop step terminated, not those that were already stopped", async () => {
+    const TRANSIENT = `exports.behaviour = "supervisor"; exports.init = () => ({ children: [{ id: "c", module: "counter", restart: "transient" }, { id: "d", module: "counter" }] });`;
+    const { runtime, run } = node({ "a/counter": COUNTER, "a/fail": FAIL, "a/sup": TRANSIENT });
+    const sup = await startSupervisor(runtime, "a/sup", {});
+    await runtime.call(sup.pid, { op: "terminate_child", id: "c" });
+    await expect(run([ponr, { op: "stop", modules: ["a/counter"] }, failing, { op: "start", modules: ["a/counter"] }])).rejects.toThrow("later step fails");
+    expect(await runtime.call(sup.pid, { op: "which_children" })).toMatchObject([{ id: "c", pid: null }, { id: "d", pid: expect.any(String) }]);
+  });
+});

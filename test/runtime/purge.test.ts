@@ -87,7 +87,7 @@ describe("a removed module's processes", () => {
     // Every module of the purge is checked before any is dropped or killed.
     const error = (await run([ponr, remove("a/other"), remove("a/counter", "soft_purge"), purge("a/other", "a/counter")]).catch((e: Error) => e)) as InstallError;
     expect(error).toBeInstanceOf(InstallError);
-    expect(error.message).toContain(`soft_purge of a/counter refused: 1 process still run it (it was removed): ${counter.pid} (counter)`);
+    expect(error.message).toContain(`soft_purge of a/counter refused: 1 process still runs it (it was removed): ${counter.pid} (counter)`);
     expect(runtime.get(other.pid)).toBeDefined();
     expect(table.isLoaded("a/other")).toBe(true);
     expect(await runtime.call(counter.pid, "bump")).toBe(1);

@@ -135,9 +135,10 @@ export async function killAll(runtime: Runtime, module: string, procs: readonly 
 function refuseIfRunning(runtime: Runtime, table: ModuleTable, module: string): void {
   const running = runtime.runningOldCode(module);
   if (running.length === 0) return;
-  const what = table.isRemoved(module) ? "still run it (it was removed)" : "have a handler in flight on its old code";
+  const one = running.length === 1;
+  const what = table.isRemoved(module) ? `still run${one ? "s" : ""} it (it was removed)` : `ha${one ? "s" : "ve"} a handler in flight on its old code`;
   throw new StepError(
-    new Error(`soft_purge of ${module} refused: ${running.length} process${running.length === 1 ? "" : "es"} ${what}: ${describeProcesses(running.map(processRef))}. Fix: stop them first (a stop step or their application's stop), or purge with brutal_purge to kill them`),
+    new Error(`soft_purge of ${module} refused: ${running.length} process${one ? "" : "es"} ${what}: ${describeProcesses(running.map(processRef))}. Fix: stop them first (a stop step or their application's stop), or purge with brutal_purge to kill them`),
     { module, pid: running[0]!.pid },
   );
 }

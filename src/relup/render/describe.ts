@@ -150,6 +150,11 @@ export function summaryLine(plan: Plan): string {
 export function risks(plan: Plan): string[] {
   const out: string[] = [];
   for (const app of plan.diff.removed) out.push(`application ${q(app.name)} is stopped and removed: its processes end and their state is lost`);
+  for (const app of plan.diff.changed) {
+    for (const m of app.removed) {
+      if (m.behaviour === "server" || m.behaviour === "supervisor") out.push(`${q(`${app.name}/${m.name}`)} (${m.behaviour}) is removed: the processes running it end and their state is lost (see "processes whose module leaves")`);
+    }
+  }
   const supervisors = supervisorsOf(plan);
   for (const i of plan.file.up) {
     if (i.op !== "code_change") continue;

@@ -117,6 +117,7 @@ async function purgeModule(module: string, method: PurgeMethod, s: CodeState, o:
 /** Kill the processes still running `module` (exit reason `killed`); returns who was killed. */
 export async function killAll(runtime: Runtime, module: string, procs: readonly Proc[], o: Pick<CodeOptions, "onKilled"> = {}): Promise<ProcessRef[]> {
   const killed: ProcessRef[] = [];
+  if (procs.length === 0) return killed;
   const supervised = new Map(childrenUsing(runtime, module).flatMap((c) => (c.pid ? [[c.pid, c] as const] : [])));
   for (const p of procs) {
     if (p.status === "dead") continue;

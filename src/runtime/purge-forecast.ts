@@ -10,6 +10,7 @@
  * is the purged module: the unsupervised ones, and children of supervisors the plan does not stop.
  */
 import type { PurgeMethod } from "../appup/instruction.ts";
+import { assertNever } from "../errors.ts";
 import type { Instruction } from "../relup/instruction.ts";
 import type { Node } from "./node.ts";
 import type { Pid } from "./process.ts";
@@ -62,8 +63,17 @@ export function forecastPurges(script: readonly Instruction[], node: Node): Purg
           else if (table.isRemoved(m)) found(m, n, "brutal_purge", runtime.runningOldCode(m).map(processRef));
         }
         return;
-      default:
+      case "restart_new_emulator":
+      case "load_object_code":
+      case "point_of_no_return":
+      case "suspend":
+      case "resume":
+      case "code_change":
+      case "start":
+        // Nothing here stops a process or drops code (a start restarts children the plan stopped).
         return;
+      default:
+        return assertNever(i);
     }
   });
   return out;

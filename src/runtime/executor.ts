@@ -7,7 +7,8 @@
  * backwards: module versions come back from snapshots, each migrated process gets its old state object
  * back, supervisors their specs (children they started are stopped), applications their status and
  * env; then every suspended process is resumed with its queued messages intact. The error names the
- * instruction, the module, the process and the cause.
+ * instruction, the module, the process and the cause. The one thing no undo brings back is a process a
+ * purge killed; generated plans purge last, and load, remove and purge live in steps/purge.ts.
  *
  * code_change over many processes runs in chunks that yield to the event loop, so that processes and
  * requests the upgrade does not touch keep being served.

@@ -20,6 +20,7 @@ import { loadReleaseModel } from "../relup/load-release-model.ts";
 import { readRelupFile } from "../relup/relup-file-io.ts";
 import { controlRequest } from "../runtime/control-client.ts";
 import type { Progress } from "../runtime/executor.ts";
+import type { KilledProcesses } from "../runtime/release-handler.ts";
 import { releaseDirOf } from "../runtime/releases-file.ts";
 import type { Timeout } from "../runtime/runtime.ts";
 import { describeLostNode } from "./node-lost.ts";
@@ -49,9 +50,11 @@ export interface ApplyResult {
   direction?: "up" | "down";
   dryRun: boolean;
   permanent: boolean;
-  check?: { steps: number; modules: number };
+  check?: { steps: number; modules: number; killed: KilledProcesses[] };
   /** the plan restarts the node: why, and the processes that lose their state */
   restart?: RestartImpact;
+  /** the processes a purge killed: they still ran a module the plan removed (with --dry-run: see check) */
+  killed?: KilledProcesses[];
   /** how long each step took on the node */
   timings?: { op: string; ms: number }[];
 }
@@ -74,7 +77,7 @@ export async function applyRelease(options: ApplyOptions): Promise<ApplyResult> 
   if (chosen.generated && !(await options.confirm(chosen.generated, restart))) throw new UserError("not applied: the plan was not confirmed", ExitCode.checkFailed);
   const plan = chosen.file;
   if (options.dryRun) {
-    const check = (await controlRequest(root, { cmd: "check", version, plan })) as { steps: number; modules: number; direction: "up" | "down" };
+    const check = (await controlRequest(root, { cmd: "check", version, plan })) as { steps: number; modules: number; direction: "up" | "down"; killed: KilledProcesses[] };
     return { from: running, to: version, direction: check.direction, dryRun: true, permanent: false, check, ...(restart ? { restart } : {}) };
   }
   const install = { cmd: "install" as const, version, plan, ...(restart ? { allowRestart: true } : {}), ...(options.codeChangeTimeout !== undefined ? { codeChangeTimeout: options.codeChangeTimeout } : {}) };
@@ -87,9 +90,9 @@ export async function applyRelease(options: ApplyOptions): Promise<ApplyResult> 
   const installed = (await controlRequest(root, install, { onProgress }).catch(async (error: unknown) => {
     const at = step && `step ${step.index + 1}/${step.total} (${step.op}${step.detail ? ` ${step.detail}` : ""})`;
     throw await describeLostNode(root, error, { pid: status.pid, version: running, processCount: status.processCount, target: version, ...(at ? { step: at } : {}) });
-  })) as { direction: "up" | "down"; timings: { op: string; ms: number }[] };
+  })) as { direction: "up" | "down"; timings: { op: string; ms: number }[]; killed: KilledProcesses[] };
   if (options.permanent) await controlRequest(root, { cmd: "permanent", version });
-  return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: options.permanent ?? false, timings: installed.timings, ...(restart ? { restart } : {}) };
+  return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: options.permanent ?? false, timings: installed.timings, killed: installed.killed, ...(restart ? { restart } : {}) };
 }
 
 async function unpackIfPath(root: string, release: string, note?: (text: string) => void): Promise<{ version: string; unpackedNow: boolean }> {

@@ -34,8 +34,9 @@ export function generateAppup(diff: AppDiff, ctx: GenerateContext): GeneratedApp
     return deps;
   };
   // A changed supervisor re-reads its child specs in code_change: children running a new module can be
-  // started only once that module is loaded, and a removed module's processes are stopped by it before
-  // the module is purged. Those modules are its dependencies (added) or depend on it (removed).
+  // started only once that module is loaded, and a removed module goes in the same block as the
+  // supervisor that drops its child specs (its children are stopped first, by a stop step). Those
+  // modules are its dependencies (added) or depend on it (removed).
   const supervisors = diff.changed.filter((c) => c.to.behaviour === "supervisor").map((c) => ref(c.to));
   const isProcessModule = (m: ModuleMeta) => m.behaviour === "server" || m.behaviour === "supervisor";
   // These edges yield to imports: a new module that itself imports the supervisor keeps its import order.
@@ -44,14 +45,14 @@ export function generateAppup(diff: AppDiff, ctx: GenerateContext): GeneratedApp
     const added = diff.added.filter(isProcessModule).map(ref).filter((a) => !reaches(a, sup, importsOf));
     for (const a of added) ctx.reasons.set(`${sup}→${a}`, {
         up: `supervisor \`${sup}\` may start children running the new \`${a}\``,
-        down: `supervisor \`${sup}\` stops the children running \`${a}\` when it re-reads its older child specs`,
+        down: `supervisor \`${sup}\` drops the child specs running \`${a}\` when it re-reads its older child specs`,
       });
     return added;
   };
   const stoppedBy = (m: ModuleMeta) => {
     if (!isProcessModule(m)) return [];
     for (const sup of supervisors) ctx.reasons.set(`${ref(m)}→${sup}`, {
-        up: `supervisor \`${sup}\` stops the children running \`${ref(m)}\` when it re-reads its child specs`,
+        up: `supervisor \`${sup}\` drops the child specs running \`${ref(m)}\` when it re-reads its child specs`,
         down: `the older supervisor \`${sup}\` may start children running \`${ref(m)}\` again`,
       });
     return supervisors;

@@ -11,7 +11,8 @@
  *                        timeout: how long each process may take to suspend; codeChangeTimeout: how long
  *                        each process's codeChange may take. Both are per module, in ms or "infinity".
  *   add_module           load a module that is new in this version
- *   delete_module        remove a module that is gone in this version
+ *   delete_module        remove a module that is gone in this version; postPurge "soft_purge" refuses the
+ *                        install while a process still runs it, "brutal_purge" (default) kills such processes
  *   apply                call `module.function(...args)`; module is `app/module`, or `application` for the
  *                        runtime's application controller
  *   add_application      load every module of a new application and start it
@@ -57,7 +58,8 @@ export const Update = z
   })
   .strict();
 export const AddModule = z.object({ op: z.literal("add_module"), module: ModuleName, dependsOn: DependsOn }).strict();
-export const DeleteModule = z.object({ op: z.literal("delete_module"), module: ModuleName, dependsOn: DependsOn }).strict();
+/** Its purge methods say what happens to processes still running it: killed (brutal, default) or the install refused (soft). */
+export const DeleteModule = z.object({ op: z.literal("delete_module"), module: ModuleName, dependsOn: DependsOn, ...purge }).strict();
 export const Apply = z
   .object({ op: z.literal("apply"), module: z.string().min(1), function: z.string().min(1), args: z.array(Json) })
   .strict();

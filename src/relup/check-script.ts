@@ -5,7 +5,7 @@
  *   - restart_new_emulator, when present, is the first instruction
  *   - every load is preceded by a load_object_code of its module; one version per application
  *   - every suspended module is resumed, and only suspended modules are resumed or code-changed
- *   - every stopped module is started again, and only stopped modules are started
+ *   - every stopped module is started again (unless it is removed), and only stopped modules are started
  */
 import type { Instruction } from "./instruction.ts";
 import type { PlanIssue, ScriptProblem } from "./issues.ts";
@@ -63,8 +63,11 @@ export function checkScript(section: "up" | "down", script: readonly Instruction
         for (const m of i.modules) stopped.delete(m);
         break;
       }
-      case "point_of_no_return":
       case "remove":
+        // A stopped module that leaves the release is not started again.
+        stopped.delete(i.module);
+        break;
+      case "point_of_no_return":
       case "purge":
       case "apply":
         break;

@@ -77,9 +77,10 @@ export function expand(scripts: readonly Script[], section: "up" | "down"): Expa
             change: "soft",
             modType: "dynamic",
             timeout: undefined,
-            // A new module has no old code, and a deleted one is removed whole: purge methods do not matter there.
-            prePurge: i.op === "load_module" ? (i.prePurge ?? "brutal_purge") : "brutal_purge",
-            postPurge: i.op === "load_module" ? (i.postPurge ?? "brutal_purge") : "brutal_purge",
+            // A new module has no old code: purge methods do not matter there. A deleted one's postPurge says
+            // what its purge does to processes still running it (OTP's delete_module is always brutal).
+            prePurge: i.op === "add_module" ? "brutal_purge" : (i.prePurge ?? "brutal_purge"),
+            postPurge: i.op === "add_module" ? "brutal_purge" : (i.postPurge ?? "brutal_purge"),
             dependsOn: (i.dependsOn ?? []).map(qualify),
             origin,
             field,

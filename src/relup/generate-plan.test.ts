@@ -93,15 +93,35 @@ describe("generatePlan: module changes", () => {
     ]);
   });
 
-  it("supervisor child added and removed: the new child's module loads first; the removed one goes after the supervisor re-reads its specs", () => {
+  it("supervisor child added and removed: the new child's module loads first; the removed one's children are stopped first, its module removed in the block and purged last", () => {
     const sup = { name: "sup", behaviour: "supervisor" as const };
     const v1 = [{ name: "w", version: "1.0.0", modules: [sup, { name: "a", behaviour: "server" as const }, { name: "b", behaviour: "server" as const }] }];
     const v2 = [{ name: "w", version: "1.1.0", modules: [{ ...sup, code: "v2" }, { name: "a", behaviour: "server" as const }, { name: "c", behaviour: "server" as const }] }];
     const p = plan(v1, v2);
     const s = ["w/sup"];
-    expect(p.file.up).toEqual([code("w", "1.1.0", ["c", "sup"]), ponr, { op: "suspend", modules: s }, load("w/c"), load("w/sup"), remove("w/b"), { op: "code_change", mode: "up", modules: [{ module: "w/sup", extra: null }] }, { op: "resume", modules: s }, { op: "purge", modules: ["w/b"] }]);
+    // The children running w/b are stopped through their supervisor before anything is suspended (a
+    // suspended supervisor could not answer) and before w/b is removed (their terminate runs on loaded code).
+    expect(p.file.up).toEqual([code("w", "1.1.0", ["c", "sup"]), ponr, { op: "stop", modules: ["w/b"] }, { op: "suspend", modules: s }, load("w/c"), load("w/sup"), remove("w/b"), { op: "code_change", mode: "up", modules: [{ module: "w/sup", extra: null }] }, { op: "resume", modules: s }, { op: "purge", modules: ["w/b"] }]);
     // A supervisor is static: on the way down it re-reads its specs from the older code, so it migrates after the load.
-    expect(p.file.down).toEqual([code("w", "1.0.0", ["b", "sup"]), ponr, { op: "suspend", modules: s }, load("w/b"), load("w/sup"), remove("w/c"), { op: "code_change", mode: "down", modules: [{ module: "w/sup", extra: null }] }, { op: "resume", modules: s }, { op: "purge", modules: ["w/c"] }]);
+    expect(p.file.down).toEqual([code("w", "1.0.0", ["b", "sup"]), ponr, { op: "stop", modules: ["w/c"] }, { op: "suspend", modules: s }, load("w/b"), load("w/sup"), remove("w/c"), { op: "code_change", mode: "down", modules: [{ module: "w/sup", extra: null }] }, { op: "resume", modules: s }, { op: "purge", modules: ["w/c"] }]);
+    expect(p.reasons.up).toContain("stop the supervised processes of `w/b` before removing it: their supervisor terminates them while the code is loaded (terminate runs) and does not restart them");
+  });
+
+  it("purges last: removed modules are purged in one final step, after every step that can fail", () => {
+    const v1 = [{ name: "g", version: "1.0.0", modules: [{ name: "format" }, { name: "greeting", imports: ["g/format"] }, { name: "s", behaviour: "server" as const, vsn: 1 }], env: { a: 1 } }];
+    const v2 = [{ name: "g", version: "1.1.0", modules: [{ name: "greeting", code: "v2" }, { name: "s", behaviour: "server" as const, vsn: 2, code: "v2", exports: ["codeChange"] }], env: { a: 2 } }];
+    expect(plan(v1, v2).file.up).toEqual([
+      code("g", "1.1.0", ["greeting", "s"]),
+      ponr,
+      load("g/greeting"),
+      remove("g/format"),
+      { op: "suspend", modules: ["g/s"] },
+      load("g/s"),
+      { op: "code_change", mode: "up", modules: [{ module: "g/s", extra: {} }] },
+      { op: "resume", modules: ["g/s"] },
+      { op: "apply", module: "application", function: "config_change", args: ["g", { a: 2 }, {}, []] },
+      { op: "purge", modules: ["g/format"] },
+    ]);
   });
 
   it("env defaults changed: set_env_defaults with the new values up and the old values down, then config_change tells the application", () => {
@@ -128,7 +148,7 @@ describe("generatePlan: applications and restarts", () => {
   const core = { name: "core", version: "1.0.0", modules: [{ name: "store", behaviour: "server" as const }] };
   const metrics = { name: "metrics", version: "1.0.0", applications: ["core"], modules: [{ name: "sup", behaviour: "supervisor" as const, imports: ["metrics/collector"] }, { name: "collector" }] };
 
-  it("add application: its modules load in dependency order, then it starts; down: stopped, removed, purged, unloaded", () => {
+  it("add application: its modules load in dependency order, then it starts; down: stopped, removed, unloaded, purged last", () => {
     const p = plan([core], [core, metrics]);
     expect(p.file.up).toEqual([code("metrics", "1.0.0", ["collector", "sup"]), ponr, load("metrics/collector"), load("metrics/sup"), { op: "apply", module: "application", function: "start", args: ["metrics", "permanent"] }]);
     expect(p.file.down).toEqual([
@@ -136,8 +156,8 @@ describe("generatePlan: applications and restarts", () => {
       { op: "apply", module: "application", function: "stop", args: ["metrics"] },
       remove("metrics/sup"),
       remove("metrics/collector"),
-      { op: "purge", modules: ["metrics/sup", "metrics/collector"] },
       { op: "apply", module: "application", function: "unload", args: ["metrics"] },
+      { op: "purge", modules: ["metrics/sup", "metrics/collector"] },
     ]);
   });
 
@@ -145,7 +165,7 @@ describe("generatePlan: applications and restarts", () => {
     const web1 = { name: "web", version: "1.0.0", applications: ["metrics"], modules: [{ name: "page" }] };
     const web2 = { name: "web", version: "1.1.0", modules: [{ name: "page", code: "v2" }] };
     const p = plan([core, metrics, web1], [core, web2]);
-    expect(p.file.up.map((i) => (i.op === "apply" ? `${i.function} ${i.args[0]}` : i.op))).toEqual(["load_object_code", "point_of_no_return", "load", "stop metrics", "remove", "remove", "purge", "unload metrics"]);
+    expect(p.file.up.map((i) => (i.op === "apply" ? `${i.function} ${i.args[0]}` : i.op))).toEqual(["load_object_code", "point_of_no_return", "load", "stop metrics", "remove", "remove", "unload metrics", "purge"]);
     expect(p.reasons.up).toContain("remove `metrics` last: `web` used it and is upgraded first");
   });
 

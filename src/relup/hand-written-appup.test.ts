@@ -29,6 +29,15 @@ describe("hand-written appup.json", () => {
     expect(result.ok && result.value.appups[0]!.source).toBe("lib/cache-1.1.0/appup.json");
   });
 
+  it("delete_module may ask for a soft purge: the remove carries it, so a process still running the module refuses the install", () => {
+    const gone = v2.map((a) => ({ ...a, modules: a.modules.filter((m) => m.name !== "index"), })).map((a) => ({ ...a, modules: a.modules.map((m) => (m.name === "web" ? { ...m, imports: [], code: "v2" } : m)) }));
+    const result = withAppup([migrate, { op: "load_module", module: "web" }, { op: "delete_module", module: "index", postPurge: "soft_purge", dependsOn: ["web"] }], { down: [{ to: "1.0.0", instructions: [migrate, { op: "add_module", module: "index" }, { op: "load_module", module: "web" }] }] }, gone);
+    expect(result.ok && result.value.file.up.filter((i) => i.op === "remove" || i.op === "purge")).toEqual([
+      { op: "remove", module: "cache/index", prePurge: "brutal_purge", postPurge: "soft_purge" },
+      { op: "purge", modules: ["cache/index"] },
+    ]);
+  });
+
   it("an apply written before point_of_no_return runs before any code changes", () => {
     const up: AppupInstruction[] = [{ op: "apply", module: "cache", function: "preflight", args: [] }, { op: "point_of_no_return" }, migrate];
     const result = withAppup(up, { down: [{ to: "1.0.0", instructions: up }] });

@@ -9,9 +9,11 @@
  *
  * Each update's module is suspended with its own timeout (consecutive suspends when the timeouts differ).
  *
- *   up:   suspend(updates) · loads, dependencies first · code_change up · resume(reverse) · purge(removed)
- *   down: suspend(updates) · code_change down (dynamic) · loads, dependents first · code_change down
- *         (static) · resume(reverse) · purge(removed)
+ *   up:   stop(removed process modules) · suspend(updates) · loads, dependencies first · code_change up
+ *         · resume(reverse) · purge(removed)
+ *   down: stop(removed process modules) · suspend(updates) · code_change down (dynamic) · loads,
+ *         dependents first · code_change down (static) · resume(reverse) · purge(removed)
+ * (the purges then move to the end of the script: purges-last.ts)
  *
  * Why: on the way up a dependent's new code may call what only the new dependency has, so dependencies
  * load first. On the way down the newer dependent is replaced first, so it never runs against an older
@@ -47,6 +49,8 @@ export function orderByDependency(
   items: readonly Item[],
   to: ReleaseModel,
   dependencyReasons: ReadonlyMap<string, { up: string; down: string }>,
+  /** the release running before this script: what a removed module was (a process module or not) */
+  from: ReleaseModel,
 ): Ordered {
   const deps = items.filter((i): i is DepInstr => i.op === "dep");
   const position = new Map(deps.map((d, n) => [d.module, n]));
@@ -74,13 +78,13 @@ export function orderByDependency(
       continue;
     }
     const ordered = topological(members, edges, position);
-    emitBlock(mode, ordered, to, out);
+    emitBlock(mode, ordered, to, from, out);
     explain(mode, ordered, edges, dependencyReasons, out.reasons);
   }
   return out;
 }
 
-function emitBlock(mode: "up" | "down", ordered: DepInstr[], to: ReleaseModel, out: Ordered): void {
+function emitBlock(mode: "up" | "down", ordered: DepInstr[], to: ReleaseModel, from: ReleaseModel, out: Ordered): void {
   const updates = ordered.filter((d) => d.kind === "update");
   const updateMods = updates.map((d) => d.module);
   const advanced = (d: DepInstr) => d.kind === "update" && d.change !== "soft";
@@ -94,7 +98,16 @@ function emitBlock(mode: "up" | "down", ordered: DepInstr[], to: ReleaseModel, o
     return { op: "load", module: d.module, prePurge: d.prePurge, postPurge: d.postPurge };
   });
   const removed = ordered.filter((d) => d.kind === "delete_module").map((d) => d.module);
-  const block: Instruction[] = suspends(updates);
+  const block: Instruction[] = [];
+  // Children running a process module that leaves are stopped through their supervisors first (their
+  // terminate runs while the code is loaded, and no supervisor restarts them), before anything of the
+  // block is suspended: a suspended supervisor could not answer. A rollback starts them again.
+  const stopped = ordered.filter((d) => d.kind === "delete_module" && isProcessModule(from, d.module)).map((d) => d.module);
+  if (stopped.length > 0) {
+    block.push({ op: "stop", modules: stopped });
+    for (const m of stopped) out.reasons.push(`stop the supervised processes of \`${m}\` before removing it${mode === "down" ? " on the way down" : ""}: their supervisor terminates them while the code is loaded (terminate runs) and does not restart them`);
+  }
+  block.push(...suspends(updates));
   if (mode === "up") {
     block.push(...loads, ...codeChange(updates.filter(advanced), "up"));
   } else {
@@ -105,8 +118,16 @@ function emitBlock(mode: "up" | "down", ordered: DepInstr[], to: ReleaseModel, o
     );
   }
   if (updateMods.length > 0) block.push({ op: "resume", modules: [...updateMods].reverse() });
+  // Moved to the end of the script by the translation (purges-last.ts): a purge may kill processes.
   if (removed.length > 0) block.push({ op: "purge", modules: removed });
   out.instructions.push(...block);
+}
+
+/** A server or supervisor module of `model`: processes may run it. */
+function isProcessModule(model: ReleaseModel, ref: string): boolean {
+  const slash = ref.indexOf("/");
+  const behaviour = findApp(model, ref.slice(0, slash))?.modules.find((m) => m.name === ref.slice(slash + 1))?.behaviour;
+  return behaviour === "server" || behaviour === "supervisor";
 }
 
 /**

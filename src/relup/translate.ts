@@ -7,6 +7,7 @@
  *   translate applications    add/remove/restart_application → module instructions (translate-applications.ts)
  *   place env changes         env set first, the application told last               (translate-applications.ts)
  *   order by dependency       suspend/load/code_change/resume blocks             (order-by-dependency.ts)
+ *   purges last               removed modules purged in one final step           (purges-last.ts)
  *   merge load_object_code    one per application version, first                 (below)
  *   check again               the plan checker on the result                      (check-script.ts)
  *
@@ -18,6 +19,7 @@ import { expand, type ExpandedInstr, type Script } from "./expand.ts";
 import type { Instruction } from "./instruction.ts";
 import type { PlanIssue, PlanWarning } from "./issues.ts";
 import { orderByDependency, type ObjectCode } from "./order-by-dependency.ts";
+import { purgesLast } from "./purges-last.ts";
 import type { ReleaseModel } from "./release-model.ts";
 import { placeEnvChanges, translateApplications } from "./translate-applications.ts";
 
@@ -54,9 +56,9 @@ export function translate(input: TranslateInput): TranslateResult {
     return ok([{ op: "restart_new_emulator" }, { op: "point_of_no_return" }], ["restart the node on the target release: not a hot upgrade"], checked.warnings, mode);
   }
   const before = translateApplications(split.before, from, to).flatMap((i) => (i.op === "low" ? [i.instruction] : []));
-  const ordered = orderByDependency(mode, placeEnvChanges(translateApplications(split.after, from, to)), to, input.dependencyReasons);
+  const ordered = orderByDependency(mode, placeEnvChanges(translateApplications(split.after, from, to)), to, input.dependencyReasons, from);
   if (ordered.issues.length > 0) return { ok: false, issues: ordered.issues };
-  const script: Instruction[] = [...mergeLoadObjectCode(ordered.objectCode), ...before, { op: "point_of_no_return" }, ...ordered.instructions];
+  const script: Instruction[] = [...mergeLoadObjectCode(ordered.objectCode), ...before, { op: "point_of_no_return" }, ...purgesLast(ordered.instructions)];
   return ok(script, ordered.reasons, checked.warnings, mode);
 }
 

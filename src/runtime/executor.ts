@@ -7,7 +7,8 @@
  * backwards: module versions come back from snapshots, each migrated process gets its old state object
  * back, supervisors their specs (children they started are stopped), applications their status and
  * env; then every suspended process is resumed with its queued messages intact. The error names the
- * instruction, the module, the process and the cause.
+ * instruction, the module, the process and the cause. The one thing no undo brings back is a process a
+ * purge killed; generated plans purge last, and load, remove and purge live in steps/purge.ts.
  *
  * After the last step the install commits: the application controller takes the target release's app
  * files and tells the applications of env changes (steps/apply-step.ts, undone like a step if it fails),
@@ -18,6 +19,7 @@
  * ./steps/ (their timeouts are described there).
  */
 import { assertNever } from "../errors.ts";
+import type { PurgeMethod } from "../appup/instruction.ts";
 import type { AppFile } from "../release/app-file.ts";
 import type { Json } from "../release/names.ts";
 import type { Instruction } from "../relup/instruction.ts";
@@ -28,9 +30,10 @@ import type { RootConfig } from "./root-config.ts";
 import type { Timeout } from "./runtime.ts";
 import { applicationSteps, type ApplicationSteps } from "./steps/apply-step.ts";
 import { codeChangeStep } from "./steps/code-change.ts";
-import { StepError } from "./steps/step-error.ts";
+import { loadStep, purgeStep, removeStep, type ProcessRef } from "./steps/purge.ts";
+import { StepError, wrap } from "./steps/step-error.ts";
 import { suspendStep } from "./steps/suspend.ts";
-import { retireChildren } from "./supervisor.ts";
+import { childrenUsing, retireChildren } from "./supervisor.ts";
 
 export interface ExecTarget {
   /** the release whose code load_object_code reads */
@@ -53,6 +56,8 @@ export interface ExecOptions {
   chunkSize?: number;
   /** how long each process's codeChange may take, for every module of this install (overrides the plan's) */
   codeChangeTimeout?: Timeout;
+  /** told of every process a purge kills (its module was removed and it still ran it) */
+  onKilled?: (module: string, process: ProcessRef) => void;
   /** carries out restart_new_emulator (only the launcher can); absent means the op is refused */
   restartNewEmulator?: () => Promise<void>;
 }
@@ -65,6 +70,8 @@ export interface ExecState {
   suspended: Map<string, Proc[]>;
   /** module → vsn that was current before this script loaded it (codeChange up receives it) */
   replacedVsn: Map<string, string | number>;
+  /** module → the postPurge of the remove that took it out: how its purge treats processes still running it */
+  removed: Map<string, PurgeMethod>;
   /** supervisors that re-read their specs: their removed children stop when the script commits */
   supervisorsChanged: Proc[];
   passedPointOfNoReturn: boolean;
@@ -96,7 +103,7 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
   const timings: StepTiming[] = [];
   const undo: ExecState["undo"] = [];
   const applications = applicationSteps(options.node, options.target, (fn) => undo.push(fn));
-  const state: ExecState = { staged: new Map(), suspended: new Map(), replacedVsn: new Map(), supervisorsChanged: [], passedPointOfNoReturn: false, undo, applications };
+  const state: ExecState = { staged: new Map(), suspended: new Map(), replacedVsn: new Map(), removed: new Map(), supervisorsChanged: [], passedPointOfNoReturn: false, undo, applications };
   const fail = async (index: number, instruction: Instruction, error: unknown): Promise<never> => {
     const failure = error instanceof StepError ? error : new StepError(error as Error, {});
     options.progress?.({ phase: "rollback", steps: state.undo.length, cause: failure.cause.message });
@@ -148,35 +155,12 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
       return;
     case "suspend":
       return suspendStep(i, s, o);
-    case "load": {
-      const code = s.staged.get(i.module);
-      if (!code) throw new StepError(new Error("no object code was read for it (load_object_code)"), { module: i.module });
-      const snapshot = table.snapshot(i.module);
-      s.undo.push(() => table.restore(snapshot));
-      wrap({ module: i.module }, () => {
-        if (table.old(i.module)) table.purge(i.module, i.prePurge === "soft_purge" ? "soft" : "brutal");
-        const previous = table.current(i.module);
-        if (previous) s.replacedVsn.set(i.module, previous.vsn);
-        table.load(code);
-      });
-      return;
-    }
-    case "remove": {
-      const snapshot = table.snapshot(i.module);
-      s.undo.push(() => table.restore(snapshot));
-      wrap({ module: i.module }, () => {
-        if (table.old(i.module)) table.purge(i.module, i.prePurge === "soft_purge" ? "soft" : "brutal");
-        table.remove(i.module);
-      });
-      return;
-    }
+    case "load":
+      return loadStep(i, s, o);
+    case "remove":
+      return removeStep(i, s, o);
     case "purge":
-      for (const module of i.modules) {
-        const snapshot = table.snapshot(module);
-        s.undo.push(() => table.restore(snapshot));
-        table.purge(module, "brutal");
-      }
-      return;
+      return purgeStep(i, s, o);
     case "code_change":
       return codeChangeStep(i, s, o);
     case "resume":
@@ -207,24 +191,17 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
 async function stopOrStart(op: "stop" | "start", modules: readonly string[], s: ExecState, o: ExecOptions): Promise<void> {
   const { runtime } = o.node;
   for (const module of modules) {
-    for (const { sup, id } of supervisedUsing(o.node, module)) {
+    for (const { sup, id, pid } of childrenUsing(runtime, module)) {
       if (op === "stop") {
         await runtime.call(sup, { op: "terminate_child", id });
-        s.undo.push(async () => void (await runtime.call(sup, { op: "restart_child", id })));
+        // Only a child that was running is started again by a rollback.
+        if (pid) s.undo.push(async () => void (await runtime.call(sup, { op: "restart_child", id })));
       } else {
         await runtime.call(sup, { op: "restart_child", id });
         s.undo.push(async () => void (await runtime.call(sup, { op: "terminate_child", id })));
       }
     }
   }
-}
-
-/** Children (supervisor pid, child id) whose spec uses `module`, running or stopped. */
-function supervisedUsing(node: Node, module: string): { sup: Pid; id: string }[] {
-  return node.runtime
-    .processes()
-    .filter((p) => p.behaviour.kind === "supervisor")
-    .flatMap((sup) => ((sup.state as { children?: { spec: { id: string; module: string; modules: string[] } }[] }).children ?? []).filter((c) => c.spec.module === module || c.spec.modules.includes(module)).map((c) => ({ sup: sup.pid, id: c.spec.id })));
 }
 
 async function rollback(s: ExecState, node: Node): Promise<void> {
@@ -237,14 +214,6 @@ async function rollback(s: ExecState, node: Node): Promise<void> {
   }
   for (const procs of s.suspended.values()) for (const p of procs) node.runtime.resume(p);
   s.suspended.clear();
-}
-
-function wrap<T>(where: { module?: string }, fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw new StepError(error as Error, where);
-  }
 }
 
 function describeStep(i: Instruction): string {

@@ -154,6 +154,28 @@ export class ModuleTable {
     return this.#entries.get(module)?.current;
   }
 
+  /**
+   * The version a process whose callback module is `module` runs: the current one, or, once the module
+   * is removed and until it is purged, the old one. As in OTP, such processes keep running the old code
+   * (their calls are answered, their terminate can run) until a purge kills them.
+   */
+  running(module: string): ModuleVersion | undefined {
+    const entry = this.#entries.get(module);
+    return entry?.current ?? entry?.old;
+  }
+
+  /** The exports a process running `module` calls (see `running`); empty when there is no code at all. */
+  callbacks(module: string): Record<string, unknown> {
+    const entry = this.#entries.get(module);
+    return entry?.current ? entry.namespace : (entry?.old?.exports ?? {});
+  }
+
+  /** Removed and not yet purged: no current version, an old one still loaded. */
+  isRemoved(module: string): boolean {
+    const entry = this.#entries.get(module);
+    return entry !== undefined && entry.current === undefined && entry.old !== undefined;
+  }
+
   old(module: string): ModuleVersion | undefined {
     return this.#entries.get(module)?.old;
   }

@@ -48,6 +48,8 @@ export class Proc {
   readonly watchers = new Map<number, Pid>();
   trapExit = false;
   busy = false;
+  /** the module version whose code the handler in flight runs (a soft purge of that version waits for it) */
+  running: unknown = undefined;
   handled = 0;
   /** resolves when the handler in flight finishes */
   #idle: (() => void)[] = [];
@@ -56,8 +58,11 @@ export class Proc {
     readonly pid: Pid,
     /** the callback module, `app/module` */
     readonly module: string,
-    /** every module this process uses (callback module included), for suspend and code_change */
-    readonly modules: readonly string[],
+    /**
+     * every module this process uses (callback module included), for suspend and code_change; changed
+     * only through Runtime.setModules, which keeps the module index in step
+     */
+    public modules: readonly string[],
     readonly behaviour: Behaviour,
     readonly name: string | undefined,
     readonly startedAt: number,

@@ -8,7 +8,9 @@
  *
  * Before the first step of an install, the preflight refuses a plan that is not for this node: another
  * release, another running version or build (a stale plan), another target build, or a script the plan
- * checker rejects. Nothing changes then.
+ * checker rejects, or a soft purge that would find processes still running the code it drops (OTP's
+ * check_old_processes). Nothing changes then. The processes a brutal purge will kill are reported by
+ * check (`apply --dry-run`) and install.
  */
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { RelupFile as RelupFileSchema } from "../relup/instruction.ts";
@@ -21,7 +23,9 @@ import type { Instruction, RelupFile } from "../relup/instruction.ts";
 import { formatPlanIssue } from "../relup/issues.ts";
 import { execute, type Progress, type StepTiming } from "./executor.ts";
 import type { Node } from "./node.ts";
+import { describeRefusals, forecastPurges } from "./purge-forecast.ts";
 import type { Timeout } from "./runtime.ts";
+import { killAll, type ProcessRef } from "./steps/purge.ts";
 import { readReleasesFile, releaseDirOf, unpackIntoRoot, writeReleasesFile, type ReleasesFile } from "./releases-file.ts";
 import { readRootConfig } from "./root-config.ts";
 
@@ -32,6 +36,12 @@ export interface InstallOptions {
   codeChangeTimeout?: Timeout;
   /** a plan that restarts the node (restart_new_emulator) is refused without it */
   allowRestart?: boolean;
+}
+
+/** The processes a purge of `module` kills (or, in a preflight, will kill). */
+export interface KilledProcesses {
+  module: string;
+  processes: ProcessRef[];
 }
 
 export class HandlerError extends UserError {
@@ -91,7 +101,7 @@ export class ReleaseHandler {
   }
 
   /** Preflight: everything install checks and reads, without changing the running code. */
-  check(version: string, plan: RelupFile): Promise<{ direction: "up" | "down"; steps: number; modules: number }> {
+  check(version: string, plan: RelupFile): Promise<{ direction: "up" | "down"; steps: number; modules: number; killed: KilledProcesses[] }> {
     return this.#serial(async () => {
       const prepared = await this.#prepare(version, plan);
       let modules = 0;
@@ -102,11 +112,11 @@ export class ReleaseHandler {
           modules++;
         }
       }
-      return { direction: prepared.direction, steps: prepared.script.length, modules };
+      return { direction: prepared.direction, steps: prepared.script.length, modules, killed: prepared.killed };
     });
   }
 
-  install(version: string, plan: RelupFile, progress?: (event: Progress) => void, options: InstallOptions = {}): Promise<{ from: string; to: string; direction: "up" | "down"; timings: StepTiming[] }> {
+  install(version: string, plan: RelupFile, progress?: (event: Progress) => void, options: InstallOptions = {}): Promise<{ from: string; to: string; direction: "up" | "down"; timings: StepTiming[]; killed: KilledProcesses[] }> {
     return this.#serial(() => this.#install(version, plan, progress, options));
   }
 
@@ -118,9 +128,15 @@ export class ReleaseHandler {
       throw new HandlerError(`the plan restarts the node (restart_new_emulator): every process's in-memory state would be lost. Nothing was changed. Fix: apply it with --allow-restart`, "restart-not-allowed");
     }
     const from = this.currentVersion;
+    const killed: KilledProcesses[] = [];
     const timings = await execute(prepared.script, {
       node: this.node,
       target: prepared.target,
+      onKilled: (module, process) => {
+        const entry = killed.find((k) => k.module === module) ?? killed[killed.push({ module, processes: [] }) - 1]!;
+        entry.processes.push(process);
+        this.node.log("process killed at purge", { module, pid: process.pid });
+      },
       ...(progress ? { progress } : {}),
       ...(options.codeChangeTimeout !== undefined ? { codeChangeTimeout: options.codeChangeTimeout } : {}),
       ...(this.options.restartNewEmulator ? { restartNewEmulator: () => this.options.restartNewEmulator!(version) } : {}),
@@ -130,7 +146,7 @@ export class ReleaseHandler {
     // Kept on disk too, so that a node that took over by restart_new_emulator can roll back.
     await writeFile(this.#lastFile(), JSON.stringify({ ...this.#last, to: version }));
     this.node.log("release installed", { from, to: version });
-    return { from, to: version, direction: prepared.direction, timings };
+    return { from, to: version, direction: prepared.direction, timings, killed };
   }
 
   permanent(version: string): Promise<void> {
@@ -139,7 +155,13 @@ export class ReleaseHandler {
       const file = await this.#read();
       await this.#write({ ...file, releases: file.releases.map((r) => ({ ...r, status: r.version === version ? "permanent" : r.status === "permanent" ? "old" : r.status })) });
       // Old code left by the install is dropped now that there is no going back to it in memory.
-      for (const module of this.node.table.modules()) if (this.node.table.old(module)) this.node.table.purge(module, "brutal");
+      // A module removed by the install and not purged by its plan still has processes running it: they are killed.
+      for (const module of this.node.table.modules()) {
+        if (!this.node.table.old(module)) continue;
+        const doomed = this.node.table.isRemoved(module) ? this.node.runtime.runningOldCode(module) : [];
+        this.node.table.purge(module, "brutal");
+        for (const p of await killAll(this.node.runtime, module, doomed)) this.node.log("process killed at purge", { module, pid: p.pid });
+      }
       this.node.log("release made permanent", { version });
     });
   }
@@ -192,10 +214,16 @@ export class ReleaseHandler {
     const script: Instruction[] = direction === "up" ? plan.up : plan.down;
     const issues = checkScript(direction, script);
     if (issues.length > 0) throw new HandlerError(`the plan fails the plan checker: ${issues.map(formatPlanIssue).join("; ")}`, "bad-plan");
+    // OTP's check_old_processes: a soft purge that would find processes still running the code refuses
+    // the plan now, before anything changes; the processes a brutal purge will kill are reported.
+    const purges = forecastPurges(script, this.node);
+    const refused = purges.filter((p) => p.method === "soft_purge");
+    if (refused.length > 0) throw new HandlerError(`the plan cannot be installed: ${describeRefusals(refused)}`, "old-processes");
+    const killed = purges.map(({ module, processes }) => ({ module, processes }));
     // Read again, as a node booting the target would: the env after the install is the target release's
     // defaults under these overrides. A bad file stops the install here, before anything changed.
     const config = await readRootConfig(this.root);
-    return { direction: direction as "up" | "down", script, target: { dir: target.dir, apps: target.apps, release: target.release, config } };
+    return { direction: direction as "up" | "down", script, killed, target: { dir: target.dir, apps: target.apps, release: target.release, config } };
   }
 
   #lastFile(): string {

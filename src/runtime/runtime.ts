@@ -74,11 +74,7 @@ export class Runtime {
     const proc = new Proc(pid, module, modules, behaviour, options.name, this.clock.now());
     proc.trapExit = options.trapExit ?? false;
     this.#procs.set(pid, proc);
-    for (const m of modules) {
-      let users = this.#byModule.get(m);
-      if (!users) this.#byModule.set(m, (users = new Set()));
-      users.add(proc);
-    }
+    this.#index(proc);
     if (options.name !== undefined) this.#names.set(options.name, pid);
     if (options.link) this.link(pid, options.link);
     proc.busy = true;
@@ -117,6 +113,30 @@ export class Runtime {
   /** The process map: every live process that uses `module` (callback module or declared modules). */
   processesUsing(module: string): Proc[] {
     return [...(this.#byModule.get(module) ?? [])];
+  }
+
+  /**
+   * Change the modules a live process uses (its callback module stays first), keeping the module index
+   * in step: a supervisor whose child spec now lists other modules refreshes its running child, so that
+   * a later suspend of one of them finds it (OTP re-reads which_children).
+   */
+  setModules(proc: Proc, modules: readonly string[]): void {
+    if (proc.status === "dead") return;
+    this.#unindex(proc);
+    proc.modules = [...new Set([proc.module, ...modules])];
+    this.#index(proc);
+  }
+
+  /**
+   * The live processes whose callback module is `module` and that run its old code: all of them once the
+   * module is removed (they keep running it until a purge), otherwise those with a handler in flight on
+   * the old version.
+   */
+  runningOldCode(module: string): Proc[] {
+    const old = this.table.old(module);
+    if (!old) return [];
+    const removed = this.table.isRemoved(module);
+    return this.processesUsing(module).filter((p) => p.module === module && (removed || p.running === old));
   }
 
   /** How many processes there are, without listing them. */
@@ -300,13 +320,25 @@ export class Runtime {
     return exits;
   }
 
-  #forget(proc: Proc): void {
-    this.#procs.delete(proc.pid);
+  #index(proc: Proc): void {
+    for (const m of proc.modules) {
+      let users = this.#byModule.get(m);
+      if (!users) this.#byModule.set(m, (users = new Set()));
+      users.add(proc);
+    }
+  }
+
+  #unindex(proc: Proc): void {
     for (const m of proc.modules) {
       const users = this.#byModule.get(m);
       users?.delete(proc);
       if (users?.size === 0) this.#byModule.delete(m);
     }
+  }
+
+  #forget(proc: Proc): void {
+    this.#procs.delete(proc.pid);
+    this.#unindex(proc);
     if (proc.name !== undefined && this.#names.get(proc.name) === proc.pid) this.#names.delete(proc.name);
   }
 
@@ -323,8 +355,9 @@ export class Runtime {
 
   async #dispatch(proc: Proc): Promise<void> {
     const message = proc.mailbox.shift()!;
-    const version = this.table.current(proc.module);
+    const version = this.table.running(proc.module);
     if (version) version.active++;
+    proc.running = version;
     let crashed: unknown;
     try {
       await this.#self.run(proc.pid, () => proc.behaviour.handle(proc, message));
@@ -333,6 +366,7 @@ export class Runtime {
       crashed = error ?? new Error(String(error));
     } finally {
       if (version) version.active--;
+      proc.running = undefined;
       proc.markIdle();
     }
     if (crashed !== undefined) {

@@ -20,7 +20,8 @@ type Fn = (...args: unknown[]) => unknown;
 
 export function serverBehaviour(runtime: Runtime): Behaviour {
   const callback = (proc: Proc, name: string): Fn | undefined => {
-    const fn = runtime.table.namespace(proc.module)[name];
+    // The current code, or the old code of a removed module until a purge ends the process (OTP).
+    const fn = runtime.table.callbacks(proc.module)[name];
     return typeof fn === "function" ? (fn as Fn) : undefined;
   };
   return {

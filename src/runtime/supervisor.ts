@@ -16,8 +16,9 @@
  * Dynamic children: start_child, terminate_child, restart_child, delete_child, which_children calls.
  *
  * code_change re-runs `init(args)` of the loaded code: children whose id stays get the new spec and keep
- * running; children with a new id are started; children whose id is gone are stopped (OTP leaves the last
- * two to apply instructions).
+ * running (their process's module list follows the new spec); children with a new id are started;
+ * children whose id is gone are stopped when the upgrade commits (OTP leaves the last two to apply
+ * instructions). Children started with start_child are not init's and are kept.
  */
 import { z } from "zod";
 import { qualifyModule } from "./module-table.ts";
@@ -47,6 +48,8 @@ interface Child {
   spec: ChildSpec;
   pid: Pid | undefined;
   terminating: boolean;
+  /** started by start_child: not one of init's specs, so a code change (which re-reads init) keeps it */
+  dynamic?: true;
 }
 
 export interface SupState {
@@ -63,7 +66,7 @@ export interface SupState {
 type SupRequest =
   | { op: "which_children" }
   | { op: "start_child"; spec: ChildSpecInput }
-  | { op: "terminate_child"; id: string }
+  | { op: "terminate_child"; id: string; kill?: boolean }
   | { op: "restart_child"; id: string }
   | { op: "delete_child"; id: string };
 
@@ -107,12 +110,12 @@ async function startChild(runtime: Runtime, sup: Proc, spec: ChildSpec): Promise
   return isSupervisor ? startSupervisor(runtime, spec.module, spec.args, options) : startServer(runtime, spec.module, spec.args, options);
 }
 
-async function stopChild(runtime: Runtime, child: Child): Promise<void> {
+async function stopChild(runtime: Runtime, child: Child, kill = false): Promise<void> {
   const proc = child.pid ? runtime.get(child.pid) : undefined;
   child.pid = undefined;
   if (!proc) return;
   child.terminating = true;
-  if (child.spec.shutdown === "brutal_kill") {
+  if (kill || child.spec.shutdown === "brutal_kill") {
     await runtime.exit(proc, "kill");
   } else {
     let timer: unknown;
@@ -151,7 +154,7 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
           const full = qualifySpec(proc.module, ChildSpecInput.parse(request.spec));
           if (find(full.id)) throw new Error(`child ${JSON.stringify(full.id)} already exists`);
           const child = await startChild(runtime, proc, full);
-          state.children.push({ spec: full, pid: child.pid, terminating: false });
+          state.children.push({ spec: full, pid: child.pid, terminating: false, dynamic: true });
           message.from.reply(child.pid);
           return;
         }
@@ -160,7 +163,7 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
         case "delete_child": {
           const child = find(request.id);
           if (!child) return message.from.fail(new Error(`no child ${JSON.stringify(request.id)}`));
-          if (request.op === "terminate_child") await stopChild(runtime, child);
+          if (request.op === "terminate_child") await stopChild(runtime, child, request.kill === true);
           if (request.op === "restart_child" && !child.pid) child.pid = (await startChild(runtime, proc, child.spec)).pid;
           if (request.op === "delete_child") {
             if (child.pid) return message.from.fail(new Error(`child ${JSON.stringify(request.id)} is running; terminate it first`));
@@ -184,7 +187,7 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
       try {
         for (const spec of flags.children) {
           const existing = byId.get(spec.id);
-          if (existing) next.push({ ...existing, spec });
+          if (existing) next.push({ spec, pid: existing.pid, terminating: existing.terminating });
           else {
             const child: Child = { spec, pid: (await startChild(runtime, proc, spec)).pid, terminating: false };
             started.push(child);
@@ -195,7 +198,16 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
         await stopChildren(runtime, started);
         throw error;
       }
-      const kept = new Set(flags.children.map((s) => s.id));
+      // A kept child whose spec now lists other modules uses them from now on: a later suspend of one
+      // of them must find it (OTP's release_handler re-reads which_children).
+      for (const child of next) {
+        const running = child.pid ? runtime.get(child.pid) : undefined;
+        if (running && !sameModules(running.modules, [running.module, ...child.spec.modules])) runtime.setModules(running, child.spec.modules);
+      }
+      // Dynamic children were never in init's specs: they stay, after the static ones (OTP keeps them too).
+      const fromInit = new Set(flags.children.map((s) => s.id));
+      for (const c of state.children) if (c.dynamic && !fromInit.has(c.spec.id)) next.push({ ...c });
+      const kept = new Set(next.map((c) => c.spec.id));
       const retiring = state.children.filter((c) => !kept.has(c.spec.id)).map((c) => ({ ...c }));
       return { ...state, retiring: [...state.retiring, ...retiring], strategy: flags.strategy, intensity: flags.intensity, period: flags.period, children: next } satisfies SupState;
     },
@@ -212,6 +224,51 @@ export async function retireChildren(runtime: Runtime, proc: Proc): Promise<void
   const retiring = state.retiring;
   state.retiring = [];
   await stopChildren(runtime, retiring);
+}
+
+/**
+ * The modules each running child of a supervisor uses now, and how to put them back: a code change of the
+ * supervisor refreshes them from its new specs, and a failed upgrade restores them.
+ */
+export function captureChildModules(runtime: Runtime, proc: Proc): () => void {
+  const saved = ((proc.state as SupState | undefined)?.children ?? []).flatMap((c) => {
+    const child = c.pid ? runtime.get(c.pid) : undefined;
+    return child ? [{ child, modules: child.modules }] : [];
+  });
+  return () => {
+    for (const { child, modules } of saved) if (!sameModules(child.modules, modules)) runtime.setModules(child, modules);
+  };
+}
+
+function sameModules(a: readonly string[], b: readonly string[]): boolean {
+  const x = [...new Set(a)];
+  const y = [...new Set(b)];
+  return x.length === y.length && x.every((m, i) => m === y[i]);
+}
+
+/** Children (supervisor pid, child id, pid if running) whose spec uses `module`, running or stopped (OTP's stop finds them so). */
+export function childrenUsing(runtime: Runtime, module: string): { sup: Pid; id: string; pid: Pid | undefined }[] {
+  return runtime
+    .processes()
+    .filter((p) => p.behaviour.kind === "supervisor")
+    .flatMap((sup) => ((sup.state as SupState | undefined)?.children ?? []).filter((c) => c.spec.module === module || c.spec.modules.includes(module)).map((c) => ({ sup: sup.pid, id: c.spec.id, pid: c.pid })));
+}
+
+/**
+ * Kill a supervised child (exit reason `killed`) so that its supervisor does not restart it: a purge
+ * does this to a child still running a removed module, whose restart could only fail (OTP's supervisor
+ * would retry until it gave up and took its own supervisor's children down with it).
+ */
+export async function killChild(runtime: Runtime, sup: Pid, id: string): Promise<void> {
+  await runtime.call(sup, { op: "terminate_child", id, kill: true } satisfies SupRequest);
+}
+
+/** A process and, if it is a supervisor, every process under it: what stops when it stops. */
+export function supervisedTree(runtime: Runtime, pid: Pid): Pid[] {
+  const proc = runtime.get(pid);
+  if (!proc) return [];
+  const children = proc.behaviour.kind === "supervisor" ? childPids(proc).flatMap((c) => supervisedTree(runtime, c)) : [];
+  return [pid, ...children];
 }
 
 /** The pids of a supervisor's children, to compare before and after a code change. */

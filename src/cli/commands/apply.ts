@@ -6,6 +6,7 @@ import type { Timeout } from "../../runtime/runtime.ts";
 import { ExitCode, UserError } from "../../errors.ts";
 import { renderPlanText } from "../../relup/render/render-text.ts";
 import type { Io } from "../io.ts";
+import { renderKilled } from "../views/killed-view.ts";
 import { renderProgress } from "../views/progress-view.ts";
 
 interface ApplyArgs {
@@ -72,8 +73,12 @@ export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
       const ms = Math.round(performance.now() - started);
       if (result.dryRun) {
         io.out(`check passed: ${result.from} → ${result.to} (${result.direction}), ${result.check!.steps} steps, ${result.check!.modules} modules compiled; nothing changed\n`);
+        io.out(renderKilled(result.check!.killed, "will be killed at the purge"));
         if (result.restart) io.out(`${formatRestartImpact(result.restart)}\n${argv.allowRestart ? "--allow-restart is given: apply will restart the node" : "apply refuses it unless --allow-restart is given"}\n`);
-      } else io.out(`${result.direction === "down" ? "downgraded" : "upgraded"} ${result.from} → ${result.to} in ${ms} ms${result.permanent ? "; permanent" : "; not permanent yet (a node restart boots the permanent release)"}\n`);
+      } else {
+        io.out(renderKilled(result.killed ?? [], "killed at the purge"));
+        io.out(`${result.direction === "down" ? "downgraded" : "upgraded"} ${result.from} → ${result.to} in ${ms} ms${result.permanent ? "; permanent" : "; not permanent yet (a node restart boots the permanent release)"}\n`);
+      }
     },
   };
 }

@@ -3,7 +3,7 @@
  * one-line summary. Shared by the text and Markdown views, so both say the same thing.
  */
 import { assertNever } from "../../errors.ts";
-import type { AppupInstruction } from "../../appup/instruction.ts";
+import type { AppupInstruction, PurgeMethod } from "../../appup/instruction.ts";
 import type { Plan } from "../generate-plan.ts";
 import type { Instruction } from "../instruction.ts";
 
@@ -19,10 +19,17 @@ export function supervisorsOf(plan: Plan): Set<string> {
 /** Each step of a script in words; loads name the version whose code load_object_code read. */
 export function describeScript(script: readonly Instruction[], supervisors: ReadonlySet<string> = new Set()): string[] {
   const versions = new Map(script.flatMap((i) => (i.op === "load_object_code" ? [[i.application, i.version] as const] : [])));
-  return script.map((i) => describeInstruction(i, versions, supervisors));
+  const removed = new Map(script.flatMap((i) => (i.op === "remove" ? [[i.module, i.postPurge] as const] : [])));
+  return script.map((i) => describeInstruction(i, versions, supervisors, removed));
 }
 
-export function describeInstruction(i: Instruction, versions: ReadonlyMap<string, string> = new Map(), supervisors: ReadonlySet<string> = new Set()): string {
+export function describeInstruction(
+  i: Instruction,
+  versions: ReadonlyMap<string, string> = new Map(),
+  supervisors: ReadonlySet<string> = new Set(),
+  /** module → the postPurge of its remove in the same script */
+  removed: ReadonlyMap<string, PurgeMethod> = new Map(),
+): string {
   switch (i.op) {
     case "restart_new_emulator":
       return "restart the node on the target release (not hot: listening sockets are handed over, in-memory state is not)";
@@ -36,15 +43,24 @@ export function describeInstruction(i: Instruction, versions: ReadonlyMap<string
       return `load the ${versions.get(i.module.split("/")[0]!) ?? "new"} code of ${q(i.module)}`;
     case "remove":
       return `remove ${q(i.module)} (its code becomes old)`;
-    case "purge":
-      return `purge the old code of ${list(i.modules)}`;
+    case "purge": {
+      const gone = i.modules.filter((m) => removed.has(m));
+      if (gone.length === 0) return `purge the old code of ${list(i.modules)}`;
+      const soft = gone.filter((m) => removed.get(m) === "soft_purge");
+      const brutal = gone.filter((m) => removed.get(m) !== "soft_purge");
+      const fates = [
+        ...(brutal.length > 0 ? [`processes still running ${brutal.length === gone.length ? "it" : list(brutal)} are killed`] : []),
+        ...(soft.length > 0 ? [`a process still running ${soft.length === gone.length ? "it" : list(soft)} makes it refuse (soft_purge)`] : []),
+      ];
+      return `purge the old code of ${list(i.modules)} (${fates.join("; ")})`;
+    }
     case "code_change":
       if (i.modules.every((m) => supervisors.has(m.module))) return `supervisor${i.modules.length > 1 ? "s" : ""} ${list(i.modules.map((m) => m.module))} re-read${i.modules.length > 1 ? "" : "s"} child specs from the loaded code: new children start, removed ones stop`;
       return `migrate the state of every suspended process of ${i.modules.map((m) => `${q(m.module)}${m.extra === null || isEmpty(m.extra) ? "" : ` (extra ${JSON.stringify(m.extra)})`}${m.timeout === undefined ? "" : ` (codeChange timeout ${m.timeout === "infinity" ? "none" : `${m.timeout} ms`})`}`).join(", ")} with codeChange ${i.mode === "up" ? "(up, from the old vsn)" : "(down, before the older code is loaded)"}`;
     case "resume":
       return `resume the processes using ${list(i.modules)}, queued messages first`;
     case "stop":
-      return `stop the supervised processes using ${list(i.modules)}`;
+      return `stop the supervised processes using ${list(i.modules)} through their supervisors (terminate runs)`;
     case "start":
       return `start again the processes using ${list(i.modules)}, in their place`;
     case "apply":
@@ -68,7 +84,7 @@ export function describeAppupInstruction(i: AppupInstruction, oldEnv: Record<str
     case "add_module":
       return `add_module ${q(i.module)}: new module`;
     case "delete_module":
-      return `delete_module ${q(i.module)}: gone in this version`;
+      return `delete_module ${q(i.module)}: gone in this version${i.postPurge === "soft_purge" ? " (soft_purge: the install is refused while a process still runs it)" : ""}`;
     case "apply":
       if (i.module === "application" && i.function === "config_change") return `env of ${q(String(i.args[0]))}: ${describeEnv(i.args, oldEnv)}`;
       return `apply ${i.module}.${i.function}(${i.args.map((a) => JSON.stringify(a)).join(", ")})`;
@@ -137,6 +153,11 @@ export function summaryLine(plan: Plan): string {
 export function risks(plan: Plan): string[] {
   const out: string[] = [];
   for (const app of plan.diff.removed) out.push(`application ${q(app.name)} is stopped and removed: its processes end and their state is lost`);
+  for (const app of plan.diff.changed) {
+    for (const m of app.removed) {
+      if (m.behaviour === "server" || m.behaviour === "supervisor") out.push(`${q(`${app.name}/${m.name}`)} (${m.behaviour}) is removed: the processes running it end and their state is lost (see "processes whose module leaves")`);
+    }
+  }
   const supervisors = supervisorsOf(plan);
   for (const i of plan.file.up) {
     if (i.op !== "code_change") continue;

@@ -3,6 +3,7 @@ import { formatPlanWarning } from "../issues.ts";
 import type { Instruction } from "../instruction.ts";
 import type { Plan } from "../generate-plan.ts";
 import { describeAppupInstruction, describeScript, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
+import { leavingProcesses } from "./leaving-processes.ts";
 import { suspendWindows } from "./render-text.ts";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|");
@@ -32,19 +33,20 @@ export function renderPlanMarkdown(plan: Plan, options: { verification?: PlanVer
   }
   const risky = [...risks(plan), ...plan.warnings.map(formatPlanWarning)];
   if (risky.length > 0) out.push("**Risks**", "", ...risky.map((r) => `- ⚠️ ${r}`), "");
-  direction(out, "Upgrade", plan.file.up, plan.reasons.up, supervisorsOf(plan));
-  direction(out, "Downgrade", plan.file.down, plan.reasons.down, supervisorsOf(plan));
+  direction(out, "Upgrade", plan.file.up, plan.reasons.up, supervisorsOf(plan), leavingProcesses(plan, "up"));
+  direction(out, "Downgrade", plan.file.down, plan.reasons.down, supervisorsOf(plan), leavingProcesses(plan, "down"));
   out.push(`<sub>release.json sha256: from \`${plan.file.from.identity.slice(0, 12)}…\`, to \`${plan.file.to.identity.slice(0, 12)}…\`</sub>`, "");
   return out.join("\n");
 }
 
-function direction(out: string[], title: string, script: readonly Instruction[], reasons: readonly string[], supervisors: ReadonlySet<string>): void {
+function direction(out: string[], title: string, script: readonly Instruction[], reasons: readonly string[], supervisors: ReadonlySet<string>, leaving: readonly string[]): void {
   out.push(`<details><summary>${title}: ${script.length} instructions</summary>`, "", "| # | instruction | what it does |", "|---|---|---|");
   const texts = describeScript(script, supervisors);
   script.forEach((i, n) => out.push(`| ${n + 1} | \`${i.op}\` | ${cell(texts[n]!)} |`));
   out.push("");
   const windows = suspendWindows(script);
   if (windows.length > 0) out.push("Processes suspended:", "", ...windows.map((w) => `- ${w}`), "");
+  if (leaving.length > 0) out.push("Processes whose module leaves:", "", ...leaving.map((l) => `- ${l}`), "");
   if (reasons.length > 0) out.push("Why this order:", "", ...reasons.map((r) => `- ${r}`), "");
   out.push("```json", JSON.stringify(script, null, 2), "```", "", "</details>", "");
 }

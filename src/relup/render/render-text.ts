@@ -7,6 +7,7 @@ import pc from "picocolors";
 import { formatPlanWarning } from "../issues.ts";
 import type { Instruction } from "../instruction.ts";
 import type { Plan } from "../generate-plan.ts";
+import { leavingProcesses } from "./leaving-processes.ts";
 import { describeAppupInstruction, describeScript, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
 
 export function renderPlanText(plan: Plan, options: { color?: boolean; verification?: PlanVerification } = {}): string {
@@ -34,18 +35,18 @@ export function renderPlanText(plan: Plan, options: { color?: boolean; verificat
     }
     out.push("");
   }
-  section(out, c, "Upgrade", plan.file.up, plan.reasons.up, supervisorsOf(plan));
+  section(out, c, "Upgrade", plan.file.up, plan.reasons.up, supervisorsOf(plan), leavingProcesses(plan, "up"));
   const risky = [...risks(plan), ...plan.warnings.map(formatPlanWarning)];
   if (risky.length > 0) {
     out.push(c.bold("Risks"));
     for (const r of risky) out.push(`  ${c.yellow("!")} ${r}`);
     out.push("");
   }
-  section(out, c, "Downgrade", plan.file.down, plan.reasons.down, supervisorsOf(plan));
+  section(out, c, "Downgrade", plan.file.down, plan.reasons.down, supervisorsOf(plan), leavingProcesses(plan, "down"));
   return out.join("\n");
 }
 
-function section(out: string[], c: ReturnType<typeof pc.createColors>, title: string, script: readonly Instruction[], reasons: readonly string[], supervisors: ReadonlySet<string>): void {
+function section(out: string[], c: ReturnType<typeof pc.createColors>, title: string, script: readonly Instruction[], reasons: readonly string[], supervisors: ReadonlySet<string>, leaving: readonly string[] = []): void {
   out.push(c.bold(`${title}, ${script.length} steps`));
   const width = String(script.length).length;
   const texts = describeScript(script, supervisors);
@@ -57,6 +58,10 @@ function section(out: string[], c: ReturnType<typeof pc.createColors>, title: st
   if (windows.length > 0) {
     out.push(c.dim("  processes suspended:"));
     for (const w of windows) out.push(c.dim(`    ${w}`));
+  }
+  if (leaving.length > 0) {
+    out.push(c.dim("  processes whose module leaves:"));
+    for (const l of leaving) out.push(c.dim(`    - ${l}`));
   }
   if (reasons.length > 0) {
     out.push(c.dim("  why this order:"));

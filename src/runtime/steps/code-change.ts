@@ -15,7 +15,7 @@ import { StepError } from "./step-error.ts";
 import { CHUNK, yieldToEventLoop, type ExecOptions, type ExecState, type ExecTarget } from "../executor.ts";
 import type { Pid } from "../process.ts";
 import { CodeChangeTimeout, DEFAULT_CODE_CHANGE_TIMEOUT, type Timeout } from "../runtime.ts";
-import { childPids } from "../supervisor.ts";
+import { captureChildModules, childPids } from "../supervisor.ts";
 
 export async function codeChangeStep(i: Extract<Instruction, { op: "code_change" }>, s: ExecState, o: ExecOptions): Promise<void> {
   for (const { module, extra, timeout } of i.modules) await migrate(module, extra, i.mode, o.codeChangeTimeout ?? timeout ?? DEFAULT_CODE_CHANGE_TIMEOUT, s, o);
@@ -38,6 +38,9 @@ async function migrate(module: string, extra: Json, mode: "up" | "down", timeout
     before.push(proc.state);
     try {
       const children = proc.behaviour.kind === "supervisor" ? childPids(proc) : undefined;
+      // The kept children get back the modules their old specs listed (pushed first, so it also runs
+      // when the code change fails part way).
+      if (children) s.undo.push(captureChildModules(runtime, proc));
       const pending = runtime.codeChangeNow(proc, vsn, extra, timeout);
       if (pending) await pending;
       if (children) {

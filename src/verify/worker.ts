@@ -12,10 +12,9 @@ import v8 from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
 import fc from "fast-check";
 import type { AppFile } from "../release/app-file.ts";
-import { ModuleTable } from "../runtime/module-table.ts";
-import { readObjectCode } from "../runtime/node.ts";
-import * as standIns from "../runtime/public.ts";
+import type { ModuleTable } from "../runtime/module-table.ts";
 import { checkDown, checkUpAndBack, LimitedCaller, MigrationFailureError, type MigrationSubject } from "./check-migration.ts";
+import { exportsOf, loadTable } from "./release-modules.ts";
 import { formatDifference, type ModuleVerification, type ReportedFailure, type VerifySubject } from "./report.ts";
 import { arbitraryOf, isZodSchema, REJECTED, UnsupportedSchemaError, type ZodLike } from "./zod-arbitrary.ts";
 
@@ -68,24 +67,6 @@ const show = (value: unknown) => inspect(value, { depth: 8, breakLength: 100, ma
 function post(message: WorkerMessage): void {
   lastPost = performance.now();
   parentPort!.postMessage(message);
-}
-
-/** `relup/runtime` in the worker: as in a node's codeChange, `self()` is undefined; the process functions throw. */
-const VERIFY_API = { ...standIns, self: () => undefined };
-
-function loadTable(release: WorkerJob["from"]): ModuleTable {
-  const table: ModuleTable = new ModuleTable({ runtimeApi: () => VERIFY_API, onMissing: (module) => load(table, release, module) });
-  return table;
-}
-
-function load(table: ModuleTable, release: WorkerJob["from"], module: string): void {
-  table.load(readObjectCode(table, release.dir, release.apps, module));
-}
-
-/** The exports of `module` in `table`, loading it (and what it imports) first. */
-function exportsOf(table: ModuleTable, release: WorkerJob["from"], module: string): Record<string, unknown> {
-  if (!table.isLoaded(module)) load(table, release, module);
-  return table.namespace(module);
 }
 
 async function verifyModule(job: WorkerJob, subject: VerifySubject, tables: { from: ModuleTable; to: ModuleTable }, caller: LimitedCaller): Promise<ModuleVerification> {

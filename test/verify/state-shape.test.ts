@@ -12,11 +12,13 @@ import { buildRelease } from "../../src/relup/build-with-plans.ts";
 import { planReleases } from "../../src/relup/plan-releases.ts";
 import { renderPlanText } from "../../src/relup/render/render-text.ts";
 import { verifyExitCode, verifyReleases } from "../../src/verify/verify-releases.ts";
+import { useLiveNodes } from "../helpers/live-node.ts";
 import { writeProject } from "../helpers/project.ts";
 import { relup } from "../helpers/relup-cli.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
+const liveNode = useLiveNodes(tempDir);
 
 const config = (version: string) => ({ format: 1, name: "demo", version, applications: [{ name: "demo", version }] });
 
@@ -110,5 +112,29 @@ describe("state shapes", () => {
     await writeProject(throws, { config: config("1.0.0"), files: { "apps/demo/store.ts": store(SCHEMA) + `throw new Error("no config here");\n` } });
     const failed = await buildRelease({ dir: throws, out: path.join(throws, "build") }).then(() => undefined, (e: unknown) => e);
     expect((failed as Error).message).toMatch(/apps\/demo\/store\.ts: stateSchema: cannot be read: .*no config here/);
+  });
+
+  it("--live: a soft update's live states must fit the new schema as they are", async () => {
+    const dir = await tempDir();
+    const files = (storeCode: string) => ({
+      "apps/demo/app.ts": `import { startSupervisor } from "relup/runtime";\nexport const behaviour = "application";\nexport function start() { return startSupervisor("demo/sup", {}); }\n`,
+      "apps/demo/sup.ts": `export const behaviour = "supervisor";\nexport function init() { return { strategy: "one_for_one", intensity: 1, period: 5, children: [{ id: "store", module: "store", name: "store", args: {}, modules: ["store"] }] }; }\n`,
+      "apps/demo/store.ts": storeCode,
+    });
+    const withStart = (version: string) => ({ format: 1, name: "demo", version, applications: [{ name: "demo", version, start: "app" }] });
+    const tighter = `export const stateSchema = z.object({ name: z.string().min(1), visits: z.int().min(0) });\n`;
+    const from = await writeProject(path.join(dir, "v1"), { config: withStart("1.0.0"), files: files(store(SCHEMA)) });
+    const to = await writeProject(path.join(dir, "v2"), { config: withStart("1.1.0"), files: files(store(tighter)) });
+    const node = await liveNode({ from, to, dir });
+    const report = await verifyReleases({ from: node.v1, to: node.v2, runs: 20, seed: 1, live: { root: node.root } });
+    const m = report.modules.find((x) => x.module === "demo/store")!;
+    expect(m).toMatchObject({ change: "soft", status: "failed", runs: { live: 1 } });
+    expect(m.failures.find((f) => f.property === "live")).toMatchObject({
+      check: "invalid-kept-state",
+      direction: "up",
+      name: "store",
+      counterexample: "{ name: '', visits: 0 }",
+      message: "a soft update keeps the state as it is (no codeChange runs), and it is a state that the new version's stateSchema rejects",
+    });
   });
 });

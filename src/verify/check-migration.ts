@@ -175,10 +175,10 @@ export function checkKept(schema: ZodLike, state: unknown, direction: "up" | "do
 function expectValid(schema: ZodLike, value: unknown, direction: "up" | "down", what: string, kept = false): void {
   const parsed = schema.safeParse(value);
   const check = kept ? "invalid-kept-state" : "invalid-result";
-  const subject = kept ? `a soft update keeps the state as it is (no codeChange runs), and it is a state that` : "codeChange returned a state that";
+  const soft = "a soft update keeps the state as it is (no codeChange runs)";
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ code: i.code, path: i.path.map((p) => (typeof p === "symbol" ? p.toString() : p)), message: i.message }));
-    throw new MigrationFailureError({ check, direction, message: `${subject} ${what} rejects`, issues, ...(kept ? {} : { result: value }) });
+    throw new MigrationFailureError({ check, direction, message: kept ? `${soft}, and ${what} rejects it` : `codeChange returned a state that ${what} rejects`, issues, ...(kept ? {} : { result: value }) });
   }
   // The node never parses a state: a field that the schema fills in (a default, a catch, a coercion) is
   // missing or wrong in the process. Keys the schema strips are not a difference; a transform, whose
@@ -188,7 +188,7 @@ function expectValid(schema: ZodLike, value: unknown, direction: "up" | "down", 
     throw new MigrationFailureError({
       check,
       direction,
-      message: `${subject} ${what} accepts only by changing it (a default, catch or coercion filled it in; the process would hold it as it is)`,
+      message: `${kept ? `${soft}, and ${what} accepts it` : `codeChange returned a state that ${what} accepts`} only by changing it (a default, catch or coercion filled it in; the process would hold it as it is)`,
       difference: filled,
       ...(kept ? {} : { result: value }),
     });

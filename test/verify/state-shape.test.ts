@@ -134,7 +134,7 @@ describe("state shapes", () => {
       direction: "up",
       name: "store",
       counterexample: "{ name: '', visits: 0 }",
-      message: "a soft update keeps the state as it is (no codeChange runs), and it is a state that the new version's stateSchema rejects",
+      message: "a soft update keeps the state as it is (no codeChange runs), and the new version's stateSchema rejects it",
     });
   });
 });

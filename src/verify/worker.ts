@@ -129,7 +129,11 @@ async function verifyModule(job: WorkerJob, subject: VerifySubject, tables: { fr
 
   if (!schemas.old || !schemas.new) {
     if (result.failures.length > 0) return finish();
-    const what = soft ? "their shape was not checked against a schema" : "the live states were migrated without error, but their results were not checked against a schema";
+    const what = !soft
+      ? "the live states were migrated without error, but their results were not checked against a schema"
+      : schemas.new
+        ? "the live states fit the new stateSchema, but no generated state was checked"
+        : "their shape was not checked against a schema";
     fail("unverified", result.runs.live > 0 ? `${missingSchemas(schemas, job)}: ${what}` : `${missingSchemas(schemas, job)}. Fix: export \`stateSchema\` (a zod schema of the state) from both versions of ${subject.module}.`);
     return finish();
   }

@@ -7,6 +7,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildRelease, type BuildResult } from "../src/release/build-release.ts";
+import { shapeText } from "../src/release/state-shape.ts";
 import { useTempDirs } from "./helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -21,7 +22,7 @@ function summary(built: BuildResult): string {
     lines.push(`app ${app.name} ${app.version} start=${app.start ?? "-"} applications=[${app.applications.join(",")}] env=${JSON.stringify(app.env)}`);
     for (const m of app.modules) {
       lines.push(
-        `  ${m.name}: behaviour=${m.behaviour ?? "-"} vsn=${m.vsnDeclared ? JSON.stringify(m.vsn) : "-"} imports=[${m.imports.join(",")}] exports=[${m.exports.join(",")}]${m.mutableState.length ? ` mutableState=[${m.mutableState.join(",")}]` : ""}`,
+        `  ${m.name}: behaviour=${m.behaviour ?? "-"} vsn=${m.vsnDeclared ? JSON.stringify(m.vsn) : "-"} imports=[${m.imports.join(",")}] exports=[${m.exports.join(",")}]${m.mutableState.length ? ` mutableState=[${m.mutableState.join(",")}]` : ""}${m.stateShape ? ` stateShape=${shapeText(m.stateShape, Infinity)}` : ""}`,
       );
     }
   }

@@ -8,9 +8,12 @@
  *   imports       the release modules it imports, as `app/module`, sorted
  *   exports       its exported names, sorted (`codeChange` among them marks a stateful migration)
  *   mutableState  module-level bindings that hold mutable data (`let`, `var`, `new Map()`...): lost on reload
+ *   stateShape    servers that export `stateSchema` only: its structure (state-shape.ts), read by loading the
+ *                 compiled module in a worker thread at build time, so that generation never runs user code
  */
 import { z } from "zod";
 import { AppName, Json, ModuleName, ModuleRef, Sha256, Version } from "./names.ts";
+import { StateShape } from "./state-shape.ts";
 
 export const Behaviour = z.enum(["server", "supervisor", "application"]);
 export type Behaviour = z.infer<typeof Behaviour>;
@@ -25,6 +28,7 @@ export const ModuleMeta = z
     imports: z.array(ModuleRef),
     exports: z.array(z.string()),
     mutableState: z.array(z.string()),
+    stateShape: StateShape.optional().describe("The structure of the `stateSchema` a server module exports (kinds and fields, no checks)"),
   })
   .strict();
 export type ModuleMeta = z.infer<typeof ModuleMeta>;

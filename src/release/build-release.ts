@@ -2,8 +2,9 @@
  * `relup build`: a release project → `OUT/<name>-<version>/` and `OUT/<name>-<version>.tar.gz`.
  *
  * Phases: read the project; compile every module (esbuild, one CommonJS file each) and read its metadata
- * by parsing; check the application graph; copy the production npm packages; write app.json files and
- * release.json with the sha256 of every file; pack the tarball. Everything is written into a staging
+ * by parsing; check the application graph; copy the production npm packages; record the shape of each
+ * server's `stateSchema` by loading it from the staged release in a worker thread (record-state-shapes.ts);
+ * write app.json files and release.json with the sha256 of every file; pack the tarball. Everything is written into a staging
  * folder inside OUT and renamed into place at the end, so a failed build leaves OUT as it was.
  */
 import { copyFile, mkdtemp, readFile, rename, chmod } from "node:fs/promises";
@@ -20,6 +21,7 @@ import { compareStrings, FILE_MODE, mkdirFixed, removeQuietly, sha256, toJsonTex
 import { packRelease } from "./pack-release.ts";
 import { removeOnInterrupt } from "../interrupt.ts";
 import { findAppCycle } from "./app-graph.ts";
+import { recordStateShapes } from "./record-state-shapes.ts";
 
 export interface BuildOptions {
   /** project directory (holds relup.config.json) */
@@ -67,7 +69,6 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
         await put(`${appDir(app.file)}/${moduleFile(m.name)}`, m.code);
         await put(`${appDir(app.file)}/${moduleFile(m.name)}.map`, m.map);
       }
-      await put(`${appDir(app.file)}/${APP_FILE}`, toJsonText(app.file));
     }
     for (const file of shipped) await put(file.rel, file.text);
 
@@ -82,6 +83,12 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
         files.set(`${pkg.installPath}/${rel}`, sha256(await readFile(target)));
       }
     }
+
+    // The modules are staged with their npm packages: the state schemas can be read by loading them.
+    const sources = new Map<string, string>(apps.flatMap((a) => a.compiled.map((m) => [`${a.file.name}/${m.name}`, m.source])));
+    const shapeIssues = await recordStateShapes(root, apps.map((a) => a.file), (ref) => sources.get(ref) ?? ref);
+    if (shapeIssues.length > 0) throw new ReleaseError(shapeIssues);
+    for (const app of apps) await put(`${appDir(app.file)}/${APP_FILE}`, toJsonText(app.file));
 
     const release: ReleaseFile = {
       format: 1,
@@ -112,7 +119,8 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
 
 interface CompiledApp {
   file: AppFile;
-  compiled: { name: string; code: string; map: string }[];
+  /** each module's code, and its source file as messages name it */
+  compiled: { name: string; code: string; map: string; source: string }[];
 }
 
 async function compileApps(project: Project): Promise<CompiledApp[]> {
@@ -173,7 +181,7 @@ async function compileApps(project: Project): Promise<CompiledApp[]> {
         exports: meta.value.exports,
         mutableState: meta.value.mutableState,
       });
-      compiled.push({ name: m.name, code: result.value.code, map: result.value.map });
+      compiled.push({ name: m.name, code: result.value.code, map: result.value.map, source: label(m.file) });
     }
     const start = config.start ? modules.find((m) => m.name === config.start) : undefined;
     if (start && start.behaviour !== "application") {

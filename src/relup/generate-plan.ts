@@ -4,6 +4,7 @@
  *   check releases       same release, greater version                         (here)
  *   diff                 applications and modules                              (release-diff.ts)
  *   appups               hand-written appup.json of the new release, else generated (generate-appup.ts)
+ *   state shapes         a soft update must keep a state of the same shape             (check-state-shapes.ts)
  *   scripts              one per application, in start order (see orderScripts)
  *   translate up, down   low-level scripts                                     (translate.ts)
  */
@@ -18,6 +19,7 @@ import { formatPlanWarning, type PlanIssue, type PlanWarning } from "./issues.ts
 import { diffReleases, type ReleaseDiff } from "./release-diff.ts";
 import type { ReleaseModel } from "./release-model.ts";
 import { checkHandWritten } from "./check-hand-written.ts";
+import { checkStateShapes } from "./check-state-shapes.ts";
 import { selectAppup } from "./select-appup.ts";
 import { translate } from "./translate.ts";
 
@@ -79,6 +81,9 @@ export function generatePlan(from: ReleaseModel, to: ReleaseModel): PlanResult {
   if (issues.length > 0) return { ok: false, issues };
 
   const restart = restartReasons(diff);
+  // A restart boots the new release whole: no state is kept, so no state shape has to match.
+  const shapes = restart.length > 0 ? { issues: [], warnings: [] } : checkStateShapes(diff, appups);
+  if (shapes.issues.length > 0) return { ok: false, issues: shapes.issues };
   const up = translate({ mode: "up", scripts: orderScripts("up", diff, appups, from, to, restart.length > 0), from, to, dependencyReasons: reasons });
   const down = translate({ mode: "down", scripts: orderScripts("down", diff, appups, to, from, restart.length > 0), from: to, to: from, dependencyReasons: reasons });
   if (!up.ok || !down.ok) return { ok: false, issues: dedupe([...(up.ok ? [] : up.issues), ...(down.ok ? [] : down.issues)]) };
@@ -91,6 +96,7 @@ export function generatePlan(from: ReleaseModel, to: ReleaseModel): PlanResult {
         if (m.mutableState.length > 0) warnings.push({ code: "module-state", module: `${app.name}/${m.name}`, bindings: m.mutableState });
       }
     }
+    warnings.push(...shapes.warnings);
   }
   const planReasons = { up: [...appOrderReasons("up", diff, from, to), ...up.value.reasons], down: [...appOrderReasons("down", diff, to, from), ...down.value.reasons] };
   const file: RelupFile = {

@@ -11,6 +11,7 @@ export type PlanIssue =
   | { code: "module-changed-same-version"; app: string; version: string; modules: string[] }
   | { code: "app-changed-same-version"; app: string; version: string; fields: string[] }
   | { code: "state-change-without-code-change"; module: string; from: string; to: string }
+  | { code: "state-shape-changed-soft"; module: string; vsn: string | number | null; path: string; from: string; to: string }
   | { code: "dependency-cycle"; cycle: string[] }
   | { code: "removed-module-imported"; module: string; importedBy: string[] }
   | { code: "appup-version-mismatch"; file: string; expected: string; found: string }
@@ -43,7 +44,8 @@ export type ScriptProblem =
 export type PlanWarning =
   | { code: "module-state"; module: string; bindings: string[] }
   | { code: "restart-new-emulator"; reasons: string[] }
-  | { code: "unordered-dependency"; module: string; dependsOn: string };
+  | { code: "unordered-dependency"; module: string; dependsOn: string }
+  | { code: "state-shape-unchecked"; module: string; missing: string[] };
 
 const q = (s: string) => `\`${s}\``;
 const list = (xs: readonly string[]) => xs.map(q).join(", ");
@@ -60,6 +62,8 @@ export function formatPlanIssue(issue: PlanIssue): string {
       return `application ${q(issue.app)} kept version ${issue.version} but its ${issue.fields.join(", ")} changed. Fix: bump the application's \`version\` in relup.config.json and rebuild.`;
     case "state-change-without-code-change":
       return `server ${q(issue.module)} changed its state version (vsn ${issue.from} → ${issue.to}) but does not export \`codeChange\`: running processes would keep state of the old shape. Fix: export \`codeChange(oldVsn, state, extra)\` from ${q(issue.module)} migrating up from ${issue.from} and down from {down: ${issue.from}}.`;
+    case "state-shape-changed-soft":
+      return formatShapeChanged(issue);
     case "dependency-cycle":
       return `changed modules depend on each other in a cycle: ${issue.cycle.map(q).join(" → ")}; no load order satisfies every module. Fix: break the cycle (move the shared part to a module of its own), or write an appup.json that orders them.`;
     case "removed-module-imported":
@@ -91,6 +95,17 @@ export function formatPlanIssue(issue: PlanIssue): string {
     default:
       return assertNever(issue);
   }
+}
+
+function formatShapeChanged(issue: Extract<PlanIssue, { code: "state-shape-changed-soft" }>): string {
+  const where = `at ${issue.path}: was ${issue.from}, now ${issue.to}`;
+  const kept = "A soft update keeps every process's state as it is: they would go on holding states of the old shape.";
+  if (issue.vsn === null) {
+    return `server ${q(issue.module)} declares no vsn, and the shape of its state changed (${where}). ${kept} Fix: declare \`export const vsn = 2\` and export \`codeChange\` migrating the state; the old version declared no vsn, so codeChange receives its content hash as oldVsn on the way up (and {down: hash} on the way down).`;
+  }
+  const next = typeof issue.vsn === "number" ? `(to ${issue.vsn + 1})` : "(to a new value)";
+  const vsn = JSON.stringify(issue.vsn);
+  return `server ${q(issue.module)} keeps vsn ${vsn} but the shape of its state changed (${where}). ${kept} Fix: bump \`vsn\` ${next} and export \`codeChange\` migrating up from ${vsn} and down from {down: ${vsn}}; or, if the shape did not mean to change, restore the old stateSchema.`;
 }
 
 function formatScriptProblem(p: ScriptProblem): string {
@@ -130,6 +145,8 @@ export function formatPlanWarning(w: PlanWarning): string {
       return `not a hot upgrade: ${w.reasons.join("; ")}. The node is restarted on the new release (listening sockets are handed over, in-memory state is not).`;
     case "unordered-dependency":
       return `${q(w.module)} lists ${q(w.dependsOn)} in dependsOn, which does not change in this upgrade; nothing to order.`;
+    case "state-shape-unchecked":
+      return `${q(w.module)} is updated soft (its state is kept as it is), but the shape of its state is unchecked: no stateSchema in ${w.missing.join(" nor in ")}. Export \`stateSchema\` from both versions: generation then compares their shapes, and \`relup verify\` checks that the states fit the new one.`;
     default:
       return assertNever(w);
   }

@@ -8,13 +8,14 @@
  * accepts; codeChange({down: oldVsn}) on that result the same, with a state the old `stateSchema`
  * accepts; and unless the module exports `lossyMigration = true`, the state it gives back equals the
  * original. For a state of the new version (`down`): the down half alone, as a downgrade meets every
- * state the new code may have made, not only those made by the up migration.
+ * state the new code may have made, not only those made by the up migration. For a soft update (no
+ * codeChange), a state of either version must fit the other version's schema as it is (`checkKept`).
  */
 import vm from "node:vm";
 import { firstDifference, type StateDifference } from "./state-diff.ts";
 import type { ZodIssueLike, ZodLike } from "./zod-arbitrary.ts";
 
-export type CheckName = "throws" | "timeout" | "mutates-input" | "not-deterministic" | "invalid-result" | "round-trip";
+export type CheckName = "throws" | "timeout" | "mutates-input" | "not-deterministic" | "invalid-result" | "round-trip" | "invalid-kept-state";
 
 export interface MigrationFailure {
   check: CheckName;
@@ -163,11 +164,21 @@ async function invoke(subject: MigrationSubject, direction: "up" | "down", vsn: 
   throw new MigrationFailureError({ check: "throws", direction, message: `codeChange threw ${error?.name ?? "an error"}: ${error?.message ?? String(error)}` });
 }
 
-function expectValid(schema: ZodLike, value: unknown, direction: "up" | "down", what: string): void {
+/**
+ * A soft update: no codeChange runs, so a state of one version must fit the other version's schema as
+ * it is (up: an old state, held by the new code; down: a new state, held by the old code).
+ */
+export function checkKept(schema: ZodLike, state: unknown, direction: "up" | "down"): void {
+  expectValid(schema, state, direction, direction === "up" ? "the new version's stateSchema" : "the old version's stateSchema", true);
+}
+
+function expectValid(schema: ZodLike, value: unknown, direction: "up" | "down", what: string, kept = false): void {
   const parsed = schema.safeParse(value);
+  const check = kept ? "invalid-kept-state" : "invalid-result";
+  const soft = "a soft update keeps the state as it is (no codeChange runs)";
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ code: i.code, path: i.path.map((p) => (typeof p === "symbol" ? p.toString() : p)), message: i.message }));
-    throw new MigrationFailureError({ check: "invalid-result", direction, message: `codeChange returned a state that ${what} rejects`, issues, result: value });
+    throw new MigrationFailureError({ check, direction, message: kept ? `${soft}, and ${what} rejects it` : `codeChange returned a state that ${what} rejects`, issues, ...(kept ? {} : { result: value }) });
   }
   // The node never parses a state: a field that the schema fills in (a default, a catch, a coercion) is
   // missing or wrong in the process. Keys the schema strips are not a difference; a transform, whose
@@ -175,11 +186,11 @@ function expectValid(schema: ZodLike, value: unknown, direction: "up" | "down", 
   const filled = firstDifference(parsed.data, value, "", { allowExtraKeys: true });
   if (filled && schema.safeParse(parsed.data).success) {
     throw new MigrationFailureError({
-      check: "invalid-result",
+      check,
       direction,
-      message: `codeChange returned a state that ${what} accepts only by changing it (a default, catch or coercion filled it in; the process would hold it as returned)`,
+      message: `${kept ? `${soft}, and ${what} accepts it` : `codeChange returned a state that ${what} accepts`} only by changing it (a default, catch or coercion filled it in; the process would hold it as it is)`,
       difference: filled,
-      result: value,
+      ...(kept ? {} : { result: value }),
     });
   }
 }

@@ -6,14 +6,19 @@ import { ABSENT, type StateDifference } from "./state-diff.ts";
 /** One stateful update of the plan to verify: a server module whose processes the plan migrates. */
 export interface VerifySubject {
   module: string;
+  /** advanced: the plan migrates the state with codeChange; soft: the state is kept as it is */
+  change: "advanced" | "soft";
   oldVsn: string | number;
   newVsn: string | number;
   extra: unknown;
 }
 
 export interface ReportedFailure {
-  /** which property found it: states of the old version up and back, or states of the new version down */
-  property: "up-and-back" | "down" | "live";
+  /**
+   * which property found it: states of the old version up and back (advanced) or kept by the new code
+   * (soft, "up"); states of the new version down (migrated, or kept by the old code); a live state
+   */
+  property: "up-and-back" | "up" | "down" | "live";
   check: CheckName;
   direction: "up" | "down";
   message: string;
@@ -38,8 +43,8 @@ export interface ModuleVerification extends VerifySubject {
   status: ModuleStatus;
   /** unverified or error: why, and what to do */
   reason?: string;
-  /** states checked per property (property tests), or live states checked */
-  runs: { upAndBack: number; down: number; live: number };
+  /** states checked per property (property tests: up and back or up, and down), and live states checked */
+  runs: { upAndBack: number; up: number; down: number; live: number };
   lossy: boolean;
   failures: ReportedFailure[];
   ms: number;

@@ -38,20 +38,23 @@ export interface VerifyOptions {
 export const DEFAULT_RUNS = 1000;
 export const DEFAULT_TIME_LIMIT_MS = 1000;
 
-/** The stateful updates of a plan: every server module the upgrade migrates with codeChange. */
+/**
+ * The stateful updates of a plan: every server module whose processes it suspends, migrated with
+ * codeChange (advanced) or kept as they are (soft: the state must still fit the new version's schema).
+ */
 export function verifySubjects(plan: Plan): VerifySubject[] {
   const subjects: VerifySubject[] = [];
   const diffByApp = new Map(plan.diff.changed.map((d) => [d.name, d]));
-  for (const instruction of plan.file.up) {
-    if (instruction.op !== "code_change") continue;
-    for (const { module, extra } of instruction.modules) {
-      const [app, name] = module.split("/") as [string, string];
-      const change = diffByApp.get(app);
-      const oldMeta = change?.from.modules.find((m) => m.name === name);
-      const newMeta = change?.to.modules.find((m) => m.name === name);
-      if (!oldMeta || !newMeta || newMeta.behaviour !== "server") continue;
-      subjects.push({ module, oldVsn: oldMeta.vsn, newVsn: newMeta.vsn, extra });
-    }
+  const migrated = new Map(plan.file.up.flatMap((i) => (i.op === "code_change" ? i.modules.map((m) => [m.module, m.extra] as const) : [])));
+  const suspended = new Set(plan.file.up.flatMap((i) => (i.op === "suspend" ? i.modules : [])));
+  for (const module of [...new Set([...migrated.keys(), ...suspended])]) {
+    const [app, name] = module.split("/") as [string, string];
+    const change = diffByApp.get(app);
+    const oldMeta = change?.from.modules.find((m) => m.name === name);
+    const newMeta = change?.to.modules.find((m) => m.name === name);
+    if (!oldMeta || !newMeta || newMeta.behaviour !== "server") continue;
+    const advanced = migrated.has(module);
+    subjects.push({ module, change: advanced ? "advanced" : "soft", oldVsn: oldMeta.vsn, newVsn: newMeta.vsn, extra: advanced ? migrated.get(module) : null });
   }
   return subjects.sort((a, b) => a.module.localeCompare(b.module));
 }
@@ -151,7 +154,7 @@ async function runWorker(job: WorkerJobInput, stallMs: number): Promise<ModuleVe
       results.push({
         ...subject,
         status: "failed",
-        runs: { upAndBack: 0, down: 0, live: 0 },
+        runs: { upAndBack: 0, up: 0, down: 0, live: 0 },
         lossy: false,
         ms: 0,
         failures: [

@@ -1,23 +1,25 @@
 /**
  * The verify worker: a worker thread that loads the two versions of each module to verify into module
  * tables of its own and runs the checks of check-migration.ts against them, so that user code never
- * runs in the CLI's thread. It posts one result per module, and a heartbeat while it works so that
+ * runs in the CLI's thread. An advanced update's codeChange is property-tested both ways; a soft
+ * update's states must fit the other version's schema as they are. With `--live`, the node's states are
+ * checked one by one, and their values seed the generated states (live-seeds.ts). It posts one result per module, and a heartbeat while it works so that
  * the CLI can tell a busy worker from a stuck one.
  *
  * `relup/runtime` inside the worker is the stand-in module: its `z` is the real zod, and its process
  * functions throw, since a migration is a function of the state and has no node to talk to.
  */
-import { inspect } from "node:util";
 import v8 from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
-import fc from "fast-check";
 import type { AppFile } from "../release/app-file.ts";
-import { ModuleTable } from "../runtime/module-table.ts";
-import { readObjectCode } from "../runtime/node.ts";
-import * as standIns from "../runtime/public.ts";
-import { checkDown, checkUpAndBack, LimitedCaller, MigrationFailureError, type MigrationSubject } from "./check-migration.ts";
-import { formatDifference, type ModuleVerification, type ReportedFailure, type VerifySubject } from "./report.ts";
-import { arbitraryOf, isZodSchema, REJECTED, UnsupportedSchemaError, type ZodLike } from "./zod-arbitrary.ts";
+import type { ModuleTable } from "../runtime/module-table.ts";
+import { checkDown, checkKept, checkUpAndBack, LimitedCaller, type MigrationSubject } from "./check-migration.ts";
+import { collectSeeds } from "./live-seeds.ts";
+import { exportsOf, loadTable } from "./release-modules.ts";
+import type { ModuleVerification, ReportedFailure, VerifySubject } from "./report.ts";
+import { reported, show } from "./report-failure.ts";
+import { runProperty, type Property } from "./run-property.ts";
+import { isZodSchema, type ZodLike } from "./zod-arbitrary.ts";
 
 export interface LiveState {
   module: string;
@@ -63,36 +65,17 @@ function checking(job: WorkerJob, property: ReportedFailure["property"], state: 
   }
 }
 
-const show = (value: unknown) => inspect(value, { depth: 8, breakLength: 100, maxArrayLength: 30, maxStringLength: 200, compact: 3 });
-
 function post(message: WorkerMessage): void {
   lastPost = performance.now();
   parentPort!.postMessage(message);
 }
 
-/** `relup/runtime` in the worker: as in a node's codeChange, `self()` is undefined; the process functions throw. */
-const VERIFY_API = { ...standIns, self: () => undefined };
-
-function loadTable(release: WorkerJob["from"]): ModuleTable {
-  const table: ModuleTable = new ModuleTable({ runtimeApi: () => VERIFY_API, onMissing: (module) => load(table, release, module) });
-  return table;
-}
-
-function load(table: ModuleTable, release: WorkerJob["from"], module: string): void {
-  table.load(readObjectCode(table, release.dir, release.apps, module));
-}
-
-/** The exports of `module` in `table`, loading it (and what it imports) first. */
-function exportsOf(table: ModuleTable, release: WorkerJob["from"], module: string): Record<string, unknown> {
-  if (!table.isLoaded(module)) load(table, release, module);
-  return table.namespace(module);
-}
-
 async function verifyModule(job: WorkerJob, subject: VerifySubject, tables: { from: ModuleTable; to: ModuleTable }, caller: LimitedCaller): Promise<ModuleVerification> {
   const started = performance.now();
-  const result: ModuleVerification = { ...subject, status: "verified", runs: { upAndBack: 0, down: 0, live: 0 }, lossy: false, failures: [], ms: 0 };
-  const finish = () => ({ ...result, ms: Math.round(performance.now() - started) });
+  const result: ModuleVerification = { ...subject, status: "verified", runs: { upAndBack: 0, up: 0, down: 0, live: 0 }, lossy: false, failures: [], ms: 0 };
+  const finish = () => ({ ...result, status: result.status === "verified" && result.failures.length > 0 ? "failed" : result.status, ms: Math.round(performance.now() - started) });
   const fail = (status: "error" | "unverified", reason: string) => Object.assign(result, { status, reason });
+  const soft = subject.change === "soft";
 
   const loaded: Record<string, unknown>[] = [];
   for (const [table, release] of [[tables.from, job.from], [tables.to, job.to]] as const) {
@@ -105,11 +88,11 @@ async function verifyModule(job: WorkerJob, subject: VerifySubject, tables: { fr
   }
   const [oldNs, newNs] = loaded as [Record<string, unknown>, Record<string, unknown>];
   const codeChange = newNs.codeChange;
-  if (typeof codeChange !== "function") {
+  if (!soft && typeof codeChange !== "function") {
     fail("error", `${job.to.version} does not export a codeChange function. Fix: export codeChange(oldVsn, state, extra) from ${subject.module}.`);
     return finish();
   }
-  result.lossy = newNs.lossyMigration === true;
+  result.lossy = !soft && newNs.lossyMigration === true;
   const schemas: { old?: ZodLike; new?: ZodLike } = {};
   for (const [side, ns, version] of [["old", oldNs, job.from.version], ["new", newNs, job.to.version]] as const) {
     const schema = ns.stateSchema;
@@ -131,65 +114,53 @@ async function verifyModule(job: WorkerJob, subject: VerifySubject, tables: { fr
     ...(schemas.new ? { newSchema: schemas.new } : {}),
   };
 
-  if (job.live) {
-    for (const live of job.live.filter((l) => l.module === subject.module)) {
-      const state = v8.deserialize(live.state);
-      result.runs.live++;
-      checking(job, "live", state);
-      try {
-        await checkUpAndBack(migration, state, caller);
-      } catch (error) {
-        result.failures.push({ ...reported("live", error, state), pid: live.pid, name: live.name });
-      }
+  // Live: each copied state is migrated (advanced) or checked as it is (soft); every failing one is reported.
+  const live = job.live?.filter((l) => l.module === subject.module).map((l) => ({ ...l, value: v8.deserialize(l.state) as unknown }));
+  for (const state of live ?? []) {
+    result.runs.live++;
+    checking(job, "live", state.value);
+    try {
+      if (!soft) await checkUpAndBack(migration, state.value, caller);
+      else if (schemas.new) checkKept(schemas.new, state.value, "up");
+    } catch (error) {
+      result.failures.push({ ...reported("live", error, state.value), pid: state.pid, name: state.name });
     }
-    if (result.failures.length > 0) result.status = "failed";
-    else if (result.runs.live === 0) fail("unverified", "no live state to check: no process of it runs in the node, or none could be copied");
-    else if (!schemas.old || !schemas.new) fail("unverified", `${missingSchemas(schemas, job)}: the live states were migrated without error, but their results were not checked against a schema`);
-    return finish();
   }
 
   if (!schemas.old || !schemas.new) {
-    fail("unverified", `${missingSchemas(schemas, job)}. Fix: export \`stateSchema\` (a zod schema of the state) from both versions of ${subject.module}.`);
+    if (result.failures.length > 0) return finish();
+    const what = !soft
+      ? "the live states were migrated without error, but their results were not checked against a schema"
+      : schemas.new
+        ? "the live states fit the new stateSchema, but no generated state was checked"
+        : "their shape was not checked against a schema";
+    fail("unverified", result.runs.live > 0 ? `${missingSchemas(schemas, job)}: ${what}` : `${missingSchemas(schemas, job)}. Fix: export \`stateSchema\` (a zod schema of the state) from both versions of ${subject.module}.`);
     return finish();
   }
-  // States of the old version go up and back; states of the new version go down.
-  const properties = [
-    { name: "up-and-back" as const, schema: schemas.old, version: job.from.version, side: "old", check: checkUpAndBack, count: "upAndBack" as const },
-    { name: "down" as const, schema: schemas.new, version: job.to.version, side: "new", check: checkDown, count: "down" as const },
+  // Live values seed the generated states: a failure that needs one particular key is found and shrunk.
+  const values = live?.map((l) => l.value);
+  const oldSeeds = values ? collectSeeds(schemas.old, values) : undefined;
+  const newSeeds = values ? collectSeeds(schemas.new, values) : undefined;
+  const seeds = { old: oldSeeds, new: newSeeds && oldSeeds ? { at: newSeeds.at, pool: [...oldSeeds.pool, ...newSeeds.pool] } : undefined };
+  const [oldSchema, newSchema] = [schemas.old, schemas.new];
+  // States of the old version go up (and back, when migrated); states of the new version go down.
+  const properties: (Property & { count: keyof ModuleVerification["runs"] })[] = [
+    soft
+      ? { name: "up", schema: oldSchema, side: "old", version: job.from.version, check: (s) => checkKept(newSchema, s, "up"), count: "up" }
+      : { name: "up-and-back", schema: oldSchema, side: "old", version: job.from.version, check: (s) => checkUpAndBack(migration, s, caller), count: "upAndBack" },
+    soft
+      ? { name: "down", schema: newSchema, side: "new", version: job.to.version, check: (s) => checkKept(oldSchema, s, "down"), count: "down" }
+      : { name: "down", schema: newSchema, side: "new", version: job.to.version, check: (s) => checkDown(migration, s, caller), count: "down" },
   ];
   for (const property of properties) {
-    let arbitrary: fc.Arbitrary<unknown>;
-    try {
-      arbitrary = arbitraryOf(property.schema);
-    } catch (error) {
-      const message = error instanceof UnsupportedSchemaError ? error.message : `stateSchema: cannot generate states from it (${(error as Error).message})`;
-      fail("error", `${property.version}: ${message}`);
+    const propertySeeds = seeds[property.side];
+    const outcome = await runProperty({ ...property, ...(propertySeeds ? { seeds: propertySeeds } : {}) }, job, (state) => checking(job, property.name, state));
+    if ("error" in outcome) {
+      fail("error", outcome.error);
       return finish();
     }
-    let details: Awaited<ReturnType<typeof fc.check<[unknown]>>>;
-    try {
-      details = await fc.check(
-        fc.asyncProperty(arbitrary, async (state) => {
-          fc.pre(state !== REJECTED);
-          checking(job, property.name, state);
-          await property.check(migration, state, caller);
-        }),
-        { numRuns: job.runs, seed: job.seed },
-      );
-    } catch (error) {
-      fail("error", `${property.version}: could not generate states from stateSchema: ${(error as Error).message}`);
-      return finish();
-    }
-    result.runs[property.count] = details.numRuns;
-    if (!details.failed) continue;
-    if (details.counterexample === null) {
-      fail("error", `could not generate states from the ${property.side} stateSchema (its refinements reject almost every value). Fix: describe the state with structural schemas rather than refine().`);
-      return finish();
-    }
-    const [counterexample] = details.counterexample;
-    const failure = reported(property.name, details.errorInstance, counterexample);
-    result.failures.push({ ...failure, seed: details.seed, path: details.counterexamplePath, shrinks: details.numShrinks });
-    result.status = "failed";
+    result.runs[property.count] = outcome.runs;
+    if (outcome.failure) result.failures.push(outcome.failure);
   }
   return finish();
 }
@@ -197,23 +168,6 @@ async function verifyModule(job: WorkerJob, subject: VerifySubject, tables: { fr
 function missingSchemas(schemas: { old?: ZodLike; new?: ZodLike }, job: WorkerJob): string {
   const missing = [...(schemas.old ? [] : [job.from.version]), ...(schemas.new ? [] : [job.to.version])];
   return `no stateSchema in ${missing.join(" nor in ")}`;
-}
-
-function reported(property: ReportedFailure["property"], error: unknown, counterexample: unknown): ReportedFailure {
-  if (error instanceof MigrationFailureError) {
-    const f = error.failure;
-    return {
-      property,
-      check: f.check,
-      direction: f.direction,
-      message: f.message,
-      counterexample: show(counterexample),
-      ...("result" in f ? { result: show(f.result) } : {}),
-      ...(f.issues ? { issues: f.issues } : {}),
-      ...(f.difference ? { difference: formatDifference(f.difference, show) } : {}),
-    };
-  }
-  return { property, check: "throws", direction: "up", message: `the check itself failed: ${(error as Error)?.message ?? String(error)}`, counterexample: show(counterexample) };
 }
 
 async function main(): Promise<void> {

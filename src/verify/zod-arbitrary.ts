@@ -14,6 +14,7 @@
  * optional values absent.
  */
 import fc from "fast-check";
+import type { Seeds } from "./live-seeds.ts";
 
 /** The parts of a zod 4 schema this module reads. */
 export interface ZodLike {
@@ -63,6 +64,8 @@ const MAX_ITEMS = 10;
 
 interface Context {
   depth: number;
+  /** values from live states (`--live`), drawn half of the time for the leaves they fit */
+  seeds?: Seeds;
   /** a lazy schema's getter is called once and its arbitrary built once per depth */
   lazy: Map<unknown, fc.Arbitrary<unknown>[]>;
 }
@@ -73,8 +76,8 @@ interface Context {
  * reject almost everything ends in fast-check's "too many skips" rather than in an endless retry.
  * Throws UnsupportedSchemaError for kinds that have no values to generate.
  */
-export function arbitraryOf(schema: ZodLike): fc.Arbitrary<unknown> {
-  const input = build(schema, "stateSchema", { depth: 0, lazy: new Map() });
+export function arbitraryOf(schema: ZodLike, seeds?: Seeds): fc.Arbitrary<unknown> {
+  const input = build(schema, "stateSchema", { depth: 0, lazy: new Map(), ...(seeds ? { seeds } : {}) });
   return input.map((value) => {
     if (value === REJECTED) return REJECTED;
     const parsed = schema.safeParse(value);
@@ -101,7 +104,27 @@ function build(schema: ZodLike, path: string, ctx: Context): fc.Arbitrary<unknow
   const base = buildBase(schema, def, checks, path, ctx);
   // Checks with no counterpart in the arbitrary (refinements, formats without a pattern) filter.
   const understood = checks.every((c) => UNDERSTOOD_CHECKS.has(c.check));
-  return understood ? base : refined(base, (value) => schema.safeParse(value).success);
+  const arbitrary = understood ? base : refined(base, (value) => schema.safeParse(value).success);
+  return ctx.seeds && SEEDED_KINDS.has(def.type) ? seeded(arbitrary, schema, path, ctx.seeds) : arbitrary;
+}
+
+/** A generator path without union branches and intersection sides, which a state does not show: where live values are filed. */
+export function seedSlot(path: string): string {
+  return path.replace(/\|\d*/g, "").replace(/&/g, "");
+}
+
+const SEEDED_KINDS: ReadonlySet<string> = new Set(["string", "template_literal", "number", "bigint", "date"]);
+
+/**
+ * A leaf that also draws from values of live states: those found at this place of the schema, else
+ * any that fit it. Half of the values come from them. Cross-shrinking lets a value from the states
+ * shrink toward the simplest random one, so a shrunk state keeps a live value only where it matters.
+ */
+function seeded(arbitrary: fc.Arbitrary<unknown>, schema: ZodLike, path: string, seeds: Seeds): fc.Arbitrary<unknown> {
+  const fits = (value: unknown) => schema.safeParse(value).success;
+  const here = (seeds.at.get(seedSlot(path)) ?? []).filter(fits);
+  const values = here.length > 0 ? here : seeds.pool.filter(fits);
+  return values.length === 0 ? arbitrary : fc.oneof({ withCrossShrink: true }, arbitrary, fc.constantFrom(...values));
 }
 
 const UNDERSTOOD_CHECKS = new Set(["min_length", "max_length", "length_equals", "greater_than", "less_than", "number_format", "min_size", "max_size", "size_equals"]);

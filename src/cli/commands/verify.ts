@@ -22,16 +22,16 @@ interface VerifyArgs {
 export function verifyCommand(io: Io): CommandModule<object, VerifyArgs> {
   return {
     command: "verify [from] [to]",
-    describe: "Property-test every state migration (codeChange) of an upgrade against the stateSchema of both versions, or dry-run it on a live node's states",
+    describe: "Property-test every state migration (codeChange) of an upgrade, and every soft update of a server, against the stateSchema of both versions; with --live, also on a live node's states",
     builder: (y) =>
       y
         .positional("from", { type: "string", describe: "The running release: a directory or .tar.gz (with --live, may be left out: the node's own)" })
         .positional("to", { type: "string", describe: "The release to upgrade to" })
-        .option("runs", { type: "number", describe: `Generated states per module and direction (default ${DEFAULT_RUNS})` })
-        .option("seed", { type: "number", describe: "Seed of the generator, to replay a failure" })
-        .option("strict", { type: "boolean", default: false, describe: "Fail when a stateful update cannot be verified (no stateSchema)" })
+        .option("runs", { type: "number", describe: `Generated states per module and direction (default ${DEFAULT_RUNS}); with --live, seeded with the live states' values` })
+        .option("seed", { type: "number", describe: "Seed of the generator, to replay a failure (with --live, given the same live states)" })
+        .option("strict", { type: "boolean", default: false, describe: "Fail when a stateful or soft update of a server cannot be verified (no stateSchema)" })
         .option("time-limit", { type: "number", default: DEFAULT_TIME_LIMIT_MS, describe: "Milliseconds one codeChange call may take" })
-        .option("live", { type: "boolean", default: false, describe: "Dry-run the migrations on copies of the states in the running node (see --root); the node is not touched" })
+        .option("live", { type: "boolean", default: false, describe: "Dry-run the migrations on copies of the states in the running node (see --root), and seed the generated states with their values; the node is not touched" })
         .option("root", { type: "string", describe: "With --live: the release root of the node (default relup-root)" })
         .option("format", { choices: ["text", "json"] as const, describe: "How to print the report (default: text on a terminal, json otherwise)" })
         .example("$0 verify _build/counter-1.0.0.tar.gz _build/counter-2.0.0.tar.gz", "generate 1,000 states per direction and check each migration")
@@ -41,9 +41,6 @@ export function verifyCommand(io: Io): CommandModule<object, VerifyArgs> {
       if (!Number.isInteger(runs) || runs < 1) throw new UserError(`--runs must be a whole number of at least 1, not ${shown(runs)}. Fix: \`--runs 1000\`.`, ExitCode.badInput);
       checkSeed(argv.seed);
       if (!(argv.timeLimit > 0)) throw new UserError(`--time-limit must be a number of milliseconds above 0, not ${shown(argv.timeLimit)}.`, ExitCode.badInput);
-      if (argv.live && (argv.runs !== undefined || argv.seed !== undefined)) {
-        throw new UserError("--runs and --seed choose generated states; --live checks the states the node holds instead. Fix: leave them out, or run without --live.", ExitCode.badInput);
-      }
       if (!argv.live && argv.root !== undefined) throw new UserError("--root names the node for --live. Fix: add --live, or leave --root out.", ExitCode.badInput);
       const root = path.resolve(argv.root ?? "relup-root");
       const { from, to } = await releasesToVerify(argv, root);

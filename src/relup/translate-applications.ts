@@ -6,6 +6,7 @@
  *   restart_application  stop, remove and purge every old module, add every new module, start
  * Other instructions pass through; a high-level `apply` becomes the low-level one.
  */
+import { assertNever } from "../errors.ts";
 import type { AppFile } from "../release/app-file.ts";
 import type { DepInstr, ExpandedInstr } from "./expand.ts";
 import type { Instruction } from "./instruction.ts";
@@ -55,6 +56,8 @@ export function translateApplications(instrs: readonly ExpandedInstr[], from: Re
       case "restart_new_emulator":
         out.push({ op: i.op });
         break;
+      default:
+        assertNever(i);
     }
   }
   return out;

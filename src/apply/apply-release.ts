@@ -40,6 +40,8 @@ export interface ApplyResult {
   check?: { steps: number; modules: number };
   /** how long each step took on the node */
   timings?: { op: string; ms: number }[];
+  /** the release asked for is the one running: nothing was installed (made permanent, if asked and it was not) */
+  unchanged?: { release: string; root: string; madePermanent: boolean };
 }
 
 export async function applyRelease(options: ApplyOptions): Promise<ApplyResult> {
@@ -47,7 +49,7 @@ export async function applyRelease(options: ApplyOptions): Promise<ApplyResult> 
   const status = (await controlRequest(root, { cmd: "status" })) as { release: { name: string; version: string } };
   const running = status.release.version;
   const version = await unpackIfPath(root, options.release, options.note);
-  if (version === running) throw new UserError(`${status.release.name} ${version} is already running in ${root}`, ExitCode.checkFailed);
+  if (version === running) return unchanged(root, status.release.name, version, options);
   const plan = await choosePlan(root, running, version, options);
   if (options.dryRun) {
     const check = (await controlRequest(root, { cmd: "check", version, plan })) as { steps: number; modules: number; direction: "up" | "down" };
@@ -56,6 +58,23 @@ export async function applyRelease(options: ApplyOptions): Promise<ApplyResult> 
   const installed = (await controlRequest(root, { cmd: "install", version, plan }, options.progress ? { onProgress: (e) => options.progress!(e as Progress) } : {})) as { direction: "up" | "down"; timings: { op: string; ms: number }[] };
   if (options.permanent) await controlRequest(root, { cmd: "permanent", version });
   return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: options.permanent ?? false, timings: installed.timings };
+}
+
+/**
+ * Applying the release that already runs changes nothing and succeeds: converge-style deploys rerun the
+ * same apply. With `permanent`, the release is made permanent if it is not yet (what the rerun asks for).
+ * The unpack before this already refused another build of the same version.
+ */
+async function unchanged(root: string, release: string, version: string, options: ApplyOptions): Promise<ApplyResult> {
+  let madePermanent = false;
+  if (options.permanent && !options.dryRun) {
+    const releases = (await controlRequest(root, { cmd: "releases" })) as { version: string; status: string }[];
+    if (releases.find((r) => r.version === version)?.status !== "permanent") {
+      await controlRequest(root, { cmd: "permanent", version });
+      madePermanent = true;
+    }
+  }
+  return { from: version, to: version, dryRun: options.dryRun ?? false, permanent: options.permanent ?? false, unchanged: { release, root, madePermanent } };
 }
 
 async function unpackIfPath(root: string, release: string, note?: (text: string) => void): Promise<string> {

@@ -53,6 +53,11 @@ export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
         },
       });
       const ms = Math.round(performance.now() - started);
+      if (result.unchanged) {
+        const { release, root, madePermanent } = result.unchanged;
+        io.out(`no changes: ${release} ${result.to} is already running in ${root}${madePermanent ? "; made it permanent" : ""}\n`);
+        return;
+      }
       if (result.dryRun) io.out(`check passed: ${result.from} → ${result.to} (${result.direction}), ${result.check!.steps} steps, ${result.check!.modules} modules compiled; nothing changed\n`);
       else io.out(`${result.direction === "down" ? "downgraded" : "upgraded"} ${result.from} → ${result.to} in ${ms} ms${result.permanent ? "; permanent" : "; not permanent yet (a node restart boots the permanent release)"}\n`);
     },

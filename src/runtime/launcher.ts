@@ -14,6 +14,8 @@ import path from "node:path";
 import readline from "node:readline";
 import { permanentOf, readReleasesFile } from "./releases-file.ts";
 import { tsEntryArgs } from "./tsx-entry.ts";
+import { formatListenFailure, type BootFailure, type ListenFailure } from "./boot-failure.ts";
+import { ExitCode, UserError } from "../errors.ts";
 
 export interface LauncherOptions {
   root: string;
@@ -32,6 +34,20 @@ interface RawHandle {
 export interface Ready {
   pid: number;
   version: string;
+}
+
+/**
+ * The first node did not boot. An address it could not listen on is bad input (exit 2: another process
+ * has the port, or the config names one this user may not bind); any other reason is a failed start (1).
+ */
+export class BootError extends UserError {
+  override readonly name = "BootError";
+  constructor(
+    readonly failure: BootFailure,
+    root: string,
+  ) {
+    super(failure.listen ? formatListenFailure(failure.listen, root) : `the node failed to boot: ${failure.error}`, failure.listen ? ExitCode.badInput : ExitCode.checkFailed);
+  }
 }
 
 export class Launcher extends EventEmitter {
@@ -63,10 +79,12 @@ export class Launcher extends EventEmitter {
         this.off("boot-failed", onFailed);
         resolve(ready);
       };
-      const onFailed = (error: string) => {
+      const onFailed = (failure: BootFailure) => {
         this.off("ready", onReady);
         this.#stopping = true;
-        reject(new Error(`the node failed to boot: ${error}`));
+        // The launcher's own log says why, whoever started it (a detached launcher has no terminal).
+        this.#event("node failed to boot", { error: failure.error, ...failure.listen });
+        reject(new BootError(failure, this.root));
       };
       this.once("ready", onReady);
       this.once("boot-failed", onFailed);
@@ -108,7 +126,7 @@ export class Launcher extends EventEmitter {
         version = permanentOf(releases);
       }
     } catch (error) {
-      this.emit("boot-failed", (error as Error).message);
+      this.emit("boot-failed", { error: (error as Error).message } satisfies BootFailure);
       return undefined;
     }
     const inherit = takeover ? ["--inherit", String(takeover.handles.length)] : [];
@@ -121,7 +139,7 @@ export class Launcher extends EventEmitter {
     if (!takeover) this.#child = child;
     this.#startedAt = Date.now();
     this.#event("node spawned", { pid: child.pid, version });
-    let bootError: string | undefined;
+    let bootError: BootFailure | undefined;
     // The last lines the node wrote to stderr: the reason when it dies before it can say why.
     const lastErrors: string[] = [];
     const pipe = (stream: NodeJS.ReadableStream, name: string) =>
@@ -138,13 +156,13 @@ export class Launcher extends EventEmitter {
     const handles: { port: number; handle: RawHandle }[] = [];
     let expected = -1;
     let takeoverVersion = "";
-    child.on("message", (message: { type?: string; pid?: number; version?: string; error?: string; port?: number; ports?: number[] }, handle?: unknown) => {
+    child.on("message", (message: { type?: string; pid?: number; version?: string; error?: string; listen?: ListenFailure; port?: number; ports?: number[] }, handle?: unknown) => {
       if (message.type === "ready") {
         if (!takeover) this.emit("ready", { pid: message.pid!, version: message.version! });
         else this.emit("takeover-ready", child, { pid: message.pid!, version: message.version! });
       }
       if (message.type === "stopping" && this.#child === child) this.#stopping = true;
-      if (message.type === "boot-failed") bootError = message.error;
+      if (message.type === "boot-failed") bootError = { error: message.error ?? "unknown", ...(message.listen ? { listen: message.listen } : {}) };
       // restart_new_emulator: this node hands over its listening sockets and asks for its successor.
       if (message.type === "restart-new-emulator") {
         expected = message.ports!.length;
@@ -170,7 +188,7 @@ export class Launcher extends EventEmitter {
         child.once("close", () => {
           const said = lastErrors.length > 0 ? `: ${lastErrors.join(" | ")}` : "";
           const why = stopped ? "the node was stopped before it was ready" : `the node exited (${signal ? `signal ${signal}` : `code ${code}`}) before it was ready${said}; see ${path.join(this.root, "log", "node.jsonl")}`;
-          this.emit("boot-failed", bootError ?? why);
+          this.emit("boot-failed", bootError ?? ({ error: why } satisfies BootFailure));
           this.#finish();
         });
         return;

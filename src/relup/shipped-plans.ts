@@ -47,11 +47,11 @@ function unknownOpIssue(issue: ReleaseIssue, text: string): ReleaseIssue | undef
   const data = JSON.parse(text) as Record<string, { instructions?: { op?: unknown }[] }[] | undefined>;
   const op = data[at[1]!]?.[Number(at[2])]?.instructions?.[Number(at[3])]?.op;
   if (typeof op !== "string" || (APPUP_OPS as readonly string[]).includes(op)) return undefined;
-  const why = op === "sync_nodes" ? "relup upgrades each node on its own and has no sync_nodes barrier in an appup; " : "";
+  const why = op === "sync_nodes" ? "; relup upgrades each node on its own and has no sync_nodes barrier in an appup" : "";
   return {
     ...issue,
-    detail: `${JSON.stringify(op)} is not an appup instruction (the ops are ${APPUP_OPS.join(", ")})`,
-    fix: `${why}remove it, or write what it should do with the ops above (docs/reference.md#appupjson), then rebuild.`,
+    detail: `${JSON.stringify(op)} is not an appup instruction (the ops are ${APPUP_OPS.join(", ")})${why}`,
+    fix: "correct the appup.json: remove it, or write what it should do with the ops above (docs/reference.md#appupjson), then rebuild.",
   };
 }
 
@@ -67,6 +67,28 @@ export function shippedFileIssues(file: ShippedFile, release: { name: string; ve
   }
   const app = apps.find((a) => file.rel === `${appDir(a)}/${APPUP_FILE}`);
   return app ? parseAppup(file.label, file.text, app).issues : [];
+}
+
+/**
+ * The shipped plan leads to the release being built, by identity: a plan generated before the sources
+ * changed names another build, and `apply` would refuse it on the node, at deploy. Called by the build
+ * once release.json is made (the plan was already parsed by shippedFileIssues).
+ */
+export function shippedPlanIdentityIssues(file: ShippedFile, release: { name: string; version: string; identity: string }): ReleaseIssue[] {
+  if (file.rel !== SHIPPED_PLAN) return [];
+  const parsed = parseJsonFile(file.label, file.text, RelupFile, PLAN_FIX);
+  if (!parsed.ok || parsed.value.to.identity === release.identity) return [];
+  const short = (id: string) => `${id.slice(0, 12)}…`;
+  const name = path.basename(file.label);
+  return [
+    {
+      code: "invalid-field",
+      file: file.label,
+      field: "to.identity",
+      detail: `is ${short(parsed.value.to.identity)}, the identity of another build of ${release.name} ${release.version}; this build is ${short(release.identity)} (its sources or packages changed after the plan was generated), so \`relup apply\` would refuse the plan as stale`,
+      fix: `generate the plan from this build: move ${name} aside, \`relup build --force\`, \`relup generate <the ${parsed.value.from.version} release> <that ${release.version} build> -o ${name}\`, then \`relup build --force\` again to ship it.`,
+    },
+  ];
 }
 
 /** Check the plan files a read release ships; throws ReleaseError (exit 2) listing what is wrong. */

@@ -49,7 +49,7 @@ function expectPortError(result: { code: number; stderr: string }, port: number)
 }
 
 describe("relup start with the port taken", () => {
-  it("--detach: exit 2 naming the port and the application; launcher.jsonl says why; no launcher left", async () => {
+  it("--detach: exit 2 naming the port and the application; launcher.jsonl and launcher.out say why", async () => {
     const root = path.join(await tempDir(), "root");
     const result = await relup(["start", tarball, "--root", root, "--detach"], { PORT: String(await takePort()) });
     expectPortError(result, port);

@@ -194,6 +194,8 @@ export class Launcher extends EventEmitter {
         return;
       }
       if (this.#stopping) return this.#finish();
+      // A restarted node that cannot boot (its port taken meanwhile): the log says why before each retry.
+      if (bootError) this.#event("node failed to boot", { error: bootError.error, ...bootError.listen });
       if (Date.now() - this.#startedAt >= this.#options.stableMs) this.#failures = 0;
       const delayMs = Math.min(this.#options.maxBackoffMs, this.#options.minBackoffMs * 2 ** this.#failures);
       this.#failures++;

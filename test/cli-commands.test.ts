@@ -80,7 +80,7 @@ describe("every relup command, with its positionals", () => {
     expect(await relup(["stop", "--root", root])).toMatchObject({ code: 0, stdout: `calculator is not running in ${root}: nothing to stop\n` });
 
     const help = await relup(["--help"]);
-    const commands = [...help.stdout.matchAll(/^ {2}relup (\w+)/gm)].map((m) => m[1]!);
+    const commands = [...help.stdout.matchAll(/^ {2}relup ([\w-]+)/gm)].map((m) => m[1]!);
     expect(commands.length).toBeGreaterThan(10);
     expect([...ran].sort()).toEqual([...commands].sort());
   }, 180_000);

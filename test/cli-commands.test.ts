@@ -7,7 +7,9 @@
  * Also what converge-style deploys rerun: `apply` of the release already running and `stop` of a stopped
  * node say so and exit 0.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, get } from "../src/net-helpers.ts";
@@ -84,6 +86,31 @@ describe("every relup command, with its positionals", () => {
     expect(commands.length).toBeGreaterThan(10);
     expect([...ran].sort()).toEqual([...commands].sort());
   }, 180_000);
+
+  it("`relup stop` while the launcher keeps restarting a node that cannot boot: the launcher is stopped too, so nothing comes back", async () => {
+    const out = await tempDir();
+    const root = path.join(await tempDir(), "root");
+    roots.push(root);
+    expect((await relup(["build", "fixtures/calculator/1.0.0", "--out", out])).code).toBe(0);
+    const port = await freePort();
+    const started = await relup(["start", path.join(out, "calculator-1.0.0.tar.gz"), "--root", root, "--detach"], { PORT: String(port) });
+    expect(started.code).toBe(0);
+    const launcherPid = Number((await readFile(path.join(root, "run", "launcher.pid"), "utf8")).trim());
+    // The node dies and another process takes its port: every restart fails to boot.
+    const nodePid = Number(started.stdout.trim());
+    process.kill(nodePid, "SIGKILL");
+    await waitForExit(nodePid);
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(port, "127.0.0.1", resolve));
+    try {
+      const stopped = await relup(["stop", "--root", root]);
+      expect(stopped).toMatchObject({ code: 0, stdout: `calculator is not running in ${root}; stopped its launcher (pid ${launcherPid}), which was restarting it\n` });
+      expect(await waitForExit(launcherPid, 10_000)).toBe(true);
+      expect(existsSync(path.join(root, "run", "launcher.pid"))).toBe(false);
+    } finally {
+      taken.close();
+    }
+  });
 
   it("`relup stop` of a root that holds no release is bad input (a wrong --root), exit 2", async () => {
     const root = path.join(await tempDir(), "nothing-here");

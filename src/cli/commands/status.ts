@@ -1,11 +1,9 @@
 import path from "node:path";
 import type { CommandModule } from "yargs";
-import { ExitCode, UserError } from "../../errors.ts";
-import { controlRequest, controlSocketPath, rawRequest } from "../../runtime/control-client.ts";
-import { readReleasesFile } from "../../runtime/releases-file.ts";
-import { waitForExit } from "../../runtime/process-exit.ts";
+import { controlRequest } from "../../runtime/control-client.ts";
+import { stopNode } from "../../runtime/stop-node.ts";
 import type { Io } from "../io.ts";
-import { renderProcesses, renderStatus, type StatusView, type ProcessView } from "../views/status-view.ts";
+import { renderProcesses, renderStatus, renderStop, type StatusView, type ProcessView } from "../views/status-view.ts";
 
 interface RootArgs {
   root: string;
@@ -48,30 +46,8 @@ export function stopCommand(io: Io): CommandModule<object, { root: string }> {
     builder: (y) => y.option("root", { type: "string", default: "relup-root", describe: "The release root of the node" }).example("$0 stop --root /srv/calc", "") as never,
     handler: async (argv) => {
       const root = path.resolve(argv.root);
-      // Stopping a stopped node is done already (converge-style deploys rerun it); a root with no release
-      // at all is a wrong --root.
-      const releases = await readReleasesFile(root);
-      if (!releases) throw new UserError(`${root}: holds no release, so no node can run there. Fix: give the --root the node was started with.`, ExitCode.badInput);
-      if (!(await nodeAnswers(root))) {
-        io.out(`${releases.name} is not running in ${root}: nothing to stop\n`);
-        return;
-      }
-      const status = (await controlRequest(root, { cmd: "status" })) as StatusView;
-      await controlRequest(root, { cmd: "stop" });
-      await waitForExit(status.pid);
-      io.out(`stopped ${status.release.name} ${status.release.version} (node pid ${status.pid})\n`);
+      const result = await stopNode(root);
+      io.out(renderStop(result, root));
     },
   };
-}
-
-/** Whether a node listens on the root's control socket: no socket, or nobody behind it, is no node. */
-function nodeAnswers(root: string): Promise<boolean> {
-  return rawRequest(controlSocketPath(root), JSON.stringify({ cmd: "ping" }), 30_000).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT" || error.code === "ECONNREFUSED") return false;
-      // Anything else (no answer in time): a node may be there; the stop request reports it.
-      return true;
-    },
-  );
 }

@@ -53,7 +53,10 @@ export async function startDetached(root: string): Promise<Ready & { launcherPid
       child.disconnect();
       child.unref();
       if (message.type === "ready") resolve({ pid: message.pid, version: message.version, launcherPid: message.launcherPid });
-      else reject(new UserError(`${root}: ${message.error} See ${path.join(logDir, "launcher.jsonl")} and node.jsonl.`, message.exitCode ?? ExitCode.checkFailed));
+      else {
+        const error = message.error ?? "the node failed to boot";
+        reject(new UserError(`${root}: ${error}${error.endsWith(".") ? "" : "."} See ${path.join(logDir, "launcher.jsonl")} and node.jsonl.`, message.exitCode ?? ExitCode.checkFailed));
+      }
     });
     child.on("exit", (code) => reject(new UserError(`${root}: the launcher exited (code ${code}) before the node was ready. See ${path.join(logDir, "launcher.out")}.`, ExitCode.checkFailed)));
   });

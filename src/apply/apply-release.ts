@@ -57,6 +57,8 @@ export interface ApplyResult {
   killed?: KilledProcesses[];
   /** how long each step took on the node */
   timings?: { op: string; ms: number }[];
+  /** the release asked for is the one running: nothing was installed (made permanent, if asked and it was not) */
+  unchanged?: { release: string; root: string; madePermanent: boolean };
 }
 
 export async function applyRelease(options: ApplyOptions): Promise<ApplyResult> {
@@ -64,7 +66,7 @@ export async function applyRelease(options: ApplyOptions): Promise<ApplyResult> 
   const status = (await controlRequest(root, { cmd: "status" })) as { release: { name: string; version: string }; pid: number; processCount: number };
   const running = status.release.version;
   const { version, unpackedNow } = await unpackIfPath(root, options.release, options.note);
-  if (version === running) throw new UserError(`${status.release.name} ${version} is already running in ${root}`, ExitCode.checkFailed);
+  if (version === running) return unchanged(root, status.release.name, version, options);
   const chosen = await choosePlan(root, running, version, options);
   const restart = await restartImpact(root, chosen.file, running);
   if (restart && !options.allowRestart && !options.dryRun) {
@@ -93,6 +95,23 @@ export async function applyRelease(options: ApplyOptions): Promise<ApplyResult> 
   })) as { direction: "up" | "down"; timings: { op: string; ms: number }[]; killed: KilledProcesses[] };
   if (options.permanent) await controlRequest(root, { cmd: "permanent", version });
   return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: options.permanent ?? false, timings: installed.timings, killed: installed.killed, ...(restart ? { restart } : {}) };
+}
+
+/**
+ * Applying the release that already runs changes nothing and succeeds: converge-style deploys rerun the
+ * same apply. With `permanent`, the release is made permanent if it is not yet (what the rerun asks for).
+ * The unpack before this already refused another build of the same version.
+ */
+async function unchanged(root: string, release: string, version: string, options: ApplyOptions): Promise<ApplyResult> {
+  let madePermanent = false;
+  if (options.permanent && !options.dryRun) {
+    const releases = (await controlRequest(root, { cmd: "releases" })) as { version: string; status: string }[];
+    if (releases.find((r) => r.version === version)?.status !== "permanent") {
+      await controlRequest(root, { cmd: "permanent", version });
+      madePermanent = true;
+    }
+  }
+  return { from: version, to: version, dryRun: options.dryRun ?? false, permanent: options.permanent ?? false, unchanged: { release, root, madePermanent } };
 }
 
 async function unpackIfPath(root: string, release: string, note?: (text: string) => void): Promise<{ version: string; unpackedNow: boolean }> {

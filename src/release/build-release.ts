@@ -10,7 +10,7 @@
 import { copyFile, mkdtemp, readFile, rename, chmod } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { appDir, RELEASE_FILE, releaseDirName, SHIPPED_PLAN, type ReleaseFile } from "./release-file.ts";
+import { appDir, RELEASE_FILE, releaseDirName, releaseIdentity, SHIPPED_PLAN, type ReleaseFile } from "./release-file.ts";
 import { APP_FILE, moduleFile, type AppFile, type ModuleMeta } from "./app-file.ts";
 import { compileModule, type SourceApp } from "./compile-module.ts";
 import { extractMetadata } from "./extract-metadata.ts";
@@ -35,6 +35,11 @@ export interface BuildOptions {
    * knows nothing of plans, so the plan layer passes this in (src/relup/build-with-plans.ts).
    */
   checkShipped?: (file: { rel: string; label: string; text: string }, release: { name: string; version: string }, apps: readonly { name: string; version: string }[]) => ReleaseIssue[];
+  /**
+   * Checks the shipped plan files against the identity of the release being built, known only once its
+   * release.json is made (a plan to this release must have been generated from this very build).
+   */
+  checkShippedIdentity?: (file: { rel: string; label: string; text: string }, release: { name: string; version: string; identity: string }) => ReleaseIssue[];
 }
 
 export interface BuildResult {
@@ -99,6 +104,9 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
       npmDependencies,
       files: Object.fromEntries([...files].sort(([a], [b]) => compareStrings(a, b))),
     };
+    const identity = releaseIdentity(release);
+    const staleIssues = shipped.flatMap((f) => options.checkShippedIdentity?.(f, { name: release.name, version: release.version, identity }) ?? []);
+    if (staleIssues.length > 0) throw new ReleaseError(staleIssues);
     await writeFileFixed(path.join(root, RELEASE_FILE), toJsonText(release));
 
     const stagedTarball = path.join(staging, `${name}.tar.gz`);

@@ -139,7 +139,8 @@ function patternNames(pattern: acorn.Pattern): string[] {
       return patternNames(pattern.argument);
     case "AssignmentPattern":
       return patternNames(pattern.left);
-    default:
+    case "MemberExpression":
+      // a target of assignments only; a declaration never binds one
       return [];
   }
 }

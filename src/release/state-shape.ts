@@ -15,6 +15,7 @@
  *     where it refers back to itself.
  * Kinds without structure to compare (`z.custom`, functions, transforms) are `opaque`, with zod's name.
  */
+import { assertNever } from "../errors.ts";
 import { z } from "zod";
 
 export type StateShape =
@@ -95,7 +96,18 @@ function render(s: StateShape): string {
       return `#${s.id}=${render(s.of)}`;
     case "recursion":
       return `#${s.id}`;
-    default:
+    case "any":
+    case "bigint":
+    case "boolean":
+    case "date":
+    case "nan":
+    case "never":
+    case "number":
+    case "string":
+    case "symbol":
+    case "unknown":
       return s.type;
+    default:
+      return assertNever(s);
   }
 }

@@ -10,6 +10,7 @@
  *   restart_application               the application is in both
  *   apply                             a release module of the target release, or `application`
  */
+import { assertNever } from "../errors.ts";
 import type { ExpandedInstr } from "./expand.ts";
 import type { PlanIssue, PlanWarning } from "./issues.ts";
 import { findApp, label, moduleIndex, type ReleaseModel } from "./release-model.ts";
@@ -71,6 +72,8 @@ export function checkReferences(
       case "restart_new_emulator":
       case "point_of_no_return":
         break;
+      default:
+        assertNever(i);
     }
   }
   return { issues, warnings };

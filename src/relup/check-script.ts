@@ -7,6 +7,7 @@
  *   - every suspended module is resumed, and only suspended modules are resumed or code-changed
  *   - every stopped module is started again (unless it is removed), and only stopped modules are started
  */
+import { assertNever } from "../errors.ts";
 import type { Instruction } from "./instruction.ts";
 import type { PlanIssue, ScriptProblem } from "./issues.ts";
 
@@ -71,6 +72,8 @@ export function checkScript(section: "up" | "down", script: readonly Instruction
       case "purge":
       case "apply":
         break;
+      default:
+        assertNever(i);
     }
   });
   if (suspended.size > 0) problem(script.length, { kind: "suspended-not-resumed", modules: [...suspended] });

@@ -3,6 +3,7 @@
  * do: `.field` for an object's field, `[]` for an array's items, `[2]` for a tuple's, `<key>` and
  * `<value>` for a Map's or record's keys and values, `<value>` for a Set's members.
  */
+import { assertNever } from "../errors.ts";
 import { shapeText, type StateShape } from "../release/state-shape.ts";
 
 export interface ShapeDifference {
@@ -53,9 +54,25 @@ export function firstShapeDifference(a: StateShape, b: StateShape, path = ""): S
     }
     case "lazy":
       return a.id === (b as typeof a).id ? firstShapeDifference(a.of, (b as typeof a).of, path) : differ();
-    default:
+    case "any":
+    case "bigint":
+    case "boolean":
+    case "date":
+    case "literal":
+    case "nan":
+    case "never":
+    case "number":
+    case "opaque":
+    case "recursion":
+    case "string":
+    case "symbol":
+    case "template_literal":
+    case "union":
+    case "unknown":
       // Leaves, literals, unions (options are sorted, so equal unions are equal JSON), recursion marks.
       return JSON.stringify(a) === JSON.stringify(b) ? undefined : differ();
+    default:
+      return assertNever(a);
   }
 }
 

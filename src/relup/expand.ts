@@ -5,6 +5,7 @@
  * delete_module) become `DepInstr`s; the others keep their high-level form for the next phases.
  */
 import type { AppupInstruction, PurgeMethod, Timeout } from "../appup/instruction.ts";
+import { assertNever } from "../errors.ts";
 import type { Json } from "../release/names.ts";
 
 export interface Script {
@@ -87,8 +88,14 @@ export function expand(scripts: readonly Script[], section: "up" | "down"): Expa
           };
         case "apply":
           return { ...i, module: i.module.includes("/") || i.module === "application" ? i.module : qualify(i.module), origin, field, app: script.app };
-        default:
+        case "add_application":
+        case "remove_application":
+        case "restart_application":
+        case "restart_new_emulator":
+        case "point_of_no_return":
           return { ...i, origin, field, app: script.app };
+        default:
+          return assertNever(i);
       }
     }),
   );

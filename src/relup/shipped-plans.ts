@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { APPUP_FILE, AppupFile } from "../appup/instruction.ts";
+import { APPUP_FILE, AppupFile, AppupInstruction } from "../appup/instruction.ts";
 import type { ReleaseIssue } from "../release/issues.ts";
 import { ReleaseError } from "../release/issues.ts";
 import { parseJsonFile } from "../release/parse-json-file.ts";
@@ -27,11 +27,32 @@ export interface ShippedFile {
 
 export function parseAppup(label: string, text: string, app: { name: string; version: string }): { appup?: AppupFile; issues: ReleaseIssue[] } {
   const parsed = parseJsonFile(label, text, AppupFile, APPUP_FIX);
-  if (!parsed.ok) return { issues: parsed.issues };
+  if (!parsed.ok) return { issues: parsed.issues.map((issue) => unknownOpIssue(issue, text) ?? issue) };
   const issues: ReleaseIssue[] = [];
   if (parsed.value.application !== app.name) issues.push({ code: "invalid-field", file: label, field: "application", detail: `is ${JSON.stringify(parsed.value.application)}, but the file belongs to ${JSON.stringify(app.name)}`, fix: APPUP_FIX });
   if (parsed.value.version !== app.version) issues.push({ code: "invalid-field", file: label, field: "version", detail: `is ${JSON.stringify(parsed.value.version)}, but the application is ${app.version}`, fix: "set `version` to the application's version in relup.config.json." });
   return issues.length > 0 ? { issues } : { appup: parsed.value, issues };
+}
+
+const APPUP_OPS = AppupInstruction.options.map((o) => o.shape.op.value);
+
+/**
+ * An instruction whose `op` is not an appup op says which op it found and what to do about it: an op
+ * is never dropped, so an OTP instruction relup does not have (sync_nodes) must be taken out by hand.
+ */
+function unknownOpIssue(issue: ReleaseIssue, text: string): ReleaseIssue | undefined {
+  if (issue.code !== "invalid-field") return undefined;
+  const at = /^(up|down)\[(\d+)\]\.instructions\[(\d+)\]\.op$/.exec(issue.field);
+  if (!at) return undefined;
+  const data = JSON.parse(text) as Record<string, { instructions?: { op?: unknown }[] }[] | undefined>;
+  const op = data[at[1]!]?.[Number(at[2])]?.instructions?.[Number(at[3])]?.op;
+  if (typeof op !== "string" || (APPUP_OPS as readonly string[]).includes(op)) return undefined;
+  const why = op === "sync_nodes" ? "; relup upgrades each node on its own and has no sync_nodes barrier in an appup" : "";
+  return {
+    ...issue,
+    detail: `${JSON.stringify(op)} is not an appup instruction (the ops are ${APPUP_OPS.join(", ")})${why}`,
+    fix: "correct the appup.json: remove it, or write what it should do with the ops above (docs/reference.md#appupjson), then rebuild.",
+  };
 }
 
 export function shippedFileIssues(file: ShippedFile, release: { name: string; version: string }, apps: readonly { name: string; version: string }[]): ReleaseIssue[] {
@@ -46,6 +67,28 @@ export function shippedFileIssues(file: ShippedFile, release: { name: string; ve
   }
   const app = apps.find((a) => file.rel === `${appDir(a)}/${APPUP_FILE}`);
   return app ? parseAppup(file.label, file.text, app).issues : [];
+}
+
+/**
+ * The shipped plan leads to the release being built, by identity: a plan generated before the sources
+ * changed names another build, and `apply` would refuse it on the node, at deploy. Called by the build
+ * once release.json is made (the plan was already parsed by shippedFileIssues).
+ */
+export function shippedPlanIdentityIssues(file: ShippedFile, release: { name: string; version: string; identity: string }): ReleaseIssue[] {
+  if (file.rel !== SHIPPED_PLAN) return [];
+  const parsed = parseJsonFile(file.label, file.text, RelupFile, PLAN_FIX);
+  if (!parsed.ok || parsed.value.to.identity === release.identity) return [];
+  const short = (id: string) => `${id.slice(0, 12)}…`;
+  const name = path.basename(file.label);
+  return [
+    {
+      code: "invalid-field",
+      file: file.label,
+      field: "to.identity",
+      detail: `is ${short(parsed.value.to.identity)}, the identity of another build of ${release.name} ${release.version}; this build is ${short(release.identity)} (its sources or packages changed after the plan was generated), so \`relup apply\` would refuse the plan as stale`,
+      fix: `generate the plan from this build: move ${name} aside, \`relup build --force\`, \`relup generate <the ${parsed.value.from.version} release> <that ${release.version} build> -o ${name}\`, then \`relup build --force\` again to ship it.`,
+    },
+  ];
 }
 
 /** Check the plan files a read release ships; throws ReleaseError (exit 2) listing what is wrong. */

@@ -9,6 +9,7 @@
  *                        tells the application; placeEnvChanges moves them to either end of the script
  * Other instructions pass through; a high-level `apply` becomes the low-level one.
  */
+import { assertNever } from "../errors.ts";
 import type { AppFile } from "../release/app-file.ts";
 import type { DepInstr, ExpandedInstr } from "./expand.ts";
 import type { Instruction } from "./instruction.ts";
@@ -64,6 +65,8 @@ export function translateApplications(instrs: readonly ExpandedInstr[], from: Re
       case "restart_new_emulator":
         out.push({ op: i.op });
         break;
+      default:
+        assertNever(i);
     }
   }
   return out;

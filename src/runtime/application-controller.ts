@@ -53,6 +53,16 @@ interface AppEntry {
 /** An application's entry as it was, or its absence, to put back on rollback. */
 export type AppSnapshot = { name: string; entry: AppEntry | undefined };
 
+/** An application's start failed; the cause (e.g. a listen error with its port) is kept for the boot report. */
+export class ApplicationStartError extends Error {
+  constructor(
+    readonly application: string,
+    cause: unknown,
+  ) {
+    super(`application ${application} failed to start: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
 export class ApplicationController {
   readonly #apps = new Map<string, AppEntry>();
   #config: RootConfig;
@@ -117,7 +127,7 @@ export class ApplicationController {
       this.options.log?.("application started", { application: name, version: entry.app.version });
     } catch (error) {
       entry.status = "stopped";
-      throw new Error(`application ${name} failed to start: ${(error as Error).message}`);
+      throw new ApplicationStartError(name, error);
     }
   }
 

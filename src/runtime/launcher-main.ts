@@ -7,6 +7,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Launcher } from "./launcher.ts";
+import { ExitCode, UserError } from "../errors.ts";
 
 const { values } = parseArgs({ options: { root: { type: "string" }, "heartbeat-timeout": { type: "string" } } });
 const heartbeat = values["heartbeat-timeout"];
@@ -17,15 +18,20 @@ const tell = (message: object) => {
 
 process.on("SIGTERM", () => void launcher.stop());
 process.on("SIGINT", () => void launcher.stop());
-launcher.on("stopped", () => {
-  rmSync(path.join(launcher.root, "run", "launcher.pid"), { force: true });
-  process.exit(0);
-});
 try {
   const ready = await launcher.start();
+  // Only once the node is up: a failed boot also stops the launcher, and must be told first (below).
+  launcher.on("stopped", () => {
+    rmSync(path.join(launcher.root, "run", "launcher.pid"), { force: true });
+    process.exit(0);
+  });
   await writeFile(path.join(launcher.root, "run", "launcher.pid"), `${process.pid}\n`);
   tell({ type: "ready", ...ready, launcherPid: process.pid });
 } catch (error) {
-  tell({ type: "failed", error: (error as Error).message });
-  process.exit(1);
+  // launcher.out (this process's stderr) says why too, next to launcher.jsonl.
+  process.stderr.write(`${new Date().toISOString()} ${(error as Error).message}\n`);
+  tell({ type: "failed", error: (error as Error).message, exitCode: error instanceof UserError ? error.exitCode : ExitCode.checkFailed });
+  process.exitCode = 1;
+  // Exit once the message is out, so that the parent reads it before it sees the exit.
+  if (process.connected) process.disconnect();
 }

@@ -21,6 +21,8 @@ import path from "node:path";
 import readline from "node:readline";
 import { permanentOf, readReleasesFile } from "./releases-file.ts";
 import { tsEntryArgs } from "./tsx-entry.ts";
+import { formatListenFailure, type BootFailure, type ListenFailure } from "./boot-failure.ts";
+import { ExitCode, UserError } from "../errors.ts";
 
 export interface LauncherOptions {
   root: string;
@@ -47,6 +49,20 @@ export interface Ready {
 
 export const DEFAULT_HEARTBEAT_INTERVAL = 1_000;
 export const DEFAULT_HEARTBEAT_TIMEOUT = 30_000;
+
+/**
+ * The first node did not boot. An address it could not listen on is bad input (exit 2: another process
+ * has the port, or the config names one this user may not bind); any other reason is a failed start (1).
+ */
+export class BootError extends UserError {
+  override readonly name = "BootError";
+  constructor(
+    readonly failure: BootFailure,
+    root: string,
+  ) {
+    super(failure.listen ? formatListenFailure(failure.listen, root) : `the node failed to boot: ${failure.error}`, failure.listen ? ExitCode.badInput : ExitCode.checkFailed);
+  }
+}
 
 export class Launcher extends EventEmitter {
   readonly root: string;
@@ -88,10 +104,12 @@ export class Launcher extends EventEmitter {
         this.off("boot-failed", onFailed);
         resolve(ready);
       };
-      const onFailed = (error: string) => {
+      const onFailed = (failure: BootFailure) => {
         this.off("ready", onReady);
         this.#stopping = true;
-        reject(new Error(`the node failed to boot: ${error}`));
+        // The launcher's own log says why, whoever started it (a detached launcher has no terminal).
+        this.#event("node failed to boot", { error: failure.error, ...failure.listen });
+        reject(new BootError(failure, this.root));
       };
       this.once("ready", onReady);
       this.once("boot-failed", onFailed);
@@ -134,7 +152,7 @@ export class Launcher extends EventEmitter {
         version = permanentOf(releases);
       }
     } catch (error) {
-      this.emit("boot-failed", (error as Error).message);
+      this.emit("boot-failed", { error: (error as Error).message } satisfies BootFailure);
       return undefined;
     }
     const inherit = takeover ? ["--inherit", String(takeover.handles.length)] : [];
@@ -147,7 +165,7 @@ export class Launcher extends EventEmitter {
     if (!takeover) this.#child = child;
     this.#startedAt = Date.now();
     this.#event("node spawned", { pid: child.pid, version });
-    let bootError: string | undefined;
+    let bootError: BootFailure | undefined;
     // The last lines the node wrote to stderr: the reason when it dies before it can say why.
     const lastErrors: string[] = [];
     const pipe = (stream: NodeJS.ReadableStream, name: string) =>
@@ -164,7 +182,7 @@ export class Launcher extends EventEmitter {
     const handles: { port: number; handle: RawHandle }[] = [];
     let expected = -1;
     let takeoverVersion = "";
-    child.on("message", (message: { type?: string; pid?: number; version?: string; error?: string; port?: number; ports?: number[] }, handle?: unknown) => {
+    child.on("message", (message: { type?: string; pid?: number; version?: string; error?: string; listen?: ListenFailure; port?: number; ports?: number[] }, handle?: unknown) => {
       if (message.type === "heartbeat-ack") this.#answered.set(child, performance.now());
       if (message.type === "ready") {
         this.#answered.set(child, performance.now());
@@ -172,7 +190,7 @@ export class Launcher extends EventEmitter {
         else this.emit("takeover-ready", child, { pid: message.pid!, version: message.version! });
       }
       if (message.type === "stopping" && this.#child === child) this.#stopping = true;
-      if (message.type === "boot-failed") bootError = message.error;
+      if (message.type === "boot-failed") bootError = { error: message.error ?? "unknown", ...(message.listen ? { listen: message.listen } : {}) };
       // restart_new_emulator: this node hands over its listening sockets and asks for its successor.
       if (message.type === "restart-new-emulator") {
         expected = message.ports!.length;
@@ -198,12 +216,14 @@ export class Launcher extends EventEmitter {
         child.once("close", () => {
           const said = lastErrors.length > 0 ? `: ${lastErrors.join(" | ")}` : "";
           const why = stopped ? "the node was stopped before it was ready" : `the node exited (${signal ? `signal ${signal}` : `code ${code}`}) before it was ready${said}; see ${path.join(this.root, "log", "node.jsonl")}`;
-          this.emit("boot-failed", bootError ?? why);
+          this.emit("boot-failed", bootError ?? ({ error: why } satisfies BootFailure));
           this.#finish();
         });
         return;
       }
       if (this.#stopping) return this.#finish();
+      // A restarted node that cannot boot (its port taken meanwhile): the log says why before each retry.
+      if (bootError) this.#event("node failed to boot", { error: bootError.error, ...bootError.listen });
       if (Date.now() - this.#startedAt >= this.#options.stableMs) this.#failures = 0;
       const delayMs = Math.min(this.#options.maxBackoffMs, this.#options.minBackoffMs * 2 ** this.#failures);
       this.#failures++;

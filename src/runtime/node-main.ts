@@ -16,6 +16,7 @@ import { assertNever } from "../errors.ts";
 import { releaseDirOf } from "./releases-file.ts";
 import { readRootConfig } from "./root-config.ts";
 import { copyStates, type LiveStatesResult } from "./live-states.ts";
+import { bootFailure } from "./boot-failure.ts";
 
 const { values } = parseArgs({ options: { root: { type: "string" }, version: { type: "string" }, inherit: { type: "string" } } });
 const root = path.resolve(values.root!);
@@ -187,6 +188,6 @@ try {
   log("ready", { pid: process.pid, version });
 } catch (error) {
   log("boot failed", { error: (error as Error).stack ?? String(error) });
-  process.send?.({ type: "boot-failed", error: (error as Error).message });
+  process.send?.({ type: "boot-failed", ...bootFailure(error) });
   process.exit(1);
 }

@@ -49,11 +49,14 @@ export async function startDetached(root: string, options: { heartbeatTimeoutMs?
   const out = openSync(path.join(logDir, "launcher.out"), "a");
   const child = spawn(process.execPath, [...tsEntryArgs("launcher-main.ts"), "--root", root, ...(options.heartbeatTimeoutMs !== undefined ? ["--heartbeat-timeout", String(options.heartbeatTimeoutMs)] : [])], { detached: true, stdio: ["ignore", out, out, "ipc"] });
   return new Promise((resolve, reject) => {
-    child.on("message", (message: { type: string; error?: string } & Ready & { launcherPid: number }) => {
+    child.on("message", (message: { type: string; error?: string; exitCode?: ExitCode } & Ready & { launcherPid: number }) => {
       child.disconnect();
       child.unref();
       if (message.type === "ready") resolve({ pid: message.pid, version: message.version, launcherPid: message.launcherPid });
-      else reject(new UserError(`${root}: the node failed to start: ${message.error}. See ${path.join(logDir, "node.jsonl")}.`, ExitCode.checkFailed));
+      else {
+        const error = message.error ?? "the node failed to boot";
+        reject(new UserError(`${root}: ${error}${error.endsWith(".") ? "" : "."} See ${path.join(logDir, "launcher.jsonl")} and node.jsonl.`, message.exitCode ?? ExitCode.checkFailed));
+      }
     });
     child.on("exit", (code) => reject(new UserError(`${root}: the launcher exited (code ${code}) before the node was ready. See ${path.join(logDir, "launcher.out")}.`, ExitCode.checkFailed)));
   });

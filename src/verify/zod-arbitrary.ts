@@ -284,6 +284,10 @@ function stringArbitrary(def: ZodDef, checks: CheckDef[], path: string): fc.Arbi
       return fc.ipV4();
     case "ipv6":
       return fc.ipV6();
+    case undefined:
+    default:
+      // no format, or one without an arbitrary of its own: a pattern, or plain strings
+      break;
   }
   const pattern = formatCheck?.pattern ?? checks.find((c) => c.check === "string_format" && c.format === "regex")?.pattern;
   if (pattern instanceof RegExp) return matching(pattern, path);

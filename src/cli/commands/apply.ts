@@ -71,6 +71,11 @@ export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
         },
       });
       const ms = Math.round(performance.now() - started);
+      if (result.unchanged) {
+        const { release, root, madePermanent } = result.unchanged;
+        io.out(`no changes: ${release} ${result.to} is already running in ${root}${madePermanent ? "; made it permanent" : ""}\n`);
+        return;
+      }
       if (result.dryRun) {
         io.out(`check passed: ${result.from} → ${result.to} (${result.direction}), ${result.check!.steps} steps, ${result.check!.modules} modules compiled; nothing changed\n`);
         io.out(renderKilled(result.check!.killed, "will be killed at the purge"));

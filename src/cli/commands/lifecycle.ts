@@ -20,14 +20,16 @@ export function unpackCommand(io: Io): CommandModule<object, { release: string; 
   };
 }
 
-export function permanentCommand(io: Io): CommandModule<object, { version: string; root: string }> {
+// The version positional is `vsn`, as in OTP: yargs owns `version` (`relup --version`), and a positional of
+// that name would be read as its boolean flag.
+export function permanentCommand(io: Io): CommandModule<object, { vsn: string; root: string }> {
   return {
-    command: "permanent <version>",
+    command: "permanent <vsn>",
     describe: "Make the current release permanent: the node boots it from now on",
-    builder: (y) => root(y.positional("version", { type: "string", demandOption: true })).example("$0 permanent 1.1.0 --root /srv/calc", "") as never,
+    builder: (y) => root(y.positional("vsn", { type: "string", demandOption: true, describe: "The version of the running release" })).example("$0 permanent 1.1.0 --root /srv/calc", "") as never,
     handler: async (argv) => {
-      await controlRequest(path.resolve(argv.root), { cmd: "permanent", version: argv.version });
-      io.out(`${argv.version} is permanent\n`);
+      await controlRequest(path.resolve(argv.root), { cmd: "permanent", version: argv.vsn });
+      io.out(`${argv.vsn} is permanent\n`);
     },
   };
 }
@@ -44,14 +46,14 @@ export function rollbackCommand(io: Io): CommandModule<object, { root: string }>
   };
 }
 
-export function removeCommand(io: Io): CommandModule<object, { version: string; root: string }> {
+export function removeCommand(io: Io): CommandModule<object, { vsn: string; root: string }> {
   return {
-    command: "remove <version>",
+    command: "remove <vsn>",
     describe: "Delete an unpacked or old release from the root",
-    builder: (y) => root(y.positional("version", { type: "string", demandOption: true })).example("$0 remove 1.0.0 --root /srv/calc", "") as never,
+    builder: (y) => root(y.positional("vsn", { type: "string", demandOption: true, describe: "The version of an unpacked or old release" })).example("$0 remove 1.0.0 --root /srv/calc", "") as never,
     handler: async (argv) => {
-      await controlRequest(path.resolve(argv.root), { cmd: "remove", version: argv.version });
-      io.out(`removed ${argv.version}\n`);
+      await controlRequest(path.resolve(argv.root), { cmd: "remove", version: argv.vsn });
+      io.out(`removed ${argv.vsn}\n`);
     },
   };
 }

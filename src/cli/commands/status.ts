@@ -1,9 +1,9 @@
 import path from "node:path";
 import type { CommandModule } from "yargs";
 import { controlRequest } from "../../runtime/control-client.ts";
-import { waitForExit } from "../../runtime/process-exit.ts";
+import { stopNode } from "../../runtime/stop-node.ts";
 import type { Io } from "../io.ts";
-import { renderProcesses, renderStatus, type StatusView, type ProcessView } from "../views/status-view.ts";
+import { renderProcesses, renderStatus, renderStop, type StatusView, type ProcessView } from "../views/status-view.ts";
 
 interface RootArgs {
   root: string;
@@ -46,10 +46,8 @@ export function stopCommand(io: Io): CommandModule<object, { root: string }> {
     builder: (y) => y.option("root", { type: "string", default: "relup-root", describe: "The release root of the node" }).example("$0 stop --root /srv/calc", "") as never,
     handler: async (argv) => {
       const root = path.resolve(argv.root);
-      const status = (await controlRequest(root, { cmd: "status" })) as StatusView;
-      await controlRequest(root, { cmd: "stop" });
-      await waitForExit(status.pid);
-      io.out(`stopped ${status.release.name} ${status.release.version} (node pid ${status.pid})\n`);
+      const result = await stopNode(root);
+      io.out(renderStop(result, root));
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { AppStatus } from "../../runtime/application-controller.ts";
+import type { StopResult } from "../../runtime/stop-node.ts";
 
 export interface StatusView {
   root: string;
@@ -39,4 +40,11 @@ export function renderStatus(s: StatusView): string {
 export function renderProcesses(list: ProcessView[]): string {
   const header = `${"PID".padEnd(12)}${"NAME".padEnd(16)}${"MODULE".padEnd(30)}${"KIND".padEnd(12)}${"STATUS".padEnd(11)}QUEUE`;
   return [header, ...list.map((p) => `${p.pid.padEnd(12)}${(p.name ?? "-").padEnd(16)}${p.module.padEnd(30)}${p.behaviour.padEnd(12)}${p.status.padEnd(11)}${p.queue}`)].join("\n") + "\n";
+}
+
+/** What `relup stop` did; stopping a stopped node is said plainly, and is a success. */
+export function renderStop(r: StopResult, root: string): string {
+  if (r.kind === "stopped") return `stopped ${r.name} ${r.version} (node pid ${r.pid})\n`;
+  if (r.launcherPid !== undefined) return `${r.name} is not running in ${root}; stopped its launcher (pid ${r.launcherPid}), which was restarting it\n`;
+  return `${r.name} is not running in ${root}: nothing to stop\n`;
 }

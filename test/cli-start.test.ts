@@ -1,0 +1,66 @@
+/**
+ * `relup start` when the node cannot boot because its port is taken: a user error (exit 2) that names
+ * the port and the application, never an internal error with a stack; the detached launcher's own log
+ * says why, and nothing is left running.
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { relup } from "./helpers/relup-cli.ts";
+import { useTempDirs } from "./helpers/temp-dir.ts";
+
+const tempDir = useTempDirs();
+let tarball: string;
+let taken: net.Server;
+let port: number;
+
+let buildDir: string;
+
+// Built once for the file (temp dirs from useTempDirs go after each test).
+beforeAll(async () => {
+  buildDir = await mkdtemp(path.join(os.tmpdir(), "relup-start-build-"));
+  expect((await relup(["build", "fixtures/calculator/1.0.0", "--out", buildDir])).code).toBe(0);
+  tarball = path.join(buildDir, "calculator-1.0.0.tar.gz");
+});
+afterAll(async () => {
+  await rm(buildDir, { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  await new Promise((resolve) => taken.close(resolve));
+});
+
+async function takePort(): Promise<number> {
+  taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+  port = (taken.address() as net.AddressInfo).port;
+  return port;
+}
+
+function expectPortError(result: { code: number; stderr: string }, port: number) {
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain(`application calculator cannot listen on 127.0.0.1:${port}: the address is already in use`);
+  expect(result.stderr).toContain("Fix:");
+  expect(result.stderr).not.toContain("internal error");
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+}
+
+describe("relup start with the port taken", () => {
+  it("--detach: exit 2 naming the port and the application; launcher.jsonl and launcher.out say why", async () => {
+    const root = path.join(await tempDir(), "root");
+    const result = await relup(["start", tarball, "--root", root, "--detach"], { PORT: String(await takePort()) });
+    expectPortError(result, port);
+    const events = (await readFile(path.join(root, "log", "launcher.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events).toContainEqual(expect.objectContaining({ event: "node failed to boot", application: "calculator", port, error: expect.stringContaining("already in use") }));
+    expect(await readFile(path.join(root, "log", "launcher.out"), "utf8")).toContain(`cannot listen on 127.0.0.1:${port}`);
+    expect(existsSync(path.join(root, "run", "launcher.pid"))).toBe(false);
+  });
+
+  it("in the foreground: the same user error", async () => {
+    const root = path.join(await tempDir(), "root");
+    expectPortError(await relup(["start", tarball, "--root", root], { PORT: String(await takePort()) }), port);
+  });
+});

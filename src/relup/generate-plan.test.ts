@@ -113,13 +113,14 @@ describe("generatePlan: module changes", () => {
     expect(plan(v1, v2).file.up).toEqual([
       code("g", "1.1.0", ["greeting", "s"]),
       ponr,
+      { op: "apply", module: "application", function: "set_env_defaults", args: ["g", { a: 2 }, {}, []] },
       load("g/greeting"),
       remove("g/format"),
       { op: "suspend", modules: ["g/s"] },
       load("g/s"),
       { op: "code_change", mode: "up", modules: [{ module: "g/s", extra: {} }] },
       { op: "resume", modules: ["g/s"] },
-      { op: "apply", module: "application", function: "config_change", args: ["g", { a: 2 }, {}, []] },
+      { op: "apply", module: "application", function: "config_change", args: ["g"] },
       { op: "purge", modules: ["g/format"] },
     ]);
   });

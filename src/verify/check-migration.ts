@@ -12,6 +12,7 @@
  * codeChange), a state of either version must fit the other version's schema as it is (`checkKept`).
  */
 import vm from "node:vm";
+import { useEnv, type EnvByApp } from "./release-modules.ts";
 import { firstDifference, type StateDifference } from "./state-diff.ts";
 import type { ZodIssueLike, ZodLike } from "./zod-arbitrary.ts";
 
@@ -38,6 +39,8 @@ export interface MigrationSubject {
   newSchema?: ZodLike;
   lossy: boolean;
   timeLimitMs: number;
+  /** the env codeChange sees, per direction (up: the new release's, down: the old one's) */
+  env?: { up: EnvByApp; down: EnvByApp };
 }
 
 export class MigrationFailureError extends Error {
@@ -157,7 +160,8 @@ async function migrateOnce(subject: MigrationSubject, direction: "up" | "down", 
 }
 
 async function invoke(subject: MigrationSubject, direction: "up" | "down", vsn: unknown, state: unknown, caller: LimitedCaller): Promise<unknown> {
-  const outcome = await caller.call(() => subject.codeChange(vsn, state, subject.extra), subject.timeLimitMs);
+  useEnv(subject.env?.[direction]);
+  const outcome = await caller.call(() => subject.codeChange(vsn, state, subject.extra), subject.timeLimitMs).finally(() => useEnv(undefined));
   if (outcome.ok) return outcome.value;
   if (outcome.timeout) throw new MigrationFailureError({ check: "timeout", direction, message: `codeChange did not return within ${subject.timeLimitMs} ms` });
   const error = outcome.error as Error;

@@ -17,6 +17,7 @@ import { PlanError } from "../relup/issues.ts";
 import { releaseModelOf } from "../relup/load-release-model.ts";
 import { controlRequest } from "../runtime/control-client.ts";
 import type { LiveStatesResult } from "../runtime/live-states.ts";
+import { readRootConfig } from "../runtime/root-config.ts";
 import type { ModuleVerification, ReportedFailure, VerifyReport, VerifySubject } from "./report.ts";
 import type { LiveState, WorkerJob, WorkerMessage } from "./worker.ts";
 
@@ -89,6 +90,7 @@ export async function verifyReleasesWithPlan(options: VerifyOptions): Promise<{ 
     if (options.live && subjects.length > 0) {
       const live = await liveStates(options.live.root, from, subjects);
       job.live = live.states;
+      job.config = await readRootConfig(options.live.root);
       uncopyable = live.uncopyable;
     }
     const modules = subjects.length === 0 ? [] : await runWorker(job, options.stallMs ?? Math.max(60_000, 10 * job.timeLimitMs));

@@ -12,10 +12,11 @@
 import v8 from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
 import type { AppFile } from "../release/app-file.ts";
+import type { Json } from "../release/names.ts";
 import type { ModuleTable } from "../runtime/module-table.ts";
 import { checkDown, checkKept, checkUpAndBack, LimitedCaller, type MigrationSubject } from "./check-migration.ts";
 import { collectSeeds } from "./live-seeds.ts";
-import { exportsOf, loadTable } from "./release-modules.ts";
+import { envOf, exportsOf, loadTable } from "./release-modules.ts";
 import type { ModuleVerification, ReportedFailure, VerifySubject } from "./report.ts";
 import { reported, show } from "./report-failure.ts";
 import { runProperty, type Property } from "./run-property.ts";
@@ -37,6 +38,8 @@ export interface WorkerJob {
   seed: number;
   timeLimitMs: number;
   live?: LiveState[];
+  /** the operator's env overrides of the root checked with --live (its config.json) */
+  config?: Record<string, Record<string, Json>>;
   /** shared with the starting thread: [1 while a codeChange call runs, its start in ms since `epoch`] */
   watch: { buffer: SharedArrayBuffer; epoch: number };
   /** run calls under a vm timeout (slower; used after a call overran the watch) */
@@ -110,6 +113,7 @@ async function verifyModule(job: WorkerJob, subject: VerifySubject, tables: { fr
     codeChange: codeChange as MigrationSubject["codeChange"],
     lossy: result.lossy,
     timeLimitMs: job.timeLimitMs,
+    env: { up: envOf(job.to, job.config), down: envOf(job.from, job.config) },
     ...(schemas.old ? { oldSchema: schemas.old } : {}),
     ...(schemas.new ? { newSchema: schemas.new } : {}),
   };

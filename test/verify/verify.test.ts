@@ -207,6 +207,20 @@ describe("relup verify", () => {
     expect(only(await verifyReleases({ ...pair, runs: 50, seed: 1 })).status).toBe("verified");
   });
 
+  it("codeChange reads the env as in a node: up the new release's, down the old one's", async () => {
+    const dir = await tempDir();
+    const withEnv = (version: string, limit: number) => ({ ...config(version), applications: [{ name: "demo", version, env: { limit } }] });
+    const store = (vsn: number, limit: number) =>
+      `import { z, getEnv } from "relup/runtime";\nexport const behaviour = "server";\nexport const vsn = ${vsn};\nexport function init() { return { n: 0, limit: getEnv("limit") }; }\n` +
+      `export const stateSchema = z.object({ n: z.int(), limit: z.literal(${limit}) });\n` +
+      (vsn === 2 ? `export function codeChange(v, s) { return { ...s, limit: getEnv("limit") }; }\n` : "");
+    await writeProject(path.join(dir, "v1"), { config: withEnv("1.0.0", 10), files: { "apps/demo/store.ts": store(1, 10) } });
+    await writeProject(path.join(dir, "v2"), { config: withEnv("1.1.0", 20), files: { "apps/demo/store.ts": store(2, 20) } });
+    const a = await buildRelease({ dir: path.join(dir, "v1"), out: path.join(dir, "build") });
+    const b = await buildRelease({ dir: path.join(dir, "v2"), out: path.join(dir, "build") });
+    expect(only(await verifyReleases({ from: a.tarball, to: b.tarball, runs: 50, seed: 1 }))).toMatchObject({ status: "verified", failures: [] });
+  });
+
   it("a module without stateSchema is unverified: exit 0, and 1 with --strict", async () => {
     const pair = await storePair("", NEW_SCHEMA + `export function codeChange(v, s) { return s; }\n`);
     const report = await verifyReleases({ ...pair, runs: 10 });

@@ -61,19 +61,33 @@ export interface ApplyResult {
   unchanged?: { release: string; root: string; madePermanent: boolean };
 }
 
+interface NodeStatus {
+  release: { name: string; version: string };
+  pid: number;
+  processCount: number;
+}
+
 export async function applyRelease(options: ApplyOptions): Promise<ApplyResult> {
   const root = path.resolve(options.root);
-  const status = (await controlRequest(root, { cmd: "status" })) as { release: { name: string; version: string }; pid: number; processCount: number };
+  const status = (await controlRequest(root, { cmd: "status" })) as NodeStatus;
   const running = status.release.version;
   const { version, unpackedNow } = await unpackIfPath(root, options.release, options.note);
   if (version === running) return unchanged(root, status.release.name, version, options);
+  // A release this attempt unpacked stays only if it is installed: a dry run, a refusal or a failed
+  // install leaves the root's releases as they were.
+  const attempt = { unpackedNow, installed: false };
+  try {
+    return await applyUnpacked(root, status, version, attempt, options);
+  } finally {
+    if (unpackedNow && !attempt.installed) await forget(root, version, options.note);
+  }
+}
+
+async function applyUnpacked(root: string, status: NodeStatus, version: string, attempt: { unpackedNow: boolean; installed: boolean }, options: ApplyOptions): Promise<ApplyResult> {
+  const running = status.release.version;
   const chosen = await choosePlan(root, running, version, options);
   const restart = await restartImpact(root, chosen.file, running);
-  if (restart && !options.allowRestart && !options.dryRun) {
-    // Nothing is left behind: a release unpacked by this attempt goes again.
-    if (unpackedNow) await controlRequest(root, { cmd: "remove", version });
-    throw new RestartNotAllowed(restart, unpackedNow ? version : undefined);
-  }
+  if (restart && !options.allowRestart && !options.dryRun) throw new RestartNotAllowed(restart, attempt.unpackedNow ? version : undefined);
   // Never silently: a restart is shown with the plan to confirm, or else noted here.
   if (restart && !chosen.generated && !options.dryRun) options.note?.(formatRestartImpact(restart));
   if (chosen.generated && !(await options.confirm(chosen.generated, restart))) throw new UserError("not applied: the plan was not confirmed", ExitCode.checkFailed);
@@ -93,6 +107,7 @@ export async function applyRelease(options: ApplyOptions): Promise<ApplyResult> 
     const at = step && `step ${step.index + 1}/${step.total} (${step.op}${step.detail ? ` ${step.detail}` : ""})`;
     throw await describeLostNode(root, error, { pid: status.pid, version: running, processCount: status.processCount, target: version, ...(at ? { step: at } : {}) });
   })) as { direction: "up" | "down"; timings: { op: string; ms: number }[]; killed: KilledProcesses[] };
+  attempt.installed = true;
   if (options.permanent) await controlRequest(root, { cmd: "permanent", version });
   return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: options.permanent ?? false, timings: installed.timings, killed: installed.killed, ...(restart ? { restart } : {}) };
 }
@@ -112,6 +127,16 @@ async function unchanged(root: string, release: string, version: string, options
     }
   }
   return { from: version, to: version, dryRun: options.dryRun ?? false, permanent: options.permanent ?? false, unchanged: { release, root, madePermanent } };
+}
+
+/** Remove a release this attempt unpacked; a node that is gone (lost during the install) is left to its launcher. */
+async function forget(root: string, version: string, note?: (text: string) => void): Promise<void> {
+  try {
+    await controlRequest(root, { cmd: "remove", version });
+    note?.(`${version}, unpacked for this attempt, was removed again`);
+  } catch {
+    note?.(`${version} was unpacked for this attempt and could not be removed again: relup remove ${version} --root ${root}`);
+  }
 }
 
 async function unpackIfPath(root: string, release: string, note?: (text: string) => void): Promise<{ version: string; unpackedNow: boolean }> {

@@ -37,6 +37,8 @@ async function expectUntouched(f: Awaited<ReturnType<typeof fleet>>, count = 3) 
   expect(status.pid).toBe(f.pid);
   expect(status.release.version).toBe("1.0.0");
   expect(status.modules.find((m) => m.module === "fleet/worker")).toMatchObject({ current: { vsn: 1 }, old: null });
+  // The release the failed attempt unpacked is gone again: the root holds what it held.
+  expect((await readReleasesFile(f.root))?.releases.map((r) => r.version)).toEqual(["1.0.0"]);
 }
 
 describe("relup apply: failures roll the node back", () => {
@@ -137,6 +139,8 @@ describe("relup apply: plans that are not for this node are refused before step 
     const planFile = path.join(f.out, "relup.json");
     await writeFile(planFile, JSON.stringify({ ...plan.file, from: { ...plan.file.from, version: "0.9.0" } }));
     expect(((await apply(f.root, f.v2, { planFile }).catch((e: Error) => e)) as Error).message).toContain("stale plan: it goes between 0.9.0 and 2.0.0, but the node runs 1.0.0");
+    await f.json("/bump");
+    await expectUntouched(f);
   });
 
   it("a plan for another release", async () => {

@@ -9,7 +9,7 @@ import type { Instruction } from "../instruction.ts";
 
 const q = (s: string) => `\`${s}\``;
 const list = (xs: readonly string[]) => xs.map(q).join(", ");
-const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
+export const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
 
 /** Supervisors among the modules a plan changes: their code_change re-reads child specs, it migrates no user state. */
 export function supervisorsOf(plan: Plan): Set<string> {

@@ -8,7 +8,7 @@ import { formatPlanWarning } from "../issues.ts";
 import type { Instruction } from "../instruction.ts";
 import type { Plan } from "../generate-plan.ts";
 import { leavingProcesses } from "./leaving-processes.ts";
-import { describeAppupInstruction, describeScript, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
+import { describeAppupInstruction, describeScript, plural, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
 
 export function renderPlanText(plan: Plan, options: { color?: boolean; verification?: PlanVerification } = {}): string {
   const c = pc.createColors(options.color ?? false);
@@ -47,7 +47,7 @@ export function renderPlanText(plan: Plan, options: { color?: boolean; verificat
 }
 
 function section(out: string[], c: ReturnType<typeof pc.createColors>, title: string, script: readonly Instruction[], reasons: readonly string[], supervisors: ReadonlySet<string>, leaving: readonly string[] = []): void {
-  out.push(c.bold(`${title}, ${script.length} steps`));
+  out.push(c.bold(`${title}, ${plural(script.length, "step")}`));
   const width = String(script.length).length;
   const texts = describeScript(script, supervisors);
   script.forEach((i, n) => {

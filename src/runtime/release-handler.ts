@@ -206,11 +206,11 @@ export class ReleaseHandler {
     if (plan.release !== this.node.release.name) throw new HandlerError(`the plan is for release ${plan.release}; this node runs ${this.node.release.name}`, "wrong-release");
     const running = { version: this.currentVersion, identity: releaseIdentity(this.node.release) };
     const direction = plan.from.version === running.version && plan.to.version === version ? "up" : plan.to.version === running.version && plan.from.version === version ? "down" : undefined;
-    if (!direction) throw new HandlerError(`stale plan: it goes between ${plan.from.version} and ${plan.to.version}, but the node runs ${running.version} and the target is ${version}`, "stale-plan");
+    if (!direction) throw new HandlerError(`stale plan: it goes between ${plan.from.version} and ${plan.to.version}, but the node runs ${running.version} and the target is ${version}. Fix: generate the plan between the running release and the target (relup generate <${running.version} release> <${version} release> -o relup.json)`, "stale-plan");
     const [runningStamp, targetStamp] = direction === "up" ? [plan.from, plan.to] : [plan.to, plan.from];
     if (runningStamp.identity !== running.identity) throw new HandlerError(`stale plan: it was made for another build of ${running.version} (identity ${runningStamp.identity.slice(0, 12)}…, running ${running.identity.slice(0, 12)}…). Fix: generate the plan again from the running release`, "stale-plan");
     const target = await readRelease(releaseDirOf(this.root, version));
-    if (targetStamp.identity !== target.identity) throw new HandlerError(`stale plan: it was made for another build of ${version} (identity ${targetStamp.identity.slice(0, 12)}…, unpacked ${target.identity.slice(0, 12)}…)`, "stale-plan");
+    if (targetStamp.identity !== target.identity) throw new HandlerError(`stale plan: it was made for another build of ${version} (identity ${targetStamp.identity.slice(0, 12)}…, unpacked ${target.identity.slice(0, 12)}…). Fix: generate the plan again from the release you apply`, "stale-plan");
     const script: Instruction[] = direction === "up" ? plan.up : plan.down;
     const issues = checkScript(direction, script);
     if (issues.length > 0) throw new HandlerError(`the plan fails the plan checker: ${issues.map(formatPlanIssue).join("; ")}`, "bad-plan");

@@ -4,15 +4,20 @@
  * point of no return (OTP restarts the node there; relup does not need to).
  *
  * Every step that changes something records how to undo it (an undo log). On failure the log is run
- * backwards: module versions come back from snapshots, each migrated process gets its old state object
- * back, supervisors their specs (children they started are stopped), applications their status and
- * env; then every suspended process is resumed with its queued messages intact. The error names the
- * instruction, the module, the process and the cause. The one thing no undo brings back is a process a
- * purge killed; generated plans purge last, and load, remove and purge live in steps/purge.ts.
+ * backwards in two phases. First the undos: module versions come back from snapshots, each migrated
+ * process gets its old state object back (a resume is undone by suspending again, waiting for handlers
+ * still in flight on the new code), supervisors their specs (children they started are stopped),
+ * applications their app files and env; then every suspended process is resumed with its queued messages
+ * intact. Then the restarts: children a stop step terminated or a purge killed, and applications the plan
+ * stopped, start again, so that old code always starts under the old env. The error names the instruction,
+ * the module, the process and the cause, and the processes a purge killed (their state is lost).
  *
- * After the last step the install commits: the application controller takes the target release's app
- * files and tells the applications of env changes (steps/apply-step.ts, undone like a step if it fails),
- * then supervisors stop the children their new specs dropped.
+ * After the body of the script the install commits: the application controller takes the target release's
+ * app files and tells the applications of env changes (steps/apply-step.ts; it can fail, and is undone
+ * like a step). The trailing purge steps run after the commit: generated plans put there every purge of a
+ * removed module, the one step that kills, so that nothing which can fail comes after a kill. Last,
+ * supervisors stop the children their new specs dropped. Load, remove and purge live in steps/purge.ts,
+ * stop and start in steps/stop-start.ts.
  *
  * code_change over many processes runs in chunks that yield to the event loop, so that processes and
  * requests the upgrade does not touch keep being served. The suspend and code_change steps live in

@@ -145,6 +145,25 @@ describe("the stop and start steps", () => {
     expect(await whichChildren(n, sup.pid)).toEqual([expect.objectContaining({ id: "w", pid: null })]);
   });
 
+  it("a child whose shutdown is infinity is waited for however long its terminate takes, never killed", async () => {
+    const SLOW = `exports.behaviour = "server"; exports.init = () => ({}); exports.terminate = async (reason) => { globalThis.__terminating(); await globalThis.__gate; globalThis.__seen.push(reason); };`;
+    const clock = new ManualClock();
+    const { node: n, runtime } = node({ "a/w": SLOW, "a/sup": SUP([{ id: "w", module: "w", shutdown: "infinity" }]) }, { clock });
+    const sup = await startSupervisor(runtime, "a/sup", {});
+    const terminating = gate();
+    const released = gate();
+    g.__terminating = () => terminating.open();
+    g.__gate = released.promise;
+    g.__seen = [];
+    const run = execute([ponr, { op: "stop", modules: ["a/w"] }], { node: n, target: { dir: "", apps: [] } });
+    await terminating.promise;
+    clock.advance(3_600_000);
+    released.open();
+    await run;
+    expect(g.__seen).toEqual(["shutdown"]);
+    expect(await whichChildren(n, sup.pid)).toEqual([expect.objectContaining({ id: "w", pid: null })]);
+  });
+
   it("a start's undo stops only the children it started, not those already running", async () => {
     const { node: n, runtime } = node({ "a/counter": COUNTER, "a/fail": FAIL, "a/sup": SUP([{ id: "c", module: "counter" }, { id: "d", module: "counter" }]) });
     const sup = await startSupervisor(runtime, "a/sup", {});

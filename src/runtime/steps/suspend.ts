@@ -51,12 +51,18 @@ export async function suspendStep(i: Extract<Instruction, { op: "suspend" }>, s:
 export async function resuspendStep(module: string, procs: readonly Proc[], s: ExecState, o: ExecOptions): Promise<void> {
   const { runtime } = o.node;
   const timeout = s.suspendTimeouts.get(module) ?? DEFAULT_SUSPEND_TIMEOUT;
-  const live = procs.filter((p) => p.status === "running" || p.status === "suspended");
-  const results = await Promise.allSettled(live.map((p) => runtime.suspend(p, timeout)));
+  // An idle process suspends at once; only the busy ones are waited for (together, with the timeout).
+  const busy: Proc[] = [];
+  for (const p of procs) {
+    if (p.status !== "running") continue;
+    if (p.busy) busy.push(p);
+    else p.status = "suspended";
+  }
+  const results = await Promise.allSettled(busy.map((p) => runtime.suspend(p, timeout)));
   results.forEach((r, k) => {
     if (r.status === "fulfilled") return;
-    const p = live[k]!;
+    const p = busy[k]!;
     o.node.log("rollback could not suspend a process: its handler on the new code is still running, and the state it ends with may replace the one the rollback puts back", { pid: p.pid, module, timeoutMs: timeout, error: (r.reason as Error).message });
   });
-  s.suspended.set(module, live.filter((p) => p.status === "suspended"));
+  s.suspended.set(module, procs.filter((p) => p.status === "suspended"));
 }

@@ -3,9 +3,11 @@
  * step of the script.
  *
  * Why: a purge kills the processes still running a removed module (or, with soft_purge, refuses), and a
- * killed process cannot be brought back by a rollback. Once every step that can fail (a suspend that
- * times out, a codeChange that throws, a module that fails to load, an apply) has succeeded, nothing can
- * undo the install any more, so the kill is final only when the install is. Until the purge, those
+ * killed process's state cannot be brought back by a rollback. The executor runs a script's trailing
+ * purges after its commit (which tells applications of env changes, and can fail): once every step that
+ * can fail (a suspend that times out, a codeChange that throws, a module that fails to load, an apply, a
+ * configChange) has succeeded, nothing can undo the install any more, so the kill is final only when the
+ * install is. Until the purge, those
  * processes keep running the old code, as in OTP. A purge of a module that is loaded again later in the
  * script (restart_application) stays where it is: the load needs the old code gone first.
  */

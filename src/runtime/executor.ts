@@ -4,15 +4,20 @@
  * point of no return (OTP restarts the node there; relup does not need to).
  *
  * Every step that changes something records how to undo it (an undo log). On failure the log is run
- * backwards: module versions come back from snapshots, each migrated process gets its old state object
- * back, supervisors their specs (children they started are stopped), applications their status and
- * env; then every suspended process is resumed with its queued messages intact. The error names the
- * instruction, the module, the process and the cause. The one thing no undo brings back is a process a
- * purge killed; generated plans purge last, and load, remove and purge live in steps/purge.ts.
+ * backwards in two phases. First the undos: module versions come back from snapshots, each migrated
+ * process gets its old state object back (a resume is undone by suspending again, waiting for handlers
+ * still in flight on the new code), supervisors their specs (children they started are stopped),
+ * applications their app files and env; then every suspended process is resumed with its queued messages
+ * intact. Then the restarts: children a stop step terminated or a purge killed, and applications the plan
+ * stopped, start again, so that old code always starts under the old env. The error names the instruction,
+ * the module, the process and the cause, and the processes a purge killed (their state is lost).
  *
- * After the last step the install commits: the application controller takes the target release's app
- * files and tells the applications of env changes (steps/apply-step.ts, undone like a step if it fails),
- * then supervisors stop the children their new specs dropped.
+ * After the body of the script the install commits: the application controller takes the target release's
+ * app files and tells the applications of env changes (steps/apply-step.ts; it can fail, and is undone
+ * like a step). The trailing purge steps run after the commit: generated plans put there every purge of a
+ * removed module, the one step that kills, so that nothing which can fail comes after a kill. Last,
+ * supervisors stop the children their new specs dropped. Load, remove and purge live in steps/purge.ts,
+ * stop and start in steps/stop-start.ts.
  *
  * code_change over many processes runs in chunks that yield to the event loop, so that processes and
  * requests the upgrade does not touch keep being served. The suspend and code_change steps live in
@@ -30,10 +35,11 @@ import type { RootConfig } from "./root-config.ts";
 import type { Timeout } from "./runtime.ts";
 import { applicationSteps, type ApplicationSteps } from "./steps/apply-step.ts";
 import { codeChangeStep } from "./steps/code-change.ts";
-import { loadStep, purgeStep, removeStep, type ProcessRef } from "./steps/purge.ts";
+import { describeProcesses, loadStep, purgeStep, removeStep, type ProcessRef } from "./steps/purge.ts";
 import { StepError, wrap } from "./steps/step-error.ts";
-import { suspendStep } from "./steps/suspend.ts";
-import { childrenUsing, retireChildren } from "./supervisor.ts";
+import { stopOrStartStep } from "./steps/stop-start.ts";
+import { resuspendStep, suspendStep } from "./steps/suspend.ts";
+import { retireChildren } from "./supervisor.ts";
 
 export interface ExecTarget {
   /** the release whose code load_object_code reads */
@@ -72,10 +78,16 @@ export interface ExecState {
   replacedVsn: Map<string, string | number>;
   /** module → the postPurge of the remove that took it out: how its purge treats processes still running it */
   removed: Map<string, PurgeMethod>;
+  /** module → the timeout its suspend step waited with (undoing its resume waits as long) */
+  suspendTimeouts: Map<string, number>;
   /** supervisors that re-read their specs: their removed children stop when the script commits */
   supervisorsChanged: Proc[];
   passedPointOfNoReturn: boolean;
   undo: (() => Promise<unknown> | unknown)[];
+  /** undo entries that start something again (a child, an application): run after every other undo */
+  restarts: (() => Promise<unknown> | unknown)[];
+  /** every process a purge of this script killed */
+  killed: ProcessRef[];
   /** the application controller's steps (apply) and the end-of-install commit */
   applications: ApplicationSteps;
 }
@@ -87,9 +99,12 @@ export class InstallError extends Error {
     readonly instruction: Instruction,
     override readonly cause: Error,
     readonly where: { module?: string; pid?: Pid } = {},
+    /** processes a purge killed before the failure: the rollback did not bring their state back */
+    readonly killed: readonly ProcessRef[] = [],
   ) {
     const at = [where.module && `module ${where.module}`, where.pid && `process ${where.pid}`].filter(Boolean).join(", ");
-    super(`step ${index + 1} (${instruction.op})${at ? ` at ${at}` : ""} failed: ${cause.message}`);
+    const lost = killed.length > 0 ? `; processes killed at a purge, not brought back: ${describeProcesses(killed)}` : "";
+    super(`step ${index + 1} (${instruction.op})${at ? ` at ${at}` : ""} failed: ${cause.message}${lost}`);
   }
 }
 
@@ -102,15 +117,17 @@ export interface StepTiming {
 export async function execute(script: readonly Instruction[], options: ExecOptions): Promise<StepTiming[]> {
   const timings: StepTiming[] = [];
   const undo: ExecState["undo"] = [];
-  const applications = applicationSteps(options.node, options.target, (fn) => undo.push(fn));
-  const state: ExecState = { staged: new Map(), suspended: new Map(), replacedVsn: new Map(), removed: new Map(), supervisorsChanged: [], passedPointOfNoReturn: false, undo, applications };
+  const restarts: ExecState["restarts"] = [];
+  const applications = applicationSteps(options.node, options.target, (fn) => undo.push(fn), (fn) => restarts.push(fn));
+  const state: ExecState = { staged: new Map(), suspended: new Map(), replacedVsn: new Map(), removed: new Map(), suspendTimeouts: new Map(), supervisorsChanged: [], passedPointOfNoReturn: false, undo, restarts, killed: [], applications };
   const fail = async (index: number, instruction: Instruction, error: unknown): Promise<never> => {
     const failure = error instanceof StepError ? error : new StepError(error as Error, {});
-    options.progress?.({ phase: "rollback", steps: state.undo.length, cause: failure.cause.message });
+    options.progress?.({ phase: "rollback", steps: state.undo.length + state.restarts.length, cause: failure.cause.message });
     await rollback(state, options.node);
-    throw new InstallError(index, instruction, failure.cause, failure.where);
+    throw new InstallError(index, instruction, failure.cause, failure.where, [...state.killed]);
   };
-  for (const [index, instruction] of script.entries()) {
+  const run = async (index: number) => {
+    const instruction = script[index]!;
     options.progress?.({ phase: "step", index, total: script.length, op: instruction.op, detail: describeStep(instruction) });
     const started = performance.now();
     try {
@@ -119,16 +136,27 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
     } catch (error) {
       await fail(index, instruction, error);
     }
-  }
+  };
+  // The trailing purges (where generated plans put every purge of a removed module) run after the commit.
+  const tail = trailingPurges(script);
+  for (let index = 0; index < tail; index++) await run(index);
   // The commit: the target release's app files, and the applications told of env changes (apply-step.ts).
-  // It fails as a step after the last one would, and is rolled back the same way.
+  // It fails as a step after the body would, and is rolled back the same way, with nobody killed yet.
   try {
     await state.applications.commit();
   } catch (error) {
-    await fail(script.length, { op: "apply", module: "application", function: "config_change", args: [] }, error);
+    await fail(tail, { op: "apply", module: "application", function: "config_change", args: [] }, error);
   }
+  for (let index = tail; index < script.length; index++) await run(index);
   for (const sup of state.supervisorsChanged) await retireChildren(options.node.runtime, sup);
   return timings;
+}
+
+/** Where the script's trailing run of purge steps starts (its length if it ends otherwise). */
+function trailingPurges(script: readonly Instruction[]): number {
+  let start = script.length;
+  while (start > 0 && script[start - 1]!.op === "purge") start--;
+  return start;
 }
 
 /** Processes handled between two yields to the event loop, so that the rest of the node keeps serving. */
@@ -166,21 +194,19 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
     case "resume":
       for (const module of i.modules) {
         const procs = s.suspended.get(module) ?? [];
+        // On rollback they are suspended again (their handlers in flight waited for), so that restored
+        // code and state meet no message first and no handler on the new code writes over them.
+        s.undo.push(() => resuspendStep(module, procs, s, o));
         for (let k = 0; k < procs.length; k++) {
           runtime.resume(procs[k]!);
           if ((k + 1) % CHUNK === 0) await yieldToEventLoop();
         }
         s.suspended.delete(module);
-        s.undo.push(() => {
-          // On rollback they are suspended again, so that restored code and state meet no message first.
-          for (const p of procs) if (p.status === "running") p.status = "suspended";
-          s.suspended.set(module, procs);
-        });
       }
       return;
     case "stop":
     case "start":
-      return stopOrStart(i.op, i.modules, s, o);
+      return stopOrStartStep(i.op, i.modules, s, o);
     case "apply":
       return s.applications.apply(i);
     default:
@@ -188,32 +214,26 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
   }
 }
 
-async function stopOrStart(op: "stop" | "start", modules: readonly string[], s: ExecState, o: ExecOptions): Promise<void> {
-  const { runtime } = o.node;
-  for (const module of modules) {
-    for (const { sup, id, pid } of childrenUsing(runtime, module)) {
-      if (op === "stop") {
-        await runtime.call(sup, { op: "terminate_child", id });
-        // Only a child that was running is started again by a rollback.
-        if (pid) s.undo.push(async () => void (await runtime.call(sup, { op: "restart_child", id })));
-      } else {
-        await runtime.call(sup, { op: "restart_child", id });
-        s.undo.push(async () => void (await runtime.call(sup, { op: "terminate_child", id })));
+/**
+ * Two phases. First every undo, newest first: code, states, supervisors' specs, applications' app files
+ * and env, each back as it was; then every suspended process resumes. Only then the restarts, newest
+ * first: children a stop step terminated or a purge killed, applications the plan stopped. So old code
+ * always starts under the old env, and finds the processes it calls running.
+ */
+async function rollback(s: ExecState, node: Node): Promise<void> {
+  const runAll = async (undos: ExecState["undo"]) => {
+    for (const undo of undos.reverse()) {
+      try {
+        await undo();
+      } catch (error) {
+        node.log("rollback step failed", { error: (error as Error).message });
       }
     }
-  }
-}
-
-async function rollback(s: ExecState, node: Node): Promise<void> {
-  for (const undo of s.undo.reverse()) {
-    try {
-      await undo();
-    } catch (error) {
-      node.log("rollback step failed", { error: (error as Error).message });
-    }
-  }
+  };
+  await runAll(s.undo);
   for (const procs of s.suspended.values()) for (const p of procs) node.runtime.resume(p);
   s.suspended.clear();
+  await runAll(s.restarts);
 }
 
 function describeStep(i: Instruction): string {

@@ -156,12 +156,12 @@ export class ReleaseHandler {
       await this.#write({ ...file, releases: file.releases.map((r) => ({ ...r, status: r.version === version ? "permanent" : r.status === "permanent" ? "old" : r.status })) });
       // Old code left by the install is dropped now that there is no going back to it in memory.
       // A module removed by the install and not purged by its plan still has processes running it: they are killed.
-      for (const module of this.node.table.modules()) {
-        if (!this.node.table.old(module)) continue;
-        const doomed = this.node.table.isRemoved(module) ? this.node.runtime.runningOldCode(module) : [];
-        this.node.table.purge(module, "brutal");
-        for (const p of await killAll(this.node.runtime, module, doomed)) this.node.log("process killed at purge", { module, pid: p.pid });
-      }
+      // They all die before any code goes, so that none handles a message without its code.
+      const { table, runtime } = this.node;
+      const purged = table.modules().filter((module) => table.old(module));
+      const kills = killAll(runtime, new Map(purged.map((m) => [m, table.isRemoved(m) ? runtime.runningOldCode(m) : []])), (module, p) => this.node.log("process killed at purge", { module, pid: p.pid }));
+      for (const module of purged) table.purge(module, "brutal");
+      await kills.exited;
       this.node.log("release made permanent", { version });
     });
   }

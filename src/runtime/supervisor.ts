@@ -9,7 +9,8 @@
  *   intensity  more than `intensity` restarts (default 3) within `period` seconds (default 5) and the
  *              supervisor stops its children and exits, so that its own supervisor or application reacts
  *   restart    permanent (default): always restarted; transient: unless it exited normally; temporary: never
- *   shutdown   ms to wait for a child's terminate before it is killed (default 5000), or "brutal_kill"
+ *   shutdown   ms to wait for a child's terminate before it is killed (default 5000), "brutal_kill", or
+ *              "infinity" (wait for terminate however long it takes; OTP's choice for a child supervisor)
  *
  * A child's module is its application's (`worker`) or qualified (`core/store`); it runs as a supervisor
  * when that module's behaviour is "supervisor", else as a server. Children are linked to the supervisor.
@@ -33,7 +34,7 @@ const ChildSpecInput = z.object({
   name: z.string().min(1).optional(),
   modules: z.array(z.string()).optional(),
   restart: z.enum(["permanent", "transient", "temporary"]).default("permanent"),
-  shutdown: z.union([z.number().int().nonnegative(), z.literal("brutal_kill")]).default(5000),
+  shutdown: z.union([z.number().int().nonnegative(), z.literal("brutal_kill"), z.literal("infinity")]).default(5000),
 });
 const SupFlags = z.object({
   strategy: z.enum(["one_for_one", "one_for_all", "rest_for_one"]).default("one_for_one"),
@@ -117,6 +118,8 @@ async function stopChild(runtime: Runtime, child: Child, kill = false): Promise<
   child.terminating = true;
   if (kill || child.spec.shutdown === "brutal_kill") {
     await runtime.exit(proc, "kill");
+  } else if (child.spec.shutdown === "infinity") {
+    await runtime.exit(proc, "shutdown");
   } else {
     let timer: unknown;
     const killed = new Promise<void>((resolve) => {
@@ -247,20 +250,43 @@ function sameModules(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** Children (supervisor pid, child id, pid if running) whose spec uses `module`, running or stopped (OTP's stop finds them so). */
-export function childrenUsing(runtime: Runtime, module: string): { sup: Pid; id: string; pid: Pid | undefined }[] {
+export function childrenUsing(runtime: Runtime, module: string): { sup: Pid; id: string; pid: Pid | undefined; shutdown: ChildSpec["shutdown"] }[] {
   return runtime
     .processes()
     .filter((p) => p.behaviour.kind === "supervisor")
-    .flatMap((sup) => ((sup.state as SupState | undefined)?.children ?? []).filter((c) => c.spec.module === module || c.spec.modules.includes(module)).map((c) => ({ sup: sup.pid, id: c.spec.id, pid: c.pid })));
+    .flatMap((sup) =>
+      ((sup.state as SupState | undefined)?.children ?? [])
+        .filter((c) => c.spec.module === module || c.spec.modules.includes(module))
+        .map((c) => ({ sup: sup.pid, id: c.spec.id, pid: c.pid, shutdown: c.spec.shutdown })),
+    );
 }
 
 /**
- * Kill a supervised child (exit reason `killed`) so that its supervisor does not restart it: a purge
- * does this to a child still running a removed module, whose restart could only fail (OTP's supervisor
- * would retry until it gave up and took its own supervisor's children down with it).
+ * Take the child running `pid` out of its supervisor at once, spec and all (OTP's terminate_child then
+ * delete_child), before a purge kills it: its supervisor then neither restarts it when it dies nor retries
+ * it in a later one_for_all or rest_for_one restart (its module is gone; OTP's supervisor would retry until
+ * it gave up and took its own supervisor's children down with it). Synchronous, so that no message is
+ * handled between this and the kill. Returns how to put the spec back where it was (undefined if `pid` is
+ * no child of `sup`); `restart` then starts it again with whatever code the module has by then.
  */
-export async function killChild(runtime: Runtime, sup: Pid, id: string): Promise<void> {
-  await runtime.call(sup, { op: "terminate_child", id, kill: true } satisfies SupRequest);
+export function detachChild(runtime: Runtime, sup: Proc, pid: Pid): { reattach: () => void; restart: () => Promise<void> } | undefined {
+  const state = sup.state as SupState | undefined;
+  const index = state?.children.findIndex((c) => c.pid === pid) ?? -1;
+  if (!state || index === -1) return undefined;
+  const child = state.children[index]!;
+  // A new array, not a splice: a restart loop of the supervisor may be walking the old one.
+  state.children = state.children.filter((c) => c !== child);
+  const entry: Child = { ...child, pid: undefined, terminating: false };
+  return {
+    reattach: () => {
+      const now = sup.state as SupState | undefined;
+      if (!now || runtime.get(sup.pid) === undefined || now.children.some((c) => c.spec.id === child.spec.id)) return;
+      now.children = [...now.children.slice(0, index), entry, ...now.children.slice(index)];
+    },
+    restart: async () => {
+      if (runtime.get(sup.pid) !== undefined && (sup.state as SupState).children.includes(entry)) await runtime.call(sup.pid, { op: "restart_child", id: child.spec.id } satisfies SupRequest);
+    },
+  };
 }
 
 /** A process and, if it is a supervisor, every process under it: what stops when it stops. */

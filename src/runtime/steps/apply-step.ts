@@ -27,7 +27,7 @@ import { startOrder } from "../../release/app-graph.ts";
 import type { AppFile } from "../../release/app-file.ts";
 import type { Json } from "../../release/names.ts";
 import type { Instruction } from "../../relup/instruction.ts";
-import type { EnvChange } from "../application-controller.ts";
+import type { AppSnapshot, EnvChange } from "../application-controller.ts";
 import type { ExecTarget } from "../executor.ts";
 import type { Node } from "../node.ts";
 import { StepError } from "./step-error.ts";
@@ -39,7 +39,13 @@ export interface ApplicationSteps {
   commit(): Promise<void>;
 }
 
-export function applicationSteps(node: Node, target: ExecTarget, undo: (fn: () => Promise<unknown> | unknown) => void): ApplicationSteps {
+/** `undo` records how to undo a change; `restart` how to start again what a step stopped (run after every undo). */
+export function applicationSteps(
+  node: Node,
+  target: ExecTarget,
+  undo: (fn: () => Promise<unknown> | unknown) => void,
+  restart: (fn: () => Promise<unknown> | unknown) => void = undo,
+): ApplicationSteps {
   const { controller, table } = node;
   let configured = false;
   /** From the first env change on, the overrides are those the install read. */
@@ -58,7 +64,7 @@ export function applicationSteps(node: Node, target: ExecTarget, undo: (fn: () =
   const loaded = (name: string) => controller.appFile(name) !== undefined;
   const change = <T>(name: string, fn: () => T): T => {
     const snapshot = controller.snapshot(name);
-    undo(() => controller.restore(snapshot));
+    undo(() => controller.restore(withRunState(snapshot, controller.snapshot(name))));
     return fn();
   };
   /** Tell `app` of its effective env changes; on rollback it is told of the way back. */
@@ -108,7 +114,7 @@ export function applicationSteps(node: Node, target: ExecTarget, undo: (fn: () =
       case "stop": {
         const was = controller.list().find((a) => a.name === app)?.status;
         await controller.stop(app);
-        if (was === "running") undo(() => controller.start(app));
+        if (was === "running") restart(() => controller.start(app));
         return;
       }
       case "unload": {
@@ -139,6 +145,17 @@ export function applicationSteps(node: Node, target: ExecTarget, undo: (fn: () =
   }
 
   return { apply, commit };
+}
+
+/**
+ * The app file and env `before` held, with the run state the application has `now` (status, top
+ * supervisor, start type and module): a start or stop is undone by its own undo entry or restart, so
+ * putting back an app file never revives a stale top supervisor or hides a stop from the restart.
+ */
+function withRunState(before: AppSnapshot, now: AppSnapshot): AppSnapshot {
+  if (!before.entry || !now.entry) return before;
+  const { status, type, top, startedWith } = now.entry;
+  return { ...before, entry: { ...before.entry, status, type, top, startedWith } };
 }
 
 function envChangeArgs(args: readonly Json[]): EnvChange {

@@ -10,11 +10,13 @@
  *            purge treats them
  *   purge    drop the old version. For a removed module, the processes still running it are first
  *            checked (soft_purge: any of them refuses the step, and the install rolls back with nothing
- *            killed) and then killed (brutal_purge: exit reason `killed`, links and monitors told; a
- *            supervised child through its supervisor, which does not restart it)
+ *            killed) and then killed, all of them before any code is dropped (brutal_purge: exit reason
+ *            `killed`, links and monitors told; a supervised child is first deleted from its supervisor,
+ *            spec and all, as OTP's terminate_child + delete_child, so that no restart retries it)
  *
- * A killed process cannot be brought back by a rollback, so generated plans purge removed modules in
- * the last step, when nothing can fail any more, and the install's preflight lists (brutal) or refuses
+ * A killed process's state cannot be brought back by a rollback (a killed supervised child gets its spec
+ * back and is started again, fresh), so generated plans purge removed modules in the last step, which the
+ * executor runs after the commit, when nothing else can fail, and the install's preflight lists (brutal) or refuses
  * (soft) the processes a purge would find (purge-forecast.ts). Old code left by an earlier load is only
  * dropped: a handler in flight on it keeps the closures it holds, and killing its process would not stop
  * it (a JavaScript promise runs to its end), so no process is killed for it.
@@ -25,7 +27,7 @@ import type { ModuleTable, ObjectCode } from "../module-table.ts";
 import type { Node } from "../node.ts";
 import type { Pid, Proc } from "../process.ts";
 import type { Runtime } from "../runtime.ts";
-import { childrenUsing, killChild } from "../supervisor.ts";
+import { childrenUsing, detachChild } from "../supervisor.ts";
 import { StepError, wrap } from "./step-error.ts";
 
 /** A process by pid, registered name and callback module, as reports name it. */
@@ -47,6 +49,10 @@ export interface CodeState {
   /** module → the postPurge of the remove that took it out in this script: how its purge treats processes */
   removed: Map<string, PurgeMethod>;
   undo: (() => Promise<unknown> | unknown)[];
+  /** undo entries that start something again: run after every other undo (see the executor's rollback) */
+  restarts: (() => Promise<unknown> | unknown)[];
+  /** every process a purge of this script killed */
+  killed: ProcessRef[];
 }
 
 export interface CodeOptions {
@@ -91,46 +97,73 @@ export async function purgeStep(i: Purge, s: CodeState, o: CodeOptions): Promise
   i.modules.forEach((module, k) => {
     if (methods[k] === "soft_purge") refuseIfRunning(runtime, table, module);
   });
-  for (const [k, module] of i.modules.entries()) await purgeModule(module, methods[k]!, s, o);
+  await purgeModules(i.modules, methods, s, o);
 }
 
 /** Before a load or a remove: the old version an earlier install left goes, with the instruction's prePurge. */
 async function prePurge(module: string, method: PurgeMethod, s: CodeState, o: CodeOptions): Promise<void> {
   if (!o.node.table.old(module)) return;
   if (method === "soft_purge") refuseIfRunning(o.node.runtime, o.node.table, module);
-  await purgeModule(module, method, s, o);
+  await purgeModules([module], [method], s, o);
 }
 
-async function purgeModule(module: string, method: PurgeMethod, s: CodeState, o: CodeOptions): Promise<void> {
+/**
+ * Every process still running a removed module among `modules` dies first, all at once, and only then is
+ * any code dropped: no doomed process handles a message without its code in between.
+ */
+async function purgeModules(modules: readonly string[], methods: readonly PurgeMethod[], s: CodeState, o: CodeOptions): Promise<void> {
   const { table, runtime } = o.node;
-  const snapshot = table.snapshot(module);
   // Only a removed module leaves processes without code: they are the ones killed.
-  const doomed = table.isRemoved(module) ? runtime.runningOldCode(module) : [];
-  wrap({ module }, () => table.purge(module, method === "soft_purge" ? "soft" : "brutal"));
-  s.undo.push(() => table.restore(snapshot));
-  await killAll(runtime, module, doomed, o);
-  if (doomed.length > 0) {
-    s.undo.push(() => o.node.log("rollback cannot bring back processes killed at a purge", { module, processes: describeProcesses(doomed.map(processRef)) }));
+  const kills = killAll(runtime, new Map(modules.map((m) => [m, table.isRemoved(m) ? runtime.runningOldCode(m) : []])), o.onKilled);
+  if (kills.killed.length > 0) {
+    s.killed.push(...kills.killed);
+    s.undo.push(() => o.node.log("rollback cannot bring back the state of processes killed at a purge", { processes: describeProcesses(kills.killed) }));
+    // A killed child's spec goes back to its supervisor, which starts it again once the old code, states
+    // and env are back (a restart, run after every other undo).
+    for (const child of kills.detached) {
+      s.undo.push(child.reattach);
+      s.restarts.push(child.restart);
+    }
   }
+  modules.forEach((module, k) => {
+    const snapshot = table.snapshot(module);
+    wrap({ module }, () => table.purge(module, methods[k] === "soft_purge" ? "soft" : "brutal"));
+    s.undo.push(() => table.restore(snapshot));
+  });
+  await kills.exited;
 }
 
-/** Kill the processes still running `module` (exit reason `killed`); returns who was killed. */
-export async function killAll(runtime: Runtime, module: string, procs: readonly Proc[], o: Pick<CodeOptions, "onKilled"> = {}): Promise<ProcessRef[]> {
-  const killed: ProcessRef[] = [];
-  if (procs.length === 0) return killed;
-  const supervised = new Map(childrenUsing(runtime, module).flatMap((c) => (c.pid ? [[c.pid, c] as const] : [])));
-  for (const p of procs) {
-    if (p.status === "dead") continue;
-    const ref = processRef(p);
-    // A supervised child is killed through its supervisor, which then does not restart it: there is no
-    // code left to restart it with. Any other process is killed directly.
-    const child = supervised.get(p.pid);
-    if (child && runtime.get(child.sup)) await killChild(runtime, child.sup, child.id);
-    else await runtime.exit(p, "kill");
-    killed.push(ref);
-    o.onKilled?.(module, ref);
+export interface Kills {
+  /** every doomed process that was alive, killed directly or by a link to another one */
+  killed: ProcessRef[];
+  /** the supervised ones, taken out of their supervisors (spec and all) */
+  detached: NonNullable<ReturnType<typeof detachChild>>[];
+  /** settles when the links of the killed processes were told */
+  exited: Promise<void>;
+}
+
+/**
+ * Kill the processes still running removed modules (module → processes; exit reason `killed`), all in one
+ * synchronous pass: first none of them handles another message, then each supervised one leaves its
+ * supervisor (which neither restarts it nor retries it later), then each dies.
+ */
+export function killAll(runtime: Runtime, doomed: ReadonlyMap<string, readonly Proc[]>, onKilled?: (module: string, process: ProcessRef) => void): Kills {
+  const alive = [...doomed].flatMap(([module, procs]) => procs.filter((p) => p.status !== "dead").map((p) => ({ module, p })));
+  if (alive.length === 0) return { killed: [], detached: [], exited: Promise.resolve() };
+  for (const { p } of alive) if (p.status === "running") p.status = "suspended";
+  const supervisorOf = new Map<Pid, Pid>();
+  for (const module of doomed.keys()) for (const c of childrenUsing(runtime, module)) if (c.pid) supervisorOf.set(c.pid, c.sup);
+  const detached: Kills["detached"] = [];
+  for (const { p } of alive) {
+    const supPid = supervisorOf.get(p.pid);
+    const sup = supPid ? runtime.get(supPid) : undefined;
+    const child = sup && detachChild(runtime, sup, p.pid);
+    if (child) detached.push(child);
   }
-  return killed;
+  const killed = alive.map(({ module, p }) => ({ module, ref: processRef(p) }));
+  const exits = alive.map(({ p }) => runtime.exit(p, "kill"));
+  for (const { module, ref } of killed) onKilled?.(module, ref);
+  return { killed: killed.map((k) => k.ref), detached, exited: Promise.all(exits).then(() => undefined) };
 }
 
 function refuseIfRunning(runtime: Runtime, table: ModuleTable, module: string): void {

@@ -3,6 +3,11 @@
  * plan lists the modules. An idle process is suspended at once; the busy ones are waited for together,
  * each at most the instruction's timeout (the module's own, as its appup wrote it). A timeout fails the
  * step, naming the module and the process; the processes suspended so far are resumed by the undo.
+ *
+ * Undoing a later `resume` (resuspendStep) suspends them again the same way, waiting for the handlers they
+ * started on the new code, so that none of those writes its state over the one the rollback puts back. A
+ * process whose handler does not finish within the same timeout is logged and left running (a rollback
+ * never hangs); its handler's state may then outlive the rollback.
  */
 import type { Instruction } from "../../relup/instruction.ts";
 import { StepError } from "./step-error.ts";
@@ -17,6 +22,7 @@ export async function suspendStep(i: Extract<Instruction, { op: "suspend" }>, s:
   const { runtime } = o.node;
   const timeout = i.timeout === "infinity" ? FOREVER : (i.timeout ?? DEFAULT_SUSPEND_TIMEOUT);
   for (const module of i.modules) {
+    s.suspendTimeouts.set(module, timeout);
     const procs = runtime.processesUsing(module).filter((p) => p.status === "running");
     const done: Proc[] = [];
     s.suspended.set(module, done);
@@ -39,4 +45,24 @@ export async function suspendStep(i: Extract<Instruction, { op: "suspend" }>, s:
     const failed = results.findIndex((r) => r.status === "rejected");
     if (failed !== -1) throw new StepError((results[failed] as PromiseRejectedResult).reason, { module, pid: busy[failed]!.pid });
   }
+}
+
+/** The undo of a resume: suspend `procs` again, each waited for at most the module's suspend timeout. */
+export async function resuspendStep(module: string, procs: readonly Proc[], s: ExecState, o: ExecOptions): Promise<void> {
+  const { runtime } = o.node;
+  const timeout = s.suspendTimeouts.get(module) ?? DEFAULT_SUSPEND_TIMEOUT;
+  // An idle process suspends at once; only the busy ones are waited for (together, with the timeout).
+  const busy: Proc[] = [];
+  for (const p of procs) {
+    if (p.status !== "running") continue;
+    if (p.busy) busy.push(p);
+    else p.status = "suspended";
+  }
+  const results = await Promise.allSettled(busy.map((p) => runtime.suspend(p, timeout)));
+  results.forEach((r, k) => {
+    if (r.status === "fulfilled") return;
+    const p = busy[k]!;
+    o.node.log("rollback could not suspend a process: its handler on the new code is still running, and the state it ends with may replace the one the rollback puts back", { pid: p.pid, module, timeoutMs: timeout, error: (r.reason as Error).message });
+  });
+  s.suspended.set(module, procs.filter((p) => p.status === "suspended"));
 }

@@ -1,0 +1,43 @@
+/**
+ * The `stop` and `start` steps: every supervised child whose spec uses one of the modules is terminated
+ * (terminate_child) or started again (restart_child) through its supervisor.
+ *
+ * A terminate may take as long as the child's `shutdown` allows (its terminate callback runs, then it is
+ * killed): the call to the supervisor waits that long plus the ordinary call timeout, without limit for
+ * `infinity`, the ordinary timeout for `brutal_kill`. Each undo is recorded before its call is made, so
+ * that a call that fails part way is undone too:
+ *   stop   a child that was running is started again (restart_child, which does nothing to a running
+ *          child) as a restart: after the old code, states and env are back (see the executor's rollback)
+ *   start  only the children this step started are terminated; those already running are left alone
+ */
+import type { ChildSpec } from "../supervisor.ts";
+import { childrenUsing } from "../supervisor.ts";
+import { DEFAULT_CALL_TIMEOUT } from "../runtime.ts";
+import type { ExecOptions, ExecState } from "../executor.ts";
+
+/** The longest timer Node accepts (about 24.8 days): "infinity" waits this long. */
+const FOREVER = 2 ** 31 - 1;
+
+/** How long a terminate_child call may take for a child with this shutdown. */
+export function terminateTimeout(shutdown: ChildSpec["shutdown"]): number {
+  if (shutdown === "infinity") return FOREVER;
+  if (shutdown === "brutal_kill") return DEFAULT_CALL_TIMEOUT;
+  return shutdown + DEFAULT_CALL_TIMEOUT;
+}
+
+export async function stopOrStartStep(op: "stop" | "start", modules: readonly string[], s: ExecState, o: ExecOptions): Promise<void> {
+  const { runtime } = o.node;
+  for (const module of modules) {
+    for (const { sup, id, pid, shutdown } of childrenUsing(runtime, module)) {
+      // The supervisor handles one request at a time: a restart queued behind a terminate waits for it.
+      const timeout = terminateTimeout(shutdown);
+      if (op === "stop") {
+        if (pid) s.restarts.push(async () => void (await runtime.call(sup, { op: "restart_child", id }, timeout)));
+        await runtime.call(sup, { op: "terminate_child", id }, timeout);
+      } else {
+        if (!pid) s.undo.push(async () => void (await runtime.call(sup, { op: "terminate_child", id }, timeout)));
+        await runtime.call(sup, { op: "restart_child", id }, timeout);
+      }
+    }
+  }
+}

@@ -102,7 +102,7 @@ export interface StepTiming {
 export async function execute(script: readonly Instruction[], options: ExecOptions): Promise<StepTiming[]> {
   const timings: StepTiming[] = [];
   const undo: ExecState["undo"] = [];
-  const applications = applicationSteps(options.node, options.target, (fn) => undo.push(fn));
+  const applications = applicationSteps(options.node, options.target, (fn) => undo.push(fn), options.codeChangeTimeout);
   const state: ExecState = { staged: new Map(), suspended: new Map(), replacedVsn: new Map(), removed: new Map(), supervisorsChanged: [], passedPointOfNoReturn: false, undo, applications };
   const fail = async (index: number, instruction: Instruction, error: unknown): Promise<never> => {
     const failure = error instanceof StepError ? error : new StepError(error as Error, {});

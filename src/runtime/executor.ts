@@ -121,11 +121,14 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
     }
   }
   // The commit: the target release's app files, and the applications told of env changes (apply-step.ts).
-  // It fails as a step after the last one would, and is rolled back the same way.
-  try {
-    await state.applications.commit();
-  } catch (error) {
-    await fail(script.length, { op: "apply", module: "application", function: "config_change", args: [] }, error);
+  // It fails as a step after the last one would, and is rolled back the same way. Not after a
+  // restart_new_emulator: the target release runs in the node that took over, none of it here.
+  if (!script.some((i) => i.op === "restart_new_emulator")) {
+    try {
+      await state.applications.commit();
+    } catch (error) {
+      await fail(script.length, { op: "apply", module: "application", function: "config_change", args: [] }, error);
+    }
   }
   for (const sup of state.supervisorsChanged) await retireChildren(options.node.runtime, sup);
   return timings;

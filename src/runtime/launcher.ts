@@ -11,7 +11,8 @@
  * killed with SIGKILL (a blocked loop runs no SIGTERM handler); the launcher then restarts it on the
  * permanent release as after any death, so an install it was running is undone with its in-memory state.
  *
- * Events: ready {pid, version}, exit {code, signal}, restart {delayMs}, unresponsive {pid, silentMs}, stopped.
+ * Events: ready {pid, version}, exit {code, signal}, restart {delayMs}, unresponsive {pid, silentMs},
+ * replaced-exit {pid, code, signal} (a node that handed over has ended), stopped.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
@@ -75,6 +76,8 @@ export class Launcher extends EventEmitter {
   #heartbeat: NodeJS.Timeout | undefined;
   /** when each ready node last answered a heartbeat (performance.now()); absent until it is ready */
   #answered = new WeakMap<ChildProcess, number>();
+  /** nodes that handed over to a successor and are draining */
+  #replaced = new WeakSet<ChildProcess>();
   #nodeLog: WriteStream | undefined;
   #launcherLog: WriteStream | undefined;
   #options: Required<Omit<LauncherOptions, "env" | "root">> & { env: NodeJS.ProcessEnv | undefined };
@@ -204,7 +207,14 @@ export class Launcher extends EventEmitter {
       }
     });
     child.on("exit", (code, signal) => {
-      if (this.#child !== child) return; // a node that handed over, or a successor that never took over
+      if (this.#child !== child) {
+        // A node that handed over (its exit is logged: it must end), or a successor that never took over.
+        if (this.#replaced.delete(child)) {
+          this.#event("replaced node exited", { pid: child.pid, code, signal });
+          this.emit("replaced-exit", { pid: child.pid!, code, signal });
+        }
+        return;
+      }
       this.#child = undefined;
       this.#event("node exited", { pid: child.pid, code, signal });
       this.emit("exit", { code, signal });
@@ -254,6 +264,7 @@ export class Launcher extends EventEmitter {
       next.once("exit", onExit);
     });
     if (outcome.ok) {
+      this.#replaced.add(old);
       this.#child = next;
       this.#answered.set(next, performance.now());
       this.#startedAt = Date.now();

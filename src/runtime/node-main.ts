@@ -158,17 +158,21 @@ try {
       case "check":
         return handler.check(request.version, request.plan);
       case "install": {
-        const result = await handler.install(request.version, request.plan, progress, { ...(request.allowRestart !== undefined ? { allowRestart: request.allowRestart } : {}), ...(request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {}) });
-        if (handedOver) void drainThenStop();
-        return result;
+        // After a handover this node stops whatever the install ends with: only its successor serves.
+        try {
+          return await handler.install(request.version, request.plan, progress, { ...(request.allowRestart !== undefined ? { allowRestart: request.allowRestart } : {}), ...(request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {}) });
+        } finally {
+          if (handedOver) void drainThenStop();
+        }
       }
       case "permanent":
         return handler.permanent(request.version);
-      case "rollback": {
-        const result = await handler.rollback(progress);
-        if (handedOver) void drainThenStop();
-        return result;
-      }
+      case "rollback":
+        try {
+          return await handler.rollback(progress);
+        } finally {
+          if (handedOver) void drainThenStop();
+        }
       case "remove":
         return handler.remove(request.version);
       case "states":

@@ -4,8 +4,9 @@
  *
  *   apply M.F(args)                          call a release module's function (its effects cannot be undone)
  *   apply application.load(app)              load the target release's app file
- *   apply application.start(app, type)       start it with the target release's app file: start module, env,
- *                                            dependencies (what restart_application needs)
+ *   apply application.start(app, type?)      start it with the target release's app file: start module, env,
+ *                                            dependencies (what restart_application needs); without a type,
+ *                                            with the type it ran with (permanent if it never ran)
  *   apply application.stop(app)              stop it, calling the stop of the start module it was started with
  *   apply application.unload(app)            forget it
  *   apply application.set_env_defaults(app, changed, added, removed)

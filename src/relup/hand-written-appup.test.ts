@@ -44,6 +44,12 @@ describe("hand-written appup.json", () => {
     expect(result.ok && result.value.file.up.map((i) => i.op)).toEqual(["load_object_code", "apply", "point_of_no_return", "suspend", "load", "code_change", "resume"]);
   });
 
+  it("restart_application starts the application again with no start type: the runtime keeps the type it ran with", () => {
+    const result = withAppup([{ op: "restart_application", application: "cache" }]);
+    const starts = result.ok ? result.value.file.up.filter((i) => i.op === "apply" && i.function === "start") : [];
+    expect(starts).toEqual([{ op: "apply", module: "application", function: "start", args: ["cache"] }]);
+  });
+
   it("a version range in `from` matches the running version", () => {
     const result = withAppup([], { up: [{ from: "2.x", instructions: [] }, { from: ">=1.0.0 <1.1.0", instructions: [migrate] }] });
     expect(result.ok && result.value.file.up.map((i) => i.op)).toEqual(["load_object_code", "point_of_no_return", "suspend", "load", "code_change", "resume"]);

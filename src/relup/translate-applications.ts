@@ -3,7 +3,8 @@
  * module instructions and calls to the runtime's application controller.
  *   add_application      add_module for each of its modules, then start it (or only load it)
  *   remove_application   stop it, remove each of its modules, purge them, unload it
- *   restart_application  stop, remove and purge every old module, add every new module, start
+ *   restart_application  stop, remove and purge every old module, add every new module, start (with no
+ *                        type: the runtime starts it with the type it ran with, which only it knows)
  *   apply application.config_change(app, changed, added, removed)
  *                        two steps: set_env_defaults with the same arguments, and config_change(app), which
  *                        tells the application; placeEnvChanges moves them to either end of the script
@@ -58,7 +59,7 @@ export function translateApplications(instrs: readonly ExpandedInstr[], from: Re
         const newApp = findApp(to, i.application)!;
         out.push(...removeApp(findApp(from, i.application)!, false));
         out.push(...addModules(newApp, i.origin, i.field, changing));
-        out.push({ op: "low", instruction: { op: "apply", module: "application", function: "start", args: [newApp.name, "permanent"] }, reason: `start \`${newApp.name}\` again with its new modules` });
+        out.push({ op: "low", instruction: { op: "apply", module: "application", function: "start", args: [newApp.name] }, reason: `start \`${newApp.name}\` again with its new modules, with the start type it ran with` });
         break;
       }
       case "point_of_no_return":

@@ -14,14 +14,24 @@
  * again from both. `configChange` tells a running application of the keys whose EFFECTIVE value changed
  * since it was started or last told: an overridden key whose default changed did not change.
  *
- * Every change an install makes here can be undone from a snapshot (`snapshot` / `restore`).
+ * Every change an install makes to an application's spec (app file, env defaults, env) can be undone
+ * from a snapshot (`snapshot` / `restore`). A snapshot holds the spec only: whether the application
+ * runs, its top process, its start type and what it was told are live facts, which the steps that
+ * changed them (start, stop, configChange) undo themselves. Restoring them from a snapshot would bring
+ * back a top process that is gone and leave the one that runs unwatched.
+ *
+ * Timeouts: `start`, `stop` and `tell` take an optional timeout for the start module's callback (an
+ * install passes one; see steps/apply-step.ts). A start that does not settle in time fails with the
+ * application stopped, and a top process it returns later is stopped as it arrives; a stop or
+ * configChange that does not settle in time fails, and what it does later is ignored.
  */
 import { startOrder } from "../release/app-graph.ts";
 import type { AppFile } from "../release/app-file.ts";
 import type { Json } from "../release/names.ts";
 import type { Pid } from "./process.ts";
 import type { RootConfig } from "./root-config.ts";
-import { describe, type Runtime } from "./runtime.ts";
+import { describe, type Runtime, type Timeout } from "./runtime.ts";
+import { CallbackTimeout, settleWithin } from "./settle-within.ts";
 
 export type StartType = "permanent" | "transient" | "temporary";
 export type AppStatus = "loaded" | "starting" | "running" | "stopping" | "stopped";
@@ -50,8 +60,8 @@ interface AppEntry {
   top: Pid | undefined;
 }
 
-/** An application's entry as it was, or its absence, to put back on rollback. */
-export type AppSnapshot = { name: string; entry: AppEntry | undefined };
+/** An application's spec as it was (app file, env defaults, env), or its absence, to put back on rollback. */
+export type AppSnapshot = { name: string; spec: Pick<AppEntry, "app" | "defaults" | "env"> | undefined };
 
 /** An application's start failed; the cause (e.g. a listen error with its port) is kept for the boot report. */
 export class ApplicationStartError extends Error {
@@ -63,8 +73,13 @@ export class ApplicationStartError extends Error {
   }
 }
 
+/** How long an application's start may take by default (boot, or an install's start step): as a boot may. */
+export const DEFAULT_START_TIMEOUT = 60_000;
+
 export class ApplicationController {
   readonly #apps = new Map<string, AppEntry>();
+  /** how long an application's start may take when `start` is given no timeout (the node's boot timeout) */
+  startTimeout: Timeout = DEFAULT_START_TIMEOUT;
   #config: RootConfig;
 
   constructor(
@@ -106,7 +121,7 @@ export class ApplicationController {
     this.#apps.delete(name);
   }
 
-  async start(name: string, type: StartType = "permanent"): Promise<void> {
+  async start(name: string, type: StartType = "permanent", options: { timeout?: Timeout } = {}): Promise<void> {
     const entry = this.#get(name);
     if (entry.status === "running") return;
     for (const dep of entry.app.applications) {
@@ -114,11 +129,18 @@ export class ApplicationController {
     }
     entry.status = "starting";
     entry.type = type;
+    entry.top = undefined;
     try {
       if (entry.app.start !== undefined) {
         const start = this.runtime.table.namespace(`${name}/${entry.app.start}`).start;
         if (typeof start !== "function") throw new Error(`${name}/${entry.app.start} does not export start`);
-        const top = await start(entry.env);
+        const timeout = options.timeout ?? this.startTimeout;
+        const top = await settleWithin(
+          start(entry.env) as unknown,
+          timeout,
+          (ms) => new CallbackTimeout(`application ${name} did not start (${name}/${entry.app.start}.start did not settle)`, ms, `make start resolve once the top supervisor runs, or give the node a longer start timeout (\`relup start --boot-timeout <ms>\`)`),
+          (late) => this.#lateStart(name, late),
+        );
         entry.top = typeof top === "string" ? top : undefined;
       }
       entry.startedWith = entry.app.start;
@@ -131,7 +153,7 @@ export class ApplicationController {
     }
   }
 
-  async stop(name: string): Promise<void> {
+  async stop(name: string, options: { timeout?: Timeout } = {}): Promise<void> {
     const entry = this.#get(name);
     if (entry.status !== "running") return;
     entry.status = "stopping";
@@ -140,11 +162,25 @@ export class ApplicationController {
     if (top) await this.runtime.exit(top, "shutdown");
     // The start module it was started with, which an install may have replaced in its app file since.
     const stop = entry.startedWith !== undefined ? this.runtime.table.namespace(`${name}/${entry.startedWith}`).stop : undefined;
-    if (typeof stop === "function") await stop(entry.env);
-    entry.status = "stopped";
-    entry.told = undefined;
-    entry.startedWith = undefined;
+    try {
+      if (typeof stop === "function") {
+        const callback = `${name}/${entry.startedWith}.stop`;
+        await settleWithin(stop(entry.env) as unknown, options.timeout ?? "infinity", (ms) => new CallbackTimeout(`${callback} did not settle`, ms, `make ${callback} settle sooner, or give the install a longer timeout (\`relup apply --code-change-timeout <ms>\`)`));
+      }
+    } finally {
+      // Its top process is gone: it is stopped, whatever its stop callback did.
+      entry.status = "stopped";
+      entry.told = undefined;
+      entry.startedWith = undefined;
+    }
     this.options.log?.("application stopped", { application: name });
+  }
+
+  /** A start that timed out settled after all: a top process it returned is stopped, unless the application runs on it. */
+  #lateStart(name: string, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): void {
+    const top = outcome.ok && typeof outcome.value === "string" ? this.runtime.get(outcome.value) : undefined;
+    this.options.log?.("application start settled after its timeout: ignored", { application: name, ...(outcome.ok ? {} : { error: describe(outcome.error) }), ...(top ? { stopped: top.pid } : {}) });
+    if (top && this.#apps.get(name)?.top !== top.pid) void this.runtime.exit(top, "shutdown");
   }
 
   async startAll(): Promise<void> {
@@ -190,18 +226,21 @@ export class ApplicationController {
    * effective value changed since it was started or last told. Returns what it was told, or undefined
    * when nothing changed or it is not running.
    */
-  configChange(name: string): Promise<EnvChange | undefined> {
-    return this.tell(name, this.#get(name).env);
+  configChange(name: string, options: { timeout?: Timeout } = {}): Promise<EnvChange | undefined> {
+    return this.tell(name, this.#get(name).env, options);
   }
 
   /** Tell a running application that its env is now `env` (configChange with the difference). */
-  async tell(name: string, env: Env): Promise<EnvChange | undefined> {
+  async tell(name: string, env: Env, options: { timeout?: Timeout } = {}): Promise<EnvChange | undefined> {
     const entry = this.#get(name);
     if (entry.status !== "running" || entry.told === undefined) return undefined;
     const change = envChange(entry.told, env);
     if (Object.keys(change.changed).length + Object.keys(change.added).length + change.removed.length === 0) return undefined;
     const fn = entry.startedWith !== undefined ? this.runtime.table.namespace(`${name}/${entry.startedWith}`).configChange : undefined;
-    if (typeof fn === "function") await fn(change.changed, change.added, change.removed);
+    if (typeof fn === "function") {
+      const fix = `make configChange settle sooner, or give the install a longer timeout (\`relup apply --code-change-timeout <ms>\`)`;
+      await settleWithin(fn(change.changed, change.added, change.removed) as unknown, options.timeout ?? "infinity", (ms) => new CallbackTimeout(`configChange of ${name} did not settle`, ms, fix));
+    }
     entry.told = { ...env };
     return change;
   }
@@ -211,15 +250,29 @@ export class ApplicationController {
     return this.#apps.get(name)?.told;
   }
 
-  snapshot(name: string): AppSnapshot {
-    const entry = this.#apps.get(name);
-    return { name, entry: entry ? { ...entry } : undefined };
+  /** The start type the application runs with, or last ran with (undefined when it is not loaded). */
+  startType(name: string): StartType | undefined {
+    return this.#apps.get(name)?.type;
   }
 
-  /** Put an application's app file, env and status record back as a snapshot held them. */
+  snapshot(name: string): AppSnapshot {
+    const entry = this.#apps.get(name);
+    return { name, spec: entry ? { app: entry.app, defaults: { ...entry.defaults }, env: { ...entry.env } } : undefined };
+  }
+
+  /**
+   * Put an application's spec (app file, env defaults, env) back as a snapshot held it. A loaded
+   * application keeps its live fields (status, top process, start type, what it was told); one that was
+   * unloaded since comes back loaded, not running.
+   */
   restore(snapshot: AppSnapshot): void {
-    if (snapshot.entry) this.#apps.set(snapshot.name, { ...snapshot.entry });
-    else this.#apps.delete(snapshot.name);
+    if (!snapshot.spec) {
+      this.#apps.delete(snapshot.name);
+      return;
+    }
+    const entry = this.#apps.get(snapshot.name);
+    if (entry) Object.assign(entry, snapshot.spec);
+    else this.#apps.set(snapshot.name, { ...snapshot.spec, told: undefined, startedWith: undefined, status: "loaded", type: "permanent", top: undefined });
   }
 
   appFile(name: string): AppFile | undefined {

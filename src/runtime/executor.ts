@@ -118,7 +118,7 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
   const timings: StepTiming[] = [];
   const undo: ExecState["undo"] = [];
   const restarts: ExecState["restarts"] = [];
-  const applications = applicationSteps(options.node, options.target, (fn) => undo.push(fn), (fn) => restarts.push(fn));
+  const applications = applicationSteps(options.node, options.target, (fn) => undo.push(fn), (fn) => restarts.push(fn), options.codeChangeTimeout);
   const state: ExecState = { staged: new Map(), suspended: new Map(), replacedVsn: new Map(), removed: new Map(), suspendTimeouts: new Map(), supervisorsChanged: [], passedPointOfNoReturn: false, undo, restarts, killed: [], applications };
   const fail = async (index: number, instruction: Instruction, error: unknown): Promise<never> => {
     const failure = error instanceof StepError ? error : new StepError(error as Error, {});
@@ -142,10 +142,13 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
   for (let index = 0; index < tail; index++) await run(index);
   // The commit: the target release's app files, and the applications told of env changes (apply-step.ts).
   // It fails as a step after the body would, and is rolled back the same way, with nobody killed yet.
-  try {
-    await state.applications.commit();
-  } catch (error) {
-    await fail(tail, { op: "apply", module: "application", function: "config_change", args: [] }, error);
+  // Not after a restart_new_emulator: the target release runs in the node that took over, none of it here.
+  if (!script.some((i) => i.op === "restart_new_emulator")) {
+    try {
+      await state.applications.commit();
+    } catch (error) {
+      await fail(tail, { op: "apply", module: "application", function: "config_change", args: [] }, error);
+    }
   }
   for (let index = tail; index < script.length; index++) await run(index);
   for (const sup of state.supervisorsChanged) await retireChildren(options.node.runtime, sup);

@@ -9,9 +9,10 @@ import { parseArgs } from "node:util";
 import { Launcher } from "./launcher.ts";
 import { ExitCode, UserError } from "../errors.ts";
 
-const { values } = parseArgs({ options: { root: { type: "string" }, "heartbeat-timeout": { type: "string" } } });
+const { values } = parseArgs({ options: { root: { type: "string" }, "heartbeat-timeout": { type: "string" }, "boot-timeout": { type: "string" } } });
 const heartbeat = values["heartbeat-timeout"];
-const launcher = new Launcher({ root: values.root!, ...(heartbeat !== undefined ? { heartbeatTimeoutMs: Number(heartbeat) } : {}) });
+const boot = values["boot-timeout"];
+const launcher = new Launcher({ root: values.root!, ...(heartbeat !== undefined ? { heartbeatTimeoutMs: Number(heartbeat) } : {}), ...(boot !== undefined ? { bootTimeoutMs: Number(boot) } : {}) });
 const tell = (message: object) => {
   if (process.connected) process.send?.(message);
 };

@@ -11,7 +11,16 @@
  * killed with SIGKILL (a blocked loop runs no SIGTERM handler); the launcher then restarts it on the
  * permanent release as after any death, so an install it was running is undone with its in-memory state.
  *
- * Events: ready {pid, version}, exit {code, signal}, restart {delayMs}, unresponsive {pid, silentMs}, stopped.
+ * The boot timeout: a node that is not ready within bootTimeoutMs of its spawn (default 60 s) is killed
+ * with SIGKILL and the launcher logs `node boot timed out`. The watchdog pings only ready nodes, and an
+ * application start that never settles, or loops, would otherwise hold the boot forever. What follows is
+ * what follows any failed boot: the first start fails (`relup start` exits 1 saying so), a restarted node
+ * is restarted again with the backoff, and a restart_new_emulator successor is dropped: the takeover is
+ * aborted and the old node keeps serving. The node is told the limit (`--boot-timeout`): it is also how
+ * long an application's start may take during an install.
+ *
+ * Events: ready {pid, version}, exit {code, signal}, restart {delayMs}, unresponsive {pid, silentMs},
+ * boot-timeout {pid, limitMs}, replaced-exit {pid, code, signal} (a node that handed over has ended), stopped.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
@@ -34,6 +43,8 @@ export interface LauncherOptions {
   heartbeatIntervalMs?: number;
   /** a node that answers no ping for this long is killed and restarted (default 30000 ms) */
   heartbeatTimeoutMs?: number;
+  /** a node that is not ready this long after its spawn is killed (default 60000 ms) */
+  bootTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -49,6 +60,7 @@ export interface Ready {
 
 export const DEFAULT_HEARTBEAT_INTERVAL = 1_000;
 export const DEFAULT_HEARTBEAT_TIMEOUT = 30_000;
+export const DEFAULT_BOOT_TIMEOUT = 60_000;
 
 /**
  * The first node did not boot. An address it could not listen on is bad input (exit 2: another process
@@ -75,6 +87,10 @@ export class Launcher extends EventEmitter {
   #heartbeat: NodeJS.Timeout | undefined;
   /** when each ready node last answered a heartbeat (performance.now()); absent until it is ready */
   #answered = new WeakMap<ChildProcess, number>();
+  /** nodes killed because they were not ready in time */
+  #bootTimedOut = new WeakSet<ChildProcess>();
+  /** nodes that handed over to a successor and are draining */
+  #replaced = new WeakSet<ChildProcess>();
   #nodeLog: WriteStream | undefined;
   #launcherLog: WriteStream | undefined;
   #options: Required<Omit<LauncherOptions, "env" | "root">> & { env: NodeJS.ProcessEnv | undefined };
@@ -89,6 +105,7 @@ export class Launcher extends EventEmitter {
       // Several pings per timeout, so that a short timeout is not checked too late.
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? Math.max(10, Math.min(DEFAULT_HEARTBEAT_INTERVAL, Math.floor((options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT) / 5))),
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT,
+      bootTimeoutMs: options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT,
       env: options.env,
     };
   }
@@ -156,7 +173,8 @@ export class Launcher extends EventEmitter {
       return undefined;
     }
     const inherit = takeover ? ["--inherit", String(takeover.handles.length)] : [];
-    const child = spawn(process.execPath, [...tsEntryArgs("node-main.ts"), "--root", this.root, "--version", version, ...inherit], {
+    const limitMs = this.#options.bootTimeoutMs;
+    const child = spawn(process.execPath, [...tsEntryArgs("node-main.ts"), "--root", this.root, "--version", version, "--boot-timeout", String(limitMs), ...inherit], {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       env: this.#options.env ?? process.env,
     });
@@ -166,6 +184,15 @@ export class Launcher extends EventEmitter {
     this.#startedAt = Date.now();
     this.#event("node spawned", { pid: child.pid, version });
     let bootError: BootFailure | undefined;
+    const bootTimer = setTimeout(() => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      this.#bootTimedOut.add(child);
+      bootError = { error: `the node was not ready within ${limitMs} ms (an application's start did not return or never settled) and was killed. Fix: see ${path.join(this.root, "log", "node.jsonl")} for the application it was starting; if its start is only slow, give it longer with \`relup start --boot-timeout <ms>\`` };
+      const action = takeover ? "killed; the takeover is aborted, the old node keeps serving" : this.listenerCount("boot-failed") > 0 ? "killed; the start fails" : "killed; restarting on the permanent release";
+      this.#event("node boot timed out", { pid: child.pid, version, limitMs, action });
+      this.emit("boot-timeout", { pid: child.pid!, limitMs });
+      child.kill("SIGKILL");
+    }, limitMs);
     // The last lines the node wrote to stderr: the reason when it dies before it can say why.
     const lastErrors: string[] = [];
     const pipe = (stream: NodeJS.ReadableStream, name: string) =>
@@ -185,6 +212,7 @@ export class Launcher extends EventEmitter {
     child.on("message", (message: { type?: string; pid?: number; version?: string; error?: string; listen?: ListenFailure; port?: number; ports?: number[] }, handle?: unknown) => {
       if (message.type === "heartbeat-ack") this.#answered.set(child, performance.now());
       if (message.type === "ready") {
+        clearTimeout(bootTimer);
         this.#answered.set(child, performance.now());
         if (!takeover) this.emit("ready", { pid: message.pid!, version: message.version! });
         else this.emit("takeover-ready", child, { pid: message.pid!, version: message.version! });
@@ -204,7 +232,15 @@ export class Launcher extends EventEmitter {
       }
     });
     child.on("exit", (code, signal) => {
-      if (this.#child !== child) return; // a node that handed over, or a successor that never took over
+      clearTimeout(bootTimer);
+      if (this.#child !== child) {
+        // A node that handed over (its exit is logged: it must end), or a successor that never took over.
+        if (this.#replaced.delete(child)) {
+          this.#event("replaced node exited", { pid: child.pid, code, signal });
+          this.emit("replaced-exit", { pid: child.pid!, code, signal });
+        }
+        return;
+      }
       this.#child = undefined;
       this.#event("node exited", { pid: child.pid, code, signal });
       this.emit("exit", { code, signal });
@@ -244,7 +280,8 @@ export class Launcher extends EventEmitter {
     }
     const outcome = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
       const onReady = (child: ChildProcess) => child === next && finish({ ok: true });
-      const onExit = (code: number | null) => finish({ ok: false, error: `the new node exited (code ${code}) before it was ready; see log/node.jsonl` });
+      const onExit = (code: number | null) =>
+        finish({ ok: false, error: this.#bootTimedOut.has(next) ? `the new node was not ready within ${this.#options.bootTimeoutMs} ms and was killed; see log/node.jsonl. Fix: make its applications start sooner, or give it longer with \`relup start --boot-timeout <ms>\`` : `the new node exited (code ${code}) before it was ready; see log/node.jsonl` });
       const finish = (result: { ok: boolean; error?: string }) => {
         this.off("takeover-ready", onReady);
         next.off("exit", onExit);
@@ -254,6 +291,7 @@ export class Launcher extends EventEmitter {
       next.once("exit", onExit);
     });
     if (outcome.ok) {
+      this.#replaced.add(old);
       this.#child = next;
       this.#answered.set(next, performance.now());
       this.#startedAt = Date.now();

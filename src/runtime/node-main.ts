@@ -17,10 +17,13 @@ import { releaseDirOf } from "./releases-file.ts";
 import { readRootConfig } from "./root-config.ts";
 import { copyStates, type LiveStatesResult } from "./live-states.ts";
 import { bootFailure } from "./boot-failure.ts";
+import { DEFAULT_START_TIMEOUT } from "./application-controller.ts";
 
-const { values } = parseArgs({ options: { root: { type: "string" }, version: { type: "string" }, inherit: { type: "string" } } });
+const { values } = parseArgs({ options: { root: { type: "string" }, version: { type: "string" }, inherit: { type: "string" }, "boot-timeout": { type: "string" } } });
 const root = path.resolve(values.root!);
 const version = values.version!;
+/** The launcher's boot timeout: also how long an application's start may take, and a successor's takeover. */
+const bootTimeoutMs = values["boot-timeout"] !== undefined ? Number(values["boot-timeout"]) : DEFAULT_START_TIMEOUT;
 
 // The launcher's watchdog pings over IPC; the answer comes from this event loop, so a loop that is stuck
 // (a synchronous codeChange that never returns) answers nothing and the launcher restarts the node.
@@ -66,19 +69,29 @@ async function restartNewEmulator(target: string): Promise<void> {
   // The successor binds the control socket's path; this node keeps only its open connections.
   await control!.pause();
   return new Promise((resolve, reject) => {
+    // The launcher answers within its boot timeout (it kills a successor that is not ready by then); the
+    // wait ends anyway if it does not (its IPC channel closed, or no answer well after that limit).
+    const fail = (error: string) => {
+      process.off("message", onMessage);
+      process.off("disconnect", onDisconnect);
+      clearTimeout(timer);
+      void control!.resume().then(() => reject(new Error(`the new node did not take over: ${error}`)));
+    };
+    const onDisconnect = () => fail("the launcher went away");
+    const timer = setTimeout(() => fail(`the launcher did not answer within ${bootTimeoutMs + 10_000} ms`), bootTimeoutMs + 10_000);
     const onMessage = (message: { type?: string; ok?: boolean; error?: string }) => {
       if (message.type !== "handover") return;
+      if (!message.ok) return fail(message.error ?? "unknown");
       process.off("message", onMessage);
-      if (!message.ok) {
-        void control!.resume().then(() => reject(new Error(`the new node did not take over: ${message.error}`)));
-        return;
-      }
+      process.off("disconnect", onDisconnect);
+      clearTimeout(timer);
       log("handed over", { to: target });
       // This node has been replaced: it answers the install (see the control handler), then stops.
       handedOver = true;
       resolve();
     };
     process.on("message", onMessage);
+    process.once("disconnect", onDisconnect);
     process.send!({ type: "restart-new-emulator", version: target, ports: [...servers.keys()] });
     // The native handle, not the server: a process receiving a server would start accepting on it.
     for (const [port, server] of servers) process.send!({ type: "listen-handle", port }, nativeHandle(server) as never);
@@ -127,6 +140,8 @@ const node = new Node({
   },
 });
 
+node.controller.startTimeout = bootTimeoutMs;
+
 process.on("SIGTERM", () => void stop(0));
 process.on("SIGINT", () => void stop(0));
 process.on("uncaughtException", (error) => {
@@ -158,17 +173,21 @@ try {
       case "check":
         return handler.check(request.version, request.plan);
       case "install": {
-        const result = await handler.install(request.version, request.plan, progress, { ...(request.allowRestart !== undefined ? { allowRestart: request.allowRestart } : {}), ...(request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {}) });
-        if (handedOver) void drainThenStop();
-        return result;
+        // After a handover this node stops whatever the install ends with: only its successor serves.
+        try {
+          return await handler.install(request.version, request.plan, progress, { ...(request.allowRestart !== undefined ? { allowRestart: request.allowRestart } : {}), ...(request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {}) });
+        } finally {
+          if (handedOver) void drainThenStop();
+        }
       }
       case "permanent":
         return handler.permanent(request.version);
-      case "rollback": {
-        const result = await handler.rollback(progress);
-        if (handedOver) void drainThenStop();
-        return result;
-      }
+      case "rollback":
+        try {
+          return await handler.rollback(progress);
+        } finally {
+          if (handedOver) void drainThenStop();
+        }
       case "remove":
         return handler.remove(request.version);
       case "states":

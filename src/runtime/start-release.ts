@@ -43,11 +43,11 @@ export async function nodeIsRunning(root: string): Promise<boolean> {
 }
 
 /** Start a launcher that outlives this process; resolves once its node is ready. */
-export async function startDetached(root: string, options: { heartbeatTimeoutMs?: number } = {}): Promise<Ready & { launcherPid: number }> {
+export async function startDetached(root: string, options: { heartbeatTimeoutMs?: number; bootTimeoutMs?: number } = {}): Promise<Ready & { launcherPid: number }> {
   const logDir = path.join(root, "log");
   await mkdir(logDir, { recursive: true });
   const out = openSync(path.join(logDir, "launcher.out"), "a");
-  const child = spawn(process.execPath, [...tsEntryArgs("launcher-main.ts"), "--root", root, ...(options.heartbeatTimeoutMs !== undefined ? ["--heartbeat-timeout", String(options.heartbeatTimeoutMs)] : [])], { detached: true, stdio: ["ignore", out, out, "ipc"] });
+  const child = spawn(process.execPath, [...tsEntryArgs("launcher-main.ts"), "--root", root, ...(options.heartbeatTimeoutMs !== undefined ? ["--heartbeat-timeout", String(options.heartbeatTimeoutMs)] : []), ...(options.bootTimeoutMs !== undefined ? ["--boot-timeout", String(options.bootTimeoutMs)] : [])], { detached: true, stdio: ["ignore", out, out, "ipc"] });
   return new Promise((resolve, reject) => {
     child.on("message", (message: { type: string; error?: string; exitCode?: ExitCode } & Ready & { launcherPid: number }) => {
       child.disconnect();

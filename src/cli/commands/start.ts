@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { CommandModule } from "yargs";
 import { ExitCode, UserError } from "../../errors.ts";
-import { DEFAULT_HEARTBEAT_TIMEOUT, Launcher } from "../../runtime/launcher.ts";
+import { DEFAULT_BOOT_TIMEOUT, DEFAULT_HEARTBEAT_TIMEOUT, Launcher } from "../../runtime/launcher.ts";
 import { nodeIsRunning, prepareRoot, startDetached } from "../../runtime/start-release.ts";
 import type { Io } from "../io.ts";
 import { onInterrupt } from "../../interrupt.ts";
@@ -11,6 +11,7 @@ interface StartArgs {
   root: string;
   detach: boolean;
   heartbeatTimeout: number;
+  bootTimeout: number;
 }
 
 export function startCommand(io: Io): CommandModule<object, StartArgs> {
@@ -23,23 +24,28 @@ export function startCommand(io: Io): CommandModule<object, StartArgs> {
         .option("root", { type: "string", default: "relup-root", describe: "The release root: releases, RELEASES, logs, control socket" })
         .option("detach", { type: "boolean", default: false, describe: "Return once the node is ready, printing its OS pid" })
         .option("heartbeat-timeout", { type: "number", default: DEFAULT_HEARTBEAT_TIMEOUT, describe: "Kill and restart (on the permanent release) a node that answers its launcher's heartbeat for none of this many ms: its event loop is stuck" })
+        .option("boot-timeout", { type: "number", default: DEFAULT_BOOT_TIMEOUT, describe: "Kill a node that is not ready this many ms after it was started (the start fails, a restart is retried, a restart_new_emulator takeover is aborted); also how long an application's start may take during an install" })
         .example("$0 start _build/calculator-1.0.0.tar.gz --root /srv/calc --detach", "install and boot calculator 1.0.0 in the background") as never,
     handler: async (argv) => {
       if (!Number.isSafeInteger(argv.heartbeatTimeout) || argv.heartbeatTimeout <= 0) {
         throw new UserError(`--heartbeat-timeout ${argv.heartbeatTimeout} is not a timeout. Fix: give whole milliseconds above 0 (default ${DEFAULT_HEARTBEAT_TIMEOUT}).`, ExitCode.badInput);
       }
+      if (!Number.isSafeInteger(argv.bootTimeout) || argv.bootTimeout <= 0) {
+        throw new UserError(`--boot-timeout ${argv.bootTimeout} is not a timeout. Fix: give whole milliseconds above 0 (default ${DEFAULT_BOOT_TIMEOUT}).`, ExitCode.badInput);
+      }
       const heartbeatTimeoutMs = argv.heartbeatTimeout;
+      const bootTimeoutMs = argv.bootTimeout;
       const root = path.resolve(argv.root);
       if (await nodeIsRunning(root)) throw new UserError(`${root}: a node is already running there. Fix: \`relup status --root ${argv.root}\`, or stop it first.`, ExitCode.checkFailed);
       const prepared = await prepareRoot(root, argv.release);
       if (prepared.installed) io.err(`installed ${prepared.name} ${prepared.version} in ${root} as the permanent release\n`);
       if (argv.detach) {
-        const ready = await startDetached(root, { heartbeatTimeoutMs });
+        const ready = await startDetached(root, { heartbeatTimeoutMs, bootTimeoutMs });
         io.out(`${ready.pid}\n`);
         io.err(`started ${prepared.name} ${ready.version}: node pid ${ready.pid}, launcher pid ${ready.launcherPid}; logs in ${path.join(root, "log")}\n`);
         return;
       }
-      const launcher = new Launcher({ root, heartbeatTimeoutMs });
+      const launcher = new Launcher({ root, heartbeatTimeoutMs, bootTimeoutMs });
       const ready = await launcher.start();
       io.err(`started ${prepared.name} ${ready.version}: node pid ${ready.pid}; Ctrl-C stops it\n`);
       launcher.on("restart", ({ delayMs }) => io.err(`node exited; restarting in ${delayMs} ms\n`));

@@ -4,8 +4,9 @@
  *
  *   apply M.F(args)                          call a release module's function (its effects cannot be undone)
  *   apply application.load(app)              load the target release's app file
- *   apply application.start(app, type)       start it with the target release's app file: start module, env,
- *                                            dependencies (what restart_application needs)
+ *   apply application.start(app, type?)      start it with the target release's app file: start module, env,
+ *                                            dependencies (what restart_application needs); without a type,
+ *                                            with the type it ran with (permanent if it never ran)
  *   apply application.stop(app)              stop it, calling the stop of the start module it was started with
  *   apply application.unload(app)            forget it
  *   apply application.set_env_defaults(app, changed, added, removed)
@@ -18,6 +19,19 @@
  *
  * The first step that touches env makes the overrides the ones the install read from config.json.
  *
+ * Start types: application.start without a type (restart_application) starts the application with the
+ * type it ran with (OTP restarts it with its release's start type; relup's releases name none, and the
+ * running type is the operator's choice); an application that was never started starts permanent. The
+ * undo of application.stop starts it again with the type it ran with.
+ *
+ * Timeouts: no user callback holds the install (and the release handler's queue behind it) forever. An
+ * `apply M:F`, a configChange and a start module's stop must settle within the install's code-change
+ * timeout (the appup's per-module codeChangeTimeout does not apply; `relup apply --code-change-timeout`
+ * does; default 5 s), an application's start within the node's start timeout (its boot timeout, default
+ * 60 s). On expiry the step fails naming the callback and the fix, and the install rolls back; the undo
+ * steps are bounded the same way. A callback that never returns at all blocks the event loop: the
+ * launcher's watchdog restarts the node.
+ *
  * commit, after the last step: every loaded application of the target release takes that release's app
  * file (version, start module, dependencies, env defaults), whatever the plan said, and each running
  * application is told of the env changes the plan did not already tell it of. The installed release's
@@ -27,9 +41,11 @@ import { startOrder } from "../../release/app-graph.ts";
 import type { AppFile } from "../../release/app-file.ts";
 import type { Json } from "../../release/names.ts";
 import type { Instruction } from "../../relup/instruction.ts";
-import type { AppSnapshot, EnvChange } from "../application-controller.ts";
+import type { EnvChange, StartType } from "../application-controller.ts";
 import type { ExecTarget } from "../executor.ts";
 import type { Node } from "../node.ts";
+import { DEFAULT_CODE_CHANGE_TIMEOUT, type Timeout } from "../runtime.ts";
+import { CallbackTimeout, settleWithin } from "../settle-within.ts";
 import { StepError } from "./step-error.ts";
 
 export const APPLICATION_FUNCTIONS = ["load", "start", "stop", "unload", "set_env_defaults", "config_change"] as const;
@@ -39,14 +55,20 @@ export interface ApplicationSteps {
   commit(): Promise<void>;
 }
 
-/** `undo` records how to undo a change; `restart` how to start again what a step stopped (run after every undo). */
+/**
+ * `undo` records how to undo a change; `restart` how to start again what a step stopped (run after every
+ * undo); `codeChangeTimeout` bounds each user callback an install runs here.
+ */
 export function applicationSteps(
   node: Node,
   target: ExecTarget,
   undo: (fn: () => Promise<unknown> | unknown) => void,
   restart: (fn: () => Promise<unknown> | unknown) => void = undo,
+  codeChangeTimeout?: Timeout,
 ): ApplicationSteps {
   const { controller, table } = node;
+  /** how long an apply M:F, a configChange or a start module's stop may take */
+  const timeout = { timeout: codeChangeTimeout ?? DEFAULT_CODE_CHANGE_TIMEOUT };
   let configured = false;
   /** From the first env change on, the overrides are those the install read. */
   const useTargetConfig = () => {
@@ -64,7 +86,8 @@ export function applicationSteps(
   const loaded = (name: string) => controller.appFile(name) !== undefined;
   const change = <T>(name: string, fn: () => T): T => {
     const snapshot = controller.snapshot(name);
-    undo(() => controller.restore(withRunState(snapshot, controller.snapshot(name))));
+    // The controller puts back the spec only (app file and env): the run state stays what it is now.
+    undo(() => controller.restore(snapshot));
     return fn();
   };
   /** Tell `app` of its effective env changes; on rollback it is told of the way back. */
@@ -73,19 +96,20 @@ export function applicationSteps(
     const start = controller.appFile(app)?.start;
     let told: EnvChange | undefined;
     try {
-      told = await controller.configChange(app);
+      told = await controller.configChange(app, timeout);
     } catch (error) {
       throw new StepError(new Error(`configChange of ${app}${when} failed: ${(error as Error).message}`), start ? { module: `${app}/${start}` } : {});
     }
-    if (told && before) undo(() => controller.tell(app, before));
+    if (told && before) undo(() => controller.tell(app, before, timeout));
   };
 
   async function apply(i: Extract<Instruction, { op: "apply" }>): Promise<void> {
     if (i.module !== "application") {
       const fn = table.namespace(i.module)[i.function];
       if (typeof fn !== "function") throw new StepError(new Error(`${i.module} does not export ${i.function}`), { module: i.module });
+      const callback = `${i.module}.${i.function}`;
       try {
-        await (fn as (...a: unknown[]) => unknown)(...i.args);
+        await settleWithin((fn as (...a: unknown[]) => unknown)(...i.args), timeout.timeout, (ms) => new CallbackTimeout(`${callback} did not settle`, ms, `make ${callback} settle sooner, or give the install a longer timeout (\`relup apply --code-change-timeout <ms>\`)`));
       } catch (error) {
         throw new StepError(error as Error, { module: i.module });
       }
@@ -107,14 +131,19 @@ export function applicationSteps(
           // Started again during an install (restart_application): with the target release's app file.
           change(app, () => controller.changeApplicationData(targetApp(app)));
         }
-        await controller.start(app, (i.args[1] as "permanent" | "transient" | "temporary" | undefined) ?? "permanent");
-        undo(() => controller.stop(app));
+        const type = (i.args[1] as StartType | undefined) ?? controller.startType(app) ?? "permanent";
+        // Before the start, so that a start that fails halfway (its timeout) is stopped too; not an
+        // application that was running already (start leaves it as it is).
+        if (controller.list().find((a) => a.name === app)?.status !== "running") undo(() => controller.stop(app, timeout));
+        await controller.start(app, type);
         return;
       }
       case "stop": {
         const was = controller.list().find((a) => a.name === app)?.status;
-        await controller.stop(app);
-        if (was === "running") restart(() => controller.start(app));
+        const type = controller.startType(app);
+        // Before the stop, so that a stop whose callback times out (the top is gone by then) is undone too.
+        if (was === "running") restart(() => controller.start(app, type));
+        await controller.stop(app, timeout);
         return;
       }
       case "unload": {
@@ -145,17 +174,6 @@ export function applicationSteps(
   }
 
   return { apply, commit };
-}
-
-/**
- * The app file and env `before` held, with the run state the application has `now` (status, top
- * supervisor, start type and module): a start or stop is undone by its own undo entry or restart, so
- * putting back an app file never revives a stale top supervisor or hides a stop from the restart.
- */
-function withRunState(before: AppSnapshot, now: AppSnapshot): AppSnapshot {
-  if (!before.entry || !now.entry) return before;
-  const { status, type, top, startedWith } = now.entry;
-  return { ...before, entry: { ...before.entry, status, type, top, startedWith } };
 }
 
 function envChangeArgs(args: readonly Json[]): EnvChange {

@@ -5,6 +5,7 @@ import { DEFAULT_HEARTBEAT_TIMEOUT, Launcher } from "../../runtime/launcher.ts";
 import { nodeIsRunning, prepareRoot, startDetached } from "../../runtime/start-release.ts";
 import type { Io } from "../io.ts";
 import { onInterrupt } from "../../interrupt.ts";
+import { parseTimeout } from "../parse-timeout.ts";
 
 interface StartArgs {
   release?: string;
@@ -25,10 +26,7 @@ export function startCommand(io: Io): CommandModule<object, StartArgs> {
         .option("heartbeat-timeout", { type: "number", default: DEFAULT_HEARTBEAT_TIMEOUT, describe: "Kill and restart (on the permanent release) a node that answers its launcher's heartbeat for none of this many ms: its event loop is stuck" })
         .example("$0 start _build/calculator-1.0.0.tar.gz --root /srv/calc --detach", "install and boot calculator 1.0.0 in the background") as never,
     handler: async (argv) => {
-      if (!Number.isSafeInteger(argv.heartbeatTimeout) || argv.heartbeatTimeout <= 0) {
-        throw new UserError(`--heartbeat-timeout ${argv.heartbeatTimeout} is not a timeout. Fix: give whole milliseconds above 0 (default ${DEFAULT_HEARTBEAT_TIMEOUT}).`, ExitCode.badInput);
-      }
-      const heartbeatTimeoutMs = argv.heartbeatTimeout;
+      const heartbeatTimeoutMs = parseTimeout("--heartbeat-timeout", argv.heartbeatTimeout);
       const root = path.resolve(argv.root);
       if (await nodeIsRunning(root)) throw new UserError(`${root}: a node is already running there. Fix: \`relup status --root ${argv.root}\`, or stop it first.`, ExitCode.checkFailed);
       const prepared = await prepareRoot(root, argv.release);

@@ -40,6 +40,7 @@ describe("timeouts above the longest timer", () => {
 
   it.each([
     [["apply", "1.1.0", "--code-change-timeout", String(THIRTY_DAYS)], `--code-change-timeout ${THIRTY_DAYS} is above the longest timer Node.js keeps (${MAX} ms, about 24.8 days). Fix: give at most ${MAX}, or "infinity" for no limit.`],
+    [["rollback", "--code-change-timeout", String(THIRTY_DAYS)], `--code-change-timeout ${THIRTY_DAYS} is above the longest timer Node.js keeps`],
     [["start", "--heartbeat-timeout", String(THIRTY_DAYS)], `--heartbeat-timeout ${THIRTY_DAYS} is above the longest timer Node.js keeps`],
     [["verify", "a", "b", "--time-limit", String(THIRTY_DAYS)], `--time-limit ${THIRTY_DAYS} is above the longest timer Node.js keeps`],
   ])("relup %j is bad usage (exit 2), and nothing is asked of a node", async (args, message) => {

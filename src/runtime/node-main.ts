@@ -165,7 +165,8 @@ try {
       case "permanent":
         return handler.permanent(request.version);
       case "rollback": {
-        const result = await handler.rollback(progress);
+        if (request.dryRun) return handler.checkRollback();
+        const result = await handler.rollback(progress, request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {});
         if (handedOver) void drainThenStop();
         return result;
       }

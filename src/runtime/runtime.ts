@@ -222,7 +222,8 @@ export class Runtime {
    *
    * An asynchronous migration must settle within `timeout` ms, or the promise rejects with
    * CodeChangeTimeout and the migration is abandoned: whatever it settles with later is ignored (and
-   * reported to onLateCodeChange), so the process keeps the state it had. A synchronous migration cannot
+   * reported to onLateCodeChange), so the process keeps the state it had, and its behaviour is told
+   * (abandonCodeChange: a supervisor stops the children it started). A synchronous migration cannot
    * be interrupted; one that never returns blocks the node, and its launcher's watchdog restarts it.
    */
   codeChangeNow(proc: Proc, vsn: unknown, extra: Json, timeout: Timeout = DEFAULT_CODE_CHANGE_TIMEOUT): Promise<void> | void {
@@ -238,6 +239,7 @@ export class Runtime {
       if (timeout !== "infinity") {
         timer = this.clock.setTimeout(() => {
           abandoned = true;
+          proc.behaviour.abandonCodeChange?.(proc);
           reject(new CodeChangeTimeout(proc.pid, proc.module, timeout));
         }, timeout);
       }

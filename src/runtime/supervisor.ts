@@ -23,6 +23,7 @@
  * children it started are stopped (those already up at once, one still starting once it is up).
  */
 import { z } from "zod";
+import { MAX_TIMEOUT_MS, tooLongTimeout } from "../appup/instruction.ts";
 import { qualifyModule } from "./module-table.ts";
 import { startServer } from "./server.ts";
 import type { Behaviour, Pid, Proc } from "./process.ts";
@@ -35,7 +36,7 @@ const ChildSpecInput = z.object({
   name: z.string().min(1).optional(),
   modules: z.array(z.string()).optional(),
   restart: z.enum(["permanent", "transient", "temporary"]).default("permanent"),
-  shutdown: z.union([z.number().int().nonnegative(), z.literal("brutal_kill")]).default(5000),
+  shutdown: z.union([z.number().int().nonnegative().max(MAX_TIMEOUT_MS, { error: (issue) => tooLongTimeout(issue.input) }), z.literal("brutal_kill")]).default(5000),
 });
 const SupFlags = z.object({
   strategy: z.enum(["one_for_one", "one_for_all", "rest_for_one"]).default("one_for_one"),

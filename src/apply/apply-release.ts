@@ -42,6 +42,8 @@ export interface ApplyOptions {
   progress?: (event: Progress) => void;
   /** how the plan was chosen, and other notes for the user */
   note?: (text: string) => void;
+  /** the longest silence of the node during the install (see controlRequest); for tests */
+  silenceMs?: number;
 }
 
 export interface ApplyResult {
@@ -103,7 +105,7 @@ async function applyUnpacked(root: string, status: NodeStatus, version: string, 
     if ((e as Progress).phase === "step") step = e as Extract<Progress, { phase: "step" }>;
     options.progress?.(e as Progress);
   };
-  const installed = (await controlRequest(root, install, { onProgress }).catch(async (error: unknown) => {
+  const installed = (await controlRequest(root, install, { onProgress, ...(options.silenceMs !== undefined ? { timeout: options.silenceMs } : {}) }).catch(async (error: unknown) => {
     const at = step && `step ${step.index + 1}/${step.total} (${step.op}${step.detail ? ` ${step.detail}` : ""})`;
     throw await describeLostNode(root, error, { pid: status.pid, version: running, processCount: status.processCount, target: version, ...(at ? { step: at } : {}) });
   })) as { direction: "up" | "down"; timings: { op: string; ms: number }[]; killed: KilledProcesses[] };

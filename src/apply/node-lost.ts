@@ -1,5 +1,5 @@
 /**
- * The node died while it installed a release: its launcher killed it because it stopped answering (a
+ * The node died while it installed a release (or rolled one back): its launcher killed it because it stopped answering (a
  * synchronous loop, e.g. a codeChange that never returns), or it crashed. The launcher boots the
  * permanent release again, so the install is undone, and so is every process's in-memory state. This
  * turns the lost connection into an error that says so, never silently: why the node died (from the
@@ -18,22 +18,36 @@ export interface BeforeInstall {
   version: string;
   processCount: number;
   target: string;
+  /** the node was rolling back (relup rollback), not installing */
+  rollback?: boolean;
   /** the last step the node reported starting, in words */
   step?: string;
 }
 
-/** `error` as thrown by the install request; when the node was lost, an error that tells what became of it. */
+/** `error` as thrown by the install (or rollback) request; when the node was lost, an error that tells what became of it. */
 export async function describeLostNode(root: string, error: unknown, before: BeforeInstall): Promise<unknown> {
   if (!(error instanceof NodeLost)) return error;
   const now = await nodeBack(root, before.pid);
   const why = await launcherReason(root, before.pid);
-  const lost = `the node (pid ${before.pid}) died while it installed ${before.target}${before.step ? `, at ${before.step}` : ""}${why ? `: ${why}` : ""}`;
+  const doing = before.rollback ? `rolled back ${before.version} → ${before.target}` : `installed ${before.target}`;
+  const lost = `the node (pid ${before.pid}) died while it ${doing}${before.step ? `, at ${before.step}` : ""}${why ? `: ${why}` : ""}`;
   if (!now) {
     return new UserError(`${lost}. No node answers at ${root} ${COME_BACK_MS / 1000} s later. Fix: see ${path.join(root, "log", "launcher.jsonl")} and node.jsonl, then start it with \`relup start --root ${root}\`.`, ExitCode.checkFailed);
   }
+  const reset = `the in-memory state of ${before.processCount} processes was reset`;
+  const logs = `${path.join(root, "log")} holds the node's and the launcher's logs`;
+  if (before.rollback) {
+    // The launcher boots the permanent release: the one the rollback went to if the upgrade was never made
+    // permanent (the rollback then happened, by a restart), else the one it left.
+    const landed = now.version === before.target ? `, the release the rollback went to, but by a restart, not live` : `: the rollback did not happen`;
+    return new UserError(
+      `${lost}. The node was restarted on the permanent release ${now.version} (pid ${now.pid})${landed}; ${reset}. Fix: correct what blocked it (${logs})${now.version === before.target ? "" : ", then roll back again"}.`,
+      ExitCode.checkFailed,
+    );
+  }
   return new UserError(
     `${lost}. The install did not happen: the node was restarted on the permanent release ${now.version} (pid ${now.pid}); ` +
-      `the in-memory state of ${before.processCount} processes was reset. Fix: correct what blocked it (${path.join(root, "log")} holds the node's and the launcher's logs), rebuild, and apply again.`,
+      `${reset}. Fix: correct what blocked it (${logs}), rebuild, and apply again.`,
     ExitCode.checkFailed,
   );
 }

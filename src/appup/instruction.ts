@@ -32,8 +32,19 @@ import { AppName, Json, ModuleName, Version } from "../release/names.ts";
 export const PurgeMethod = z.enum(["soft_purge", "brutal_purge"]);
 export type PurgeMethod = z.infer<typeof PurgeMethod>;
 
-/** Milliseconds (a suspend, a code change), or "infinity". */
-export const Timeout = z.union([z.number().int().positive(), z.literal("infinity")]);
+/**
+ * The longest timer Node.js keeps: 2^31−1 ms, about 24.8 days. A setTimeout above it fires after 1 ms,
+ * so a larger timeout would expire at once; "infinity" is the way to say no limit.
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** `value` ms, above MAX_TIMEOUT_MS, in words (with the way out). */
+export function tooLongTimeout(value: unknown): string {
+  return `${String(value)} ms is above the longest timer Node.js keeps (${MAX_TIMEOUT_MS} ms, about 24.8 days); for no limit, write "infinity"`;
+}
+
+/** Milliseconds (a suspend, a code change), at most MAX_TIMEOUT_MS, or "infinity". */
+export const Timeout = z.union([z.number().int().positive().max(MAX_TIMEOUT_MS, { error: (issue) => tooLongTimeout(issue.input) }), z.literal("infinity")]);
 export type Timeout = z.infer<typeof Timeout>;
 
 /** A module of this release: `app/module`, or a module of the same application by its name. */

@@ -17,7 +17,7 @@ export interface RuntimeApi {
   startServer(module: string, args?: unknown, options?: { name?: string; modules?: string[] }): Promise<Pid>;
   /** start a `supervisor` process running `module` */
   startSupervisor(module: string, args?: unknown, options?: { name?: string; modules?: string[] }): Promise<Pid>;
-  /** send a request and wait for the reply (default timeout 5000 ms) */
+  /** send a request and wait for the reply (default timeout 5000 ms, at most 2147483647) */
   call<T = unknown>(target: Pid | string, request: unknown, timeout?: number): Promise<T>;
   cast(target: Pid | string, msg: unknown): void;
   send(target: Pid | string, msg: unknown): void;

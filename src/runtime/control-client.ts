@@ -19,8 +19,33 @@ export class NodeLost extends UserError {
   }
 }
 
-export async function controlRequest(root: string, request: ControlRequest, options: { timeout?: number; onProgress?: (event: unknown) => void } = {}): Promise<unknown> {
-  const response = await rawRequest(controlSocketPath(root), JSON.stringify(request), options.timeout ?? 600_000, options.onProgress).catch((error: NodeJS.ErrnoException) => {
+/** Requests that may run long: the node keeps the connection alive with keepalive lines while it works. */
+const LONG_REQUESTS: ReadonlySet<ControlRequest["cmd"]> = new Set(["unpack", "check", "install", "rollback"]);
+
+/**
+ * The silence a long request tolerates by default: longer than the launcher's default watchdog (30 s),
+ * so that a node whose event loop is stuck is killed by its launcher first and reported as lost.
+ */
+export const DEFAULT_SILENCE_MS = 60_000;
+/** A short request's whole time. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
+
+export interface RequestOptions {
+  /**
+   * For a short request, how long the whole request may take (default 10 minutes). For a long one
+   * (unpack, check, install, rollback), how long the node may stay silent (default DEFAULT_SILENCE_MS):
+   * it writes a keepalive line four times within it while it works, and every line (progress too)
+   * starts the count again, so an install takes as long as the timeouts the user gave allow.
+   */
+  timeout?: number;
+  onProgress?: (event: unknown) => void;
+}
+
+export async function controlRequest(root: string, request: ControlRequest, options: RequestOptions = {}): Promise<unknown> {
+  const long = LONG_REQUESTS.has(request.cmd);
+  const timeout = options.timeout ?? (long ? DEFAULT_SILENCE_MS : DEFAULT_REQUEST_TIMEOUT_MS);
+  const sent = long ? { ...request, keepalive: Math.min(60_000, Math.max(10, Math.floor(timeout / 4))) } : request;
+  const response = await rawRequest(controlSocketPath(root), JSON.stringify(sent), timeout, options.onProgress, { silence: long }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT" || error.code === "ECONNREFUSED") {
       throw new UserError(`${root}: no node is running there (no control socket at ${controlSocketPath(root)}). Fix: start one with \`relup start <release> --root ${root}\`.`, ExitCode.checkFailed);
     }
@@ -35,16 +60,21 @@ export async function controlRequest(root: string, request: ControlRequest, opti
   return parsed.result;
 }
 
-/** One line out, one answer back; progress lines before the answer go to `onProgress`. */
-export function rawRequest(socketPath: string, line: string, timeout = 30_000, onProgress?: (event: unknown) => void): Promise<string> {
+/**
+ * One line out, one answer back; progress lines before the answer go to `onProgress`, keepalive lines
+ * are read and dropped. `timeout` bounds the whole request, or with `silence` the time between two lines.
+ */
+export function rawRequest(socketPath: string, line: string, timeout = 30_000, onProgress?: (event: unknown) => void, options: { silence?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(socketPath);
     let buffer = "";
     let done = false;
-    const timer = setTimeout(() => {
+    const expire = () => {
       socket.destroy();
-      reject(Object.assign(new Error(`no answer from ${socketPath} within ${timeout} ms`), { code: "ETIMEDOUT" }));
-    }, timeout);
+      const what = options.silence ? `no word from ${socketPath} for ${timeout} ms` : `no answer from ${socketPath} within ${timeout} ms`;
+      reject(Object.assign(new Error(what), { code: "ETIMEDOUT" }));
+    };
+    let timer = setTimeout(expire, timeout);
     socket.on("connect", () => socket.write(line + "\n"));
     socket.on("data", (chunk) => {
       buffer += chunk.toString("utf8");
@@ -53,8 +83,12 @@ export function rawRequest(socketPath: string, line: string, timeout = 30_000, o
         const answer = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
         const parsed = parseLine(answer);
-        if (parsed && "progress" in parsed && !("ok" in parsed)) {
-          onProgress?.(parsed.progress);
+        if (parsed && !("ok" in parsed) && ("progress" in parsed || "keepalive" in parsed)) {
+          if (options.silence) {
+            clearTimeout(timer);
+            timer = setTimeout(expire, timeout);
+          }
+          if ("progress" in parsed) onProgress?.(parsed.progress);
           continue;
         }
         clearTimeout(timer);

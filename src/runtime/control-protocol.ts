@@ -15,12 +15,20 @@
  *               come before the answer. codeChangeTimeout (ms or "infinity") overrides the plan's for every
  *               module; a plan that restarts the node is refused unless allowRestart
  *   permanent   {version}: make the current release the one the node boots
- *   rollback    back to the previous release, running the plan's other section hot
+ *   rollback    {codeChangeTimeout?, dryRun?}: back to the previous release, running the plan's other section
+ *               hot, as install does (progress lines, the processes purges killed, step timings);
+ *               dryRun runs only its preflight (as check), changing nothing
  *   remove      {version}: delete an unpacked or old release
  *   states      {modules}: copies (v8.serialize, base64) of the states of the processes running those modules,
  *               for `relup verify --live`; the processes are not touched
  *   metrics     {reset?, gc?}: longest event-loop delay and heap since the last reset (gc first if the node
  *               runs with --expose-gc), then optionally reset the delay histogram
+ *
+ * Long requests (unpack, check, install, rollback) may ask for keepalive lines (`keepalive`: ms): while
+ * the node works on the request, it writes `{id, keepalive: true}` that often, from its event loop. The
+ * client then limits the silence, not the whole request: an install may take as long as the timeouts the
+ * user gave allow ("infinity" included), while a node that stops answering is noticed (its launcher's
+ * watchdog kills it and the connection closes, or the client gives up after its silence limit).
  */
 import { z } from "zod";
 import { Timeout } from "../appup/instruction.ts";
@@ -30,6 +38,8 @@ import { ModuleRef, Version } from "../release/names.ts";
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
 const Id = z.union([z.string().max(200), z.number()]).optional();
+/** How often (ms) the node writes a keepalive line while it works on a long request. */
+const Keepalive = z.number().int().min(10).max(60_000).optional();
 
 export const ControlRequest = z.discriminatedUnion("cmd", [
   z.object({ id: Id, cmd: z.literal("ping") }).strict(),
@@ -37,8 +47,8 @@ export const ControlRequest = z.discriminatedUnion("cmd", [
   z.object({ id: Id, cmd: z.literal("processes") }).strict(),
   z.object({ id: Id, cmd: z.literal("stop") }).strict(),
   z.object({ id: Id, cmd: z.literal("releases") }).strict(),
-  z.object({ id: Id, cmd: z.literal("unpack"), source: z.string().min(1).max(4096) }).strict(),
-  z.object({ id: Id, cmd: z.literal("check"), version: Version, plan: RelupFile }).strict(),
+  z.object({ id: Id, cmd: z.literal("unpack"), source: z.string().min(1).max(4096), keepalive: Keepalive }).strict(),
+  z.object({ id: Id, cmd: z.literal("check"), version: Version, plan: RelupFile, keepalive: Keepalive }).strict(),
   z
     .object({
       id: Id,
@@ -49,10 +59,21 @@ export const ControlRequest = z.discriminatedUnion("cmd", [
       codeChangeTimeout: Timeout.optional(),
       /** a plan that restarts the node (restart_new_emulator) is refused without it */
       allowRestart: z.boolean().optional(),
+      keepalive: Keepalive,
     })
     .strict(),
   z.object({ id: Id, cmd: z.literal("permanent"), version: Version }).strict(),
-  z.object({ id: Id, cmd: z.literal("rollback") }).strict(),
+  z
+    .object({
+      id: Id,
+      cmd: z.literal("rollback"),
+      /** how long each process's codeChange may take in this rollback, overriding the plan's timeouts */
+      codeChangeTimeout: Timeout.optional(),
+      /** only the preflight: what the rollback would run and kill, changing nothing */
+      dryRun: z.boolean().optional(),
+      keepalive: Keepalive,
+    })
+    .strict(),
   z.object({ id: Id, cmd: z.literal("remove"), version: Version }).strict(),
   z.object({ id: Id, cmd: z.literal("states"), modules: z.array(ModuleRef).min(1).max(10_000) }).strict(),
   z.object({ id: Id, cmd: z.literal("metrics"), reset: z.boolean().optional(), gc: z.boolean().optional() }).strict(),
@@ -67,6 +88,12 @@ export type ControlResponse =
 export interface ControlProgress {
   id?: string | number;
   progress: unknown;
+}
+
+/** A line the node writes while it works on a long request that asked for them (see `keepalive`). */
+export interface ControlKeepalive {
+  id?: string | number;
+  keepalive: true;
 }
 
 export const CONTROL_SOCKET = "control.sock";

@@ -6,7 +6,7 @@
 import { chmod, mkdir, rm } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
-import { CONTROL_SOCKET, ControlRequest, MAX_REQUEST_BYTES, type ControlResponse } from "./control-protocol.ts";
+import { CONTROL_SOCKET, ControlRequest, MAX_REQUEST_BYTES, type ControlKeepalive, type ControlResponse } from "./control-protocol.ts";
 
 export type ControlHandler = (request: ControlRequest, progress: (event: unknown) => void) => Promise<unknown>;
 
@@ -99,12 +99,20 @@ async function respond(socket: net.Socket, line: string, handle: ControlHandler)
     const message = parsed.error.issues.map((i) => `${i.path.join(".") || "(request)"}: ${i.message}`).join("; ");
     return write(socket, { ...echo, ok: false, error: { code: "bad-request", message } });
   }
+  const send = (line: object) => {
+    if (!socket.destroyed && socket.writable) socket.write(JSON.stringify(line) + "\n");
+  };
+  // Written from the event loop while the request runs: the client sees a node that is alive and at work,
+  // however long the request takes (a blocked event loop writes none).
+  const every = "keepalive" in parsed.data ? parsed.data.keepalive : undefined;
+  const keepalive = every !== undefined ? setInterval(() => send({ ...echo, keepalive: true } satisfies ControlKeepalive), every) : undefined;
   try {
-    const progress = (event: unknown) => {
-      if (!socket.destroyed && socket.writable) socket.write(JSON.stringify({ ...echo, progress: event }) + "\n");
-    };
-    write(socket, { ...echo, ok: true, result: await handle(parsed.data, progress) });
+    const progress = (event: unknown) => send({ ...echo, progress: event });
+    const result = await handle(parsed.data, progress);
+    clearInterval(keepalive);
+    write(socket, { ...echo, ok: true, result });
   } catch (error) {
+    clearInterval(keepalive);
     const exitCode = (error as { exitCode?: number }).exitCode;
     write(socket, { ...echo, ok: false, error: { code: String((error as { code?: string }).code ?? "failed"), message: (error as Error).message, ...(exitCode !== undefined ? { exitCode } : {}) } });
   }

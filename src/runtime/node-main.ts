@@ -183,8 +183,9 @@ try {
       case "permanent":
         return handler.permanent(request.version);
       case "rollback":
+        if (request.dryRun) return handler.checkRollback();
         try {
-          return await handler.rollback(progress);
+          return await handler.rollback(progress, request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {});
         } finally {
           if (handedOver) void drainThenStop();
         }

@@ -36,6 +36,12 @@ export interface Behaviour {
    * overwrite the state later.
    */
   codeChange(proc: Proc, vsn: unknown, extra: Json): unknown;
+  /**
+   * The runtime stopped waiting for this process's async codeChange (its timeout expired): whatever the
+   * migration set going must be undone, and what it does later must not stay (a supervisor stops the
+   * children its code change started). Its late result is ignored either way.
+   */
+  abandonCodeChange?(proc: Proc): void;
   terminate(proc: Proc, reason: unknown): Promise<void>;
 }
 

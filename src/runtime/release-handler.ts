@@ -44,6 +44,23 @@ export interface KilledProcesses {
   processes: ProcessRef[];
 }
 
+/** What an install's preflight found: the direction, the steps, the modules compiled, the processes purges will kill. */
+export interface CheckResult {
+  direction: "up" | "down";
+  steps: number;
+  modules: number;
+  killed: KilledProcesses[];
+}
+
+export interface RollbackResult {
+  from: string;
+  to: string;
+  direction: "up" | "down";
+  timings: StepTiming[];
+  /** the processes the down section's purges killed (they still ran a module it removes) */
+  killed: KilledProcesses[];
+}
+
 export class HandlerError extends UserError {
   constructor(message: string, readonly code: string) {
     super(message, ExitCode.checkFailed);
@@ -101,19 +118,21 @@ export class ReleaseHandler {
   }
 
   /** Preflight: everything install checks and reads, without changing the running code. */
-  check(version: string, plan: RelupFile): Promise<{ direction: "up" | "down"; steps: number; modules: number; killed: KilledProcesses[] }> {
-    return this.#serial(async () => {
-      const prepared = await this.#prepare(version, plan);
-      let modules = 0;
-      for (const i of prepared.script) {
-        if (i.op !== "load_object_code") continue;
-        for (const m of i.modules) {
-          this.node.readObjectCode(prepared.target.dir, prepared.target.apps, `${i.application}/${m}`);
-          modules++;
-        }
+  check(version: string, plan: RelupFile): Promise<CheckResult> {
+    return this.#serial(() => this.#check(version, plan));
+  }
+
+  async #check(version: string, plan: RelupFile): Promise<CheckResult> {
+    const prepared = await this.#prepare(version, plan);
+    let modules = 0;
+    for (const i of prepared.script) {
+      if (i.op !== "load_object_code") continue;
+      for (const m of i.modules) {
+        this.node.readObjectCode(prepared.target.dir, prepared.target.apps, `${i.application}/${m}`);
+        modules++;
       }
-      return { direction: prepared.direction, steps: prepared.script.length, modules, killed: prepared.killed };
-    });
+    }
+    return { direction: prepared.direction, steps: prepared.script.length, modules, killed: prepared.killed };
   }
 
   install(version: string, plan: RelupFile, progress?: (event: Progress) => void, options: InstallOptions = {}): Promise<{ from: string; to: string; direction: "up" | "down"; timings: StepTiming[]; killed: KilledProcesses[] }> {
@@ -169,24 +188,38 @@ export class ReleaseHandler {
   /**
    * Back to the previous release, hot: the `down` section of the plan that installed the running
    * release (or of the plan it ships). If the running release had been made permanent, the one rolled
-   * back to becomes permanent again.
+   * back to becomes permanent again. It is an install like any other: `codeChangeTimeout` overrides the
+   * plan's, and the processes its purges kill are reported.
    */
-  rollback(progress?: (event: Progress) => void): Promise<{ from: string; to: string }> {
+  rollback(progress?: (event: Progress) => void, options: Pick<InstallOptions, "codeChangeTimeout"> = {}): Promise<RollbackResult> {
     return this.#serial(async () => {
-      const last = this.#last ?? (await this.#recordedInstall()) ?? (await this.#shippedPlanInstall());
-      if (!last) throw new HandlerError(`no plan leads back from ${this.currentVersion}: it was not installed by this node and ships no relup.json`, "no-plan");
+      const last = await this.#rollbackPlan();
       const wasPermanent = (await this.#read()).releases.find((r) => r.version === this.currentVersion)?.status === "permanent";
       const from = this.currentVersion;
       // The same plan, the other way: #prepare finds the direction from the running and target versions.
-      await this.#install(last.from, last.plan, progress, { allowRestart: true });
+      const installed = await this.#install(last.from, last.plan, progress, { ...options, allowRestart: true });
       this.#last = undefined;
       await rm(this.#lastFile(), { force: true });
       if (wasPermanent) {
         const file = await this.#read();
         await this.#write({ ...file, releases: file.releases.map((r) => ({ ...r, status: r.version === last.from ? "permanent" : r.version === from ? "old" : r.status })) });
       }
-      return { from, to: last.from };
+      return { from, to: last.from, direction: installed.direction, timings: installed.timings, killed: installed.killed };
     });
+  }
+
+  /** The rollback's preflight (`relup rollback --dry-run`): what rollback would run, checked as install checks, changing nothing. */
+  checkRollback(): Promise<CheckResult & { from: string; to: string }> {
+    return this.#serial(async () => {
+      const last = await this.#rollbackPlan();
+      return { from: this.currentVersion, to: last.from, ...(await this.#check(last.from, last.plan)) };
+    });
+  }
+
+  async #rollbackPlan(): Promise<Installed> {
+    const last = this.#last ?? (await this.#recordedInstall()) ?? (await this.#shippedPlanInstall());
+    if (!last) throw new HandlerError(`no plan leads back from ${this.currentVersion}: it was not installed by this node and ships no relup.json`, "no-plan");
+    return last;
   }
 
   remove(version: string): Promise<void> {

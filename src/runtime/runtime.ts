@@ -4,6 +4,7 @@
  * live process that uses a module, supervised or not).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { MAX_TIMEOUT_MS } from "../appup/instruction.ts";
 import type { Json } from "../release/names.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { ModuleTable } from "./module-table.ts";
@@ -150,6 +151,8 @@ export class Runtime {
   }
 
   call(target: Pid | string, request: unknown, timeout = DEFAULT_CALL_TIMEOUT): Promise<unknown> {
+    // Node's setTimeout fires after 1 ms above this: the call would time out at once.
+    if (timeout > MAX_TIMEOUT_MS) return Promise.reject(new RangeError(`call timeout ${timeout} ms is above the longest timer Node.js keeps (${MAX_TIMEOUT_MS} ms, about 24.8 days). Fix: give at most ${MAX_TIMEOUT_MS}`));
     const proc = this.get(target);
     if (!proc || proc.status === "exiting") return Promise.reject(new CallError(`no process ${JSON.stringify(target)}`, "noproc"));
     return new Promise((resolve, reject) => {
@@ -222,7 +225,8 @@ export class Runtime {
    *
    * An asynchronous migration must settle within `timeout` ms, or the promise rejects with
    * CodeChangeTimeout and the migration is abandoned: whatever it settles with later is ignored (and
-   * reported to onLateCodeChange), so the process keeps the state it had. A synchronous migration cannot
+   * reported to onLateCodeChange), so the process keeps the state it had, and its behaviour is told
+   * (abandonCodeChange: a supervisor stops the children it started). A synchronous migration cannot
    * be interrupted; one that never returns blocks the node, and its launcher's watchdog restarts it.
    */
   codeChangeNow(proc: Proc, vsn: unknown, extra: Json, timeout: Timeout = DEFAULT_CODE_CHANGE_TIMEOUT): Promise<void> | void {
@@ -238,6 +242,7 @@ export class Runtime {
       if (timeout !== "infinity") {
         timer = this.clock.setTimeout(() => {
           abandoned = true;
+          proc.behaviour.abandonCodeChange?.(proc);
           reject(new CodeChangeTimeout(proc.pid, proc.module, timeout));
         }, timeout);
       }

@@ -19,9 +19,12 @@
  * code_change re-runs `init(args)` of the loaded code: children whose id stays get the new spec and keep
  * running (their process's module list follows the new spec); children with a new id are started;
  * children whose id is gone are stopped when the upgrade commits (OTP leaves the last two to apply
- * instructions). Children started with start_child are not init's and are kept.
+ * instructions). Children started with start_child are not init's and are kept. Starting children makes
+ * the code change async, so it has the code change timeout too: when the runtime abandons it, the
+ * children it started are stopped (those already up at once, one still starting once it is up).
  */
 import { z } from "zod";
+import { MAX_TIMEOUT_MS, tooLongTimeout } from "../appup/instruction.ts";
 import { qualifyModule } from "./module-table.ts";
 import { startServer } from "./server.ts";
 import type { Behaviour, Pid, Proc } from "./process.ts";
@@ -34,7 +37,7 @@ const ChildSpecInput = z.object({
   name: z.string().min(1).optional(),
   modules: z.array(z.string()).optional(),
   restart: z.enum(["permanent", "transient", "temporary"]).default("permanent"),
-  shutdown: z.union([z.number().int().nonnegative(), z.literal("brutal_kill"), z.literal("infinity")]).default(5000),
+  shutdown: z.union([z.number().int().nonnegative().max(MAX_TIMEOUT_MS, { error: (issue) => tooLongTimeout(issue.input) }), z.literal("brutal_kill"), z.literal("infinity")]).default(5000),
 });
 const SupFlags = z.object({
   strategy: z.enum(["one_for_one", "one_for_all", "rest_for_one"]).default("one_for_one"),
@@ -137,6 +140,8 @@ async function stopChildren(runtime: Runtime, children: Child[]): Promise<void> 
 }
 
 function supervisorBehaviour(runtime: Runtime): Behaviour {
+  /** the code change running now (one per supervisor process: it is suspended meanwhile) */
+  let inFlight: { started: Child[]; abandoned: boolean } | undefined;
   return {
     kind: "supervisor",
     async handle(proc, message) {
@@ -186,6 +191,8 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
       const flags = readFlags(runtime, proc.module, state.args);
       const next: Child[] = [];
       const started: Child[] = [];
+      const run = { started, abandoned: false };
+      inFlight = run;
       const byId = new Map(state.children.map((c) => [c.spec.id, c]));
       try {
         for (const spec of flags.children) {
@@ -195,11 +202,15 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
             const child: Child = { spec, pid: (await startChild(runtime, proc, spec)).pid, terminating: false };
             started.push(child);
             next.push(child);
+            // Abandoned while this child started (see abandonCodeChange): nothing of this code change stays.
+            if (run.abandoned) throw new Error(`the code change of ${proc.pid} was abandoned after its timeout; the children it started are stopped`);
           }
         }
       } catch (error) {
         await stopChildren(runtime, started);
         throw error;
+      } finally {
+        if (inFlight === run) inFlight = undefined;
       }
       // A kept child whose spec now lists other modules uses them from now on: a later suspend of one
       // of them must find it (OTP's release_handler re-reads which_children).
@@ -213,6 +224,15 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
       const kept = new Set(next.map((c) => c.spec.id));
       const retiring = state.children.filter((c) => !kept.has(c.spec.id)).map((c) => ({ ...c }));
       return { ...state, retiring: [...state.retiring, ...retiring], strategy: flags.strategy, intensity: flags.intensity, period: flags.period, children: next } satisfies SupState;
+    },
+    // The runtime gave up on the code change in flight (its timeout): the children it started so far stop
+    // now, and the one it is starting stops as soon as it is up (the code change then fails, and its
+    // late failure is ignored). Without this, they would live on, linked to the supervisor but not its children.
+    abandonCodeChange() {
+      const run = inFlight;
+      if (!run) return;
+      run.abandoned = true;
+      stopChildren(runtime, run.started).catch(() => undefined);
     },
     async terminate(proc) {
       const state = proc.state as SupState | undefined;

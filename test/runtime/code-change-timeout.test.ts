@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { CodeChangeTimeout } from "../../src/runtime/runtime.ts";
 import { startServer } from "../../src/runtime/server.ts";
+import { startSupervisor } from "../../src/runtime/supervisor.ts";
 import { testRuntime } from "../helpers/runtime.ts";
 
 // The migration waits on a settle function the test holds (globalThis.settle), one per call.
@@ -72,5 +73,52 @@ describe("codeChange timeout", () => {
     settle().resolve({ n: 2 });
     await migrating;
     expect(proc.state).toEqual({ n: 2 });
+  });
+});
+
+// A supervisor's codeChange is async when its new specs start children: here `early`, which starts at
+// once, and `late`, whose init waits on globalThis.openLate.
+const WORKER = `
+exports.init = (args) => ({ id: args.id });
+exports.handleCall = (req, from, state) => ({ reply: state, state });
+`;
+const LATE = `
+exports.init = () => new Promise((resolve) => { globalThis.openLate = () => resolve({ late: true }); });
+exports.handleCall = (req, from, state) => ({ reply: state, state });
+`;
+const SUP_V1 = `exports.behaviour = "supervisor"; exports.init = () => ({ children: [{ id: "kept", module: "worker", args: { id: 1 } }] });`;
+const SUP_V2 = `exports.behaviour = "supervisor"; exports.init = () => ({ children: [
+  { id: "kept", module: "worker", args: { id: 1 } },
+  { id: "early", module: "worker", args: { id: 2 } },
+  { id: "late", module: "late" },
+] });`;
+
+describe("a supervisor's codeChange that times out", () => {
+  async function abandonedSupervisor() {
+    const { runtime, clock, load } = testRuntime({ "a/worker": WORKER, "a/late": LATE, "a/sup": SUP_V1 }, { manualClock: true });
+    const sup = await startSupervisor(runtime, "a/sup", {});
+    const before = runtime.processes().map((p) => p.pid);
+    load("a/sup", SUP_V2);
+    await runtime.suspend(sup);
+    const migrating = Promise.resolve(runtime.codeChangeNow(sup, 1, null, 300)).catch((e: Error) => e);
+    // `early` has started; `late` is being started
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(runtime.processes().length).toBe(before.length + 2);
+    clock.advance(300);
+    expect(await migrating).toBeInstanceOf(CodeChangeTimeout);
+    return { runtime, sup, before, state: sup.state };
+  }
+
+  it("stops every child its abandoned code change started, the one starting when it was abandoned too: nothing is left alive and linked but unsupervised", async () => {
+    const { runtime, sup, before, state } = await abandonedSupervisor();
+    const settled = new Promise((resolve) => (runtime.onLateCodeChange = (_proc, outcome) => resolve(outcome)));
+    (globalThis as unknown as { openLate: () => void }).openLate();
+    // The abandoned code change ends once it has stopped what it started.
+    expect(await settled).toMatchObject({ ok: false });
+    expect(runtime.processes().map((p) => p.pid)).toEqual(before);
+    expect(sup.state).toBe(state);
+    expect(sup.links.size).toBe(1);
+    runtime.resume(sup);
+    expect(await runtime.call(sup.pid, { op: "which_children" })).toEqual([{ id: "kept", pid: before[1], module: "a/worker", modules: [], restart: "permanent" }]);
   });
 });

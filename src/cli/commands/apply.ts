@@ -2,8 +2,8 @@ import readline from "node:readline/promises";
 import type { CommandModule } from "yargs";
 import { applyRelease } from "../../apply/apply-release.ts";
 import { formatRestartImpact } from "../../apply/restart-impact.ts";
-import type { Timeout } from "../../runtime/runtime.ts";
 import { ExitCode, UserError } from "../../errors.ts";
+import { parseTimeout } from "../parse-timeout.ts";
 import { renderPlanText } from "../../relup/render/render-text.ts";
 import type { Io } from "../io.ts";
 import { renderKilled } from "../views/killed-view.ts";
@@ -20,13 +20,6 @@ interface ApplyArgs {
   codeChangeTimeout?: string;
 }
 
-/** `--code-change-timeout`: whole milliseconds above 0, or "infinity". */
-function parseTimeout(value: string): Timeout {
-  if (value === "infinity") return value;
-  if (/^[1-9]\d*$/.test(value) && Number.isSafeInteger(Number(value))) return Number(value);
-  throw new UserError(`--code-change-timeout ${JSON.stringify(value)} is not a timeout. Fix: give whole milliseconds above 0 (e.g. 30000), or "infinity".`, ExitCode.badInput);
-}
-
 export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
   return {
     command: "apply <release>",
@@ -40,11 +33,11 @@ export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
         .option("dry-run", { type: "boolean", default: false, describe: "Only check: read and compile the new code and validate the plan, changing nothing" })
         .option("yes", { type: "boolean", default: false, describe: "Apply a generated plan without asking" })
         .option("allow-restart", { type: "boolean", default: false, describe: "Allow a plan that restarts the node (restart_new_emulator): every process loses its in-memory state" })
-        .option("code-change-timeout", { type: "string", describe: "How long each process's codeChange may take in this install, in ms or \"infinity\" (overrides the plan; default: the plan's, else 5000); on expiry the install rolls back" })
+        .option("code-change-timeout", { type: "string", describe: "How long each process's codeChange may take in this install, in ms (at most 2147483647) or \"infinity\" (overrides the plan; default: the plan's, else 5000); on expiry the install rolls back" })
         .example("$0 apply _build/calculator-1.1.0.tar.gz --root /srv/calc --plan relup.json", "install 1.1.0 on the running node")
         .example("$0 apply 1.1.0 --root /srv/calc --dry-run", "check an unpacked release and its plan without changing anything") as never,
     handler: async (argv) => {
-      const codeChangeTimeout = argv.codeChangeTimeout !== undefined ? parseTimeout(argv.codeChangeTimeout) : undefined;
+      const codeChangeTimeout = argv.codeChangeTimeout !== undefined ? parseTimeout("--code-change-timeout", argv.codeChangeTimeout, { infinity: true }) : undefined;
       const started = performance.now();
       const result = await applyRelease({
         root: argv.root,

@@ -1,9 +1,11 @@
 /** The release lifecycle commands: unpack, permanent, rollback, remove, releases. */
 import path from "node:path";
 import type { Argv, CommandModule } from "yargs";
+import { rollbackRelease } from "../../apply/rollback-release.ts";
 import { controlRequest } from "../../runtime/control-client.ts";
-import type { Progress } from "../../runtime/executor.ts";
 import type { Io } from "../io.ts";
+import { parseTimeout } from "../parse-timeout.ts";
+import { renderKilled } from "../views/killed-view.ts";
 import { renderProgress } from "../views/progress-view.ts";
 
 const root = (y: Argv) => y.option("root", { type: "string", default: "relup-root", describe: "The release root of the running node" });
@@ -34,14 +36,41 @@ export function permanentCommand(io: Io): CommandModule<object, { vsn: string; r
   };
 }
 
-export function rollbackCommand(io: Io): CommandModule<object, { root: string }> {
+interface RollbackArgs {
+  root: string;
+  codeChangeTimeout?: string;
+  dryRun: boolean;
+}
+
+export function rollbackCommand(io: Io): CommandModule<object, RollbackArgs> {
   return {
     command: "rollback",
     describe: "Go back to the previous release, live, running the plan's other section",
-    builder: (y) => root(y).example("$0 rollback --root /srv/calc", "") as never,
+    builder: (y) =>
+      root(y)
+        .option("code-change-timeout", { type: "string", describe: "How long each process's codeChange may take in this rollback, in ms (at most 2147483647) or \"infinity\" (overrides the plan; default: the plan's, else 5000); on expiry the rollback is undone and the node stays where it was" })
+        .option("dry-run", { type: "boolean", default: false, describe: "Only check: find the plan back, read and compile the old code and validate the plan, changing nothing" })
+        .example("$0 rollback --root /srv/calc", "")
+        .example("$0 rollback --root /srv/calc --code-change-timeout 60000", "roll back an upgrade whose migrations needed a minute") as never,
     handler: async (argv) => {
-      const r = (await controlRequest(path.resolve(argv.root), { cmd: "rollback" }, { onProgress: (e) => io.err(`${renderProgress(e as Progress) ?? ""}\n`) })) as { from: string; to: string };
-      io.out(`rolled back ${r.from} → ${r.to}\n`);
+      const codeChangeTimeout = argv.codeChangeTimeout !== undefined ? parseTimeout("--code-change-timeout", argv.codeChangeTimeout, { infinity: true }) : undefined;
+      const started = performance.now();
+      const result = await rollbackRelease({
+        root: argv.root,
+        dryRun: argv.dryRun,
+        ...(codeChangeTimeout !== undefined ? { codeChangeTimeout } : {}),
+        progress: (event) => {
+          const line = renderProgress(event);
+          if (line) io.err(`${line}\n`);
+        },
+      });
+      if (result.dryRun) {
+        io.out(`check passed: rollback ${result.from} → ${result.to}, ${result.steps} steps, ${result.modules} modules compiled; nothing changed\n`);
+        io.out(renderKilled(result.killed, "will be killed at the purge"));
+        return;
+      }
+      io.out(renderKilled(result.killed, "killed at the purge"));
+      io.out(`rolled back ${result.from} → ${result.to} in ${Math.round(performance.now() - started)} ms\n`);
     },
   };
 }

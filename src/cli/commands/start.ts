@@ -5,6 +5,7 @@ import { DEFAULT_BOOT_TIMEOUT, DEFAULT_HEARTBEAT_TIMEOUT, Launcher } from "../..
 import { nodeIsRunning, prepareRoot, startDetached } from "../../runtime/start-release.ts";
 import type { Io } from "../io.ts";
 import { onInterrupt } from "../../interrupt.ts";
+import { parseTimeout } from "../parse-timeout.ts";
 
 interface StartArgs {
   release?: string;
@@ -27,14 +28,8 @@ export function startCommand(io: Io): CommandModule<object, StartArgs> {
         .option("boot-timeout", { type: "number", default: DEFAULT_BOOT_TIMEOUT, describe: "Kill a node that is not ready this many ms after it was started (the start fails, a restart is retried, a restart_new_emulator takeover is aborted); also how long an application's start may take during an install" })
         .example("$0 start _build/calculator-1.0.0.tar.gz --root /srv/calc --detach", "install and boot calculator 1.0.0 in the background") as never,
     handler: async (argv) => {
-      if (!Number.isSafeInteger(argv.heartbeatTimeout) || argv.heartbeatTimeout <= 0) {
-        throw new UserError(`--heartbeat-timeout ${argv.heartbeatTimeout} is not a timeout. Fix: give whole milliseconds above 0 (default ${DEFAULT_HEARTBEAT_TIMEOUT}).`, ExitCode.badInput);
-      }
-      if (!Number.isSafeInteger(argv.bootTimeout) || argv.bootTimeout <= 0) {
-        throw new UserError(`--boot-timeout ${argv.bootTimeout} is not a timeout. Fix: give whole milliseconds above 0 (default ${DEFAULT_BOOT_TIMEOUT}).`, ExitCode.badInput);
-      }
-      const heartbeatTimeoutMs = argv.heartbeatTimeout;
-      const bootTimeoutMs = argv.bootTimeout;
+      const heartbeatTimeoutMs = parseTimeout("--heartbeat-timeout", argv.heartbeatTimeout);
+      const bootTimeoutMs = parseTimeout("--boot-timeout", argv.bootTimeout);
       const root = path.resolve(argv.root);
       if (await nodeIsRunning(root)) throw new UserError(`${root}: a node is already running there. Fix: \`relup status --root ${argv.root}\`, or stop it first.`, ExitCode.checkFailed);
       const prepared = await prepareRoot(root, argv.release);

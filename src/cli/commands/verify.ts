@@ -6,6 +6,7 @@ import { releaseDirOf } from "../../runtime/releases-file.ts";
 import { renderVerifyReport } from "../../verify/render-report.ts";
 import { DEFAULT_RUNS, DEFAULT_TIME_LIMIT_MS, verifyExitCode, verifyReleases } from "../../verify/verify-releases.ts";
 import type { Io } from "../io.ts";
+import { parseTimeout } from "../parse-timeout.ts";
 
 interface VerifyArgs {
   from?: string;
@@ -40,11 +41,11 @@ export function verifyCommand(io: Io): CommandModule<object, VerifyArgs> {
       const runs = argv.runs ?? DEFAULT_RUNS;
       if (!Number.isInteger(runs) || runs < 1) throw new UserError(`--runs must be a whole number of at least 1, not ${shown(runs)}. Fix: \`--runs 1000\`.`, ExitCode.badInput);
       checkSeed(argv.seed);
-      if (!(argv.timeLimit > 0)) throw new UserError(`--time-limit must be a number of milliseconds above 0, not ${shown(argv.timeLimit)}.`, ExitCode.badInput);
+      const timeLimitMs = parseTimeout("--time-limit", argv.timeLimit);
       if (!argv.live && argv.root !== undefined) throw new UserError("--root names the node for --live. Fix: add --live, or leave --root out.", ExitCode.badInput);
       const root = path.resolve(argv.root ?? "relup-root");
       const { from, to } = await releasesToVerify(argv, root);
-      const report = await verifyReleases({ from, to, runs, timeLimitMs: argv.timeLimit, ...(argv.seed !== undefined ? { seed: argv.seed } : {}), ...(argv.live ? { live: { root } } : {}) });
+      const report = await verifyReleases({ from, to, runs, timeLimitMs, ...(argv.seed !== undefined ? { seed: argv.seed } : {}), ...(argv.live ? { live: { root } } : {}) });
       const format = argv.format ?? (io.tty ? "text" : "json");
       const command = argv.live ? `relup verify ${argv.from ?? ""} ${argv.to ?? ""} --live --root ${argv.root ?? "relup-root"}`.replace(/ +/g, " ") : `relup verify ${from} ${to}`;
       io.out(format === "json" ? JSON.stringify(report, null, 2) + "\n" : renderVerifyReport(report, { color: io.color, command }));

@@ -5,7 +5,9 @@
  * Each process's migration must settle within the module's timeout: the install's override
  * (`relup apply --code-change-timeout`), else the `timeout` the plan gives the module, else 5 s (OTP's
  * default). On expiry the step fails naming the module and the process, the install rolls back, and what
- * the abandoned migration settles with later is ignored (see Runtime.codeChangeNow). A synchronous
+ * the abandoned migration settles with later is ignored (see Runtime.codeChangeNow). A supervisor's code
+ * change is async when its new specs start children: abandoned, it stops the children it started (its
+ * behaviour's abandonCodeChange), since the undo below that would stop them is pushed only on success. A synchronous
  * migration cannot be interrupted from inside the node: one that never returns is caught by the
  * launcher's watchdog, which restarts the node on its permanent release.
  */

@@ -4,7 +4,7 @@
  * says why, and nothing is left running.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -62,5 +62,22 @@ describe("relup start with the port taken", () => {
   it("in the foreground: the same user error", async () => {
     const root = path.join(await tempDir(), "root");
     expectPortError(await relup(["start", tarball, "--root", root], { PORT: String(await takePort()) }), port);
+  });
+});
+
+describe("relup start with a malformed config.json", () => {
+  it("is bad input (exit 2) naming the file and the fix, and leaves nothing running", async () => {
+    const root = path.join(await tempDir(), "root");
+    const port = await takePort();
+    await new Promise((resolve) => taken.close(resolve));
+    expect((await relup(["start", tarball, "--root", root, "--detach"], { PORT: String(port) })).code).toBe(0);
+    expect((await relup(["stop", "--root", root])).code).toBe(0);
+    await writeFile(path.join(root, "config.json"), `{"calculator": {"port": ${port},}}`);
+    const result = await relup(["start", "--root", root, "--detach"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(path.join(root, "config.json"));
+    expect(result.stderr).toContain("Fix:");
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(existsSync(path.join(root, "run", "launcher.pid"))).toBe(false);
   });
 });

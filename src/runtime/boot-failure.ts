@@ -16,6 +16,8 @@ export interface ListenFailure {
 export interface BootFailure {
   error: string;
   listen?: ListenFailure;
+  /** the cause is a file the operator gave (the root's config.json): bad input, not a crash */
+  badInput?: boolean;
 }
 
 export function bootFailure(error: unknown): BootFailure {

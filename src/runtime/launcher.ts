@@ -72,7 +72,7 @@ export class BootError extends UserError {
     readonly failure: BootFailure,
     root: string,
   ) {
-    super(failure.listen ? formatListenFailure(failure.listen, root) : `the node failed to boot: ${failure.error}`, failure.listen ? ExitCode.badInput : ExitCode.checkFailed);
+    super(failure.listen ? formatListenFailure(failure.listen, root) : `the node failed to boot: ${failure.error}`, failure.listen || failure.badInput ? ExitCode.badInput : ExitCode.checkFailed);
   }
 }
 
@@ -209,7 +209,7 @@ export class Launcher extends EventEmitter {
     const handles: { port: number; handle: RawHandle }[] = [];
     let expected = -1;
     let takeoverVersion = "";
-    child.on("message", (message: { type?: string; pid?: number; version?: string; error?: string; listen?: ListenFailure; port?: number; ports?: number[] }, handle?: unknown) => {
+    child.on("message", (message: { type?: string; pid?: number; version?: string; error?: string; listen?: ListenFailure; badInput?: boolean; port?: number; ports?: number[] }, handle?: unknown) => {
       if (message.type === "heartbeat-ack") this.#answered.set(child, performance.now());
       if (message.type === "ready") {
         clearTimeout(bootTimer);
@@ -218,7 +218,7 @@ export class Launcher extends EventEmitter {
         else this.emit("takeover-ready", child, { pid: message.pid!, version: message.version! });
       }
       if (message.type === "stopping" && this.#child === child) this.#stopping = true;
-      if (message.type === "boot-failed") bootError = { error: message.error ?? "unknown", ...(message.listen ? { listen: message.listen } : {}) };
+      if (message.type === "boot-failed") bootError = { error: message.error ?? "unknown", ...(message.listen ? { listen: message.listen } : {}), ...(message.badInput ? { badInput: true } : {}) };
       // restart_new_emulator: this node hands over its listening sockets and asks for its successor.
       if (message.type === "restart-new-emulator") {
         expected = message.ports!.length;

@@ -127,7 +127,7 @@ async function stop(code: number): Promise<void> {
 
 const config = await readRootConfig(root).catch((error: Error) => {
   log("boot failed", { error: error.message });
-  process.send?.({ type: "boot-failed", error: error.message });
+  process.send?.({ type: "boot-failed", error: error.message, badInput: true });
   process.exit(1);
 });
 const node = new Node({

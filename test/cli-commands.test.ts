@@ -80,6 +80,9 @@ describe("every relup command, with its positionals", () => {
     expect(await waitForExit(nodePid)).toBe(true);
     // Stopping what is already stopped: said, and a success.
     expect(await relup(["stop", "--root", root])).toMatchObject({ code: 0, stdout: `calculator is not running in ${root}: nothing to stop\n` });
+    // A stopped root's releases are read from its RELEASES file; commands that need the node say how to start it.
+    expect(await relup(["releases", "--root", root])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^calculator 1\.0\.0 +permanent\n$/), stderr: expect.stringContaining("no node is running in this root") });
+    expect(await relup(["status", "--root", root])).toMatchObject({ code: 1, stderr: expect.stringContaining(`Fix: start it with \`relup start --root ${root}\``) });
 
     const help = await relup(["--help"]);
     const commands = [...help.stdout.matchAll(/^ {2}relup ([\w-]+)/gm)].map((m) => m[1]!);

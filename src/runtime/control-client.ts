@@ -47,7 +47,7 @@ export async function controlRequest(root: string, request: ControlRequest, opti
   const sent = long ? { ...request, keepalive: Math.min(60_000, Math.max(10, Math.floor(timeout / 4))) } : request;
   const response = await rawRequest(controlSocketPath(root), JSON.stringify(sent), timeout, options.onProgress, { silence: long }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT" || error.code === "ECONNREFUSED") {
-      throw new UserError(`${root}: no node is running there (no control socket at ${controlSocketPath(root)}). Fix: start one with \`relup start <release> --root ${root}\`.`, ExitCode.checkFailed);
+      throw new UserError(`${root}: no node is running there (no control socket at ${controlSocketPath(root)}). Fix: start it with \`relup start --root ${root}\` (it boots the permanent release; a new root needs \`relup start <release> --root ${root}\`).`, ExitCode.checkFailed);
     }
     if (error.code === "ECONNRESET" || error.code === "EPIPE") throw new NodeLost(root, request.cmd, error.message);
     throw new UserError(`${root}: the node did not answer ${request.cmd} (${error.message}). Fix: check \`relup status --root ${root}\` and the node's log in ${root}/log.`, ExitCode.checkFailed);

@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Argv, CommandModule } from "yargs";
 import { rollbackRelease } from "../../apply/rollback-release.ts";
 import { controlRequest } from "../../runtime/control-client.ts";
+import { listReleases } from "../../runtime/list-releases.ts";
 import type { Io } from "../io.ts";
 import { parseTimeout } from "../parse-timeout.ts";
 import { renderKilled } from "../views/killed-view.ts";
@@ -93,8 +94,10 @@ export function releasesCommand(io: Io): CommandModule<object, { root: string; j
     describe: "The releases of the root and their status: unpacked, current, permanent, old",
     builder: (y) => root(y).option("json", { type: "boolean", default: false }).example("$0 releases --root /srv/calc", "") as never,
     handler: async (argv) => {
-      const list = (await controlRequest(path.resolve(argv.root), { cmd: "releases" })) as { name: string; version: string; status: string }[];
-      io.out(argv.json ? JSON.stringify(list, null, 2) + "\n" : list.map((r) => `${r.name} ${r.version.padEnd(12)} ${r.status}`).join("\n") + "\n");
+      const { running, releases: list } = await listReleases(path.resolve(argv.root));
+      if (argv.json) return io.out(JSON.stringify(list, null, 2) + "\n");
+      io.out(list.map((r) => `${r.name} ${r.version.padEnd(12)} ${r.status}`).join("\n") + "\n");
+      if (!running) io.err("no node is running in this root: the statuses are RELEASES's (a node would boot the permanent release)\n");
     },
   };
 }

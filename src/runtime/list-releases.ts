@@ -1,0 +1,23 @@
+/**
+ * The releases of a root and their status, for `relup releases`: asked of the running node (which knows
+ * which one is current), or, when no node runs there, read from the root's RELEASES file, which records
+ * unpacked, permanent and old (nothing is current then).
+ */
+import { ExitCode, UserError } from "../errors.ts";
+import { controlRequest } from "./control-client.ts";
+import type { ReleaseStatus } from "./release-handler.ts";
+import { readReleasesFile, releasesDir } from "./releases-file.ts";
+import { nodeIsRunning } from "./start-release.ts";
+
+export interface ListedRelease {
+  name: string;
+  version: string;
+  status: ReleaseStatus;
+}
+
+export async function listReleases(root: string): Promise<{ running: boolean; releases: ListedRelease[] }> {
+  if (await nodeIsRunning(root)) return { running: true, releases: (await controlRequest(root, { cmd: "releases" })) as ListedRelease[] };
+  const file = await readReleasesFile(root);
+  if (!file) throw new UserError(`${root} is not a release root: it has no ${releasesDir(root)}/RELEASES. Fix: give the root a node was started in (--root), or start one with \`relup start <release> --root ${root}\`.`, ExitCode.badInput);
+  return { running: false, releases: file.releases.map((r) => ({ name: file.name, version: r.version, status: r.status })) };
+}

@@ -3,6 +3,7 @@
  * which one is current), or, when no node runs there, read from the root's RELEASES file, which records
  * unpacked, permanent and old (nothing is current then).
  */
+import semver from "semver";
 import { ExitCode, UserError } from "../errors.ts";
 import { controlRequest } from "./control-client.ts";
 import type { ReleaseStatus } from "./release-handler.ts";
@@ -15,9 +16,11 @@ export interface ListedRelease {
   status: ReleaseStatus;
 }
 
+/** Listed oldest version first (RELEASES keeps them in the order they were unpacked). */
 export async function listReleases(root: string): Promise<{ running: boolean; releases: ListedRelease[] }> {
-  if (await nodeIsRunning(root)) return { running: true, releases: (await controlRequest(root, { cmd: "releases" })) as ListedRelease[] };
+  const bySemver = (list: ListedRelease[]) => list.sort((a, b) => semver.compare(a.version, b.version));
+  if (await nodeIsRunning(root)) return { running: true, releases: bySemver((await controlRequest(root, { cmd: "releases" })) as ListedRelease[]) };
   const file = await readReleasesFile(root);
   if (!file) throw new UserError(`${root} is not a release root: it has no ${releasesDir(root)}/RELEASES. Fix: give the root a node was started in (--root), or start one with \`relup start <release> --root ${root}\`.`, ExitCode.badInput);
-  return { running: false, releases: file.releases.map((r) => ({ name: file.name, version: r.version, status: r.status })) };
+  return { running: false, releases: bySemver(file.releases.map((r) => ({ name: file.name, version: r.version, status: r.status }))) };
 }

@@ -25,7 +25,10 @@ export async function codeChangeStep(i: Extract<Instruction, { op: "code_change"
 
 async function migrate(module: string, extra: Json, mode: "up" | "down", timeout: Timeout, s: ExecState, o: ExecOptions): Promise<void> {
   const { runtime } = o.node;
-  const procs = s.suspended.get(module) ?? [];
+  // Only the processes whose callback module this is: a process suspended because it declares the
+  // module in its `modules` keeps its state shape, which its own callback module's code_change migrates.
+  const suspended = s.suspended.get(module) ?? [];
+  const procs = suspended.every((p) => p.module === module) ? suspended : suspended.filter((p) => p.module === module);
   const vsn = mode === "up" ? (s.replacedVsn.get(module) ?? o.node.table.current(module)?.vsn) : { down: targetVsn(o.target, module) };
   const chunk = o.chunkSize ?? CHUNK;
   // One undo entry for the whole fleet (a closure per process costs a million allocations at 1M processes):

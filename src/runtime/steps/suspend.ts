@@ -23,8 +23,15 @@ export async function suspendStep(i: Extract<Instruction, { op: "suspend" }>, s:
   const timeout = i.timeout === "infinity" ? FOREVER : (i.timeout ?? DEFAULT_SUSPEND_TIMEOUT);
   for (const module of i.modules) {
     s.suspendTimeouts.set(module, timeout);
-    const procs = runtime.processesUsing(module).filter((p) => p.status === "running");
+    // A process this script already suspended for another module it uses belongs to this module's
+    // suspension too (as in OTP's suspended list): its callback module's code_change must find it.
+    const procs: Proc[] = [];
     const done: Proc[] = [];
+    let already: Set<Proc> | undefined;
+    for (const p of runtime.processesUsing(module)) {
+      if (p.status === "running") procs.push(p);
+      else if (p.status === "suspended" && (already ??= new Set([...s.suspended.values()].flat())).has(p)) done.push(p);
+    }
     s.suspended.set(module, done);
     s.undo.push(() => {
       for (const p of done) runtime.resume(p);

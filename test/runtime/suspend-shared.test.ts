@@ -6,9 +6,10 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Instruction } from "../../src/relup/instruction.ts";
-import { execute } from "../../src/runtime/executor.ts";
+import { execute, InstallError } from "../../src/runtime/executor.ts";
 import { Node } from "../../src/runtime/node.ts";
 import { startServer } from "../../src/runtime/server.ts";
+import { gate } from "../helpers/runtime.ts";
 
 const SERVER = (vsn: number) => `
 exports.behaviour = "server";
@@ -52,5 +53,36 @@ describe("a process using two modules of one block", () => {
     expect(session.state).toEqual(after(session, "a/session"));
     expect(store.state).toEqual(after(store, "a/store"));
     expect([session.status, store.status]).toEqual(["running", "running"]);
+  });
+});
+
+describe("the undo of a suspend that shares a process", () => {
+  it("resumes only the processes it suspended itself: a process an earlier suspend holds gets its state back before it handles a message", async () => {
+    const seen: unknown[] = ((globalThis as unknown as { __seen: unknown[] }).__seen = []);
+    const held = gate();
+    (globalThis as unknown as { __held: Promise<void> }).__held = held.promise;
+    const n = new Node({ releaseDir: "/nonexistent", log: () => {} });
+    const load = (module: string, code: string) => n.table.load(n.table.compile(module, code, `/virtual/${module}.js`, { vsn: 1, sha256: module }));
+    load("a/a", `exports.behaviour = "server"; exports.init = () => ({ n: 0 });
+      exports.codeChange = (v, s) => ({ count: s.n });
+      exports.handleCast = (m, s) => { globalThis.__seen.push(s); return s; };
+      exports.handleCall = (req, from, s) => ({ reply: "ok", state: s });`);
+    load("a/b", `exports.x = 1;`);
+    load("a/q", `exports.behaviour = "server"; exports.init = () => ({}); exports.handleCast = async (m, s) => { await globalThis.__held; return s; };`);
+    const p = await startServer(n.runtime, "a/a", {}, { modules: ["a/b"] });
+    const q = await startServer(n.runtime, "a/q", {}, { modules: ["a/b"] });
+    n.runtime.cast(q.pid, "work"); // q is busy: suspending a/b times out
+    const script: Instruction[] = [
+      { op: "point_of_no_return" },
+      { op: "suspend", modules: ["a/a"] },
+      { op: "code_change", mode: "up", modules: [{ module: "a/a", extra: null }] },
+      { op: "suspend", modules: ["a/b"], timeout: 20 },
+    ];
+    const run = execute(script, { node: n, target: { dir: "/nonexistent", apps: [] } });
+    n.runtime.cast(p.pid, "during"); // queued: p is suspended by the first step
+    await expect(run).rejects.toThrow(InstallError);
+    expect(await n.runtime.call(p.pid, "sync")).toBe("ok");
+    expect(seen).toEqual([{ n: 0 }]);
+    held.open();
   });
 });

@@ -26,13 +26,16 @@ export async function suspendStep(i: Extract<Instruction, { op: "suspend" }>, s:
     // A process this script already suspended for another module it uses belongs to this module's
     // suspension too (as in OTP's suspended list): its callback module's code_change must find it.
     const procs: Proc[] = [];
+    // `done`: the processes this step suspends; the module's suspension also holds the ones it adopts,
+    // which stay suspended until the undo of the step that suspended them (after their state is back).
     const done: Proc[] = [];
+    const held: Proc[] = [];
     let already: Set<Proc> | undefined;
     for (const p of runtime.processesUsing(module)) {
       if (p.status === "running") procs.push(p);
-      else if (p.status === "suspended" && (already ??= new Set([...s.suspended.values()].flat())).has(p)) done.push(p);
+      else if (p.status === "suspended" && (already ??= new Set([...s.suspended.values()].flat())).has(p)) held.push(p);
     }
-    s.suspended.set(module, done);
+    s.suspended.set(module, held);
     s.undo.push(() => {
       for (const p of done) runtime.resume(p);
       s.suspended.delete(module);
@@ -45,10 +48,11 @@ export async function suspendStep(i: Extract<Instruction, { op: "suspend" }>, s:
       else {
         p.status = "suspended";
         done.push(p);
+        held.push(p);
       }
       if ((k + 1) % CHUNK === 0) await yieldToEventLoop();
     }
-    const results = await Promise.allSettled(busy.map((p) => runtime.suspend(p, timeout).then(() => done.push(p))));
+    const results = await Promise.allSettled(busy.map((p) => runtime.suspend(p, timeout).then(() => (done.push(p), held.push(p)))));
     const failed = results.findIndex((r) => r.status === "rejected");
     if (failed !== -1) throw new StepError((results[failed] as PromiseRejectedResult).reason, { module, pid: busy[failed]!.pid });
   }

@@ -131,10 +131,14 @@ async function unchanged(root: string, release: string, version: string, options
   return { from: version, to: version, dryRun: options.dryRun ?? false, permanent: options.permanent ?? false, unchanged: { release, root, madePermanent } };
 }
 
-/** Remove a release this attempt unpacked; a node that is gone (lost during the install) is left to its launcher. */
+/**
+ * Remove a release this attempt unpacked; a node that is gone (lost during the install) is left to its
+ * launcher. Asked with a short limit: after the CLI gave up on a silent install, the removal waits behind
+ * it in the node's queue (and is refused there if that install succeeds after all).
+ */
 async function forget(root: string, version: string, note?: (text: string) => void): Promise<void> {
   try {
-    await controlRequest(root, { cmd: "remove", version });
+    await controlRequest(root, { cmd: "remove", version }, { timeout: 5_000 });
     note?.(`${version}, unpacked for this attempt, was removed again`);
   } catch {
     note?.(`${version} was unpacked for this attempt and could not be removed again: relup remove ${version} --root ${root}`);

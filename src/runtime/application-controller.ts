@@ -22,10 +22,9 @@
  *
  * Timeouts: `start`, `stop` and `tell` take an optional timeout for the start module's callback (an
  * install passes one; see steps/apply-step.ts). A start that does not settle in time fails with the
- * application stopped, and a top process it returns later is stopped as it arrives (the next start of the
- * application first waits for that, up to its own timeout, so that the two never hold the same names or
- * ports); a stop or
- * configChange that does not settle in time fails, and what it does later is ignored.
+ * application stopped, and a top process it returns later is stopped as it arrives; the next start of the
+ * application first waits for that, up to its own timeout, so that the two do not claim the same names or
+ * ports. A stop or configChange that does not settle in time fails, and what it does later is ignored.
  */
 import { startOrder } from "../release/app-graph.ts";
 import type { AppFile } from "../release/app-file.ts";

@@ -134,8 +134,9 @@ export class ApplicationController {
     entry.type = type;
     entry.top = undefined;
     const timeout = options.timeout ?? this.startTimeout;
+    let earlierRuns = false;
     try {
-      await this.#awaitLateStart(name, timeout);
+      earlierRuns = await this.#awaitLateStart(name, timeout);
       if (entry.app.start !== undefined) {
         const start = this.runtime.table.namespace(`${name}/${entry.app.start}`).start;
         if (typeof start !== "function") throw new Error(`${name}/${entry.app.start} does not export start`);
@@ -160,7 +161,7 @@ export class ApplicationController {
       this.options.log?.("application started", { application: name, version: entry.app.version });
     } catch (error) {
       entry.status = "stopped";
-      throw new ApplicationStartError(name, error);
+      throw new ApplicationStartError(name, earlierRuns ? new Error(`${(error as Error)?.message ?? String(error)} (an earlier start of ${name} that timed out still runs)`) : error);
     }
   }
 
@@ -198,15 +199,19 @@ export class ApplicationController {
    * Before a start: an earlier start of the application that timed out may still be running, holding the
    * names and ports its processes registered. Wait for it to settle (at most `timeout`) and for its top
    * process to stop; one that does not settle in time is logged, and the start goes ahead (it fails if the
-   * late one holds what it needs, and says why).
+   * late one holds what it needs, and says why). True if it still runs.
    */
-  async #awaitLateStart(name: string, timeout: Timeout): Promise<void> {
+  async #awaitLateStart(name: string, timeout: Timeout): Promise<boolean> {
     const late = this.#lateStarts.get(name);
-    if (!late) return;
+    if (!late) return false;
     this.options.log?.("application start waits for an earlier start that timed out", { application: name });
-    await settleWithin(late, timeout, (ms) => new Error(`it did not settle within ${ms} ms`)).catch((error: unknown) =>
-      this.options.log?.("application start goes ahead: an earlier start that timed out still runs", { application: name, error: describe(error) }),
-    );
+    try {
+      await settleWithin(late, timeout, (ms) => new Error(`it did not settle within ${ms} ms`));
+      return false;
+    } catch (error) {
+      this.options.log?.("application start goes ahead: an earlier start that timed out still runs", { application: name, error: describe(error) });
+      return true;
+    }
   }
 
   /**

@@ -76,7 +76,7 @@ describe("a start that timed out, then the rollback's restart", () => {
     n.controller.startTimeout = 50;
     const error = await execute(restartApplication, { node: n, target: { dir: "", apps: [app] } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InstallError);
-    expect((error as Error).message).toMatch(/rollback incomplete: .*application a failed to start/);
+    expect((error as Error).message).toMatch(/rollback incomplete: application a failed to start: .*already registered.*\(an earlier start of a that timed out still runs\)/);
     expect(n.controller.list()[0]!.status).toBe("stopped");
     expect(fatal).toHaveLength(1);
     expect(fatal[0]).toMatch(/permanent application a/);

@@ -22,8 +22,9 @@
  *
  * Timeouts: `start`, `stop` and `tell` take an optional timeout for the start module's callback (an
  * install passes one; see steps/apply-step.ts). A start that does not settle in time fails with the
- * application stopped, and a top process it returns later is stopped as it arrives; a stop or
- * configChange that does not settle in time fails, and what it does later is ignored.
+ * application stopped, and a top process it returns later is stopped as it arrives; the next start of the
+ * application first waits for that, up to its own timeout, so that the two do not claim the same names or
+ * ports. A stop or configChange that does not settle in time fails, and what it does later is ignored.
  */
 import { startOrder } from "../release/app-graph.ts";
 import type { AppFile } from "../release/app-file.ts";
@@ -81,6 +82,8 @@ export class ApplicationController {
   /** how long an application's start may take when `start` is given no timeout (the node's boot timeout) */
   startTimeout: Timeout = DEFAULT_START_TIMEOUT;
   #config: RootConfig;
+  /** application → a start of it that timed out and has not settled: settles once it has and its top is stopped */
+  readonly #lateStarts = new Map<string, Promise<void>>();
 
   constructor(
     readonly runtime: Runtime,
@@ -130,16 +133,25 @@ export class ApplicationController {
     entry.status = "starting";
     entry.type = type;
     entry.top = undefined;
+    const timeout = options.timeout ?? this.startTimeout;
+    let earlierRuns = false;
     try {
+      earlierRuns = await this.#awaitLateStart(name, timeout);
       if (entry.app.start !== undefined) {
         const start = this.runtime.table.namespace(`${name}/${entry.app.start}`).start;
         if (typeof start !== "function") throw new Error(`${name}/${entry.app.start} does not export start`);
-        const timeout = options.timeout ?? this.startTimeout;
+        let settled!: () => void;
+        const late = new Promise<void>((resolve) => (settled = resolve));
         const top = await settleWithin(
           start(entry.env) as unknown,
           timeout,
-          (ms) => new CallbackTimeout(`application ${name} did not start (${name}/${entry.app.start}.start did not settle)`, ms, `make start resolve once the top supervisor runs, or give the node a longer start timeout (\`relup start --boot-timeout <ms>\`)`),
-          (late) => this.#lateStart(name, late),
+          (ms) => {
+            // Kept until it settles: the next start of this application waits for it (#awaitLateStart).
+            this.#lateStarts.set(name, late);
+            void late.then(() => this.#lateStarts.get(name) === late && this.#lateStarts.delete(name));
+            return new CallbackTimeout(`application ${name} did not start (${name}/${entry.app.start}.start did not settle)`, ms, `make start resolve once the top supervisor runs, or give the node a longer start timeout (\`relup start --boot-timeout <ms>\`)`);
+          },
+          (outcome) => void this.#lateStart(name, outcome).finally(settled),
         );
         entry.top = typeof top === "string" ? top : undefined;
       }
@@ -149,7 +161,7 @@ export class ApplicationController {
       this.options.log?.("application started", { application: name, version: entry.app.version });
     } catch (error) {
       entry.status = "stopped";
-      throw new ApplicationStartError(name, error);
+      throw new ApplicationStartError(name, earlierRuns ? new Error(`${(error as Error)?.message ?? String(error)} (an earlier start of ${name} that timed out still runs)`) : error);
     }
   }
 
@@ -177,10 +189,38 @@ export class ApplicationController {
   }
 
   /** A start that timed out settled after all: a top process it returned is stopped, unless the application runs on it. */
-  #lateStart(name: string, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): void {
+  async #lateStart(name: string, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): Promise<void> {
     const top = outcome.ok && typeof outcome.value === "string" ? this.runtime.get(outcome.value) : undefined;
     this.options.log?.("application start settled after its timeout: ignored", { application: name, ...(outcome.ok ? {} : { error: describe(outcome.error) }), ...(top ? { stopped: top.pid } : {}) });
-    if (top && this.#apps.get(name)?.top !== top.pid) void this.runtime.exit(top, "shutdown");
+    if (top && this.#apps.get(name)?.top !== top.pid) await this.runtime.exit(top, "shutdown").catch(() => undefined);
+  }
+
+  /**
+   * Before a start: an earlier start of the application that timed out may still be running, holding the
+   * names and ports its processes registered. Wait for it to settle (at most `timeout`) and for its top
+   * process to stop; one that does not settle in time is logged, and the start goes ahead (it fails if the
+   * late one holds what it needs, and says why). True if it still runs.
+   */
+  async #awaitLateStart(name: string, timeout: Timeout): Promise<boolean> {
+    const late = this.#lateStarts.get(name);
+    if (!late) return false;
+    this.options.log?.("application start waits for an earlier start that timed out", { application: name });
+    try {
+      await settleWithin(late, timeout, (ms) => new Error(`it did not settle within ${ms} ms`));
+      return false;
+    } catch (error) {
+      this.options.log?.("application start goes ahead: an earlier start that timed out still runs", { application: name, error: describe(error) });
+      return true;
+    }
+  }
+
+  /**
+   * A permanent application that an install stopped could not be started again by its rollback: as when a
+   * permanent application exits, the node must stop, and the launcher restarts it on the permanent release
+   * (OTP's node would restart there too). Other start types are only reported.
+   */
+  restartFailed(name: string, reason: unknown): void {
+    if (this.#apps.get(name)?.type === "permanent" && this.#apps.get(name)?.status !== "running") this.options.onPermanentExit?.(name, reason);
   }
 
   async startAll(): Promise<void> {

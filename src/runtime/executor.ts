@@ -10,7 +10,9 @@
  * applications their app files and env; then every suspended process is resumed with its queued messages
  * intact. Then the restarts: children a stop step terminated or a purge killed, and applications the plan
  * stopped, start again, so that old code always starts under the old env. The error names the instruction,
- * the module, the process and the cause, and the processes a purge killed (their state is lost).
+ * the module, the process and the cause, and the processes a purge killed (their state is lost). An undo
+ * or restart that fails is listed in it too ("rollback incomplete: ..."), and a permanent application the
+ * rollback could not start again stops the node, which the launcher restarts on the permanent release.
  *
  * After the body of the script the install commits: the application controller takes the target release's
  * app files and tells the applications of env changes (steps/apply-step.ts; it can fail, and is undone
@@ -101,10 +103,13 @@ export class InstallError extends Error {
     readonly where: { module?: string; pid?: Pid } = {},
     /** processes a purge killed before the failure: the rollback did not bring their state back */
     readonly killed: readonly ProcessRef[] = [],
+    /** undo and restart entries of the rollback that failed: what it could not put back */
+    readonly rollbackFailures: readonly string[] = [],
   ) {
     const at = [where.module && `module ${where.module}`, where.pid && `process ${where.pid}`].filter(Boolean).join(", ");
     const lost = killed.length > 0 ? `; processes killed at a purge, not brought back: ${describeProcesses(killed)}` : "";
-    super(`step ${index + 1} (${instruction.op})${at ? ` at ${at}` : ""} failed: ${cause.message}${lost}`);
+    const incomplete = rollbackFailures.length > 0 ? `; rollback incomplete: ${rollbackFailures.join("; ")}` : "";
+    super(`step ${index + 1} (${instruction.op})${at ? ` at ${at}` : ""} failed: ${cause.message}${lost}${incomplete}`);
   }
 }
 
@@ -123,8 +128,8 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
   const fail = async (index: number, instruction: Instruction, error: unknown): Promise<never> => {
     const failure = error instanceof StepError ? error : new StepError(error as Error, {});
     options.progress?.({ phase: "rollback", steps: state.undo.length + state.restarts.length, cause: failure.cause.message });
-    await rollback(state, options.node);
-    throw new InstallError(index, instruction, failure.cause, failure.where, [...state.killed]);
+    const incomplete = await rollback(state, options.node);
+    throw new InstallError(index, instruction, failure.cause, failure.where, [...state.killed], incomplete);
   };
   const run = async (index: number) => {
     const instruction = script[index]!;
@@ -222,14 +227,21 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
  * and env, each back as it was; then every suspended process resumes. Only then the restarts, newest
  * first: children a stop step terminated or a purge killed, applications the plan stopped. So old code
  * always starts under the old env, and finds the processes it calls running.
+ *
+ * An entry that fails does not stop the others. Returns what failed (the install's error lists it as
+ * "rollback incomplete"); a permanent application the rollback could not start again then takes the node
+ * down, so that the launcher restarts it on the permanent release.
  */
-async function rollback(s: ExecState, node: Node): Promise<void> {
+async function rollback(s: ExecState, node: Node): Promise<string[]> {
+  const failures: string[] = [];
   const runAll = async (undos: ExecState["undo"]) => {
     for (const undo of undos.reverse()) {
       try {
         await undo();
       } catch (error) {
-        node.log("rollback step failed", { error: (error as Error).message });
+        const message = (error as Error)?.message ?? String(error);
+        failures.push(message);
+        node.log("rollback step failed", { error: message });
       }
     }
   };
@@ -237,6 +249,8 @@ async function rollback(s: ExecState, node: Node): Promise<void> {
   for (const procs of s.suspended.values()) for (const p of procs) node.runtime.resume(p);
   s.suspended.clear();
   await runAll(s.restarts);
+  s.applications.rolledBack();
+  return failures;
 }
 
 function describeStep(i: Instruction): string {

@@ -22,6 +22,8 @@
  * instructions). Children started with start_child are not init's and are kept. Starting children makes
  * the code change async, so it has the code change timeout too: when the runtime abandons it, the
  * children it started are stopped (those already up at once, one still starting once it is up).
+ * A failed install undoes a code change through undoCodeChange: the old specs and flags come back, each
+ * child keeping the process that runs it now.
  */
 import { z } from "zod";
 import { MAX_TIMEOUT_MS, tooLongTimeout } from "../appup/instruction.ts";
@@ -241,6 +243,43 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
   };
 }
 
+/**
+ * Undo a code change of this supervisor (a failed install): `before` is the state it had. Its specs, flags
+ * and retiring list come back; what happened to its children since stays, since only the current state
+ * knows it: each child keeps the process that runs it now (restarted after a crash, terminated by a stop
+ * step: none), found by id. A child that left since (a temporary child that exited, a delete_child) stays
+ * gone. A child present now but not before is either a dynamic one, started with start_child after the
+ * code change, which stays a dynamic child (OTP's code_change keeps children its init no longer names,
+ * and the rollback does not undo a start_child it did not make), or one the code change started, which is
+ * stopped through the supervisor (terminate runs, its exit is not taken for a crash) and dropped.
+ * Restart intensity bookkeeping is live too and stays. No entry is left naming a process that is gone.
+ */
+export async function undoCodeChange(runtime: Runtime, proc: Proc, before: SupState): Promise<void> {
+  const now = proc.state as SupState | undefined;
+  if (!now || now === before) {
+    proc.state = before;
+    return;
+  }
+  const live = new Map<string, Child>();
+  for (const c of [...now.children, ...now.retiring]) if (!live.has(c.spec.id)) live.set(c.spec.id, c);
+  // The live entry itself is kept (a terminate in flight holds it), with the old spec.
+  const back = (old: Child): Child[] => {
+    const current = live.get(old.spec.id);
+    if (!current) return old.pid && runtime.get(old.pid) ? [{ ...old, terminating: false }] : [];
+    live.delete(old.spec.id);
+    current.spec = old.spec;
+    if (old.dynamic) current.dynamic = true;
+    else delete current.dynamic;
+    return [current];
+  };
+  const children = before.children.flatMap(back);
+  const retiring = before.retiring.flatMap(back);
+  const added = [...live.values()];
+  const started = added.filter((c) => !c.dynamic);
+  proc.state = { ...before, children: [...children, ...added.filter((c) => c.dynamic)], retiring, restarts: now.restarts } satisfies SupState;
+  await stopChildren(runtime, started);
+}
+
 /** After an upgrade commits: stop the children that a code change of this supervisor removed. */
 export async function retireChildren(runtime: Runtime, proc: Proc): Promise<void> {
   const state = proc.state as SupState;
@@ -303,8 +342,10 @@ export function detachChild(runtime: Runtime, sup: Proc, pid: Pid): { reattach: 
       if (!now || runtime.get(sup.pid) === undefined || now.children.some((c) => c.spec.id === child.spec.id)) return;
       now.children = [...now.children.slice(0, index), entry, ...now.children.slice(index)];
     },
+    // By id in the supervisor's state as it is then: a rollback may have put back another state object.
     restart: async () => {
-      if (runtime.get(sup.pid) !== undefined && (sup.state as SupState).children.includes(entry)) await runtime.call(sup.pid, { op: "restart_child", id: child.spec.id } satisfies SupRequest);
+      const now = runtime.get(sup.pid) !== undefined ? (sup.state as SupState | undefined)?.children.find((c) => c.spec.id === child.spec.id) : undefined;
+      if (now && !now.pid) await runtime.call(sup.pid, { op: "restart_child", id: child.spec.id } satisfies SupRequest);
     },
   };
 }

@@ -53,6 +53,8 @@ export const APPLICATION_FUNCTIONS = ["load", "start", "stop", "unload", "set_en
 export interface ApplicationSteps {
   apply(i: Extract<Instruction, { op: "apply" }>): Promise<void>;
   commit(): Promise<void>;
+  /** After a rollback: a permanent application it could not start again takes the node down. */
+  rolledBack(): void;
 }
 
 /**
@@ -70,6 +72,8 @@ export function applicationSteps(
   /** how long an apply M:F, a configChange or a start module's stop may take */
   const timeout = { timeout: codeChangeTimeout ?? DEFAULT_CODE_CHANGE_TIMEOUT };
   let configured = false;
+  /** applications the plan stopped that the rollback could not start again */
+  const notRestarted: { app: string; error: unknown }[] = [];
   /** From the first env change on, the overrides are those the install read. */
   const useTargetConfig = () => {
     if (configured || !target.config) return;
@@ -142,7 +146,16 @@ export function applicationSteps(
         const was = controller.list().find((a) => a.name === app)?.status;
         const type = controller.startType(app);
         // Before the stop, so that a stop whose callback times out (the top is gone by then) is undone too.
-        if (was === "running") restart(() => controller.start(app, type));
+        if (was === "running") {
+          restart(async () => {
+            try {
+              await controller.start(app, type);
+            } catch (error) {
+              notRestarted.push({ app, error });
+              throw error;
+            }
+          });
+        }
         await controller.stop(app, timeout);
         return;
       }
@@ -173,7 +186,11 @@ export function applicationSteps(
     for (const name of startOrder(apps)) await notify(name, ", told of its new env when the install committed after the last step,");
   }
 
-  return { apply, commit };
+  function rolledBack(): void {
+    for (const { app, error } of notRestarted.splice(0)) controller.restartFailed(app, new Error(`it could not be started again by the rollback of a failed install: ${(error as Error)?.message ?? String(error)}`));
+  }
+
+  return { apply, commit, rolledBack };
 }
 
 function envChangeArgs(args: readonly Json[]): EnvChange {

@@ -17,7 +17,7 @@ import { StepError } from "./step-error.ts";
 import { CHUNK, yieldToEventLoop, type ExecOptions, type ExecState, type ExecTarget } from "../executor.ts";
 import type { Pid } from "../process.ts";
 import { CodeChangeTimeout, DEFAULT_CODE_CHANGE_TIMEOUT, type Timeout } from "../runtime.ts";
-import { captureChildModules, childPids } from "../supervisor.ts";
+import { captureChildModules, childPids, undoCodeChange, type SupState } from "../supervisor.ts";
 
 export async function codeChangeStep(i: Extract<Instruction, { op: "code_change" }>, s: ExecState, o: ExecOptions): Promise<void> {
   for (const { module, extra, timeout } of i.modules) await migrate(module, extra, i.mode, o.codeChangeTimeout ?? timeout ?? DEFAULT_CODE_CHANGE_TIMEOUT, s, o);
@@ -33,10 +33,16 @@ async function migrate(module: string, extra: Json, mode: "up" | "down", timeout
   const chunk = o.chunkSize ?? CHUNK;
   // One undo entry for the whole fleet (a closure per process costs a million allocations at 1M processes):
   // the states of the processes reached so far go back. A supervisor's own undo (stopping the children its
-  // code change started) is pushed later, so it runs first.
+  // code change started) is pushed later, so it runs first. A supervisor's state goes back through the
+  // supervisor (undoCodeChange): its old specs, with its children's live facts as they are now.
   const before: unknown[] = [];
-  s.undo.push(() => {
-    for (let j = 0; j < before.length; j++) procs[j]!.state = before[j];
+  s.undo.push(async () => {
+    const supervisors: number[] = [];
+    for (let j = 0; j < before.length; j++) {
+      if (procs[j]!.behaviour.kind === "supervisor") supervisors.push(j);
+      else procs[j]!.state = before[j];
+    }
+    for (const j of supervisors) await undoCodeChange(runtime, procs[j]!, before[j] as SupState);
   });
   for (let k = 0; k < procs.length; k++) {
     const proc = procs[k]!;

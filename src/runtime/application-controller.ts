@@ -33,6 +33,7 @@ import type { Pid } from "./process.ts";
 import type { RootConfig } from "./root-config.ts";
 import { describe, type Runtime, type Timeout } from "./runtime.ts";
 import { CallbackTimeout, settleWithin } from "./settle-within.ts";
+import { exitWithin } from "./bounded-wait.ts";
 
 export type StartType = "permanent" | "transient" | "temporary";
 export type AppStatus = "loaded" | "starting" | "running" | "stopping" | "stopped";
@@ -76,11 +77,15 @@ export class ApplicationStartError extends Error {
 
 /** How long an application's start may take by default (boot, or an install's start step): as a boot may. */
 export const DEFAULT_START_TIMEOUT = 60_000;
+/** How long a stop waits for an application's top process (its supervision tree) to end before killing it. */
+export const DEFAULT_STOP_TIMEOUT = 30_000;
 
 export class ApplicationController {
   readonly #apps = new Map<string, AppEntry>();
   /** how long an application's start may take when `start` is given no timeout (the node's boot timeout) */
   startTimeout: Timeout = DEFAULT_START_TIMEOUT;
+  /** ms a stop waits for the top process to exit before it kills it (exit reason killed) */
+  stopTimeout: number = DEFAULT_STOP_TIMEOUT;
   #config: RootConfig;
   /** application → a start of it that timed out and has not settled: settles once it has and its top is stopped */
   readonly #lateStarts = new Map<string, Promise<void>>();
@@ -171,7 +176,10 @@ export class ApplicationController {
     entry.status = "stopping";
     const top = entry.top ? this.runtime.get(entry.top) : undefined;
     entry.top = undefined;
-    if (top) await this.runtime.exit(top, "shutdown");
+    // Its tree stops within stopTimeout, or the top process is killed (its terminate, or a child's, hangs).
+    if (top && (await exitWithin(this.runtime, top, "shutdown", this.stopTimeout)) === "killed") {
+      this.options.log?.("application top process killed: it did not stop in time", { application: name, pid: top.pid, timeoutMs: this.stopTimeout });
+    }
     // The start module it was started with, which an install may have replaced in its app file since.
     const stop = entry.startedWith !== undefined ? this.runtime.table.namespace(`${name}/${entry.startedWith}`).stop : undefined;
     try {

@@ -106,6 +106,9 @@ async function respond(socket: net.Socket, line: string, handle: ControlHandler)
   // however long the request takes (a blocked event loop writes none).
   const every = "keepalive" in parsed.data ? parsed.data.keepalive : undefined;
   const keepalive = every !== undefined ? setInterval(() => send({ ...echo, keepalive: true } satisfies ControlKeepalive), every) : undefined;
+  // Also when the client goes away first (a request queued behind a hung install): no one reads them then.
+  const stopKeepalive = () => clearInterval(keepalive);
+  if (keepalive) socket.once("close", stopKeepalive);
   try {
     const progress = (event: unknown) => send({ ...echo, progress: event });
     const result = await handle(parsed.data, progress);
@@ -115,6 +118,8 @@ async function respond(socket: net.Socket, line: string, handle: ControlHandler)
     clearInterval(keepalive);
     const exitCode = (error as { exitCode?: number }).exitCode;
     write(socket, { ...echo, ok: false, error: { code: String((error as { code?: string }).code ?? "failed"), message: (error as Error).message, ...(exitCode !== undefined ? { exitCode } : {}) } });
+  } finally {
+    socket.off("close", stopKeepalive);
   }
 }
 

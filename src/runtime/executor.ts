@@ -199,12 +199,12 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
       return purgeStep(i, s, o);
     case "code_change":
       return codeChangeStep(i, s, o);
-    case "resume":
-      for (const module of i.modules) {
-        const procs = s.suspended.get(module) ?? [];
-        // On rollback they are suspended again (their handlers in flight waited for), so that restored
-        // code and state meet no message first and no handler on the new code writes over them.
-        s.undo.push(() => resuspendStep(module, procs, s, o));
+    case "resume": {
+      const resumed = i.modules.map((module) => ({ module, procs: s.suspended.get(module) ?? [] }));
+      // On rollback they are suspended again (their handlers in flight waited for, every module's at once),
+      // so that restored code and state meet no message first and no handler on the new code writes over them.
+      s.undo.push(() => resuspendStep(resumed, s, o));
+      for (const { module, procs } of resumed) {
         for (let k = 0; k < procs.length; k++) {
           runtime.resume(procs[k]!);
           if ((k + 1) % CHUNK === 0) await yieldToEventLoop();
@@ -212,6 +212,7 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
         s.suspended.delete(module);
       }
       return;
+    }
     case "stop":
     case "start":
       return stopOrStartStep(i.op, i.modules, s, o);

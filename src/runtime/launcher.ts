@@ -19,6 +19,11 @@
  * aborted and the old node keeps serving. The node is told the limit (`--boot-timeout`): it is also how
  * long an application's start may take during an install.
  *
+ * A node that dies while it hands over (before its successor is ready) takes its install with it: the
+ * successor, on a release nothing recorded, is killed and the node restarts on the permanent release. The
+ * launcher tracks one node throughout, and a message to a node whose IPC channel has closed is logged
+ * (`node unreachable`), never thrown.
+ *
  * Events: ready {pid, version}, exit {code, signal}, restart {delayMs}, unresponsive {pid, silentMs},
  * boot-timeout {pid, limitMs}, replaced-exit {pid, code, signal} (a node that handed over has ended), stopped.
  */
@@ -58,6 +63,14 @@ export interface Ready {
   version: string;
 }
 
+/** A restart_new_emulator handover under way. */
+interface Handover {
+  old: ChildProcess;
+  next?: ChildProcess;
+  /** the old node died first: the successor was killed */
+  aborted: boolean;
+}
+
 export const DEFAULT_HEARTBEAT_INTERVAL = 1_000;
 export const DEFAULT_HEARTBEAT_TIMEOUT = 30_000;
 export const DEFAULT_BOOT_TIMEOUT = 60_000;
@@ -91,6 +104,8 @@ export class Launcher extends EventEmitter {
   #bootTimedOut = new WeakSet<ChildProcess>();
   /** nodes that handed over to a successor and are draining */
   #replaced = new WeakSet<ChildProcess>();
+  /** the handover under way: the node that asked for it and its successor, until the successor is ready or gone */
+  #handingOver: Handover | undefined;
   #nodeLog: WriteStream | undefined;
   #launcherLog: WriteStream | undefined;
   #options: Required<Omit<LauncherOptions, "env" | "root">> & { env: NodeJS.ProcessEnv | undefined };
@@ -181,6 +196,8 @@ export class Launcher extends EventEmitter {
     // Once sent on, this process's copy of each handle is closed.
     for (const { port, handle } of takeover?.handles ?? []) child.send({ type: "listen-handle", port }, handle as never, () => handle.close());
     if (!takeover) this.#child = child;
+    // A failed send to a node whose channel has closed is reported here, not thrown at the launcher.
+    child.on("error", (error) => this.#event("node process error", { pid: child.pid, error: error.message }));
     this.#startedAt = Date.now();
     this.#event("node spawned", { pid: child.pid, version });
     let bootError: BootFailure | undefined;
@@ -233,6 +250,8 @@ export class Launcher extends EventEmitter {
     });
     child.on("exit", (code, signal) => {
       clearTimeout(bootTimer);
+      const handover = this.#handingOver;
+      if (handover?.old === child && handover.next && !handover.aborted) return this.#oldDiedDuringHandover(handover, handover.next, code, signal);
       if (this.#child !== child) {
         // A node that handed over (its exit is logged: it must end), or a successor that never took over.
         if (this.#replaced.delete(child)) {
@@ -273,11 +292,17 @@ export class Launcher extends EventEmitter {
   /** Start the successor on `version` with the sockets; it replaces `old` only once it is ready. */
   async #handover(old: ChildProcess, version: string, handles: { port: number; handle: RawHandle }[]): Promise<void> {
     this.#event("restart_new_emulator", { version, ports: handles.map((h) => h.port) });
+    const handover: Handover = { old, aborted: false };
+    this.#handingOver = handover;
     const next = await this.#spawn({ version, handles });
+    handover.next = next;
     if (!next) {
-      old.send({ type: "handover", ok: false, error: "could not start the new node" });
+      this.#handingOver = undefined;
+      this.#tell(old, { type: "handover", ok: false, error: "could not start the new node" });
       return;
     }
+    // The old node died before its successor was known (its exit scheduled a restart): the successor goes.
+    if (old.exitCode !== null || old.signalCode !== null) this.#oldDiedDuringHandover(handover, next, old.exitCode, old.signalCode, { exitReported: true });
     const outcome = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
       const onReady = (child: ChildProcess) => child === next && finish({ ok: true });
       const onExit = (code: number | null) =>
@@ -290,6 +315,9 @@ export class Launcher extends EventEmitter {
       this.on("takeover-ready", onReady);
       next.once("exit", onExit);
     });
+    if (this.#handingOver === handover) this.#handingOver = undefined;
+    // The old node died meanwhile: its exit has made the successor the tracked node and killed it.
+    if (handover.aborted) return;
     if (outcome.ok) {
       this.#replaced.add(old);
       this.#child = next;
@@ -297,7 +325,40 @@ export class Launcher extends EventEmitter {
       this.#startedAt = Date.now();
       this.emit("ready", { pid: next.pid!, version });
     }
-    old.send({ type: "handover", ...outcome });
+    this.#tell(old, { type: "handover", ...outcome });
+  }
+
+  /**
+   * The node that asked for a successor died before the successor was ready. The install it was running
+   * died with it (it never committed), so the successor, which runs a release nothing recorded, is not
+   * kept: it becomes the one tracked node, and is killed, and its exit restarts the node on the permanent
+   * release as after any death (or ends the launcher if it is stopping). One node is tracked throughout.
+   */
+  #oldDiedDuringHandover(handover: Handover, next: ChildProcess, code: number | null, signal: NodeJS.Signals | null, options: { exitReported?: boolean } = {}): void {
+    handover.aborted = true;
+    if (this.#handingOver === handover) this.#handingOver = undefined;
+    // A restart the old node's exit scheduled is cancelled: the successor's exit schedules the one restart.
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const action = this.#stopping ? "successor killed (the launcher is stopping)" : "successor killed; restarting on the permanent release";
+    this.#event("node exited during a handover", { pid: handover.old.pid, code, signal, successor: next.pid, action });
+    if (!options.exitReported) this.emit("exit", { code, signal });
+    this.#child = next;
+    if (next.exitCode === null && next.signalCode === null) next.kill("SIGKILL");
+    // Already gone (its exit found it untracked): restart now, as its exit would have.
+    else if (this.#stopping) this.#finish();
+    else this.#timer = setTimeout(() => void this.#spawn(), this.#options.minBackoffMs);
+  }
+
+  /** Send to a node over IPC unless its channel has closed; a send that fails is logged, never thrown. */
+  #tell(child: ChildProcess, message: object): void {
+    if (!child.connected) {
+      this.#event("node unreachable", { pid: child.pid, message });
+      return;
+    }
+    child.send(message, (error) => {
+      if (error) this.#event("node unreachable", { pid: child.pid, message, error: error.message });
+    });
   }
 
   /** Ping the current node, or kill it if it has answered nothing for heartbeatTimeoutMs. */

@@ -18,6 +18,7 @@ import { readRootConfig } from "./root-config.ts";
 import { copyStates, type LiveStatesResult } from "./live-states.ts";
 import { bootFailure } from "./boot-failure.ts";
 import { DEFAULT_START_TIMEOUT } from "./application-controller.ts";
+import { MAX_TIMEOUT_MS } from "../appup/instruction.ts";
 
 const { values } = parseArgs({ options: { root: { type: "string" }, version: { type: "string" }, inherit: { type: "string" }, "boot-timeout": { type: "string" } } });
 const root = path.resolve(values.root!);
@@ -28,8 +29,19 @@ const bootTimeoutMs = values["boot-timeout"] !== undefined ? Number(values["boot
 // The launcher's watchdog pings over IPC; the answer comes from this event loop, so a loop that is stuck
 // (a synchronous codeChange that never returns) answers nothing and the launcher restarts the node.
 process.on("message", (message: { type?: string }) => {
-  if (message?.type === "heartbeat" && process.connected) process.send?.({ type: "heartbeat-ack" });
+  if (message?.type === "heartbeat") tell({ type: "heartbeat-ack" });
 });
+
+/**
+ * A message to the launcher, if its channel is open. A send that fails (the channel closing under it) is
+ * logged: without a callback Node would raise it as an uncaught error and end the node.
+ */
+function tell(message: object): void {
+  if (!process.send || !process.connected) return;
+  process.send(message, (error: Error | null) => {
+    if (error) log("launcher unreachable", { message, error: error.message });
+  });
+}
 
 // Listening sockets: recorded so that restart_new_emulator can hand them over; a successor node first
 // receives its predecessor's (--inherit N) and listens on them instead of binding again.
@@ -64,27 +76,36 @@ async function drainThenStop(): Promise<void> {
 
 /** Ask the launcher for a successor node on `target`, handing it this node's listening sockets. */
 async function restartNewEmulator(target: string): Promise<void> {
-  if (!process.send) throw new Error("restart_new_emulator needs the launcher; start the node with `relup start`");
+  if (!process.send || !process.connected) throw new Error("restart_new_emulator needs the launcher, and this node's channel to it is closed; start the node with `relup start`");
   const servers = listeningServers();
   // The successor binds the control socket's path; this node keeps only its open connections.
   await control!.pause();
   return new Promise((resolve, reject) => {
     // The launcher answers within its boot timeout (it kills a successor that is not ready by then); the
-    // wait ends anyway if it does not (its IPC channel closed, or no answer well after that limit).
-    const fail = (error: string) => {
+    // wait ends anyway if it does not (its IPC channel closed, a message could not be sent, or no answer
+    // well after that limit). Whatever ends it, the control socket listens again before the step fails.
+    let settled = false;
+    const cleanUp = () => {
+      settled = true;
       process.off("message", onMessage);
       process.off("disconnect", onDisconnect);
       clearTimeout(timer);
-      void control!.resume().then(() => reject(new Error(`the new node did not take over: ${error}`)));
+    };
+    const fail = (error: string) => {
+      if (settled) return;
+      cleanUp();
+      void control!.resume().then(
+        () => reject(new Error(`the new node did not take over: ${error}`)),
+        (resumeError: Error) => reject(new Error(`the new node did not take over: ${error}; and the control socket could not listen again: ${resumeError.message}`)),
+      );
     };
     const onDisconnect = () => fail("the launcher went away");
-    const timer = setTimeout(() => fail(`the launcher did not answer within ${bootTimeoutMs + 10_000} ms`), bootTimeoutMs + 10_000);
+    const waitMs = Math.min(MAX_TIMEOUT_MS, bootTimeoutMs + 10_000);
+    const timer = setTimeout(() => fail(`the launcher did not answer within ${waitMs} ms`), waitMs);
     const onMessage = (message: { type?: string; ok?: boolean; error?: string }) => {
-      if (message.type !== "handover") return;
+      if (message.type !== "handover" || settled) return;
       if (!message.ok) return fail(message.error ?? "unknown");
-      process.off("message", onMessage);
-      process.off("disconnect", onDisconnect);
-      clearTimeout(timer);
+      cleanUp();
       log("handed over", { to: target });
       // This node has been replaced: it answers the install (see the control handler), then stops.
       handedOver = true;
@@ -92,9 +113,17 @@ async function restartNewEmulator(target: string): Promise<void> {
     };
     process.on("message", onMessage);
     process.once("disconnect", onDisconnect);
-    process.send!({ type: "restart-new-emulator", version: target, ports: [...servers.keys()] });
-    // The native handle, not the server: a process receiving a server would start accepting on it.
-    for (const [port, server] of servers) process.send!({ type: "listen-handle", port }, nativeHandle(server) as never);
+    // A send that fails (the channel closed under it) fails the step: the install rolls back.
+    const sent = (error: Error | null) => {
+      if (error) fail(`this node could not reach the launcher: ${error.message}`);
+    };
+    try {
+      process.send!({ type: "restart-new-emulator", version: target, ports: [...servers.keys()] }, sent);
+      // The native handle, not the server: a process receiving a server would start accepting on it.
+      for (const [port, server] of servers) process.send!({ type: "listen-handle", port }, nativeHandle(server) as never, sent);
+    } catch (error) {
+      fail(`this node could not reach the launcher: ${(error as Error).message}`);
+    }
   });
 }
 
@@ -109,7 +138,7 @@ let handedOver = false;
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  process.send?.({ type: "stopping" });
+  tell({ type: "stopping" });
   // A graceful stop that hangs (a terminate callback waiting on a client) must not keep the node alive.
   setTimeout(() => {
     log("stop timed out: exiting", { code });
@@ -127,7 +156,7 @@ async function stop(code: number): Promise<void> {
 
 const config = await readRootConfig(root).catch((error: Error) => {
   log("boot failed", { error: error.message });
-  process.send?.({ type: "boot-failed", error: error.message, badInput: true });
+  tell({ type: "boot-failed", error: error.message, badInput: true });
   process.exit(1);
 });
 const node = new Node({
@@ -204,10 +233,10 @@ try {
         return assertNever(request);
     }
   });
-  process.send?.({ type: "ready", pid: process.pid, version });
+  tell({ type: "ready", pid: process.pid, version });
   log("ready", { pid: process.pid, version });
 } catch (error) {
   log("boot failed", { error: (error as Error).stack ?? String(error) });
-  process.send?.({ type: "boot-failed", ...bootFailure(error) });
+  tell({ type: "boot-failed", ...bootFailure(error) });
   process.exit(1);
 }

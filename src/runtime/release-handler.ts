@@ -25,7 +25,7 @@ import { execute, type Progress, type StepTiming } from "./executor.ts";
 import type { Node } from "./node.ts";
 import { describeRefusals, forecastPurges } from "./purge-forecast.ts";
 import type { Timeout } from "./runtime.ts";
-import { killAll, type ProcessRef } from "./steps/purge.ts";
+import { killAll, waitForKills, type ProcessRef } from "./steps/purge.ts";
 import { readReleasesFile, releaseDirOf, unpackIntoRoot, writeReleasesFile, type ReleasesFile } from "./releases-file.ts";
 import { readRootConfig } from "./root-config.ts";
 
@@ -180,7 +180,7 @@ export class ReleaseHandler {
       const purged = table.modules().filter((module) => table.old(module));
       const kills = killAll(runtime, new Map(purged.map((m) => [m, table.isRemoved(m) ? runtime.runningOldCode(m) : []])), (module, p) => this.node.log("process killed at purge", { module, pid: p.pid }));
       for (const module of purged) table.purge(module, "brutal");
-      await kills.exited;
+      await waitForKills(kills, this.node);
       this.node.log("release made permanent", { version });
     });
   }

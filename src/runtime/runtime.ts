@@ -285,10 +285,11 @@ export class Runtime {
   /**
    * End a process. "kill" ends it at once; any other reason waits for its in-flight handler, then runs
    * its terminate callback. Linked processes get the exit: as a message if they trap exits, else they
-   * exit too unless the reason is "normal".
+   * exit too unless the reason is "normal". "kill" also ends a process that is already exiting (its
+   * terminate hangs): it dies at once, and its terminate's end, whenever it comes, changes nothing.
    */
   async exit(proc: Proc, reason: unknown): Promise<void> {
-    if (proc.status === "dead" || proc.status === "exiting") return;
+    if (proc.status === "dead" || (proc.status === "exiting" && reason !== "kill")) return;
     proc.status = "exiting";
     if (reason !== "kill") {
       await proc.whenIdle();
@@ -297,6 +298,8 @@ export class Runtime {
       } catch (error) {
         this.onCrash(proc, error);
       }
+      // Killed meanwhile: it died then, with its links told.
+      if ((proc.status as Proc["status"]) === "dead") return;
     }
     // Linked processes that exit with this one have exited too when this returns.
     await Promise.all(this.#die(proc, reason === "kill" ? "killed" : reason));

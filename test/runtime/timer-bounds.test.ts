@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import { startServer } from "../../src/runtime/server.ts";
 import { startSupervisor } from "../../src/runtime/supervisor.ts";
 import { testRuntime } from "../helpers/runtime.ts";
+import { MAX_TIMEOUT_MS } from "../../src/appup/instruction.ts";
+import { terminateTimeout } from "../../src/runtime/steps/stop-start.ts";
 
 const THIRTY_DAYS = 30 * 24 * 3600 * 1000;
 const WORKER = `exports.init = () => ({}); exports.handleCall = (req, from, state) => ({ reply: "ok", state });`;
@@ -25,5 +27,14 @@ describe("timers set from release code", () => {
     const error = await runtime.call(p.pid, "x", THIRTY_DAYS).catch((e: Error) => e);
     expect((error as Error).message).toBe(`call timeout ${THIRTY_DAYS} ms is above the longest timer Node.js keeps (2147483647 ms, about 24.8 days). Fix: give at most 2147483647`);
     expect(await runtime.call(p.pid, "x", 2 ** 31 - 1)).toBe("ok");
+  });
+});
+
+describe("timers the runtime derives from release code", () => {
+  it("a stop step's wait for a child whose shutdown is near 2^31−1 ms stays within the longest timer", () => {
+    expect(terminateTimeout(MAX_TIMEOUT_MS)).toBe(MAX_TIMEOUT_MS);
+    expect(terminateTimeout(MAX_TIMEOUT_MS - 1000)).toBe(MAX_TIMEOUT_MS);
+    expect(terminateTimeout("infinity")).toBe(MAX_TIMEOUT_MS);
+    expect(terminateTimeout(1000)).toBe(6000);
   });
 });

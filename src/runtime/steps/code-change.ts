@@ -17,6 +17,7 @@ import { StepError } from "./step-error.ts";
 import { CHUNK, yieldToEventLoop, type ExecOptions, type ExecState, type ExecTarget } from "../executor.ts";
 import type { Pid } from "../process.ts";
 import { CodeChangeTimeout, DEFAULT_CODE_CHANGE_TIMEOUT, type Timeout } from "../runtime.ts";
+import { exitWithin, ROLLBACK_WAIT_MS } from "../bounded-wait.ts";
 import { captureChildModules, childPids, undoCodeChange, type SupState } from "../supervisor.ts";
 
 export async function codeChangeStep(i: Extract<Instruction, { op: "code_change" }>, s: ExecState, o: ExecOptions): Promise<void> {
@@ -71,11 +72,18 @@ async function migrate(module: string, extra: Json, mode: "up" | "down", timeout
   }
 }
 
+/**
+ * Undo: stop the children a supervisor's code change started, together, each given ROLLBACK_WAIT_MS for
+ * its terminate and then killed (a rollback never hangs on a terminate that does not return).
+ */
 async function stopStarted(o: ExecOptions, pids: readonly Pid[]): Promise<void> {
-  for (const pid of pids) {
-    const proc = o.node.runtime.get(pid);
-    if (proc) await o.node.runtime.exit(proc, "shutdown");
-  }
+  const { runtime } = o.node;
+  const procs = pids.map((pid) => runtime.get(pid)).filter((p) => p !== undefined);
+  await Promise.all(
+    procs.map(async (proc) => {
+      if ((await exitWithin(runtime, proc, "shutdown", ROLLBACK_WAIT_MS)) === "killed") o.node.log("rollback killed a child its supervisor's code change had started: its terminate did not return in time", { pid: proc.pid, module: proc.module, timeoutMs: ROLLBACK_WAIT_MS });
+    }),
+  );
 }
 
 function targetVsn(target: ExecTarget, module: string): string | number | undefined {

@@ -29,6 +29,7 @@ import type { Pid, Proc } from "../process.ts";
 import type { Runtime } from "../runtime.ts";
 import { childrenUsing, detachChild } from "../supervisor.ts";
 import { StepError, wrap } from "./step-error.ts";
+import { ROLLBACK_WAIT_MS, settlesWithin } from "../bounded-wait.ts";
 
 /** A process by pid, registered name and callback module, as reports name it. */
 export interface ProcessRef {
@@ -130,7 +131,16 @@ async function purgeModules(modules: readonly string[], methods: readonly PurgeM
     wrap({ module }, () => table.purge(module, methods[k] === "soft_purge" ? "soft" : "brutal"));
     s.undo.push(() => table.restore(snapshot));
   });
-  await kills.exited;
+  await waitForKills(kills, o.node);
+}
+
+/**
+ * The linked processes of those killed exit too, running their terminate: waited for at most
+ * ROLLBACK_WAIT_MS, then the step goes on (logged): a terminate that never returns holds no install.
+ */
+export async function waitForKills(kills: Kills, node: { runtime: Runtime; log: (event: string, fields: Record<string, unknown>) => void }): Promise<void> {
+  if (await settlesWithin(node.runtime.clock, kills.exited, ROLLBACK_WAIT_MS)) return;
+  node.log("purge went on before the processes linked to those it killed had ended: their terminate did not return in time", { killed: describeProcesses(kills.killed), timeoutMs: ROLLBACK_WAIT_MS });
 }
 
 export interface Kills {

@@ -14,15 +14,15 @@ import type { ChildSpec } from "../supervisor.ts";
 import { childrenUsing } from "../supervisor.ts";
 import { DEFAULT_CALL_TIMEOUT } from "../runtime.ts";
 import type { ExecOptions, ExecState } from "../executor.ts";
-
-/** The longest timer Node accepts (about 24.8 days): "infinity" waits this long. */
-const FOREVER = 2 ** 31 - 1;
+import { MAX_TIMEOUT_MS } from "../../appup/instruction.ts";
 
 /** How long a terminate_child call may take for a child with this shutdown. */
 export function terminateTimeout(shutdown: ChildSpec["shutdown"]): number {
-  if (shutdown === "infinity") return FOREVER;
+  // "infinity" waits as long as a timer can; a shutdown near that limit must not overflow it (above
+  // 2^31−1 ms Node fires the timer after 1 ms, which would fail the call at once).
+  if (shutdown === "infinity") return MAX_TIMEOUT_MS;
   if (shutdown === "brutal_kill") return DEFAULT_CALL_TIMEOUT;
-  return shutdown + DEFAULT_CALL_TIMEOUT;
+  return Math.min(MAX_TIMEOUT_MS, shutdown + DEFAULT_CALL_TIMEOUT);
 }
 
 export async function stopOrStartStep(op: "stop" | "start", modules: readonly string[], s: ExecState, o: ExecOptions): Promise<void> {

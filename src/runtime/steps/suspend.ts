@@ -5,18 +5,21 @@
  * step, naming the module and the process; the processes suspended so far are resumed by the undo.
  *
  * Undoing a later `resume` (resuspendStep) suspends them again the same way, waiting for the handlers they
- * started on the new code, so that none of those writes its state over the one the rollback puts back. A
- * process whose handler does not finish within the same timeout is logged and left running (a rollback
- * never hangs); its handler's state may then outlive the rollback.
+ * started on the new code, so that none of those writes its state over the one the rollback puts back.
+ * The waits of every module resumed run together, each at most the module's timeout capped at
+ * ROLLBACK_WAIT_MS (5 s; "infinity" too): a rollback never hangs. A process whose handler does not finish
+ * by then is logged and left running; its handler's state may then outlive the rollback.
  */
 import type { Instruction } from "../../relup/instruction.ts";
 import { StepError } from "./step-error.ts";
 import { CHUNK, yieldToEventLoop, type ExecOptions, type ExecState } from "../executor.ts";
 import type { Proc } from "../process.ts";
 import { DEFAULT_SUSPEND_TIMEOUT } from "../runtime.ts";
+import { capped, ROLLBACK_WAIT_MS } from "../bounded-wait.ts";
+import { MAX_TIMEOUT_MS } from "../../appup/instruction.ts";
 
 /** The longest timer Node accepts (about 24.8 days): "infinity" waits this long. */
-const FOREVER = 2 ** 31 - 1;
+const FOREVER = MAX_TIMEOUT_MS;
 
 export async function suspendStep(i: Extract<Instruction, { op: "suspend" }>, s: ExecState, o: ExecOptions): Promise<void> {
   const { runtime } = o.node;
@@ -58,22 +61,28 @@ export async function suspendStep(i: Extract<Instruction, { op: "suspend" }>, s:
   }
 }
 
-/** The undo of a resume: suspend `procs` again, each waited for at most the module's suspend timeout. */
-export async function resuspendStep(module: string, procs: readonly Proc[], s: ExecState, o: ExecOptions): Promise<void> {
+/**
+ * The undo of a resume: suspend the processes of every module again, all at once, each busy one waited for
+ * at most its module's suspend timeout capped at ROLLBACK_WAIT_MS ("infinity" included): the waits run
+ * together, so the whole undo takes at most that bound, however many modules and processes it covers.
+ */
+export async function resuspendStep(resumed: readonly { module: string; procs: readonly Proc[] }[], s: ExecState, o: ExecOptions): Promise<void> {
   const { runtime } = o.node;
-  const timeout = s.suspendTimeouts.get(module) ?? DEFAULT_SUSPEND_TIMEOUT;
-  // An idle process suspends at once; only the busy ones are waited for (together, with the timeout).
-  const busy: Proc[] = [];
-  for (const p of procs) {
-    if (p.status !== "running") continue;
-    if (p.busy) busy.push(p);
-    else p.status = "suspended";
+  const waits: { module: string; p: Proc; timeout: number }[] = [];
+  for (const { module, procs } of resumed) {
+    const timeout = capped(s.suspendTimeouts.get(module) ?? DEFAULT_SUSPEND_TIMEOUT, ROLLBACK_WAIT_MS);
+    // An idle process suspends at once; only the busy ones are waited for.
+    for (const p of procs) {
+      if (p.status !== "running") continue;
+      if (p.busy) waits.push({ module, p, timeout });
+      else p.status = "suspended";
+    }
   }
-  const results = await Promise.allSettled(busy.map((p) => runtime.suspend(p, timeout)));
+  const results = await Promise.allSettled(waits.map(({ p, timeout }) => runtime.suspend(p, timeout)));
   results.forEach((r, k) => {
     if (r.status === "fulfilled") return;
-    const p = busy[k]!;
+    const { module, p, timeout } = waits[k]!;
     o.node.log("rollback could not suspend a process: its handler on the new code is still running, and the state it ends with may replace the one the rollback puts back", { pid: p.pid, module, timeoutMs: timeout, error: (r.reason as Error).message });
   });
-  s.suspended.set(module, procs.filter((p) => p.status === "suspended"));
+  for (const { module, procs } of resumed) s.suspended.set(module, procs.filter((p) => p.status === "suspended"));
 }

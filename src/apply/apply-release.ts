@@ -89,7 +89,11 @@ async function applyUnpacked(root: string, status: NodeStatus, version: string, 
   const running = status.release.version;
   const chosen = await choosePlan(root, running, version, options);
   const restart = await restartImpact(root, chosen.file, running);
-  if (restart && !options.allowRestart && !options.dryRun) throw new RestartNotAllowed(restart, attempt.unpackedNow ? version : undefined);
+  if (restart && !options.allowRestart && !options.dryRun) {
+    // A plan that is not for this node (stale, another release) is refused as such first: --allow-restart would not help it.
+    await controlRequest(root, { cmd: "check", version, plan: chosen.file });
+    throw new RestartNotAllowed(restart, attempt.unpackedNow ? version : undefined);
+  }
   // Never silently: a restart is shown with the plan to confirm, or else noted here.
   if (restart && !chosen.generated && !options.dryRun) options.note?.(formatRestartImpact(restart));
   if (chosen.generated && !(await options.confirm(chosen.generated, restart))) throw new UserError("not applied: the plan was not confirmed", ExitCode.checkFailed);

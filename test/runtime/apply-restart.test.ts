@@ -58,6 +58,13 @@ describe("restart plans need --allow-restart", () => {
     expect(error.exitCode).toBe(1);
     expect(error.message).toContain("npm package `tiny-pad` changes 1.0.0 → 1.1.0");
     await expectUnchanged(n);
+    // A restart plan that is not for this node is refused as stale, not sent to --allow-restart.
+    const staleFile = path.join(n.out, "stale.json");
+    await writeFile(staleFile, JSON.stringify({ ...plan.file, from: { ...plan.file.from, version: "0.9.0" } }));
+    const stale = (await applyRelease({ root: n.root, release: n.v2, planFile: staleFile, confirm: async () => true }).catch((e: Error) => e)) as Error;
+    expect(stale.message).toContain("stale plan: it goes between 0.9.0 and 1.1.0");
+    expect(stale.message).not.toContain("--allow-restart");
+    await expectUnchanged(n);
     // The node refuses it too, whoever asks: an install request must carry allowRestart.
     await controlRequest(n.root, { cmd: "unpack", source: n.v2 });
     await expect(controlRequest(n.root, { cmd: "install", version: "1.1.0", plan: plan.file })).rejects.toThrow(/restarts the node \(restart_new_emulator\).*Fix: apply it with --allow-restart/);
@@ -67,7 +74,8 @@ describe("restart plans need --allow-restart", () => {
   it("--dry-run reports the restart and the processes that would lose their state, changing nothing (exit 0)", async () => {
     const n = await npmChange();
     const counts = await perModule(n.root);
-    const r = await relup(["apply", n.v2, "--root", n.root, "--yes", "--dry-run"]);
+    // No --yes: a dry run checks the generated plan without asking.
+    const r = await relup(["apply", n.v2, "--root", n.root, "--dry-run"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("check passed");
     expect(r.stdout).toContain("this plan restarts the node");

@@ -55,7 +55,8 @@ export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
         confirm: async (plan, restart) => {
           io.err(renderPlanText(plan, { color: io.color }) + "\n");
           if (restart) io.err(formatRestartImpact(restart) + "\n");
-          if (argv.yes) return true;
+          // A dry run applies nothing: the plan shown is checked without a question.
+          if (argv.yes || argv.dryRun) return true;
           if (!process.stdin.isTTY) throw new UserError("the plan was generated now and needs a review. Fix: read it above and pass --yes, or give a reviewed plan with --plan.", ExitCode.badInput);
           const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
           const answer = await rl.question("Apply this plan? [y/N] ");

@@ -55,7 +55,7 @@ export function formatPlanIssue(issue: PlanIssue): string {
     case "release-name-mismatch":
       return `the releases are ${q(issue.from)} and ${q(issue.to)}: a plan upgrades one release to a later build of the same release. Fix: pass two builds of the same release.`;
     case "version-not-greater":
-      return `${issue.release} ${issue.to} is not newer than ${issue.from}: an upgrade goes to a greater version. Fix: give the running release first (\`relup generate <from> <to>\`; the way back is the plan's \`down\` section), or bump \`version\` in relup.config.json above ${issue.from} and rebuild.`;
+      return `${issue.release} ${issue.to} is not newer than ${issue.from}: an upgrade goes to a greater version. Fix: give the older release first, then the newer (<from> <to>; the way back is the plan's \`down\` section, which verify checks too), or bump \`version\` in relup.config.json above ${issue.from} and rebuild.`;
     case "module-changed-same-version":
       return `application ${q(issue.app)} kept version ${issue.version} but its module${issue.modules.length > 1 ? "s" : ""} ${list(issue.modules)} changed. Fix: bump the application's \`version\` in relup.config.json and rebuild.`;
     case "app-changed-same-version":

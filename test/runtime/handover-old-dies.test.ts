@@ -5,7 +5,7 @@
  * node was running is lost with it, so the successor is killed and the node comes back on its permanent
  * release, as after any death.
  */
-import { cp, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyRelease } from "../../src/apply/apply-release.ts";
@@ -13,6 +13,7 @@ import { controlRequest } from "../../src/runtime/control-client.ts";
 import type { Ready } from "../../src/runtime/launcher.ts";
 import { getOnNewConnection } from "../../src/net-helpers.ts";
 import { useLiveNodes } from "../helpers/live-node.ts";
+import { copyRestartPair } from "../helpers/restart-pair.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -32,11 +33,7 @@ describe("a node that dies during its handover", () => {
     const dir = await tempDir();
     const pidFile = path.join(dir, "old.pid");
     const successorFile = path.join(dir, "successor.pid");
-    for (const version of ["1.0.0", "1.1.0"]) await cp(path.join("fixtures/npm-dependency", version), path.join(dir, version), { recursive: true });
-    const config = path.join(dir, "1.1.0/relup.config.json");
-    const release = JSON.parse(await readFile(config, "utf8"));
-    release.applications[0].version = "1.1.0";
-    await writeFile(config, JSON.stringify(release, null, 2));
+    await copyRestartPair(dir);
     // The successor kills the node it replaces while it boots, and is ready only once that node is reaped
     // (kill(pid, 0) fails from then on): the launcher has seen the exit before the successor is ready.
     const app = path.join(dir, "1.1.0/apps/labels/app.ts");

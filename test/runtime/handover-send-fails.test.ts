@@ -3,13 +3,14 @@
  * step instead of ending the node or leaving it without its control socket: the install rolls back,
  * and the same node answers on its control socket and serves on.
  */
-import { cp, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyRelease } from "../../src/apply/apply-release.ts";
 import { controlRequest } from "../../src/runtime/control-client.ts";
 import { getOnNewConnection } from "../../src/net-helpers.ts";
 import { useLiveNodes } from "../helpers/live-node.ts";
+import { copyRestartPair } from "../helpers/restart-pair.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -18,11 +19,7 @@ const liveNode = useLiveNodes(tempDir);
 describe("a handover whose messages cannot be sent", () => {
   it("fails the install, which rolls back; the node keeps its pid, its control socket and its port", async () => {
     const dir = await tempDir();
-    for (const version of ["1.0.0", "1.1.0"]) await cp(path.join("fixtures/npm-dependency", version), path.join(dir, version), { recursive: true });
-    const config = path.join(dir, "1.1.0/relup.config.json");
-    const release = JSON.parse(await readFile(config, "utf8"));
-    release.applications[0].version = "1.1.0";
-    await writeFile(config, JSON.stringify(release, null, 2));
+    await copyRestartPair(dir);
     // The running node closes its channel to the launcher on SIGUSR2.
     const app = path.join(dir, "1.0.0/apps/labels/app.ts");
     await writeFile(app, (await readFile(app, "utf8")).replace("export function start(env: { port: number }) {", `export function start(env: { port: number }) {\n  process.once("SIGUSR2", () => process.disconnect());`));

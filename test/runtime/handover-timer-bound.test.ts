@@ -3,7 +3,6 @@
  * does not overflow the node's own wait for the launcher's answer during a handover: above that limit
  * Node fires a timer after 1 ms, and the takeover would fail at once with "the launcher did not answer".
  */
-import { cp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { MAX_TIMEOUT_MS } from "../../src/appup/instruction.ts";
@@ -11,6 +10,7 @@ import { applyRelease } from "../../src/apply/apply-release.ts";
 import { controlRequest } from "../../src/runtime/control-client.ts";
 import type { Ready } from "../../src/runtime/launcher.ts";
 import { useLiveNodes } from "../helpers/live-node.ts";
+import { copyRestartPair } from "../helpers/restart-pair.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -19,11 +19,7 @@ const liveNode = useLiveNodes(tempDir);
 describe("a handover with the longest boot timeout", () => {
   it("takes over", async () => {
     const dir = await tempDir();
-    for (const version of ["1.0.0", "1.1.0"]) await cp(path.join("fixtures/npm-dependency", version), path.join(dir, version), { recursive: true });
-    const config = path.join(dir, "1.1.0/relup.config.json");
-    const release = JSON.parse(await readFile(config, "utf8"));
-    release.applications[0].version = "1.1.0";
-    await writeFile(config, JSON.stringify(release, null, 2));
+    await copyRestartPair(dir);
     const n = await liveNode({ from: path.join(dir, "1.0.0"), to: path.join(dir, "1.1.0"), app: "labels", dir, launcher: { bootTimeoutMs: MAX_TIMEOUT_MS } });
     const takeover = new Promise<Ready>((resolve) => n.launcher.once("ready", resolve));
     expect(await applyRelease({ root: n.root, release: n.v2, allowRestart: true, confirm: async () => true })).toMatchObject({ to: "1.1.0" });

@@ -63,18 +63,22 @@ async function expectRestartedOnCrash(n: Node, which: () => Promise<Row[]>, id: 
   expect(n.runtime.get(after!)).toBeDefined();
 }
 
+/** The supervisor upgrade, with `between` run after its code change; the install fails after it and rolls back. */
+async function failAfterCodeChange(n: ReturnType<typeof setup>["n"], between: () => Promise<void>): Promise<void> {
+  g.__between = between;
+  try {
+    expect(await execute(upgradeSupervisor(), { node: n, target }).catch((e: unknown) => e)).toBeInstanceOf(InstallError);
+  } finally {
+    delete g.__between;
+  }
+}
+
 describe("rolling back a supervisor's code change keeps its children's live facts", () => {
   it("a dynamic child started after the code change stays a supervised child", async () => {
     const { n, which } = setup(SUP("v1", [{ id: "w", module: "w" }]), SUP("v2", [{ id: "w", module: "w" }]));
     await startSupervisor(n.runtime, "a/sup", null, { name: "sup" });
     let dynamic = "";
-    g.__between = async () => void (dynamic = (await n.runtime.call("sup", { op: "start_child", spec: { id: "d", module: "w" } })) as string);
-    try {
-      const error = await execute(upgradeSupervisor(), { node: n, target }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(InstallError);
-    } finally {
-      delete g.__between;
-    }
+    await failAfterCodeChange(n, async () => void (dynamic = (await n.runtime.call("sup", { op: "start_child", spec: { id: "d", module: "w" } })) as string));
     const rows = await which();
     expect(rows.map((r) => r.id)).toEqual(["w", "d"]);
     expect(rows.find((r) => r.id === "d")!.pid).toBe(dynamic);
@@ -86,16 +90,10 @@ describe("rolling back a supervisor's code change keeps its children's live fact
     const { n, which } = setup(SUP("v1", [{ id: "w", module: "w" }]), SUP("v2", [{ id: "w", module: "w" }]));
     await startSupervisor(n.runtime, "a/sup", null, { name: "sup" });
     const first = (await which())[0]!.pid!;
-    g.__between = async () => {
+    await failAfterCodeChange(n, async () => {
       await n.runtime.call(first, "crash").catch(() => undefined);
       await which(); // handled after the crash's exit signal: the supervisor restarted the child by now
-    };
-    try {
-      const error = await execute(upgradeSupervisor(), { node: n, target }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(InstallError);
-    } finally {
-      delete g.__between;
-    }
+    });
     const rows = await which();
     expect(rows[0]!.pid).not.toBe(first);
     expectSupervised(n, rows, "a/w");

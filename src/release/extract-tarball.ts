@@ -7,16 +7,16 @@
  * with fixed modes and their sha256 is computed as they stream. The caller verifies the content
  * (verify-release.ts) and removes the directory on any failure.
  */
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { createHash } from "node:crypto";
 import path from "node:path";
 import { createGunzip } from "node:zlib";
 import { Parser, type ReadEntry } from "tar";
 import { unsafePathReason } from "./entry-path.ts";
-import { DIR_MODE, FILE_MODE } from "./fs-utils.ts";
+import { DIR_MODE } from "./fs-utils.ts";
 import { ReleaseError, type ReleaseIssue } from "./issues.ts";
 import type { ReadLimits } from "./limits.ts";
+import { writeEntry, type EntryWrite } from "./write-entry.ts";
 
 export interface ExtractedTree {
   /** the single top-level directory of the archive */
@@ -32,20 +32,39 @@ export async function extractTarball(tarball: string, label: string, into: strin
   const files = new Map<string, string>();
   const seen = new Set<string>();
   const writes: Promise<void>[] = [];
+  const open = new Set<EntryWrite>();
   let top: string | undefined;
   let total = 0;
   let failure: ReleaseIssue | undefined;
+  /** the tar end-of-archive marker was read: what follows is padding, counted but never parsed */
+  let archiveEnded = false;
+  let trailing = 0;
+  let parserEnded = false;
+  let gunzipEnded = false;
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
 
   const input = createReadStream(tarball);
   const gunzip = createGunzip();
   const parser = new Parser({ strict: true, brotli: false, zstd: false });
 
+  // Every read ends in `fail` or when both the gzip stream and the parser have ended. A failure stops
+  // the reading and every file write in progress, whose entries would otherwise wait for bytes that
+  // never come (a tarball cut in the middle of a file).
   const fail = (issue: ReleaseIssue) => {
-    failure ??= issue;
-    input.destroy();
-    gunzip.destroy();
-    parser.abort(new Error(issue.code));
+    if (!failure) {
+      failure = issue;
+      input.destroy();
+      gunzip.destroy();
+      parser.abort(new Error(issue.code));
+      for (const write of open) write.stop(new Error(issue.code));
+    }
+    settle();
   };
+  const settleIfEnded = () => {
+    if (parserEnded && gunzipEnded) settle();
+  };
+  const corrupt = (error: Error) => fail({ code: "corrupt-archive", file: label, detail: describeCorruption(error) });
 
   parser.on("entry", (entry: ReadEntry) => {
     if (failure) return entry.resume();
@@ -61,7 +80,15 @@ export async function extractTarball(tarball: string, label: string, into: strin
       if (inner) writes.push(mkdir(path.join(into, inner), { recursive: true, mode: DIR_MODE }).then(() => undefined));
       return;
     }
-    writes.push(writeEntry(entry, path.join(into, inner)).then((hash) => void files.set(inner, hash)));
+    const write = writeEntry(entry, path.join(into, inner));
+    open.add(write);
+    writes.push(write.done.then((hash) => void files.set(inner, hash)).finally(() => open.delete(write)));
+  });
+  parser.on("eof", () => void (archiveEnded = true));
+  parser.on("error", corrupt);
+  parser.on("end", () => {
+    parserEnded = true;
+    settleIfEnded();
   });
 
   function checkEntry(entry: ReadEntry): ReleaseIssue | undefined {
@@ -88,43 +115,37 @@ export async function extractTarball(tarball: string, label: string, into: strin
     return undefined;
   }
 
-  await new Promise<void>((resolve) => {
-    const corrupt = (error: Error) => {
-      if (!failure) fail({ code: "corrupt-archive", file: label, detail: describeCorruption(error) });
-      resolve();
-    };
-    input.on("error", (error) => corrupt(error));
-    gunzip.on("error", (error) => corrupt(error));
-    parser.on("error", (error: Error) => corrupt(error));
-    parser.on("abort", () => resolve());
-    parser.on("end", () => resolve());
-    input.pipe(gunzip).pipe(parser as unknown as NodeJS.WritableStream);
+  // The gunzipped bytes go to the parser until the end-of-archive marker; after it they are only counted,
+  // up to a bound (node-tar would keep them in one buffer copied again for every chunk: quadratic time).
+  // The rest of the gzip stream is still read, so that its checksum is verified.
+  gunzip.on("data", (chunk: Buffer) => {
+    if (failure) return;
+    if (archiveEnded) {
+      trailing += chunk.length;
+      if (trailing > limits.maxTrailingBytes) fail({ code: "trailing-data", file: label, limit: limits.maxTrailingBytes });
+      return;
+    }
+    if (!parser.write(chunk)) {
+      gunzip.pause();
+      parser.once("drain", () => gunzip.resume());
+    }
   });
-  const settled = await Promise.allSettled(writes);
+  gunzip.on("end", () => {
+    gunzipEnded = true;
+    if (!failure) parser.end();
+    settleIfEnded();
+  });
+  input.on("error", corrupt);
+  gunzip.on("error", corrupt);
+  input.pipe(gunzip);
+
+  await settled;
+  const results = await Promise.allSettled(writes);
   if (failure) throw new ReleaseError([failure]);
-  const writeError = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  const writeError = results.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (writeError) throw new ReleaseError([{ code: "corrupt-archive", file: label, detail: String(writeError.reason?.message ?? writeError.reason) }]);
   if (top === undefined) throw new ReleaseError([{ code: "corrupt-archive", file: label, detail: "the archive has no entries" }]);
   return { top, files };
-}
-
-function writeEntry(entry: ReadEntry, target: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    mkdir(path.dirname(target), { recursive: true, mode: DIR_MODE }).then(() => {
-      const hash = createHash("sha256");
-      const out = createWriteStream(target, { flags: "wx", mode: FILE_MODE });
-      out.on("error", reject);
-      out.on("finish", () => resolve(hash.digest("hex")));
-      entry.on("data", (chunk: Buffer) => {
-        hash.update(chunk);
-        if (!out.write(chunk)) {
-          entry.pause();
-          out.once("drain", () => entry.resume());
-        }
-      });
-      entry.on("end", () => out.end());
-    }, reject);
-  });
 }
 
 function describeType(type: string): string {

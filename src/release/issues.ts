@@ -17,6 +17,7 @@ export type ReleaseIssue =
   | { code: "oversized"; file: string; entry: string; size: number; limit: number; what: "entry" | "release" }
   | { code: "too-many-entries"; file: string; limit: number }
   | { code: "corrupt-archive"; file: string; detail: string }
+  | { code: "trailing-data"; file: string; limit: number }
   | { code: "checksum-mismatch"; file: string; entry: string; expected: string; found: string }
   | { code: "unlisted-file"; file: string; entry: string }
   | { code: "listed-file-missing"; file: string; entry: string }
@@ -56,6 +57,8 @@ export function formatReleaseIssue(issue: ReleaseIssue): string {
       return `${at()} has more than ${issue.limit} entries. Fix: refuse this archive, or raise the limit (maxEntries) if it is expected.`;
     case "corrupt-archive":
       return `${at()} is not a complete .tar.gz release (${issue.detail}). Fix: download or copy the tarball again, or rebuild it with \`relup build\`.`;
+    case "trailing-data":
+      return `${at()} has more than ${issue.limit} bytes after the end of the tar archive; a release tarball ends with its end-of-archive marker and at most the padding tar tools add (GNU tar: 10 KiB). Fix: rebuild it with \`relup build\` and do not append to a built tarball, or raise the limit (maxTrailingBytes) if the tool that packed it pads more.`;
     case "checksum-mismatch":
       return `${at(`files[${JSON.stringify(issue.entry)}]`)} sha256 is ${issue.found}, release.json expects ${issue.expected}: the file was changed after the build. Fix: do not use this release; rebuild it with \`relup build\`.`;
     case "unlisted-file":

@@ -119,3 +119,17 @@ describe("bytes after the end of the tar archive", () => {
     expect(loaded.release.version).toBe("1.0.0");
   });
 });
+
+describe("a file that cannot be written", () => {
+  it("a file entry under a path that is a file ends the read with an error, not a wait", { timeout: CLI_TIMEOUT_MS }, async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, "calculator-1.0.0.tar.gz");
+    const big = randomBytes(4 * 1024 * 1024);
+    await writeFile(file, gzipSync(tarBytes([...good, { path: "calculator-1.0.0/data", body: "a file" }, { path: "calculator-1.0.0/data/big.bin", body: big }])));
+    const temp = path.join(dir, "temp");
+    const error = await readRelease(file, { into: path.join(dir, "dest"), tempDir: temp }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReleaseError);
+    expect((error as ReleaseError).message).toContain(file);
+    expect(await readdir(temp)).toEqual([]);
+  });
+});

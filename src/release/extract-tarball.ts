@@ -65,6 +65,9 @@ export async function extractTarball(tarball: string, label: string, into: strin
     if (parserEnded && gunzipEnded) settle();
   };
   const corrupt = (error: Error) => fail({ code: "corrupt-archive", file: label, detail: describeCorruption(error) });
+  // A file or directory that cannot be written ends the read at once (the writes never reject: every
+  // failure goes through `fail`, and is reported once everything has stopped).
+  const unwritable = (error: Error) => fail({ code: "corrupt-archive", file: label, detail: error.message });
 
   parser.on("entry", (entry: ReadEntry) => {
     if (failure) return entry.resume();
@@ -77,12 +80,12 @@ export async function extractTarball(tarball: string, label: string, into: strin
     const inner = rel.slice(top!.length + 1);
     if (entry.type === "Directory") {
       entry.resume();
-      if (inner) writes.push(mkdir(path.join(into, inner), { recursive: true, mode: DIR_MODE }).then(() => undefined));
+      if (inner) writes.push(mkdir(path.join(into, inner), { recursive: true, mode: DIR_MODE }).then(() => undefined, unwritable));
       return;
     }
     const write = writeEntry(entry, path.join(into, inner));
     open.add(write);
-    writes.push(write.done.then((hash) => void files.set(inner, hash)).finally(() => open.delete(write)));
+    writes.push(write.done.then((hash) => void files.set(inner, hash), unwritable).finally(() => open.delete(write)));
   });
   parser.on("eof", () => void (archiveEnded = true));
   parser.on("error", corrupt);
@@ -140,10 +143,8 @@ export async function extractTarball(tarball: string, label: string, into: strin
   input.pipe(gunzip);
 
   await settled;
-  const results = await Promise.allSettled(writes);
+  await Promise.all(writes);
   if (failure) throw new ReleaseError([failure]);
-  const writeError = results.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (writeError) throw new ReleaseError([{ code: "corrupt-archive", file: label, detail: String(writeError.reason?.message ?? writeError.reason) }]);
   if (top === undefined) throw new ReleaseError([{ code: "corrupt-archive", file: label, detail: "the archive has no entries" }]);
   return { top, files };
 }

@@ -17,20 +17,69 @@ export interface ControlServer {
   pause(): Promise<void>;
   /** Listen on the path again (a handover that failed). */
   resume(): Promise<void>;
+  /** What the node holds for each open connection (for `metrics`, and tests of backpressure). */
+  stats(): ConnectionStats[];
 }
 
-export async function openControlServer(root: string, handle: ControlHandler): Promise<ControlServer> {
+export interface ConnectionStats {
+  /** requests read from the connection and not yet answered: at most the one running */
+  pendingRequests: number;
+  /** bytes read from the connection and not yet parsed into a request */
+  unreadBytes: number;
+  /** answer bytes written and not yet taken by the kernel */
+  writableLength: number;
+  /** whether the node reads more from the connection */
+  reading: boolean;
+}
+
+/** How long a control connection with no request running may stay silent before the node closes it. */
+export const DEFAULT_CONTROL_IDLE_MS = 60_000;
+
+export async function openControlServer(root: string, handle: ControlHandler, options: { idleTimeoutMs?: number } = {}): Promise<ControlServer> {
+  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_CONTROL_IDLE_MS;
   const runDir = path.join(root, "run");
   await mkdir(runDir, { recursive: true, mode: 0o700 });
   await chmod(runDir, 0o700);
   const socketPath = path.join(runDir, CONTROL_SOCKET);
-  const connections = new Set<net.Socket>();
+  const connections = new Map<net.Socket, () => ConnectionStats>();
   const server = net.createServer((socket) => {
-    connections.add(socket);
     socket.on("close", () => connections.delete(socket));
     socket.on("error", () => socket.destroy());
     let buffer = "";
-    let queue = Promise.resolve();
+    /** the request running (requests of one connection run one at a time, in order) */
+    let running = false;
+    // Backpressure: the node takes the next line only when the request before it is answered and the
+    // answers written so far have been taken by the kernel (below the socket's high-water mark); until
+    // then it stops reading, so a client that pipelines without reading fills its own buffers, not the
+    // node's. What the node holds per connection: one request, one chunk, one answer over the mark.
+    const drained = () => socket.writableLength < socket.writableHighWaterMark;
+    const next = () => {
+      if (socket.destroyed) return;
+      while (!running && drained()) {
+        const newline = buffer.indexOf("\n");
+        if (newline === -1) break;
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        if (line.trim() === "") continue;
+        running = true;
+        void respond(socket, line, handle).finally(() => {
+          running = false;
+          next();
+        });
+      }
+      if (!running && drained() && !buffer.includes("\n")) socket.resume();
+      else socket.pause();
+      idle();
+    };
+    socket.on("drain", next);
+    // Idle: no request running and no bytes either way for idleTimeoutMs. A long request (an install)
+    // keeps its connection however long it runs; the timer starts again when it is answered.
+    const idle = () => socket.setTimeout(running ? 0 : idleTimeoutMs);
+    socket.on("timeout", () => {
+      if (!running) socket.destroy();
+    });
+    connections.set(socket, () => ({ pendingRequests: running ? 1 : 0, unreadBytes: buffer.length, writableLength: socket.writableLength, reading: !socket.isPaused() }));
+    idle();
     socket.on("data", (chunk) => {
       buffer += chunk.toString("utf8");
       if (buffer.length > MAX_REQUEST_BYTES && !buffer.includes("\n")) {
@@ -39,13 +88,7 @@ export async function openControlServer(root: string, handle: ControlHandler): P
         buffer = "";
         return;
       }
-      let newline: number;
-      while ((newline = buffer.indexOf("\n")) !== -1) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        if (line.trim() === "") continue;
-        queue = queue.then(() => respond(socket, line, handle));
-      }
+      next();
     });
   });
   const listen = async () => {
@@ -73,10 +116,11 @@ export async function openControlServer(root: string, handle: ControlHandler): P
   return {
     path: socketPath,
     close: async () => {
-      for (const socket of connections) socket.end();
+      for (const socket of connections.keys()) socket.end();
       await stopListening();
     },
     pause: stopListening,
+    stats: () => [...connections.values()].map((stats) => stats()),
     resume: async () => {
       if (listening) return;
       await listen();

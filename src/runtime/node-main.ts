@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { z } from "zod";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { openControlServer, type ControlServer } from "./control-server.ts";
 import http from "node:http";
@@ -25,6 +26,8 @@ const root = path.resolve(values.root!);
 const version = values.version!;
 /** The launcher's boot timeout: also how long an application's start may take, and a successor's takeover. */
 const bootTimeoutMs = values["boot-timeout"] !== undefined ? Number(values["boot-timeout"]) : DEFAULT_START_TIMEOUT;
+/** RELUP_CONTROL_IDLE_MS: how long an idle control connection stays open (default 60 s; 0: no limit). */
+const controlIdleMs = z.coerce.number().int().min(0).max(MAX_TIMEOUT_MS).optional().safeParse(process.env.RELUP_CONTROL_IDLE_MS || undefined);
 
 // The launcher's watchdog pings over IPC; the answer comes from this event loop, so a loop that is stuck
 // (a synchronous codeChange that never returns) answers nothing and the launcher restarts the node.
@@ -225,14 +228,15 @@ try {
       case "metrics": {
         const gc = (globalThis as { gc?: () => void }).gc;
         if (request.gc && gc) gc();
-        const result = { eventLoopMaxMs: loopDelay.max / 1e6, eventLoopP99Ms: loopDelay.percentile(99) / 1e6, heapUsed: process.memoryUsage().heapUsed, gc: Boolean(gc) };
+        const result = { eventLoopMaxMs: loopDelay.max / 1e6, eventLoopP99Ms: loopDelay.percentile(99) / 1e6, heapUsed: process.memoryUsage().heapUsed, gc: Boolean(gc), control: { connections: control?.stats() ?? [] } };
         if (request.reset) loopDelay.reset();
         return result;
       }
       default:
         return assertNever(request);
     }
-  });
+  }, { idleTimeoutMs: controlIdleMs.success ? controlIdleMs.data : undefined });
+  if (!controlIdleMs.success) log("RELUP_CONTROL_IDLE_MS ignored", { value: process.env.RELUP_CONTROL_IDLE_MS, fix: "a whole number of milliseconds, 0 for no limit" });
   tell({ type: "ready", pid: process.pid, version });
   log("ready", { pid: process.pid, version });
 } catch (error) {

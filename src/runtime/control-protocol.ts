@@ -22,7 +22,8 @@
  *   states      {modules}: copies (v8.serialize, base64) of the states of the processes running those modules,
  *               for `relup verify --live`; the processes are not touched
  *   metrics     {reset?, gc?}: longest event-loop delay and heap since the last reset (gc first if the node
- *               runs with --expose-gc), then optionally reset the delay histogram
+ *               runs with --expose-gc), then optionally reset the delay histogram; and, per open control
+ *               connection, what the node holds for it (control-server.ts, ConnectionStats)
  *
  * Long requests (unpack, check, install, rollback) may ask for keepalive lines (`keepalive`: ms): while
  * the node works on the request, it writes `{id, keepalive: true}` that often, from its event loop. The

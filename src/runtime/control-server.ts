@@ -2,6 +2,8 @@
  * The node's control socket: a Unix domain socket at ROOT/run/control.sock, mode 0600 in a 0700
  * directory, so that only the node's user can reach it. Requests are handled one line at a time per
  * connection; a line longer than MAX_REQUEST_BYTES closes that connection; nothing here evaluates code.
+ * A connection is read only while its answers drain (backpressure), and one that stays idle, with no
+ * request running, for idleTimeoutMs is closed.
  */
 import { chmod, mkdir, rm } from "node:fs/promises";
 import net from "node:net";

@@ -6,6 +6,8 @@
 import { chmod, mkdir, rm } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import { ExitCode } from "../errors.ts";
+import { jsonTooDeep, MAX_JSON_DEPTH, tooDeepDetail } from "../release/json-depth.ts";
 import { CONTROL_SOCKET, ControlRequest, MAX_REQUEST_BYTES, type ControlKeepalive, type ControlResponse } from "./control-protocol.ts";
 
 export type ControlHandler = (request: ControlRequest, progress: (event: unknown) => void) => Promise<unknown>;
@@ -85,7 +87,16 @@ export async function openControlServer(root: string, handle: ControlHandler): P
   };
 }
 
+/** Every request gets an answer, and none leaves a rejected promise behind. */
 async function respond(socket: net.Socket, line: string, handle: ControlHandler): Promise<void> {
+  try {
+    await answer(socket, line, handle);
+  } catch (error) {
+    write(socket, { ok: false, error: { code: "failed", message: `the node could not handle the request: ${(error as Error).message}` } });
+  }
+}
+
+async function answer(socket: net.Socket, line: string, handle: ControlHandler): Promise<void> {
   let data: unknown;
   try {
     data = JSON.parse(line);
@@ -94,6 +105,9 @@ async function respond(socket: net.Socket, line: string, handle: ControlHandler)
   }
   const id = typeof data === "object" && data !== null && "id" in data ? (data as { id: unknown }).id : undefined;
   const echo = typeof id === "string" || typeof id === "number" ? { id } : {};
+  // Before the schema, which recurses once per level: some thousands of levels overflow the stack.
+  const deep = jsonTooDeep(data);
+  if (deep) return write(socket, { ...echo, ok: false, error: { code: "bad-request", message: `${deepAt(deep)}: the request ${tooDeepDetail()}. Fix: send it flatter; a plan's code_change extra is at most ${MAX_JSON_DEPTH} levels deep with the plan around it (docs/reference.md, Limits).`, exitCode: ExitCode.badInput } });
   const parsed = ControlRequest.safeParse(data);
   if (!parsed.success) {
     const message = parsed.error.issues.map((i) => `${i.path.join(".") || "(request)"}: ${i.message}`).join("; ");
@@ -125,4 +139,9 @@ async function respond(socket: net.Socket, line: string, handle: ControlHandler)
 
 function write(socket: net.Socket, response: ControlResponse): void {
   if (!socket.destroyed && socket.writable) socket.write(JSON.stringify(response) + "\n");
+}
+
+/** `plan.up.3.modules.0.extra.a.a … (64 levels down)`, as the schema's issues name a field. */
+function deepAt(path: PropertyKey[]): string {
+  return path.slice(0, 8).map(String).join(".") + (path.length > 8 ? ` … (${path.length} levels down)` : "");
 }

@@ -8,6 +8,7 @@ import net from "node:net";
 import path from "node:path";
 import { ExitCode } from "../errors.ts";
 import { jsonTooDeep, MAX_JSON_DEPTH, tooDeepDetail } from "../release/json-depth.ts";
+import { requestTooLargeMessage } from "./request-too-large.ts";
 import { CONTROL_SOCKET, ControlRequest, MAX_REQUEST_BYTES, type ControlKeepalive, type ControlResponse } from "./control-protocol.ts";
 
 export type ControlHandler = (request: ControlRequest, progress: (event: unknown) => void) => Promise<unknown>;
@@ -36,8 +37,7 @@ export async function openControlServer(root: string, handle: ControlHandler): P
     socket.on("data", (chunk) => {
       buffer += chunk.toString("utf8");
       if (buffer.length > MAX_REQUEST_BYTES && !buffer.includes("\n")) {
-        write(socket, { ok: false, error: { code: "too-large", message: `request over ${MAX_REQUEST_BYTES} bytes` } });
-        socket.end();
+        refuseTooLarge(socket);
         buffer = "";
         return;
       }
@@ -46,6 +46,12 @@ export async function openControlServer(root: string, handle: ControlHandler): P
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
         if (line.trim() === "") continue;
+        // A long line can arrive whole, newline included: it is refused all the same, after the answers before it.
+        if (line.length > MAX_REQUEST_BYTES) {
+          queue = queue.then(() => refuseTooLarge(socket));
+          buffer = "";
+          return;
+        }
         queue = queue.then(() => respond(socket, line, handle));
       }
     });
@@ -85,6 +91,12 @@ export async function openControlServer(root: string, handle: ControlHandler): P
       listening = true;
     },
   };
+}
+
+/** The line is longer than the limit: say so (and what to do), and close the connection. */
+function refuseTooLarge(socket: net.Socket): void {
+  write(socket, { ok: false, error: { code: "too-large", message: requestTooLargeMessage("the request"), exitCode: ExitCode.badInput } });
+  socket.end();
 }
 
 /** Every request gets an answer, and none leaves a rejected promise behind. */

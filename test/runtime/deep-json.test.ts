@@ -99,4 +99,20 @@ describe("deep JSON", () => {
     expect(generated.stderr).toContain(`more than ${MAX_JSON_DEPTH} levels`);
     expect(generated.stderr).not.toMatch(/internal error|Maximum call stack/);
   });
+
+  it("relup generate --check against a committed relup.json nested 20,000 levels exits 2 naming it", async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, "_build");
+    expect((await relup(["build", path.join(FIXTURES, "counter", "1.0.0"), "--out", out])).code).toBe(0);
+    expect((await relup(["build", path.join(FIXTURES, "counter", "2.0.0"), "--out", out])).code).toBe(0);
+    const [v1, v2] = [path.join(out, "counter-1.0.0"), path.join(out, "counter-2.0.0")];
+    const committed = path.join(dir, "relup.json");
+    expect((await relup(["generate", v1, v2, "-o", committed])).code).toBe(0);
+    await writeFile(committed, (await readFile(committed, "utf8")).replace('"extra": {}', `"extra": ${nested(20_000)}`));
+    const checked = await relup(["generate", v1, v2, "-o", committed, "--check"]);
+    expect(checked.code).toBe(2);
+    expect(checked.stderr).toContain(committed);
+    expect(checked.stderr).toContain(`more than ${MAX_JSON_DEPTH} levels`);
+    expect(checked.stderr).not.toMatch(/internal error|Maximum call stack/);
+  });
 });

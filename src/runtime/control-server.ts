@@ -99,6 +99,9 @@ function refuseTooLarge(socket: net.Socket): void {
   socket.end();
 }
 
+/** A request wraps a plan in two levels (the request, its `plan`): every plan file relup reads fits. */
+const REQUEST_DEPTH = MAX_JSON_DEPTH + 2;
+
 /** Every request gets an answer, and none leaves a rejected promise behind. */
 async function respond(socket: net.Socket, line: string, handle: ControlHandler): Promise<void> {
   try {
@@ -118,8 +121,8 @@ async function answer(socket: net.Socket, line: string, handle: ControlHandler):
   const id = typeof data === "object" && data !== null && "id" in data ? (data as { id: unknown }).id : undefined;
   const echo = typeof id === "string" || typeof id === "number" ? { id } : {};
   // Before the schema, which recurses once per level: some thousands of levels overflow the stack.
-  const deep = jsonTooDeep(data);
-  if (deep) return write(socket, { ...echo, ok: false, error: { code: "bad-request", message: `${deepAt(deep)}: the request ${tooDeepDetail()}. Fix: send it flatter; a plan's code_change extra is at most ${MAX_JSON_DEPTH} levels deep with the plan around it (docs/reference.md, Limits).`, exitCode: ExitCode.badInput } });
+  const deep = jsonTooDeep(data, REQUEST_DEPTH);
+  if (deep) return write(socket, { ...echo, ok: false, error: { code: "bad-request", message: `${deepAt(deep)}: the request ${tooDeepDetail(REQUEST_DEPTH)}. Fix: flatten that value; a plan in a request may nest ${MAX_JSON_DEPTH} levels, as in a file (docs/reference.md, Limits).`, exitCode: ExitCode.badInput } });
   const parsed = ControlRequest.safeParse(data);
   if (!parsed.success) {
     const message = parsed.error.issues.map((i) => `${i.path.join(".") || "(request)"}: ${i.message}`).join("; ");

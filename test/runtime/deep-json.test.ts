@@ -57,7 +57,7 @@ describe("deep JSON", () => {
     try {
       const answer = JSON.parse(await rawRequest(controlSocketPath(node.root), line, 10_000)) as { id: number; ok: boolean; error: { code: string; message: string; exitCode?: number } };
       expect(answer).toMatchObject({ id: 7, ok: false, error: { code: "bad-request", exitCode: 2 } });
-      expect(answer.error.message).toContain(`more than ${MAX_JSON_DEPTH} levels`);
+      expect(answer.error.message).toContain(`more than ${MAX_JSON_DEPTH + 2} levels`);
       expect(answer.error.message).toMatch(/plan\.up\.\d+\.modules\.0\.extra/);
       expect(await controlRequest(node.root, { cmd: "ping" })).toBe("pong");
       expect(node.launcher.nodePid).toBeDefined();

@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 import type { ReleaseIssue } from "./issues.ts";
+import { jsonTooDeep, MAX_JSON_DEPTH, tooDeepDetail } from "./json-depth.ts";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; issues: ReleaseIssue[] };
 
@@ -15,6 +16,13 @@ export function parseJsonFile<S extends z.ZodType>(file: string, text: string, s
     data = JSON.parse(text);
   } catch (error) {
     return { ok: false, issues: [{ code: "invalid-json", file, detail: (error as Error).message, ...withFix }] };
+  }
+  // Before the schema: zod recurses once per level and overflows the stack on some thousands of them.
+  const deep = jsonTooDeep(data);
+  if (deep) {
+    const field = (fieldPath(deep.slice(0, 6)) || "(document)") + (deep.length > 6 ? ` … (${deep.length} levels down)` : "");
+    const flatten = `flatten that value to at most ${MAX_JSON_DEPTH} levels of nesting (docs/reference.md, Limits)`;
+    return { ok: false, issues: [{ code: "invalid-field", file, field, detail: tooDeepDetail(), fix: fix ? `${flatten}; ${fix}` : `${flatten}.` }] };
   }
   const result = schema.safeParse(data);
   if (result.success) return { ok: true, value: result.data };

@@ -12,6 +12,7 @@ import { generatePlan, type Plan } from "./generate-plan.ts";
 import { PlanError } from "./issues.ts";
 import { loadReleaseModel } from "./load-release-model.ts";
 import { relupFileText } from "./relup-file-io.ts";
+import { jsonTooDeep, tooDeepDetail } from "../release/json-depth.ts";
 
 export async function planReleases(options: { from: string; to: string }): Promise<Plan> {
   const from = await loadReleaseModel(options.from);
@@ -38,6 +39,10 @@ export async function driftOf(plan: Plan, committed: string): Promise<string | u
     committedJson = JSON.parse(text);
   } catch (error) {
     throw new UserError(`${committed}: is not valid JSON (${(error as Error).message}). Fix: write it again with \`relup generate <from> <to> -o ${committed}\`.`, ExitCode.checkFailed);
+  }
+  // Before comparing and printing it, which recurse once per level.
+  if (jsonTooDeep(committedJson)) {
+    throw new UserError(`${committed}: ${tooDeepDetail()}. Fix: write it again with \`relup generate <from> <to> -o ${committed}\`.`, ExitCode.badInput);
   }
   if (isDeepStrictEqual(committedJson, JSON.parse(JSON.stringify(plan.file)))) return undefined;
   const before = toJsonText(committedJson);

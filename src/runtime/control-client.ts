@@ -2,7 +2,8 @@
 import net from "node:net";
 import path from "node:path";
 import { ExitCode, UserError } from "../errors.ts";
-import { CONTROL_SOCKET, type ControlRequest, type ControlResponse } from "./control-protocol.ts";
+import { requestTooLargeMessage } from "./request-too-large.ts";
+import { CONTROL_SOCKET, MAX_REQUEST_BYTES, type ControlRequest, type ControlResponse } from "./control-protocol.ts";
 
 export function controlSocketPath(root: string): string {
   return path.join(root, "run", CONTROL_SOCKET);
@@ -45,7 +46,10 @@ export async function controlRequest(root: string, request: ControlRequest, opti
   const long = LONG_REQUESTS.has(request.cmd);
   const timeout = options.timeout ?? (long ? DEFAULT_SILENCE_MS : DEFAULT_REQUEST_TIMEOUT_MS);
   const sent = long ? { ...request, keepalive: Math.min(60_000, Math.max(10, Math.floor(timeout / 4))) } : request;
-  const response = await rawRequest(controlSocketPath(root), JSON.stringify(sent), timeout, options.onProgress, { silence: long }).catch((error: NodeJS.ErrnoException) => {
+  const line = JSON.stringify(sent);
+  const bytes = Buffer.byteLength(line) + 1;
+  if (bytes > MAX_REQUEST_BYTES) throw new UserError(`${root}: ${requestTooLargeMessage(`the ${request.cmd} request${"plan" in request ? ` (version ${request.version}, a plan of ${request.plan.up.length + request.plan.down.length} steps)` : ""}`, bytes)}`, ExitCode.badInput);
+  const response = await rawRequest(controlSocketPath(root), line, timeout, options.onProgress, { silence: long }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT" || error.code === "ECONNREFUSED") {
       throw new UserError(`${root}: no node is running there (no control socket at ${controlSocketPath(root)}). Fix: start it with \`relup start --root ${root}\` (it boots the permanent release; a new root needs \`relup start <release> --root ${root}\`).`, ExitCode.checkFailed);
     }

@@ -8,6 +8,9 @@
 import { chmod, mkdir, rm } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import { ExitCode } from "../errors.ts";
+import { jsonTooDeep, MAX_JSON_DEPTH, tooDeepDetail } from "../release/json-depth.ts";
+import { requestTooLargeMessage } from "./request-too-large.ts";
 import { CONTROL_SOCKET, ControlRequest, MAX_REQUEST_BYTES, type ControlKeepalive, type ControlResponse } from "./control-protocol.ts";
 
 export type ControlHandler = (request: ControlRequest, progress: (event: unknown) => void) => Promise<unknown>;
@@ -63,6 +66,12 @@ export async function openControlServer(root: string, handle: ControlHandler, op
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
         if (line.trim() === "") continue;
+        // A long line can arrive whole, newline included: it is refused all the same, after the answers before it.
+        if (line.length > MAX_REQUEST_BYTES) {
+          refuseTooLarge(socket);
+          buffer = "";
+          return;
+        }
         running = true;
         void respond(socket, line, handle).finally(() => {
           running = false;
@@ -85,8 +94,7 @@ export async function openControlServer(root: string, handle: ControlHandler, op
     socket.on("data", (chunk) => {
       buffer += chunk.toString("utf8");
       if (buffer.length > MAX_REQUEST_BYTES && !buffer.includes("\n")) {
-        write(socket, { ok: false, error: { code: "too-large", message: `request over ${MAX_REQUEST_BYTES} bytes` } });
-        socket.end();
+        refuseTooLarge(socket);
         buffer = "";
         return;
       }
@@ -131,7 +139,25 @@ export async function openControlServer(root: string, handle: ControlHandler, op
   };
 }
 
+/** The line is longer than the limit: say so (and what to do), and close the connection. */
+function refuseTooLarge(socket: net.Socket): void {
+  write(socket, { ok: false, error: { code: "too-large", message: requestTooLargeMessage("the request"), exitCode: ExitCode.badInput } });
+  socket.end();
+}
+
+/** A request wraps a plan in two levels (the request, its `plan`): every plan file relup reads fits. */
+const REQUEST_DEPTH = MAX_JSON_DEPTH + 2;
+
+/** Every request gets an answer, and none leaves a rejected promise behind. */
 async function respond(socket: net.Socket, line: string, handle: ControlHandler): Promise<void> {
+  try {
+    await answer(socket, line, handle);
+  } catch (error) {
+    write(socket, { ok: false, error: { code: "failed", message: `the node could not handle the request: ${(error as Error).message}` } });
+  }
+}
+
+async function answer(socket: net.Socket, line: string, handle: ControlHandler): Promise<void> {
   let data: unknown;
   try {
     data = JSON.parse(line);
@@ -140,6 +166,9 @@ async function respond(socket: net.Socket, line: string, handle: ControlHandler)
   }
   const id = typeof data === "object" && data !== null && "id" in data ? (data as { id: unknown }).id : undefined;
   const echo = typeof id === "string" || typeof id === "number" ? { id } : {};
+  // Before the schema, which recurses once per level: some thousands of levels overflow the stack.
+  const deep = jsonTooDeep(data, REQUEST_DEPTH);
+  if (deep) return write(socket, { ...echo, ok: false, error: { code: "bad-request", message: `${deepAt(deep)}: the request ${tooDeepDetail(REQUEST_DEPTH)}. Fix: flatten that value; a plan in a request may nest ${MAX_JSON_DEPTH} levels, as in a file (docs/reference.md, Limits).`, exitCode: ExitCode.badInput } });
   const parsed = ControlRequest.safeParse(data);
   if (!parsed.success) {
     const message = parsed.error.issues.map((i) => `${i.path.join(".") || "(request)"}: ${i.message}`).join("; ");
@@ -171,4 +200,9 @@ async function respond(socket: net.Socket, line: string, handle: ControlHandler)
 
 function write(socket: net.Socket, response: ControlResponse): void {
   if (!socket.destroyed && socket.writable) socket.write(JSON.stringify(response) + "\n");
+}
+
+/** `plan.up.3.modules.0.extra.a.a … (64 levels down)`, as the schema's issues name a field. */
+function deepAt(path: PropertyKey[]): string {
+  return path.slice(0, 8).map(String).join(".") + (path.length > 8 ? ` … (${path.length} levels down)` : "");
 }

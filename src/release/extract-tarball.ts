@@ -3,7 +3,8 @@
  *
  * The archive is gunzipped and parsed here, and every entry is checked before a byte is written:
  * one top-level directory; safe relative paths (entry-path.ts); only regular files and directories
- * (no symlinks, hardlinks, devices or FIFOs); no duplicates; size and count limits. Files are written
+ * (no symlinks, hardlinks, devices or FIFOs); no duplicates; size and count limits; a bounded ratio of
+ * decompressed to compressed bytes, checked as the bytes flow (gzip bombs). Files are written
  * with fixed modes and their sha256 is computed as they stream. The caller verifies the content
  * (verify-release.ts) and removes the directory on any failure.
  */
@@ -17,6 +18,7 @@ import { DIR_MODE } from "./fs-utils.ts";
 import { ReleaseError, type ReleaseIssue } from "./issues.ts";
 import type { ReadLimits } from "./limits.ts";
 import { writeEntry, type EntryWrite } from "./write-entry.ts";
+import { writeFailureIssue } from "./write-failure.ts";
 
 export interface ExtractedTree {
   /** the single top-level directory of the archive */
@@ -39,6 +41,8 @@ export async function extractTarball(tarball: string, label: string, into: strin
   /** the tar end-of-archive marker was read: what follows is padding, counted but never parsed */
   let archiveEnded = false;
   let trailing = 0;
+  /** decompressed bytes so far, for the expansion bound */
+  let unpacked = 0;
   let parserEnded = false;
   let gunzipEnded = false;
   let settle!: () => void;
@@ -66,8 +70,9 @@ export async function extractTarball(tarball: string, label: string, into: strin
   };
   const corrupt = (error: Error) => fail({ code: "corrupt-archive", file: label, detail: describeCorruption(error) });
   // A file or directory that cannot be written ends the read at once (the writes never reject: every
-  // failure goes through `fail`, and is reported once everything has stopped).
-  const unwritable = (error: Error) => fail({ code: "corrupt-archive", file: label, detail: error.message });
+  // failure goes through `fail`, and is reported once everything has stopped). A full disk or a path that
+  // cannot be written is not a fault of the archive: it gets its own issue (write-failure.ts).
+  const unwritable = (at: string) => (error: Error) => fail(writeFailureIssue(error, label, at));
 
   parser.on("entry", (entry: ReadEntry) => {
     if (failure) return entry.resume();
@@ -80,12 +85,14 @@ export async function extractTarball(tarball: string, label: string, into: strin
     const inner = rel.slice(top!.length + 1);
     if (entry.type === "Directory") {
       entry.resume();
-      if (inner) writes.push(mkdir(path.join(into, inner), { recursive: true, mode: DIR_MODE }).then(() => undefined, unwritable));
+      const dir = path.join(into, inner);
+      if (inner) writes.push(mkdir(dir, { recursive: true, mode: DIR_MODE }).then(() => undefined, unwritable(dir)));
       return;
     }
-    const write = writeEntry(entry, path.join(into, inner));
+    const target = path.join(into, inner);
+    const write = writeEntry(entry, target);
     open.add(write);
-    writes.push(write.done.then((hash) => void files.set(inner, hash), unwritable).finally(() => open.delete(write)));
+    writes.push(write.done.then((hash) => void files.set(inner, hash), unwritable(target)).finally(() => open.delete(write)));
   });
   parser.on("eof", () => void (archiveEnded = true));
   parser.on("error", corrupt);
@@ -121,8 +128,18 @@ export async function extractTarball(tarball: string, label: string, into: strin
   // The gunzipped bytes go to the parser until the end-of-archive marker; after it they are only counted,
   // up to a bound (node-tar would keep them in one buffer copied again for every chunk: quadratic time).
   // The rest of the gzip stream is still read, so that its checksum is verified.
+  //
+  // Every decompressed chunk is also weighed against the compressed bytes read so far (a gzip bomb):
+  // past `expansionFloorBytes`, at most `maxExpansionRatio` bytes per compressed byte. The check runs
+  // before the chunk reaches the parser, so at most one chunk (16 KiB) past the bound is ever written.
+  // The tar headers' declared sizes bound the total written (`maxTotalBytes`, checked at each header).
   gunzip.on("data", (chunk: Buffer) => {
     if (failure) return;
+    unpacked += chunk.length;
+    const allowed = Math.max(limits.maxExpansionRatio * input.bytesRead, limits.expansionFloorBytes);
+    if (unpacked > allowed) {
+      return fail({ code: "expansion", file: label, unpacked, compressed: input.bytesRead, ratio: limits.maxExpansionRatio, floor: limits.expansionFloorBytes });
+    }
     if (archiveEnded) {
       trailing += chunk.length;
       if (trailing > limits.maxTrailingBytes) fail({ code: "trailing-data", file: label, limit: limits.maxTrailingBytes });

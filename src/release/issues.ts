@@ -18,6 +18,9 @@ export type ReleaseIssue =
   | { code: "too-many-entries"; file: string; limit: number }
   | { code: "corrupt-archive"; file: string; detail: string }
   | { code: "trailing-data"; file: string; limit: number }
+  | { code: "expansion"; file: string; unpacked: number; compressed: number; ratio: number; floor: number }
+  | { code: "disk-full"; file: string; at: string; errno: string }
+  | { code: "unwritable"; file: string; at: string; errno: string; detail: string }
   | { code: "checksum-mismatch"; file: string; entry: string; expected: string; found: string }
   | { code: "unlisted-file"; file: string; entry: string }
   | { code: "listed-file-missing"; file: string; entry: string }
@@ -59,6 +62,12 @@ export function formatReleaseIssue(issue: ReleaseIssue): string {
       return `${at()} is not a complete .tar.gz release (${issue.detail}). Fix: download or copy the tarball again, or rebuild it with \`relup build\`.`;
     case "trailing-data":
       return `${at()} has more than ${issue.limit} bytes after the end of the tar archive; a release tarball ends with its end-of-archive marker and at most the padding tar tools add (GNU tar: 10 KiB). Fix: rebuild it with \`relup build\` and do not append to a built tarball, or raise the limit (maxTrailingBytes) if the tool that packed it pads more.`;
+    case "expansion":
+      return `${at()} unpacks to more than ${issue.ratio} times its compressed size (${issue.unpacked} bytes from the first ${issue.compressed} compressed bytes; past ${issue.floor} bytes, a release may unpack to at most ${issue.ratio} times what was read): a gzip bomb, or a release of mostly identical bytes. Nothing was kept. Fix: refuse this archive, or raise the limits (maxExpansionRatio, expansionFloorBytes) if it is expected.`;
+    case "disk-full":
+      return `${at()} could not be unpacked: no space left on the device at ${issue.at} (${issue.errno}); the archive itself was not found faulty. Nothing was kept: the partly unpacked files were removed. Fix: free space (or raise the quota) on that file system, then run the command again.`;
+    case "unwritable":
+      return `${at()} could not be unpacked: cannot write ${issue.at} (${issue.errno}: ${issue.detail}). Nothing was kept: the partly unpacked files were removed. Fix: check that the directory is writable by this user and is not read-only, or unpack elsewhere; if the archive holds a file and a directory at the same path, rebuild it with \`relup build\`.`;
     case "checksum-mismatch":
       return `${at(`files[${JSON.stringify(issue.entry)}]`)} sha256 is ${issue.found}, release.json expects ${issue.expected}: the file was changed after the build. Fix: do not use this release; rebuild it with \`relup build\`.`;
     case "unlisted-file":

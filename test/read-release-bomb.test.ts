@@ -9,6 +9,7 @@ import { mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { buildRelease } from "../src/release/build-release.ts";
 import { ReleaseError } from "../src/release/issues.ts";
 import { readRelease } from "../src/release/read-release.ts";
 import { writeFailureIssue } from "../src/release/write-failure.ts";
@@ -133,5 +134,22 @@ describe("a write that fails during unpacking", () => {
     expect((error as ReleaseError).message).toContain("data");
     expect((error as ReleaseError).message).not.toContain("download");
     expect(await readdir(temp)).toEqual([]);
+  });
+});
+
+describe("a copy that fails while placing a release directory", () => {
+  it("a destination path too long to write (ENAMETOOLONG) is reported as unwritable, naming the path, and nothing is left", async () => {
+    const dir = await tempDir();
+    const built = await buildRelease({ dir: "fixtures/calculator/1.0.0", out: path.join(dir, "build") });
+    // a temporary directory whose path leaves no room under PATH_MAX (4096) for the release's own paths
+    let temp = path.join(dir, "t");
+    while (temp.length < 4096 - 40) temp = path.join(temp, "d".repeat(Math.min(200, 4096 - 40 - temp.length - 1)));
+    await mkdir(temp, { recursive: true });
+    const error = await readRelease(built.releaseDir, { into: path.join(dir, "dest"), tempDir: temp }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReleaseError);
+    expect((error as ReleaseError).issues).toEqual([expect.objectContaining({ code: "unwritable", file: built.releaseDir, errno: "ENAMETOOLONG" })]);
+    expect((error as ReleaseError).message).toContain("Nothing was kept");
+    expect(await readdir(temp)).toEqual([]);
+    expect(await readdir(dir)).not.toContain("dest");
   });
 });

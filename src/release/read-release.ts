@@ -13,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import type { AppFile } from "./app-file.ts";
 import { extractTarball } from "./extract-tarball.ts";
+import { writeFailureIssue } from "./write-failure.ts";
 import { removeOnInterrupt } from "../interrupt.ts";
 import { fsyncDir, mkdirFixed, removeQuietly } from "./fs-utils.ts";
 import { ReleaseError } from "./issues.ts";
@@ -93,8 +94,14 @@ async function placeCopy(source: string, files: string[], into: string, tempDir?
   try {
     for (const rel of files) {
       const dest = path.join(temp, "release", rel);
-      await mkdirFixed(path.dirname(dest));
-      await copyFile(path.join(source, rel), dest);
+      try {
+        await mkdirFixed(path.dirname(dest));
+        await copyFile(path.join(source, rel), dest);
+      } catch (error) {
+        // a full disk or a path that cannot be written: not a fault of the release (write-failure.ts)
+        if ((error as NodeJS.ErrnoException).code === undefined) throw error;
+        throw new ReleaseError([writeFailureIssue(error as Error, source, dest)]);
+      }
     }
     await rename(path.join(temp, "release"), target);
     await fsyncDir(path.dirname(target));

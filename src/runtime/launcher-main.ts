@@ -24,7 +24,9 @@ try {
   // Only once the node is up: a failed boot also stops the launcher, and must be told first (below).
   launcher.on("stopped", () => {
     rmSync(path.join(launcher.root, "run", "launcher.pid"), { force: true });
-    process.exit(0);
+    // A launcher that gave up (the root cannot boot) says why on stderr (launcher.out) and exits 1.
+    if (launcher.failure) process.stderr.write(`${new Date().toISOString()} cannot restart the node: ${launcher.failure}\n`);
+    process.exit(launcher.failure ? 1 : 0);
   });
   await writeFile(path.join(launcher.root, "run", "launcher.pid"), `${process.pid}\n`);
   tell({ type: "ready", ...ready, launcherPid: process.pid });

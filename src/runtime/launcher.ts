@@ -29,11 +29,12 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, rmSync, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import readline from "node:readline";
-import { permanentOf, readReleasesFile } from "./releases-file.ts";
+import { bootVersion } from "./read-bootable.ts";
+import { controlSocketPath } from "./control-client.ts";
 import { tsEntryArgs } from "./tsx-entry.ts";
 import { formatListenFailure, type BootFailure, type ListenFailure } from "./boot-failure.ts";
 import { ExitCode, UserError } from "../errors.ts";
@@ -94,6 +95,7 @@ export class Launcher extends EventEmitter {
   #child: ChildProcess | undefined;
   #stopping = false;
   #finished = false;
+  failure: string | undefined; // why the launcher gave up restarting its node (#cannotBoot)
   #failures = 0;
   #startedAt = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -175,18 +177,8 @@ export class Launcher extends EventEmitter {
    * listening sockets of the node it replaces.
    */
   async #spawn(takeover?: { version: string; handles: { port: number; handle: RawHandle }[] }): Promise<ChildProcess | undefined> {
-    let version: string;
-    try {
-      if (takeover) version = takeover.version;
-      else {
-        const releases = await readReleasesFile(this.root);
-        if (!releases) throw new Error(`${this.root} has no releases/RELEASES`);
-        version = permanentOf(releases);
-      }
-    } catch (error) {
-      this.emit("boot-failed", { error: (error as Error).message } satisfies BootFailure);
-      return undefined;
-    }
+    const version = takeover ? takeover.version : await bootVersion(this.root).catch((error: Error) => this.#cannotBoot(error));
+    if (version === undefined) return undefined;
     const inherit = takeover ? ["--inherit", String(takeover.handles.length)] : [];
     const limitMs = this.#options.bootTimeoutMs;
     const child = spawn(process.execPath, [...tsEntryArgs("node-main.ts"), "--root", this.root, "--version", version, "--boot-timeout", String(limitMs), ...inherit], {
@@ -379,10 +371,22 @@ export class Launcher extends EventEmitter {
     if (child.connected) child.send({ type: "heartbeat" }, (error) => void error);
   }
 
-  #finish(): void {
+  /** The root cannot boot (read-bootable.ts): a first start reports it; a restart would loop, so log why, drop the dead node's socket, end. */
+  #cannotBoot(error: Error): undefined {
+    if (this.listenerCount("boot-failed") > 0) this.emit("boot-failed", { error: error.message, badInput: error instanceof UserError && error.exitCode === ExitCode.badInput } satisfies BootFailure);
+    else {
+      this.#event("cannot restart the node", { error: error.message, action: "the launcher exits; fix the root, then `relup start` it again" });
+      rmSync(controlSocketPath(this.root), { force: true });
+      this.#finish(error.message);
+    }
+    return undefined;
+  }
+
+  #finish(failure?: string): void {
     // Once: a stop() after a failed start finds the launcher already finished.
     if (this.#finished) return;
     this.#finished = true;
+    this.failure = failure;
     clearInterval(this.#heartbeat);
     this.#event("launcher stopped", {});
     this.#nodeLog?.end();

@@ -102,10 +102,10 @@ export class ReleaseHandler {
     });
   }
 
-  unpack(source: string): Promise<{ version: string; identity: string; existed: boolean }> {
+  unpack(source: string): Promise<{ version: string; identity: string; existed: boolean; note?: string }> {
     return this.#serial(async () => {
       const file = await this.#read();
-      const { loaded, kept } = await unpackIntoRoot(this.root, source, (loaded) => {
+      const { loaded, kept, orphan } = await unpackIntoRoot(this.root, source, (loaded) => {
         if (loaded.release.name !== file.name) throw new HandlerError(`${source} is release ${loaded.release.name}; this node runs ${file.name}`, "wrong-release");
         const known = file.releases.find((r) => r.version === loaded.release.version);
         if (known && known.identity !== loaded.identity) throw new HandlerError(`${file.name} ${known.version} is already unpacked from another build (identity ${known.identity.slice(0, 12)}…, this one ${loaded.identity.slice(0, 12)}…). Fix: remove it first (relup remove ${known.version}), or build a new version`, "existing-release");
@@ -113,7 +113,7 @@ export class ReleaseHandler {
       });
       const unpacked = { version: loaded.release.version, identity: loaded.identity };
       if (kept) await this.#write({ ...file, releases: [...file.releases, { ...unpacked, status: "unpacked" }] });
-      return { ...unpacked, existed: !kept };
+      return { ...unpacked, existed: !kept, ...(orphan ? { note: orphan } : {}) };
     });
   }
 

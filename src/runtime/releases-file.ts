@@ -13,6 +13,7 @@ import { existsSync } from "node:fs";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import { ExitCode, UserError } from "../errors.ts";
 import { ReleaseError } from "../release/issues.ts";
 import { AppName, Sha256, Version } from "../release/names.ts";
 import { fsyncDir, mkdirFixed, toJsonText } from "../release/fs-utils.ts";
@@ -70,21 +71,41 @@ export async function writeReleasesFile(root: string, data: ReleasesFile): Promi
  * folder of the root, `keep` looks at it (and may refuse it by throwing, or leave it out by returning
  * false), and only then is it renamed into place. What is not kept is removed.
  */
-export async function unpackIntoRoot(root: string, source: string, keep: (loaded: LoadedRelease) => boolean): Promise<{ loaded: LoadedRelease; kept: boolean }> {
+export async function unpackIntoRoot(root: string, source: string, keep: (loaded: LoadedRelease) => boolean): Promise<{ loaded: LoadedRelease; kept: boolean; orphan?: string }> {
   await mkdirFixed(releasesDir(root));
   const incoming = path.join(releasesDir(root), `.incoming-${process.pid}-${Date.now()}`);
   try {
     const loaded = await readRelease(source, { into: incoming });
     const kept = keep(loaded);
-    if (kept) await rename(incoming, releaseDirOf(root, loaded.release.version));
-    return { loaded: { ...loaded, dir: kept ? releaseDirOf(root, loaded.release.version) : loaded.dir }, kept };
+    const target = releaseDirOf(root, loaded.release.version);
+    // `keep` said RELEASES does not list this version, yet its directory is there: an unpack that
+    // crashed between its rename and its RELEASES write. It is reused if it is this very build, else replaced.
+    const orphan = kept && existsSync(target) ? await settleOrphan(target, loaded) : undefined;
+    if (kept && orphan?.reused !== true) await rename(incoming, target);
+    return { loaded: { ...loaded, dir: kept ? target : loaded.dir }, kept, ...(orphan ? { orphan: orphan.note } : {}) };
   } finally {
     await rm(incoming, { recursive: true, force: true });
   }
 }
 
+/** Check a leftover `releases/<vsn>` with the safe reader: keep it if it is `loaded`'s build, else remove it. */
+async function settleOrphan(target: string, loaded: LoadedRelease): Promise<{ reused: boolean; note: string }> {
+  const where = `${target} was left by an unpack that did not finish (RELEASES does not list it)`;
+  let found: string;
+  try {
+    const existing = await readRelease(target);
+    await existing.close();
+    if (existing.release.name === loaded.release.name && existing.identity === loaded.identity) return { reused: true, note: `${where}; it verifies as this same build (identity ${loaded.identity.slice(0, 12)}…) and is reused` };
+    found = `it is another build (${existing.release.name} ${existing.release.version}, identity ${existing.identity.slice(0, 12)}…)`;
+  } catch (error) {
+    found = `it does not verify (${(error as Error).message.split("\n")[0]})`;
+  }
+  await rm(target, { recursive: true, force: true });
+  return { reused: false, note: `${where}; ${found}, so it was replaced` };
+}
+
 export function permanentOf(data: ReleasesFile): string {
   const permanent = data.releases.find((r) => r.status === "permanent");
-  if (!permanent) throw new Error("RELEASES has no permanent release");
+  if (!permanent) throw new UserError(`RELEASES of ${data.name} names no permanent release. Fix: set "status": "permanent" on the release to boot`, ExitCode.badInput);
   return permanent.version;
 }

@@ -10,14 +10,15 @@ import { ExitCode, UserError } from "../errors.ts";
 import { readRelease } from "../release/read-release.ts";
 import { controlSocketPath, rawRequest } from "./control-client.ts";
 import type { Ready } from "./launcher.ts";
-import { permanentOf, readReleasesFile, unpackIntoRoot, writeReleasesFile } from "./releases-file.ts";
+import { readBootable } from "./read-bootable.ts";
+import { unpackIntoRoot, writeReleasesFile } from "./releases-file.ts";
 import { tsEntryArgs } from "./tsx-entry.ts";
 
 /** Unpack `source` as the first permanent release of an empty root, or check it matches the root. */
 export async function prepareRoot(root: string, source: string | undefined): Promise<{ name: string; version: string; installed: boolean }> {
-  const releases = await readReleasesFile(root);
-  if (releases) {
-    const version = permanentOf(releases);
+  const bootable = await readBootable(root);
+  if (bootable) {
+    const { releases, version } = bootable;
     if (source !== undefined) {
       const given = await readRelease(source);
       await given.close();

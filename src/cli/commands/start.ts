@@ -47,6 +47,8 @@ export function startCommand(io: Io): CommandModule<object, StartArgs> {
       launcher.on("ready", (r: { pid: number }) => io.err(`node ready again: pid ${r.pid}\n`));
       onInterrupt(() => void launcher.stop());
       await new Promise<void>((resolve) => launcher.once("stopped", resolve));
+      // The node died and the root can no longer boot (RELEASES): the launcher gave up, and says why.
+      if (launcher.failure) throw new UserError(`cannot restart the node: ${launcher.failure}`, ExitCode.badInput);
       io.err("stopped\n");
     },
   };

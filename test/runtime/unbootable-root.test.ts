@@ -1,0 +1,122 @@
+/**
+ * A root whose RELEASES cannot boot anything: unreadable or invalid, naming a release that is not on
+ * disk, or naming no permanent release. A launcher whose node dies then logs why and exits non-zero,
+ * leaving no pid file and no control socket, instead of hanging or restarting forever; `relup start`
+ * says so with exit 2. And an orphan `releases/<vsn>` (a crash between the unpack's rename and its
+ * RELEASES write) no longer blocks that version: `relup unpack` verifies it and reuses or replaces it.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../../src/net-helpers.ts";
+import { readRelease } from "../../src/release/read-release.ts";
+import { waitForExit } from "../../src/runtime/process-exit.ts";
+import { relup } from "../helpers/relup-cli.ts";
+import { useTempDirs } from "../helpers/temp-dir.ts";
+
+const tempDir = useTempDirs();
+
+const launchers: number[] = [];
+afterEach(async () => {
+  for (const pid of launchers.splice(0)) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      continue;
+    }
+    await waitForExit(pid);
+  }
+});
+
+/** calculator 1.0.0 (and 1.1.0) built, 1.0.0 started detached in a fresh root. */
+async function started() {
+  const out = await tempDir();
+  const root = path.join(await tempDir(), "root");
+  expect((await relup(["build", "fixtures/calculator/1.0.0", "--out", out])).code).toBe(0);
+  expect((await relup(["build", "fixtures/calculator/1.1.0", "--out", out])).code).toBe(0);
+  const result = await relup(["start", path.join(out, "calculator-1.0.0.tar.gz"), "--root", root, "--detach"], { PORT: String(await freePort()) });
+  expect(result.code).toBe(0);
+  const launcherPid = Number((await readFile(path.join(root, "run", "launcher.pid"), "utf8")).trim());
+  launchers.push(launcherPid);
+  return { root, out, nodePid: Number(result.stdout.trim()), launcherPid, releases: path.join(root, "releases", "RELEASES") };
+}
+
+async function events(root: string): Promise<Record<string, unknown>[]> {
+  return (await readFile(path.join(root, "log", "launcher.jsonl"), "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** The node is SIGKILLed; the launcher must end by itself, log why and leave nothing behind. */
+async function killAndExpectGiveUp(root: string, nodePid: number, launcherPid: number, problem: string) {
+  process.kill(nodePid, "SIGKILL");
+  expect(await waitForExit(launcherPid, 20_000)).toBe(true);
+  expect(existsSync(path.join(root, "run", "launcher.pid"))).toBe(false);
+  expect(existsSync(path.join(root, "run", "control.sock"))).toBe(false);
+  const logged = await events(root);
+  expect(logged).toContainEqual(expect.objectContaining({ event: "cannot restart the node", error: expect.stringContaining(problem) }));
+  expect(logged.find((e) => e.event === "cannot restart the node")!.error).toContain("Fix:");
+  // One node was spawned (the first): no restart loop.
+  expect(logged.filter((e) => e.event === "node spawned")).toHaveLength(1);
+  expect(await readFile(path.join(root, "log", "launcher.out"), "utf8")).toContain("cannot restart the node");
+}
+
+describe("a root that cannot boot", () => {
+  it("RELEASES corrupted, then the node is killed: the launcher logs the file and the fix, exits, leaves no pid file or socket", async () => {
+    const { root, nodePid, launcherPid, releases } = await started();
+    await writeFile(releases, "{ not json");
+    await killAndExpectGiveUp(root, nodePid, launcherPid, releases);
+  }, 60_000);
+
+  it("RELEASES names a release that is not on disk: no restart loop, a clear error", async () => {
+    const { root, nodePid, launcherPid } = await started();
+    await rename(path.join(root, "releases", "1.0.0"), path.join(root, "releases", "moved-away"));
+    await killAndExpectGiveUp(root, nodePid, launcherPid, `${path.join(root, "releases", "1.0.0")} does not exist`);
+    const again = await relup(["start", "--root", root, "--detach"]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("does not exist");
+    expect(again.stderr).not.toContain("internal error");
+  }, 60_000);
+
+  it("RELEASES with no permanent release: `relup start --root` exits 2 with the file and the fix", async () => {
+    const { root, launcherPid, releases } = await started();
+    process.kill(launcherPid, "SIGTERM");
+    expect(await waitForExit(launcherPid, 20_000)).toBe(true);
+    const file = JSON.parse(await readFile(releases, "utf8")) as { releases: { status: string }[] };
+    for (const r of file.releases) r.status = "old";
+    await writeFile(releases, JSON.stringify(file));
+    const result = await relup(["start", "--root", root, "--detach"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${releases}: names no permanent release`);
+    expect(result.stderr).toContain("Fix:");
+    expect(result.stderr).not.toContain("internal error");
+  }, 60_000);
+});
+
+describe("an orphan releases/<vsn> directory", () => {
+  it("the same build left by an interrupted unpack: `relup unpack` verifies it, reuses it and says so", async () => {
+    const { root, out } = await started();
+    const v2 = path.join(out, "calculator-1.1.0.tar.gz");
+    // What an unpack that crashed after its rename leaves: the release in place, RELEASES without it.
+    const left = await readRelease(v2, { into: path.join(root, "releases", "1.1.0") });
+    await left.close();
+    const result = await relup(["unpack", v2, "--root", root]);
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining("verifies as this same build") });
+    expect(result.stdout).toContain("unpacked 1.1.0");
+    expect((await relup(["releases", "--root", root])).stdout).toMatch(/calculator 1\.1\.0 +unpacked/);
+  }, 60_000);
+
+  it("a directory that does not verify: replaced, with a message", async () => {
+    const { root, out } = await started();
+    const orphan = path.join(root, "releases", "1.1.0");
+    await mkdir(orphan);
+    await writeFile(path.join(orphan, "half-written"), "x");
+    const result = await relup(["unpack", path.join(out, "calculator-1.1.0.tar.gz"), "--root", root]);
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining("so it was replaced") });
+    expect(existsSync(path.join(orphan, "half-written"))).toBe(false);
+    expect(existsSync(path.join(orphan, "release.json"))).toBe(true);
+    expect((await relup(["releases", "--root", root])).stdout).toMatch(/calculator 1\.1\.0 +unpacked/);
+  }, 60_000);
+});

@@ -13,7 +13,6 @@ import { existsSync } from "node:fs";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { ExitCode, UserError } from "../errors.ts";
 import { ReleaseError } from "../release/issues.ts";
 import { AppName, Sha256, Version } from "../release/names.ts";
 import { fsyncDir, mkdirFixed, toJsonText } from "../release/fs-utils.ts";
@@ -102,10 +101,4 @@ async function settleOrphan(target: string, loaded: LoadedRelease): Promise<{ re
   }
   await rm(target, { recursive: true, force: true });
   return { reused: false, note: `${where}; ${found}, so it was replaced` };
-}
-
-export function permanentOf(data: ReleasesFile): string {
-  const permanent = data.releases.find((r) => r.status === "permanent");
-  if (!permanent) throw new UserError(`RELEASES of ${data.name} names no permanent release. Fix: set "status": "permanent" on the release to boot`, ExitCode.badInput);
-  return permanent.version;
 }

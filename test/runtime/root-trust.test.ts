@@ -100,6 +100,16 @@ describe("relup start refuses a root it cannot trust", () => {
     expectRefused(result);
     expect(result.stderr).toContain(`${path.join(root, "run")}: has mode 0777`);
   });
+
+  it("relup stop refuses a run/ writable by others rather than signalling the pid in its launcher.pid", async () => {
+    const root = path.join(await tempDir(), "root");
+    await mkdir(path.join(root, "run"), { recursive: true, mode: 0o700 });
+    await writeFile(path.join(root, "run", "launcher.pid"), "1\n");
+    await chmod(path.join(root, "run"), 0o757);
+    const result = await relup(["stop", "--root", root], {}, 30_000);
+    expectRefused(result);
+    expect(result.stderr).toContain(`${path.join(root, "run")}: has mode 0757, writable by others`);
+  });
 });
 
 describe("the launcher", () => {

@@ -23,6 +23,8 @@ export const MAX_SOCKET_PATH_BYTES = 107;
 
 /** The subdirectories of a root that are checked with it. */
 export const TRUSTED_SUBDIRS = ["run", "log", "releases"] as const;
+/** The files relup writes in them, which must not be symbolic links (they are also opened with O_NOFOLLOW). */
+export const WRITTEN_FILES = ["run/launcher.pid", "log/launcher.jsonl", "log/node.jsonl", "log/launcher.out"] as const;
 
 export type RootTrustIssue =
   | { kind: "symlink"; path: string }
@@ -72,6 +74,11 @@ export function checkRootTrust(root: string): RootTrustIssue[] {
   // Under a root that is a link or not a directory, its subdirectories say nothing more.
   if (rootIssues.some((issue) => issue.kind === "symlink" || issue.kind === "not-a-directory")) return issues;
   for (const sub of TRUSTED_SUBDIRS) issues.push(...checkDirectory(path.join(absolute, sub), uid));
+  if (issues.length > 0) return issues;
+  for (const file of WRITTEN_FILES) {
+    const written = path.join(absolute, file);
+    if (lstatOrUndefined(written)?.isSymbolicLink()) issues.push({ kind: "symlink", path: written });
+  }
   return issues;
 }
 

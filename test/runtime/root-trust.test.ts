@@ -3,13 +3,13 @@
  * found (mode, owner, a symbolic link) and the fix, and writes nothing (no release unpacked, nothing
  * written through a planted link). A root too long for the control socket's address is refused up front.
  */
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, writeSync } from "node:fs";
 import { chmod, chown, mkdir, mkdtemp, readdir, rm, symlink, writeFile, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Launcher } from "../../src/runtime/launcher.ts";
-import { checkRootTrust } from "../../src/runtime/root-trust.ts";
+import { APPEND_NOFOLLOW, checkRootTrust, openNoFollow } from "../../src/runtime/root-trust.ts";
 import { relup } from "../helpers/relup-cli.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
@@ -112,6 +112,22 @@ describe("relup start refuses a root it cannot trust", () => {
   });
 });
 
+describe("files relup writes", () => {
+  it("run/launcher.pid planted as a symbolic link: start refuses it, the file it points to is untouched", async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, "root");
+    const victim = path.join(dir, "victim");
+    await mkdir(path.join(root, "run"), { recursive: true, mode: 0o700 });
+    await writeFile(victim, "precious\n");
+    await symlink(victim, path.join(root, "run", "launcher.pid"));
+    const result = await relup(["start", tarball, "--root", root, "--detach"], {}, 60_000);
+    expectRefused(result);
+    expect(result.stderr).toContain(`${path.join(root, "run", "launcher.pid")}: is a symbolic link`);
+    expect(await readFile(victim, "utf8")).toBe("precious\n");
+    expect(existsSync(path.join(root, "releases"))).toBe(false);
+  });
+});
+
 describe("the launcher", () => {
   it("refuses a log/ planted as a symbolic link, writing nothing through it", async () => {
     const dir = await tempDir();
@@ -132,6 +148,19 @@ describe("the launcher", () => {
     await writeFile(victim, "precious\n");
     await symlink(victim, path.join(root, "log", "launcher.jsonl"));
     await expect(new Launcher({ root }).start()).rejects.toThrow(`${path.join(root, "log", "launcher.jsonl")}: is a symbolic link`);
+    expect(await readFile(victim, "utf8")).toBe("precious\n");
+  });
+
+  it("opens its files without following a link (O_NOFOLLOW), even one planted after the check", async () => {
+    const dir = await tempDir();
+    const victim = path.join(dir, "victim");
+    await writeFile(victim, "precious\n");
+    await symlink(victim, path.join(dir, "launcher.jsonl"));
+    expect(() => openNoFollow(path.join(dir, "launcher.jsonl"), APPEND_NOFOLLOW)).toThrow(`${path.join(dir, "launcher.jsonl")}: is a symbolic link`);
+    const fd = openNoFollow(path.join(dir, "node.jsonl"), APPEND_NOFOLLOW);
+    writeSync(fd, "line\n");
+    closeSync(fd);
+    expect(await readFile(path.join(dir, "node.jsonl"), "utf8")).toBe("line\n");
     expect(await readFile(victim, "utf8")).toBe("precious\n");
   });
 

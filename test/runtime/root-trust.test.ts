@@ -101,6 +101,17 @@ describe("relup start refuses a root it cannot trust", () => {
     expect(result.stderr).toContain(`${path.join(root, "run")}: has mode 0777`);
   });
 
+  it.runIf(isRoot)("relup releases refuses a releases/ owned by another user rather than listing its RELEASES", async () => {
+    const root = path.join(await tempDir(), "root");
+    await mkdir(path.join(root, "releases"), { recursive: true, mode: 0o755 });
+    await writeFile(path.join(root, "releases", "RELEASES"), JSON.stringify({ format: 1, name: "forged", releases: [] }));
+    await chown(path.join(root, "releases"), 12345, 12345);
+    const result = await relup(["releases", "--root", root], {}, 30_000);
+    expectRefused(result);
+    expect(result.stderr).toContain(`${path.join(root, "releases")}: is owned by uid 12345`);
+    expect(result.stdout).not.toContain("forged");
+  });
+
   it("relup stop refuses a run/ writable by others rather than signalling the pid in its launcher.pid", async () => {
     const root = path.join(await tempDir(), "root");
     await mkdir(path.join(root, "run"), { recursive: true, mode: 0o700 });

@@ -13,7 +13,7 @@
  *
  * Problems are data (RootTrustIssue) with one formatter; RootTrustError carries them (exit 2).
  */
-import { constants, lstatSync, openSync, type Stats } from "node:fs";
+import { constants, lstatSync, mkdirSync, openSync, type Stats } from "node:fs";
 import path from "node:path";
 import { ExitCode, UserError, assertNever } from "../errors.ts";
 import { CONTROL_SOCKET } from "./control-protocol.ts";
@@ -121,4 +121,15 @@ export function openNoFollow(file: string, flags: number, mode = 0o644): number 
     if ((error as NodeJS.ErrnoException).code === "ELOOP") throw new RootTrustError([{ kind: "symlink", path: file }]);
     throw error;
   }
+}
+
+/**
+ * Create the root and its `log/` and `releases/` (0755) and `run/` (0700) where they are missing, so that a
+ * root relup makes passes its own check under any umask (a umask of 0002 would leave them group-writable).
+ * Directories that exist are left as they are.
+ */
+export function createRootDirectories(root: string): void {
+  const absolute = path.resolve(root);
+  mkdirSync(absolute, { recursive: true, mode: 0o755 });
+  for (const sub of TRUSTED_SUBDIRS) mkdirSync(path.join(absolute, sub), { recursive: true, mode: sub === "run" ? 0o700 : 0o755 });
 }

@@ -4,13 +4,15 @@
  * written through a planted link). A root too long for the control socket's address is refused up front.
  */
 import { closeSync, existsSync, writeSync } from "node:fs";
-import { chmod, chown, mkdir, mkdtemp, readdir, rm, symlink, writeFile, readFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile, readFile } from "node:fs/promises";
+import { promisify } from "node:util";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Launcher } from "../../src/runtime/launcher.ts";
 import { APPEND_NOFOLLOW, checkRootTrust, openNoFollow } from "../../src/runtime/root-trust.ts";
-import { relup } from "../helpers/relup-cli.ts";
+import { BIN, relup } from "../helpers/relup-cli.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -120,6 +122,23 @@ describe("relup start refuses a root it cannot trust", () => {
     const result = await relup(["stop", "--root", root], {}, 30_000);
     expectRefused(result);
     expect(result.stderr).toContain(`${path.join(root, "run")}: has mode 0757, writable by others`);
+  });
+});
+
+describe("a root relup creates", () => {
+  it("passes its own check under a umask of 0002", async () => {
+    const root = path.join(await tempDir(), "root");
+    const command = `umask 002 && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} start ${JSON.stringify(tarball)} --root ${JSON.stringify(root)} --detach`;
+    await promisify(execFile)("sh", ["-c", command], { env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000 });
+    try {
+      expect(checkRootTrust(root)).toEqual([]);
+      expect((await stat(root)).mode & 0o777).toBe(0o755);
+      expect((await stat(path.join(root, "releases"))).mode & 0o777).toBe(0o755);
+      expect((await stat(path.join(root, "run"))).mode & 0o777).toBe(0o700);
+      expect((await relup(["status", "--root", root], {}, 30_000)).code).toBe(0);
+    } finally {
+      expect((await relup(["stop", "--root", root], {}, 60_000)).code).toBe(0);
+    }
   });
 });
 

@@ -86,7 +86,7 @@ export function checkRootTrust(root: string): RootTrustIssue[] {
 export function formatRootTrustIssue(issue: RootTrustIssue): string {
   switch (issue.kind) {
     case "symlink":
-      return `${issue.path}: is a symbolic link; relup does not follow links inside a release root (another user could point it anywhere). Fix: remove the link (\`rm ${issue.path}\`) and let relup create the directory, or give the real directory as --root.`;
+      return `${issue.path}: is a symbolic link; relup does not follow links inside a release root (another user could point it anywhere). Fix: remove the link (\`rm ${issue.path}\`) and let relup create what it needs; for the root itself, give the real directory as --root.`;
     case "not-a-directory":
       return `${issue.path}: is not a directory. Fix: move it away; relup creates the directory.`;
     case "foreign-owner":

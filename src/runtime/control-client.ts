@@ -3,6 +3,7 @@ import net from "node:net";
 import path from "node:path";
 import { ExitCode, UserError } from "../errors.ts";
 import { requestTooLargeMessage } from "./request-too-large.ts";
+import { assertRootTrusted } from "./root-trust.ts";
 import { CONTROL_SOCKET, MAX_REQUEST_BYTES, type ControlRequest, type ControlResponse } from "./control-protocol.ts";
 
 export function controlSocketPath(root: string): string {
@@ -49,6 +50,8 @@ export async function controlRequest(root: string, request: ControlRequest, opti
   const line = JSON.stringify(sent);
   const bytes = Buffer.byteLength(line) + 1;
   if (bytes > MAX_REQUEST_BYTES) throw new UserError(`${root}: ${requestTooLargeMessage(`the ${request.cmd} request${"plan" in request ? ` (version ${request.version}, a plan of ${request.plan.up.length + request.plan.down.length} steps)` : ""}`, bytes)}`, ExitCode.badInput);
+  // A run/ another user can write could hold their socket, answering for the node.
+  assertRootTrusted(root);
   const response = await rawRequest(controlSocketPath(root), line, timeout, options.onProgress, { silence: long }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT" || error.code === "ECONNREFUSED") {
       throw new UserError(`${root}: no node is running there (no control socket at ${controlSocketPath(root)}). Fix: start it with \`relup start --root ${root}\` (it boots the permanent release; a new root needs \`relup start <release> --root ${root}\`).`, ExitCode.checkFailed);

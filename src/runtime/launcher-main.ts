@@ -7,6 +7,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Launcher } from "./launcher.ts";
+import { WRITE_NOFOLLOW } from "./root-trust.ts";
 import { ExitCode, UserError } from "../errors.ts";
 
 const { values } = parseArgs({ options: { root: { type: "string" }, "heartbeat-timeout": { type: "string" }, "boot-timeout": { type: "string" } } });
@@ -28,7 +29,8 @@ try {
     if (launcher.failure) process.stderr.write(`${new Date().toISOString()} cannot restart the node: ${launcher.failure}\n`);
     process.exit(launcher.failure ? 1 : 0);
   });
-  await writeFile(path.join(launcher.root, "run", "launcher.pid"), `${process.pid}\n`);
+  // Never through a link planted in run/: the pid would overwrite whatever it points to.
+  await writeFile(path.join(launcher.root, "run", "launcher.pid"), `${process.pid}\n`, { flag: WRITE_NOFOLLOW, mode: 0o644 });
   tell({ type: "ready", ...ready, launcherPid: process.pid });
 } catch (error) {
   // launcher.out (this process's stderr) says why too, next to launcher.jsonl.

@@ -31,6 +31,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { createWriteStream, rmSync, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import { APPEND_NOFOLLOW, assertRootTrusted, openNoFollow } from "./root-trust.ts";
 import path from "node:path";
 import readline from "node:readline";
 import { bootVersion } from "./read-bootable.ts";
@@ -129,10 +130,14 @@ export class Launcher extends EventEmitter {
 
   /** Start the first node; resolves when it is ready, rejects if it fails to boot (no retry then). */
   async start(): Promise<Ready> {
+    // A root another user can write, or a planted link, is refused before anything is written there.
+    assertRootTrusted(this.root);
     const logDir = path.join(this.root, "log");
     await mkdir(logDir, { recursive: true, mode: 0o755 });
-    this.#nodeLog = createWriteStream(path.join(logDir, "node.jsonl"), { flags: "a" });
-    this.#launcherLog = createWriteStream(path.join(logDir, "launcher.jsonl"), { flags: "a" });
+    const nodeLog = openNoFollow(path.join(logDir, "node.jsonl"), APPEND_NOFOLLOW);
+    const launcherLog = openNoFollow(path.join(logDir, "launcher.jsonl"), APPEND_NOFOLLOW);
+    this.#nodeLog = createWriteStream("", { fd: nodeLog });
+    this.#launcherLog = createWriteStream("", { fd: launcherLog });
     return new Promise((resolve, reject) => {
       const onReady = (ready: Ready) => {
         this.off("boot-failed", onFailed);

@@ -6,6 +6,7 @@
 import semver from "semver";
 import { ExitCode, UserError } from "../errors.ts";
 import { controlRequest } from "./control-client.ts";
+import { assertRootTrusted } from "./root-trust.ts";
 import type { ReleaseStatus } from "./release-handler.ts";
 import { readReleasesFile, releasesDir } from "./releases-file.ts";
 import { nodeIsRunning } from "./start-release.ts";
@@ -18,6 +19,8 @@ export interface ListedRelease {
 
 /** Listed oldest version first (RELEASES keeps them in the order they were unpacked). */
 export async function listReleases(root: string): Promise<{ running: boolean; releases: ListedRelease[] }> {
+  // Whether it asks the node or reads RELEASES, the answer is only as good as the root.
+  assertRootTrusted(root);
   const bySemver = (list: ListedRelease[]) => list.sort((a, b) => semver.compare(a.version, b.version));
   if (await nodeIsRunning(root)) return { running: true, releases: bySemver((await controlRequest(root, { cmd: "releases" })) as ListedRelease[]) };
   const file = await readReleasesFile(root);

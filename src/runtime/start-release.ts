@@ -3,7 +3,7 @@
  * one) and start its launcher, in this process or detached.
  */
 import { spawn } from "node:child_process";
-import { existsSync, openSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UserError } from "../errors.ts";
@@ -13,6 +13,7 @@ import type { Ready } from "./launcher.ts";
 import { readBootable } from "./read-bootable.ts";
 import { unpackIntoRoot, writeReleasesFile } from "./releases-file.ts";
 import { tsEntryArgs } from "./tsx-entry.ts";
+import { APPEND_NOFOLLOW, openNoFollow } from "./root-trust.ts";
 
 /** Unpack `source` as the first permanent release of an empty root, or check it matches the root. */
 export async function prepareRoot(root: string, source: string | undefined): Promise<{ name: string; version: string; installed: boolean }> {
@@ -47,7 +48,7 @@ export async function nodeIsRunning(root: string): Promise<boolean> {
 export async function startDetached(root: string, options: { heartbeatTimeoutMs?: number; bootTimeoutMs?: number } = {}): Promise<Ready & { launcherPid: number }> {
   const logDir = path.join(root, "log");
   await mkdir(logDir, { recursive: true });
-  const out = openSync(path.join(logDir, "launcher.out"), "a");
+  const out = openNoFollow(path.join(logDir, "launcher.out"), APPEND_NOFOLLOW);
   const child = spawn(process.execPath, [...tsEntryArgs("launcher-main.ts"), "--root", root, ...(options.heartbeatTimeoutMs !== undefined ? ["--heartbeat-timeout", String(options.heartbeatTimeoutMs)] : []), ...(options.bootTimeoutMs !== undefined ? ["--boot-timeout", String(options.bootTimeoutMs)] : [])], { detached: true, stdio: ["ignore", out, out, "ipc"] });
   return new Promise((resolve, reject) => {
     child.on("message", (message: { type: string; error?: string; exitCode?: ExitCode } & Ready & { launcherPid: number }) => {

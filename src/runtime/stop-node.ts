@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UserError } from "../errors.ts";
 import { controlRequest, controlSocketPath, rawRequest } from "./control-client.ts";
+import { assertRootTrusted } from "./root-trust.ts";
 import { waitForExit } from "./process-exit.ts";
 import { readReleasesFile } from "./releases-file.ts";
 
@@ -17,6 +18,8 @@ export type StopResult =
   | { kind: "not-running"; name: string; launcherPid?: number };
 
 export async function stopNode(root: string): Promise<StopResult> {
+  // A run/ another user can write could name any pid in launcher.pid, to be sent SIGTERM.
+  assertRootTrusted(root);
   const releases = await readReleasesFile(root);
   if (!releases) throw new UserError(`${root}: holds no release, so no node can run there. Fix: give the --root the node was started with.`, ExitCode.badInput);
   if (await nodeAnswers(root)) {

@@ -6,6 +6,7 @@ import { nodeIsRunning, prepareRoot, startDetached } from "../../runtime/start-r
 import type { Io } from "../io.ts";
 import { onInterrupt } from "../../interrupt.ts";
 import { parseTimeout } from "../parse-timeout.ts";
+import { assertRootTrusted, createRootDirectories } from "../../runtime/root-trust.ts";
 
 interface StartArgs {
   release?: string;
@@ -31,6 +32,10 @@ export function startCommand(io: Io): CommandModule<object, StartArgs> {
       const heartbeatTimeoutMs = parseTimeout("--heartbeat-timeout", argv.heartbeatTimeout);
       const bootTimeoutMs = parseTimeout("--boot-timeout", argv.bootTimeout);
       const root = path.resolve(argv.root);
+      // Before anything is read or written there: a root another user can write is refused (exit 2).
+      assertRootTrusted(root);
+      // A release to install: make the root's directories so that it passes this check under any umask.
+      if (argv.release !== undefined) createRootDirectories(root);
       if (await nodeIsRunning(root)) throw new UserError(`${root}: a node is already running there. Fix: \`relup status --root ${argv.root}\`, or stop it first.`, ExitCode.checkFailed);
       const prepared = await prepareRoot(root, argv.release);
       if (prepared.installed) io.err(`installed ${prepared.name} ${prepared.version} in ${root} as the permanent release\n`);

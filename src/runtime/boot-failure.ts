@@ -3,6 +3,7 @@
  * address the node could not listen on (taken by another process, or not allowed), which one and for
  * which application. `relup start` reports that as bad input naming the port, not as a crash.
  */
+import { ExitCode, UserError } from "../errors.ts";
 import { ApplicationStartError } from "./application-controller.ts";
 
 export interface ListenFailure {
@@ -42,4 +43,18 @@ export function formatListenFailure(f: ListenFailure, root: string): string {
   return f.code === "EADDRINUSE"
     ? `${who} cannot listen on ${where}: the address is already in use by another process. Fix: stop what listens there (\`ss -ltnp 'sport = :${f.port}'\` shows it), or ${configure}.`
     : `${who} cannot listen on ${where}: this user may not bind that port. Fix: ${configure}, above 1023, or allow it (CAP_NET_BIND_SERVICE).`;
+}
+
+/**
+ * The first node did not boot. An address it could not listen on is bad input (exit 2: another process
+ * has the port, or the config names one this user may not bind); any other reason is a failed start (1).
+ */
+export class BootError extends UserError {
+  override readonly name = "BootError";
+  constructor(
+    readonly failure: BootFailure,
+    root: string,
+  ) {
+    super(failure.listen ? formatListenFailure(failure.listen, root) : `the node failed to boot: ${failure.error}`, failure.listen || failure.badInput ? ExitCode.badInput : ExitCode.checkFailed);
+  }
 }

@@ -37,7 +37,7 @@ import readline from "node:readline";
 import { bootVersion } from "./read-bootable.ts";
 import { controlSocketPath } from "./control-client.ts";
 import { tsEntryArgs } from "./tsx-entry.ts";
-import { formatListenFailure, type BootFailure, type ListenFailure } from "./boot-failure.ts";
+import { BootError, type BootFailure, type ListenFailure } from "./boot-failure.ts";
 import { ExitCode, UserError } from "../errors.ts";
 
 export interface LauncherOptions {
@@ -76,20 +76,6 @@ interface Handover {
 export const DEFAULT_HEARTBEAT_INTERVAL = 1_000;
 export const DEFAULT_HEARTBEAT_TIMEOUT = 30_000;
 export const DEFAULT_BOOT_TIMEOUT = 60_000;
-
-/**
- * The first node did not boot. An address it could not listen on is bad input (exit 2: another process
- * has the port, or the config names one this user may not bind); any other reason is a failed start (1).
- */
-export class BootError extends UserError {
-  override readonly name = "BootError";
-  constructor(
-    readonly failure: BootFailure,
-    root: string,
-  ) {
-    super(failure.listen ? formatListenFailure(failure.listen, root) : `the node failed to boot: ${failure.error}`, failure.listen || failure.badInput ? ExitCode.badInput : ExitCode.checkFailed);
-  }
-}
 
 export class Launcher extends EventEmitter {
   readonly root: string;

@@ -4,14 +4,20 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 
+/** Whether an OS process with this pid exists now. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function waitForExit(pid: number, timeoutMs = 30_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return true;
-    }
+    if (!isAlive(pid)) return true;
     if (Date.now() > deadline) return false;
     await delay(20);
   }

@@ -7,6 +7,7 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { isAlive } from "../../src/runtime/process-exit.ts";
 import { describe, expect, it } from "vitest";
 import { applyRelease } from "../../src/apply/apply-release.ts";
 import { controlRequest } from "../../src/runtime/control-client.ts";
@@ -18,15 +19,6 @@ import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
 const liveNode = useLiveNodes(tempDir);
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe("a node that dies during its handover", () => {
   it("the launcher lives on, kills the successor and restarts the node on its permanent release", async () => {
@@ -57,7 +49,7 @@ describe("a node that dies during its handover", () => {
     expect(back.pid).not.toBe(n.ready.pid);
     expect(back.pid).not.toBe(successor);
     expect(n.launcher.nodePid).toBe(back.pid);
-    expect(alive(successor)).toBe(false);
+    expect(isAlive(successor)).toBe(false);
     expect(await controlRequest(n.root, { cmd: "status" })).toMatchObject({ pid: back.pid, release: { version: "1.0.0" } });
     expect(await getOnNewConnection(n.port, "/label/abc")).toBe("abc");
     const log = (await readFile(path.join(n.root, "log", "launcher.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -10,6 +10,7 @@ import { buildRelease } from "../../src/release/build-release.ts";
 import { controlRequest, controlSocketPath, rawRequest } from "../../src/runtime/control-client.ts";
 import { Launcher, type Ready } from "../../src/runtime/launcher.ts";
 import { readReleasesFile } from "../../src/runtime/releases-file.ts";
+import { isAlive } from "../../src/runtime/process-exit.ts";
 import { prepareRoot } from "../../src/runtime/start-release.ts";
 import { freePort, get } from "../../src/net-helpers.ts";
 import { relup } from "../helpers/relup-cli.ts";
@@ -40,15 +41,6 @@ async function started(): Promise<{ root: string; port: number; launcher: Launch
   return { root, port, launcher, ready };
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 describe("launcher and node", () => {
   it("installs the first release as permanent, boots it, and serves; control socket 0600 in a 0700 directory", async () => {
     const { root, port, launcher, ready } = await started();
@@ -61,7 +53,7 @@ describe("launcher and node", () => {
     } finally {
       await launcher.stop();
     }
-    expect(alive(ready.pid)).toBe(false);
+    expect(isAlive(ready.pid)).toBe(false);
   });
 
   it("fails the start, with the node's own words, when the node ends before it is ready (no endless restarts)", async () => {
@@ -126,7 +118,7 @@ describe("relup start --detach, status, processes, stop (the CLI in child proces
     const start = await relup(["start", tarball, "--root", root, "--detach"]);
     expect(start.code).toBe(0);
     const pid = Number(start.stdout.trim());
-    expect(alive(pid)).toBe(true);
+    expect(isAlive(pid)).toBe(true);
     try {
       expect(await get(port, "/calculate/2/2")).toBe("4");
       const status = await relup(["status", "--root", root, "--json"]);
@@ -138,7 +130,7 @@ describe("relup start --detach, status, processes, stop (the CLI in child proces
       const stop = await relup(["stop", "--root", root]);
       expect(stop).toMatchObject({ code: 0, stdout: `stopped calculator 1.0.0 (node pid ${pid})\n` });
     }
-    expect(alive(pid)).toBe(false);
+    expect(isAlive(pid)).toBe(false);
     expect((await relup(["status", "--root", root])).code).toBe(1);
   });
 });

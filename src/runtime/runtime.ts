@@ -9,6 +9,7 @@ import type { Json } from "../release/names.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { ModuleTable } from "./module-table.ts";
 import { CallError, Proc, type Behaviour, type From, type Message, type Pid } from "./process.ts";
+import { settleWithin } from "./settle-within.ts";
 
 export const DEFAULT_CALL_TIMEOUT = 5_000;
 export const DEFAULT_SUSPEND_TIMEOUT = 5_000;
@@ -236,29 +237,12 @@ export class Runtime {
       proc.state = result;
       return;
     }
-    return new Promise((resolve, reject) => {
-      let abandoned = false;
-      let timer: unknown;
-      if (timeout !== "infinity") {
-        timer = this.clock.setTimeout(() => {
-          abandoned = true;
-          proc.behaviour.abandonCodeChange?.(proc);
-          reject(new CodeChangeTimeout(proc.pid, proc.module, timeout));
-        }, timeout);
-      }
-      result.then(
-        (state) => {
-          if (abandoned) return this.onLateCodeChange(proc, { ok: true });
-          this.clock.clearTimeout(timer);
-          proc.state = state;
-          resolve();
-        },
-        (error: unknown) => {
-          if (abandoned) return this.onLateCodeChange(proc, { ok: false, error });
-          this.clock.clearTimeout(timer);
-          reject(error);
-        },
-      );
+    const timedOut = (ms: number) => {
+      proc.behaviour.abandonCodeChange?.(proc);
+      return new CodeChangeTimeout(proc.pid, proc.module, ms);
+    };
+    return settleWithin(result, timeout, timedOut, (outcome) => this.onLateCodeChange(proc, outcome), this.clock).then((state) => {
+      proc.state = state;
     });
   }
 

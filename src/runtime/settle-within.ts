@@ -5,6 +5,7 @@
  * asynchronous wait can be cut short: a callback that never returns blocks the event loop, and the
  * launcher's watchdog restarts the node.
  */
+import { systemClock, type Clock } from "./clock.ts";
 import type { Timeout } from "./runtime.ts";
 
 export class CallbackTimeout extends Error {
@@ -19,23 +20,30 @@ export class CallbackTimeout extends Error {
   }
 }
 
-export function settleWithin<T>(value: T | Promise<T>, timeout: Timeout, timedOut: (ms: number) => Error, late?: (outcome: { ok: true; value: T } | { ok: false; error: unknown }) => void): Promise<T> {
+/** `clock`: the runtime's, so that a test's manual clock decides when a migration times out. */
+export function settleWithin<T>(
+  value: T | Promise<T>,
+  timeout: Timeout,
+  timedOut: (ms: number) => Error,
+  late?: (outcome: { ok: true; value: T } | { ok: false; error: unknown }) => void,
+  clock: Clock = systemClock,
+): Promise<T> {
   if (!isThenable(value) || timeout === "infinity") return Promise.resolve(value);
   return new Promise((resolve, reject) => {
     let abandoned = false;
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       abandoned = true;
       reject(timedOut(timeout));
     }, timeout);
     Promise.resolve(value).then(
       (result) => {
         if (abandoned) return late?.({ ok: true, value: result });
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         resolve(result);
       },
       (error: unknown) => {
         if (abandoned) return late?.({ ok: false, error });
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         reject(error);
       },
     );

@@ -23,7 +23,7 @@ import type { Progress } from "../runtime/executor.ts";
 import type { KilledProcesses } from "../runtime/release-handler.ts";
 import { releaseDirOf } from "../runtime/releases-file.ts";
 import type { Timeout } from "../runtime/runtime.ts";
-import { describeLostNode } from "./node-lost.ts";
+import { requestWatchingSteps } from "./node-lost.ts";
 import { formatRestartImpact, restartImpact, RestartNotAllowed, type RestartImpact } from "./restart-impact.ts";
 
 export interface ApplyOptions {
@@ -103,16 +103,8 @@ async function applyUnpacked(root: string, status: NodeStatus, version: string, 
     return { from: running, to: version, direction: check.direction, dryRun: true, permanent: false, check, ...(restart ? { restart } : {}) };
   }
   const install = { cmd: "install" as const, version, plan, ...(restart ? { allowRestart: true } : {}), ...(options.codeChangeTimeout !== undefined ? { codeChangeTimeout: options.codeChangeTimeout } : {}) };
-  // The last step the node reported: where it was if it dies during the install.
-  let step: Extract<Progress, { phase: "step" }> | undefined;
-  const onProgress = (e: unknown) => {
-    if ((e as Progress).phase === "step") step = e as Extract<Progress, { phase: "step" }>;
-    options.progress?.(e as Progress);
-  };
-  const installed = (await controlRequest(root, install, { onProgress, ...(options.silenceMs !== undefined ? { timeout: options.silenceMs } : {}) }).catch(async (error: unknown) => {
-    const at = step && `step ${step.index + 1}/${step.total} (${step.op}${step.detail ? ` ${step.detail}` : ""})`;
-    throw await describeLostNode(root, error, { pid: status.pid, version: running, processCount: status.processCount, target: version, ...(at ? { step: at } : {}) });
-  })) as { direction: "up" | "down"; timings: { op: string; ms: number }[]; killed: KilledProcesses[] };
+  const before = { pid: status.pid, version: running, processCount: status.processCount, target: version };
+  const installed = (await requestWatchingSteps(root, install, before, { ...(options.progress ? { progress: options.progress } : {}), ...(options.silenceMs !== undefined ? { timeout: options.silenceMs } : {}) })) as { direction: "up" | "down"; timings: { op: string; ms: number }[]; killed: KilledProcesses[] };
   attempt.installed = true;
   if (options.permanent) await controlRequest(root, { cmd: "permanent", version });
   return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: options.permanent ?? false, timings: installed.timings, killed: installed.killed, ...(restart ? { restart } : {}) };

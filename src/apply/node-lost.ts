@@ -9,6 +9,8 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UserError } from "../errors.ts";
 import { NodeLost, controlRequest } from "../runtime/control-client.ts";
+import type { ControlRequest } from "../runtime/control-protocol.ts";
+import type { Progress } from "../runtime/executor.ts";
 
 /** How long to wait for the launcher to bring a node back (its backoff is at most 5 s, plus a boot). */
 const COME_BACK_MS = 60_000;
@@ -82,4 +84,20 @@ async function launcherReason(root: string, pid: number): Promise<string | undef
   const exited = events.findLast((e) => e.event === "node exited");
   if (exited) return `it exited (${exited.signal ? `signal ${exited.signal}` : `code ${exited.code}`})`;
   return undefined;
+}
+
+/**
+ * An install or rollback request: its progress is passed on, and the last step the node reported is
+ * remembered, so that a node lost on the way is described with where it was (describeLostNode).
+ */
+export async function requestWatchingSteps(root: string, request: ControlRequest, before: Omit<BeforeInstall, "step">, options: { progress?: (event: Progress) => void; timeout?: number }): Promise<unknown> {
+  let step: Extract<Progress, { phase: "step" }> | undefined;
+  const onProgress = (e: unknown) => {
+    if ((e as Progress).phase === "step") step = e as Extract<Progress, { phase: "step" }>;
+    options.progress?.(e as Progress);
+  };
+  return controlRequest(root, request, { onProgress, ...(options.timeout !== undefined ? { timeout: options.timeout } : {}) }).catch(async (error: unknown) => {
+    const at = step && `step ${step.index + 1}/${step.total} (${step.op}${step.detail ? ` ${step.detail}` : ""})`;
+    throw await describeLostNode(root, error, { ...before, ...(at ? { step: at } : {}) });
+  });
 }

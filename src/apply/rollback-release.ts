@@ -10,7 +10,7 @@ import { controlRequest } from "../runtime/control-client.ts";
 import type { Progress } from "../runtime/executor.ts";
 import type { CheckResult, RollbackResult } from "../runtime/release-handler.ts";
 import type { Timeout } from "../runtime/runtime.ts";
-import { describeLostNode } from "./node-lost.ts";
+import { requestWatchingSteps } from "./node-lost.ts";
 
 export interface RollbackOptions {
   root: string;
@@ -36,14 +36,7 @@ export async function rollbackRelease(options: RollbackOptions): Promise<Rollbac
   const status = (await controlRequest(root, { cmd: "status" })) as { pid: number; processCount: number; release: { version: string } };
   // Where it goes, to say so if the node dies on the way (the preflight also refuses a rollback that cannot run, before any change).
   const { from: running, to: target } = (await controlRequest(root, { ...request, dryRun: true }, timeout)) as { from: string; to: string };
-  let step: Extract<Progress, { phase: "step" }> | undefined;
-  const onProgress = (e: unknown) => {
-    if ((e as Progress).phase === "step") step = e as Extract<Progress, { phase: "step" }>;
-    options.progress?.(e as Progress);
-  };
-  const result = (await controlRequest(root, request, { ...timeout, onProgress }).catch(async (error: unknown) => {
-    const at = step && `step ${step.index + 1}/${step.total} (${step.op}${step.detail ? ` ${step.detail}` : ""})`;
-    throw await describeLostNode(root, error, { pid: status.pid, version: running, processCount: status.processCount, target, rollback: true, ...(at ? { step: at } : {}) });
-  })) as RollbackResult;
+  const before = { pid: status.pid, version: running, processCount: status.processCount, target, rollback: true };
+  const result = (await requestWatchingSteps(root, request, before, { ...timeout, ...(options.progress ? { progress: options.progress } : {}) })) as RollbackResult;
   return { dryRun: false, ...result };
 }

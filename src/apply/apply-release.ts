@@ -102,11 +102,10 @@ async function applyUnpacked(root: string, status: NodeStatus, version: string, 
     const check = (await controlRequest(root, { cmd: "check", version, plan })) as { steps: number; modules: number; direction: "up" | "down"; killed: KilledProcesses[] };
     return { from: running, to: version, direction: check.direction, dryRun: true, permanent: false, check, ...(restart ? { restart } : {}) };
   }
-  const install = { cmd: "install" as const, version, plan, ...(restart ? { allowRestart: true } : {}), ...(options.codeChangeTimeout !== undefined ? { codeChangeTimeout: options.codeChangeTimeout } : {}) };
+  const install = { cmd: "install" as const, version, plan, ...(restart ? { allowRestart: true } : {}), ...(options.permanent ? { permanent: true } : {}), ...(options.codeChangeTimeout !== undefined ? { codeChangeTimeout: options.codeChangeTimeout } : {}) };
   const before = { pid: status.pid, version: running, processCount: status.processCount, target: version };
   const installed = (await requestWatchingSteps(root, install, before, { ...(options.progress ? { progress: options.progress } : {}), ...(options.silenceMs !== undefined ? { timeout: options.silenceMs } : {}) })) as { direction: "up" | "down"; timings: { op: string; ms: number }[]; killed: KilledProcesses[] };
   attempt.installed = true;
-  if (options.permanent) await controlRequest(root, { cmd: "permanent", version });
   return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: options.permanent ?? false, timings: installed.timings, killed: installed.killed, ...(restart ? { restart } : {}) };
 }
 

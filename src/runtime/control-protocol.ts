@@ -11,7 +11,8 @@
  *   releases    → every release of the root with its status (unpacked, current, permanent, old)
  *   unpack      {source}: a release tarball or directory on the node's machine, read safely into the root
  *   check       {version, plan}: the install preflight, changing nothing
- *   install     {version, plan, codeChangeTimeout?, allowRestart?}: run the plan; progress lines ({id, progress})
+ *   install     {version, plan, codeChangeTimeout?, allowRestart?, permanent?}: run the plan (and make the
+ *               release permanent with it); progress lines ({id, progress})
  *               come before the answer. codeChangeTimeout (ms or "infinity") overrides the plan's for every
  *               module; a plan that restarts the node is refused unless allowRestart
  *   permanent   {version}: make the current release the one the node boots
@@ -60,6 +61,8 @@ export const ControlRequest = z.discriminatedUnion("cmd", [
       codeChangeTimeout: Timeout.optional(),
       /** a plan that restarts the node (restart_new_emulator) is refused without it */
       allowRestart: z.boolean().optional(),
+      /** make the release permanent as part of the install: complete, or nothing changed */
+      permanent: z.boolean().optional(),
       keepalive: Keepalive,
     })
     .strict(),

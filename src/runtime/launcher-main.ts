@@ -18,6 +18,9 @@ const tell = (message: object) => {
   if (process.connected) process.send?.(message);
 };
 
+// stdout and stderr are log/launcher.out: a write a full disk refuses is lost, never fatal.
+process.stdout.on("error", () => undefined);
+process.stderr.on("error", () => undefined);
 process.on("SIGTERM", () => void launcher.stop());
 process.on("SIGINT", () => void launcher.stop());
 try {

@@ -29,7 +29,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { createWriteStream, rmSync, type WriteStream } from "node:fs";
+import { rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { APPEND_NOFOLLOW, assertRootTrusted, openNoFollow } from "./root-trust.ts";
 import path from "node:path";
@@ -38,6 +38,7 @@ import { bootVersion } from "./read-bootable.ts";
 import { controlSocketPath } from "./control-client.ts";
 import { tsEntryArgs } from "./tsx-entry.ts";
 import { BootError, type BootFailure, type ListenFailure } from "./boot-failure.ts";
+import { LogFile } from "./log-file.ts";
 import { ExitCode, UserError } from "../errors.ts";
 
 export interface LauncherOptions {
@@ -95,8 +96,9 @@ export class Launcher extends EventEmitter {
   #replaced = new WeakSet<ChildProcess>();
   /** the handover under way: the node that asked for it and its successor, until the successor is ready or gone */
   #handingOver: Handover | undefined;
-  #nodeLog: WriteStream | undefined;
-  #launcherLog: WriteStream | undefined;
+  /** never a stream that can throw: a full disk costs log lines, never the launcher (log-file.ts) */
+  #nodeLog: LogFile | undefined;
+  #launcherLog: LogFile | undefined;
   #options: Required<Omit<LauncherOptions, "env" | "root">> & { env: NodeJS.ProcessEnv | undefined };
 
   constructor(options: LauncherOptions) {
@@ -122,8 +124,8 @@ export class Launcher extends EventEmitter {
     await mkdir(logDir, { recursive: true, mode: 0o755 });
     const nodeLog = openNoFollow(path.join(logDir, "node.jsonl"), APPEND_NOFOLLOW);
     const launcherLog = openNoFollow(path.join(logDir, "launcher.jsonl"), APPEND_NOFOLLOW);
-    this.#nodeLog = createWriteStream("", { fd: nodeLog });
-    this.#launcherLog = createWriteStream("", { fd: launcherLog });
+    this.#nodeLog = new LogFile(nodeLog);
+    this.#launcherLog = new LogFile(launcherLog);
     return new Promise((resolve, reject) => {
       const onReady = (ready: Ready) => {
         this.off("boot-failed", onFailed);
@@ -202,7 +204,7 @@ export class Launcher extends EventEmitter {
           if (lastErrors.length > 4) lastErrors.shift();
         }
         const isJson = line.startsWith("{") && line.endsWith("}");
-        this.#nodeLog?.write((isJson ? line : JSON.stringify({ time: new Date().toISOString(), stream: name, line })) + "\n");
+        this.#nodeLog?.write(isJson ? line : JSON.stringify({ time: new Date().toISOString(), stream: name, line }));
       });
     pipe(child.stdout!, "stdout");
     pipe(child.stderr!, "stderr");
@@ -380,12 +382,11 @@ export class Launcher extends EventEmitter {
     this.failure = failure;
     clearInterval(this.#heartbeat);
     this.#event("launcher stopped", {});
-    this.#nodeLog?.end();
-    this.#launcherLog?.end();
-    this.emit("stopped");
+    // Once the last lines are written: a detached launcher exits on "stopped".
+    void Promise.all([this.#nodeLog?.end(), this.#launcherLog?.end()]).then(() => this.emit("stopped"));
   }
 
   #event(event: string, fields: Record<string, unknown>): void {
-    this.#launcherLog?.write(JSON.stringify({ time: new Date().toISOString(), event, ...fields }) + "\n");
+    this.#launcherLog?.write(JSON.stringify({ time: new Date().toISOString(), event, ...fields }));
   }
 }

@@ -207,7 +207,7 @@ try {
       case "install": {
         // After a handover this node stops whatever the install ends with: only its successor serves.
         try {
-          return await handler.install(request.version, request.plan, progress, { ...(request.allowRestart !== undefined ? { allowRestart: request.allowRestart } : {}), ...(request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {}) });
+          return await handler.install(request.version, request.plan, progress, { ...(request.allowRestart !== undefined ? { allowRestart: request.allowRestart } : {}), ...(request.permanent ? { permanent: true } : {}), ...(request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {}) });
         } finally {
           if (handedOver) void drainThenStop();
         }

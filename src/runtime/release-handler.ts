@@ -12,7 +12,7 @@
  * check_old_processes). Nothing changes then. The processes a brutal purge will kill are reported by
  * check (`apply --dry-run`) and install.
  */
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { RelupFile as RelupFileSchema } from "../relup/instruction.ts";
 import path from "node:path";
 import { ExitCode, UserError } from "../errors.ts";
@@ -26,7 +26,9 @@ import type { Node } from "./node.ts";
 import { describeRefusals, forecastPurges } from "./purge-forecast.ts";
 import type { Timeout } from "./runtime.ts";
 import { killAll, waitForKills, type ProcessRef } from "./steps/purge.ts";
-import { readReleasesFile, releaseDirOf, unpackIntoRoot, writeReleasesFile, type ReleasesFile } from "./releases-file.ts";
+import { toJsonText } from "../release/fs-utils.ts";
+import { readReleasesFile, releaseDirOf, releasesFilePath, unpackIntoRoot, writeReleasesFile, type ReleasesFile } from "./releases-file.ts";
+import { StagingError, stageFiles } from "./staged-file.ts";
 import { readRootConfig } from "./root-config.ts";
 
 export type ReleaseStatus = "unpacked" | "current" | "permanent" | "old";
@@ -36,6 +38,25 @@ export interface InstallOptions {
   codeChangeTimeout?: Timeout;
   /** a plan that restarts the node (restart_new_emulator) is refused without it */
   allowRestart?: boolean;
+  /** make the release permanent as part of the install: RELEASES is staged before the first step */
+  permanent?: boolean;
+}
+
+/** What an install writes besides changing the code: its record for a rollback, and RELEASES when a release becomes permanent. */
+interface Records {
+  last?: boolean;
+  releases?: (to: string) => ReleasesFile;
+}
+
+/** `file` with `version` permanent, and the release that was permanent old. */
+function permanentIs(file: ReleasesFile, version: string): ReleasesFile {
+  return { ...file, releases: file.releases.map((r) => ({ ...r, status: r.version === version ? "permanent" : r.status === "permanent" ? "old" : r.status })) };
+}
+
+/** What a failed write of the root's records was, in words. */
+function describeWriteFailure(error: Error): string {
+  if (!(error instanceof StagingError)) return `its records could not be written (${error.message})`;
+  return `${error.file} could not be written (${error.diskFull ? "no space left on device" : "not writable"}: ${error.errno})`;
 }
 
 /** The processes a purge of `module` kills (or, in a preflight, will kill). */
@@ -105,14 +126,20 @@ export class ReleaseHandler {
   unpack(source: string): Promise<{ version: string; identity: string; existed: boolean; note?: string }> {
     return this.#serial(async () => {
       const file = await this.#read();
-      const { loaded, kept, orphan } = await unpackIntoRoot(this.root, source, (loaded) => {
+      const { loaded, kept, placed, orphan } = await unpackIntoRoot(this.root, source, (loaded) => {
         if (loaded.release.name !== file.name) throw new HandlerError(`${source} is release ${loaded.release.name}; this node runs ${file.name}`, "wrong-release");
         const known = file.releases.find((r) => r.version === loaded.release.version);
         if (known && known.identity !== loaded.identity) throw new HandlerError(`${file.name} ${known.version} is already unpacked from another build (identity ${known.identity.slice(0, 12)}…, this one ${loaded.identity.slice(0, 12)}…). Fix: remove it first (relup remove ${known.version}), or build a new version`, "existing-release");
         return known === undefined;
       });
       const unpacked = { version: loaded.release.version, identity: loaded.identity };
-      if (kept) await this.#write({ ...file, releases: [...file.releases, { ...unpacked, status: "unpacked" }] });
+      if (kept) {
+        // RELEASES not written (a full disk): the directory just placed goes too, so that nothing changed.
+        await this.#write({ ...file, releases: [...file.releases, { ...unpacked, status: "unpacked" }] }).catch(async (error: unknown) => {
+          if (placed) await rm(loaded.dir, { recursive: true, force: true });
+          throw error;
+        });
+      }
       return { ...unpacked, existed: !kept, ...(orphan ? { note: orphan } : {}) };
     });
   }
@@ -136,53 +163,99 @@ export class ReleaseHandler {
   }
 
   install(version: string, plan: RelupFile, progress?: (event: Progress) => void, options: InstallOptions = {}): Promise<{ from: string; to: string; direction: "up" | "down"; timings: StepTiming[]; killed: KilledProcesses[] }> {
-    return this.#serial(() => this.#install(version, plan, progress, options));
+    return this.#serial(async () => {
+      // With `permanent`, RELEASES is written as part of the install: it is complete, or nothing changed.
+      const file = options.permanent ? await this.#read() : undefined;
+      const installed = await this.#install(version, plan, progress, options, { last: true, ...(file ? { releases: (to: string) => permanentIs(file, to) } : {}) });
+      if (file) await this.#dropOldCode(version);
+      return installed;
+    });
   }
 
-  async #install(version: string, plan: RelupFile, progress?: (event: Progress) => void, options: InstallOptions = {}) {
+  async #install(version: string, plan: RelupFile, progress?: (event: Progress) => void, options: InstallOptions = {}, record: Records = { last: true }) {
     const prepared = await this.#prepare(version, plan);
     // A restart loses every process's in-memory state: only on the caller's explicit word (a rollback
     // goes back the way the install came, and is that word).
-    if (!options.allowRestart && prepared.script.some((i) => i.op === "restart_new_emulator")) {
+    const restarts = prepared.script.some((i) => i.op === "restart_new_emulator");
+    if (!options.allowRestart && restarts) {
       throw new HandlerError(`the plan restarts the node (restart_new_emulator): every process's in-memory state would be lost. Nothing was changed. Fix: apply it with --allow-restart`, "restart-not-allowed");
     }
     const from = this.currentVersion;
+    const installed: Installed = { plan, direction: prepared.direction, from };
+    // Every file the install records is written now, before its first step: a disk that cannot take
+    // them refuses the install while nothing has changed. RELEASES is renamed last: it is the commit.
+    const staged = await this.#writing(() =>
+      stageFiles([
+        // Kept on disk too, so that a node that took over by restart_new_emulator can roll back.
+        ...(record.last ? [{ file: this.#lastFile(), text: JSON.stringify({ ...installed, to: version }) }] : []),
+        ...(record.releases ? [{ file: releasesFilePath(this.root), text: toJsonText(record.releases(version)) }] : []),
+      ]),
+    );
     const killed: KilledProcesses[] = [];
-    const timings = await execute(prepared.script, {
-      node: this.node,
-      target: prepared.target,
-      onKilled: (module, process) => {
-        const entry = killed.find((k) => k.module === module) ?? killed[killed.push({ module, processes: [] }) - 1]!;
-        entry.processes.push(process);
-        this.node.log("process killed at purge", { module, pid: process.pid });
-      },
-      ...(progress ? { progress } : {}),
-      ...(options.codeChangeTimeout !== undefined ? { codeChangeTimeout: options.codeChangeTimeout } : {}),
-      ...(this.options.restartNewEmulator ? { restartNewEmulator: () => this.options.restartNewEmulator!(version) } : {}),
-    });
+    let timings: StepTiming[];
+    try {
+      timings = await execute(prepared.script, {
+        node: this.node,
+        target: prepared.target,
+        onKilled: (module, process) => {
+          const entry = killed.find((k) => k.module === module) ?? killed[killed.push({ module, processes: [] }) - 1]!;
+          entry.processes.push(process);
+          this.node.log("process killed at purge", { module, pid: process.pid });
+        },
+        ...(progress ? { progress } : {}),
+        ...(options.codeChangeTimeout !== undefined ? { codeChangeTimeout: options.codeChangeTimeout } : {}),
+        ...(this.options.restartNewEmulator ? { restartNewEmulator: () => this.options.restartNewEmulator!(version) } : {}),
+      });
+    } catch (error) {
+      await staged.discard();
+      throw error;
+    }
     this.node.switchTo(prepared.target.dir, prepared.target.release, prepared.target.apps);
-    this.#last = { plan, direction: prepared.direction, from };
-    // Kept on disk too, so that a node that took over by restart_new_emulator can roll back.
-    await writeFile(this.#lastFile(), JSON.stringify({ ...this.#last, to: version }));
+    try {
+      await staged.commit();
+    } catch (error) {
+      await this.#undo(from, plan, restarts, error as Error, options);
+    }
+    if (record.last) this.#last = installed;
     this.node.log("release installed", { from, to: version });
     return { from, to: version, direction: prepared.direction, timings, killed };
+  }
+
+  /**
+   * The install ran but its records could not be renamed into place: it is undone (the same plan the
+   * other way, in memory), so that the node runs what RELEASES says and the failure means "nothing changed".
+   */
+  async #undo(from: string, plan: RelupFile, restarted: boolean, cause: Error, options: InstallOptions): Promise<never> {
+    const what = `the install to ${this.currentVersion} ran, but ${describeWriteFailure(cause)}`;
+    if (restarted) throw new HandlerError(`${what}. The node that took over runs ${this.currentVersion}; a restart boots the permanent release. Fix: free space on the file system of ${this.root}, then run the command again`, "record-failed");
+    try {
+      await this.#install(from, plan, undefined, { ...options, allowRestart: true }, {});
+    } catch (undoError) {
+      throw new HandlerError(`${what}; undoing it failed too (${(undoError as Error).message}). The node was left changed: it runs ${this.currentVersion}, and a restart boots the permanent release. Fix: free space on the file system of ${this.root}, then roll back or restart the node`, "record-failed");
+    }
+    throw new HandlerError(`${what}; it was undone in memory, the node runs ${from} as before. Nothing was changed. Fix: free space on the file system of ${this.root}, then run the command again`, "record-failed");
   }
 
   permanent(version: string): Promise<void> {
     return this.#serial(async () => {
       if (version !== this.currentVersion) throw new HandlerError(`${version} is not the current release (${this.currentVersion} is); install it first`, "bad-status");
-      const file = await this.#read();
-      await this.#write({ ...file, releases: file.releases.map((r) => ({ ...r, status: r.version === version ? "permanent" : r.status === "permanent" ? "old" : r.status })) });
-      // Old code left by the install is dropped now that there is no going back to it in memory.
-      // A module removed by the install and not purged by its plan still has processes running it: they are killed.
-      // They all die before any code goes, so that none handles a message without its code.
-      const { table, runtime } = this.node;
-      const purged = table.modules().filter((module) => table.old(module));
-      const kills = killAll(runtime, new Map(purged.map((m) => [m, table.isRemoved(m) ? runtime.runningOldCode(m) : []])), (module, p) => this.node.log("process killed at purge", { module, pid: p.pid }));
-      for (const module of purged) table.purge(module, "brutal");
-      await waitForKills(kills, this.node);
-      this.node.log("release made permanent", { version });
+      await this.#write(permanentIs(await this.#read(), version));
+      await this.#dropOldCode(version);
     });
+  }
+
+  /**
+   * Old code left by the install is dropped once its release is permanent: there is no going back to it
+   * in memory. A module removed by the install and not purged by its plan still has processes running
+   * it: they are killed, all of them before any code goes, so that none handles a message without its code.
+   */
+  async #dropOldCode(version: string): Promise<void> {
+    const { table, runtime } = this.node;
+    const purged = table.modules().filter((module) => table.old(module));
+    const kills = killAll(runtime, new Map(purged.map((m) => [m, table.isRemoved(m) ? runtime.runningOldCode(m) : []])), (module, p) => this.node.log("process killed at purge", { module, pid: p.pid }));
+    for (const module of purged) table.purge(module, "brutal");
+    await waitForKills(kills, this.node);
+    this.node.log("release made permanent", { version });
   }
 
   /**
@@ -194,16 +267,15 @@ export class ReleaseHandler {
   rollback(progress?: (event: Progress) => void, options: Pick<InstallOptions, "codeChangeTimeout"> = {}): Promise<RollbackResult> {
     return this.#serial(async () => {
       const last = await this.#rollbackPlan();
-      const wasPermanent = (await this.#read()).releases.find((r) => r.version === this.currentVersion)?.status === "permanent";
+      const file = await this.#read();
+      const wasPermanent = file.releases.find((r) => r.version === this.currentVersion)?.status === "permanent";
       const from = this.currentVersion;
       // The same plan, the other way: #prepare finds the direction from the running and target versions.
-      const installed = await this.#install(last.from, last.plan, progress, { ...options, allowRestart: true });
+      // If the running release was permanent, the one rolled back to becomes permanent: RELEASES is
+      // staged before the first step, as for any install.
+      const installed = await this.#install(last.from, last.plan, progress, { ...options, allowRestart: true }, wasPermanent ? { releases: (to) => permanentIs(file, to) } : {});
       this.#last = undefined;
       await rm(this.#lastFile(), { force: true });
-      if (wasPermanent) {
-        const file = await this.#read();
-        await this.#write({ ...file, releases: file.releases.map((r) => ({ ...r, status: r.version === last.from ? "permanent" : r.version === from ? "old" : r.status })) });
-      }
       return { from, to: last.from, direction: installed.direction, timings: installed.timings, killed: installed.killed };
     });
   }
@@ -288,6 +360,16 @@ export class ReleaseHandler {
   }
 
   #write(file: ReleasesFile): Promise<void> {
-    return writeReleasesFile(this.root, file);
+    return this.#writing(() => writeReleasesFile(this.root, file));
+  }
+
+  /** A write of the root's records that fails is a HandlerError that says nothing changed, and what to do. */
+  async #writing<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (!(error instanceof StagingError)) throw error;
+      throw new HandlerError(`${describeWriteFailure(error)}. Nothing was changed: the node runs ${this.currentVersion}. Fix: ${error.diskFull ? `free space on the file system of ${this.root}` : `make ${error.file} writable by this user`}, then run the command again`, error.diskFull ? "disk-full" : "unwritable");
+    }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * ROOT/releases/RELEASES: which releases a root holds and their status, as OTP's release_handler keeps
  * them. Written atomically: a temporary file, fsync, rename over the old one, fsync of the directory, so
- * that a crash at any moment leaves either the old or the new file, never a torn one.
+ * that a crash at any moment leaves either the old or the new file, never a torn one. An install stages
+ * it before its first step and renames it after its last (staged-file.ts).
  *
  *   unpacked   on disk, not running
  *   permanent  what the node boots; exactly one
@@ -10,14 +11,15 @@
  * permanent release, so an upgrade that was not made permanent is undone by a restart.
  */
 import { existsSync } from "node:fs";
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { ReleaseError } from "../release/issues.ts";
 import { AppName, Sha256, Version } from "../release/names.ts";
-import { fsyncDir, mkdirFixed, toJsonText } from "../release/fs-utils.ts";
+import { mkdirFixed, toJsonText } from "../release/fs-utils.ts";
 import { parseJsonFile } from "../release/parse-json-file.ts";
 import { readRelease, type LoadedRelease } from "../release/read-release.ts";
+import { stageFile, type StagedFile } from "./staged-file.ts";
 
 export const ReleasesFile = z
   .object({
@@ -37,12 +39,12 @@ export function releaseDirOf(root: string, version: string): string {
   return path.join(releasesDir(root), version);
 }
 
-function releasesPath(root: string): string {
+export function releasesFilePath(root: string): string {
   return path.join(releasesDir(root), "RELEASES");
 }
 
 export async function readReleasesFile(root: string): Promise<ReleasesFile | undefined> {
-  const file = releasesPath(root);
+  const file = releasesFilePath(root);
   if (!existsSync(file)) return undefined;
   const parsed = parseJsonFile(file, await readFile(file, "utf8"), ReleasesFile);
   if (!parsed.ok) throw new ReleaseError(parsed.issues);
@@ -50,27 +52,21 @@ export async function readReleasesFile(root: string): Promise<ReleasesFile | und
 }
 
 export async function writeReleasesFile(root: string, data: ReleasesFile): Promise<void> {
-  const dir = releasesDir(root);
-  await mkdirFixed(dir);
-  const file = releasesPath(root);
-  const temp = `${file}.${process.pid}.tmp`;
-  const handle = await open(temp, "w", 0o644);
-  try {
-    await handle.writeFile(toJsonText(ReleasesFile.parse(data)));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, file);
-  await fsyncDir(dir);
+  await (await stageReleasesFile(root, data)).commit();
+}
+
+/** RELEASES written beside the file, to be renamed into place by `commit` (see staged-file.ts). */
+export async function stageReleasesFile(root: string, data: ReleasesFile): Promise<StagedFile> {
+  await mkdirFixed(releasesDir(root));
+  return stageFile(releasesFilePath(root), toJsonText(ReleasesFile.parse(data)));
 }
 
 /**
  * Unpack `source` into `releases/<version>` of the root through the safe reader: it is read into a fresh
  * folder of the root, `keep` looks at it (and may refuse it by throwing, or leave it out by returning
- * false), and only then is it renamed into place. What is not kept is removed.
+ * false), and only then is it renamed into place (`placed`). What is not kept is removed.
  */
-export async function unpackIntoRoot(root: string, source: string, keep: (loaded: LoadedRelease) => boolean): Promise<{ loaded: LoadedRelease; kept: boolean; orphan?: string }> {
+export async function unpackIntoRoot(root: string, source: string, keep: (loaded: LoadedRelease) => boolean): Promise<{ loaded: LoadedRelease; kept: boolean; placed: boolean; orphan?: string }> {
   await mkdirFixed(releasesDir(root));
   const incoming = path.join(releasesDir(root), `.incoming-${process.pid}-${Date.now()}`);
   try {
@@ -80,8 +76,9 @@ export async function unpackIntoRoot(root: string, source: string, keep: (loaded
     // `keep` said RELEASES does not list this version, yet its directory is there: an unpack that
     // crashed between its rename and its RELEASES write. It is reused if it is this very build, else replaced.
     const orphan = kept && existsSync(target) ? await settleOrphan(target, loaded) : undefined;
-    if (kept && orphan?.reused !== true) await rename(incoming, target);
-    return { loaded: { ...loaded, dir: kept ? target : loaded.dir }, kept, ...(orphan ? { orphan: orphan.note } : {}) };
+    const placed = kept && orphan?.reused !== true;
+    if (placed) await rename(incoming, target);
+    return { loaded: { ...loaded, dir: kept ? target : loaded.dir }, kept, placed, ...(orphan ? { orphan: orphan.note } : {}) };
   } finally {
     await rm(incoming, { recursive: true, force: true });
   }

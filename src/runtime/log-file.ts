@@ -1,0 +1,70 @@
+/**
+ * A JSON-lines log file the launcher appends to, that never takes the launcher down: a line that cannot
+ * be written (a full disk, a quota, an I/O error) is dropped and counted, and the next line that can be
+ * written is preceded by one that says how many were lost and why. Lines are written one at a time, in
+ * order; a backlog past `maxQueued` lines is dropped the same way, so a stalled disk cannot grow memory.
+ */
+import { close, write } from "node:fs";
+
+export class LogFile {
+  #queue: string[] = [];
+  /** the rest of a line a short write left: written before any other, so no line is ever torn */
+  #rest: Buffer | undefined;
+  #writing = false;
+  #lost = 0;
+  #lostBecause = "";
+  #ending: (() => void) | undefined;
+
+  constructor(
+    private readonly fd: number,
+    private readonly maxQueued = 10_000,
+  ) {}
+
+  /** Append `line` (a newline is added). */
+  write(line: string): void {
+    if (this.#queue.length >= this.maxQueued) this.#drop("backlog");
+    else this.#queue.push(line + "\n");
+    this.#next();
+  }
+
+  /** Write what is queued (a line the disk cannot take is dropped), then close the file. */
+  end(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#ending = () => close(this.fd, () => resolve());
+      this.#next();
+    });
+  }
+
+  #drop(reason: string): void {
+    this.#lost++;
+    this.#lostBecause = reason;
+  }
+
+  #next(): void {
+    if (this.#writing) return;
+    let chunk = this.#rest;
+    let reported = 0;
+    if (!chunk) {
+      const line = this.#queue.shift();
+      if (line === undefined) return this.#ending?.();
+      reported = this.#lost;
+      chunk = Buffer.from(reported > 0 ? JSON.stringify({ time: new Date().toISOString(), event: "log lines lost", count: reported, error: this.#lostBecause }) + "\n" + line : line);
+    }
+    const text = chunk;
+    this.#writing = true;
+    write(this.fd, text, 0, text.length, null, (error, written) => {
+      this.#writing = false;
+      if (error && this.#rest) {
+        // The end of a torn line: kept for the next attempt (the next line logged, or end), unless ending.
+        if (!this.#ending) return;
+        this.#rest = undefined;
+      }
+      if (error) this.#drop(error.code ?? error.message);
+      else {
+        this.#lost -= reported;
+        this.#rest = written < text.length ? text.subarray(written) : undefined;
+      }
+      this.#next();
+    });
+  }
+}

@@ -149,7 +149,7 @@ export class ReleaseHandler {
     const from = this.currentVersion;
     const killed: KilledProcesses[] = [];
     const timings = await execute(prepared.script, {
-      node: this.node,
+      port: this.node.port,
       target: prepared.target,
       onKilled: (module, process) => {
         const entry = killed.find((k) => k.module === module) ?? killed[killed.push({ module, processes: [] }) - 1]!;

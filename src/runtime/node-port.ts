@@ -48,6 +48,11 @@ export function runtimePort({ runtime, controller, readObjectCode, log }: PortPa
     childrenUsing: (module) => childrenUsing(runtime, module),
     terminateChild: async (sup, id, timeoutMs) => void (await runtime.call(sup, { op: "terminate_child", id }, timeoutMs)),
     restartChild: async (sup, id, timeoutMs) => void (await runtime.call(sup, { op: "restart_child", id }, timeoutMs)),
+    // Asked of the supervisor itself, behind whatever it is still doing (a terminate in flight).
+    async restoreChild(sup, id, timeoutMs) {
+      const children = (await runtime.call(sup, { op: "which_children" }, timeoutMs)) as { id: string }[];
+      if (children.some((c) => c.id === id)) await runtime.call(sup, { op: "restart_child", id }, timeoutMs);
+    },
     childPids: (proc) => (isSupervisor(proc) ? childPids(proc) : undefined),
     captureChildModules: (sup) => captureChildModules(runtime, sup),
     async stopWithin(pids, ms) {

@@ -81,6 +81,11 @@ export interface RuntimePort {
   terminateChild(sup: Pid, id: string, timeoutMs: number): Promise<void>;
   /** Start a stopped child again (nothing happens to a running one). */
   restartChild(sup: Pid, id: string, timeoutMs: number): Promise<void>;
+  /**
+   * The undo of a stop: restartChild, if the supervisor still has a child `id`. One that a code change
+   * being rolled back had started is gone by then (its supervisor took back its old specs) and stays gone.
+   */
+  restoreChild(sup: Pid, id: string, timeoutMs: number): Promise<void>;
   /** The pids of a supervisor's running children; undefined for a process that is no supervisor. */
   childPids(proc: Proc): Pid[] | undefined;
   /** The modules each running child of a supervisor uses now, and how to put them back. */

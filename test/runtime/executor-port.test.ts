@@ -4,7 +4,8 @@
  * code is compiled from source in memory), and a manual clock that decides every timeout. Covers:
  *   - a failure after any step past the point of no return puts the node back exactly as it was: module
  *     versions, process states, suspended processes resumed with their queued messages, stopped children
- *     running again, the children a supervisor's code change started stopped
+ *     running again, the children a supervisor's code change started stopped (and not started again by
+ *     the undo of a stop step that had stopped one of them)
  *   - a codeChange that does not settle within its timeout (on the clock) rolls back, and its late result is ignored
  *   - a suspend that times out (on the clock) names the busy process and resumes the ones it suspended
  *   - a rollback whose own step fails reports "rollback incomplete"
@@ -55,6 +56,7 @@ const SUP_1 = SUP([{ id: "w", module: "w", name: "worker" }]);
 const SUP_2 = SUP([
   { id: "w", module: "w", name: "worker" },
   { id: "x", module: "x", name: "extra" },
+  { id: "y", module: "w", name: "extra-worker" },
 ]);
 const FAIL = `exports.now = () => { globalThis.__between?.(); throw new Error("later step fails"); };`;
 
@@ -137,6 +139,7 @@ describe("the executor over its port, in process", () => {
     expect(await children(world)).toEqual([
       { id: "w", running: true, modules: [] },
       { id: "x", running: true, modules: [] },
+      { id: "y", running: true, modules: [] },
     ]);
   });
 
@@ -164,7 +167,9 @@ describe("the executor over its port, in process", () => {
     expect(await queued).toEqual(suspended ? { v: 1, n: 2 } : { v: k < 2 ? 1 : 2, n: 2 });
     expect(await children(world)).toEqual(childrenBefore);
     expect(await world.runtime.call("worker", "ping")).toBe("w1");
+    // Children the supervisor's code change started are gone, even one a later stop step had stopped.
     expect(world.runtime.whereis("extra")).toBeUndefined();
+    expect(world.runtime.whereis("extra-worker")).toBeUndefined();
   });
 
   it("a codeChange that does not settle within its timeout on the clock rolls back, and its late state is ignored", async () => {

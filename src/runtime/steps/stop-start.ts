@@ -7,7 +7,9 @@
  * `infinity`, the ordinary timeout for `brutal_kill`. Each undo is recorded before its call is made, so
  * that a call that fails part way is undone too:
  *   stop   a child that was running is started again (restart_child, which does nothing to a running
- *          child) as a restart: after the old code, states and env are back (see the executor's rollback)
+ *          child) as a restart: after the old code, states and env are back (see the executor's rollback).
+ *          A child its supervisor no longer has by then (one a code change being rolled back had started,
+ *          dropped with that code change's specs) stays gone
  *   start  only the children this step started are terminated; those already running are left alone
  */
 import type { SupervisedChild } from "../runtime-port.ts";
@@ -31,7 +33,7 @@ export async function stopOrStartStep(op: "stop" | "start", modules: readonly st
       // The supervisor handles one request at a time: a restart queued behind a terminate waits for it.
       const timeout = terminateTimeout(shutdown);
       if (op === "stop") {
-        if (pid) s.restarts.push(() => port.restartChild(sup, id, timeout));
+        if (pid) s.restarts.push(() => port.restoreChild(sup, id, timeout));
         await port.terminateChild(sup, id, timeout);
       } else {
         if (!pid) s.undo.push(() => port.terminateChild(sup, id, timeout));

@@ -182,7 +182,7 @@ describe("every relup instruction is executed, checked and described, or refused
     const server = node.runtime.processesUsing("calculator/http_server")[0]!;
 
     const steps: Progress[] = [];
-    await execute(walk, { node, target: { dir: target.dir, apps: target.apps }, progress: (e) => steps.push(e) });
+    await execute(walk, { port: node.port, target: { dir: target.dir, apps: target.apps }, progress: (e) => steps.push(e) });
     expect(steps.filter((e) => e.phase === "step").map((e) => e.op)).toEqual(walk.map((i) => i.op));
     // The effects of the last steps: calculator removed and purged, router's old code purged, the server
     // stopped and started again in its place (a new process).
@@ -191,11 +191,11 @@ describe("every relup instruction is executed, checked and described, or refused
     expect(node.table.old("calculator/router")).toBeUndefined();
     expect(node.runtime.processesUsing("calculator/http_server").map((p) => p.pid)).not.toContain(server.pid);
 
-    const refused = await execute(restart, { node, target: { dir: target.dir, apps: target.apps } }).catch((e: unknown) => e);
+    const refused = await execute(restart, { port: node.port, target: { dir: target.dir, apps: target.apps } }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(InstallError);
     expect((refused as Error).message).toContain("restart_new_emulator needs the launcher");
 
-    const unknown = await execute([{ op: "sync_nodes" } as unknown as Instruction], { node, target: { dir: target.dir, apps: target.apps } }).catch((e: unknown) => e);
+    const unknown = await execute([{ op: "sync_nodes" } as unknown as Instruction], { port: node.port, target: { dir: target.dir, apps: target.apps } }).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(InstallError);
     expect((unknown as InstallError).cause).toBeInstanceOf(BugError);
   });

@@ -21,6 +21,10 @@
  * supervisors stop the children their new specs dropped. Load, remove and purge live in steps/purge.ts,
  * stop and start in steps/stop-start.ts.
  *
+ * The executor and its steps see the node only through a RuntimePort (runtime-port.ts): which processes
+ * use a module, suspend/resume them, migrate and restore their states, the supervisors' children, the
+ * module table and the application controller. `step` is a dispatcher, one function per step.
+ *
  * code_change over many processes runs in chunks that yield to the event loop, so that processes and
  * requests the upgrade does not touch keep being served. The suspend and code_change steps live in
  * ./steps/ (their timeouts are described there).
@@ -28,20 +32,19 @@
 import { assertNever } from "../errors.ts";
 import type { PurgeMethod } from "../appup/instruction.ts";
 import type { AppFile } from "../release/app-file.ts";
-import type { Json } from "../release/names.ts";
 import type { Instruction } from "../relup/instruction.ts";
 import type { ObjectCode } from "./module-table.ts";
-import type { Node } from "./node.ts";
 import type { Pid, Proc } from "./process.ts";
 import type { RootConfig } from "./root-config.ts";
+import type { RuntimePort } from "./runtime-port.ts";
 import type { Timeout } from "./runtime.ts";
 import { applicationSteps, type ApplicationSteps } from "./steps/apply-step.ts";
 import { codeChangeStep } from "./steps/code-change.ts";
+import { loadObjectCodeStep } from "./steps/load-object-code.ts";
 import { describeProcesses, loadStep, purgeStep, removeStep, type ProcessRef } from "./steps/purge.ts";
-import { StepError, wrap } from "./steps/step-error.ts";
+import { StepError } from "./steps/step-error.ts";
 import { stopOrStartStep } from "./steps/stop-start.ts";
-import { resuspendStep, suspendStep } from "./steps/suspend.ts";
-import { retireChildren } from "./supervisor.ts";
+import { resumeStep, suspendStep } from "./steps/suspend.ts";
 
 export interface ExecTarget {
   /** the release whose code load_object_code reads */
@@ -57,7 +60,8 @@ export type Progress =
   | { phase: "rollback"; steps: number; cause: string };
 
 export interface ExecOptions {
-  node: Node;
+  /** the node as the executor sees it (a live Node's `port`, or any runtime adapted by runtimePort) */
+  port: RuntimePort;
   target: ExecTarget;
   progress?: (event: Progress) => void;
   /** processes migrated between two yields to the event loop */
@@ -123,12 +127,12 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
   const timings: StepTiming[] = [];
   const undo: ExecState["undo"] = [];
   const restarts: ExecState["restarts"] = [];
-  const applications = applicationSteps(options.node, options.target, (fn) => undo.push(fn), (fn) => restarts.push(fn), options.codeChangeTimeout);
+  const applications = applicationSteps(options.port, options.target, (fn) => undo.push(fn), (fn) => restarts.push(fn), options.codeChangeTimeout);
   const state: ExecState = { staged: new Map(), suspended: new Map(), replacedVsn: new Map(), removed: new Map(), suspendTimeouts: new Map(), supervisorsChanged: [], passedPointOfNoReturn: false, undo, restarts, killed: [], applications };
   const fail = async (index: number, instruction: Instruction, error: unknown): Promise<never> => {
     const failure = error instanceof StepError ? error : new StepError(error as Error, {});
     options.progress?.({ phase: "rollback", steps: state.undo.length + state.restarts.length, cause: failure.cause.message });
-    const incomplete = await rollback(state, options.node);
+    const incomplete = await rollback(state, options.port);
     throw new InstallError(index, instruction, failure.cause, failure.where, [...state.killed], incomplete);
   };
   const run = async (index: number) => {
@@ -156,7 +160,7 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
     }
   }
   for (let index = tail; index < script.length; index++) await run(index);
-  for (const sup of state.supervisorsChanged) await retireChildren(options.node.runtime, sup);
+  for (const sup of state.supervisorsChanged) await options.port.retireChildren(sup);
   return timings;
 }
 
@@ -175,17 +179,12 @@ export function yieldToEventLoop(): Promise<void> {
 }
 
 async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void> {
-  const { table, runtime } = o.node;
   switch (i.op) {
     case "restart_new_emulator":
       if (!o.restartNewEmulator) throw new Error("restart_new_emulator needs the launcher; start the node with `relup start`");
       return o.restartNewEmulator();
-    case "load_object_code": {
-      const app = o.target.apps.find((a) => a.name === i.application);
-      if (!app || app.version !== i.version) throw new Error(`the target release has ${app ? `${i.application} ${app.version}` : `no application ${i.application}`}, not ${i.application} ${i.version}`);
-      for (const m of i.modules) s.staged.set(`${i.application}/${m}`, wrap({ module: `${i.application}/${m}` }, () => o.node.readObjectCode(o.target.dir, o.target.apps, `${i.application}/${m}`)));
-      return;
-    }
+    case "load_object_code":
+      return loadObjectCodeStep(i, s, o);
     case "point_of_no_return":
       s.passedPointOfNoReturn = true;
       return;
@@ -199,20 +198,8 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
       return purgeStep(i, s, o);
     case "code_change":
       return codeChangeStep(i, s, o);
-    case "resume": {
-      const resumed = i.modules.map((module) => ({ module, procs: s.suspended.get(module) ?? [] }));
-      // On rollback they are suspended again (their handlers in flight waited for, every module's at once),
-      // so that restored code and state meet no message first and no handler on the new code writes over them.
-      s.undo.push(() => resuspendStep(resumed, s, o));
-      for (const { module, procs } of resumed) {
-        for (let k = 0; k < procs.length; k++) {
-          runtime.resume(procs[k]!);
-          if ((k + 1) % CHUNK === 0) await yieldToEventLoop();
-        }
-        s.suspended.delete(module);
-      }
-      return;
-    }
+    case "resume":
+      return resumeStep(i, s, o);
     case "stop":
     case "start":
       return stopOrStartStep(i.op, i.modules, s, o);
@@ -233,7 +220,7 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
  * "rollback incomplete"); a permanent application the rollback could not start again then takes the node
  * down, so that the launcher restarts it on the permanent release.
  */
-async function rollback(s: ExecState, node: Node): Promise<string[]> {
+async function rollback(s: ExecState, port: RuntimePort): Promise<string[]> {
   const failures: string[] = [];
   const runAll = async (undos: ExecState["undo"]) => {
     for (const undo of undos.reverse()) {
@@ -242,12 +229,12 @@ async function rollback(s: ExecState, node: Node): Promise<string[]> {
       } catch (error) {
         const message = (error as Error)?.message ?? String(error);
         failures.push(message);
-        node.log("rollback step failed", { error: message });
+        port.log("rollback step failed", { error: message });
       }
     }
   };
   await runAll(s.undo);
-  for (const procs of s.suspended.values()) for (const p of procs) node.runtime.resume(p);
+  for (const procs of s.suspended.values()) for (const p of procs) port.resume(p);
   s.suspended.clear();
   await runAll(s.restarts);
   s.applications.rolledBack();

@@ -1,7 +1,8 @@
 /**
  * A node: one release running in this OS process. It verifies the release with the safe reader, loads
  * every module into the module table, starts the applications in dependency order, and answers what
- * `relup status` and `relup processes` show. Stopping stops the applications in reverse order.
+ * `relup status` and `relup processes` show. Stopping stops the applications in reverse order. Its
+ * `port` is what an install's executor sees of it (runtime-port.ts).
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -12,7 +13,9 @@ import { createRuntimeApi } from "./api.ts";
 import { ApplicationController } from "./application-controller.ts";
 import type { Clock } from "./clock.ts";
 import { ModuleTable, type ObjectCode } from "./module-table.ts";
+import { runtimePort } from "./node-port.ts";
 import type { RootConfig } from "./root-config.ts";
+import type { RuntimePort } from "./runtime-port.ts";
 import { Runtime, describe } from "./runtime.ts";
 
 export interface NodeOptions {
@@ -30,6 +33,8 @@ export class Node {
   readonly table: ModuleTable;
   readonly runtime: Runtime;
   readonly controller: ApplicationController;
+  /** the executor's view of this node */
+  readonly port: RuntimePort;
   release!: ReleaseFile;
   apps: AppFile[] = [];
   releaseDir: string;
@@ -52,6 +57,11 @@ export class Node {
       log: this.log,
       onPermanentExit: (app, reason) => options.onFatal?.(`permanent application ${app} exited: ${describe(reason)}`),
     });
+    this.port = runtimePort({ runtime: this.runtime, controller: this.controller, log: this.log, readObjectCode: (dir, apps, ref) => this.readObjectCode(dir, apps, ref) });
+  }
+
+  get clock(): Clock {
+    return this.runtime.clock;
   }
 
   /** Verify the release, load every module, start every application. */

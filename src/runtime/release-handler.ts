@@ -195,7 +195,7 @@ export class ReleaseHandler {
     let timings: StepTiming[];
     try {
       timings = await execute(prepared.script, {
-        node: this.node,
+        port: this.node.port,
         target: prepared.target,
         onKilled: (module, process) => {
           const entry = killed.find((k) => k.module === module) ?? killed[killed.push({ module, processes: [] }) - 1]!;

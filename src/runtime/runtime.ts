@@ -189,12 +189,25 @@ export class Runtime {
    * and the promise rejects with SuspendTimeout. Messages sent meanwhile queue up.
    */
   async suspend(proc: Proc, timeout = DEFAULT_SUSPEND_TIMEOUT): Promise<void> {
+    await this.suspendNow(proc, timeout);
+  }
+
+  /** As suspend, but synchronous for an idle process: returns a promise only when a handler is in flight. */
+  suspendNow(proc: Proc, timeout = DEFAULT_SUSPEND_TIMEOUT): Promise<void> | void {
     if (proc.status !== "running") {
       if (proc.status === "suspended") return;
       throw new Error(`process ${proc.pid} is ${proc.status}`);
     }
     proc.status = "suspended";
-    if (!proc.busy) return;
+    if (proc.busy) return this.#awaitSuspended(proc, timeout);
+  }
+
+  /** Stop dispatching to a running `proc` at once, without waiting for its handler in flight (before a kill). */
+  hold(proc: Proc): void {
+    if (proc.status === "running") proc.status = "suspended";
+  }
+
+  async #awaitSuspended(proc: Proc, timeout: number): Promise<void> {
     let timer: unknown;
     const timedOut = new Promise<"timeout">((resolve) => {
       timer = this.clock.setTimeout(() => resolve("timeout"), timeout);

@@ -244,7 +244,7 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
 }
 
 /**
- * Undo a code change of this supervisor (a failed install): `before` is the state it had. Its specs, flags
+ * Undo a code change of this supervisor (a failed install): `saved` is the state it had. Its specs, flags
  * and retiring list come back; what happened to its children since stays, since only the current state
  * knows it: each child keeps the process that runs it now (restarted after a crash, terminated by a stop
  * step: none), found by id. A child that left since (a temporary child that exited, a delete_child) stays
@@ -254,8 +254,8 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
  * stopped through the supervisor (terminate runs, its exit is not taken for a crash) and dropped.
  * Restart intensity bookkeeping is live too and stays. No entry is left naming a process that is gone.
  */
-export async function undoCodeChange(runtime: Runtime, proc: Proc, before: SupState): Promise<void> {
-  const now = proc.state as SupState | undefined;
+export async function undoCodeChange(runtime: Runtime, proc: Proc, saved: unknown): Promise<void> {
+  const [before, now] = [saved as SupState, proc.state as SupState | undefined];
   if (!now || now === before) {
     proc.state = before;
     return;

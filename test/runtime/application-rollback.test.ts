@@ -44,7 +44,7 @@ describe("application snapshots restore the spec, not the live fields", () => {
         { op: "apply", module: "application", function: "start", args: ["a", "permanent"] },
         fail,
       ];
-      await expect(execute(script, { node: n, target: { dir: "", apps: [app({ port: 2 }, "1.1.0")] } })).rejects.toBeInstanceOf(InstallError);
+      await expect(execute(script, { port: n.port, target: { dir: "", apps: [app({ port: 2 }, "1.1.0")] } })).rejects.toBeInstanceOf(InstallError);
       const tops = n.runtime.processes().filter((p) => p.module === "a/top");
       expect(tops).toHaveLength(1);
       const entry = n.controller.list()[0]!;
@@ -61,7 +61,7 @@ describe("application snapshots restore the spec, not the live fields", () => {
     n.controller.load(app({ port: 1 }));
     await n.controller.start("a");
     const script: Instruction[] = [ponr, { op: "apply", module: "application", function: "set_env_defaults", args: ["a", { port: 2 }, {}, []] }, { op: "apply", module: "application", function: "stop", args: ["a"] }, fail];
-    await expect(execute(script, { node: n, target: { dir: "", apps: [app({ port: 2 }, "1.1.0")] } })).rejects.toBeInstanceOf(InstallError);
+    await expect(execute(script, { port: n.port, target: { dir: "", apps: [app({ port: 2 }, "1.1.0")] } })).rejects.toBeInstanceOf(InstallError);
     expect(n.runtime.processes().filter((p) => p.module === "a/top")).toHaveLength(1);
     await n.controller.stop("a");
     expect(n.runtime.processes().filter((p) => p.module === "a/top")).toHaveLength(0);
@@ -75,7 +75,7 @@ describe("start types survive an install", () => {
     const { node: n } = node({ "a/app": LIB_APP });
     n.controller.load(app({}));
     await n.controller.start("a", "temporary");
-    await expect(execute([ponr, { op: "apply", module: "application", function: "stop", args: ["a"] }, fail], { node: n, target: { dir: "", apps: [app({})] } })).rejects.toBeInstanceOf(InstallError);
+    await expect(execute([ponr, { op: "apply", module: "application", function: "stop", args: ["a"] }, fail], { port: n.port, target: { dir: "", apps: [app({})] } })).rejects.toBeInstanceOf(InstallError);
     expect(n.controller.startType("a")).toBe("temporary");
     expect(n.controller.list()[0]!.status).toBe("running");
   });
@@ -85,7 +85,7 @@ describe("start types survive an install", () => {
     n.controller.load(app({}));
     await n.controller.start("a", "transient");
     const script: Instruction[] = [ponr, { op: "apply", module: "application", function: "stop", args: ["a"] }, { op: "apply", module: "application", function: "start", args: ["a"] }];
-    await execute(script, { node: n, target: { dir: "", apps: [app({}, "1.1.0")] } });
+    await execute(script, { port: n.port, target: { dir: "", apps: [app({}, "1.1.0")] } });
     expect(n.controller.startType("a")).toBe("transient");
     expect(n.controller.list()[0]).toMatchObject({ status: "running", version: "1.1.0" });
   });
@@ -99,7 +99,7 @@ describe("no user callback of an install waits forever", () => {
     n.controller.load(app({ port: 1 }));
     await n.controller.start("a");
     const script: Instruction[] = [ponr, { op: "apply", module: "application", function: "config_change", args: ["a", { port: 2 }, {}, []] }];
-    const error = await execute(script, { node: n, target: { dir: "", apps: [app({ port: 2 }, "1.1.0")] }, codeChangeTimeout: 50 }).catch((e: unknown) => e);
+    const error = await execute(script, { port: n.port, target: { dir: "", apps: [app({ port: 2 }, "1.1.0")] }, codeChangeTimeout: 50 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InstallError);
     expect((error as Error).message).toMatch(/configChange of a did not settle within 50 ms.*Fix:.*--code-change-timeout/);
     expect((error as InstallError).where.module).toBe("a/app");
@@ -108,7 +108,7 @@ describe("no user callback of an install waits forever", () => {
 
   it("an apply M:F that never settles fails the step, naming the function", async () => {
     const { node: n } = node({ "a/mig": `exports.run = () => ${never};` });
-    const error = await execute([ponr, { op: "apply", module: "a/mig", function: "run", args: [] }], { node: n, target: { dir: "", apps: [] }, codeChangeTimeout: 50 }).catch((e: unknown) => e);
+    const error = await execute([ponr, { op: "apply", module: "a/mig", function: "run", args: [] }], { port: n.port, target: { dir: "", apps: [] }, codeChangeTimeout: 50 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InstallError);
     expect((error as Error).message).toMatch(/a\/mig\.run did not settle within 50 ms/);
   });
@@ -117,7 +117,7 @@ describe("no user callback of an install waits forever", () => {
     const { node: n } = node({ "a/app": `exports.behaviour = "application"; exports.start = () => ${never};` });
     n.controller.startTimeout = 50;
     const script: Instruction[] = [ponr, { op: "apply", module: "application", function: "start", args: ["a", "permanent"] }];
-    const error = await execute(script, { node: n, target: { dir: "", apps: [app({})] } }).catch((e: unknown) => e);
+    const error = await execute(script, { port: n.port, target: { dir: "", apps: [app({})] } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InstallError);
     expect((error as Error).message).toMatch(/application a did not start \(a\/app\.start did not settle\) within 50 ms\. Fix: .*--boot-timeout/);
     expect(n.controller.list()).toEqual([]);
@@ -127,7 +127,7 @@ describe("no user callback of an install waits forever", () => {
     const { node: n } = node({ "a/app": `exports.behaviour = "application"; exports.start = () => undefined; exports.stop = () => ${never};` });
     n.controller.load(app({}));
     await n.controller.start("a");
-    const error = await execute([ponr, { op: "apply", module: "application", function: "stop", args: ["a"] }], { node: n, target: { dir: "", apps: [app({})] }, codeChangeTimeout: 50 }).catch((e: unknown) => e);
+    const error = await execute([ponr, { op: "apply", module: "application", function: "stop", args: ["a"] }], { port: n.port, target: { dir: "", apps: [app({})] }, codeChangeTimeout: 50 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InstallError);
     expect((error as Error).message).toMatch(/a\/app\.stop did not settle within 50 ms/);
     expect(n.controller.list()[0]!.status).toBe("running");

@@ -39,7 +39,7 @@ function node(modules: Record<string, string>) {
     n.table.load(n.table.compile(module, code, `/virtual/${module}.js`, { vsn, sha256: String(vsn++) }));
   };
   for (const [m, code] of Object.entries(modules)) load(m, code);
-  const run = (script: Instruction[]) => execute(script, { node: n, target: { dir: "/nonexistent", apps: [] } });
+  const run = (script: Instruction[]) => execute(script, { port: n.port, target: { dir: "/nonexistent", apps: [] } });
   return { node: n, runtime: n.runtime, table: n.table, load, run };
 }
 
@@ -62,7 +62,7 @@ describe("a removed module's processes", () => {
     runtime.monitor(watcher.pid, counter.pid);
     probed.length = 0;
     const kills: unknown[] = [];
-    await execute([ponr, remove("a/counter"), probe, probe, purge("a/counter")], { node: n, target: { dir: "", apps: [] }, onKilled: (_module, p) => kills.push(p) });
+    await execute([ponr, remove("a/counter"), probe, probe, purge("a/counter")], { port: n.port, target: { dir: "", apps: [] }, onKilled: (_module, p) => kills.push(p) });
     expect(probed).toEqual([1, 2]);
     expect(kills).toEqual([{ module: "a/counter", pid: counter.pid, name: "counter" }]);
     expect(runtime.get(counter.pid)).toBeUndefined();
@@ -115,7 +115,7 @@ describe("a supervised child the plan does not stop", () => {
     const watcher = await startServer(runtime, "a/watcher", {});
     runtime.monitor(watcher.pid, child.pid);
     const killed: string[] = [];
-    await execute([ponr, remove("a/counter"), purge("a/counter")], { node: n, target: { dir: "", apps: [] }, onKilled: (_m, p) => killed.push(p.pid) });
+    await execute([ponr, remove("a/counter"), purge("a/counter")], { port: n.port, target: { dir: "", apps: [] }, onKilled: (_m, p) => killed.push(p.pid) });
     expect(killed).toEqual([child.pid]);
     expect(await runtime.call(watcher.pid, "seen")).toEqual(["DOWN killed"]);
     expect(runtime.get(sup.pid)).toBeDefined();

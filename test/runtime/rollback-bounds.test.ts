@@ -62,7 +62,7 @@ describe("rollback waits are bounded", () => {
     const x = await startServer(runtime, "a/x", {}, { name: "x" });
     const y = await startServer(runtime, "a/y", {}, { name: "y" });
     const waiting = clock.timers(ROLLBACK_WAIT_MS, 2);
-    const run = execute([ponr, { op: "suspend", modules: ["a/x", "a/y"], timeout: "infinity" }, { op: "resume", modules: ["a/x", "a/y"] }, { op: "apply", module: "a/fail", function: "now", args: [] }], { node: n, target });
+    const run = execute([ponr, { op: "suspend", modules: ["a/x", "a/y"], timeout: "infinity" }, { op: "resume", modules: ["a/x", "a/y"] }, { op: "apply", module: "a/fail", function: "now", args: [] }], { port: n.port, target });
     const failed = run.catch((e: Error) => e);
     await waiting;
     clock.advance(ROLLBACK_WAIT_MS);
@@ -89,7 +89,7 @@ describe("rollback waits are bounded", () => {
         { op: "code_change", mode: "up", modules: [{ module: "a/sup", extra: null }] },
         { op: "apply", module: "a/fail", function: "now", args: [] },
       ],
-      { node: n, target: { dir: "", apps: [{ ...app("app"), version: "1.1.0", start: undefined }] } },
+      { port: n.port, target: { dir: "", apps: [{ ...app("app"), version: "1.1.0", start: undefined }] } },
     ).catch((e: Error) => e);
     await terminating.promise;
     const started = runtime.processesUsing("a/w2")[0]!;
@@ -126,7 +126,7 @@ describe("rollback waits are bounded", () => {
     runtime.link(doomed.pid, other.pid);
     const terminating = gate();
     g.__terminating = () => terminating.open();
-    const run = execute([ponr, { op: "remove", module: "a/doomed", prePurge: "brutal_purge", postPurge: "brutal_purge" }, { op: "purge", modules: ["a/doomed"] }], { node: n, target });
+    const run = execute([ponr, { op: "remove", module: "a/doomed", prePurge: "brutal_purge", postPurge: "brutal_purge" }, { op: "purge", modules: ["a/doomed"] }], { port: n.port, target });
     await terminating.promise;
     clock.advance(ROLLBACK_WAIT_MS);
     await run;

@@ -58,7 +58,7 @@ describe("a start that timed out, then the rollback's restart", () => {
     n.controller.startTimeout = 200;
     // The late start settles while the rollback runs, after the restart began waiting for it.
     const progress = (e: { phase: string }) => void (e.phase === "rollback" && setTimeout(open, 20));
-    const error = await execute(restartApplication, { node: n, target: { dir: "", apps: [app] }, progress }).catch((e: unknown) => e);
+    const error = await execute(restartApplication, { port: n.port, target: { dir: "", apps: [app] }, progress }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InstallError);
     expect((error as Error).message).toMatch(/did not start/);
     expect((error as Error).message).not.toMatch(/rollback incomplete/);
@@ -74,7 +74,7 @@ describe("a start that timed out, then the rollback's restart", () => {
     const { n, fatal } = await setup();
     g.__gate = new Promise(() => undefined);
     n.controller.startTimeout = 50;
-    const error = await execute(restartApplication, { node: n, target: { dir: "", apps: [app] } }).catch((e: unknown) => e);
+    const error = await execute(restartApplication, { port: n.port, target: { dir: "", apps: [app] } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InstallError);
     expect((error as Error).message).toMatch(/rollback incomplete: application a failed to start: .*already registered.*\(an earlier start of a that timed out still runs\)/);
     expect(n.controller.list()[0]!.status).toBe("stopped");
@@ -89,7 +89,7 @@ describe("a start that timed out, then the rollback's restart", () => {
       await n.controller.start("a", type);
       g.__failFrom = 3;
       const failing: Instruction = { op: "apply", module: "a/app", function: "missing", args: [] };
-      const error = await execute([restartApplication[0]!, failing], { node: n, target: { dir: "", apps: [app] } }).catch((e: unknown) => e);
+      const error = await execute([restartApplication[0]!, failing], { port: n.port, target: { dir: "", apps: [app] } }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InstallError);
       expect((error as Error).message).toMatch(/does not export missing.*; rollback incomplete: application a failed to start: cannot start 3/);
       expect(fatal.length, type).toBe(type === "permanent" ? 1 : 0);

@@ -56,7 +56,7 @@ describe("the commit and the purges that kill", () => {
     const counter = await startServer(runtime, "a/counter", {}, { name: "counter" });
     const killed: string[] = [];
     const target = { dir: "", apps: [app({ k: 2 }, "1.1.0")] };
-    const error = await execute([ponr, remove("a/counter"), purge("a/counter")], { node: n, target, onKilled: (_m, p) => killed.push(p.pid) }).catch((e: unknown) => e);
+    const error = await execute([ponr, remove("a/counter"), purge("a/counter")], { port: n.port, target, onKilled: (_m, p) => killed.push(p.pid) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InstallError);
     expect((error as InstallError).message).toContain("bad config");
     expect(killed).toEqual([]);
@@ -68,7 +68,7 @@ describe("the commit and the purges that kill", () => {
   it("a failure after a purge that killed names the killed processes in the InstallError", async () => {
     const { node: n, runtime } = node({ "a/counter": COUNTER, "a/fail": FAIL });
     const counter = await startServer(runtime, "a/counter", {}, { name: "counter" });
-    const error = (await execute([ponr, remove("a/counter"), purge("a/counter"), failing], { node: n, target: { dir: "", apps: [] } }).catch((e: unknown) => e)) as InstallError;
+    const error = (await execute([ponr, remove("a/counter"), purge("a/counter"), failing], { port: n.port, target: { dir: "", apps: [] } }).catch((e: unknown) => e)) as InstallError;
     expect(error).toBeInstanceOf(InstallError);
     expect(error.killed).toEqual([{ module: "a/counter", pid: counter.pid, name: "counter" }]);
     expect(error.message).toContain(`killed at a purge, not brought back: ${counter.pid} (counter)`);
@@ -111,7 +111,7 @@ exports.never = () => { globalThis.__pending = call("srv", "slow", 60000).catch(
 
   it("waits for a handler still running on the new code before the old state is put back", async () => {
     const { node: n, srv, target } = await setup();
-    await expect(execute(upgrade("now"), { node: n, target })).rejects.toThrow("later step fails");
+    await expect(execute(upgrade("now"), { port: n.port, target })).rejects.toThrow("later step fails");
     expect(srv.status).toBe("running");
     await g.__pending;
     expect(srv.state).toEqual({ n: 0 });
@@ -119,7 +119,7 @@ exports.never = () => { globalThis.__pending = call("srv", "slow", 60000).catch(
 
   it("a handler that does not finish within the suspend timeout is logged and the rollback goes on", async () => {
     const { node: n, srv, target, logs, open } = await setup();
-    await expect(execute(upgrade("never", 20), { node: n, target })).rejects.toThrow("later step fails");
+    await expect(execute(upgrade("never", 20), { port: n.port, target })).rejects.toThrow("later step fails");
     expect(logs.find((l) => l.event.startsWith("rollback could not suspend"))?.fields).toMatchObject({ pid: srv.pid, module: "a/srv" });
     expect(srv.status).toBe("running");
     open();
@@ -137,7 +137,7 @@ describe("the stop and start steps", () => {
     const released = gate();
     g.__terminating = () => terminating.open();
     g.__gate = released.promise;
-    const run = execute([ponr, { op: "stop", modules: ["a/w"] }], { node: n, target: { dir: "", apps: [] } });
+    const run = execute([ponr, { op: "stop", modules: ["a/w"] }], { port: n.port, target: { dir: "", apps: [] } });
     await terminating.promise;
     clock.advance(6000);
     released.open();
@@ -155,7 +155,7 @@ describe("the stop and start steps", () => {
     g.__terminating = () => terminating.open();
     g.__gate = released.promise;
     g.__seen = [];
-    const run = execute([ponr, { op: "stop", modules: ["a/w"] }], { node: n, target: { dir: "", apps: [] } });
+    const run = execute([ponr, { op: "stop", modules: ["a/w"] }], { port: n.port, target: { dir: "", apps: [] } });
     await terminating.promise;
     clock.advance(3_600_000);
     released.open();
@@ -169,7 +169,7 @@ describe("the stop and start steps", () => {
     const sup = await startSupervisor(runtime, "a/sup", {});
     await runtime.call(sup.pid, { op: "terminate_child", id: "d" });
     const c = (await whichChildren(n, sup.pid))[0]!.pid;
-    await expect(execute([ponr, { op: "start", modules: ["a/counter"] }, failing], { node: n, target: { dir: "", apps: [] } })).rejects.toThrow("later step fails");
+    await expect(execute([ponr, { op: "start", modules: ["a/counter"] }, failing], { port: n.port, target: { dir: "", apps: [] } })).rejects.toThrow("later step fails");
     expect(await whichChildren(n, sup.pid)).toEqual([expect.objectContaining({ id: "c", pid: c }), expect.objectContaining({ id: "d", pid: null })]);
   });
 });
@@ -183,7 +183,7 @@ describe("restarts on rollback", () => {
     await n.controller.start("a");
     await startSupervisor(runtime, "a/sup", {});
     const script: Instruction[] = [ponr, { op: "apply", module: "application", function: "set_env_defaults", args: ["a", { port: 2 }, {}, []] }, { op: "stop", modules: ["a/w"] }, remove("a/w"), failing];
-    await expect(execute(script, { node: n, target: { dir: "", apps: [app({ port: 2 }, "1.1.0")] } })).rejects.toThrow("later step fails");
+    await expect(execute(script, { port: n.port, target: { dir: "", apps: [app({ port: 2 }, "1.1.0")] } })).rejects.toThrow("later step fails");
     expect(g.__seen).toEqual([1, 1]);
   });
 
@@ -201,7 +201,7 @@ describe("restarts on rollback", () => {
       { op: "apply", module: "application", function: "start", args: ["a", "permanent"] },
       failing,
     ];
-    await expect(execute(script, { node: n, target: { dir: "", apps: [app({ port: 2 }, "1.1.0")] } })).rejects.toThrow("later step fails");
+    await expect(execute(script, { port: n.port, target: { dir: "", apps: [app({ port: 2 }, "1.1.0")] } })).rejects.toThrow("later step fails");
     expect(g.__seen).toEqual([1, 2, 1]);
     const top = n.controller.list()[0]!.top;
     expect(runtime.get(top!)).toBeDefined();
@@ -222,7 +222,7 @@ exports.handleInfo = (msg, s) => { if (msg.type === "DOWN") globalThis.__pending
     (globalThis as unknown as { __target: string }).__target = second.pid;
     g.__pending = undefined;
     const killed: string[] = [];
-    await execute([ponr, remove("a/counter"), purge("a/counter")], { node: n, target: { dir: "", apps: [] }, onKilled: (_m, p) => killed.push(p.pid) });
+    await execute([ponr, remove("a/counter"), purge("a/counter")], { port: n.port, target: { dir: "", apps: [] }, onKilled: (_m, p) => killed.push(p.pid) });
     expect(await (g.__pending as Promise<unknown> | undefined)).toContain("exited: killed");
     expect(killed.sort()).toEqual([first.pid, second.pid].sort());
   });
@@ -230,7 +230,7 @@ exports.handleInfo = (msg, s) => { if (msg.type === "DOWN") globalThis.__pending
   it("a killed child's spec is deleted, so that a one_for_all restart does not retry a module that is gone", async () => {
     const { node: n, runtime } = node({ "a/counter": COUNTER, "a/gone": COUNTER, "a/sup": SUP([{ id: "stays", module: "counter" }, { id: "goes", module: "gone" }], "one_for_all") });
     const sup = await startSupervisor(runtime, "a/sup", {});
-    await execute([ponr, remove("a/gone"), purge("a/gone")], { node: n, target: { dir: "", apps: [] } });
+    await execute([ponr, remove("a/gone"), purge("a/gone")], { port: n.port, target: { dir: "", apps: [] } });
     expect((await whichChildren(n, sup.pid)).map((c) => c.id)).toEqual(["stays"]);
     const stays = runtime.get((await whichChildren(n, sup.pid))[0]!.pid!)!;
     await runtime.exit(stays, "boom");
@@ -244,7 +244,7 @@ exports.handleInfo = (msg, s) => { if (msg.type === "DOWN") globalThis.__pending
     const { node: n, runtime } = node({ "a/counter": COUNTER, "a/gone": COUNTER, "a/fail": FAIL, "a/sup": SUP([{ id: "stays", module: "counter" }, { id: "goes", module: "gone" }]) });
     const sup = await startSupervisor(runtime, "a/sup", {});
     const before = await whichChildren(n, sup.pid);
-    const error = (await execute([ponr, remove("a/gone"), purge("a/gone"), failing], { node: n, target: { dir: "", apps: [] } }).catch((e: unknown) => e)) as InstallError;
+    const error = (await execute([ponr, remove("a/gone"), purge("a/gone"), failing], { port: n.port, target: { dir: "", apps: [] } }).catch((e: unknown) => e)) as InstallError;
     expect(error.killed.map((k) => k.pid)).toEqual([before[1]!.pid]);
     const after = await whichChildren(n, sup.pid);
     expect(after.map((c) => c.id)).toEqual(["stays", "goes"]);

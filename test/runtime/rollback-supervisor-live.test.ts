@@ -67,7 +67,7 @@ async function expectRestartedOnCrash(n: Node, which: () => Promise<Row[]>, id: 
 async function failAfterCodeChange(n: ReturnType<typeof setup>["n"], between: () => Promise<void>): Promise<void> {
   g.__between = between;
   try {
-    expect(await execute(upgradeSupervisor(), { node: n, target }).catch((e: unknown) => e)).toBeInstanceOf(InstallError);
+    expect(await execute(upgradeSupervisor(), { port: n.port, target }).catch((e: unknown) => e)).toBeInstanceOf(InstallError);
   } finally {
     delete g.__between;
   }
@@ -104,7 +104,7 @@ describe("rolling back a supervisor's code change keeps its children's live fact
   it("a child a stop step terminated after the code change is started again", async () => {
     const { n, which } = setup(SUP("v1", [{ id: "w", module: "w" }]), SUP("v2", [{ id: "w", module: "w" }, { id: "x", module: "w" }]));
     await startSupervisor(n.runtime, "a/sup", null, { name: "sup" });
-    const error = await execute(upgradeSupervisor({ op: "stop", modules: ["a/w"] }), { node: n, target }).catch((e: unknown) => e);
+    const error = await execute(upgradeSupervisor({ op: "stop", modules: ["a/w"] }), { port: n.port, target }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InstallError);
     const rows = await which();
     // x was started by the code change: it is stopped and its spec gone
@@ -120,7 +120,7 @@ describe("rolling back a supervisor's code change keeps its children's live fact
     await startSupervisor(n.runtime, "a/sup", null, { name: "sup" });
     const killed = (await n.runtime.call("sup", { op: "start_child", spec: { id: "w", module: "w" } })) as string;
     const script = upgradeSupervisor({ op: "remove", module: "a/w", prePurge: "brutal_purge", postPurge: "brutal_purge" }, { op: "purge", modules: ["a/w"] });
-    const error = await execute(script, { node: n, target }).catch((e: unknown) => e);
+    const error = await execute(script, { port: n.port, target }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InstallError);
     expect((error as InstallError).killed.map((p) => p.pid)).toEqual([killed]);
     const rows = await which();
@@ -136,7 +136,7 @@ describe("rolling back a supervisor's code change keeps its children's live fact
     const NEW = `exports.behaviour = "supervisor"; exports.init = () => ({ intensity: 7, children: [{ id: "w", module: "w", restart: "temporary" }, { id: "x", module: "w" }] });`;
     const { n, which } = setup(OLD, NEW);
     const sup = await startSupervisor(n.runtime, "a/sup", null, { name: "sup" });
-    const error = await execute(upgradeSupervisor(), { node: n, target }).catch((e: unknown) => e);
+    const error = await execute(upgradeSupervisor(), { port: n.port, target }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InstallError);
     const rows = (await n.runtime.call("sup", { op: "which_children" })) as (Row & { restart: string })[];
     expect(rows.map((r) => [r.id, r.restart])).toEqual([["w", "permanent"]]);

@@ -46,7 +46,7 @@ describe("a process using two modules of one block", () => {
       { op: "code_change", mode: "up", modules: migrated.map((module) => ({ module, extra: null })) },
       { op: "resume", modules: [...modules].reverse() },
     ];
-    await execute(script, { node: n, target: { dir: "/nonexistent", apps: [] } });
+    await execute(script, { port: n.port, target: { dir: "/nonexistent", apps: [] } });
     // One migration for each process whose callback module migrates (the vsn passed is the current one
     // here, as the script loads nothing itself); none for the others.
     const after = (proc: typeof session, module: string) => (migrated.includes(module) ? { v: 2, migrations: [2] } : { v: 1, migrations: [] });
@@ -78,7 +78,7 @@ describe("the undo of a suspend that shares a process", () => {
       { op: "code_change", mode: "up", modules: [{ module: "a/a", extra: null }] },
       { op: "suspend", modules: ["a/b"], timeout: 20 },
     ];
-    const run = execute(script, { node: n, target: { dir: "/nonexistent", apps: [] } });
+    const run = execute(script, { port: n.port, target: { dir: "/nonexistent", apps: [] } });
     n.runtime.cast(p.pid, "during"); // queued: p is suspended by the first step
     await expect(run).rejects.toThrow(InstallError);
     expect(await n.runtime.call(p.pid, "sync")).toBe("ok");

@@ -43,7 +43,7 @@ import type { Json } from "../../release/names.ts";
 import type { Instruction } from "../../relup/instruction.ts";
 import type { EnvChange, StartType } from "../application-controller.ts";
 import type { ExecTarget } from "../executor.ts";
-import type { Node } from "../node.ts";
+import type { RuntimePort } from "../runtime-port.ts";
 import { DEFAULT_CODE_CHANGE_TIMEOUT, type Timeout } from "../runtime.ts";
 import { CallbackTimeout, settleWithin } from "../settle-within.ts";
 import { StepError } from "./step-error.ts";
@@ -62,13 +62,13 @@ export interface ApplicationSteps {
  * undo); `codeChangeTimeout` bounds each user callback an install runs here.
  */
 export function applicationSteps(
-  node: Node,
+  port: RuntimePort,
   target: ExecTarget,
   undo: (fn: () => Promise<unknown> | unknown) => void,
   restart: (fn: () => Promise<unknown> | unknown) => void = undo,
   codeChangeTimeout?: Timeout,
 ): ApplicationSteps {
-  const { controller, table } = node;
+  const controller = port.applications;
   /** how long an apply M:F, a configChange or a start module's stop may take */
   const timeout = { timeout: codeChangeTimeout ?? DEFAULT_CODE_CHANGE_TIMEOUT };
   let configured = false;
@@ -109,7 +109,7 @@ export function applicationSteps(
 
   async function apply(i: Extract<Instruction, { op: "apply" }>): Promise<void> {
     if (i.module !== "application") {
-      const fn = table.namespace(i.module)[i.function];
+      const fn = port.modules.namespace(i.module)[i.function];
       if (typeof fn !== "function") throw new StepError(new Error(`${i.module} does not export ${i.function}`), { module: i.module });
       const callback = `${i.module}.${i.function}`;
       try {

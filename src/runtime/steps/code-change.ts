@@ -17,47 +17,40 @@ import { StepError } from "./step-error.ts";
 import { CHUNK, yieldToEventLoop, type ExecOptions, type ExecState, type ExecTarget } from "../executor.ts";
 import type { Pid } from "../process.ts";
 import { CodeChangeTimeout, DEFAULT_CODE_CHANGE_TIMEOUT, type Timeout } from "../runtime.ts";
-import { exitWithin, ROLLBACK_WAIT_MS } from "../bounded-wait.ts";
-import { captureChildModules, childPids, undoCodeChange, type SupState } from "../supervisor.ts";
+import { ROLLBACK_WAIT_MS } from "../bounded-wait.ts";
+import type { SavedState } from "../runtime-port.ts";
 
 export async function codeChangeStep(i: Extract<Instruction, { op: "code_change" }>, s: ExecState, o: ExecOptions): Promise<void> {
   for (const { module, extra, timeout } of i.modules) await migrate(module, extra, i.mode, o.codeChangeTimeout ?? timeout ?? DEFAULT_CODE_CHANGE_TIMEOUT, s, o);
 }
 
 async function migrate(module: string, extra: Json, mode: "up" | "down", timeout: Timeout, s: ExecState, o: ExecOptions): Promise<void> {
-  const { runtime } = o.node;
+  const { port } = o;
   // Only the processes whose callback module this is: a process suspended because it declares the
   // module in its `modules` keeps its state shape, which its own callback module's code_change migrates.
   const suspended = s.suspended.get(module) ?? [];
   const procs = suspended.every((p) => p.module === module) ? suspended : suspended.filter((p) => p.module === module);
-  const vsn = mode === "up" ? (s.replacedVsn.get(module) ?? o.node.table.current(module)?.vsn) : { down: targetVsn(o.target, module) };
+  const vsn = mode === "up" ? (s.replacedVsn.get(module) ?? port.modules.current(module)?.vsn) : { down: targetVsn(o.target, module) };
   const chunk = o.chunkSize ?? CHUNK;
   // One undo entry for the whole fleet (a closure per process costs a million allocations at 1M processes):
   // the states of the processes reached so far go back. A supervisor's own undo (stopping the children its
   // code change started) is pushed later, so it runs first. A supervisor's state goes back through the
-  // supervisor (undoCodeChange): its old specs, with its children's live facts as they are now.
-  const before: unknown[] = [];
-  s.undo.push(async () => {
-    const supervisors: number[] = [];
-    for (let j = 0; j < before.length; j++) {
-      if (procs[j]!.behaviour.kind === "supervisor") supervisors.push(j);
-      else procs[j]!.state = before[j];
-    }
-    for (const j of supervisors) await undoCodeChange(runtime, procs[j]!, before[j] as SupState);
-  });
+  // supervisor (the port's restoreStates): its old specs, with its children's live facts as they are now.
+  const before: SavedState[] = [];
+  s.undo.push(() => port.restoreStates(procs.slice(0, before.length), before));
   for (let k = 0; k < procs.length; k++) {
     const proc = procs[k]!;
-    before.push(proc.state);
+    before.push(port.saveState(proc));
     try {
-      const children = proc.behaviour.kind === "supervisor" ? childPids(proc) : undefined;
+      const children = port.childPids(proc);
       // The kept children get back the modules their old specs listed (pushed first, so it also runs
       // when the code change fails part way).
-      if (children) s.undo.push(captureChildModules(runtime, proc));
-      const pending = runtime.codeChangeNow(proc, vsn, extra, timeout);
+      if (children) s.undo.push(port.captureChildModules(proc));
+      const pending = port.codeChange(proc, vsn, extra, timeout);
       if (pending) await pending;
       if (children) {
         // Undone before the state is put back: the children this code change started are stopped.
-        const started = childPids(proc).filter((p) => !children.includes(p));
+        const started = port.childPids(proc)!.filter((p) => !children.includes(p));
         s.undo.push(() => stopStarted(o, started));
         s.supervisorsChanged.push(proc);
       }
@@ -77,13 +70,7 @@ async function migrate(module: string, extra: Json, mode: "up" | "down", timeout
  * its terminate and then killed (a rollback never hangs on a terminate that does not return).
  */
 async function stopStarted(o: ExecOptions, pids: readonly Pid[]): Promise<void> {
-  const { runtime } = o.node;
-  const procs = pids.map((pid) => runtime.get(pid)).filter((p) => p !== undefined);
-  await Promise.all(
-    procs.map(async (proc) => {
-      if ((await exitWithin(runtime, proc, "shutdown", ROLLBACK_WAIT_MS)) === "killed") o.node.log("rollback killed a child its supervisor's code change had started: its terminate did not return in time", { pid: proc.pid, module: proc.module, timeoutMs: ROLLBACK_WAIT_MS });
-    }),
-  );
+  for (const proc of await o.port.stopWithin(pids, ROLLBACK_WAIT_MS)) o.port.log("rollback killed a child its supervisor's code change had started: its terminate did not return in time", { pid: proc.pid, module: proc.module, timeoutMs: ROLLBACK_WAIT_MS });
 }
 
 function targetVsn(target: ExecTarget, module: string): string | number | undefined {

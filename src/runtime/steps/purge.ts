@@ -23,25 +23,13 @@
  */
 import type { PurgeMethod } from "../../appup/instruction.ts";
 import type { Instruction } from "../../relup/instruction.ts";
-import type { ModuleTable, ObjectCode } from "../module-table.ts";
-import type { Node } from "../node.ts";
-import type { Pid, Proc } from "../process.ts";
-import type { Runtime } from "../runtime.ts";
-import { childrenUsing, detachChild } from "../supervisor.ts";
+import { describeProcesses, processRef, waitForKills, type ProcessRef } from "../kill-processes.ts";
+import type { ObjectCode } from "../module-table.ts";
+import type { RuntimePort } from "../runtime-port.ts";
 import { StepError, wrap } from "./step-error.ts";
-import { ROLLBACK_WAIT_MS, settlesWithin } from "../bounded-wait.ts";
 
-/** A process by pid, registered name and callback module, as reports name it. */
-export interface ProcessRef {
-  pid: Pid;
-  name: string | null;
-  module: string;
-}
-
-export const processRef = (p: Proc): ProcessRef => ({ pid: p.pid, name: p.name ?? null, module: p.module });
-
-/** "<0.7.0> (loner), <0.9.0>" */
-export const describeProcesses = (procs: readonly ProcessRef[]): string => procs.map((p) => `${p.pid}${p.name !== null ? ` (${p.name})` : ""}`).join(", ");
+// The release handler (a release made permanent) and the purge forecast use these on the runtime itself.
+export { describeProcesses, killAll, processRef, waitForKills, type Kills, type ProcessRef } from "../kill-processes.ts";
 
 /** The part of the executor's state these steps read and write. */
 export interface CodeState {
@@ -57,7 +45,7 @@ export interface CodeState {
 }
 
 export interface CodeOptions {
-  node: Node;
+  port: RuntimePort;
   /** told of every process a purge kills */
   onKilled?: (module: string, process: ProcessRef) => void;
 }
@@ -67,7 +55,7 @@ type Remove = Extract<Instruction, { op: "remove" }>;
 type Purge = Extract<Instruction, { op: "purge" }>;
 
 export async function loadStep(i: Load, s: CodeState, o: CodeOptions): Promise<void> {
-  const { table } = o.node;
+  const table = o.port.modules;
   const code = s.staged.get(i.module);
   if (!code) throw new StepError(new Error("no object code was read for it (load_object_code)"), { module: i.module });
   const snapshot = table.snapshot(i.module);
@@ -81,7 +69,7 @@ export async function loadStep(i: Load, s: CodeState, o: CodeOptions): Promise<v
 }
 
 export async function removeStep(i: Remove, s: CodeState, o: CodeOptions): Promise<void> {
-  const { table } = o.node;
+  const table = o.port.modules;
   const snapshot = table.snapshot(i.module);
   s.undo.push(() => table.restore(snapshot));
   await prePurge(i.module, i.prePurge, s, o);
@@ -92,19 +80,18 @@ export async function removeStep(i: Remove, s: CodeState, o: CodeOptions): Promi
 
 /** Every module is checked before anything is dropped or killed, so a refusal leaves all of them as they were. */
 export async function purgeStep(i: Purge, s: CodeState, o: CodeOptions): Promise<void> {
-  const { table, runtime } = o.node;
   // OTP's purge is always brutal; here a module removed by this script is purged as its remove says.
   const methods = i.modules.map((module) => s.removed.get(module) ?? "brutal_purge");
   i.modules.forEach((module, k) => {
-    if (methods[k] === "soft_purge") refuseIfRunning(runtime, table, module);
+    if (methods[k] === "soft_purge") refuseIfRunning(o.port, module);
   });
   await purgeModules(i.modules, methods, s, o);
 }
 
 /** Before a load or a remove: the old version an earlier install left goes, with the instruction's prePurge. */
 async function prePurge(module: string, method: PurgeMethod, s: CodeState, o: CodeOptions): Promise<void> {
-  if (!o.node.table.old(module)) return;
-  if (method === "soft_purge") refuseIfRunning(o.node.runtime, o.node.table, module);
+  if (!o.port.modules.old(module)) return;
+  if (method === "soft_purge") refuseIfRunning(o.port, module);
   await purgeModules([module], [method], s, o);
 }
 
@@ -113,12 +100,13 @@ async function prePurge(module: string, method: PurgeMethod, s: CodeState, o: Co
  * any code dropped: no doomed process handles a message without its code in between.
  */
 async function purgeModules(modules: readonly string[], methods: readonly PurgeMethod[], s: CodeState, o: CodeOptions): Promise<void> {
-  const { table, runtime } = o.node;
+  const { port } = o;
+  const table = port.modules;
   // Only a removed module leaves processes without code: they are the ones killed.
-  const kills = killAll(runtime, new Map(modules.map((m) => [m, table.isRemoved(m) ? runtime.runningOldCode(m) : []])), o.onKilled);
+  const kills = port.kill(new Map(modules.map((m) => [m, table.isRemoved(m) ? port.runningOldCode(m) : []])), o.onKilled);
   if (kills.killed.length > 0) {
     s.killed.push(...kills.killed);
-    s.undo.push(() => o.node.log("rollback cannot bring back the state of processes killed at a purge", { processes: describeProcesses(kills.killed) }));
+    s.undo.push(() => port.log("rollback cannot bring back the state of processes killed at a purge", { processes: describeProcesses(kills.killed) }));
     // A killed child's spec goes back to its supervisor, which starts it again once the old code, states
     // and env are back (a restart, run after every other undo).
     for (const child of kills.detached) {
@@ -131,56 +119,14 @@ async function purgeModules(modules: readonly string[], methods: readonly PurgeM
     wrap({ module }, () => table.purge(module, methods[k] === "soft_purge" ? "soft" : "brutal"));
     s.undo.push(() => table.restore(snapshot));
   });
-  await waitForKills(kills, o.node);
+  await waitForKills(kills, port);
 }
 
-/**
- * The linked processes of those killed exit too, running their terminate: waited for at most
- * ROLLBACK_WAIT_MS, then the step goes on (logged): a terminate that never returns holds no install.
- */
-export async function waitForKills(kills: Kills, node: { runtime: Runtime; log: (event: string, fields: Record<string, unknown>) => void }): Promise<void> {
-  if (await settlesWithin(node.runtime.clock, kills.exited, ROLLBACK_WAIT_MS)) return;
-  node.log("purge went on before the processes linked to those it killed had ended: their terminate did not return in time", { killed: describeProcesses(kills.killed), timeoutMs: ROLLBACK_WAIT_MS });
-}
-
-export interface Kills {
-  /** every doomed process that was alive, killed directly or by a link to another one */
-  killed: ProcessRef[];
-  /** the supervised ones, taken out of their supervisors (spec and all) */
-  detached: NonNullable<ReturnType<typeof detachChild>>[];
-  /** settles when the links of the killed processes were told */
-  exited: Promise<void>;
-}
-
-/**
- * Kill the processes still running removed modules (module → processes; exit reason `killed`), all in one
- * synchronous pass: first none of them handles another message, then each supervised one leaves its
- * supervisor (which neither restarts it nor retries it later), then each dies.
- */
-export function killAll(runtime: Runtime, doomed: ReadonlyMap<string, readonly Proc[]>, onKilled?: (module: string, process: ProcessRef) => void): Kills {
-  const alive = [...doomed].flatMap(([module, procs]) => procs.filter((p) => p.status !== "dead").map((p) => ({ module, p })));
-  if (alive.length === 0) return { killed: [], detached: [], exited: Promise.resolve() };
-  for (const { p } of alive) if (p.status === "running") p.status = "suspended";
-  const supervisorOf = new Map<Pid, Pid>();
-  for (const module of doomed.keys()) for (const c of childrenUsing(runtime, module)) if (c.pid) supervisorOf.set(c.pid, c.sup);
-  const detached: Kills["detached"] = [];
-  for (const { p } of alive) {
-    const supPid = supervisorOf.get(p.pid);
-    const sup = supPid ? runtime.get(supPid) : undefined;
-    const child = sup && detachChild(runtime, sup, p.pid);
-    if (child) detached.push(child);
-  }
-  const killed = alive.map(({ module, p }) => ({ module, ref: processRef(p) }));
-  const exits = alive.map(({ p }) => runtime.exit(p, "kill"));
-  for (const { module, ref } of killed) onKilled?.(module, ref);
-  return { killed: killed.map((k) => k.ref), detached, exited: Promise.all(exits).then(() => undefined) };
-}
-
-function refuseIfRunning(runtime: Runtime, table: ModuleTable, module: string): void {
-  const running = runtime.runningOldCode(module);
+function refuseIfRunning(port: RuntimePort, module: string): void {
+  const running = port.runningOldCode(module);
   if (running.length === 0) return;
   const one = running.length === 1;
-  const what = table.isRemoved(module) ? `still run${one ? "s" : ""} it (it was removed)` : `ha${one ? "s" : "ve"} a handler in flight on its old code`;
+  const what = port.modules.isRemoved(module) ? `still run${one ? "s" : ""} it (it was removed)` : `ha${one ? "s" : "ve"} a handler in flight on its old code`;
   throw new StepError(
     new Error(`soft_purge of ${module} refused: ${running.length} process${one ? "" : "es"} ${what}: ${describeProcesses(running.map(processRef))}. Fix: stop them first (a stop step or their application's stop), or purge with brutal_purge to kill them`),
     { module, pid: running[0]!.pid },

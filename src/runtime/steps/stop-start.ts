@@ -7,17 +7,18 @@
  * `infinity`, the ordinary timeout for `brutal_kill`. Each undo is recorded before its call is made, so
  * that a call that fails part way is undone too:
  *   stop   a child that was running is started again (restart_child, which does nothing to a running
- *          child) as a restart: after the old code, states and env are back (see the executor's rollback)
+ *          child) as a restart: after the old code, states and env are back (see the executor's rollback).
+ *          A child its supervisor no longer has by then (one a code change being rolled back had started,
+ *          dropped with that code change's specs) stays gone
  *   start  only the children this step started are terminated; those already running are left alone
  */
-import type { ChildSpec } from "../supervisor.ts";
-import { childrenUsing } from "../supervisor.ts";
+import type { SupervisedChild } from "../runtime-port.ts";
 import { DEFAULT_CALL_TIMEOUT } from "../runtime.ts";
 import type { ExecOptions, ExecState } from "../executor.ts";
 import { MAX_TIMEOUT_MS } from "../../appup/instruction.ts";
 
 /** How long a terminate_child call may take for a child with this shutdown. */
-export function terminateTimeout(shutdown: ChildSpec["shutdown"]): number {
+export function terminateTimeout(shutdown: SupervisedChild["shutdown"]): number {
   // "infinity" waits as long as a timer can; a shutdown near that limit must not overflow it (above
   // 2^31−1 ms Node fires the timer after 1 ms, which would fail the call at once).
   if (shutdown === "infinity") return MAX_TIMEOUT_MS;
@@ -26,17 +27,17 @@ export function terminateTimeout(shutdown: ChildSpec["shutdown"]): number {
 }
 
 export async function stopOrStartStep(op: "stop" | "start", modules: readonly string[], s: ExecState, o: ExecOptions): Promise<void> {
-  const { runtime } = o.node;
+  const { port } = o;
   for (const module of modules) {
-    for (const { sup, id, pid, shutdown } of childrenUsing(runtime, module)) {
+    for (const { sup, id, pid, shutdown } of port.childrenUsing(module)) {
       // The supervisor handles one request at a time: a restart queued behind a terminate waits for it.
       const timeout = terminateTimeout(shutdown);
       if (op === "stop") {
-        if (pid) s.restarts.push(async () => void (await runtime.call(sup, { op: "restart_child", id }, timeout)));
-        await runtime.call(sup, { op: "terminate_child", id }, timeout);
+        if (pid) s.restarts.push(() => port.restoreChild(sup, id, timeout));
+        await port.terminateChild(sup, id, timeout);
       } else {
-        if (!pid) s.undo.push(async () => void (await runtime.call(sup, { op: "terminate_child", id }, timeout)));
-        await runtime.call(sup, { op: "restart_child", id }, timeout);
+        if (!pid) s.undo.push(() => port.terminateChild(sup, id, timeout));
+        await port.restartChild(sup, id, timeout);
       }
     }
   }

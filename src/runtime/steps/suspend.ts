@@ -9,6 +9,8 @@
  * The waits of every module resumed run together, each at most the module's timeout capped at
  * ROLLBACK_WAIT_MS (5 s; "infinity" too): a rollback never hangs. A process whose handler does not finish
  * by then is logged and left running; its handler's state may then outlive the rollback.
+ *
+ * The `resume` step lives here too: its undo is the resuspension.
  */
 import type { Instruction } from "../../relup/instruction.ts";
 import { StepError } from "./step-error.ts";
@@ -22,7 +24,7 @@ import { MAX_TIMEOUT_MS } from "../../appup/instruction.ts";
 const FOREVER = MAX_TIMEOUT_MS;
 
 export async function suspendStep(i: Extract<Instruction, { op: "suspend" }>, s: ExecState, o: ExecOptions): Promise<void> {
-  const { runtime } = o.node;
+  const { port } = o;
   const timeout = i.timeout === "infinity" ? FOREVER : (i.timeout ?? DEFAULT_SUSPEND_TIMEOUT);
   for (const module of i.modules) {
     s.suspendTimeouts.set(module, timeout);
@@ -34,30 +36,30 @@ export async function suspendStep(i: Extract<Instruction, { op: "suspend" }>, s:
     const done: Proc[] = [];
     const held: Proc[] = [];
     let already: Set<Proc> | undefined;
-    for (const p of runtime.processesUsing(module)) {
+    for (const p of port.processesUsing(module)) {
       if (p.status === "running") procs.push(p);
       else if (p.status === "suspended" && (already ??= new Set([...s.suspended.values()].flat())).has(p)) held.push(p);
     }
     s.suspended.set(module, held);
     s.undo.push(() => {
-      for (const p of done) runtime.resume(p);
+      for (const p of done) port.resume(p);
       s.suspended.delete(module);
     });
     // An idle process suspends at once; only the busy ones are waited for (together, with the timeout).
-    const busy: Proc[] = [];
+    // Each wait is handled as it starts (a timeout may fire while the loop yields); the first to fail, in order, fails the step.
+    const busy: Promise<{ p: Proc; error: Error } | undefined>[] = [];
     for (let k = 0; k < procs.length; k++) {
       const p = procs[k]!;
-      if (p.busy) busy.push(p);
+      const suspended = port.suspend(p, timeout);
+      if (suspended) busy.push(suspended.then(() => void (done.push(p), held.push(p)), (error: Error) => ({ p, error })));
       else {
-        p.status = "suspended";
         done.push(p);
         held.push(p);
       }
       if ((k + 1) % CHUNK === 0) await yieldToEventLoop();
     }
-    const results = await Promise.allSettled(busy.map((p) => runtime.suspend(p, timeout).then(() => (done.push(p), held.push(p)))));
-    const failed = results.findIndex((r) => r.status === "rejected");
-    if (failed !== -1) throw new StepError((results[failed] as PromiseRejectedResult).reason, { module, pid: busy[failed]!.pid });
+    const failed = (await Promise.all(busy)).find((r) => r !== undefined);
+    if (failed) throw new StepError(failed.error, { module, pid: failed.p.pid });
   }
 }
 
@@ -67,22 +69,40 @@ export async function suspendStep(i: Extract<Instruction, { op: "suspend" }>, s:
  * together, so the whole undo takes at most that bound, however many modules and processes it covers.
  */
 export async function resuspendStep(resumed: readonly { module: string; procs: readonly Proc[] }[], s: ExecState, o: ExecOptions): Promise<void> {
-  const { runtime } = o.node;
-  const waits: { module: string; p: Proc; timeout: number }[] = [];
+  const { port } = o;
+  const waits: { module: string; p: Proc; timeout: number; suspended: Promise<void> }[] = [];
   for (const { module, procs } of resumed) {
     const timeout = capped(s.suspendTimeouts.get(module) ?? DEFAULT_SUSPEND_TIMEOUT, ROLLBACK_WAIT_MS);
     // An idle process suspends at once; only the busy ones are waited for.
     for (const p of procs) {
       if (p.status !== "running") continue;
-      if (p.busy) waits.push({ module, p, timeout });
-      else p.status = "suspended";
+      const suspended = port.suspend(p, timeout);
+      if (suspended) waits.push({ module, p, timeout, suspended });
     }
   }
-  const results = await Promise.allSettled(waits.map(({ p, timeout }) => runtime.suspend(p, timeout)));
+  const results = await Promise.allSettled(waits.map(({ suspended }) => suspended));
   results.forEach((r, k) => {
     if (r.status === "fulfilled") return;
     const { module, p, timeout } = waits[k]!;
-    o.node.log("rollback could not suspend a process: its handler on the new code is still running, and the state it ends with may replace the one the rollback puts back", { pid: p.pid, module, timeoutMs: timeout, error: (r.reason as Error).message });
+    port.log("rollback could not suspend a process: its handler on the new code is still running, and the state it ends with may replace the one the rollback puts back", { pid: p.pid, module, timeoutMs: timeout, error: (r.reason as Error).message });
   });
   for (const { module, procs } of resumed) s.suspended.set(module, procs.filter((p) => p.status === "suspended"));
+}
+
+/**
+ * The `resume` step: dispatch again to the processes suspended for each module, in chunks that yield to the
+ * event loop. On rollback they are suspended again (resuspendStep: their handlers in flight waited for, every
+ * module's at once), so that restored code and state meet no message first and no handler on the new code
+ * writes over them.
+ */
+export async function resumeStep(i: Extract<Instruction, { op: "resume" }>, s: ExecState, o: ExecOptions): Promise<void> {
+  const resumed = i.modules.map((module) => ({ module, procs: s.suspended.get(module) ?? [] }));
+  s.undo.push(() => resuspendStep(resumed, s, o));
+  for (const { module, procs } of resumed) {
+    for (let k = 0; k < procs.length; k++) {
+      o.port.resume(procs[k]!);
+      if ((k + 1) % CHUNK === 0) await yieldToEventLoop();
+    }
+    s.suspended.delete(module);
+  }
 }

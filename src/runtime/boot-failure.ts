@@ -4,6 +4,7 @@
  * which application. `relup start` reports that as bad input naming the port, not as a crash.
  */
 import { ExitCode, UserError } from "../errors.ts";
+import { ReleaseError } from "../release/issues.ts";
 import { ApplicationStartError } from "./application-controller.ts";
 
 export interface ListenFailure {
@@ -19,6 +20,8 @@ export interface BootFailure {
   listen?: ListenFailure;
   /** the cause is a file the operator gave (the root's config.json): bad input, not a crash */
   badInput?: boolean;
+  /** the release does not verify (its files changed on disk): no restart can boot it */
+  damaged?: boolean;
 }
 
 export function bootFailure(error: unknown): BootFailure {
@@ -32,6 +35,7 @@ export function bootFailure(error: unknown): BootFailure {
       return { error: message, listen: { code, port, ...(address ? { address } : {}), ...(application ? { application } : {}) } };
     }
   }
+  if (error instanceof ReleaseError) return { error: message, badInput: true, damaged: true };
   return { error: message };
 }
 

@@ -211,7 +211,7 @@ export class Launcher extends EventEmitter {
     const handles: { port: number; handle: RawHandle }[] = [];
     let expected = -1;
     let takeoverVersion = "";
-    child.on("message", (message: { type?: string; pid?: number; version?: string; error?: string; listen?: ListenFailure; badInput?: boolean; port?: number; ports?: number[] }, handle?: unknown) => {
+    child.on("message", (message: { type?: string; pid?: number; version?: string; error?: string; listen?: ListenFailure; badInput?: boolean; damaged?: boolean; port?: number; ports?: number[] }, handle?: unknown) => {
       if (message.type === "heartbeat-ack") this.#answered.set(child, performance.now());
       if (message.type === "ready") {
         clearTimeout(bootTimer);
@@ -220,7 +220,7 @@ export class Launcher extends EventEmitter {
         else this.emit("takeover-ready", child, { pid: message.pid!, version: message.version! });
       }
       if (message.type === "stopping" && this.#child === child) this.#stopping = true;
-      if (message.type === "boot-failed") bootError = { error: message.error ?? "unknown", ...(message.listen ? { listen: message.listen } : {}), ...(message.badInput ? { badInput: true } : {}) };
+      if (message.type === "boot-failed") bootError = { error: message.error ?? "unknown", ...(message.listen ? { listen: message.listen } : {}), ...(message.badInput ? { badInput: true } : {}), ...(message.damaged ? { damaged: true } : {}) };
       // restart_new_emulator: this node hands over its listening sockets and asks for its successor.
       if (message.type === "restart-new-emulator") {
         expected = message.ports!.length;
@@ -262,6 +262,8 @@ export class Launcher extends EventEmitter {
         return;
       }
       if (this.#stopping) return this.#finish();
+      // A release that no longer verifies boots on no retry: as an unbootable root, said once, then the end.
+      if (bootError?.damaged) return void this.#cannotBoot(new UserError(`the permanent release does not verify, so no node can boot it: ${bootError.error.split("\n")[0]}. Fix: restore ${this.root}/releases from a backup (or unpack its tarball into a fresh root), or mark another release permanent in RELEASES; then \`relup start --root ${this.root}\``, ExitCode.badInput));
       // A restarted node that cannot boot (its port taken meanwhile): the log says why before each retry.
       if (bootError) this.#event("node failed to boot", { error: bootError.error, ...bootError.listen });
       if (Date.now() - this.#startedAt >= this.#options.stableMs) this.#failures = 0;

@@ -50,7 +50,7 @@ async function events(root: string): Promise<Record<string, unknown>[]> {
 }
 
 /** The node is SIGKILLed; the launcher must end by itself, log why and leave nothing behind. */
-async function killAndExpectGiveUp(root: string, nodePid: number, launcherPid: number, problem: string) {
+async function killAndExpectGiveUp(root: string, nodePid: number, launcherPid: number, problem: string, spawned = 1) {
   process.kill(nodePid, "SIGKILL");
   expect(await waitForExit(launcherPid, 20_000)).toBe(true);
   expect(existsSync(path.join(root, "run", "launcher.pid"))).toBe(false);
@@ -58,8 +58,8 @@ async function killAndExpectGiveUp(root: string, nodePid: number, launcherPid: n
   const logged = await events(root);
   expect(logged).toContainEqual(expect.objectContaining({ event: "cannot restart the node", error: expect.stringContaining(problem) }));
   expect(logged.find((e) => e.event === "cannot restart the node")!.error).toContain("Fix:");
-  // One node was spawned (the first): no restart loop.
-  expect(logged.filter((e) => e.event === "node spawned")).toHaveLength(1);
+  // The first node, and a restart only when the damage shows no sooner than a boot: no restart loop.
+  expect(logged.filter((e) => e.event === "node spawned")).toHaveLength(spawned);
   expect(await readFile(path.join(root, "log", "launcher.out"), "utf8")).toContain("cannot restart the node");
 }
 
@@ -78,6 +78,17 @@ describe("a root that cannot boot", () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toContain("does not exist");
     expect(again.stderr).not.toContain("internal error");
+  }, 60_000);
+
+  it("a permanent release whose files no longer verify (a module changed on disk): no restart loop, the file named", async () => {
+    const { root, nodePid, launcherPid } = await started();
+    const module = path.join(root, "releases", "1.0.0", "lib", "calculator-1.0.0", "calculator.js");
+    await writeFile(module, (await readFile(module, "utf8")) + "\n// edited on the server\n");
+    // The node finds it as it boots (it reads its release through the safe reader): one restart, then the end.
+    await killAndExpectGiveUp(root, nodePid, launcherPid, "calculator.js", 2);
+    const again = await relup(["start", "--root", root, "--detach"]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("calculator.js");
   }, 60_000);
 
   it("RELEASES with no permanent release: `relup start --root` exits 2 with the file and the fix", async () => {

@@ -4,16 +4,17 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UserError } from "../errors.ts";
 import { readRelease } from "../release/read-release.ts";
 import { controlSocketPath, rawRequest } from "./control-client.ts";
-import type { Ready } from "./launcher.ts";
+import { Launcher, type Ready } from "./launcher.ts";
 import { readBootable } from "./read-bootable.ts";
 import { unpackIntoRoot, writeReleasesFile } from "./releases-file.ts";
 import { tsEntryArgs } from "./tsx-entry.ts";
-import { APPEND_NOFOLLOW, openNoFollow } from "./root-trust.ts";
+import { APPEND_NOFOLLOW, assertRootTrusted, createRootDirectories, openNoFollow } from "./root-trust.ts";
+import { StagingError } from "./staged-file.ts";
 
 /** Unpack `source` as the first permanent release of an empty root, or check it matches the root. */
 export async function prepareRoot(root: string, source: string | undefined): Promise<{ name: string; version: string; installed: boolean }> {
@@ -30,9 +31,55 @@ export async function prepareRoot(root: string, source: string | undefined): Pro
     return { name: releases.name, version, installed: false };
   }
   if (source === undefined) throw new UserError(`${root}: holds no release yet. Fix: give the release to install: \`relup start <release dir or tarball> --root ${root}\`.`, ExitCode.badInput);
-  const { loaded } = await unpackIntoRoot(root, source, () => true);
-  await writeReleasesFile(root, { format: 1, name: loaded.release.name, releases: [{ version: loaded.release.version, status: "permanent", identity: loaded.identity }] });
+  const { loaded, placed } = await unpackIntoRoot(root, source, () => true);
+  try {
+    await writeReleasesFile(root, { format: 1, name: loaded.release.name, releases: [{ version: loaded.release.version, status: "permanent", identity: loaded.identity }] });
+  } catch (error) {
+    // No RELEASES, no release: the root stays empty, and the start can be run again as it was.
+    if (placed) await rm(loaded.dir, { recursive: true, force: true });
+    if (!(error instanceof StagingError)) throw error;
+    throw new UserError(`${error.message}: the release was not installed. Fix: ${error.diskFull ? `free space on the file system of ${root}` : `make ${path.dirname(error.file)} writable by this user`}, then run \`relup start\` again.`, ExitCode.checkFailed);
+  }
   return { name: loaded.release.name, version: loaded.release.version, installed: true };
+}
+
+export interface StartOptions {
+  root: string;
+  /** the release to install as the first permanent one of an empty root */
+  release?: string;
+  heartbeatTimeoutMs?: number;
+  bootTimeoutMs?: number;
+  /** told once the release is installed, before the node boots (a boot can still fail after it) */
+  onInstalled?: (release: { name: string; version: string }) => void;
+}
+
+/** What a start did: the release it booted, whether it installed it first, and the node's pid. */
+export interface Started extends Ready {
+  name: string;
+  installed: boolean;
+}
+
+/**
+ * `relup start` as a library call: check the root (refused if another user could write it), make its
+ * directories when there is a release to install, refuse a root whose node already runs, install the
+ * release on an empty root, then start the launcher: detached (resolves with its pid once the node is
+ * ready) or in this process (resolves with the running launcher).
+ */
+export async function startRelease(options: StartOptions & { detach: true }): Promise<Started & { launcherPid: number }>;
+export async function startRelease(options: StartOptions & { detach: false }): Promise<Started & { launcher: Launcher }>;
+export async function startRelease(options: StartOptions & { detach: boolean }): Promise<Started & ({ launcherPid: number } | { launcher: Launcher })> {
+  const root = path.resolve(options.root);
+  // Before anything is read or written there: a root another user can write is refused (exit 2).
+  assertRootTrusted(root);
+  // A release to install: make the root's directories so that it passes this check under any umask.
+  if (options.release !== undefined) createRootDirectories(root);
+  if (await nodeIsRunning(root)) throw new UserError(`${root}: a node is already running there. Fix: \`relup status --root ${root}\`, or stop it first.`, ExitCode.checkFailed);
+  const prepared = await prepareRoot(root, options.release);
+  if (prepared.installed) options.onInstalled?.(prepared);
+  const timeouts = { ...(options.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}), ...(options.bootTimeoutMs !== undefined ? { bootTimeoutMs: options.bootTimeoutMs } : {}) };
+  if (options.detach) return { ...prepared, ...(await startDetached(root, timeouts)) };
+  const launcher = new Launcher({ root, ...timeouts });
+  return { ...prepared, ...(await launcher.start()), launcher };
 }
 
 /** Whether a node answers on the root's control socket. */

@@ -1,12 +1,11 @@
 import path from "node:path";
 import type { CommandModule } from "yargs";
 import { ExitCode, UserError } from "../../errors.ts";
-import { DEFAULT_BOOT_TIMEOUT, DEFAULT_HEARTBEAT_TIMEOUT, Launcher } from "../../runtime/launcher.ts";
-import { nodeIsRunning, prepareRoot, startDetached } from "../../runtime/start-release.ts";
+import { DEFAULT_BOOT_TIMEOUT, DEFAULT_HEARTBEAT_TIMEOUT } from "../../runtime/launcher.ts";
+import { startRelease } from "../../runtime/start-release.ts";
 import type { Io } from "../io.ts";
 import { onInterrupt } from "../../interrupt.ts";
 import { parseTimeout } from "../parse-timeout.ts";
-import { assertRootTrusted, createRootDirectories } from "../../runtime/root-trust.ts";
 
 interface StartArgs {
   release?: string;
@@ -31,23 +30,17 @@ export function startCommand(io: Io): CommandModule<object, StartArgs> {
     handler: async (argv) => {
       const heartbeatTimeoutMs = parseTimeout("--heartbeat-timeout", argv.heartbeatTimeout);
       const bootTimeoutMs = parseTimeout("--boot-timeout", argv.bootTimeout);
-      const root = path.resolve(argv.root);
-      // Before anything is read or written there: a root another user can write is refused (exit 2).
-      assertRootTrusted(root);
-      // A release to install: make the root's directories so that it passes this check under any umask.
-      if (argv.release !== undefined) createRootDirectories(root);
-      if (await nodeIsRunning(root)) throw new UserError(`${root}: a node is already running there. Fix: \`relup status --root ${argv.root}\`, or stop it first.`, ExitCode.checkFailed);
-      const prepared = await prepareRoot(root, argv.release);
-      if (prepared.installed) io.err(`installed ${prepared.name} ${prepared.version} in ${root} as the permanent release\n`);
+      const onInstalled = (r: { name: string; version: string }) => io.err(`installed ${r.name} ${r.version} in ${path.resolve(argv.root)} as the permanent release\n`);
+      const options = { root: argv.root, ...(argv.release !== undefined ? { release: argv.release } : {}), heartbeatTimeoutMs, bootTimeoutMs, onInstalled };
       if (argv.detach) {
-        const ready = await startDetached(root, { heartbeatTimeoutMs, bootTimeoutMs });
-        io.out(`${ready.pid}\n`);
-        io.err(`started ${prepared.name} ${ready.version}: node pid ${ready.pid}, launcher pid ${ready.launcherPid}; logs in ${path.join(root, "log")}\n`);
+        const started = await startRelease({ ...options, detach: true });
+        io.out(`${started.pid}\n`);
+        io.err(`started ${started.name} ${started.version}: node pid ${started.pid}, launcher pid ${started.launcherPid}; logs in ${path.join(path.resolve(argv.root), "log")}\n`);
         return;
       }
-      const launcher = new Launcher({ root, heartbeatTimeoutMs, bootTimeoutMs });
-      const ready = await launcher.start();
-      io.err(`started ${prepared.name} ${ready.version}: node pid ${ready.pid}; Ctrl-C stops it\n`);
+      const started = await startRelease({ ...options, detach: false });
+      const { launcher } = started;
+      io.err(`started ${started.name} ${started.version}: node pid ${started.pid}; Ctrl-C stops it\n`);
       launcher.on("restart", ({ delayMs }) => io.err(`node exited; restarting in ${delayMs} ms\n`));
       launcher.on("ready", (r: { pid: number }) => io.err(`node ready again: pid ${r.pid}\n`));
       onInterrupt(() => void launcher.stop());

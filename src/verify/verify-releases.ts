@@ -18,11 +18,13 @@ import { releaseModelOf } from "../relup/load-release-model.ts";
 import { controlRequest } from "../runtime/control-client.ts";
 import type { LiveStatesResult } from "../runtime/live-states.ts";
 import { readRootConfig } from "../runtime/root-config.ts";
+import { releaseDirOf } from "../runtime/releases-file.ts";
 import type { ModuleVerification, ReportedFailure, VerifyReport, VerifySubject } from "./report.ts";
 import type { LiveState, WorkerJob, WorkerMessage } from "./worker.ts";
 
 export interface VerifyOptions {
-  from: string;
+  /** the release upgraded from; with `live` it may be left out: the node's own release is read */
+  from?: string;
   to: string;
   /** states per property and module (default 1000) */
   runs?: number;
@@ -71,11 +73,12 @@ export async function verifyReleasesWithPlan(options: VerifyOptions): Promise<{ 
   const seed = options.seed ?? randomInt(2 ** 31 - 1);
   const opened: LoadedRelease[] = [];
   try {
-    const from = await readRelease(options.from);
+    const fromSource = options.from ?? (await runningReleaseDir(options.live?.root));
+    const from = await readRelease(fromSource);
     opened.push(from);
     const to = await readRelease(options.to);
     opened.push(to);
-    const result = generatePlan(await releaseModelOf(from, options.from), await releaseModelOf(to, options.to));
+    const result = generatePlan(await releaseModelOf(from, fromSource), await releaseModelOf(to, options.to));
     if (!result.ok) throw new PlanError(result.issues);
     const subjects = verifySubjects(result.value);
     const job: WorkerJobInput = {
@@ -110,6 +113,13 @@ export async function verifyReleasesWithPlan(options: VerifyOptions): Promise<{ 
   } finally {
     for (const loaded of opened) await loaded.close();
   }
+}
+
+/** The directory of the release the node at `root` runs, for a live check given only the target. */
+async function runningReleaseDir(root: string | undefined): Promise<string> {
+  if (root === undefined) throw new UserError("verify needs the release upgraded from, or a live node to read it from. Fix: `relup verify <from> <to>`, or `relup verify <to> --live --root DIR`.", ExitCode.badInput);
+  const status = (await controlRequest(root, { cmd: "status" })) as { release: { version: string } };
+  return releaseDirOf(root, status.release.version);
 }
 
 /** Copies of the states of the node's processes that the plan would migrate. */

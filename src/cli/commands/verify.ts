@@ -1,8 +1,6 @@
 import path from "node:path";
 import type { CommandModule } from "yargs";
 import { ExitCode, UserError } from "../../errors.ts";
-import { controlRequest } from "../../runtime/control-client.ts";
-import { releaseDirOf } from "../../runtime/releases-file.ts";
 import { renderVerifyReport } from "../../verify/render-report.ts";
 import { DEFAULT_RUNS, DEFAULT_TIME_LIMIT_MS, verifyExitCode, verifyReleases } from "../../verify/verify-releases.ts";
 import type { Io } from "../io.ts";
@@ -44,8 +42,8 @@ export function verifyCommand(io: Io): CommandModule<object, VerifyArgs> {
       const timeLimitMs = parseTimeout("--time-limit", argv.timeLimit);
       if (!argv.live && argv.root !== undefined) throw new UserError("--root names the node for --live. Fix: add --live, or leave --root out.", ExitCode.badInput);
       const root = path.resolve(argv.root ?? "relup-root");
-      const { from, to } = await releasesToVerify(argv, root);
-      const report = await verifyReleases({ from, to, runs, timeLimitMs, ...(argv.seed !== undefined ? { seed: argv.seed } : {}), ...(argv.live ? { live: { root } } : {}) });
+      const { from, to } = releasesToVerify(argv);
+      const report = await verifyReleases({ ...(from !== undefined ? { from } : {}), to, runs, timeLimitMs, ...(argv.seed !== undefined ? { seed: argv.seed } : {}), ...(argv.live ? { live: { root } } : {}) });
       const format = argv.format ?? (io.tty ? "text" : "json");
       const command = argv.live ? `relup verify ${argv.from ?? ""} ${argv.to ?? ""} --live --root ${argv.root ?? "relup-root"}`.replace(/ +/g, " ") : `relup verify ${from} ${to}`;
       io.out(format === "json" ? JSON.stringify(report, null, 2) + "\n" : renderVerifyReport(report, { color: io.color, command }));
@@ -54,13 +52,12 @@ export function verifyCommand(io: Io): CommandModule<object, VerifyArgs> {
   };
 }
 
-async function releasesToVerify(argv: VerifyArgs, root: string): Promise<{ from: string; to: string }> {
+/** The releases named on the command line; with --live and one release, the node's own is the source. */
+function releasesToVerify(argv: VerifyArgs): { from?: string; to: string } {
   if (argv.from !== undefined && argv.to !== undefined) return { from: argv.from, to: argv.to };
   if (!argv.live) throw new UserError("verify needs two releases: the one running and the one to upgrade to. Fix: `relup verify <from> <to>`.", ExitCode.badInput);
   if (argv.from === undefined) throw new UserError("verify --live needs the release to upgrade to. Fix: `relup verify <to> --live --root DIR`.", ExitCode.badInput);
-  // One release given with --live: it is the target, and the node's own release is the source.
-  const status = (await controlRequest(root, { cmd: "status" })) as { release: { version: string } };
-  return { from: releaseDirOf(root, status.release.version), to: argv.from };
+  return { to: argv.from };
 }
 
 const shown = (n: number) => (Number.isNaN(n) ? "a non-number" : String(n));

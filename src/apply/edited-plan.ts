@@ -37,9 +37,14 @@ function sectionEdit(section: "up" | "down", plan: readonly Instruction[], gener
   const at = a.findIndex((step, n) => !isDeepStrictEqual(step, b[n]));
   const first = at !== -1 ? at : a.length < b.length ? a.length : -1;
   if (first === -1) return undefined;
-  const say = (step: Instruction | undefined) => (step ? `${describeStep(step)} ${JSON.stringify(step)}` : "nothing");
+  const say = (step: Instruction | undefined) => (step ? `${describeStep(step)} ${clip(JSON.stringify(step))}` : "nothing");
   const lengths = a.length === b.length ? "" : ` (${a.length} steps, generated ${b.length})`;
   return `${section}: first differs at step ${first + 1}${lengths}: the plan has ${say(a[first])}, relup generate makes ${say(b[first])}`;
+}
+
+/** A step's JSON, cut short: a summary names the step, it does not reprint a large `extra`. */
+function clip(json: string, max = 200): string {
+  return json.length <= max ? json : `${json.slice(0, max)}… (${json.length} characters)`;
 }
 
 /** The refusal: exit 1, nothing changed. */

@@ -63,6 +63,14 @@ describe("hand-written appup.json", () => {
     expect(!result.ok && result.issues.map(formatPlanIssue)).toContainEqual(expect.stringMatching(/up\.instructions\[0\]\.module: `cache\/cache` has an instruction of its own, but restart_application of `cache`/));
   });
 
+  it("refuses an appup whose plan the node would refuse: an apply application.stop of an application that stays and is not started again", () => {
+    const result = withAppup([{ op: "apply", module: "application", function: "stop", args: ["cache"] }]);
+    expect(!result.ok && result.issues.map(formatPlanIssue)).toEqual([
+      expect.stringMatching(/^up step \d+ \(apply application\.stop\): stop of application `cache`, but `cache` stays in the release and is not started again/),
+      expect.stringMatching(/^down step \d+ \(apply application\.stop\): stop of application `cache`/),
+    ]);
+  });
+
   it("a version range in `from` matches the running version", () => {
     const result = withAppup([], { up: [{ from: "2.x", instructions: [] }, { from: ">=1.0.0 <1.1.0", instructions: [migrate] }] });
     expect(result.ok && result.value.file.up.map((i) => i.op)).toEqual(["load_object_code", "point_of_no_return", "suspend", "load", "code_change", "resume"]);

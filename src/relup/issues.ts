@@ -158,7 +158,7 @@ function formatScriptProblem(p: ScriptProblem): string {
 }
 
 function formatMeaningProblem(p: MeaningProblem, section: "up" | "down"): string {
-  const regenerate = "Fix: use the plan `relup generate` makes for these releases, or edit this one back";
+  const regenerate = "Fix: use the plan `relup generate` makes for these releases (edit a hand-written appup.json, not the plan), or edit this one back";
   switch (p.kind) {
     case "state-not-migrated":
       return `${q(p.module)} changes its state version (vsn ${p.from} → ${p.to}) but the section has no code_change (mode ${p.mode}) for it: every process would keep state of the old shape. ${regenerate} (a code_change ${p.mode} of ${q(p.module)} while its processes are suspended).`;

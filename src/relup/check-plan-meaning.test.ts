@@ -57,11 +57,9 @@ describe("checkPlanMeaning", () => {
   });
 
   it("destructive steps the difference does not call for: remove, purge, stop of an unchanged module; stop or unload of an application that stays", () => {
-    expect(edited("up", afterPonr({ op: "remove", module: "shop/price", prePurge: B, postPurge: B }))).toEqual([
-      meaning("up", { kind: "remove-staying", module: "shop/price" }, "remove"),
-      meaning("up", { kind: "not-loaded", module: "shop/price", added: false }, "remove"),
-    ]);
-    expect(edited("up", afterPonr({ op: "remove", module: "shop/nothing", prePurge: B, postPurge: B }))).toEqual([meaning("up", { kind: "remove-unknown", module: "shop/nothing" }, "remove")]);
+    expect(edited("up", afterPonr({ op: "remove", module: "shop/price", prePurge: B, postPurge: B }))).toEqual([meaning("up", { kind: "remove-staying", module: "shop/price" }, "remove")]);
+    expect(edited("up", (s) => [...s, { op: "remove", module: "shop/tax", prePurge: B, postPurge: B }])).toEqual([meaning("up", { kind: "remove-staying", module: "shop/tax" }, "remove")]);
+    expect(edited("up", afterPonr({ op: "remove", module: "shop/nothing", prePurge: B, postPurge: B }))).toEqual([meaning("up", { kind: "unknown-module", module: "shop/nothing" }, "remove")]);
     expect(edited("up", afterPonr({ op: "purge", modules: ["mail/smtp"] }))).toEqual([meaning("up", { kind: "purge-untouched", module: "mail/smtp" }, "purge")]);
     expect(edited("up", (s) => [...afterPonr({ op: "stop", modules: ["mail/smtp"] })(s), { op: "start", modules: ["mail/smtp"] }])).toEqual([meaning("up", { kind: "stop-unchanged", module: "mail/smtp" }, "stop")]);
     for (const fn of ["stop", "unload"]) {

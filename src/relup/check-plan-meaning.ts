@@ -70,7 +70,7 @@ function checkSection(section: "up" | "down", script: readonly Instruction[], be
         last.set(i.module, "load");
         break;
       case "remove":
-        if (!was.has(i.module)) problem(n, { kind: "remove-unknown", module: i.module });
+        if (!was.has(i.module)) problem(n, { kind: "unknown-module", module: i.module });
         else if (will.has(i.module) && !script.slice(n + 1).some((j) => j.op === "load" && j.module === i.module)) problem(n, { kind: "remove-staying", module: i.module });
         last.set(i.module, "remove");
         break;
@@ -79,7 +79,8 @@ function checkSection(section: "up" | "down", script: readonly Instruction[], be
         break;
       case "stop":
         for (const m of i.modules) {
-          if (!was.has(m) || !codeChanges(m)) problem(n, { kind: "stop-unchanged", module: m });
+          if (!was.has(m)) problem(n, { kind: "unknown-module", module: m });
+          else if (!codeChanges(m)) problem(n, { kind: "stop-unchanged", module: m });
           stoppedModules.add(m);
         }
         break;
@@ -113,11 +114,8 @@ function checkSection(section: "up" | "down", script: readonly Instruction[], be
   const lastStep = (ref: string, op: "load" | "remove") => script.findLastIndex((i) => i.op === op && i.module === ref);
   for (const [ref, now] of will) {
     const old = was.get(ref);
-    if (!old || old.module.sha256 !== now.module.sha256) {
-      if (last.get(ref) !== "load") problem(last.get(ref) === "remove" ? lastStep(ref, "remove") : end, { kind: "not-loaded", module: ref, added: !old });
-    } else if (last.get(ref) === "remove") {
-      problem(lastStep(ref, "remove"), { kind: "not-loaded", module: ref, added: false });
-    }
+    // A module of B whose last step is a remove was reported at that remove (remove-staying).
+    if ((!old || old.module.sha256 !== now.module.sha256) && last.get(ref) === undefined) problem(end, { kind: "not-loaded", module: ref, added: !old });
     if (!old) continue;
     // Which code decides whether processes run a state: the newer (as generation decides it both ways).
     const newer = section === "up" ? now.module : old.module;

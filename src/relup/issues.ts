@@ -37,7 +37,7 @@ export type MeaningProblem =
   | { kind: "code-change-mode"; mode: "up" | "down" }
   | { kind: "not-loaded"; module: string; added: boolean }
   | { kind: "not-removed"; module: string }
-  | { kind: "remove-unknown"; module: string }
+  | { kind: "unknown-module"; module: string }
   | { kind: "remove-staying"; module: string }
   | { kind: "purge-untouched"; module: string }
   | { kind: "stop-unchanged"; module: string }
@@ -168,8 +168,8 @@ function formatMeaningProblem(p: MeaningProblem, section: "up" | "down"): string
       return `${q(p.module)} ${p.added ? "is new in" : "differs in"} the release the section goes to, and the section ${p.added ? "never loads it" : "does not end with it loaded"}: the node would run code the release does not have. ${regenerate}.`;
     case "not-removed":
       return `${q(p.module)} is not in the release the section goes to, and the section does not remove it. ${regenerate}.`;
-    case "remove-unknown":
-      return `remove of ${q(p.module)}, which the running release does not have. ${regenerate}.`;
+    case "unknown-module":
+      return `${q(p.module)} is not a module of the release the section starts from: there is nothing of it to stop or remove. ${regenerate}.`;
     case "remove-staying":
       return `remove of ${q(p.module)}, which stays in the release the section goes to and is not loaded again after it. ${regenerate}.`;
     case "purge-untouched":

@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { checkPlanMeaning } from "../src/relup/check-plan-meaning.ts";
 import { checkScript } from "../src/relup/check-script.ts";
 import { generatePlan } from "../src/relup/generate-plan.ts";
 import type { Instruction } from "../src/relup/instruction.ts";
@@ -87,6 +88,16 @@ describe("generatePlan properties", () => {
         const { plan } = generate(desc);
         expect(checkScript("up", plan.file.up)).toEqual([]);
         expect(checkScript("down", plan.file.down)).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("every generated plan passes the node's meaning check, both sections", () => {
+    fc.assert(
+      fc.property(releaseArb, (desc) => {
+        const { plan, v1, v2 } = generate(desc);
+        expect(checkPlanMeaning(plan.file, v1, v2).map(formatPlanIssue)).toEqual([]);
       }),
       { numRuns: 300 },
     );

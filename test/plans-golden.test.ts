@@ -7,6 +7,9 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildRelease } from "../src/release/build-release.ts";
+import { checkPlanMeaning } from "../src/relup/check-plan-meaning.ts";
+import { formatPlanIssue } from "../src/relup/issues.ts";
+import { loadReleaseModel } from "../src/relup/load-release-model.ts";
 import { planReleases } from "../src/relup/plan-releases.ts";
 import { relupFileText } from "../src/relup/relup-file-io.ts";
 import { renderPlanMarkdown } from "../src/relup/render/render-markdown.ts";
@@ -26,6 +29,8 @@ describe("golden plans", () => {
     const a = await buildRelease({ dir: path.join(FIXTURES, fixture, from), out });
     const b = await buildRelease({ dir: path.join(FIXTURES, fixture, to), out });
     const plan = await planReleases({ from: a.tarball, to: b.tarball });
+    // What the node checks before it runs a plan: every golden plan means what its releases need.
+    expect(checkPlanMeaning(plan.file, await loadReleaseModel(a.tarball), await loadReleaseModel(b.tarball)).map(formatPlanIssue)).toEqual([]);
     const normalize = (text: string) => text.split(out).join("<build>");
     await expect(normalize(relupFileText(plan.file))).toMatchFileSnapshot(path.join(FIXTURES, fixture, "plan.json"));
     await expect(normalize(renderPlanText(plan))).toMatchFileSnapshot(path.join(FIXTURES, fixture, "plan.txt"));

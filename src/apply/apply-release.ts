@@ -1,8 +1,10 @@
 /**
  * `relup apply`: hand a release to a running node and have it upgraded live. The plan is, in order of
  * preference: the one given (`--plan`), the one the release ships if it leads from the running version,
- * or one generated now from the two releases (shown, and confirmed unless `yes`). The node checks the
- * plan before step one (stale plan, plan checker, object code) and rolls back on any failure.
+ * or one generated now from the two releases (shown, and confirmed unless `yes`). A given plan that is
+ * not the one relup generate makes for the two releases is refused unless `allowEditedPlan` (see
+ * edited-plan.ts). The node checks the plan before step one (stale plan, plan checker, the plan's meaning
+ * against the two releases, object code) and rolls back on any failure.
  *
  * A plan that restarts the node (restart_new_emulator) loses every process's in-memory state: it is
  * refused unless `allowRestart`, before anything is asked or installed (see restart-impact.ts). A node
@@ -23,6 +25,7 @@ import type { Progress } from "../runtime/executor.ts";
 import type { KilledProcesses } from "../runtime/release-handler.ts";
 import { releaseDirOf } from "../runtime/releases-file.ts";
 import type { Timeout } from "../runtime/runtime.ts";
+import { EditedPlan, editsOf, notGenerated } from "./edited-plan.ts";
 import { requestWatchingSteps } from "./node-lost.ts";
 import { formatRestartImpact, restartImpact, RestartNotAllowed, type RestartImpact } from "./restart-impact.ts";
 
@@ -31,6 +34,8 @@ export interface ApplyOptions {
   /** a release directory or tarball, or the version of a release already unpacked in the root */
   release: string;
   planFile?: string;
+  /** apply a `planFile` that is not the plan relup generate makes for the two releases (it was edited) */
+  allowEditedPlan?: boolean;
   dryRun?: boolean;
   permanent?: boolean;
   /** allow a plan that restarts the node (restart_new_emulator), losing every process's in-memory state */
@@ -151,7 +156,11 @@ async function unpackIfPath(root: string, release: string, note?: (text: string)
 async function choosePlan(root: string, running: string, version: string, options: ApplyOptions): Promise<{ file: RelupFile; generated?: Plan }> {
   if (options.planFile) {
     options.note?.(`using the plan ${options.planFile}`);
-    return { file: await readRelupFile(options.planFile) };
+    const file = await readRelupFile(options.planFile);
+    const edits = await editsOf(root, file, { running, target: version });
+    if (edits && !options.allowEditedPlan) throw new EditedPlan(options.planFile, edits);
+    if (edits) options.note?.(`${notGenerated(options.planFile, edits)}\napplied as given (--allow-edited-plan): the node checks that it does what the two releases need before step one`);
+    return { file };
   }
   const [older, newer] = semver.lt(version, running) ? [version, running] : [running, version];
   const shipped = path.join(releaseDirOf(root, newer), "relup.json");

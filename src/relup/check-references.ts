@@ -7,7 +7,9 @@
  *   dependsOn                         names a module of either release
  *   add_application                   the application is in the target release
  *   remove_application                the application is in the running release and not in the target
- *   restart_application               the application is in both
+ *   restart_application               the application is in both, and no module of it has an instruction
+ *                                     of its own (the restart replaces every module: a second load or
+ *                                     update of one would leave it removed)
  *   apply                             a release module of the target release, or `application`
  */
 import { assertNever } from "../errors.ts";
@@ -26,6 +28,7 @@ export function checkReferences(
   const after = moduleIndex(to);
   const seen = new Set<string>();
   const withInstruction = new Set(instrs.flatMap((i) => (i.op === "dep" ? [i.module] : [])));
+  const restarted = new Set(instrs.flatMap((i) => (i.op === "restart_application" ? [i.application] : [])));
   const importers = new Map<string, string[]>();
   for (const { app, module } of after.values()) {
     for (const i of module.imports) importers.set(i, [...(importers.get(i) ?? []), `${app.name}/${module.name}`]);
@@ -46,6 +49,8 @@ export function checkReferences(
           unknownModule(i, `${i.field}.module`, i.module, to);
         }
         if (seen.has(i.module)) issues.push({ code: "duplicate-module-instruction", module: i.module, file: i.origin });
+        const app = i.module.slice(0, i.module.indexOf("/"));
+        if (restarted.has(app)) issues.push({ code: "restarted-application-module", file: i.origin, field: `${i.field}.module`, module: i.module, application: app });
         seen.add(i.module);
         i.dependsOn.forEach((dep, j) => {
           if (!before.has(dep) && !after.has(dep)) unknownModule(i, `${i.field}.dependsOn[${j}]`, dep, to);

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { model, type AppSpec } from "../../test/helpers/model.ts";
+import { checkPlanMeaning } from "./check-plan-meaning.ts";
 import { generatePlan, type Plan } from "./generate-plan.ts";
 import type { Instruction } from "./instruction.ts";
 import { formatPlanIssue, type PlanIssue } from "./issues.ts";
@@ -15,8 +16,11 @@ const ponr: Instruction = { op: "point_of_no_return" };
 const code = (application: string, version: string, modules: string[]): Instruction => ({ op: "load_object_code", application, version, modules });
 
 function plan(v1: AppSpec[], v2: AppSpec[], extra: { npm?: [Record<string, string>, Record<string, string>] } = {}): Plan {
-  const result = generatePlan(model({ version: "1.0.0", apps: v1, npm: extra.npm?.[0] }), model({ version: "2.0.0", apps: v2, npm: extra.npm?.[1] }));
+  const [from, to] = [model({ version: "1.0.0", apps: v1, npm: extra.npm?.[0] }), model({ version: "2.0.0", apps: v2, npm: extra.npm?.[1] })];
+  const result = generatePlan(from, to);
   if (!result.ok) throw new Error(result.issues.map(formatPlanIssue).join("\n"));
+  // Every generated plan means what its releases need: the node's meaning check never refuses it.
+  expect(checkPlanMeaning(result.value.file, from, to).map(formatPlanIssue)).toEqual([]);
   return result.value;
 }
 

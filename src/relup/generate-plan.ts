@@ -7,6 +7,7 @@
  *   state shapes         a soft update must keep a state of the same shape             (check-state-shapes.ts)
  *   scripts              one per application, in start order (see orderScripts)
  *   translate up, down   low-level scripts                                     (translate.ts)
+ *   meaning              what the node will check the plan does                (check-plan-meaning.ts)
  */
 import semver from "semver";
 import { generateAppup, type DependencyReasons } from "../appup/generate-appup.ts";
@@ -19,6 +20,7 @@ import { formatPlanWarning, type PlanIssue, type PlanWarning } from "./issues.ts
 import { diffReleases, type ReleaseDiff } from "./release-diff.ts";
 import type { ReleaseModel } from "./release-model.ts";
 import { checkHandWritten } from "./check-hand-written.ts";
+import { checkPlanMeaning } from "./check-plan-meaning.ts";
 import { checkStateShapes } from "./check-state-shapes.ts";
 import { selectAppup } from "./select-appup.ts";
 import { translate } from "./translate.ts";
@@ -98,6 +100,11 @@ export function generatePlan(from: ReleaseModel, to: ReleaseModel): PlanResult {
     }
     warnings.push(...shapes.warnings);
   }
+  // The node refuses a plan that does not do what the two releases need (check-plan-meaning.ts). A
+  // generated appup always does; a hand-written one could ask for more (stop an application that stays,
+  // delete a module of another application), and is refused here rather than on the node.
+  const meaning = checkPlanMeaning({ up: up.value.instructions, down: down.value.instructions }, from, to);
+  if (meaning.length > 0) return { ok: false, issues: meaning };
   const planReasons = { up: [...appOrderReasons("up", diff, from, to), ...up.value.reasons], down: [...appOrderReasons("down", diff, to, from), ...down.value.reasons] };
   const file: RelupFile = {
     format: 1,

@@ -2,7 +2,9 @@
 import { describe, expect, it } from "vitest";
 import type { AppupFile, AppupInstruction } from "../appup/instruction.ts";
 import { model, type AppSpec } from "../../test/helpers/model.ts";
+import { checkPlanMeaning } from "./check-plan-meaning.ts";
 import { generatePlan } from "./generate-plan.ts";
+import { formatPlanIssue } from "./issues.ts";
 
 const v1: AppSpec[] = [{ name: "cache", version: "1.0.0", modules: [{ name: "cache", behaviour: "server", vsn: 1 }, { name: "index" }, { name: "web", imports: ["cache/index"] }] }];
 const v2: AppSpec[] = [{ name: "cache", version: "1.1.0", modules: [{ name: "cache", behaviour: "server", vsn: 2, code: "v2", exports: ["codeChange"] }, { name: "index" }, { name: "web", imports: ["cache/index"] }] }];
@@ -10,9 +12,14 @@ const migrate: AppupInstruction = { op: "update", module: "cache", change: { adv
 
 /** An appup whose up and down hold `up` (reversed for down), after the update every one needs for `cache`. */
 function withAppup(up: AppupInstruction[], overrides: Partial<AppupFile> = {}, spec = v2) {
-  const all = up.some((i) => "module" in i && i.module === "cache") ? up : [migrate, ...up];
+  // restart_application replaces every module of the application: it needs no update of its own.
+  const all = up.some((i) => ("module" in i && i.module === "cache") || i.op === "restart_application") ? up : [migrate, ...up];
   const appup: AppupFile = { format: 1, application: "cache", version: "1.1.0", up: [{ from: "1.0.0", instructions: all }], down: [{ to: "1.0.0", instructions: [...all].reverse() }], ...overrides };
-  return generatePlan(model({ version: "1.0.0", apps: v1 }), model({ version: "2.0.0", apps: spec, appups: [appup] }));
+  const [from, to] = [model({ version: "1.0.0", apps: v1 }), model({ version: "2.0.0", apps: spec, appups: [appup] })];
+  const result = generatePlan(from, to);
+  // A plan made from a hand-written appup passes the node's meaning check, as every generated plan does.
+  if (result.ok) expect(checkPlanMeaning(result.value.file, from, to).map(formatPlanIssue)).toEqual([]);
+  return result;
 }
 
 describe("hand-written appup.json", () => {
@@ -48,6 +55,20 @@ describe("hand-written appup.json", () => {
     const result = withAppup([{ op: "restart_application", application: "cache" }]);
     const starts = result.ok ? result.value.file.up.filter((i) => i.op === "apply" && i.function === "start") : [];
     expect(starts).toEqual([{ op: "apply", module: "application", function: "start", args: ["cache"] }]);
+  });
+
+  it("refuses restart_application beside an instruction for one of its modules: the restart would leave that module removed", () => {
+    const result = withAppup([migrate, { op: "restart_application", application: "cache" }]);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.issues.map(formatPlanIssue)).toContainEqual(expect.stringMatching(/up\.instructions\[0\]\.module: `cache\/cache` has an instruction of its own, but restart_application of `cache`/));
+  });
+
+  it("refuses an appup whose plan the node would refuse: an apply application.stop of an application that stays and is not started again", () => {
+    const result = withAppup([{ op: "apply", module: "application", function: "stop", args: ["cache"] }]);
+    expect(!result.ok && result.issues.map(formatPlanIssue)).toEqual([
+      expect.stringMatching(/^up step \d+ \(apply application\.stop\): stop of application `cache`, but `cache` stays in the release and is not started again/),
+      expect.stringMatching(/^down step \d+ \(apply application\.stop\): stop of application `cache`/),
+    ]);
   });
 
   it("a version range in `from` matches the running version", () => {

@@ -4,6 +4,7 @@
  * issue into text: what was found, what was expected, and what to do.
  */
 import { assertNever, ExitCode, UserError } from "../errors.ts";
+import type { Op } from "./instruction.ts";
 
 export type PlanIssue =
   | { code: "release-name-mismatch"; from: string; to: string }
@@ -25,7 +26,22 @@ export type PlanIssue =
   | { code: "appup-advanced-without-code-change"; file: string; direction: "up" | "down"; module: string }
   | { code: "appup-state-not-migrated"; file: string; direction: "up" | "down"; module: string; from: string; to: string }
   | { code: "removed-application-present"; file: string; field: string; application: string }
-  | { code: "script"; section: "up" | "down"; at: number; problem: ScriptProblem };
+  | { code: "restarted-application-module"; file: string; field: string; module: string; application: string }
+  | { code: "script"; section: "up" | "down"; at: number; problem: ScriptProblem }
+  /** `at` is the step's index (the section's length: its end); `step` says the step in words */
+  | { code: "plan-meaning"; section: "up" | "down"; at: number; op?: Op; step?: string; problem: MeaningProblem };
+
+/** What a plan does that the difference between its two releases does not call for, or leaves undone (check-plan-meaning.ts). */
+export type MeaningProblem =
+  | { kind: "state-not-migrated"; module: string; from: string; to: string; mode: "up" | "down" }
+  | { kind: "code-change-mode"; mode: "up" | "down" }
+  | { kind: "not-loaded"; module: string; added: boolean }
+  | { kind: "not-removed"; module: string }
+  | { kind: "unknown-module"; module: string }
+  | { kind: "remove-staying"; module: string }
+  | { kind: "purge-untouched"; module: string }
+  | { kind: "stop-unchanged"; module: string }
+  | { kind: "application-ended"; application: string; function: string };
 
 /** Structural problems of a low-level script (suspend/resume pairing, point of no return, object code). */
 export type ScriptProblem =
@@ -90,8 +106,12 @@ export function formatPlanIssue(issue: PlanIssue): string {
       return `${issue.file}: ${issue.direction}: ${q(issue.module)} changes its state version (vsn ${issue.from} → ${issue.to}) but is not given an advanced update: its processes would keep state of the old shape. Fix: use { "op": "update", "module": ..., "change": { "advanced": {} } }.`;
     case "removed-application-present":
       return `${issue.file}: ${issue.field}: remove_application of ${q(issue.application)}, which the target release still contains. Fix: drop the instruction, or use restart_application.`;
+    case "restarted-application-module":
+      return `${issue.file}: ${issue.field}: ${q(issue.module)} has an instruction of its own, but restart_application of ${q(issue.application)} already removes and loads every module of it: the two together would leave it removed. Fix: drop the module's instruction (the restart loads its new code; its processes start afresh), or drop restart_application.`;
     case "script":
       return `${issue.section}[${issue.at}]: ${formatScriptProblem(issue.problem)}`;
+    case "plan-meaning":
+      return `${issue.section} ${issue.step === undefined ? "(end of the section)" : `step ${issue.at + 1} (${issue.step})`}: ${formatMeaningProblem(issue.problem, issue.section)}`;
     default:
       return assertNever(issue);
   }
@@ -132,6 +152,32 @@ function formatScriptProblem(p: ScriptProblem): string {
       return `${list(p.modules)} started but never stopped. Fix: stop them first, or drop the start.`;
     case "conflicting-object-code":
       return `object code of application ${q(p.application)} is read at versions ${p.versions.join(" and ")}. Fix: load one version of an application.`;
+    default:
+      return assertNever(p);
+  }
+}
+
+function formatMeaningProblem(p: MeaningProblem, section: "up" | "down"): string {
+  const regenerate = "Fix: use the plan `relup generate` makes for these releases (edit a hand-written appup.json, not the plan), or edit this one back";
+  switch (p.kind) {
+    case "state-not-migrated":
+      return `${q(p.module)} changes its state version (vsn ${p.from} → ${p.to}) but the section has no code_change (mode ${p.mode}) for it: every process would keep state of the old shape. ${regenerate} (a code_change ${p.mode} of ${q(p.module)} while its processes are suspended).`;
+    case "code-change-mode":
+      return `code_change mode ${p.mode} in the ${section} section: a migration ${section === "up" ? "up passes the old vsn" : "down passes {down: vsn}"}, and this one would run the wrong way. ${regenerate} (mode ${section}).`;
+    case "not-loaded":
+      return `${q(p.module)} ${p.added ? "is new in" : "differs in"} the release the section goes to, and the section ${p.added ? "never loads it" : "does not end with it loaded"}: the node would run code the release does not have. ${regenerate}.`;
+    case "not-removed":
+      return `${q(p.module)} is not in the release the section goes to, and the section does not remove it. ${regenerate}.`;
+    case "unknown-module":
+      return `${q(p.module)} is not a module of the release the section starts from: there is nothing of it to stop or remove. ${regenerate}.`;
+    case "remove-staying":
+      return `remove of ${q(p.module)}, which stays in the release the section goes to and is not loaded again after it. ${regenerate}.`;
+    case "purge-untouched":
+      return `purge of ${q(p.module)}, which the section neither loads nor removes before it: the purge would kill processes for no change of code. ${regenerate}.`;
+    case "stop-unchanged":
+      return `stop of ${q(p.module)}, whose code does not change in this upgrade: its processes would end for nothing. ${regenerate}.`;
+    case "application-ended":
+      return `${p.function} of application ${q(p.application)}, but ${q(p.application)} stays in the release and is not ${p.function === "stop" ? "started" : "loaded"} again later in the section: it would be left ${p.function === "stop" ? "stopped" : "unloaded"}. ${regenerate}.`;
     default:
       return assertNever(p);
   }

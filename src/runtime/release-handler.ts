@@ -18,6 +18,7 @@ import path from "node:path";
 import { ExitCode, UserError } from "../errors.ts";
 import { readRelease } from "../release/read-release.ts";
 import { releaseIdentity } from "../release/release-file.ts";
+import { checkPlanMeaning } from "../relup/check-plan-meaning.ts";
 import { checkScript } from "../relup/check-script.ts";
 import type { Instruction, RelupFile } from "../relup/instruction.ts";
 import { formatPlanIssue } from "../relup/issues.ts";
@@ -319,6 +320,10 @@ export class ReleaseHandler {
     const script: Instruction[] = direction === "up" ? plan.up : plan.down;
     const issues = checkScript(direction, script);
     if (issues.length > 0) throw new HandlerError(`the plan fails the plan checker: ${issues.map(formatPlanIssue).join("; ")}`, "bad-plan");
+    // Both sections against what the two releases need: the one not run now is the way back.
+    const [fromApps, toApps] = direction === "up" ? [this.node, target] : [target, this.node];
+    const meaning = checkPlanMeaning(plan, fromApps, toApps);
+    if (meaning.length > 0) throw new HandlerError(`the plan does not do what the difference between ${plan.from.version} and ${plan.to.version} needs:\n${meaning.map((i) => `  ${formatPlanIssue(i)}`).join("\n")}\nNothing was changed.`, "plan-meaning");
     // OTP's check_old_processes: a soft purge that would find processes still running the code refuses
     // the plan now, before anything changes; the processes a brutal purge will kill are reported.
     const purges = forecastPurges(script, this.node);

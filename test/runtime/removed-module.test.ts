@@ -200,7 +200,7 @@ describe("a module that leaves, and its processes", () => {
     const planFile = path.join(f.out, "relup.json");
     await writeFile(planFile, JSON.stringify({ ...plan.file, up }));
     for (const dryRun of [true, false]) {
-      const error = (await applyRelease({ root: f.root, release: f.v2, planFile, dryRun, confirm: async () => true }).catch((e: Error) => e)) as Error & { exitCode?: number };
+      const error = (await applyRelease({ root: f.root, release: f.v2, planFile, allowEditedPlan: true, dryRun, confirm: async () => true }).catch((e: Error) => e)) as Error & { exitCode?: number };
       expect(error).toBeInstanceOf(Error);
       expect(error.exitCode).toBe(1);
       expect(error.message).toContain(`shop/loner`);
@@ -208,7 +208,7 @@ describe("a module that leaves, and its processes", () => {
       expect(error.message).toMatch(/soft_purge/);
       expect(error.message).toMatch(/Fix:/);
     }
-    const cli = await relup(["apply", f.v2, "--root", f.root, "--plan", planFile, "--dry-run"]);
+    const cli = await relup(["apply", f.v2, "--root", f.root, "--plan", planFile, "--allow-edited-plan", "--dry-run"]);
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain(`step ${plan.file.up.findIndex((i) => i.op === "purge") + 1} would purge shop/loner with soft_purge while a process still runs it: ${loner.pid} (loner). Nothing was changed.`);
     expect(await f.json("/loner")).toBe(2);

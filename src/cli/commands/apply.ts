@@ -17,6 +17,7 @@ interface ApplyArgs {
   dryRun: boolean;
   yes: boolean;
   allowRestart: boolean;
+  allowEditedPlan: boolean;
   codeChangeTimeout?: string;
 }
 
@@ -33,6 +34,7 @@ export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
         .option("dry-run", { type: "boolean", default: false, describe: "Only check: read and compile the new code and validate the plan, changing nothing" })
         .option("yes", { type: "boolean", default: false, describe: "Apply a generated plan without asking" })
         .option("allow-restart", { type: "boolean", default: false, describe: "Allow a plan that restarts the node (restart_new_emulator): every process loses its in-memory state" })
+        .option("allow-edited-plan", { type: "boolean", default: false, describe: "Apply a --plan that is not the plan `relup generate` makes for the two releases (it was edited after generation); the node still checks what it does" })
         .option("code-change-timeout", { type: "string", describe: "How long each process's codeChange may take in this install, in ms (at most 2147483647) or \"infinity\" (overrides the plan; default: the plan's, else 5000); on expiry the install rolls back" })
         .example("$0 apply _build/calculator-1.1.0.tar.gz --root /srv/calc --plan relup.json", "install 1.1.0 on the running node")
         .example("$0 apply 1.1.0 --root /srv/calc --dry-run", "check an unpacked release and its plan without changing anything") as never,
@@ -46,6 +48,7 @@ export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
         dryRun: argv.dryRun,
         permanent: argv.permanent,
         allowRestart: argv.allowRestart,
+        allowEditedPlan: argv.allowEditedPlan,
         ...(codeChangeTimeout !== undefined ? { codeChangeTimeout } : {}),
         note: (text) => io.err(`${text}\n`),
         progress: (event) => {

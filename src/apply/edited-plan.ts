@@ -1,0 +1,63 @@
+/**
+ * `relup apply --plan FILE`: is FILE the plan `relup generate` makes for the two releases? Generation is
+ * deterministic, so the plan is made again from the two releases unpacked in the root and its
+ * instructions (up and down, not the notes) are compared with the file's. A plan that differs was
+ * edited after generation: it is refused unless the operator says it was reviewed (--allow-edited-plan);
+ * then a note says so, and the node's meaning check still runs before step one.
+ *
+ * A plan for other releases or builds is left to the node, which refuses it as stale with its own fix.
+ */
+import { isDeepStrictEqual } from "node:util";
+import { ExitCode, UserError } from "../errors.ts";
+import { describeStep } from "../relup/describe-step.ts";
+import { generatePlan } from "../relup/generate-plan.ts";
+import type { Instruction, RelupFile } from "../relup/instruction.ts";
+import { formatPlanIssue } from "../relup/issues.ts";
+import { loadReleaseModel } from "../relup/load-release-model.ts";
+import { releaseDirOf } from "../runtime/releases-file.ts";
+
+/** How a plan differs from the generated one, per section, in words; undefined when it does not. */
+export async function editsOf(root: string, plan: RelupFile, versions: { running: string; target: string }): Promise<string[] | undefined> {
+  const pair = [plan.from.version, plan.to.version].sort().join(" ");
+  if (pair !== [versions.running, versions.target].sort().join(" ")) return undefined;
+  const from = await loadReleaseModel(releaseDirOf(root, plan.from.version));
+  const to = await loadReleaseModel(releaseDirOf(root, plan.to.version));
+  if (from.identity !== plan.from.identity || to.identity !== plan.to.identity || from.release.name !== plan.release) return undefined;
+  const generated = generatePlan(from, to);
+  if (!generated.ok) return [`relup generate makes no plan for these releases: ${generated.issues.map(formatPlanIssue).join("; ")}`];
+  const up = sectionEdit("up", plan.up, generated.value.file.up);
+  const down = sectionEdit("down", plan.down, generated.value.file.down);
+  return up === undefined && down === undefined ? undefined : [up ?? "up: the same", down ?? "down: the same"];
+}
+
+/** The first step where `plan` and `generated` differ, or undefined. Compared as JSON: key order and absent keys do not count. */
+function sectionEdit(section: "up" | "down", plan: readonly Instruction[], generated: readonly Instruction[]): string | undefined {
+  const json = (s: readonly Instruction[]) => JSON.parse(JSON.stringify(s)) as Instruction[];
+  const [a, b] = [json(plan), json(generated)];
+  const at = a.findIndex((step, n) => !isDeepStrictEqual(step, b[n]));
+  const first = at !== -1 ? at : a.length < b.length ? a.length : -1;
+  if (first === -1) return undefined;
+  const say = (step: Instruction | undefined) => (step ? `${describeStep(step)} ${clip(JSON.stringify(step))}` : "nothing");
+  const lengths = a.length === b.length ? "" : ` (${a.length} steps, generated ${b.length})`;
+  return `${section}: first differs at step ${first + 1}${lengths}: the plan has ${say(a[first])}, relup generate makes ${say(b[first])}`;
+}
+
+/** A step's JSON, cut short: a summary names the step, it does not reprint a large `extra`. */
+function clip(json: string, max = 200): string {
+  return json.length <= max ? json : `${json.slice(0, max)}… (${json.length} characters)`;
+}
+
+/** The refusal: exit 1, nothing changed. */
+export class EditedPlan extends UserError {
+  override readonly name = "EditedPlan";
+  constructor(planFile: string, edits: readonly string[]) {
+    super(
+      `${notGenerated(planFile, edits)}\nNothing was changed. Fix: apply the plan relup generate makes (relup generate <older release> <newer release> -o relup.json), or, if this edit was reviewed, pass --allow-edited-plan (the node still checks that the plan does what the two releases need).`,
+      ExitCode.checkFailed,
+    );
+  }
+}
+
+export function notGenerated(planFile: string, edits: readonly string[]): string {
+  return `${planFile} is not the plan \`relup generate\` makes for these releases:\n${edits.map((e) => `  ${e}`).join("\n")}`;
+}

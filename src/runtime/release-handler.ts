@@ -7,9 +7,12 @@
  * was not made permanent is undone by a restart.
  *
  * Before the first step of an install, the preflight refuses a plan that is not for this node: another
- * release, another running version or build (a stale plan), another target build, or a script the plan
- * checker rejects, or a soft purge that would find processes still running the code it drops (OTP's
- * check_old_processes). Nothing changes then. The processes a brutal purge will kill are reported by
+ * release, another running version or build (a stale plan), another target build, a script the plan
+ * checker rejects, a plan whose steps do not follow from the two releases (check-plan-meaning.ts: a
+ * state vsn change without its code_change, a stop or removal the releases do not call for), or a soft
+ * purge that would find processes still running the code it drops (OTP's check_old_processes). Nothing
+ * changes then. An install records itself (RELEASES with --permanent, its rollback record) before its
+ * first step and commits the records after its last (staged-file.ts), so exit 1 means nothing changed. The processes a brutal purge will kill are reported by
  * check (`apply --dry-run`) and install.
  */
 import { readFile, rm } from "node:fs/promises";

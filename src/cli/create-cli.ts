@@ -5,6 +5,7 @@
 import { createRequire } from "node:module";
 import yargs, { type Argv } from "yargs";
 import { buildCommand } from "./commands/build.ts";
+import { initCommand } from "./commands/init.ts";
 import { generateCommand } from "./commands/generate.ts";
 import { verifyCommand } from "./commands/verify.ts";
 import { inspectCommand } from "./commands/inspect.ts";
@@ -21,6 +22,7 @@ export function createCli(io: Io, argv: readonly string[] = []): Argv {
   return yargs([...argv])
     .scriptName("relup")
     .usage("$0 <command> [options]\n\nFormal release upgrades for Node.js: build releases, plan upgrades, apply them live.")
+    .command(initCommand(io, RELUP_VERSION))
     .command(buildCommand(io))
     .command(inspectCommand(io))
     .command(generateCommand(io))

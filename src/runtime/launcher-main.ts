@@ -3,7 +3,7 @@
  * the first `ready` (or the boot failure) to the parent over IPC, and lives until the node is stopped.
  */
 import { rmSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Launcher } from "./launcher.ts";
@@ -25,6 +25,14 @@ process.on("SIGTERM", () => void launcher.stop());
 process.on("SIGINT", () => void launcher.stop());
 try {
   const ready = await launcher.start();
+  // Never through a link planted in run/: the pid would overwrite whatever it points to. Without its
+  // pid file (a full disk) nothing could find this launcher: the node is stopped and the start fails.
+  await writeFile(path.join(launcher.root, "run", "launcher.pid"), `${process.pid}\n`, { flag: WRITE_NOFOLLOW, mode: 0o644 }).catch(async (error: Error) => {
+    await launcher.stop();
+    // A part written before the disk filled is no pid at all.
+    await rm(path.join(launcher.root, "run", "launcher.pid"), { force: true }).catch(() => undefined);
+    throw new UserError(`${path.join(launcher.root, "run", "launcher.pid")} could not be written (${error.message}), so the node was stopped. Fix: free space on the file system of ${launcher.root}, then start again`, ExitCode.checkFailed);
+  });
   // Only once the node is up: a failed boot also stops the launcher, and must be told first (below).
   launcher.on("stopped", () => {
     rmSync(path.join(launcher.root, "run", "launcher.pid"), { force: true });
@@ -32,8 +40,6 @@ try {
     if (launcher.failure) process.stderr.write(`${new Date().toISOString()} cannot restart the node: ${launcher.failure}\n`);
     process.exit(launcher.failure ? 1 : 0);
   });
-  // Never through a link planted in run/: the pid would overwrite whatever it points to.
-  await writeFile(path.join(launcher.root, "run", "launcher.pid"), `${process.pid}\n`, { flag: WRITE_NOFOLLOW, mode: 0o644 });
   tell({ type: "ready", ...ready, launcherPid: process.pid });
 } catch (error) {
   // launcher.out (this process's stderr) says why too, next to launcher.jsonl.

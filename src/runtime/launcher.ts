@@ -81,6 +81,8 @@ export const DEFAULT_BOOT_TIMEOUT = 60_000;
 export class Launcher extends EventEmitter {
   readonly root: string;
   #child: ChildProcess | undefined;
+  /** nodes whose output is still being read: their last lines are logged before the logs close */
+  #reading = new Set<Promise<unknown>>();
   #stopping = false;
   #finished = false;
   failure: string | undefined; // why the launcher gave up restarting its node (#cannotBoot)
@@ -208,6 +210,8 @@ export class Launcher extends EventEmitter {
       });
     pipe(child.stdout!, "stdout");
     pipe(child.stderr!, "stderr");
+    const reading: Promise<unknown> = new Promise((resolve) => child.once("close", resolve)).then(() => this.#reading.delete(reading));
+    this.#reading.add(reading);
     const handles: { port: number; handle: RawHandle }[] = [];
     let expected = -1;
     let takeoverVersion = "";
@@ -384,8 +388,9 @@ export class Launcher extends EventEmitter {
     this.failure = failure;
     clearInterval(this.#heartbeat);
     this.#event("launcher stopped", {});
-    // Once the last lines are written: a detached launcher exits on "stopped".
-    void Promise.all([this.#nodeLog?.end(), this.#launcherLog?.end()]).then(() => this.emit("stopped"));
+    // After the nodes' last lines (at most 2 s), once they are written: a detached launcher exits on "stopped".
+    const read = Promise.race([Promise.all(this.#reading), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    void read.then(() => Promise.all([this.#nodeLog?.end(), this.#launcherLog?.end()])).then(() => this.emit("stopped"));
   }
 
   #event(event: string, fields: Record<string, unknown>): void {

@@ -14,23 +14,37 @@ export class LogFile {
   #lost = 0;
   #lostBecause = "";
   #ending: (() => void) | undefined;
+  #closed = false;
 
   constructor(
     private readonly fd: number,
     private readonly maxQueued = 10_000,
   ) {}
 
-  /** Append `line` (a newline is added). */
+  /** Append `line` (a newline is added). After `end()`, lines are dropped: the file is being closed. */
   write(line: string): void {
+    if (this.#ending) return;
     if (this.#queue.length >= this.maxQueued) this.#drop("backlog");
     else this.#queue.push(line + "\n");
     this.#next();
   }
 
-  /** Write what is queued (a line the disk cannot take is dropped), then close the file. */
-  end(): Promise<void> {
+  /**
+   * Write what is queued (a line the disk cannot take is dropped), then close the file. Resolves within
+   * `limitMs` even if a write never returns (a hung network file system); the file is then left open.
+   */
+  end(limitMs = 5_000): Promise<void> {
+    if (this.#ending) return Promise.resolve();
     return new Promise((resolve) => {
-      this.#ending = () => close(this.fd, () => resolve());
+      const timer = setTimeout(resolve, limitMs);
+      this.#ending = () => {
+        if (this.#closed) return;
+        this.#closed = true;
+        close(this.fd, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      };
       this.#next();
     });
   }

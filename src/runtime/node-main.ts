@@ -14,7 +14,8 @@ import { Node } from "./node.ts";
 import { inheritHandle, listeningServers, nativeHandle, recordListeners } from "./listen-registry.ts";
 import { ReleaseHandler } from "./release-handler.ts";
 import { assertNever } from "../errors.ts";
-import { releaseDirOf } from "./releases-file.ts";
+import { releaseDirOf, releasesDir } from "./releases-file.ts";
+import { sweepStaged } from "./staged-file.ts";
 import { readRootConfig } from "./root-config.ts";
 import { copyStates, type LiveStatesResult } from "./live-states.ts";
 import { bootFailure } from "./boot-failure.ts";
@@ -184,6 +185,8 @@ process.on("unhandledRejection", (error) => log("unhandled rejection", { error: 
 
 try {
   await node.boot();
+  // Records an install staged and never committed: its node was killed during it (see staged-file.ts).
+  for (const file of await sweepStaged([releasesDir(root), path.join(root, "run")])) log("removed a record of an unfinished install", { file });
   const handler = new ReleaseHandler(node, root, { restartNewEmulator });
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();

@@ -30,8 +30,7 @@ import type { Node } from "./node.ts";
 import { describeRefusals, forecastPurges } from "./purge-forecast.ts";
 import type { Timeout } from "./runtime.ts";
 import { killAll, waitForKills, type ProcessRef } from "./steps/purge.ts";
-import { toJsonText } from "../release/fs-utils.ts";
-import { readReleasesFile, releaseDirOf, releasesFilePath, unpackIntoRoot, writeReleasesFile, type ReleasesFile } from "./releases-file.ts";
+import { readReleasesFile, releaseDirOf, releasesFileText, unpackIntoRoot, writeReleasesFile, type ReleasesFile } from "./releases-file.ts";
 import { StagingError, stageFiles } from "./staged-file.ts";
 import { readRootConfig } from "./root-config.ts";
 
@@ -59,8 +58,7 @@ function permanentIs(file: ReleasesFile, version: string): ReleasesFile {
 
 /** What a failed write of the root's records was, in words. */
 function describeWriteFailure(error: Error): string {
-  if (!(error instanceof StagingError)) return `its records could not be written (${error.message})`;
-  return `${error.file} could not be written (${error.diskFull ? "no space left on device" : "not writable"}: ${error.errno})`;
+  return error instanceof StagingError ? error.message : `its records could not be written (${error.message})`;
 }
 
 /** The processes a purge of `module` kills (or, in a preflight, will kill). */
@@ -192,7 +190,7 @@ export class ReleaseHandler {
       stageFiles([
         // Kept on disk too, so that a node that took over by restart_new_emulator can roll back.
         ...(record.last ? [{ file: this.#lastFile(), text: JSON.stringify({ ...installed, to: version }) }] : []),
-        ...(record.releases ? [{ file: releasesFilePath(this.root), text: toJsonText(record.releases(version)) }] : []),
+        ...(record.releases ? [releasesFileText(this.root, record.releases(version))] : []),
       ]),
     );
     const killed: KilledProcesses[] = [];
@@ -377,7 +375,7 @@ export class ReleaseHandler {
       return await write();
     } catch (error) {
       if (!(error instanceof StagingError)) throw error;
-      throw new HandlerError(`${describeWriteFailure(error)}. Nothing was changed: the node runs ${this.currentVersion}. Fix: ${error.diskFull ? `free space on the file system of ${this.root}` : `make ${error.file} writable by this user`}, then run the command again`, error.diskFull ? "disk-full" : "unwritable");
+      throw new HandlerError(`${error.message}. Nothing was changed: the node runs ${this.currentVersion}. Fix: ${error.fix}, then run the command again`, error.diskFull ? "disk-full" : "unwritable");
     }
   }
 }

@@ -19,7 +19,7 @@ import { AppName, Sha256, Version } from "../release/names.ts";
 import { mkdirFixed, toJsonText } from "../release/fs-utils.ts";
 import { parseJsonFile } from "../release/parse-json-file.ts";
 import { readRelease, type LoadedRelease } from "../release/read-release.ts";
-import { stageFile, type StagedFile } from "./staged-file.ts";
+import { stageFiles } from "./staged-file.ts";
 
 export const ReleasesFile = z
   .object({
@@ -52,13 +52,13 @@ export async function readReleasesFile(root: string): Promise<ReleasesFile | und
 }
 
 export async function writeReleasesFile(root: string, data: ReleasesFile): Promise<void> {
-  await (await stageReleasesFile(root, data)).commit();
+  await mkdirFixed(releasesDir(root));
+  await (await stageFiles([releasesFileText(root, data)])).commit();
 }
 
-/** RELEASES written beside the file, to be renamed into place by `commit` (see staged-file.ts). */
-export async function stageReleasesFile(root: string, data: ReleasesFile): Promise<StagedFile> {
-  await mkdirFixed(releasesDir(root));
-  return stageFile(releasesFilePath(root), toJsonText(ReleasesFile.parse(data)));
+/** RELEASES as an install stages it (see staged-file.ts): its path and its text, checked against the schema. */
+export function releasesFileText(root: string, data: ReleasesFile): { file: string; text: string } {
+  return { file: releasesFilePath(root), text: toJsonText(ReleasesFile.parse(data)) };
 }
 
 /**

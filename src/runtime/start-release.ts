@@ -38,7 +38,7 @@ export async function prepareRoot(root: string, source: string | undefined): Pro
     // No RELEASES, no release: the root stays empty, and the start can be run again as it was.
     if (placed) await rm(loaded.dir, { recursive: true, force: true });
     if (!(error instanceof StagingError)) throw error;
-    throw new UserError(`${error.message}: the release was not installed. Fix: ${error.diskFull ? `free space on the file system of ${root}` : `make ${path.dirname(error.file)} writable by this user`}, then run \`relup start\` again.`, ExitCode.checkFailed);
+    throw new UserError(`${error.message}: the release was not installed. Fix: ${error.fix}, then run \`relup start\` again.`, ExitCode.checkFailed);
   }
   return { name: loaded.release.name, version: loaded.release.version, installed: true };
 }

@@ -5,7 +5,7 @@
  * A synchronous codeChange that never returns blocks the node's event loop: the launcher's watchdog
  * kills it and boots the permanent release, and `relup apply` fails saying so and what was reset.
  */
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyRelease } from "../../src/apply/apply-release.ts";
@@ -88,7 +88,7 @@ describe("a codeChange that never returns (a synchronous loop)", () => {
     const f = await fleet("sync", undefined, { heartbeatIntervalMs: 100, heartbeatTimeoutMs: 2_000 });
     const processCount = ((await controlRequest(f.root, { cmd: "status" })) as { processCount: number }).processCount;
     const restarted = new Promise<Ready>((resolve) => f.launcher.once("ready", resolve));
-    const r = await relup(["apply", f.v2, "--root", f.root, "--yes"]);
+    const r = await relup(["apply", f.v2, "--root", f.root, "--yes", "--permanent"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`the node (pid ${f.ready.pid}) died while it installed 2.0.0, at step 5/6 (code_change up fleet/worker): it stopped answering its launcher`);
     const again = await restarted;
@@ -98,6 +98,10 @@ describe("a codeChange that never returns (a synchronous loop)", () => {
     expect(await f.json("/bump")).toEqual(Array(WORKERS).fill(1));
     const log = (await readFile(path.join(f.root, "log", "launcher.jsonl"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l));
     expect(log).toContainEqual(expect.objectContaining({ event: "node unresponsive", pid: f.ready.pid, limitMs: 2_000, action: "killed; restarting on the permanent release" }));
+    // What the killed node had staged for --permanent (RELEASES, its install record) is gone, and RELEASES kept 1.0.0.
+    const staged = [...(await readdir(path.join(f.root, "run"))), ...(await readdir(path.join(f.root, "releases")))].filter((name) => name.endsWith(".tmp"));
+    expect(staged).toEqual([]);
+    expect(await readFile(path.join(f.root, "releases", "RELEASES"), "utf8")).toMatch(/"version": "1\.0\.0",\s+"status": "permanent"/);
   });
 
   it("relup start refuses a heartbeat timeout that is not whole milliseconds (exit 2)", async () => {

@@ -131,3 +131,19 @@ describe("an orphan releases/<vsn> directory", () => {
     expect((await relup(["releases", "--root", root])).stdout).toMatch(/calculator 1\.1\.0 +unpacked/);
   }, 60_000);
 });
+
+describe("a launcher that cannot write its pid file", () => {
+  it("stops the node it started and fails the start (exit 1), leaving nothing running that nothing could find", async () => {
+    const { root, launcherPid } = await started();
+    process.kill(launcherPid, "SIGTERM");
+    expect(await waitForExit(launcherPid, 20_000)).toBe(true);
+    // A directory in the way of run/launcher.pid: the write fails (EISDIR), as a full disk would fail it.
+    await mkdir(path.join(root, "run", "launcher.pid", "in-the-way"), { recursive: true });
+    const result = await relup(["start", "--root", root, "--detach"], { PORT: String(await freePort()) });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain("launcher.pid could not be written");
+    expect(result.stderr).toContain("so the node was stopped");
+    expect(existsSync(path.join(root, "run", "control.sock"))).toBe(false);
+    expect((await relup(["status", "--root", root])).code).toBe(1);
+  }, 60_000);
+});

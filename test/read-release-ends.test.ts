@@ -7,7 +7,7 @@
  * child process, and a real node.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
@@ -116,6 +116,41 @@ describe("bytes after the end of the tar archive", () => {
     const dir = await tempDir();
     const file = await withTrailing(dir, Buffer.alloc(4 * 1024 * 1024));
     const loaded = await readRelease(file, { into: path.join(dir, "dest"), limits: { maxTrailingBytes: 8 * 1024 * 1024 } });
+    expect(loaded.release.version).toBe("1.0.0");
+  });
+});
+
+describe("bytes after the end of the gzip stream", () => {
+  const gzipped = async (dir: string) => {
+    const file = path.join(dir, "calculator-1.0.0.tar.gz");
+    await writeFile(file, gzipSync(tarBytes(good)));
+    return file;
+  };
+
+  it("8 MiB of zeros appended to a built tarball is refused (zlib alone ignores them), naming the bytes and the fix", { timeout: CLI_TIMEOUT_MS }, async () => {
+    const dir = await tempDir();
+    const file = await gzipped(dir);
+    const { size } = await stat(file);
+    await appendFile(file, Buffer.alloc(8 * 1024 * 1024));
+    const result = await relup(["inspect", file], {}, CLI_TIMEOUT_MS);
+    expect(result).toMatchObject({ code: 2, stdout: "" });
+    expect(result.stderr).toContain(`${file}: has ${8 * 1024 * 1024} bytes after the end of its gzip stream (the stream is the first ${size} bytes)`);
+    expect(result.stderr).toContain("Fix: rebuild it");
+  });
+
+  it("random bytes appended are the same issue, not 'not a valid gzip stream'", { timeout: CLI_TIMEOUT_MS }, async () => {
+    const dir = await tempDir();
+    const file = await gzipped(dir);
+    await appendFile(file, randomBytes(1024 * 1024));
+    const error = await readRelease(file, { into: path.join(dir, "dest") }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReleaseError);
+    expect((error as ReleaseError).issues).toEqual([expect.objectContaining({ code: "after-gzip", file })]);
+    expect(await readdir(dir)).toEqual(["calculator-1.0.0.tar.gz"]);
+  });
+
+  it("a tarball that ends with its gzip stream is read", async () => {
+    const dir = await tempDir();
+    const loaded = await readRelease(await gzipped(dir), { into: path.join(dir, "dest") });
     expect(loaded.release.version).toBe("1.0.0");
   });
 });

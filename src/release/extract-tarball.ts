@@ -9,7 +9,7 @@
  * (verify-release.ts) and removes the directory on any failure.
  */
 import { createReadStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { createGunzip } from "node:zlib";
 import { Parser, type ReadEntry } from "tar";
@@ -48,6 +48,8 @@ export async function extractTarball(tarball: string, label: string, into: strin
   let settle!: () => void;
   const settled = new Promise<void>((resolve) => (settle = resolve));
 
+  // Unknown when the file cannot be read: the read stream reports that.
+  const size = await stat(tarball).then((s) => s.size, () => undefined);
   const input = createReadStream(tarball);
   const gunzip = createGunzip();
   const parser = new Parser({ strict: true, brotli: false, zstd: false });
@@ -68,7 +70,12 @@ export async function extractTarball(tarball: string, label: string, into: strin
   const settleIfEnded = () => {
     if (parserEnded && gunzipEnded) settle();
   };
-  const corrupt = (error: Error) => fail({ code: "corrupt-archive", file: label, detail: describeCorruption(error) });
+  const corrupt = (error: Error & { code?: string }) => {
+    // Bytes after a gzip stream that do not look like gzip: zlib reads them as the header of a next
+    // stream and says "incorrect header check" (inside a stream, corruption gets other words).
+    if (unpacked > 0 && error.code === "Z_DATA_ERROR" && /incorrect header check/.test(error.message) && size !== undefined) return fail({ code: "after-gzip", file: label, bytes: size - gunzip.bytesWritten, gzipBytes: gunzip.bytesWritten });
+    fail({ code: "corrupt-archive", file: label, detail: describeCorruption(error) });
+  };
   // A file or directory that cannot be written ends the read at once (the writes never reject: every
   // failure goes through `fail`, and is reported once everything has stopped). A full disk or a path that
   // cannot be written is not a fault of the archive: it gets its own issue (write-failure.ts).
@@ -152,6 +159,10 @@ export async function extractTarball(tarball: string, label: string, into: strin
   });
   gunzip.on("end", () => {
     gunzipEnded = true;
+    // zlib stops at the end of the gzip stream and ignores what follows (zeros, say): a release is that
+    // stream and nothing else, so what the file holds beyond it was appended.
+    const after = size === undefined ? 0 : size - gunzip.bytesWritten;
+    if (!failure && after > 0) return fail({ code: "after-gzip", file: label, bytes: after, gzipBytes: gunzip.bytesWritten });
     if (!failure) parser.end();
     settleIfEnded();
   });

@@ -18,6 +18,7 @@ export type ReleaseIssue =
   | { code: "too-many-entries"; file: string; limit: number }
   | { code: "corrupt-archive"; file: string; detail: string }
   | { code: "trailing-data"; file: string; limit: number }
+  | { code: "after-gzip"; file: string; bytes: number; gzipBytes: number }
   | { code: "expansion"; file: string; unpacked: number; compressed: number; ratio: number; floor: number }
   | { code: "disk-full"; file: string; at: string; errno: string }
   | { code: "unwritable"; file: string; at: string; errno: string; detail: string }
@@ -62,6 +63,8 @@ export function formatReleaseIssue(issue: ReleaseIssue): string {
       return `${at()} is not a complete .tar.gz release (${issue.detail}). Fix: download or copy the tarball again, or rebuild it with \`relup build\`.`;
     case "trailing-data":
       return `${at()} has more than ${issue.limit} bytes after the end of the tar archive; a release tarball ends with its end-of-archive marker and at most the padding tar tools add (GNU tar: 10 KiB). Fix: rebuild it with \`relup build\` and do not append to a built tarball, or raise the limit (maxTrailingBytes) if the tool that packed it pads more.`;
+    case "after-gzip":
+      return `${at()} has ${issue.bytes} bytes after the end of its gzip stream (the stream is the first ${issue.gzipBytes} bytes); a release tarball is one gzip stream and nothing else, so bytes were appended after it was built. Fix: rebuild it with \`relup build\`, or download it again; do not append to a built tarball.`;
     case "expansion":
       return `${at()} unpacks to more than ${issue.ratio} times its compressed size (${issue.unpacked} bytes from the first ${issue.compressed} compressed bytes; past ${issue.floor} bytes, a release may unpack to at most ${issue.ratio} times what was read): a gzip bomb, or a release of mostly identical bytes. Nothing was kept. Fix: refuse this archive, or raise the limits (maxExpansionRatio, expansionFloorBytes) if it is expected.`;
     case "disk-full":

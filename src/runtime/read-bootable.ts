@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { ExitCode, UserError } from "../errors.ts";
 import { readReleasesFile, releaseDirOf, releasesDir, type ReleasesFile } from "./releases-file.ts";
+import { assertRootTrusted } from "./root-trust.ts";
 
 export class UnbootableRoot extends UserError {
   override readonly name = "UnbootableRoot";
@@ -44,8 +45,11 @@ export async function readBootable(root: string): Promise<{ releases: ReleasesFi
   return { releases, version };
 }
 
-/** The version a launcher boots: as readBootable, and a root without RELEASES cannot boot either. */
+/** The version a launcher boots: as readBootable, in a root it can trust; a root without RELEASES cannot boot either. */
 export async function bootVersion(root: string): Promise<string> {
+  // Before every (re)start, not only the first: a root made writable by others since would have its
+  // releases/ booted as this user.
+  assertRootTrusted(root);
   const bootable = await readBootable(root);
   if (!bootable) throw new UnbootableRoot(path.join(releasesDir(root), "RELEASES"), "does not exist, so there is no release to boot", `start the root with its first release: \`relup start <release> --root ${root}\``);
   return bootable.version;

@@ -6,7 +6,7 @@
  * RELEASES write) no longer blocks that version: `relup unpack` verifies it and reuses or replaces it.
  */
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../../src/net-helpers.ts";
@@ -89,6 +89,13 @@ describe("a root that cannot boot", () => {
     const again = await relup(["start", "--root", root, "--detach"]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain("calculator.js");
+  }, 60_000);
+
+  it("a root made writable by others while the node ran: the launcher does not boot from it again", async () => {
+    const { root, nodePid, launcherPid } = await started();
+    await chmod(root, 0o777);
+    await killAndExpectGiveUp(root, nodePid, launcherPid, `${root}: has mode 0777`);
+    await chmod(root, 0o755);
   }, 60_000);
 
   it("RELEASES with no permanent release: `relup start --root` exits 2 with the file and the fix", async () => {

@@ -44,7 +44,9 @@ export function tooLongTimeout(value: unknown): string {
 }
 
 /** Milliseconds (a suspend, a code change), at most MAX_TIMEOUT_MS, or "infinity". */
-export const Timeout = z.union([z.number().int().positive().max(MAX_TIMEOUT_MS, { error: (issue) => tooLongTimeout(issue.input) }), z.literal("infinity")]);
+export const Timeout = z.union([z.number().int().positive().max(MAX_TIMEOUT_MS, { error: (issue) => tooLongTimeout(issue.input) }), z.literal("infinity")], {
+  error: (issue) => `must be a whole number of milliseconds (1 to ${MAX_TIMEOUT_MS}) or "infinity", not ${JSON.stringify(issue.input)}`,
+});
 export type Timeout = z.infer<typeof Timeout>;
 
 /** A module of this release: `app/module`, or a module of the same application by its name. */

@@ -35,6 +35,8 @@ export type PlanIssue =
 export type MeaningProblem =
   | { kind: "state-not-migrated"; module: string; from: string; to: string; mode: "up" | "down" }
   | { kind: "code-change-mode"; mode: "up" | "down" }
+  | { kind: "code-change-order"; module: string; mode: "up" | "down" }
+  | { kind: "stopped-not-started"; module: string }
   | { kind: "not-loaded"; module: string; added: boolean }
   | { kind: "not-removed"; module: string }
   | { kind: "unknown-module"; module: string }
@@ -164,6 +166,12 @@ function formatMeaningProblem(p: MeaningProblem, section: "up" | "down"): string
       return `${q(p.module)} changes its state version (vsn ${p.from} → ${p.to}) but the section has no code_change (mode ${p.mode}) for it: every process would keep state of the old shape. ${regenerate} (a code_change ${p.mode} of ${q(p.module)} while its processes are suspended).`;
     case "code-change-mode":
       return `code_change mode ${p.mode} in the ${section} section: a migration ${section === "up" ? "up passes the old vsn" : "down passes {down: vsn}"}, and this one would run the wrong way. ${regenerate} (mode ${section}).`;
+    case "code-change-order":
+      return p.mode === "up"
+        ? `code_change up of ${q(p.module)} before its load in this suspension: the old code's codeChange would run, and the new code would then get state of the old shape. ${regenerate} (the code_change after the load, before the resume).`
+        : `code_change down of ${q(p.module)} outside the suspension that loads it: between the two its processes would run code that does not match their state. ${regenerate} (the code_change and the load between one suspend and its resume).`;
+    case "stopped-not-started":
+      return `stop of ${q(p.module)}, which stays in the release and is not started again later in the section: its processes would be gone for good. ${regenerate} (a start of ${q(p.module)} after its load).`;
     case "not-loaded":
       return `${q(p.module)} ${p.added ? "is new in" : "differs in"} the release the section goes to, and the section ${p.added ? "never loads it" : "does not end with it loaded"}: the node would run code the release does not have. ${regenerate}.`;
     case "not-removed":

@@ -105,7 +105,7 @@ export function formatPlanIssue(issue: PlanIssue): string {
     case "appup-advanced-without-code-change":
       return `${issue.file}: ${issue.direction}: an advanced update of ${q(issue.module)}, which does not export \`codeChange\`: the migration would fail in every process. Fix: export codeChange from it, or make the update soft.`;
     case "appup-state-not-migrated":
-      return `${issue.file}: ${issue.direction}: ${q(issue.module)} changes its state version (vsn ${issue.from} → ${issue.to}) but is not given an advanced update: its processes would keep state of the old shape. Fix: use { "op": "update", "module": ..., "change": { "advanced": {} } }.`;
+      return `${issue.file}: ${issue.direction}: ${q(issue.module)} changes its state version (vsn ${issue.from} → ${issue.to}) but is not given an advanced update: its processes would keep state of the old shape. Fix: use { "op": "update", "module": ..., "change": { "advanced": {} } } (for a supervisor, "change": "supervisor" also does).`;
     case "removed-application-present":
       return `${issue.file}: ${issue.field}: remove_application of ${q(issue.application)}, which the target release still contains. Fix: drop the instruction, or use restart_application.`;
     case "restarted-application-module":

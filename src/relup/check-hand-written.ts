@@ -19,9 +19,10 @@ export function checkHandWritten(file: string, diff: AppDiff, scripts: { up: App
     const missing = whole ? [] : required.filter((m) => !covered.has(m)).sort();
     if (missing.length > 0) issues.push({ code: "appup-missing-module", file, direction, modules: missing.map((m) => `${diff.name}/${m}`) });
     for (const i of script) {
-      if (i.op !== "update" || i.change === undefined || i.change === "soft" || i.change === "supervisor") continue;
+      if (i.op !== "update" || i.change === undefined || i.change === "soft") continue;
       const meta = diff.to.modules.find((m) => m.name === local(i.module));
-      if (meta && !meta.exports.includes("codeChange")) issues.push({ code: "appup-advanced-without-code-change", file, direction, module: `${diff.name}/${meta.name}` });
+      // A supervisor's code_change re-reads its child specs; any other module's runs its codeChange.
+      if (meta && !(i.change === "supervisor" && meta.behaviour === "supervisor") && !meta.exports.includes("codeChange")) issues.push({ code: "appup-advanced-without-code-change", file, direction, module: `${diff.name}/${meta.name}` });
     }
     for (const { from, to } of diff.changed) {
       if (whole || !(from.vsnDeclared || to.vsnDeclared) || from.vsn === to.vsn) continue;

@@ -183,5 +183,7 @@ describe("hand-written appup.json", () => {
   it("refuses an advanced update of a module that does not export codeChange", () => {
     const result = withAppup([{ op: "update", module: "web", change: { advanced: {} } }]);
     expect(result.ok ? [] : result.issues.map((i) => i.code)).toEqual(["appup-advanced-without-code-change", "appup-advanced-without-code-change"]);
+    // {update, supervisor} of a module that is no supervisor runs its codeChange as well.
+    expect(withAppup([{ op: "update", module: "web", change: "supervisor" }]).ok).toBe(false);
   });
 });

@@ -126,5 +126,7 @@ describe("checkPlanMeaning", () => {
     const issues: PlanIssue[] = checkPlanMeaning({ ...generated, up: afterPonr({ op: "purge", modules: ["mail/smtp"] })(generated.up) }, from, to);
     const at = generated.up.findIndex((i) => i.op === "point_of_no_return") + 2;
     expect(issues.map(formatPlanIssue)).toEqual([expect.stringMatching(new RegExp(`^up step ${at} \\(purge mail/smtp\\): purge of \`mail/smtp\`, which the section neither loads nor removes`))]);
+    // On the node the plan was given: the fix is the generated plan.
+    expect(formatPlanIssue(issues[0]!)).toContain("Fix: use the plan `relup generate` makes for these releases");
   });
 });

@@ -70,6 +70,11 @@ describe("hand-written appup.json", () => {
       expect.stringMatching(/^up step \d+ \(apply application\.stop\): stop of application `cache`, but `cache` stays in the release and is not started again/),
       expect.stringMatching(/^down step \d+ \(apply application\.stop\): stop of application `cache`/),
     ]);
+    // Generation refuses it: the fix names the appup.json that asked for it, not the plan relup generate makes.
+    for (const text of !result.ok ? result.issues.map(formatPlanIssue) : []) {
+      expect(text).toContain("Fix: change lib/cache-1.1.0/appup.json, whose instructions make this plan");
+      expect(text).not.toContain("relup generate` makes");
+    }
   });
 
   it("a version range in `from` matches the running version", () => {

@@ -87,6 +87,33 @@ describe("the node checks a plan's meaning against the two releases", () => {
     await expectUnchanged(f);
   });
 
+  it("a code_change moved before the load of its module is refused: the old code's codeChange would run, and the new code get old state", async () => {
+    const f = await fleet();
+    const moved = (up: Instruction[]) => {
+      const change = up.find((i) => i.op === "code_change")!;
+      const rest = up.filter((i) => i !== change);
+      const load = rest.findIndex((i) => i.op === "load" && i.module === "fleet/worker");
+      return [...rest.slice(0, load), change, ...rest.slice(load)];
+    };
+    const file = await f.edited((p) => ({ ...p, up: moved(p.up) }));
+    const cli = await relup(["apply", f.v2, "--root", f.root, "--plan", file, "--allow-edited-plan"]);
+    expect(cli.code).toBe(1);
+    const at = moved(f.plan.up).findIndex((i) => i.op === "code_change") + 1;
+    expect(cli.stderr).toContain(`up step ${at} (code_change up fleet/worker): code_change up of \`fleet/worker\` before its load`);
+    await expectUnchanged(f);
+  });
+
+  it("an application stopped and started before the load, its code_change deleted, is refused: the processes would restart on old code", async () => {
+    const f = await fleet();
+    const app = (fn: string): Instruction => ({ op: "apply", module: "application", function: fn, args: ["fleet"] });
+    const at = stepOf(f.plan.up, "point_of_no_return");
+    const file = await f.edited((p) => ({ ...p, up: without([...p.up.slice(0, at), app("stop"), app("start"), ...p.up.slice(at)], "code_change") }));
+    const cli = await relup(["apply", f.v2, "--root", f.root, "--plan", file, "--allow-edited-plan"]);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toMatch(/fleet\/worker.*vsn 1 → 2.*no code_change \(mode up\)/);
+    await expectUnchanged(f);
+  });
+
   it("a harmless edit (a longer code_change timeout) passes the meaning check and is applied with --allow-edited-plan", async () => {
     const f = await fleet();
     const file = await f.edited((p) => ({

@@ -79,5 +79,5 @@ function fixOf(edits: PlanEdits): string {
 export function notGenerated(planFile: string, edits: PlanEdits): string {
   const lines = edits.lines.map((e) => `  ${e}`).join("\n");
   if (edits.kind === "no-plan") return `${planFile} cannot be compared with the plan \`relup generate\` makes: relup generate makes no plan for these releases:\n${lines}`;
-  return `${planFile} is not the plan \`relup generate\` makes for these releases: it was edited after generation, or it was made by another relup version: regenerate it with this one.\n${lines}`;
+  return `${planFile} is not the plan \`relup generate\` makes for these releases:\n${lines}\nIt was edited after generation, or it was made by another relup version: regenerate it with this one.`;
 }

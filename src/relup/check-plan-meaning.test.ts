@@ -72,6 +72,52 @@ describe("checkPlanMeaning", () => {
     expect(edited("up", restart)).toEqual([]);
   });
 
+  describe("order: a step counts only where it stands", () => {
+    const move = (s: Instruction[], op: Instruction["op"], before: (i: Instruction) => boolean) => {
+      const step = s.find((i) => i.op === op)!;
+      const rest = s.filter((i) => i !== step);
+      const at = rest.findIndex(before);
+      return [...rest.slice(0, at), step, ...rest.slice(at)];
+    };
+    const isLoad = (m: string) => (i: Instruction) => i.op === "load" && i.module === m;
+    const app = (fn: string, name = "shop"): Instruction => ({ op: "apply", module: "application", function: fn, args: [name] });
+    const noCodeChange = (s: Instruction[]) => s.filter((i) => i.op !== "code_change");
+    /** `steps` right after the point of no return (before every load of the section) */
+    const first = (...steps: Instruction[]): Edit => (s) => steps.reduceRight((acc, step) => afterPonr(step)(acc), s);
+
+    it("code_change up before the load of its module: the old code's codeChange would run, the new code get old-shaped state", () => {
+      expect(edited("up", (s) => move(s, "code_change", isLoad("shop/cart")))).toEqual([meaning("up", { kind: "code-change-order", module: "shop/cart", mode: "up" }, "code_change")]);
+    });
+
+    it("code_change down in the load's suspension, before (the newer code migrates) or after it (modType static); not in another suspension", () => {
+      expect(edited("down", (s) => move(s, "load", (i) => i.op === "code_change"))).toEqual([]);
+      const apart: Edit = (s) => s.flatMap((i): Instruction[] => (i.op === "code_change" ? [i, { op: "resume", modules: ["shop/cart"] }, { op: "suspend", modules: ["shop/cart"] }] : [i]));
+      expect(edited("down", apart)).toEqual([meaning("down", { kind: "code-change-order", module: "shop/cart", mode: "down" }, "code_change")]);
+    });
+
+    it("an application stopped and started again before the load, code_change deleted: its processes would restart on old code and keep old state", () => {
+      expect(edited("up", (s) => first(app("stop"), app("start"))(noCodeChange(s)))).toEqual([meaning("up", { kind: "state-not-migrated", module: "shop/cart", from: "1", to: "2", mode: "up" }, "load")]);
+    });
+
+    it("an application stopped after the load: the running processes took the new code with old state", () => {
+      const late: Edit = (s) => [...noCodeChange(s), app("stop"), app("start")];
+      expect(edited("up", late)).toEqual([meaning("up", { kind: "state-not-migrated", module: "shop/cart", from: "1", to: "2", mode: "up" }, "load")]);
+    });
+
+    it("the module's processes stopped before its load and started after it need no code_change; started before it, they do", () => {
+      const around: Edit = (s) => [...first({ op: "stop", modules: ["shop/cart"] })(noCodeChange(s)), { op: "start", modules: ["shop/cart"] }];
+      expect(edited("up", around)).toEqual([]);
+      const before = first({ op: "stop", modules: ["shop/cart"] }, { op: "start", modules: ["shop/cart"] });
+      expect(edited("up", (s) => before(noCodeChange(s)))).toEqual([meaning("up", { kind: "state-not-migrated", module: "shop/cart", from: "1", to: "2", mode: "up" }, "load")]);
+    });
+
+    it("stop, remove and load again of a module that stays, never started: its processes would be gone for good", () => {
+      const B2 = { prePurge: B, postPurge: B };
+      const edit = first({ op: "stop", modules: ["shop/cart"] }, { op: "remove", module: "shop/cart", ...B2 });
+      expect(edited("up", (s) => edit(noCodeChange(s)))).toEqual([meaning("up", { kind: "stopped-not-started", module: "shop/cart" }, "stop")]);
+    });
+  });
+
   it("a section that restarts the node boots the target whole: nothing to check", () => {
     expect(problems({ ...generated, up: [{ op: "restart_new_emulator" }, { op: "point_of_no_return" }] })).toEqual([]);
   });
@@ -80,5 +126,7 @@ describe("checkPlanMeaning", () => {
     const issues: PlanIssue[] = checkPlanMeaning({ ...generated, up: afterPonr({ op: "purge", modules: ["mail/smtp"] })(generated.up) }, from, to);
     const at = generated.up.findIndex((i) => i.op === "point_of_no_return") + 2;
     expect(issues.map(formatPlanIssue)).toEqual([expect.stringMatching(new RegExp(`^up step ${at} \\(purge mail/smtp\\): purge of \`mail/smtp\`, which the section neither loads nor removes`))]);
+    // On the node the plan was given: the fix is the generated plan.
+    expect(formatPlanIssue(issues[0]!)).toContain("Fix: use the plan `relup generate` makes for these releases");
   });
 });

@@ -7,9 +7,12 @@
  *   - every module whose code differs (changed, or new in `after`) is loaded, and every module that
  *     leaves is removed: the section ends with the code of `after`
  *   - every server or supervisor whose declared state vsn differs gets a code_change of the section's
- *     mode, unless its processes do not live through the change (its application is stopped, or its
- *     processes are)
- *   - code_change runs in the section's mode (up in up, down in down)
+ *     mode, unless its processes do not live through the change: its application is stopped before its
+ *     (last) load and started after it, or its processes are (`stop` before the load, `start` after)
+ *   - code_change runs in the section's mode (up in up, down in down), and in the suspension that loads
+ *     its module: up after the load (the new code migrates the old state); down before it (the newer
+ *     code migrates down) or after it (modType static: a supervisor re-reads the older child specs)
+ *   - a module that stays and is stopped is started again later in the section
  *   - what ends processes or drops code follows from the difference: `stop` of a module that leaves or
  *     changes; `remove` of a module that leaves or is loaded again later in the section (an application
  *     restarted); `purge` of a module loaded or removed before it; `apply application.stop`/`unload` of an
@@ -61,13 +64,22 @@ function checkSection(section: "up" | "down", script: readonly Instruction[], be
   /** the last of load/remove each module got so far */
   const last = new Map<string, "load" | "remove">();
   const migrated = new Set<string>();
+  /** modules whose processes are stopped (by `stop`, not started since), and applications stopped */
   const stoppedModules = new Set<string>();
   const stoppedApps = new Set<string>();
+  /** modules whose processes did not live through their last load: stopped then, and started after */
+  const restarted = new Set<string>();
+  /** each suspended module's suspension (the index of its suspend), and the suspension each last load ran in */
+  const suspension = new Map<string, number>();
+  const loadedIn = new Map<string, number | undefined>();
 
   script.forEach((i, n) => {
     switch (i.op) {
       case "load":
         last.set(i.module, "load");
+        loadedIn.set(i.module, suspension.get(i.module));
+        if (stoppedApps.has(appOf(i.module)) || stoppedModules.has(i.module)) restarted.add(i.module);
+        else restarted.delete(i.module);
         break;
       case "remove":
         if (!was.has(i.module)) problem(n, { kind: "unknown-module", module: i.module });
@@ -81,14 +93,30 @@ function checkSection(section: "up" | "down", script: readonly Instruction[], be
         for (const m of i.modules) {
           if (!was.has(m)) problem(n, { kind: "unknown-module", module: m });
           else if (!codeChanges(m)) problem(n, { kind: "stop-unchanged", module: m });
+          else if (will.has(m) && !script.slice(n + 1).some((j) => j.op === "start" && j.modules.includes(m))) problem(n, { kind: "stopped-not-started", module: m });
           stoppedModules.add(m);
         }
         break;
+      case "start":
+        for (const m of i.modules) stoppedModules.delete(m);
+        break;
+      case "suspend":
+        for (const m of i.modules) suspension.set(m, n);
+        break;
+      case "resume":
+        for (const m of i.modules) suspension.delete(m);
+        break;
       case "code_change":
         if (i.mode !== section) problem(n, { kind: "code-change-mode", mode: i.mode });
-        for (const m of i.modules) migrated.add(m.module);
+        for (const { module: m } of i.modules) {
+          migrated.add(m);
+          // Not suspended at all is the plan checker's to report (code-change-not-suspended).
+          if (!suspension.has(m) || inLoadSuspension(m, n)) continue;
+          problem(n, { kind: "code-change-order", module: m, mode: section });
+        }
         break;
       case "apply": {
+        if (isController(i, "start")) stoppedApps.delete(String(i.args[0]));
         if (!isController(i, "stop", "unload")) break;
         const app = String(i.args[0]);
         // What brings it back: a stopped application is started again; an unloaded one loaded or started.
@@ -101,14 +129,26 @@ function checkSection(section: "up" | "down", script: readonly Instruction[], be
       case "restart_new_emulator":
       case "load_object_code":
       case "point_of_no_return":
-      case "suspend":
-      case "resume":
-      case "start":
         break;
       default:
         assertNever(i);
     }
   });
+
+  /**
+   * Is the code_change of `m` at step `n` in the suspension that loads `m`? Up: the load came before it,
+   * in this suspension. Down: that, or the load comes after it, before `m` is resumed.
+   */
+  function inLoadSuspension(m: string, n: number): boolean {
+    const current = suspension.get(m);
+    if (loadedIn.has(m) && loadedIn.get(m) === current) return true;
+    if (section === "up") return false;
+    for (const j of script.slice(n + 1)) {
+      if (j.op === "load" && j.module === m) return true;
+      if ((j.op === "resume" || j.op === "suspend") && j.modules.includes(m)) return false;
+    }
+    return false;
+  }
 
   const end = script.length;
   const lastStep = (ref: string, op: "load" | "remove") => script.findLastIndex((i) => i.op === op && i.module === ref);
@@ -121,8 +161,8 @@ function checkSection(section: "up" | "down", script: readonly Instruction[], be
     const newer = section === "up" ? now.module : old.module;
     const vsnChanged = (old.module.vsnDeclared || now.module.vsnDeclared) && old.module.vsn !== now.module.vsn;
     const processModule = newer.behaviour === "server" || newer.behaviour === "supervisor";
-    const restarted = stoppedApps.has(appOf(ref)) || stoppedModules.has(ref);
-    if (vsnChanged && processModule && !migrated.has(ref) && !restarted) {
+    // Processes stopped around the load start afresh on the new code: there is no state to migrate.
+    if (vsnChanged && processModule && !migrated.has(ref) && !restarted.has(ref)) {
       const load = lastStep(ref, "load");
       problem(load === -1 ? end : load, { kind: "state-not-migrated", module: ref, from: String(old.module.vsn), to: String(now.module.vsn), mode: section });
     }

@@ -42,6 +42,12 @@ describe("checkScript", () => {
   it("pairs every stop with a start", () => {
     expect(problems([ponr, { op: "stop", modules: ["a/m"] }])).toEqual([[2, "stopped-not-started"]]);
     expect(problems([ponr, { op: "start", modules: ["a/m"] }])).toEqual([[1, "started-not-stopped"]]);
+    // A stopped module that is removed leaves: no start. One loaded again after the remove stays, and is started.
+    const remove: Instruction = { op: "remove", module: "a/m", prePurge: B, postPurge: B };
+    const load: Instruction = { op: "load", module: "a/m", prePurge: B, postPurge: B };
+    expect(problems([loc, ponr, { op: "stop", modules: ["a/m"] }, remove])).toEqual([]);
+    expect(problems([loc, ponr, { op: "stop", modules: ["a/m"] }, remove, load])).toEqual([[5, "stopped-not-started"]]);
+    expect(problems([loc, ponr, { op: "stop", modules: ["a/m"] }, remove, load, { op: "start", modules: ["a/m"] }])).toEqual([]);
   });
 
   it("puts restart_new_emulator first", () => {

@@ -5,7 +5,8 @@
  *   - restart_new_emulator, when present, is the first instruction
  *   - every load is preceded by a load_object_code of its module; one version per application
  *   - every suspended module is resumed, and only suspended modules are resumed or code-changed
- *   - every stopped module is started again (unless it is removed), and only stopped modules are started
+ *   - every stopped module is started again (unless it is removed and not loaded again), and only stopped
+ *     modules are started
  */
 import { assertNever } from "../errors.ts";
 import type { Instruction } from "./instruction.ts";
@@ -65,8 +66,9 @@ export function checkScript(section: "up" | "down", script: readonly Instruction
         break;
       }
       case "remove":
-        // A stopped module that leaves the release is not started again.
-        stopped.delete(i.module);
+        // A stopped module that leaves the release is not started again; one loaded again after its
+        // remove (a module replaced) stays, and its processes must be started again.
+        if (!script.slice(n + 1).some((j) => j.op === "load" && j.module === i.module)) stopped.delete(i.module);
         break;
       case "point_of_no_return":
       case "purge":

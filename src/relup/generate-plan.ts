@@ -104,7 +104,7 @@ export function generatePlan(from: ReleaseModel, to: ReleaseModel): PlanResult {
   // generated appup always does; a hand-written one could ask for more (stop an application that stays,
   // delete a module of another application), and is refused here rather than on the node.
   const meaning = checkPlanMeaning({ up: up.value.instructions, down: down.value.instructions }, from, to);
-  if (meaning.length > 0) return { ok: false, issues: meaning };
+  if (meaning.length > 0) return { ok: false, issues: meaning.map((issue) => blameAppups(issue, appups)) };
   const planReasons = { up: [...appOrderReasons("up", diff, from, to), ...up.value.reasons], down: [...appOrderReasons("down", diff, to, from), ...down.value.reasons] };
   const file: RelupFile = {
     format: 1,
@@ -198,4 +198,18 @@ function dedupe(issues: PlanIssue[]): PlanIssue[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * A meaning issue of a generated plan names the hand-written appup.json files that made it (a generated
+ * appup always passes): those of the applications the issue names, else every hand-written one.
+ */
+function blameAppups(issue: PlanIssue, appups: readonly PlanAppup[]): PlanIssue {
+  if (issue.code !== "plan-meaning") return issue;
+  const handWritten = appups.filter((a) => a.source !== "generated");
+  const p = issue.problem;
+  const named = "module" in p ? p.module.slice(0, p.module.indexOf("/")) : "application" in p ? p.application : undefined;
+  const own = handWritten.filter((a) => a.app === named);
+  const files = [...new Set((own.length > 0 ? own : handWritten).map((a) => a.source))];
+  return files.length > 0 ? { ...issue, appups: files } : issue;
 }

@@ -4,6 +4,7 @@ import type { AppupFile, AppupInstruction } from "../appup/instruction.ts";
 import { model, type AppSpec } from "../../test/helpers/model.ts";
 import { checkPlanMeaning } from "./check-plan-meaning.ts";
 import { generatePlan } from "./generate-plan.ts";
+import type { Instruction } from "./instruction.ts";
 import { formatPlanIssue } from "./issues.ts";
 
 const v1: AppSpec[] = [{ name: "cache", version: "1.0.0", modules: [{ name: "cache", behaviour: "server", vsn: 1 }, { name: "index" }, { name: "web", imports: ["cache/index"] }] }];
@@ -69,6 +70,11 @@ describe("hand-written appup.json", () => {
       expect.stringMatching(/^up step \d+ \(apply application\.stop\): stop of application `cache`, but `cache` stays in the release and is not started again/),
       expect.stringMatching(/^down step \d+ \(apply application\.stop\): stop of application `cache`/),
     ]);
+    // Generation refuses it: the fix names the appup.json that asked for it, not the plan relup generate makes.
+    for (const text of !result.ok ? result.issues.map(formatPlanIssue) : []) {
+      expect(text).toContain("Fix: change lib/cache-1.1.0/appup.json, whose instructions make this plan");
+      expect(text).not.toContain("relup generate` makes");
+    }
   });
 
   it("a version range in `from` matches the running version", () => {
@@ -142,8 +148,47 @@ describe("hand-written appup.json", () => {
     expect(result.ok ? [] : result.issues.map((i) => i.code)).toEqual(["appup-state-not-migrated", "appup-state-not-migrated"]);
   });
 
+  it("accepts {update, supervisor} for a supervisor whose declared vsn changes: OTP installs a new init spec this way, and the plan migrates it", () => {
+    const sup = (vsn: number, code?: string): AppSpec[] => [{ name: "cache", version: vsn === 1 ? "1.0.0" : "1.1.0", modules: [{ name: "sup", behaviour: "supervisor", vsn, ...(code ? { code } : {}) }] }];
+    const update: AppupInstruction = { op: "update", module: "sup", change: "supervisor" };
+    const appup: AppupFile = { format: 1, application: "cache", version: "1.1.0", up: [{ from: "1.0.0", instructions: [update] }], down: [{ to: "1.0.0", instructions: [update] }] };
+    const [from, to] = [model({ version: "1.0.0", apps: sup(1) }), model({ version: "2.0.0", apps: sup(2, "v2"), appups: [appup] })];
+    const result = generatePlan(from, to);
+    expect(result.ok ? [] : result.issues.map(formatPlanIssue)).toEqual([]);
+    const changes = (s: Instruction[]) => s.filter((i) => i.op === "code_change" || i.op === "load").map((i) => (i.op === "load" ? "load" : `code_change ${i.mode}`));
+    // A supervisor re-reads its child specs from the loaded code: after the load, both ways.
+    expect(result.ok && { up: changes(result.value.file.up), down: changes(result.value.file.down) }).toEqual({ up: ["load", "code_change up"], down: ["load", "code_change down"] });
+    if (result.ok) expect(checkPlanMeaning(result.value.file, from, to).map(formatPlanIssue)).toEqual([]);
+  });
+
+  it("every module instruction an appup can write makes a plan the node accepts: update advanced (modType static too), soft, load_module, add_module, delete_module", () => {
+    const apps = (version: string, modules: AppSpec["modules"]): AppSpec[] => [{ name: "cache", version, modules }];
+    const v1m: AppSpec["modules"] = [{ name: "cache", behaviour: "server", vsn: 1 }, { name: "keeper", behaviour: "server", vsn: 1 }, { name: "plain", behaviour: "server" }, { name: "index" }, { name: "gone", behaviour: "server" }];
+    const v2m: AppSpec["modules"] = [
+      { name: "cache", behaviour: "server", vsn: 2, code: "v2", exports: ["codeChange"] },
+      { name: "keeper", behaviour: "server", vsn: 2, code: "v2", exports: ["codeChange"] },
+      { name: "plain", behaviour: "server", code: "v2" },
+      { name: "index", code: "v2" },
+      { name: "fresh" },
+    ];
+    const common: AppupInstruction[] = [migrate, { op: "update", module: "keeper", change: { advanced: [] }, modType: "static" }, { op: "update", module: "plain", change: "soft" }, { op: "load_module", module: "index" }];
+    const appup: AppupFile = {
+      format: 1,
+      application: "cache",
+      version: "1.1.0",
+      up: [{ from: "1.0.0", instructions: [...common, { op: "add_module", module: "fresh" }, { op: "delete_module", module: "gone" }] }],
+      down: [{ to: "1.0.0", instructions: [...common, { op: "add_module", module: "gone" }, { op: "delete_module", module: "fresh" }] }],
+    };
+    const [from, to] = [model({ version: "1.0.0", apps: apps("1.0.0", v1m) }), model({ version: "2.0.0", apps: apps("1.1.0", v2m), appups: [appup] })];
+    const result = generatePlan(from, to);
+    expect(result.ok ? [] : result.issues.map(formatPlanIssue)).toEqual([]);
+    if (result.ok) expect(checkPlanMeaning(result.value.file, from, to).map(formatPlanIssue)).toEqual([]);
+  });
+
   it("refuses an advanced update of a module that does not export codeChange", () => {
     const result = withAppup([{ op: "update", module: "web", change: { advanced: {} } }]);
     expect(result.ok ? [] : result.issues.map((i) => i.code)).toEqual(["appup-advanced-without-code-change", "appup-advanced-without-code-change"]);
+    // {update, supervisor} of a module that is no supervisor runs its codeChange as well.
+    expect(withAppup([{ op: "update", module: "web", change: "supervisor" }]).ok).toBe(false);
   });
 });

@@ -28,13 +28,18 @@ export type PlanIssue =
   | { code: "removed-application-present"; file: string; field: string; application: string }
   | { code: "restarted-application-module"; file: string; field: string; module: string; application: string }
   | { code: "script"; section: "up" | "down"; at: number; problem: ScriptProblem }
-  /** `at` is the step's index (the section's length: its end); `step` says the step in words */
-  | { code: "plan-meaning"; section: "up" | "down"; at: number; op?: Op; step?: string; problem: MeaningProblem };
+  /**
+   * `at` is the step's index (the section's length: its end); `step` says the step in words; `appups`, set
+   * when generation refuses its own plan, the hand-written appup.json files whose instructions made it
+   */
+  | { code: "plan-meaning"; section: "up" | "down"; at: number; op?: Op; step?: string; problem: MeaningProblem; appups?: string[] };
 
 /** What a plan does that the difference between its two releases does not call for, or leaves undone (check-plan-meaning.ts). */
 export type MeaningProblem =
   | { kind: "state-not-migrated"; module: string; from: string; to: string; mode: "up" | "down" }
   | { kind: "code-change-mode"; mode: "up" | "down" }
+  | { kind: "code-change-order"; module: string; mode: "up" | "down" }
+  | { kind: "stopped-not-started"; module: string }
   | { kind: "not-loaded"; module: string; added: boolean }
   | { kind: "not-removed"; module: string }
   | { kind: "unknown-module"; module: string }
@@ -103,7 +108,7 @@ export function formatPlanIssue(issue: PlanIssue): string {
     case "appup-advanced-without-code-change":
       return `${issue.file}: ${issue.direction}: an advanced update of ${q(issue.module)}, which does not export \`codeChange\`: the migration would fail in every process. Fix: export codeChange from it, or make the update soft.`;
     case "appup-state-not-migrated":
-      return `${issue.file}: ${issue.direction}: ${q(issue.module)} changes its state version (vsn ${issue.from} → ${issue.to}) but is not given an advanced update: its processes would keep state of the old shape. Fix: use { "op": "update", "module": ..., "change": { "advanced": {} } }.`;
+      return `${issue.file}: ${issue.direction}: ${q(issue.module)} changes its state version (vsn ${issue.from} → ${issue.to}) but is not given an advanced update: its processes would keep state of the old shape. Fix: use { "op": "update", "module": ..., "change": { "advanced": {} } } (for a supervisor, "change": "supervisor" also does).`;
     case "removed-application-present":
       return `${issue.file}: ${issue.field}: remove_application of ${q(issue.application)}, which the target release still contains. Fix: drop the instruction, or use restart_application.`;
     case "restarted-application-module":
@@ -111,7 +116,7 @@ export function formatPlanIssue(issue: PlanIssue): string {
     case "script":
       return `${issue.section}[${issue.at}]: ${formatScriptProblem(issue.problem)}`;
     case "plan-meaning":
-      return `${issue.section} ${issue.step === undefined ? "(end of the section)" : `step ${issue.at + 1} (${issue.step})`}: ${formatMeaningProblem(issue.problem, issue.section)}`;
+      return `${issue.section} ${issue.step === undefined ? "(end of the section)" : `step ${issue.at + 1} (${issue.step})`}: ${formatMeaningProblem(issue.problem, issue.section, issue.appups)}`;
     default:
       return assertNever(issue);
   }
@@ -157,27 +162,38 @@ function formatScriptProblem(p: ScriptProblem): string {
   }
 }
 
-function formatMeaningProblem(p: MeaningProblem, section: "up" | "down"): string {
-  const regenerate = "Fix: use the plan `relup generate` makes for these releases (edit a hand-written appup.json, not the plan), or edit this one back";
+function formatMeaningProblem(p: MeaningProblem, section: "up" | "down", appups?: readonly string[]): string {
+  // On the node the plan was given, so the fix is the generated plan; in `relup generate` the plan is the
+  // generated one, made from hand-written appups: the fix is in them.
+  const fix = (need?: string) =>
+    appups && appups.length > 0
+      ? `Fix: change ${appups.join(", ")}, whose instructions make this plan${need ? ` (it needs ${need})` : ""}, or delete ${appups.length > 1 ? "them" : "it"} to let relup generate the appup.`
+      : `Fix: use the plan \`relup generate\` makes for these releases (edit a hand-written appup.json, not the plan), or edit this one back${need ? ` (${need})` : ""}.`;
   switch (p.kind) {
     case "state-not-migrated":
-      return `${q(p.module)} changes its state version (vsn ${p.from} → ${p.to}) but the section has no code_change (mode ${p.mode}) for it: every process would keep state of the old shape. ${regenerate} (a code_change ${p.mode} of ${q(p.module)} while its processes are suspended).`;
+      return `${q(p.module)} changes its state version (vsn ${p.from} → ${p.to}) but the section has no code_change (mode ${p.mode}) for it: every process would keep state of the old shape. ${fix(appups ? `an update of ${q(p.module)} with "change": {"advanced": …}, or "supervisor" for a supervisor` : `a code_change ${p.mode} of ${q(p.module)} while its processes are suspended`)}`;
     case "code-change-mode":
-      return `code_change mode ${p.mode} in the ${section} section: a migration ${section === "up" ? "up passes the old vsn" : "down passes {down: vsn}"}, and this one would run the wrong way. ${regenerate} (mode ${section}).`;
+      return `code_change mode ${p.mode} in the ${section} section: a migration ${section === "up" ? "up passes the old vsn" : "down passes {down: vsn}"}, and this one would run the wrong way. ${fix(`a code_change of mode ${section}`)}`;
+    case "code-change-order":
+      return p.mode === "up"
+        ? `code_change up of ${q(p.module)} before its load in this suspension: the old code's codeChange would run, and the new code would then get state of the old shape. ${fix(`the code_change after the load, before the resume`)}`
+        : `code_change down of ${q(p.module)} outside the suspension that loads it: between the two its processes would run code that does not match their state. ${fix(`the code_change and the load between one suspend and its resume`)}`;
+    case "stopped-not-started":
+      return `stop of ${q(p.module)}, which stays in the release and is not started again later in the section: its processes would be gone for good. ${fix(`a start of ${q(p.module)} after its load`)}`;
     case "not-loaded":
-      return `${q(p.module)} ${p.added ? "is new in" : "differs in"} the release the section goes to, and the section ${p.added ? "never loads it" : "does not end with it loaded"}: the node would run code the release does not have. ${regenerate}.`;
+      return `${q(p.module)} ${p.added ? "is new in" : "differs in"} the release the section goes to, and the section ${p.added ? "never loads it" : "does not end with it loaded"}: the node would run code the release does not have. ${fix()}`;
     case "not-removed":
-      return `${q(p.module)} is not in the release the section goes to, and the section does not remove it. ${regenerate}.`;
+      return `${q(p.module)} is not in the release the section goes to, and the section does not remove it. ${fix()}`;
     case "unknown-module":
-      return `${q(p.module)} is not a module of the release the section starts from: there is nothing of it to stop or remove. ${regenerate}.`;
+      return `${q(p.module)} is not a module of the release the section starts from: there is nothing of it to stop or remove. ${fix()}`;
     case "remove-staying":
-      return `remove of ${q(p.module)}, which stays in the release the section goes to and is not loaded again after it. ${regenerate}.`;
+      return `remove of ${q(p.module)}, which stays in the release the section goes to and is not loaded again after it. ${fix()}`;
     case "purge-untouched":
-      return `purge of ${q(p.module)}, which the section neither loads nor removes before it: the purge would kill processes for no change of code. ${regenerate}.`;
+      return `purge of ${q(p.module)}, which the section neither loads nor removes before it: the purge would kill processes for no change of code. ${fix()}`;
     case "stop-unchanged":
-      return `stop of ${q(p.module)}, whose code does not change in this upgrade: its processes would end for nothing. ${regenerate}.`;
+      return `stop of ${q(p.module)}, whose code does not change in this upgrade: its processes would end for nothing. ${fix()}`;
     case "application-ended":
-      return `${p.function} of application ${q(p.application)}, but ${q(p.application)} stays in the release and is not ${p.function === "stop" ? "started" : "loaded"} again later in the section: it would be left ${p.function === "stop" ? "stopped" : "unloaded"}. ${regenerate}.`;
+      return `${p.function} of application ${q(p.application)}, but ${q(p.application)} stays in the release and is not ${p.function === "stop" ? "started" : "loaded"} again later in the section: it would be left ${p.function === "stop" ? "stopped" : "unloaded"}. ${fix()}`;
     default:
       return assertNever(p);
   }

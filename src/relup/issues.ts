@@ -114,7 +114,8 @@ export function formatPlanIssue(issue: PlanIssue): string {
     case "restarted-application-module":
       return `${issue.file}: ${issue.field}: ${q(issue.module)} has an instruction of its own, but restart_application of ${q(issue.application)} already removes and loads every module of it: the two together would leave it removed. Fix: drop the module's instruction (the restart loads its new code; its processes start afresh), or drop restart_application.`;
     case "script":
-      return `${issue.section}[${issue.at}]: ${formatScriptProblem(issue.problem)}`;
+      // Steps are counted from 1, as apply and the meaning check count them.
+      return `${issue.section} ${atSectionEnd(issue.problem) ? "(end of the section)" : `step ${issue.at + 1}`}: ${formatScriptProblem(issue.problem)}`;
     case "plan-meaning":
       return `${issue.section} ${issue.step === undefined ? "(end of the section)" : `step ${issue.at + 1} (${issue.step})`}: ${formatMeaningProblem(issue.problem, issue.section, issue.appups)}`;
     default:
@@ -131,6 +132,11 @@ function formatShapeChanged(issue: Extract<PlanIssue, { code: "state-shape-chang
   const next = typeof issue.vsn === "number" ? `(to ${issue.vsn + 1})` : "(to a new value)";
   const vsn = JSON.stringify(issue.vsn);
   return `server ${q(issue.module)} keeps vsn ${vsn} but the shape of its state changed (${where}). ${kept} Fix: bump \`vsn\` ${next} and export \`codeChange\` migrating up from ${vsn} and down from {down: ${vsn}}; or, if the shape did not mean to change, restore the old stateSchema.`;
+}
+
+/** Problems found once the whole section was read: they belong to no one step. */
+function atSectionEnd(p: ScriptProblem): boolean {
+  return p.kind === "suspended-not-resumed" || p.kind === "stopped-not-started" || (p.kind === "point-of-no-return-count" && p.count === 0);
 }
 
 function formatScriptProblem(p: ScriptProblem): string {

@@ -1,0 +1,117 @@
+/**
+ * The one place that turns a runtime issue into text: what was found, what it means for the node
+ * (whether anything changed), and what to do.
+ */
+import { assertNever } from "../../errors.ts";
+import { formatPlanIssue } from "../../relup/issues.ts";
+import { formatReleaseIssue } from "../../release/issues.ts";
+import { MAX_REQUEST_BYTES } from "../control-protocol.ts";
+import { tooDeepDetail } from "../../release/json-depth.ts";
+import { describeProcesses } from "../kill-processes.ts";
+import type { RuntimeIssue } from "./runtime-issue.ts";
+
+const short = (identity: string) => `${identity.slice(0, 12)}…`;
+
+const REQUEST_TOO_LARGE_FIX =
+  "keep each code_change `extra` small (ship bulky data in the new release, as a module or env its codeChange reads), or upgrade through an intermediate release so that each plan changes fewer modules (docs/reference.md, Limits).";
+
+export function formatRuntimeIssue(issue: RuntimeIssue): string {
+  switch (issue.kind) {
+    case "wrong-release":
+      return `${issue.source !== undefined ? `${issue.source} is release` : "the plan is for release"} ${issue.release}; this node runs ${issue.running}`;
+    case "existing-release":
+      return `${issue.release} ${issue.version} is already unpacked from another build (identity ${short(issue.existing)}, this one ${short(issue.unpacking)}). Fix: remove it first (relup remove ${issue.version}), or build a new version`;
+    case "no-such-release":
+      return issue.operation === "install" ? `${issue.release} ${issue.version} is not unpacked in ${issue.root}. Fix: relup unpack <its tarball> first` : `no release ${issue.version} in ${issue.root}`;
+    case "stale-plan":
+      return formatStalePlan(issue);
+    case "bad-plan":
+      return `the plan fails the plan checker: ${issue.issues.map(formatPlanIssue).join("; ")}`;
+    case "plan-meaning":
+      return `the plan does not do what the releases it goes between need: ${issue.issues.map(formatPlanIssue).join("; ")}. Nothing was changed. Fix: generate the plan again from the two releases, or apply an edited plan on purpose with --allow-edited-plan`;
+    case "old-processes": {
+      const each = issue.refusals.map((r) => `step ${r.step + 1} would purge ${r.module} with soft_purge while ${r.processes.length === 1 ? "a process still runs" : `${r.processes.length} processes still run`} it: ${describeProcesses(r.processes)}`);
+      return `the plan cannot be installed: ${each.join("; ")}. Nothing was changed. Fix: have the plan stop them before the purge (a stop step for a supervised child, or stop the application that runs them), stop them yourself, or use brutal_purge to let the purge kill them`;
+    }
+    case "restart-not-allowed":
+      return "the plan restarts the node (restart_new_emulator): every process's in-memory state would be lost. Nothing was changed. Fix: apply it with --allow-restart";
+    case "bad-status":
+      return issue.operation === "permanent" ? `${issue.version} is not the current release (${issue.current} is); install it first` : `${issue.version} is ${issue.status}; only unpacked or old releases can be removed`;
+    case "no-plan":
+      return `no plan leads back from ${issue.running}: it was not installed by this node and ships no relup.json`;
+    case "no-releases":
+      return `${issue.root} has no releases/RELEASES`;
+    case "disk-full":
+    case "unwritable":
+      return `${describeWrite({ file: issue.file, diskFull: issue.kind === "disk-full", errno: issue.errno })}. Nothing was changed: the node runs ${issue.running}. Fix: ${issue.kind === "disk-full" ? `free space on the file system of ${issue.root}` : `make ${issue.file} writable by this user`}, then run the command again`;
+    case "record-failed":
+      return formatRecordFailed(issue);
+    case "install-failed": {
+      const at = [issue.module && `module ${issue.module}`, issue.pid && `process ${issue.pid}`].filter(Boolean).join(", ");
+      const lost = issue.killed.length > 0 ? `; processes killed at a purge, not brought back: ${describeProcesses(issue.killed)}` : "";
+      const incomplete = issue.rollbackFailures.length > 0 ? `; rollback incomplete: ${issue.rollbackFailures.join("; ")}` : "";
+      const phase = issue.phase === "before-point-of-no-return" ? "before the point of no return: no running code had changed yet" : "after the point of no return: the install had changed running code, and undid it";
+      return `step ${issue.index + 1} (${issue.op})${at ? ` at ${at}` : ""} failed: ${issue.cause}${lost}${incomplete} (${phase})`;
+    }
+    case "release":
+      return issue.issues.map(formatReleaseIssue).join("\n");
+    case "node-failed":
+      return issue.message;
+    case "bad-json":
+      return "the request is not a JSON line";
+    case "bad-request":
+      return issue.problems.map((p) => `${p.field}: ${p.message}`).join("; ");
+    case "request-too-deep":
+      return `${issue.at}: the request ${tooDeepDetail(issue.limit)}. Fix: flatten that value; a plan in a request may nest ${issue.planLimit} levels, as in a file (docs/reference.md, Limits).`;
+    case "request-too-large": {
+      const size = issue.bytes === undefined ? `over ${MAX_REQUEST_BYTES} bytes` : `${issue.bytes} bytes`;
+      return `${issue.request} is ${size}, over the control socket's limit of ${MAX_REQUEST_BYTES} bytes (1 MiB) per request; the plan travels inside the request. Fix: ${REQUEST_TOO_LARGE_FIX}`;
+    }
+    case "no-node":
+      return `${issue.root}: no node is running there (no control socket at ${issue.socket}). Fix: start it with \`relup start --root ${issue.root}\` (it boots the permanent release; a new root needs \`relup start <release> --root ${issue.root}\`).`;
+    case "node-lost":
+      return `${issue.root}: the node closed the control connection before answering ${issue.cmd} (${issue.cause}): it died or was killed. Fix: check \`relup status --root ${issue.root}\` and the logs in ${issue.root}/log.`;
+    case "no-answer":
+      return `${issue.root}: the node did not answer ${issue.cmd} (${issue.cause}). Fix: check \`relup status --root ${issue.root}\` and the node's log in ${issue.root}/log.`;
+    case "bad-answer":
+      return `${issue.root}: the node's answer to ${issue.cmd} is not one of the control protocol (${issue.detail}). Fix: run the same relup version for the node and the command; see the node's log in ${issue.root}/log.`;
+    default:
+      return assertNever(issue);
+  }
+}
+
+function formatStalePlan(issue: Extract<RuntimeIssue, { kind: "stale-plan" }>): string {
+  const m = issue.mismatch;
+  switch (m.what) {
+    case "versions":
+      return `stale plan: it goes between ${issue.plan.from} and ${issue.plan.to}, but the node runs ${issue.running} and the target is ${issue.target}. Fix: generate the plan between the running release and the target (relup generate <${issue.running} release> <${issue.target} release> -o relup.json)`;
+    case "running-build":
+      return `stale plan: it was made for another build of ${issue.running} (identity ${short(m.planned)}, running ${short(m.found)}). Fix: generate the plan again from the running release`;
+    case "target-build":
+      return `stale plan: it was made for another build of ${issue.target} (identity ${short(m.planned)}, unpacked ${short(m.found)}). Fix: generate the plan again from the release you apply`;
+    default:
+      return assertNever(m);
+  }
+}
+
+type WriteFailure = Extract<RuntimeIssue, { kind: "record-failed" }>["write"];
+
+function describeWrite(write: WriteFailure): string {
+  if ("detail" in write) return `its records could not be written (${write.detail})`;
+  return `${write.file} could not be written (${write.diskFull ? "no space left on device" : "not writable"}: ${write.errno})`;
+}
+
+function formatRecordFailed(issue: Extract<RuntimeIssue, { kind: "record-failed" }>): string {
+  const what = `the install to ${issue.to} ran, but ${describeWrite(issue.write)}`;
+  const space = `free space on the file system of ${issue.root}`;
+  switch (issue.outcome) {
+    case "taken-over":
+      return `${what}. The node that took over runs ${issue.running}; a restart boots the permanent release. Fix: ${space}, then run the command again`;
+    case "undo-failed":
+      return `${what}; undoing it failed too (${issue.undoError ?? "unknown error"}). The node was left changed: it runs ${issue.running}, and a restart boots the permanent release. Fix: ${space}, then roll back or restart the node`;
+    case "undone":
+      return `${what}; it was undone in memory, the node runs ${issue.from} as before. Nothing was changed. Fix: ${space}, then run the command again`;
+    default:
+      return assertNever(issue.outcome);
+  }
+}

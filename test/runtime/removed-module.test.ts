@@ -154,7 +154,7 @@ function connect(port: number): Promise<string> {
   });
 }
 
-const processes = async (root: string) => (await controlRequest(root, { cmd: "processes" })) as { pid: string; name: string | null; module: string; modules: string[] }[];
+const processes = (root: string) => controlRequest(root, { cmd: "processes" });
 
 describe("a module that leaves, and its processes", () => {
   it("a supervised child is stopped through its supervisor before its module goes (terminate runs); a process nobody stops is killed at the purge; apply reports it", async () => {

@@ -12,6 +12,12 @@ import type { RuntimeIssue } from "./runtime-issue.ts";
 
 const short = (identity: string) => `${identity.slice(0, 12)}…`;
 
+/**
+ * A control request longer than MAX_REQUEST_BYTES (1 MiB). Only a plan makes a request that long: a plan's
+ * step takes some hundred bytes, so 1 MiB is thousands of steps, or `code_change` `extra` values that
+ * carry data. The client refuses such a request before sending it; the node refuses a line that grows
+ * past the limit and closes the connection. Both say the same thing, and what to do.
+ */
 const REQUEST_TOO_LARGE_FIX =
   "keep each code_change `extra` small (ship bulky data in the new release, as a module or env its codeChange reads), or upgrade through an intermediate release so that each plan changes fewer modules (docs/reference.md, Limits).";
 

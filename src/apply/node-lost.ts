@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UserError } from "../errors.ts";
 import { NodeLost, controlRequest } from "../runtime/control-client.ts";
-import type { ControlRequest } from "../runtime/control-protocol.ts";
+import type { ControlRequest, ControlResult } from "../runtime/control-protocol.ts";
 import type { Progress } from "../runtime/executor.ts";
 
 /** How long to wait for the launcher to bring a node back (its backoff is at most 5 s, plus a boot). */
@@ -58,7 +58,7 @@ export async function describeLostNode(root: string, error: unknown, before: Bef
 async function nodeBack(root: string, oldPid: number): Promise<{ pid: number; version: string } | undefined> {
   const deadline = Date.now() + COME_BACK_MS;
   while (Date.now() < deadline) {
-    const status = (await controlRequest(root, { cmd: "status" }, { timeout: 2_000 }).catch(() => undefined)) as { pid: number; release: { version: string } } | undefined;
+    const status = await controlRequest(root, { cmd: "status" }, { timeout: 2_000 }).catch(() => undefined);
     if (status && status.pid !== oldPid) return { pid: status.pid, version: status.release.version };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -90,7 +90,7 @@ async function launcherReason(root: string, pid: number): Promise<string | undef
  * An install or rollback request: its progress is passed on, and the last step the node reported is
  * remembered, so that a node lost on the way is described with where it was (describeLostNode).
  */
-export async function requestWatchingSteps(root: string, request: ControlRequest, before: Omit<BeforeInstall, "step">, options: { progress?: (event: Progress) => void; timeout?: number }): Promise<unknown> {
+export async function requestWatchingSteps<R extends ControlRequest>(root: string, request: R, before: Omit<BeforeInstall, "step">, options: { progress?: (event: Progress) => void; timeout?: number }): Promise<ControlResult<R>> {
   let step: Extract<Progress, { phase: "step" }> | undefined;
   const onProgress = (e: unknown) => {
     if ((e as Progress).phase === "step") step = e as Extract<Progress, { phase: "step" }>;

@@ -22,7 +22,7 @@ export async function listReleases(root: string): Promise<{ running: boolean; re
   // Whether it asks the node or reads RELEASES, the answer is only as good as the root.
   assertRootTrusted(root);
   const bySemver = (list: ListedRelease[]) => list.sort((a, b) => semver.compare(a.version, b.version));
-  if (await nodeIsRunning(root)) return { running: true, releases: bySemver((await controlRequest(root, { cmd: "releases" })) as ListedRelease[]) };
+  if (await nodeIsRunning(root)) return { running: true, releases: bySemver(await controlRequest(root, { cmd: "releases" })) };
   const file = await readReleasesFile(root);
   if (!file) throw new UserError(`${root} is not a release root: it has no ${releasesDir(root)}/RELEASES. Fix: give the root a node was started in (--root), or start one with \`relup start <release> --root ${root}\`.`, ExitCode.badInput);
   return { running: false, releases: bySemver(file.releases.map((r) => ({ name: file.name, version: r.version, status: r.status }))) };

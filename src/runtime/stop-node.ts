@@ -23,7 +23,7 @@ export async function stopNode(root: string): Promise<StopResult> {
   const releases = await readReleasesFile(root);
   if (!releases) throw new UserError(`${root}: holds no release, so no node can run there. Fix: give the --root the node was started with.`, ExitCode.badInput);
   if (await nodeAnswers(root)) {
-    const status = (await controlRequest(root, { cmd: "status" })) as { pid: number; release: { name: string; version: string } };
+    const status = await controlRequest(root, { cmd: "status" });
     await controlRequest(root, { cmd: "stop" });
     await waitForExit(status.pid);
     return { kind: "stopped", name: status.release.name, version: status.release.version, pid: status.pid };

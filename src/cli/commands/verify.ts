@@ -59,7 +59,7 @@ async function releasesToVerify(argv: VerifyArgs, root: string): Promise<{ from:
   if (!argv.live) throw new UserError("verify needs two releases: the one running and the one to upgrade to. Fix: `relup verify <from> <to>`.", ExitCode.badInput);
   if (argv.from === undefined) throw new UserError("verify --live needs the release to upgrade to. Fix: `relup verify <to> --live --root DIR`.", ExitCode.badInput);
   // One release given with --live: it is the target, and the node's own release is the source.
-  const status = (await controlRequest(root, { cmd: "status" })) as { release: { version: string } };
+  const status = await controlRequest(root, { cmd: "status" });
   return { from: releaseDirOf(root, status.release.version), to: argv.from };
 }
 

@@ -11,6 +11,7 @@ export function runtimeExitCode(issue: RuntimeIssue): ExitCode {
   switch (issue.kind) {
     // What the user gave cannot be read or sent: bad input.
     case "release":
+    case "root-untrusted":
     case "bad-json":
     case "bad-request":
     case "request-too-deep":

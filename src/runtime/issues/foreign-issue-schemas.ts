@@ -1,11 +1,12 @@
 /**
- * zod schemas of the plan checker's and the release reader's issues, for the runtime issues that carry
+ * zod schemas of the plan checker's, the release reader's and the root check's issues, for the runtime issues that carry
  * them over the control socket (a node's answer is input to the client, and is parsed as such). The
- * checks at the bottom fail to compile when PlanIssue or ReleaseIssue gains a variant these do not know.
+ * checks at the bottom fail to compile when one of their unions gains a variant these do not know.
  */
 import { z } from "zod";
 import type { PlanIssue, ScriptProblem } from "../../relup/issues.ts";
 import type { ReleaseIssue } from "../../release/issues.ts";
+import type { RootTrustIssue } from "../root-trust.ts";
 
 const s = z.string();
 const strings = z.array(s);
@@ -73,9 +74,18 @@ export const ReleaseIssueSchema = z.discriminatedUnion("code", [
   z.object({ code: z.literal("build-failed"), file: s, field: s.optional(), detail: s, fix: s }),
 ]);
 
+export const RootTrustIssueSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("symlink"), path: s }),
+  z.object({ kind: z.literal("not-a-directory"), path: s }),
+  z.object({ kind: z.literal("foreign-owner"), path: s, uid: z.number(), expectedUid: z.number() }),
+  z.object({ kind: z.literal("writable-by-others"), path: s, mode: z.number() }),
+  z.object({ kind: z.literal("socket-path-too-long"), path: s, socketPath: s, bytes: z.number() }),
+]);
+
 // Both ways: a variant added to a union here or there, or a field changed, stops the build.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const planIssuesMatch: Same<z.infer<typeof PlanIssueSchema>, PlanIssue> = true;
 const scriptProblemsMatch: Same<z.infer<typeof ScriptProblemSchema>, ScriptProblem> = true;
 const releaseIssuesMatch: Same<z.infer<typeof ReleaseIssueSchema>, ReleaseIssue> = true;
-void [planIssuesMatch, scriptProblemsMatch, releaseIssuesMatch];
+const rootTrustIssuesMatch: Same<z.infer<typeof RootTrustIssueSchema>, RootTrustIssue> = true;
+void [planIssuesMatch, scriptProblemsMatch, releaseIssuesMatch, rootTrustIssuesMatch];

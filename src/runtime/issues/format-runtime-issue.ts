@@ -8,6 +8,7 @@ import { formatReleaseIssue } from "../../release/issues.ts";
 import { MAX_REQUEST_BYTES } from "../control-protocol.ts";
 import { tooDeepDetail } from "../../release/json-depth.ts";
 import { describeProcesses } from "../kill-processes.ts";
+import { rootTrustMessage } from "../root-trust.ts";
 import type { RuntimeIssue } from "./runtime-issue.ts";
 
 const short = (identity: string) => `${identity.slice(0, 12)}…`;
@@ -61,6 +62,8 @@ export function formatRuntimeIssue(issue: RuntimeIssue): string {
     }
     case "release":
       return issue.issues.map(formatReleaseIssue).join("\n");
+    case "root-untrusted":
+      return rootTrustMessage(issue.issues);
     case "node-failed":
       return issue.message;
     case "bad-json":

@@ -1,5 +1,6 @@
 /** A runtime failure carrying its issue (cf. PlanError, ReleaseError); the CLI entry chooses its exit code. */
 import { ReleaseError } from "../../release/issues.ts";
+import { RootTrustError } from "../root-trust.ts";
 import { formatRuntimeIssue } from "./format-runtime-issue.ts";
 import type { RuntimeIssue } from "./runtime-issue.ts";
 
@@ -18,5 +19,6 @@ export class RuntimeError extends Error {
 export function toRuntimeIssue(error: unknown): RuntimeIssue {
   if (error instanceof RuntimeError) return error.issue;
   if (error instanceof ReleaseError) return { kind: "release", issues: [...error.issues] };
+  if (error instanceof RootTrustError) return { kind: "root-untrusted", issues: [...error.issues] };
   return { kind: "node-failed", message: error instanceof Error ? error.message : String(error) };
 }

@@ -8,7 +8,7 @@
  * exit code of a kind (src/cli/exit-code.ts).
  */
 import { z } from "zod";
-import { PlanIssueSchema, ReleaseIssueSchema } from "./foreign-issue-schemas.ts";
+import { PlanIssueSchema, ReleaseIssueSchema, RootTrustIssueSchema } from "./foreign-issue-schemas.ts";
 
 const s = z.string();
 const ProcessRef = z.object({ pid: s, name: s.nullable(), module: s });
@@ -63,6 +63,8 @@ export const RuntimeIssue = z.discriminatedUnion("kind", [
   }),
   /** a release (a tarball to unpack, the root's config.json) the node read is not sound */
   z.object({ kind: z.literal("release"), issues: z.array(ReleaseIssueSchema) }),
+  /** the root's files could be changed by another user (the node checks what it writes; the client checks run/) */
+  z.object({ kind: z.literal("root-untrusted"), issues: z.array(RootTrustIssueSchema) }),
   /** any other failure of the node while it handled the request */
   z.object({ kind: z.literal("node-failed"), message: s }),
   // The request is refused (the node keeps running).

@@ -129,7 +129,7 @@ const AnswerId = z.union([z.string(), z.number()]).optional();
  * An answer line. A refusal or failure carries a runtime issue (src/runtime/issues/runtime-issue.ts) as
  * data: the client formats it, and the CLI entry alone chooses the exit code. No exit code travels here.
  */
-export const ControlAnswer = z.discriminatedUnion("ok", [z.object({ id: AnswerId, ok: z.literal(true), result: z.unknown() }), z.object({ id: AnswerId, ok: z.literal(false), issue: RuntimeIssue })]);
+export const ControlAnswer = z.discriminatedUnion("ok", [z.object({ id: AnswerId, ok: z.literal(true), result: z.unknown().optional() }), z.object({ id: AnswerId, ok: z.literal(false), issue: RuntimeIssue })]);
 
 export type ControlResponse = { id?: string | number; ok: true; result: unknown } | { id?: string | number; ok: false; issue: RuntimeIssue };
 

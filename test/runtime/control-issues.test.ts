@@ -51,6 +51,8 @@ describe("control error answers carry a runtime issue", () => {
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain("stale plan: it goes between 0.9.0 and 2.0.0");
     expect(await controlRequest(node.root, { cmd: "status" })).toMatchObject({ release: { version: "1.0.0" } });
+    // A command that answers nothing (remove, permanent): `{ ok: true }` with no result is an answer too.
+    expect(await controlRequest(node.root, { cmd: "remove", version: "2.0.0" })).toBeUndefined();
   }, 60_000);
 
   it("a request the schema refuses answers with a bad-request issue naming the field; a refusal of the handler reaches the CLI in its words, exit 1", async () => {

@@ -7,8 +7,8 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { ExitCode, UserError } from "../errors.ts";
 import { NodeLost, controlRequest } from "../runtime/control-client.ts";
+import { RuntimeError } from "../runtime/issues/runtime-error.ts";
 import type { ControlRequest, ControlResult } from "../runtime/control-protocol.ts";
 import type { Progress } from "../runtime/executor.ts";
 
@@ -31,27 +31,19 @@ export async function describeLostNode(root: string, error: unknown, before: Bef
   if (!(error instanceof NodeLost)) return error;
   const now = await nodeBack(root, before.pid);
   const why = await launcherReason(root, before.pid);
-  const doing = before.rollback ? `rolled back ${before.version} → ${before.target}` : `installed ${before.target}`;
-  const lost = `the node (pid ${before.pid}) died while it ${doing}${before.step ? `, at ${before.step}` : ""}${why ? `: ${why}` : ""}`;
-  if (!now) {
-    return new UserError(`${lost}. No node answers at ${root} ${COME_BACK_MS / 1000} s later. Fix: see ${path.join(root, "log", "launcher.jsonl")} and node.jsonl, then start it with \`relup start --root ${root}\`.`, ExitCode.checkFailed);
-  }
-  const reset = `the in-memory state of ${before.processCount} processes was reset`;
-  const logs = `${path.join(root, "log")} holds the node's and the launcher's logs`;
-  if (before.rollback) {
-    // The launcher boots the permanent release: the one the rollback went to if the upgrade was never made
-    // permanent (the rollback then happened, by a restart), else the one it left.
-    const landed = now.version === before.target ? `, the release the rollback went to, but by a restart, not live` : `: the rollback did not happen`;
-    return new UserError(
-      `${lost}. The node was restarted on the permanent release ${now.version} (pid ${now.pid})${landed}; ${reset}. Fix: correct what blocked it (${logs})${now.version === before.target ? "" : ", then roll back again"}.`,
-      ExitCode.checkFailed,
-    );
-  }
-  return new UserError(
-    `${lost}. The install did not happen: the node was restarted on the permanent release ${now.version} (pid ${now.pid}); ` +
-      `${reset}. Fix: correct what blocked it (${logs}), rebuild, and apply again.`,
-    ExitCode.checkFailed,
-  );
+  return new RuntimeError({
+    kind: "node-died",
+    root,
+    pid: before.pid,
+    version: before.version,
+    target: before.target,
+    rollback: before.rollback ?? false,
+    processCount: before.processCount,
+    waitedMs: COME_BACK_MS,
+    ...(before.step ? { step: before.step } : {}),
+    ...(why ? { why } : {}),
+    ...(now ? { now } : {}),
+  });
 }
 
 /** The node that replaced `oldPid`, once it answers; undefined if none does in time. */

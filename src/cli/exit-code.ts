@@ -7,17 +7,24 @@ import { assertNever, ExitCode, UserError } from "../errors.ts";
 import { RuntimeError } from "../runtime/issues/runtime-error.ts";
 import type { RuntimeIssue } from "../runtime/issues/runtime-issue.ts";
 
+/**
+ * 2: what the user gave cannot be read or sent (a release, a request, a root that is not one or holds
+ * another release). 1: the node refused the operation (nothing changed), the upgrade failed, or the node
+ * cannot be reached or was lost.
+ */
 export function runtimeExitCode(issue: RuntimeIssue): ExitCode {
   switch (issue.kind) {
-    // What the user gave cannot be read or sent: bad input.
     case "release":
     case "root-untrusted":
     case "bad-json":
     case "bad-request":
     case "request-too-deep":
     case "request-too-large":
+    case "not-a-release-root":
+    case "no-release-in-root":
+    case "already-permanent":
+    case "empty-root":
       return ExitCode.badInput;
-    // The node refused the operation (nothing changed), or the upgrade failed.
     case "wrong-release":
     case "existing-release":
     case "no-such-release":
@@ -34,11 +41,12 @@ export function runtimeExitCode(issue: RuntimeIssue): ExitCode {
     case "record-failed":
     case "install-failed":
     case "node-failed":
-    // The node cannot be reached, or was lost.
     case "no-node":
     case "node-lost":
     case "no-answer":
     case "bad-answer":
+    case "node-died":
+    case "launcher-did-not-stop":
       return ExitCode.checkFailed;
     default:
       return assertNever(issue);

@@ -54,6 +54,16 @@ const SAMPLES: { [K in RuntimeIssueKind]: Extract<RuntimeIssue, { kind: K }>[] }
   "node-lost": [{ kind: "node-lost", root: "/srv/root", cmd: "install", cause: "read ECONNRESET" }],
   "no-answer": [{ kind: "no-answer", root: "/srv/root", cmd: "status", cause: "no answer within 10 ms" }],
   "bad-answer": [{ kind: "bad-answer", root: "/srv/root", cmd: "status", detail: "ok: Invalid input" }],
+  "node-died": [
+    { kind: "node-died", root: "/srv/root", pid: 41, version: "1.0.0", target: "2.0.0", rollback: false, processCount: 6, waitedMs: 60_000 },
+    { kind: "node-died", root: "/srv/root", pid: 41, version: "1.0.0", target: "2.0.0", rollback: false, processCount: 6, waitedMs: 60_000, step: "step 5/6 (code_change up shop/worker)", why: "it stopped answering its launcher", now: { pid: 52, version: "1.0.0" } },
+    { kind: "node-died", root: "/srv/root", pid: 41, version: "2.0.0", target: "1.0.0", rollback: true, processCount: 6, waitedMs: 60_000, now: { pid: 52, version: "1.0.0" } },
+  ],
+  "not-a-release-root": [{ kind: "not-a-release-root", root: "/srv/x", releasesDir: "/srv/x/releases" }],
+  "no-release-in-root": [{ kind: "no-release-in-root", root: "/srv/x" }],
+  "launcher-did-not-stop": [{ kind: "launcher-did-not-stop", root: "/srv/root", pid: 40, waitedMs: 30_000 }],
+  "already-permanent": [{ kind: "already-permanent", root: "/srv/root", release: "shop", version: "1.0.0" }],
+  "empty-root": [{ kind: "empty-root", root: "/srv/root" }],
 };
 const ALL: RuntimeIssue[] = Object.values(SAMPLES).flat();
 
@@ -74,6 +84,15 @@ describe("formatRuntimeIssue", () => {
     expect(formatRuntimeIssue(SAMPLES["old-processes"][0]!)).toContain("step 5 would purge shop/loner with soft_purge while a process still runs it: <0.7.0> (loner). Nothing was changed.");
     expect(formatRuntimeIssue(SAMPLES["disk-full"][0]!)).toBe("/srv/root/releases/RELEASES could not be written (no space left on device: ENOSPC). Nothing was changed: the node runs 1.0.0. Fix: free space on the file system of /srv/root, then run the command again");
     expect(formatRuntimeIssue(SAMPLES["bad-plan"][0]!)).toBe("the plan fails the plan checker: up[3]: `shop/worker` suspended but never resumed: their processes would stop for good. Fix: add a resume.");
+  });
+
+  it("says what became of a node that died during an install or a rollback", () => {
+    const [gone, back, rolledBack] = SAMPLES["node-died"];
+    expect(formatRuntimeIssue(gone!)).toBe("the node (pid 41) died while it installed 2.0.0. No node answers at /srv/root 60 s later. Fix: see /srv/root/log/launcher.jsonl and node.jsonl, then start it with `relup start --root /srv/root`.");
+    expect(formatRuntimeIssue(back!)).toBe(
+      "the node (pid 41) died while it installed 2.0.0, at step 5/6 (code_change up shop/worker): it stopped answering its launcher. The install did not happen: the node was restarted on the permanent release 1.0.0 (pid 52); the in-memory state of 6 processes was reset. Fix: correct what blocked it (/srv/root/log holds the node's and the launcher's logs), rebuild, and apply again.",
+    );
+    expect(formatRuntimeIssue(rolledBack!)).toContain("rolled back 2.0.0 → 1.0.0. The node was restarted on the permanent release 1.0.0 (pid 52), the release the rollback went to, but by a restart, not live;");
   });
 
   it("says on which side of the point of no return an install failed", () => {
@@ -100,7 +119,7 @@ describe("the RuntimeIssue schema (what the client parses a node's answer with)"
 
 describe("the exit code table (src/cli/exit-code.ts)", () => {
   it("gives every kind a code: 2 for input that cannot be read or sent, 1 for a refusal, a failed upgrade or a node out of reach", () => {
-    const badInput = new Set<RuntimeIssueKind>(["release", "root-untrusted", "bad-json", "bad-request", "request-too-deep", "request-too-large"]);
+    const badInput = new Set<RuntimeIssueKind>(["release", "root-untrusted", "bad-json", "bad-request", "request-too-deep", "request-too-large", "not-a-release-root", "no-release-in-root", "already-permanent", "empty-root"]);
     for (const issue of ALL) expect(runtimeExitCode(issue), issue.kind).toBe(badInput.has(issue.kind) ? ExitCode.badInput : ExitCode.checkFailed);
   });
 

@@ -2,6 +2,7 @@
  * The one place that turns a runtime issue into text: what was found, what it means for the node
  * (whether anything changed), and what to do.
  */
+import path from "node:path";
 import { assertNever } from "../../errors.ts";
 import { formatPlanIssue } from "../../relup/issues.ts";
 import { formatReleaseIssue } from "../../release/issues.ts";
@@ -84,9 +85,37 @@ export function formatRuntimeIssue(issue: RuntimeIssue): string {
       return `${issue.root}: the node did not answer ${issue.cmd} (${issue.cause}). Fix: check \`relup status --root ${issue.root}\` and the node's log in ${issue.root}/log.`;
     case "bad-answer":
       return `${issue.root}: the node's answer to ${issue.cmd} is not one of the control protocol (${issue.detail}). Fix: run the same relup version for the node and the command; see the node's log in ${issue.root}/log.`;
+    case "node-died":
+      return formatNodeDied(issue);
+    case "not-a-release-root":
+      return `${issue.root} is not a release root: it has no ${issue.releasesDir}/RELEASES. Fix: give the root a node was started in (--root), or start one with \`relup start <release> --root ${issue.root}\`.`;
+    case "no-release-in-root":
+      return `${issue.root}: holds no release, so no node can run there. Fix: give the --root the node was started with.`;
+    case "launcher-did-not-stop":
+      return `${issue.root}: the launcher (pid ${issue.pid}) did not stop within ${issue.waitedMs / 1000} s. Fix: look at ${path.join(issue.root, "log", "launcher.jsonl")}; end it with \`kill ${issue.pid}\`.`;
+    case "already-permanent":
+      return `${issue.root}: already holds ${issue.release} ${issue.version} as its permanent release; \`start\` boots that one. Fix: leave out the release argument, or upgrade with \`relup apply\`.`;
+    case "empty-root":
+      return `${issue.root}: holds no release yet. Fix: give the release to install: \`relup start <release dir or tarball> --root ${issue.root}\`.`;
     default:
       return assertNever(issue);
   }
+}
+
+function formatNodeDied(issue: Extract<RuntimeIssue, { kind: "node-died" }>): string {
+  const doing = issue.rollback ? `rolled back ${issue.version} → ${issue.target}` : `installed ${issue.target}`;
+  const lost = `the node (pid ${issue.pid}) died while it ${doing}${issue.step ? `, at ${issue.step}` : ""}${issue.why ? `: ${issue.why}` : ""}`;
+  const { now, root } = issue;
+  if (!now) return `${lost}. No node answers at ${root} ${issue.waitedMs / 1000} s later. Fix: see ${path.join(root, "log", "launcher.jsonl")} and node.jsonl, then start it with \`relup start --root ${root}\`.`;
+  const reset = `the in-memory state of ${issue.processCount} processes was reset`;
+  const logs = `${path.join(root, "log")} holds the node's and the launcher's logs`;
+  if (issue.rollback) {
+    // The launcher boots the permanent release: the one the rollback went to if the upgrade was never made
+    // permanent (the rollback then happened, by a restart), else the one it left.
+    const landed = now.version === issue.target ? `, the release the rollback went to, but by a restart, not live` : `: the rollback did not happen`;
+    return `${lost}. The node was restarted on the permanent release ${now.version} (pid ${now.pid})${landed}; ${reset}. Fix: correct what blocked it (${logs})${now.version === issue.target ? "" : ", then roll back again"}.`;
+  }
+  return `${lost}. The install did not happen: the node was restarted on the permanent release ${now.version} (pid ${now.pid}); ${reset}. Fix: correct what blocked it (${logs}), rebuild, and apply again.`;
 }
 
 function formatStalePlan(issue: Extract<RuntimeIssue, { kind: "stale-plan" }>): string {

@@ -80,6 +80,34 @@ export const RuntimeIssue = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("no-answer"), root: s, cmd: s, cause: s }),
   /** the node's answer is not one the protocol has */
   z.object({ kind: z.literal("bad-answer"), root: s, cmd: s, detail: s }),
+  /**
+   * The node died while it installed `target` (or, with `rollback`, rolled back `version` → `target`):
+   * `why` from the launcher's log, `step` the last step it reported starting, `now` the node the launcher
+   * brought back on the permanent release (absent: none answered in `waitedMs`).
+   */
+  z.object({
+    kind: z.literal("node-died"),
+    root: s,
+    pid: z.number(),
+    version: s,
+    target: s,
+    rollback: z.boolean(),
+    processCount: z.number(),
+    step: s.optional(),
+    why: s.optional(),
+    now: z.object({ pid: z.number(), version: s }).optional(),
+    waitedMs: z.number(),
+  }),
+  // The root, read without a node.
+  /** `releases` of a directory with no RELEASES */
+  z.object({ kind: z.literal("not-a-release-root"), root: s, releasesDir: s }),
+  /** `stop` of a root with no release: no node can run there */
+  z.object({ kind: z.literal("no-release-in-root"), root: s }),
+  z.object({ kind: z.literal("launcher-did-not-stop"), root: s, pid: z.number(), waitedMs: z.number() }),
+  /** `start <release>` of a root whose permanent release is another */
+  z.object({ kind: z.literal("already-permanent"), root: s, release: s, version: s }),
+  /** `start` without a release of a root that holds none */
+  z.object({ kind: z.literal("empty-root"), root: s }),
 ]);
 export type RuntimeIssue = z.infer<typeof RuntimeIssue>;
 export type RuntimeIssueKind = RuntimeIssue["kind"];

@@ -24,6 +24,11 @@ export type { ReleaseModel } from "./relup/release-model.ts";
 export { checkScript } from "./relup/check-script.ts";
 export { PlanError, formatPlanIssue, formatPlanWarning, type PlanIssue, type PlanWarning } from "./relup/issues.ts";
 export { readRelupFile, relupFileText } from "./relup/relup-file-io.ts";
+
+// What the runtime (the node, an install, the control client) finds, as data.
+export { RuntimeError } from "./runtime/issues/runtime-error.ts";
+export { formatRuntimeIssue } from "./runtime/issues/format-runtime-issue.ts";
+export { RuntimeIssue, type RuntimeIssueKind } from "./runtime/issues/runtime-issue.ts";
 export { renderPlanText } from "./relup/render/render-text.ts";
 export { renderPlanMarkdown } from "./relup/render/render-markdown.ts";
 

@@ -76,7 +76,7 @@ interface NodeStatus {
 
 export async function applyRelease(options: ApplyOptions): Promise<ApplyResult> {
   const root = path.resolve(options.root);
-  const status = (await controlRequest(root, { cmd: "status" })) as NodeStatus;
+  const status = await controlRequest(root, { cmd: "status" });
   const running = status.release.version;
   const { version, unpackedNow } = await unpackIfPath(root, options.release, options.note);
   if (version === running) return unchanged(root, status.release.name, version, options);
@@ -104,12 +104,12 @@ async function applyUnpacked(root: string, status: NodeStatus, version: string, 
   if (chosen.generated && !(await options.confirm(chosen.generated, restart))) throw new UserError("not applied: the plan was not confirmed", ExitCode.checkFailed);
   const plan = chosen.file;
   if (options.dryRun) {
-    const check = (await controlRequest(root, { cmd: "check", version, plan })) as { steps: number; modules: number; direction: "up" | "down"; killed: KilledProcesses[] };
+    const check = await controlRequest(root, { cmd: "check", version, plan });
     return { from: running, to: version, direction: check.direction, dryRun: true, permanent: false, check, ...(restart ? { restart } : {}) };
   }
   const install = { cmd: "install" as const, version, plan, ...(restart ? { allowRestart: true } : {}), ...(options.permanent ? { permanent: true } : {}), ...(options.codeChangeTimeout !== undefined ? { codeChangeTimeout: options.codeChangeTimeout } : {}) };
   const before = { pid: status.pid, version: running, processCount: status.processCount, target: version };
-  const installed = (await requestWatchingSteps(root, install, before, { ...(options.progress ? { progress: options.progress } : {}), ...(options.silenceMs !== undefined ? { timeout: options.silenceMs } : {}) })) as { direction: "up" | "down"; timings: { op: string; ms: number }[]; killed: KilledProcesses[] };
+  const installed = await requestWatchingSteps(root, install, before, { ...(options.progress ? { progress: options.progress } : {}), ...(options.silenceMs !== undefined ? { timeout: options.silenceMs } : {}) });
   attempt.installed = true;
   return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: options.permanent ?? false, timings: installed.timings, killed: installed.killed, ...(restart ? { restart } : {}) };
 }
@@ -122,7 +122,7 @@ async function applyUnpacked(root: string, status: NodeStatus, version: string, 
 async function unchanged(root: string, release: string, version: string, options: ApplyOptions): Promise<ApplyResult> {
   let madePermanent = false;
   if (options.permanent && !options.dryRun) {
-    const releases = (await controlRequest(root, { cmd: "releases" })) as { version: string; status: string }[];
+    const releases = await controlRequest(root, { cmd: "releases" });
     if (releases.find((r) => r.version === version)?.status !== "permanent") {
       await controlRequest(root, { cmd: "permanent", version });
       madePermanent = true;
@@ -147,7 +147,7 @@ async function forget(root: string, version: string, note?: (text: string) => vo
 
 async function unpackIfPath(root: string, release: string, note?: (text: string) => void): Promise<{ version: string; unpackedNow: boolean }> {
   if (semver.valid(release) === release && !existsSync(release)) return { version: release, unpackedNow: false };
-  const unpacked = (await controlRequest(root, { cmd: "unpack", source: path.resolve(release) })) as { version: string; existed: boolean };
+  const unpacked = await controlRequest(root, { cmd: "unpack", source: path.resolve(release) });
   note?.(unpacked.existed ? `${unpacked.version} was already unpacked (same build)` : `unpacked ${unpacked.version} into ${root}`);
   return { version: unpacked.version, unpackedNow: !unpacked.existed };
 }

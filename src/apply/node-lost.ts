@@ -7,9 +7,9 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { ExitCode, UserError } from "../errors.ts";
 import { NodeLost, controlRequest } from "../runtime/control-client.ts";
-import type { ControlRequest } from "../runtime/control-protocol.ts";
+import { RuntimeError } from "../runtime/issues/runtime-error.ts";
+import type { ControlRequest, ControlResult } from "../runtime/control-protocol.ts";
 import type { Progress } from "../runtime/executor.ts";
 
 /** How long to wait for the launcher to bring a node back (its backoff is at most 5 s, plus a boot). */
@@ -31,34 +31,26 @@ export async function describeLostNode(root: string, error: unknown, before: Bef
   if (!(error instanceof NodeLost)) return error;
   const now = await nodeBack(root, before.pid);
   const why = await launcherReason(root, before.pid);
-  const doing = before.rollback ? `rolled back ${before.version} → ${before.target}` : `installed ${before.target}`;
-  const lost = `the node (pid ${before.pid}) died while it ${doing}${before.step ? `, at ${before.step}` : ""}${why ? `: ${why}` : ""}`;
-  if (!now) {
-    return new UserError(`${lost}. No node answers at ${root} ${COME_BACK_MS / 1000} s later. Fix: see ${path.join(root, "log", "launcher.jsonl")} and node.jsonl, then start it with \`relup start --root ${root}\`.`, ExitCode.checkFailed);
-  }
-  const reset = `the in-memory state of ${before.processCount} processes was reset`;
-  const logs = `${path.join(root, "log")} holds the node's and the launcher's logs`;
-  if (before.rollback) {
-    // The launcher boots the permanent release: the one the rollback went to if the upgrade was never made
-    // permanent (the rollback then happened, by a restart), else the one it left.
-    const landed = now.version === before.target ? `, the release the rollback went to, but by a restart, not live` : `: the rollback did not happen`;
-    return new UserError(
-      `${lost}. The node was restarted on the permanent release ${now.version} (pid ${now.pid})${landed}; ${reset}. Fix: correct what blocked it (${logs})${now.version === before.target ? "" : ", then roll back again"}.`,
-      ExitCode.checkFailed,
-    );
-  }
-  return new UserError(
-    `${lost}. The install did not happen: the node was restarted on the permanent release ${now.version} (pid ${now.pid}); ` +
-      `${reset}. Fix: correct what blocked it (${logs}), rebuild, and apply again.`,
-    ExitCode.checkFailed,
-  );
+  return new RuntimeError({
+    kind: "node-died",
+    root,
+    pid: before.pid,
+    version: before.version,
+    target: before.target,
+    rollback: before.rollback ?? false,
+    processCount: before.processCount,
+    waitedMs: COME_BACK_MS,
+    ...(before.step ? { step: before.step } : {}),
+    ...(why ? { why } : {}),
+    ...(now ? { now } : {}),
+  });
 }
 
 /** The node that replaced `oldPid`, once it answers; undefined if none does in time. */
 async function nodeBack(root: string, oldPid: number): Promise<{ pid: number; version: string } | undefined> {
   const deadline = Date.now() + COME_BACK_MS;
   while (Date.now() < deadline) {
-    const status = (await controlRequest(root, { cmd: "status" }, { timeout: 2_000 }).catch(() => undefined)) as { pid: number; release: { version: string } } | undefined;
+    const status = await controlRequest(root, { cmd: "status" }, { timeout: 2_000 }).catch(() => undefined);
     if (status && status.pid !== oldPid) return { pid: status.pid, version: status.release.version };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -90,7 +82,7 @@ async function launcherReason(root: string, pid: number): Promise<string | undef
  * An install or rollback request: its progress is passed on, and the last step the node reported is
  * remembered, so that a node lost on the way is described with where it was (describeLostNode).
  */
-export async function requestWatchingSteps(root: string, request: ControlRequest, before: Omit<BeforeInstall, "step">, options: { progress?: (event: Progress) => void; timeout?: number }): Promise<unknown> {
+export async function requestWatchingSteps<R extends ControlRequest>(root: string, request: R, before: Omit<BeforeInstall, "step">, options: { progress?: (event: Progress) => void; timeout?: number }): Promise<ControlResult<R>> {
   let step: Extract<Progress, { phase: "step" }> | undefined;
   const onProgress = (e: unknown) => {
     if ((e as Progress).phase === "step") step = e as Extract<Progress, { phase: "step" }>;

@@ -27,7 +27,7 @@ export function scriptFrom(plan: RelupFile, running: string): readonly Instructi
 /** The impact of `plan` on the node of `root`, or undefined when its script is a hot upgrade. */
 export async function restartImpact(root: string, plan: RelupFile, running: string): Promise<RestartImpact | undefined> {
   if (!restartsNode(scriptFrom(plan, running))) return undefined;
-  const list = (await controlRequest(root, { cmd: "processes" })) as { module: string }[];
+  const list = await controlRequest(root, { cmd: "processes" });
   const counts = new Map<string, number>();
   for (const p of list) counts.set(p.module, (counts.get(p.module) ?? 0) + 1);
   const processes = [...counts].map(([module, count]) => ({ module, count })).sort((a, b) => b.count - a.count || (a.module < b.module ? -1 : a.module > b.module ? 1 : 0));

@@ -30,13 +30,13 @@ export async function rollbackRelease(options: RollbackOptions): Promise<Rollbac
   const timeout = options.silenceMs !== undefined ? { timeout: options.silenceMs } : {};
   const request = { cmd: "rollback" as const, ...(options.codeChangeTimeout !== undefined ? { codeChangeTimeout: options.codeChangeTimeout } : {}) };
   if (options.dryRun) {
-    const check = (await controlRequest(root, { ...request, dryRun: true }, timeout)) as CheckResult & { from: string; to: string };
+    const check = await controlRequest(root, { ...request, dryRun: true }, timeout);
     return { dryRun: true, ...check };
   }
-  const status = (await controlRequest(root, { cmd: "status" })) as { pid: number; processCount: number; release: { version: string } };
+  const status = await controlRequest(root, { cmd: "status" });
   // Where it goes, to say so if the node dies on the way (the preflight also refuses a rollback that cannot run, before any change).
-  const { from: running, to: target } = (await controlRequest(root, { ...request, dryRun: true }, timeout)) as { from: string; to: string };
+  const { from: running, to: target } = await controlRequest(root, { ...request, dryRun: true }, timeout);
   const before = { pid: status.pid, version: running, processCount: status.processCount, target, rollback: true };
-  const result = (await requestWatchingSteps(root, request, before, { ...timeout, ...(options.progress ? { progress: options.progress } : {}) })) as RollbackResult;
+  const result = await requestWatchingSteps(root, request, before, { ...timeout, ...(options.progress ? { progress: options.progress } : {}) });
   return { dryRun: false, ...result };
 }

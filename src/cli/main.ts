@@ -1,5 +1,6 @@
 /** The CLI entry point: the only place that chooses exit codes and exits. */
-import { BugError, ExitCode, UserError } from "../errors.ts";
+import { BugError, ExitCode } from "../errors.ts";
+import { exitCodeOf } from "./exit-code.ts";
 import { createCli } from "./create-cli.ts";
 import { processIo } from "./io.ts";
 import { interrupt } from "../interrupt.ts";
@@ -12,9 +13,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     await createCli(io, argv).exitProcess(false).parseAsync();
     return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
   } catch (error) {
-    if (error instanceof UserError) {
-      io.err(`relup: ${error.message}\n`);
-      return error.exitCode;
+    const code = exitCodeOf(error);
+    if (code !== undefined) {
+      io.err(`relup: ${(error as Error).message}\n`);
+      return code;
     }
     const bug = error instanceof BugError ? error : new BugError(error instanceof Error ? (error.stack ?? error.message) : String(error));
     io.err(`relup: ${bug.message}\n`);

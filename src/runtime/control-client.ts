@@ -1,10 +1,9 @@
 /** Send one request to a node's control socket and read its response. */
 import net from "node:net";
 import path from "node:path";
-import { ExitCode, UserError } from "../errors.ts";
-import { requestTooLargeMessage } from "./request-too-large.ts";
 import { assertRootTrusted } from "./root-trust.ts";
-import { CONTROL_SOCKET, MAX_REQUEST_BYTES, type ControlRequest, type ControlResponse } from "./control-protocol.ts";
+import { CONTROL_SOCKET, ControlAnswer, MAX_REQUEST_BYTES, type ControlRequest, type ControlResult } from "./control-protocol.ts";
+import { RuntimeError } from "./issues/runtime-error.ts";
 
 export function controlSocketPath(root: string): string {
   return path.join(root, "run", CONTROL_SOCKET);
@@ -14,10 +13,10 @@ export function controlSocketPath(root: string): string {
  * The connection to the node closed (or broke) before the answer came: the node died or was killed while
  * it handled the request. What became of the request is not known from here.
  */
-export class NodeLost extends UserError {
+export class NodeLost extends RuntimeError {
   override readonly name = "NodeLost";
   constructor(root: string, cmd: string, cause: string) {
-    super(`${root}: the node closed the control connection before answering ${cmd} (${cause}): it died or was killed. Fix: check \`relup status --root ${root}\` and the logs in ${root}/log.`, ExitCode.checkFailed);
+    super({ kind: "node-lost", root, cmd, cause });
   }
 }
 
@@ -43,28 +42,43 @@ export interface RequestOptions {
   onProgress?: (event: unknown) => void;
 }
 
-export async function controlRequest(root: string, request: ControlRequest, options: RequestOptions = {}): Promise<unknown> {
+/**
+ * Send `request`; resolves with the node's answer to it (typed per command: ControlResult), or throws a
+ * RuntimeError carrying the issue: the node's (parsed as input, see ControlAnswer), or the client's own
+ * (no node, the node lost, no answer, a request too large to send).
+ */
+export async function controlRequest<R extends ControlRequest>(root: string, request: R, options: RequestOptions = {}): Promise<ControlResult<R>> {
   const long = LONG_REQUESTS.has(request.cmd);
   const timeout = options.timeout ?? (long ? DEFAULT_SILENCE_MS : DEFAULT_REQUEST_TIMEOUT_MS);
   const sent = long ? { ...request, keepalive: Math.min(60_000, Math.max(10, Math.floor(timeout / 4))) } : request;
   const line = JSON.stringify(sent);
   const bytes = Buffer.byteLength(line) + 1;
-  if (bytes > MAX_REQUEST_BYTES) throw new UserError(`${root}: ${requestTooLargeMessage(`the ${request.cmd} request${"plan" in request ? ` (version ${request.version}, a plan of ${request.plan.up.length + request.plan.down.length} steps)` : ""}`, bytes)}`, ExitCode.badInput);
+  if (bytes > MAX_REQUEST_BYTES) {
+    const what = `the ${request.cmd} request${"plan" in request ? ` (version ${request.version}, a plan of ${request.plan.up.length + request.plan.down.length} steps)` : ""}`;
+    throw new RuntimeError({ kind: "request-too-large", request: what, bytes }, root);
+  }
   // A run/ another user can write could hold their socket, answering for the node.
   assertRootTrusted(root);
   const response = await rawRequest(controlSocketPath(root), line, timeout, options.onProgress, { silence: long }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT" || error.code === "ECONNREFUSED") {
-      throw new UserError(`${root}: no node is running there (no control socket at ${controlSocketPath(root)}). Fix: start it with \`relup start --root ${root}\` (it boots the permanent release; a new root needs \`relup start <release> --root ${root}\`).`, ExitCode.checkFailed);
-    }
+    if (error.code === "ENOENT" || error.code === "ECONNREFUSED") throw new RuntimeError({ kind: "no-node", root, socket: controlSocketPath(root) });
     if (error.code === "ECONNRESET" || error.code === "EPIPE") throw new NodeLost(root, request.cmd, error.message);
-    throw new UserError(`${root}: the node did not answer ${request.cmd} (${error.message}). Fix: check \`relup status --root ${root}\` and the node's log in ${root}/log.`, ExitCode.checkFailed);
+    throw new RuntimeError({ kind: "no-answer", root, cmd: request.cmd, cause: error.message });
   });
-  const parsed = JSON.parse(response) as ControlResponse;
-  if (!parsed.ok) {
-    const bad = parsed.error.exitCode === ExitCode.badInput || parsed.error.code === "bad-request" || parsed.error.code === "bad-json";
-    throw new UserError(`node: ${parsed.error.message}`, bad ? ExitCode.badInput : ExitCode.checkFailed);
+  const answer = parseAnswer(response);
+  if (!answer.success) throw new RuntimeError({ kind: "bad-answer", root, cmd: request.cmd, detail: answer.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "(answer)"}: ${i.message}`).join("; ") });
+  if (!answer.data.ok) throw new RuntimeError(answer.data.issue, "node");
+  // The protocol's contract: the node answers each command with its ControlResults entry (node-main.ts).
+  return answer.data.result as ControlResult<R>;
+}
+
+function parseAnswer(line: string): ReturnType<typeof ControlAnswer.safeParse> {
+  let data: unknown;
+  try {
+    data = JSON.parse(line);
+  } catch {
+    data = line;
   }
-  return parsed.result;
+  return ControlAnswer.safeParse(data);
 }
 
 /**

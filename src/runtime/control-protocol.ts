@@ -36,6 +36,11 @@ import { z } from "zod";
 import { Timeout } from "../appup/instruction.ts";
 import { RelupFile } from "../relup/instruction.ts";
 import { ModuleRef, Version } from "../release/names.ts";
+import type { ConnectionStats } from "./control-server.ts";
+import { RuntimeIssue } from "./issues/runtime-issue.ts";
+import type { LiveStatesResult } from "./live-states.ts";
+import type { Node } from "./node.ts";
+import type { ReleaseHandler } from "./release-handler.ts";
 
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
@@ -84,9 +89,49 @@ export const ControlRequest = z.discriminatedUnion("cmd", [
 ]);
 export type ControlRequest = z.infer<typeof ControlRequest>;
 
-export type ControlResponse =
-  | { id?: string | number; ok: true; result: unknown }
-  | { id?: string | number; ok: false; error: { code: string; message: string; exitCode?: number } };
+/** What the node answers with, per command (the types of what node-main.ts and the release handler return). */
+export interface ControlResults {
+  ping: "pong";
+  status: ReturnType<Node["status"]> & { root: string };
+  processes: ReturnType<Node["processes"]>;
+  stop: { stopping: true };
+  releases: Awaited<ReturnType<ReleaseHandler["releases"]>>;
+  unpack: Awaited<ReturnType<ReleaseHandler["unpack"]>>;
+  check: Awaited<ReturnType<ReleaseHandler["check"]>>;
+  install: Awaited<ReturnType<ReleaseHandler["install"]>>;
+  permanent: Awaited<ReturnType<ReleaseHandler["permanent"]>>;
+  /** a rollback that ran; with `dryRun`, see ControlResult */
+  rollback: Awaited<ReturnType<ReleaseHandler["rollback"]>>;
+  remove: Awaited<ReturnType<ReleaseHandler["remove"]>>;
+  states: LiveStatesResult;
+  metrics: MetricsResult;
+}
+
+/** The answer to `request`: a rollback with `dryRun` answers with its preflight. */
+export type ControlResult<R extends ControlRequest> = R extends { cmd: "rollback"; dryRun: true } ? Awaited<ReturnType<ReleaseHandler["checkRollback"]>> : R extends { cmd: "rollback"; dryRun?: false | undefined } ? ControlResults["rollback"] : ControlResults[R["cmd"]];
+
+/** Any answer of the node (what a control handler resolves with). */
+export type AnyControlResult = ControlResults[keyof ControlResults] | Awaited<ReturnType<ReleaseHandler["checkRollback"]>>;
+
+export interface MetricsResult {
+  /** the longest event-loop delay (ms) since the last reset, and its 99th percentile */
+  eventLoopMaxMs: number;
+  eventLoopP99Ms: number;
+  heapUsed: number;
+  /** whether the node runs with --expose-gc (a `gc` request collects first) */
+  gc: boolean;
+  control: { connections: ConnectionStats[] };
+}
+
+const AnswerId = z.union([z.string(), z.number()]).optional();
+
+/**
+ * An answer line. A refusal or failure carries a runtime issue (src/runtime/issues/runtime-issue.ts) as
+ * data: the client formats it, and the CLI entry alone chooses the exit code. No exit code travels here.
+ */
+export const ControlAnswer = z.discriminatedUnion("ok", [z.object({ id: AnswerId, ok: z.literal(true), result: z.unknown().optional() }), z.object({ id: AnswerId, ok: z.literal(false), issue: RuntimeIssue })]);
+
+export type ControlResponse = { id?: string | number; ok: true; result: unknown } | { id?: string | number; ok: false; issue: RuntimeIssue };
 
 /** A line sent before the answer of a long request. */
 export interface ControlProgress {

@@ -8,10 +8,9 @@
 import { chmod, mkdir, rm } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
-import { ExitCode } from "../errors.ts";
-import { jsonTooDeep, MAX_JSON_DEPTH, tooDeepDetail } from "../release/json-depth.ts";
-import { requestTooLargeMessage } from "./request-too-large.ts";
+import { jsonTooDeep, MAX_JSON_DEPTH } from "../release/json-depth.ts";
 import { CONTROL_SOCKET, ControlRequest, MAX_REQUEST_BYTES, type ControlKeepalive, type ControlResponse } from "./control-protocol.ts";
+import { toRuntimeIssue } from "./issues/runtime-error.ts";
 
 export type ControlHandler = (request: ControlRequest, progress: (event: unknown) => void) => Promise<unknown>;
 
@@ -141,7 +140,7 @@ export async function openControlServer(root: string, handle: ControlHandler, op
 
 /** The line is longer than the limit: say so (and what to do), and close the connection. */
 function refuseTooLarge(socket: net.Socket): void {
-  write(socket, { ok: false, error: { code: "too-large", message: requestTooLargeMessage("the request"), exitCode: ExitCode.badInput } });
+  write(socket, { ok: false, issue: { kind: "request-too-large", request: "the request" } });
   socket.end();
 }
 
@@ -153,7 +152,7 @@ async function respond(socket: net.Socket, line: string, handle: ControlHandler)
   try {
     await answer(socket, line, handle);
   } catch (error) {
-    write(socket, { ok: false, error: { code: "failed", message: `the node could not handle the request: ${(error as Error).message}` } });
+    write(socket, { ok: false, issue: { kind: "node-failed", message: `the node could not handle the request: ${(error as Error).message}` } });
   }
 }
 
@@ -162,17 +161,17 @@ async function answer(socket: net.Socket, line: string, handle: ControlHandler):
   try {
     data = JSON.parse(line);
   } catch {
-    return write(socket, { ok: false, error: { code: "bad-json", message: "the request is not a JSON line" } });
+    return write(socket, { ok: false, issue: { kind: "bad-json" } });
   }
   const id = typeof data === "object" && data !== null && "id" in data ? (data as { id: unknown }).id : undefined;
   const echo = typeof id === "string" || typeof id === "number" ? { id } : {};
   // Before the schema, which recurses once per level: some thousands of levels overflow the stack.
   const deep = jsonTooDeep(data, REQUEST_DEPTH);
-  if (deep) return write(socket, { ...echo, ok: false, error: { code: "bad-request", message: `${deepAt(deep)}: the request ${tooDeepDetail(REQUEST_DEPTH)}. Fix: flatten that value; a plan in a request may nest ${MAX_JSON_DEPTH} levels, as in a file (docs/reference.md, Limits).`, exitCode: ExitCode.badInput } });
+  if (deep) return write(socket, { ...echo, ok: false, issue: { kind: "request-too-deep", at: deepAt(deep), limit: REQUEST_DEPTH, planLimit: MAX_JSON_DEPTH } });
   const parsed = ControlRequest.safeParse(data);
   if (!parsed.success) {
-    const message = parsed.error.issues.map((i) => `${i.path.join(".") || "(request)"}: ${i.message}`).join("; ");
-    return write(socket, { ...echo, ok: false, error: { code: "bad-request", message } });
+    const problems = parsed.error.issues.map((i) => ({ field: i.path.join(".") || "(request)", message: i.message }));
+    return write(socket, { ...echo, ok: false, issue: { kind: "bad-request", problems } });
   }
   const send = (line: object) => {
     if (!socket.destroyed && socket.writable) socket.write(JSON.stringify(line) + "\n");
@@ -191,8 +190,7 @@ async function answer(socket: net.Socket, line: string, handle: ControlHandler):
     write(socket, { ...echo, ok: true, result });
   } catch (error) {
     clearInterval(keepalive);
-    const exitCode = (error as { exitCode?: number }).exitCode;
-    write(socket, { ...echo, ok: false, error: { code: String((error as { code?: string }).code ?? "failed"), message: (error as Error).message, ...(exitCode !== undefined ? { exitCode } : {}) } });
+    write(socket, { ...echo, ok: false, issue: toRuntimeIssue(error) });
   } finally {
     socket.off("close", stopKeepalive);
   }

@@ -41,7 +41,8 @@ import type { Timeout } from "./runtime.ts";
 import { applicationSteps, type ApplicationSteps } from "./steps/apply-step.ts";
 import { codeChangeStep } from "./steps/code-change.ts";
 import { loadObjectCodeStep } from "./steps/load-object-code.ts";
-import { describeProcesses, loadStep, purgeStep, removeStep, type ProcessRef } from "./steps/purge.ts";
+import { loadStep, purgeStep, removeStep, type ProcessRef } from "./steps/purge.ts";
+import { RuntimeError } from "./issues/runtime-error.ts";
 import { StepError } from "./steps/step-error.ts";
 import { stopOrStartStep } from "./steps/stop-start.ts";
 import { resumeStep, suspendStep } from "./steps/suspend.ts";
@@ -98,7 +99,8 @@ export interface ExecState {
   applications: ApplicationSteps;
 }
 
-export class InstallError extends Error {
+/** A step failed and the node was rolled back: the issue says which step, where, why, and on which side of the point of no return. */
+export class InstallError extends RuntimeError {
   override readonly name = "InstallError";
   constructor(
     readonly index: number,
@@ -109,11 +111,20 @@ export class InstallError extends Error {
     readonly killed: readonly ProcessRef[] = [],
     /** undo and restart entries of the rollback that failed: what it could not put back */
     readonly rollbackFailures: readonly string[] = [],
+    /** whether the failed step came after the point of no return (the running code had changed) */
+    readonly phase: "before-point-of-no-return" | "after-point-of-no-return" = "after-point-of-no-return",
   ) {
-    const at = [where.module && `module ${where.module}`, where.pid && `process ${where.pid}`].filter(Boolean).join(", ");
-    const lost = killed.length > 0 ? `; processes killed at a purge, not brought back: ${describeProcesses(killed)}` : "";
-    const incomplete = rollbackFailures.length > 0 ? `; rollback incomplete: ${rollbackFailures.join("; ")}` : "";
-    super(`step ${index + 1} (${instruction.op})${at ? ` at ${at}` : ""} failed: ${cause.message}${lost}${incomplete}`);
+    super({
+      kind: "install-failed",
+      index,
+      op: instruction.op,
+      ...(where.module !== undefined ? { module: where.module } : {}),
+      ...(where.pid !== undefined ? { pid: where.pid } : {}),
+      cause: cause.message,
+      phase,
+      killed: killed.map((p) => ({ ...p })),
+      rollbackFailures: [...rollbackFailures],
+    });
   }
 }
 
@@ -132,8 +143,9 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
   const fail = async (index: number, instruction: Instruction, error: unknown): Promise<never> => {
     const failure = error instanceof StepError ? error : new StepError(error as Error, {});
     options.progress?.({ phase: "rollback", steps: state.undo.length + state.restarts.length, cause: failure.cause.message });
+    const phase = state.passedPointOfNoReturn ? "after-point-of-no-return" : "before-point-of-no-return";
     const incomplete = await rollback(state, options.port);
-    throw new InstallError(index, instruction, failure.cause, failure.where, [...state.killed], incomplete);
+    throw new InstallError(index, instruction, failure.cause, failure.where, [...state.killed], incomplete, phase);
   };
   const run = async (index: number) => {
     const instruction = script[index]!;

@@ -4,7 +4,7 @@
  * unpacked, permanent and old (nothing is current then).
  */
 import semver from "semver";
-import { ExitCode, UserError } from "../errors.ts";
+import { RuntimeError } from "./issues/runtime-error.ts";
 import { controlRequest } from "./control-client.ts";
 import { assertRootTrusted } from "./root-trust.ts";
 import type { ReleaseStatus } from "./release-handler.ts";
@@ -22,8 +22,8 @@ export async function listReleases(root: string): Promise<{ running: boolean; re
   // Whether it asks the node or reads RELEASES, the answer is only as good as the root.
   assertRootTrusted(root);
   const bySemver = (list: ListedRelease[]) => list.sort((a, b) => semver.compare(a.version, b.version));
-  if (await nodeIsRunning(root)) return { running: true, releases: bySemver((await controlRequest(root, { cmd: "releases" })) as ListedRelease[]) };
+  if (await nodeIsRunning(root)) return { running: true, releases: bySemver(await controlRequest(root, { cmd: "releases" })) };
   const file = await readReleasesFile(root);
-  if (!file) throw new UserError(`${root} is not a release root: it has no ${releasesDir(root)}/RELEASES. Fix: give the root a node was started in (--root), or start one with \`relup start <release> --root ${root}\`.`, ExitCode.badInput);
+  if (!file) throw new RuntimeError({ kind: "not-a-release-root", root, releasesDir: releasesDir(root) });
   return { running: false, releases: bySemver(file.releases.map((r) => ({ name: file.name, version: r.version, status: r.status }))) };
 }

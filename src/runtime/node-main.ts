@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { openControlServer, type ControlServer } from "./control-server.ts";
+import type { AnyControlResult, MetricsResult } from "./control-protocol.ts";
 import http from "node:http";
 import { Node } from "./node.ts";
 import { inheritHandle, listeningServers, nativeHandle, recordListeners } from "./listen-registry.ts";
@@ -190,7 +191,7 @@ try {
   const handler = new ReleaseHandler(node, root, { restartNewEmulator });
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
-  control = await openControlServer(root, async (request, progress) => {
+  control = await openControlServer(root, async (request, progress): Promise<AnyControlResult> => {
     switch (request.cmd) {
       case "ping":
         return "pong";
@@ -231,7 +232,7 @@ try {
       case "metrics": {
         const gc = (globalThis as { gc?: () => void }).gc;
         if (request.gc && gc) gc();
-        const result = { eventLoopMaxMs: loopDelay.max / 1e6, eventLoopP99Ms: loopDelay.percentile(99) / 1e6, heapUsed: process.memoryUsage().heapUsed, gc: Boolean(gc), control: { connections: control?.stats() ?? [] } };
+        const result: MetricsResult = { eventLoopMaxMs: loopDelay.max / 1e6, eventLoopP99Ms: loopDelay.percentile(99) / 1e6, heapUsed: process.memoryUsage().heapUsed, gc: Boolean(gc), control: { connections: control?.stats() ?? [] } };
         if (request.reset) loopDelay.reset();
         return result;
       }

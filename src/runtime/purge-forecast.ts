@@ -14,7 +14,7 @@ import { assertNever } from "../errors.ts";
 import type { Instruction } from "../relup/instruction.ts";
 import type { Node } from "./node.ts";
 import type { Pid } from "./process.ts";
-import { describeProcesses, processRef, type ProcessRef } from "./steps/purge.ts";
+import { processRef, type ProcessRef } from "./steps/purge.ts";
 import { childrenUsing, supervisedTree } from "./supervisor.ts";
 
 export interface PurgeForecast {
@@ -77,10 +77,4 @@ export function forecastPurges(script: readonly Instruction[], node: Node): Purg
     }
   });
   return out;
-}
-
-/** The preflight's refusal: each soft purge that would find processes, with the processes and the fix. */
-export function describeRefusals(refused: readonly PurgeForecast[]): string {
-  const each = refused.map((r) => `step ${r.step + 1} would purge ${r.module} with soft_purge while ${r.processes.length === 1 ? "a process still runs" : `${r.processes.length} processes still run`} it: ${describeProcesses(r.processes)}`);
-  return `${each.join("; ")}. Nothing was changed. Fix: have the plan stop them before the purge (a stop step for a supervised child, or stop the application that runs them), stop them yourself, or use brutal_purge to let the purge kill them`;
 }

@@ -18,16 +18,15 @@
 import { readFile, rm } from "node:fs/promises";
 import { RelupFile as RelupFileSchema } from "../relup/instruction.ts";
 import path from "node:path";
-import { ExitCode, UserError } from "../errors.ts";
 import { readRelease } from "../release/read-release.ts";
 import { releaseIdentity } from "../release/release-file.ts";
 import { checkPlanMeaning } from "../relup/check-plan-meaning.ts";
 import { checkScript } from "../relup/check-script.ts";
 import type { Instruction, RelupFile } from "../relup/instruction.ts";
-import { formatPlanIssue } from "../relup/issues.ts";
 import { execute, type Progress, type StepTiming } from "./executor.ts";
 import type { Node } from "./node.ts";
-import { describeRefusals, forecastPurges } from "./purge-forecast.ts";
+import { forecastPurges } from "./purge-forecast.ts";
+import { RuntimeError } from "./issues/runtime-error.ts";
 import type { Timeout } from "./runtime.ts";
 import { killAll, waitForKills, type ProcessRef } from "./steps/purge.ts";
 import { readReleasesFile, releaseDirOf, releasesFileText, unpackIntoRoot, writeReleasesFile, type ReleasesFile } from "./releases-file.ts";
@@ -56,9 +55,9 @@ function permanentIs(file: ReleasesFile, version: string): ReleasesFile {
   return { ...file, releases: file.releases.map((r) => ({ ...r, status: r.version === version ? "permanent" : r.status === "permanent" ? "old" : r.status })) };
 }
 
-/** What a failed write of the root's records was, in words. */
-function describeWriteFailure(error: Error): string {
-  return error instanceof StagingError ? error.message : `its records could not be written (${error.message})`;
+/** What a failed write of the root's records was. */
+function writeFailure(error: Error): { file: string; diskFull: boolean; errno: string } | { detail: string } {
+  return error instanceof StagingError ? { file: error.file, diskFull: error.diskFull, errno: error.errno } : { detail: error.message };
 }
 
 /** The processes a purge of `module` kills (or, in a preflight, will kill). */
@@ -82,12 +81,6 @@ export interface RollbackResult {
   timings: StepTiming[];
   /** the processes the down section's purges killed (they still ran a module it removes) */
   killed: KilledProcesses[];
-}
-
-export class HandlerError extends UserError {
-  constructor(message: string, readonly code: string) {
-    super(message, ExitCode.checkFailed);
-  }
 }
 
 interface Installed {
@@ -129,9 +122,9 @@ export class ReleaseHandler {
     return this.#serial(async () => {
       const file = await this.#read();
       const { loaded, kept, placed, orphan } = await unpackIntoRoot(this.root, source, (loaded) => {
-        if (loaded.release.name !== file.name) throw new HandlerError(`${source} is release ${loaded.release.name}; this node runs ${file.name}`, "wrong-release");
+        if (loaded.release.name !== file.name) throw new RuntimeError({ kind: "wrong-release", release: loaded.release.name, running: file.name, source });
         const known = file.releases.find((r) => r.version === loaded.release.version);
-        if (known && known.identity !== loaded.identity) throw new HandlerError(`${file.name} ${known.version} is already unpacked from another build (identity ${known.identity.slice(0, 12)}…, this one ${loaded.identity.slice(0, 12)}…). Fix: remove it first (relup remove ${known.version}), or build a new version`, "existing-release");
+        if (known && known.identity !== loaded.identity) throw new RuntimeError({ kind: "existing-release", release: file.name, version: known.version, existing: known.identity, unpacking: loaded.identity });
         return known === undefined;
       });
       const unpacked = { version: loaded.release.version, identity: loaded.identity };
@@ -180,7 +173,7 @@ export class ReleaseHandler {
     // goes back the way the install came, and is that word).
     const restarts = prepared.script.some((i) => i.op === "restart_new_emulator");
     if (!options.allowRestart && restarts) {
-      throw new HandlerError(`the plan restarts the node (restart_new_emulator): every process's in-memory state would be lost. Nothing was changed. Fix: apply it with --allow-restart`, "restart-not-allowed");
+      throw new RuntimeError({ kind: "restart-not-allowed" });
     }
     const from = this.currentVersion;
     const installed: Installed = { plan, direction: prepared.direction, from };
@@ -228,19 +221,19 @@ export class ReleaseHandler {
    * other way, in memory), so that the node runs what RELEASES says and the failure means "nothing changed".
    */
   async #undo(from: string, plan: RelupFile, restarted: boolean, cause: Error, options: InstallOptions): Promise<never> {
-    const what = `the install to ${this.currentVersion} ran, but ${describeWriteFailure(cause)}`;
-    if (restarted) throw new HandlerError(`${what}. The node that took over runs ${this.currentVersion}; a restart boots the permanent release. Fix: free space on the file system of ${this.root}, then run the command again`, "record-failed");
+    const failed = { kind: "record-failed", root: this.root, from, to: this.currentVersion, write: writeFailure(cause) } as const;
+    if (restarted) throw new RuntimeError({ ...failed, running: this.currentVersion, outcome: "taken-over" });
     try {
       await this.#install(from, plan, undefined, { ...options, allowRestart: true }, {});
     } catch (undoError) {
-      throw new HandlerError(`${what}; undoing it failed too (${(undoError as Error).message}). The node was left changed: it runs ${this.currentVersion}, and a restart boots the permanent release. Fix: free space on the file system of ${this.root}, then roll back or restart the node`, "record-failed");
+      throw new RuntimeError({ ...failed, running: this.currentVersion, outcome: "undo-failed", undoError: (undoError as Error).message });
     }
-    throw new HandlerError(`${what}; it was undone in memory, the node runs ${from} as before. Nothing was changed. Fix: free space on the file system of ${this.root}, then run the command again`, "record-failed");
+    throw new RuntimeError({ ...failed, running: this.currentVersion, outcome: "undone" });
   }
 
   permanent(version: string): Promise<void> {
     return this.#serial(async () => {
-      if (version !== this.currentVersion) throw new HandlerError(`${version} is not the current release (${this.currentVersion} is); install it first`, "bad-status");
+      if (version !== this.currentVersion) throw new RuntimeError({ kind: "bad-status", operation: "permanent", version, current: this.currentVersion });
       await this.#write(permanentIs(await this.#read(), version));
       await this.#dropOldCode(version);
     });
@@ -292,7 +285,7 @@ export class ReleaseHandler {
 
   async #rollbackPlan(): Promise<Installed> {
     const last = this.#last ?? (await this.#recordedInstall()) ?? (await this.#shippedPlanInstall());
-    if (!last) throw new HandlerError(`no plan leads back from ${this.currentVersion}: it was not installed by this node and ships no relup.json`, "no-plan");
+    if (!last) throw new RuntimeError({ kind: "no-plan", running: this.currentVersion });
     return last;
   }
 
@@ -300,8 +293,8 @@ export class ReleaseHandler {
     return this.#serial(async () => {
       const file = await this.#read();
       const entry = file.releases.find((r) => r.version === version);
-      if (!entry) throw new HandlerError(`no release ${version} in ${this.root}`, "no-such-release");
-      if (entry.status === "permanent" || version === this.currentVersion) throw new HandlerError(`${version} is ${entry.status === "permanent" ? "permanent" : "current"}; only unpacked or old releases can be removed`, "bad-status");
+      if (!entry) throw new RuntimeError({ kind: "no-such-release", release: file.name, version, root: this.root, operation: "remove" });
+      if (entry.status === "permanent" || version === this.currentVersion) throw new RuntimeError({ kind: "bad-status", operation: "remove", version, status: entry.status === "permanent" ? "permanent" : "current" });
       await this.#write({ ...file, releases: file.releases.filter((r) => r.version !== version) });
       await rm(releaseDirOf(this.root, version), { recursive: true, force: true });
     });
@@ -309,27 +302,28 @@ export class ReleaseHandler {
 
   async #prepare(version: string, plan: RelupFile) {
     const file = await this.#read();
-    if (!file.releases.some((r) => r.version === version)) throw new HandlerError(`${file.name} ${version} is not unpacked in ${this.root}. Fix: relup unpack <its tarball> first`, "no-such-release");
-    if (plan.release !== this.node.release.name) throw new HandlerError(`the plan is for release ${plan.release}; this node runs ${this.node.release.name}`, "wrong-release");
+    if (!file.releases.some((r) => r.version === version)) throw new RuntimeError({ kind: "no-such-release", release: file.name, version, root: this.root, operation: "install" });
+    if (plan.release !== this.node.release.name) throw new RuntimeError({ kind: "wrong-release", release: plan.release, running: this.node.release.name });
     const running = { version: this.currentVersion, identity: releaseIdentity(this.node.release) };
     const direction = plan.from.version === running.version && plan.to.version === version ? "up" : plan.to.version === running.version && plan.from.version === version ? "down" : undefined;
-    if (!direction) throw new HandlerError(`stale plan: it goes between ${plan.from.version} and ${plan.to.version}, but the node runs ${running.version} and the target is ${version}. Fix: generate the plan between the running release and the target (relup generate <${running.version} release> <${version} release> -o relup.json)`, "stale-plan");
+    const stale = { kind: "stale-plan", plan: { from: plan.from.version, to: plan.to.version }, running: running.version, target: version } as const;
+    if (!direction) throw new RuntimeError({ ...stale, mismatch: { what: "versions" } });
     const [runningStamp, targetStamp] = direction === "up" ? [plan.from, plan.to] : [plan.to, plan.from];
-    if (runningStamp.identity !== running.identity) throw new HandlerError(`stale plan: it was made for another build of ${running.version} (identity ${runningStamp.identity.slice(0, 12)}…, running ${running.identity.slice(0, 12)}…). Fix: generate the plan again from the running release`, "stale-plan");
+    if (runningStamp.identity !== running.identity) throw new RuntimeError({ ...stale, mismatch: { what: "running-build", planned: runningStamp.identity, found: running.identity } });
     const target = await readRelease(releaseDirOf(this.root, version));
-    if (targetStamp.identity !== target.identity) throw new HandlerError(`stale plan: it was made for another build of ${version} (identity ${targetStamp.identity.slice(0, 12)}…, unpacked ${target.identity.slice(0, 12)}…). Fix: generate the plan again from the release you apply`, "stale-plan");
+    if (targetStamp.identity !== target.identity) throw new RuntimeError({ ...stale, mismatch: { what: "target-build", planned: targetStamp.identity, found: target.identity } });
     const script: Instruction[] = direction === "up" ? plan.up : plan.down;
     const issues = checkScript(direction, script);
-    if (issues.length > 0) throw new HandlerError(`the plan fails the plan checker: ${issues.map(formatPlanIssue).join("; ")}`, "bad-plan");
+    if (issues.length > 0) throw new RuntimeError({ kind: "bad-plan", issues });
     // Both sections against what the two releases need: the one not run now is the way back.
     const [fromApps, toApps] = direction === "up" ? [this.node, target] : [target, this.node];
     const meaning = checkPlanMeaning(plan, fromApps, toApps);
-    if (meaning.length > 0) throw new HandlerError(`the plan does not do what the difference between ${plan.from.version} and ${plan.to.version} needs:\n${meaning.map((i) => `  ${formatPlanIssue(i)}`).join("\n")}\nNothing was changed.`, "plan-meaning");
+    if (meaning.length > 0) throw new RuntimeError({ kind: "plan-meaning", issues: meaning, from: plan.from.version, to: plan.to.version });
     // OTP's check_old_processes: a soft purge that would find processes still running the code refuses
     // the plan now, before anything changes; the processes a brutal purge will kill are reported.
     const purges = forecastPurges(script, this.node);
     const refused = purges.filter((p) => p.method === "soft_purge");
-    if (refused.length > 0) throw new HandlerError(`the plan cannot be installed: ${describeRefusals(refused)}`, "old-processes");
+    if (refused.length > 0) throw new RuntimeError({ kind: "old-processes", refusals: refused.map(({ step, module, processes }) => ({ step, module, processes })) });
     const killed = purges.map(({ module, processes }) => ({ module, processes }));
     // Read again, as a node booting the target would: the env after the install is the target release's
     // defaults under these overrides. A bad file stops the install here, before anything changed.
@@ -361,7 +355,7 @@ export class ReleaseHandler {
 
   async #read(): Promise<ReleasesFile> {
     const file = await readReleasesFile(this.root);
-    if (!file) throw new HandlerError(`${this.root} has no releases/RELEASES`, "no-releases");
+    if (!file) throw new RuntimeError({ kind: "no-releases", root: this.root });
     return file;
   }
 
@@ -369,13 +363,13 @@ export class ReleaseHandler {
     return this.#writing(() => writeReleasesFile(this.root, file));
   }
 
-  /** A write of the root's records that fails is a HandlerError that says nothing changed, and what to do. */
+  /** A write of the root's records that fails is a runtime issue that says nothing changed, and what to do. */
   async #writing<T>(write: () => Promise<T>): Promise<T> {
     try {
       return await write();
     } catch (error) {
       if (!(error instanceof StagingError)) throw error;
-      throw new HandlerError(`${error.message}. Nothing was changed: the node runs ${this.currentVersion}. Fix: ${error.fix}, then run the command again`, error.diskFull ? "disk-full" : "unwritable");
+      throw new RuntimeError({ kind: error.diskFull ? "disk-full" : "unwritable", root: this.root, file: error.file, errno: error.errno, running: this.currentVersion });
     }
   }
 }

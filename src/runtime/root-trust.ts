@@ -100,10 +100,14 @@ export function formatRootTrustIssue(issue: RootTrustIssue): string {
   }
 }
 
+export function rootTrustMessage(issues: readonly RootTrustIssue[]): string {
+  return `refusing the release root:\n${issues.map((issue) => `  ${formatRootTrustIssue(issue)}`).join("\n")}`;
+}
+
 export class RootTrustError extends UserError {
   override readonly name = "RootTrustError";
   constructor(readonly issues: RootTrustIssue[]) {
-    super(`refusing the release root:\n${issues.map((issue) => `  ${formatRootTrustIssue(issue)}`).join("\n")}`, ExitCode.badInput);
+    super(rootTrustMessage(issues), ExitCode.badInput);
   }
 }
 

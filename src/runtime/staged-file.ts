@@ -13,12 +13,10 @@
 import { constants, existsSync } from "node:fs";
 import { link, open, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { getSystemErrorMap } from "node:util";
 import { fsyncDir, FILE_MODE } from "../release/fs-utils.ts";
+import { errnoMessage, isDiskFull } from "./errno-message.ts";
 import { isAlive } from "./process-exit.ts";
 import { O_NOFOLLOW } from "./root-trust.ts";
-
-const DISK_FULL = new Set(["ENOSPC", "EDQUOT"]);
 
 /** A write of `file` that failed: the path, and the errno (ENOSPC, EDQUOT, EISDIR, EIO...). */
 export class StagingError extends Error {
@@ -32,19 +30,13 @@ export class StagingError extends Error {
   }
 
   get diskFull(): boolean {
-    return DISK_FULL.has(this.errno);
+    return isDiskFull(this.errno);
   }
 
   /** What to do about it, in words (after "Fix: "). */
   get fix(): string {
     return this.diskFull ? `free space on the file system of ${path.dirname(this.file)}` : `make ${this.file} a file this user can write (${this.errno})`;
   }
-}
-
-/** The system's words for an errno code ("ENOSPC" → "no space left on device"), if it knows it. */
-function errnoMessage(code: string): string | undefined {
-  for (const [name, message] of getSystemErrorMap().values()) if (name === code) return message;
-  return undefined;
 }
 
 function stagingError(file: string, error: unknown): StagingError {

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UserError } from "../errors.ts";
+import { RuntimeError } from "./issues/runtime-error.ts";
 import { readRelease } from "../release/read-release.ts";
 import { controlSocketPath, rawRequest } from "./control-client.ts";
 import { Launcher, type Ready } from "./launcher.ts";
@@ -25,12 +26,12 @@ export async function prepareRoot(root: string, source: string | undefined): Pro
       const given = await readRelease(source);
       await given.close();
       if (given.release.version !== version || given.release.name !== releases.name) {
-        throw new UserError(`${root}: already holds ${releases.name} ${version} as its permanent release; \`start\` boots that one. Fix: leave out the release argument, or upgrade with \`relup apply\`.`, ExitCode.badInput);
+        throw new RuntimeError({ kind: "already-permanent", root, release: releases.name, version });
       }
     }
     return { name: releases.name, version, installed: false };
   }
-  if (source === undefined) throw new UserError(`${root}: holds no release yet. Fix: give the release to install: \`relup start <release dir or tarball> --root ${root}\`.`, ExitCode.badInput);
+  if (source === undefined) throw new RuntimeError({ kind: "empty-root", root });
   const { loaded, placed } = await unpackIntoRoot(root, source, () => true);
   try {
     await writeReleasesFile(root, { format: 1, name: loaded.release.name, releases: [{ version: loaded.release.version, status: "permanent", identity: loaded.identity }] });

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { ExitCode, UserError } from "../errors.ts";
+import { RuntimeError } from "./issues/runtime-error.ts";
 import { controlRequest, controlSocketPath, rawRequest } from "./control-client.ts";
 import { assertRootTrusted } from "./root-trust.ts";
 import { waitForExit } from "./process-exit.ts";
@@ -21,9 +21,9 @@ export async function stopNode(root: string): Promise<StopResult> {
   // A run/ another user can write could name any pid in launcher.pid, to be sent SIGTERM.
   assertRootTrusted(root);
   const releases = await readReleasesFile(root);
-  if (!releases) throw new UserError(`${root}: holds no release, so no node can run there. Fix: give the --root the node was started with.`, ExitCode.badInput);
+  if (!releases) throw new RuntimeError({ kind: "no-release-in-root", root });
   if (await nodeAnswers(root)) {
-    const status = (await controlRequest(root, { cmd: "status" })) as { pid: number; release: { name: string; version: string } };
+    const status = await controlRequest(root, { cmd: "status" });
     await controlRequest(root, { cmd: "stop" });
     await waitForExit(status.pid);
     return { kind: "stopped", name: status.release.name, version: status.release.version, pid: status.pid };
@@ -32,7 +32,7 @@ export async function stopNode(root: string): Promise<StopResult> {
   if (launcherPid === undefined) return { kind: "not-running", name: releases.name };
   // SIGTERM: the launcher stops the node it may be booting, then itself (src/runtime/launcher-main.ts).
   process.kill(launcherPid, "SIGTERM");
-  if (!(await waitForExit(launcherPid))) throw new UserError(`${root}: the launcher (pid ${launcherPid}) did not stop within 30 s. Fix: look at ${path.join(root, "log", "launcher.jsonl")}; end it with \`kill ${launcherPid}\`.`, ExitCode.checkFailed);
+  if (!(await waitForExit(launcherPid))) throw new RuntimeError({ kind: "launcher-did-not-stop", root, pid: launcherPid, waitedMs: 30_000 });
   return { kind: "not-running", name: releases.name, launcherPid };
 }
 

@@ -16,7 +16,6 @@ import { generatePlan, type Plan } from "../relup/generate-plan.ts";
 import { PlanError } from "../relup/issues.ts";
 import { releaseModelOf } from "../relup/load-release-model.ts";
 import { controlRequest } from "../runtime/control-client.ts";
-import type { LiveStatesResult } from "../runtime/live-states.ts";
 import { readRootConfig } from "../runtime/root-config.ts";
 import { releaseDirOf } from "../runtime/releases-file.ts";
 import type { ModuleVerification, ReportedFailure, VerifyReport, VerifySubject } from "./report.ts";
@@ -124,7 +123,7 @@ async function runningReleaseDir(root: string | undefined): Promise<string> {
 
 /** Copies of the states of the node's processes that the plan would migrate. */
 async function liveStates(root: string, from: LoadedRelease, subjects: VerifySubject[]): Promise<{ states: LiveState[]; uncopyable: VerifyReport["uncopyable"] }> {
-  const answer = (await controlRequest(root, { cmd: "states", modules: subjects.map((s) => s.module) })) as LiveStatesResult;
+  const answer = await controlRequest(root, { cmd: "states", modules: subjects.map((s) => s.module) });
   if (answer.release.name !== from.release.name || answer.release.version !== from.release.version) {
     throw new UserError(
       `${root}: the node runs ${answer.release.name} ${answer.release.version}, not ${from.release.name} ${from.release.version}; a live check migrates the states of the release the plan upgrades from. Fix: give the release the node runs as <from>.`,

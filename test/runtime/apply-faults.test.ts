@@ -7,6 +7,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyRelease } from "../../src/apply/apply-release.ts";
+import { exitCodeOf } from "../../src/cli/exit-code.ts";
 import { planReleases } from "../../src/relup/plan-releases.ts";
 import { controlRequest } from "../../src/runtime/control-client.ts";
 import { readReleasesFile } from "../../src/runtime/releases-file.ts";
@@ -80,6 +81,8 @@ describe("relup apply: failures roll the node back", () => {
     const blocked = get(f.port, "/block/1");
     const error = await apply(f.root, f.v2).catch((e: Error) => e);
     expect((error as Error).message).toMatch(/step 3 \(suspend\) at module fleet\/worker, process <0\.\d+\.0> failed: process <0\.\d+\.0> \(fleet\/worker\) did not suspend within 200 ms/);
+    // The node's answer carries the failure as data, over the socket: the step, where, and which side of the point of no return.
+    expect(error).toMatchObject({ issue: { kind: "install-failed", index: 2, op: "suspend", module: "fleet/worker", phase: "after-point-of-no-return", killed: [], rollbackFailures: [] } });
     expect(await blocked).toBe('"unblocked"');
     const during = f.json("/bump");
     expect(await during).toEqual(Array(WORKERS).fill(3));
@@ -156,8 +159,9 @@ describe("relup apply: plans that are not for this node are refused before step 
     const bytes = await readFile(f.v2);
     const tampered = path.join(f.out, "tampered.tar.gz");
     await writeFile(tampered, bytes.subarray(0, bytes.length - 100));
-    const error = (await apply(f.root, tampered).catch((e: Error) => e)) as Error & { exitCode: number };
-    expect(error.exitCode).toBe(2);
+    const error = (await apply(f.root, tampered).catch((e: Error) => e)) as Error;
+    expect(exitCodeOf(error)).toBe(2);
+    expect(error).toMatchObject({ issue: { kind: "release" } });
     expect(error.message).toContain("is not a complete .tar.gz release");
     expect((await readReleasesFile(f.root))?.releases.map((r) => r.version)).toEqual(["1.0.0"]);
     const { readdir } = await import("node:fs/promises");

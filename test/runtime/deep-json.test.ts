@@ -9,7 +9,10 @@ import { cp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { MAX_JSON_DEPTH } from "../../src/release/json-depth.ts";
+import { runtimeExitCode } from "../../src/cli/exit-code.ts";
 import { controlRequest, controlSocketPath, rawRequest } from "../../src/runtime/control-client.ts";
+import { ControlAnswer } from "../../src/runtime/control-protocol.ts";
+import { formatRuntimeIssue } from "../../src/runtime/issues/format-runtime-issue.ts";
 import { relup } from "../helpers/relup-cli.ts";
 import { useLiveNodes } from "../helpers/live-node.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
@@ -55,10 +58,14 @@ describe("deep JSON", () => {
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.on("unhandledRejection", onRejection);
     try {
-      const answer = JSON.parse(await rawRequest(controlSocketPath(node.root), line, 10_000)) as { id: number; ok: boolean; error: { code: string; message: string; exitCode?: number } };
-      expect(answer).toMatchObject({ id: 7, ok: false, error: { code: "bad-request", exitCode: 2 } });
-      expect(answer.error.message).toContain(`more than ${MAX_JSON_DEPTH + 2} levels`);
-      expect(answer.error.message).toMatch(/plan\.up\.\d+\.modules\.0\.extra/);
+      const answer = ControlAnswer.parse(JSON.parse(await rawRequest(controlSocketPath(node.root), line, 10_000)));
+      expect(answer).toMatchObject({ id: 7, ok: false, issue: { kind: "request-too-deep", limit: MAX_JSON_DEPTH + 2, planLimit: MAX_JSON_DEPTH } });
+      expect(answer).not.toHaveProperty("exitCode");
+      if (answer.ok) throw new Error("the node accepted the request");
+      expect(runtimeExitCode(answer.issue)).toBe(2);
+      const message = formatRuntimeIssue(answer.issue);
+      expect(message).toContain(`more than ${MAX_JSON_DEPTH + 2} levels`);
+      expect(message).toMatch(/plan\.up\.\d+\.modules\.0\.extra/);
       expect(await controlRequest(node.root, { cmd: "ping" })).toBe("pong");
       expect(node.launcher.nodePid).toBeDefined();
     } finally {

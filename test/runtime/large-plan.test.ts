@@ -7,7 +7,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { controlRequest, controlSocketPath, rawRequest } from "../../src/runtime/control-client.ts";
-import { MAX_REQUEST_BYTES } from "../../src/runtime/control-protocol.ts";
+import { runtimeExitCode } from "../../src/cli/exit-code.ts";
+import { ControlAnswer, MAX_REQUEST_BYTES } from "../../src/runtime/control-protocol.ts";
+import { formatRuntimeIssue } from "../../src/runtime/issues/format-runtime-issue.ts";
 import { relup } from "../helpers/relup-cli.ts";
 import { useLiveNodes } from "../helpers/live-node.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
@@ -33,7 +35,7 @@ describe("a plan over the control request limit", () => {
     // The note that the plan was edited names the step; it does not reprint the 1.2 MB extra.
     expect(applied.stderr).toMatch(/is not the plan `relup generate` makes for these releases:\n  up: first differs at step \d+: the plan has code_change up counter\/\S+ .*… \(\d{7} characters\)/);
     expect(applied.stderr.length).toBeLessThan(5_000);
-    const status = (await controlRequest(node.root, { cmd: "status" })) as { release: { version: string } };
+    const status = await controlRequest(node.root, { cmd: "status" });
     expect(status.release.version).toBe("1.0.0");
     expect(await relup(["releases", "--root", node.root])).toMatchObject({ code: 0, stdout: expect.not.stringContaining("2.0.0") });
   });
@@ -41,10 +43,12 @@ describe("a plan over the control request limit", () => {
   it("a raw request over 1 MiB gets the advice and exit code 2 from the node, which keeps serving", async () => {
     const node = await liveNode({ from: path.join(FIXTURES, "counter", "1.0.0"), to: path.join(FIXTURES, "counter", "2.0.0"), app: "counter" });
     const line = `{"cmd":"ping","pad":"${"x".repeat(MAX_REQUEST_BYTES + 10)}"}`;
-    const answer = JSON.parse(await rawRequest(controlSocketPath(node.root), line, 10_000)) as { ok: boolean; error: { code: string; message: string; exitCode?: number } };
-    expect(answer).toMatchObject({ ok: false, error: { code: "too-large", exitCode: 2 } });
-    expect(answer.error.message).toContain(`over the control socket's limit of ${MAX_REQUEST_BYTES} bytes`);
-    expect(answer.error.message).toContain("Fix:");
+    const answer = ControlAnswer.parse(JSON.parse(await rawRequest(controlSocketPath(node.root), line, 10_000)));
+    expect(answer).toMatchObject({ ok: false, issue: { kind: "request-too-large", request: "the request" } });
+    if (answer.ok) throw new Error("the node accepted the request");
+    expect(runtimeExitCode(answer.issue)).toBe(2);
+    expect(formatRuntimeIssue(answer.issue)).toContain(`over the control socket's limit of ${MAX_REQUEST_BYTES} bytes`);
+    expect(formatRuntimeIssue(answer.issue)).toContain("Fix:");
     expect(await controlRequest(node.root, { cmd: "ping" })).toBe("pong");
   });
 });

@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRelease } from "../../src/release/build-release.ts";
 import { controlRequest, controlSocketPath, rawRequest } from "../../src/runtime/control-client.ts";
+import { ControlAnswer } from "../../src/runtime/control-protocol.ts";
 import { Launcher, type Ready } from "../../src/runtime/launcher.ts";
 import { readReleasesFile } from "../../src/runtime/releases-file.ts";
 import { isAlive } from "../../src/runtime/process-exit.ts";
@@ -96,6 +97,8 @@ describe("launcher and node", () => {
       for (const line of requests) {
         if (line.trim() === "") continue;
         const response = JSON.parse(await rawRequest(socket, line, 5_000));
+        // Every answer is one of the protocol's: a refusal carries an issue the client can parse.
+        expect(ControlAnswer.safeParse(response).success, line).toBe(true);
         if (!response.ok) errors++;
         else expect(JSON.parse(line).cmd).not.toBe("stop");
       }

@@ -14,6 +14,8 @@ import path from "node:path";
 import { writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { applyRelease } from "../../src/apply/apply-release.ts";
+import { exitCodeOf } from "../../src/cli/exit-code.ts";
+import { RuntimeError } from "../../src/runtime/issues/runtime-error.ts";
 import { get } from "../../src/net-helpers.ts";
 import { planReleases } from "../../src/relup/plan-releases.ts";
 import { controlRequest } from "../../src/runtime/control-client.ts";
@@ -154,7 +156,7 @@ function connect(port: number): Promise<string> {
   });
 }
 
-const processes = async (root: string) => (await controlRequest(root, { cmd: "processes" })) as { pid: string; name: string | null; module: string; modules: string[] }[];
+const processes = (root: string) => controlRequest(root, { cmd: "processes" });
 
 describe("a module that leaves, and its processes", () => {
   it("a supervised child is stopped through its supervisor before its module goes (terminate runs); a process nobody stops is killed at the purge; apply reports it", async () => {
@@ -200,9 +202,11 @@ describe("a module that leaves, and its processes", () => {
     const planFile = path.join(f.out, "relup.json");
     await writeFile(planFile, JSON.stringify({ ...plan.file, up }));
     for (const dryRun of [true, false]) {
-      const error = (await applyRelease({ root: f.root, release: f.v2, planFile, allowEditedPlan: true, dryRun, confirm: async () => true }).catch((e: Error) => e)) as Error & { exitCode?: number };
-      expect(error).toBeInstanceOf(Error);
-      expect(error.exitCode).toBe(1);
+      const error = await applyRelease({ root: f.root, release: f.v2, planFile, allowEditedPlan: true, dryRun, confirm: async () => true }).catch((e: Error) => e);
+      expect(error).toBeInstanceOf(RuntimeError);
+      if (!(error instanceof RuntimeError)) throw error;
+      expect(error.issue).toMatchObject({ kind: "old-processes", refusals: [{ module: "shop/loner", processes: [{ pid: loner.pid, name: "loner" }] }] });
+      expect(exitCodeOf(error)).toBe(1);
       expect(error.message).toContain(`shop/loner`);
       expect(error.message).toContain(`${loner.pid} (loner)`);
       expect(error.message).toMatch(/soft_purge/);

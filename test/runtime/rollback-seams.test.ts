@@ -65,6 +65,17 @@ describe("the commit and the purges that kill", () => {
     expect(await runtime.call("counter", "bump")).toBe(1);
   });
 
+  it("an InstallError says, in its issue and its message, whether the step failed before or after the point of no return", async () => {
+    const { node: n } = node({ "a/fail": FAIL });
+    const before = (await execute([failing, ponr], { port: n.port, target: { dir: "", apps: [] } }).catch((e: unknown) => e)) as InstallError;
+    expect(before).toBeInstanceOf(InstallError);
+    expect(before.issue).toEqual({ kind: "install-failed", index: 0, op: "apply", module: "a/fail", cause: "later step fails", phase: "before-point-of-no-return", killed: [], rollbackFailures: [] });
+    expect(before.message).toBe("step 1 (apply) at module a/fail failed: later step fails (before the point of no return: no running code had changed yet)");
+    const after = (await execute([ponr, failing], { port: n.port, target: { dir: "", apps: [] } }).catch((e: unknown) => e)) as InstallError;
+    expect(after.issue).toMatchObject({ kind: "install-failed", index: 1, op: "apply", phase: "after-point-of-no-return" });
+    expect(after.message).toBe("step 2 (apply) at module a/fail failed: later step fails (after the point of no return: the install had changed running code, and undid it)");
+  });
+
   it("a failure after a purge that killed names the killed processes in the InstallError", async () => {
     const { node: n, runtime } = node({ "a/counter": COUNTER, "a/fail": FAIL });
     const counter = await startServer(runtime, "a/counter", {}, { name: "counter" });

@@ -17,7 +17,7 @@ export function unpackCommand(io: Io): CommandModule<object, { release: string; 
     describe: "Verify a release and unpack it into the node's root (status: unpacked)",
     builder: (y) => root(y.positional("release", { type: "string", demandOption: true, describe: "A release tarball or directory" })).example("$0 unpack _build/calculator-1.1.0.tar.gz --root /srv/calc", "") as never,
     handler: async (argv) => {
-      const r = (await controlRequest(path.resolve(argv.root), { cmd: "unpack", source: path.resolve(argv.release) })) as { version: string; existed: boolean; note?: string };
+      const r = await controlRequest(path.resolve(argv.root), { cmd: "unpack", source: path.resolve(argv.release) });
       if (r.note) io.out(`${r.note}\n`);
       io.out(r.existed ? `${r.version} is already unpacked (same build)\n` : `unpacked ${r.version}\n`);
     },

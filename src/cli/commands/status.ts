@@ -3,7 +3,7 @@ import type { CommandModule } from "yargs";
 import { controlRequest } from "../../runtime/control-client.ts";
 import { stopNode } from "../../runtime/stop-node.ts";
 import type { Io } from "../io.ts";
-import { renderProcesses, renderStatus, renderStop, type StatusView, type ProcessView } from "../views/status-view.ts";
+import { renderProcesses, renderStatus, renderStop } from "../views/status-view.ts";
 
 interface RootArgs {
   root: string;
@@ -21,7 +21,7 @@ export function statusCommand(io: Io): CommandModule<object, RootArgs> {
     describe: "What the node runs: release, OS pid, uptime, applications, module versions, processes, memory",
     builder: (y) => rootOptions(y).example("$0 status --root /srv/calc", "") as never,
     handler: async (argv) => {
-      const status = (await controlRequest(path.resolve(argv.root), { cmd: "status" })) as StatusView;
+      const status = await controlRequest(path.resolve(argv.root), { cmd: "status" });
       io.out(argv.json ? JSON.stringify(status, null, 2) + "\n" : renderStatus(status));
     },
   };
@@ -33,7 +33,7 @@ export function processesCommand(io: Io): CommandModule<object, RootArgs> {
     describe: "List the node's processes: pid, name, module, status, queue length",
     builder: (y) => rootOptions(y).example("$0 processes --root /srv/calc", "") as never,
     handler: async (argv) => {
-      const list = (await controlRequest(path.resolve(argv.root), { cmd: "processes" })) as ProcessView[];
+      const list = await controlRequest(path.resolve(argv.root), { cmd: "processes" });
       io.out(argv.json ? JSON.stringify(list, null, 2) + "\n" : renderProcesses(list));
     },
   };

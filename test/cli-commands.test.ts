@@ -39,7 +39,7 @@ function relup(args: string[], env: Record<string, string> = {}) {
 }
 
 describe("every relup command, with its positionals", () => {
-  it("build, inspect, generate, verify, start, status, processes, unpack, apply, permanent, releases, rollback, remove, stop: each runs, and no command is left out", async () => {
+  it("init, build, inspect, generate, verify, start, status, processes, unpack, apply, permanent, releases, rollback, remove, stop: each runs, and no command is left out", async () => {
     const out = await tempDir();
     const root = path.join(await tempDir(), "root");
     roots.push(root);
@@ -48,6 +48,10 @@ describe("every relup command, with its positionals", () => {
     const plan = path.join(out, "relup.json");
     const env = { PORT: String(await freePort()) };
 
+    const project = path.join(await tempDir(), "shop");
+    expect(await relup(["init", project])).toMatchObject({ code: 0, stdout: expect.stringContaining("apps/shop/store.ts") });
+    expect(existsSync(path.join(project, "relup.config.json"))).toBe(true);
+    expect(await relup(["init", project])).toMatchObject({ code: 2, stderr: expect.stringContaining("overwrites nothing") });
     expect(await relup(["build", "fixtures/calculator/1.0.0", "--out", out])).toMatchObject({ code: 0, stdout: expect.stringContaining("built calculator 1.0.0") });
     expect((await relup(["build", "fixtures/calculator/1.1.0", "--out", out])).code).toBe(0);
     expect(await relup(["inspect", v1])).toMatchObject({ code: 0, stdout: expect.stringContaining("verified calculator 1.0.0") });

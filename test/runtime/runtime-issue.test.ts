@@ -83,7 +83,7 @@ describe("formatRuntimeIssue", () => {
     expect(formatRuntimeIssue(SAMPLES["stale-plan"][1]!)).toBe(`stale plan: it was made for another build of 1.0.0 (identity ${"a".repeat(12)}…, running ${"b".repeat(12)}…). Fix: generate the plan again from the running release`);
     expect(formatRuntimeIssue(SAMPLES["old-processes"][0]!)).toContain("step 5 would purge shop/loner with soft_purge while a process still runs it: <0.7.0> (loner). Nothing was changed.");
     expect(formatRuntimeIssue(SAMPLES["disk-full"][0]!)).toBe("/srv/root/releases/RELEASES could not be written (no space left on device: ENOSPC). Nothing was changed: the node runs 1.0.0. Fix: free space on the file system of /srv/root, then run the command again");
-    expect(formatRuntimeIssue(SAMPLES["bad-plan"][0]!)).toBe("the plan fails the plan checker: up[3]: `shop/worker` suspended but never resumed: their processes would stop for good. Fix: add a resume.");
+    expect(formatRuntimeIssue(SAMPLES["bad-plan"][0]!)).toBe("the plan fails the plan checker: up (end of the section): `shop/worker` suspended but never resumed: their processes would stop for good. Fix: add a resume.");
   });
 
   it("says what became of a node that died during an install or a rollback", () => {

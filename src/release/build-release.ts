@@ -14,7 +14,7 @@ import { appDir, RELEASE_FILE, releaseDirName, releaseIdentity, SHIPPED_PLAN, ty
 import { APP_FILE, moduleFile, type AppFile, type ModuleMeta } from "./app-file.ts";
 import { compileModule, type SourceApp } from "./compile-module.ts";
 import { extractMetadata } from "./extract-metadata.ts";
-import { collectNpmDependencies, listPackageFiles } from "./npm-dependencies.ts";
+import { collectNpmDependencies, listPackageFiles, PROVIDED_BY_NODE } from "./npm-dependencies.ts";
 import { readProject, type Project } from "./read-project.ts";
 import { ReleaseError, type ReleaseIssue } from "./issues.ts";
 import { compareStrings, FILE_MODE, mkdirFixed, removeQuietly, sha256, toJsonText, writeFileFixed } from "./fs-utils.ts";
@@ -47,6 +47,8 @@ export interface BuildResult {
   tarball: string;
   release: ReleaseFile;
   apps: AppFile[];
+  /** what the build did that the user should know of (relup skipped, the type-check's outcome) */
+  notes: string[];
 }
 
 export async function buildRelease(options: BuildOptions): Promise<BuildResult> {
@@ -118,7 +120,8 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
     await removeQuietly(releaseDir);
     await rename(root, releaseDir);
     await rename(stagedTarball, tarball);
-    return { releaseDir, tarball, release, apps: apps.map((a) => a.file) };
+    const notes = PROVIDED_BY_NODE in project.npmRanges ? [`${PROVIDED_BY_NODE} is not copied into the release: the node provides relup/runtime (package.json dependencies.${PROVIDED_BY_NODE})`] : [];
+    return { releaseDir, tarball, release, apps: apps.map((a) => a.file), notes };
   } finally {
     await removeQuietly(staging);
     forget();

@@ -57,8 +57,21 @@ const config = (version: string) => ({ format: 1, name: "shop", version, applica
 
 const TSCONFIG = {
   compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, types: ["node"] },
-  include: ["apps"],
+  include: ["apps", "tools"],
 };
+
+/** A tool of the user's using the library (`relup`), type-checked with the modules and run with node. */
+const TOOL = `import { readRelease, type LoadedRelease } from "relup";
+
+export async function modulesOf(tarball: string): Promise<string[]> {
+  const release: LoadedRelease = await readRelease(tarball);
+  try {
+    return release.apps.flatMap((app) => app.modules.map((m) => \`\${app.name}/\${m.name}\`));
+  } finally {
+    await release.close();
+  }
+}
+`;
 
 const APP = `import { defineApplication, startSupervisor } from "relup/runtime";
 
@@ -188,6 +201,7 @@ beforeAll(async () => {
     "apps/shop/sup.ts": SUP,
     "apps/shop/http_server.ts": HTTP_SERVER,
     "apps/shop/cart.ts": CART_1,
+    "tools/modules-of.ts": TOOL,
   });
   const install = await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: project, timeoutMs: 240_000 });
   expect(install.code, install.stderr).toBe(0);
@@ -217,10 +231,15 @@ describe("the packed package, installed into a project", () => {
     expect(packed.unpackedSize).toBeLessThan(5 * 1024 * 1024);
   });
 
-  it("the user's modules type-check with tsc against the package's types", async () => {
+  it("the user's modules and tools type-check with tsc against the package's types, and both entry points load on plain node", async () => {
     const tsc = await run(path.join(project, "node_modules", ".bin", "tsc"), ["--noEmit", "-p", "."], { cwd: project });
     expect(tsc.stdout + tsc.stderr).toBe("");
     expect(tsc.code).toBe(0);
+    const script = `import * as lib from "relup"; import * as runtime from "relup/runtime";
+console.log(JSON.stringify({ lib: typeof lib.buildRelease, readRelease: typeof lib.readRelease, z: typeof runtime.z.object, defineServer: typeof runtime.defineServer, call: typeof runtime.call }));`;
+    const loaded = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: project });
+    expect(loaded.stderr).toBe("");
+    expect(JSON.parse(loaded.stdout)).toEqual({ lib: "function", readRelease: "function", z: "function", defineServer: "function", call: "function" });
   });
 
   it("the installed CLI builds both versions, generates, verifies, starts, applies, rolls back and stops", async () => {

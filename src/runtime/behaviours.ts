@@ -36,9 +36,10 @@ export type CallResult<State, Reply> = { reply: Reply; state: State } | { norepl
 /**
  * A server module's callbacks (OTP's gen_server): `State` is its state, `Request` what `call` sends it,
  * `Reply` what `handleCall` answers, `Cast` what `cast` sends it, `Info` the plain messages it gets
- * (`send`, EXIT and DOWN notices), `Args` what `startServer` or a child spec passes to `init`.
+ * (`send`, EXIT and DOWN notices), `Args` what `startServer` or a child spec passes to `init`. Each
+ * defaults to `unknown`: a handler that has not declared what it gets must narrow it before use.
  */
-export interface Server<State, Request = never, Reply = unknown, Cast = never, Info = unknown, Args = unknown> {
+export interface Server<State, Request = unknown, Reply = unknown, Cast = unknown, Info = unknown, Args = unknown> {
   /** the first state; throwing (or rejecting) means the start fails */
   init: (args: Args) => MaybePromise<State>;
   handleCall?: (request: Request, from: From, state: State) => MaybePromise<CallResult<State, Reply>>;
@@ -99,7 +100,7 @@ export interface Application<Env = Record<string, Json>> {
 }
 
 /** Checks a server's callbacks against `Server<State, Request, Reply, ...>`; returns them unchanged. */
-export function defineServer<State, Request = never, Reply = unknown, Cast = never, Info = unknown, Args = unknown>(callbacks: Server<State, Request, Reply, Cast, Info, Args>): Server<State, Request, Reply, Cast, Info, Args> {
+export function defineServer<State, Request = unknown, Reply = unknown, Cast = unknown, Info = unknown, Args = unknown>(callbacks: Server<State, Request, Reply, Cast, Info, Args>): Server<State, Request, Reply, Cast, Info, Args> {
   return callbacks;
 }
 

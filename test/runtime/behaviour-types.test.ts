@@ -90,6 +90,7 @@ describe("behaviour types", () => {
     wrongInit: COUNTER.replace("init: () => ({ count: 0 }),", `init: () => ({ count: "0" }),`),
     unknownCallback: COUNTER.replace("handleCast:", "handleCats:"),
     badStrategy: SUPERVISOR.replace(`"one_for_all"`, `"one_for_none"`),
+    undeclaredRequest: COUNTER.replace("defineServer<State, Request, number, \"reset\">", "defineServer<State>").replace("handleCall: (request, _from: From, state) =>", "handleCall: (request: Request, _from: From, state) =>"),
     startNoPid: APPLICATION.replace(`start: (env) => startSupervisor("sup", { port: env.port }),`, "start: (env) => env.port,"),
   });
 
@@ -103,6 +104,8 @@ describe("behaviour types", () => {
     expect(errors.wrongRequest!.join("\n")).toMatch(/^10: .*Type 'Request' is not assignable to type 'string'/);
     expect(errors.noState!.join("\n")).toMatch(/^10: .*'state' is missing/);
     expect(errors.wrongReply!.join("\n")).toMatch(/^10: .*'string' is not assignable to type 'number'/);
+    // Undeclared, the request is `unknown`: a handler cannot assume a type for it without saying so.
+    expect(errors.undeclaredRequest!.join("\n")).toMatch(/^10: .*Type 'unknown' is not assignable to type 'Request'/);
   });
 
   it("an init of another state, an unknown callback, a bad supervisor strategy and a start without a pid are errors", () => {

@@ -21,6 +21,7 @@
  */
 import type { Json } from "../release/names.ts";
 import type { From, Pid } from "./process.ts";
+import type { SupervisorInitResult } from "./supervisor.ts";
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -81,6 +82,12 @@ export interface SupervisorSpec {
   period?: number;
   children: ChildSpec[];
 }
+
+/** `SupervisorSpec` accepts exactly what the supervisor's own schema accepts: a change to one fails to compile until the other follows. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type SupervisorSpecMatchesSchema = Same<SupervisorSpec, SupervisorInitResult> extends true ? true : never;
+const specMatchesSchema: SupervisorSpecMatchesSchema = true;
+void specMatchesSchema;
 
 /** A supervisor module's callbacks: `init` is read again on a code change (its new children start, gone ones stop). */
 export interface Supervisor<Args = unknown> {

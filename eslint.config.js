@@ -7,7 +7,7 @@ import tseslint from "typescript-eslint";
 
 export default defineConfig(
   {
-    ignores: ["node_modules/", "docs/", "fixtures/", "**/_build/", ".tmp/", "bin/", "src/verify/worker-entry.mjs"],
+    ignores: ["node_modules/", "dist/", "docs/", "fixtures/", "**/_build/", ".tmp/", "bin/", "src/verify/worker-entry.mjs"],
   },
   {
     files: ["**/*.ts"],

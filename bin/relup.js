@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the CLI from its TypeScript sources through tsx: no build step.
+// The repository's runner: the CLI from its TypeScript sources through tsx, with no build step (tests,
+// the demo, development). The published package's `bin` is the compiled CLI, dist/cli/main.js.
 import { register } from "tsx/esm/api";
 
 register();

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /** The CLI entry point: the only place that chooses exit codes and exits. */
 import { BugError, ExitCode } from "../errors.ts";
 import { exitCodeOf } from "./exit-code.ts";

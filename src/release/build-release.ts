@@ -1,7 +1,8 @@
 /**
  * `relup build`: a release project → `OUT/<name>-<version>/` and `OUT/<name>-<version>.tar.gz`.
  *
- * Phases: read the project; compile every module (esbuild, one CommonJS file each) and read its metadata
+ * Phases: read the project; type-check it with its own TypeScript when it has a tsconfig.json
+ * (typecheck-project.ts); compile every module (esbuild, one CommonJS file each) and read its metadata
  * by parsing; check the application graph; copy the production npm packages; record the shape of each
  * server's `stateSchema` by loading it from the staged release in a worker thread (record-state-shapes.ts);
  * write app.json files and release.json with the sha256 of every file; pack the tarball. Everything is written into a staging
@@ -14,7 +15,7 @@ import { appDir, RELEASE_FILE, releaseDirName, releaseIdentity, SHIPPED_PLAN, ty
 import { APP_FILE, moduleFile, type AppFile, type ModuleMeta } from "./app-file.ts";
 import { compileModule, type SourceApp } from "./compile-module.ts";
 import { extractMetadata } from "./extract-metadata.ts";
-import { collectNpmDependencies, listPackageFiles } from "./npm-dependencies.ts";
+import { collectNpmDependencies, listPackageFiles, PROVIDED_BY_NODE } from "./npm-dependencies.ts";
 import { readProject, type Project } from "./read-project.ts";
 import { ReleaseError, type ReleaseIssue } from "./issues.ts";
 import { compareStrings, FILE_MODE, mkdirFixed, removeQuietly, sha256, toJsonText, writeFileFixed } from "./fs-utils.ts";
@@ -22,6 +23,7 @@ import { packRelease } from "./pack-release.ts";
 import { removeOnInterrupt } from "../interrupt.ts";
 import { findAppCycle } from "./app-graph.ts";
 import { recordStateShapes } from "./record-state-shapes.ts";
+import { typecheckProject, type TypecheckMode } from "./typecheck-project.ts";
 
 export interface BuildOptions {
   /** project directory (holds relup.config.json) */
@@ -30,6 +32,8 @@ export interface BuildOptions {
   out?: string;
   /** replace an existing build of the same version whose content differs */
   force?: boolean;
+  /** type-check the project with its own TypeScript first (typecheck-project.ts); default "auto" */
+  typecheck?: TypecheckMode;
   /**
    * Checks the plan files the release will ship (hand-written appup.json, relup.json). The release model
    * knows nothing of plans, so the plan layer passes this in (src/relup/build-with-plans.ts).
@@ -47,10 +51,13 @@ export interface BuildResult {
   tarball: string;
   release: ReleaseFile;
   apps: AppFile[];
+  /** what the build did that the user should know of (relup skipped, the type-check's outcome) */
+  notes: string[];
 }
 
 export async function buildRelease(options: BuildOptions): Promise<BuildResult> {
   const project = await readProject(options.dir);
+  const typechecked = await typecheckProject(project.dir, path.relative(process.cwd(), project.dir) || ".", options.typecheck ?? "auto");
   const outDir = path.resolve(options.out ?? path.join(project.dir, "_build"));
   const name = releaseDirName(project.config);
   const apps = await compileApps(project);
@@ -118,7 +125,11 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
     await removeQuietly(releaseDir);
     await rename(root, releaseDir);
     await rename(stagedTarball, tarball);
-    return { releaseDir, tarball, release, apps: apps.map((a) => a.file) };
+    const notes = [
+      ...(typechecked !== undefined ? [typechecked] : []),
+      ...(PROVIDED_BY_NODE in project.npmRanges ? [`${PROVIDED_BY_NODE} is not copied into the release: the node provides relup/runtime (package.json dependencies.${PROVIDED_BY_NODE})`] : []),
+    ];
+    return { releaseDir, tarball, release, apps: apps.map((a) => a.file), notes };
   } finally {
     await removeQuietly(staging);
     forget();

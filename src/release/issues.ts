@@ -28,7 +28,9 @@ export type ReleaseIssue =
   | { code: "mismatch"; file: string; field: string; expected: string; found: string }
   | { code: "unknown-reference"; file: string; field: string; ref: string; kind: "module" | "application" }
   | { code: "destination-exists"; file: string }
-  | { code: "build-failed"; file: string; field?: string; detail: string; fix: string };
+  | { code: "build-failed"; file: string; field?: string; detail: string; fix: string }
+  /** an error of the project's type-check; `file` is `path:line:column` */
+  | { code: "type-error"; file: string; detail: string };
 
 /** The fix for a file that relup writes: it was changed or broken after the build. */
 const BUILT_FILE_FIX = "rebuild the release with `relup build`; built files are not edited by hand (docs/reference.md describes them).";
@@ -85,6 +87,8 @@ export function formatReleaseIssue(issue: ReleaseIssue): string {
       return `${at()} already exists; a release is never unpacked over another. Fix: remove it first, or unpack elsewhere.`;
     case "build-failed":
       return `${at(issue.field)} ${issue.detail}. Fix: ${issue.fix}`;
+    case "type-error":
+      return `${at()} ${issue.detail}${issue.detail.endsWith(".") ? "" : "."} Fix: correct it, or build without the type-check: \`relup build --no-typecheck\`.`;
     default:
       return assertNever(issue);
   }

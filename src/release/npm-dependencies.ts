@@ -7,6 +7,10 @@
  * it nests under the package that needs it (`node_modules/a/node_modules/<name>`), as npm does.
  * Files are copied, never linked, and a package's own `node_modules/` is not copied (its dependencies are
  * placed by this walk).
+ *
+ * relup itself is never shipped, wherever it appears in the graph: the node provides `relup/runtime` to
+ * release code (module-table.ts), and the package's CLI, compiler and tests have no place in a release.
+ * What only relup depends on is therefore not shipped either.
  */
 import { existsSync } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
@@ -24,6 +28,9 @@ export interface NpmPackage {
   sourceDir: string;
 }
 
+/** The package the node provides to release code, never copied into a release. */
+export const PROVIDED_BY_NODE = "relup";
+
 interface PackageJson {
   name?: string;
   version?: string;
@@ -35,7 +42,7 @@ interface PackageJson {
 export async function collectNpmDependencies(projectDir: string, direct: Readonly<Record<string, string>>): Promise<NpmPackage[]> {
   const placed = new Map<string, NpmPackage>();
   type Need = { name: string; fromDir: string; parentInstall: string; optional: boolean; requiredBy: string };
-  let queue: Need[] = Object.keys(direct).map((name) => ({ name, fromDir: projectDir, parentInstall: "", optional: false, requiredBy: "package.json" }));
+  let queue: Need[] = Object.keys(direct).filter((name) => name !== PROVIDED_BY_NODE).map((name) => ({ name, fromDir: projectDir, parentInstall: "", optional: false, requiredBy: "package.json" }));
 
   while (queue.length > 0) {
     const next: Need[] = [];
@@ -64,7 +71,7 @@ export async function collectNpmDependencies(projectDir: string, direct: Readonl
         ...Object.keys(pkg.dependencies ?? {}).map((name) => ({ name, optional: false })),
         ...Object.keys(pkg.optionalDependencies ?? {}).map((name) => ({ name, optional: true })),
       ];
-      for (const dep of deps) {
+      for (const dep of deps.filter((d) => d.name !== PROVIDED_BY_NODE)) {
         next.push({ ...dep, fromDir: real, parentInstall: installPath, requiredBy: path.join(real, "package.json") });
       }
     }

@@ -9,6 +9,7 @@ import type { ApplicationController } from "./application-controller.ts";
 import { qualifyModule } from "./module-table.ts";
 import type { From, Pid } from "./process.ts";
 import type { Runtime } from "./runtime.ts";
+import { defineApplication, defineServer, defineSupervisor } from "./behaviours.ts";
 import { startServer } from "./server.ts";
 import { startSupervisor } from "./supervisor.ts";
 
@@ -35,6 +36,10 @@ export interface RuntimeApi {
   whichChildren(supervisor: Pid | string): Promise<{ id: string; pid: Pid | null; module: string; modules: string[] }[]>;
   /** zod 4, for a server's `stateSchema` (checked by `relup verify`) */
   z: typeof z;
+  /** type checks for a module's callbacks (behaviours.ts); each returns its argument */
+  defineServer: typeof defineServer;
+  defineSupervisor: typeof defineSupervisor;
+  defineApplication: typeof defineApplication;
 }
 
 export function createRuntimeApi(runtime: Runtime, controller: ApplicationController, module: string): RuntimeApi {
@@ -74,5 +79,8 @@ export function createRuntimeApi(runtime: Runtime, controller: ApplicationContro
     terminateChild: async (sup, id) => void (await runtime.call(sup, { op: "terminate_child", id })),
     whichChildren: (sup) => runtime.call(sup, { op: "which_children" }) as Promise<never>,
     z,
+    defineServer,
+    defineSupervisor,
+    defineApplication,
   };
 }

@@ -36,7 +36,7 @@ import path from "node:path";
 import readline from "node:readline";
 import { bootVersion } from "./read-bootable.ts";
 import { controlSocketPath } from "./control-client.ts";
-import { tsEntryArgs } from "./tsx-entry.ts";
+import { entryArgs } from "./entry-args.ts";
 import { BootError, type BootFailure, type ListenFailure } from "./boot-failure.ts";
 import { LogFile } from "./log-file.ts";
 import { ExitCode, UserError } from "../errors.ts";
@@ -176,7 +176,7 @@ export class Launcher extends EventEmitter {
     if (version === undefined) return undefined;
     const inherit = takeover ? ["--inherit", String(takeover.handles.length)] : [];
     const limitMs = this.#options.bootTimeoutMs;
-    const child = spawn(process.execPath, [...tsEntryArgs("node-main.ts"), "--root", this.root, "--version", version, "--boot-timeout", String(limitMs), ...inherit], {
+    const child = spawn(process.execPath, [...entryArgs("node-main"), "--root", this.root, "--version", version, "--boot-timeout", String(limitMs), ...inherit], {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       env: this.#options.env ?? process.env,
     });

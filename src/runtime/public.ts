@@ -10,6 +10,11 @@ export { z } from "zod";
 
 export type { RuntimeApi } from "./api.ts";
 export type { Pid, From } from "./process.ts";
+export type { Json } from "../release/names.ts";
+
+/** The behaviours' callbacks as types, and the functions that check a module's callbacks against them. */
+export { defineServer, defineSupervisor, defineApplication } from "./behaviours.ts";
+export type { Server, Supervisor, SupervisorSpec, ChildSpec, Application, ConfigChange, CallResult, OldVsn, Vsn } from "./behaviours.ts";
 
 function outside(name: string): never {
   throw new Error(`relup/runtime.${name} works only inside a release run by a relup node (relup start)`);

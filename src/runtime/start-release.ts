@@ -13,7 +13,7 @@ import { controlSocketPath, rawRequest } from "./control-client.ts";
 import { Launcher, type Ready } from "./launcher.ts";
 import { readBootable } from "./read-bootable.ts";
 import { unpackIntoRoot, writeReleasesFile } from "./releases-file.ts";
-import { tsEntryArgs } from "./tsx-entry.ts";
+import { entryArgs } from "./entry-args.ts";
 import { APPEND_NOFOLLOW, assertRootTrusted, createRootDirectories, openNoFollow } from "./root-trust.ts";
 import { StagingError } from "./staged-file.ts";
 
@@ -97,7 +97,7 @@ export async function startDetached(root: string, options: { heartbeatTimeoutMs?
   const logDir = path.join(root, "log");
   await mkdir(logDir, { recursive: true });
   const out = openNoFollow(path.join(logDir, "launcher.out"), APPEND_NOFOLLOW);
-  const child = spawn(process.execPath, [...tsEntryArgs("launcher-main.ts"), "--root", root, ...(options.heartbeatTimeoutMs !== undefined ? ["--heartbeat-timeout", String(options.heartbeatTimeoutMs)] : []), ...(options.bootTimeoutMs !== undefined ? ["--boot-timeout", String(options.bootTimeoutMs)] : [])], { detached: true, stdio: ["ignore", out, out, "ipc"] });
+  const child = spawn(process.execPath, [...entryArgs("launcher-main"), "--root", root, ...(options.heartbeatTimeoutMs !== undefined ? ["--heartbeat-timeout", String(options.heartbeatTimeoutMs)] : []), ...(options.bootTimeoutMs !== undefined ? ["--boot-timeout", String(options.bootTimeoutMs)] : [])], { detached: true, stdio: ["ignore", out, out, "ipc"] });
   return new Promise((resolve, reject) => {
     child.on("message", (message: { type: string; error?: string; exitCode?: ExitCode } & Ready & { launcherPid: number }) => {
       child.disconnect();

@@ -60,6 +60,6 @@ async function liveLauncher(root: string): Promise<number | undefined> {
   } catch {
     return undefined;
   }
-  const isLauncher = cmdline.some((arg) => arg.endsWith("launcher-main.ts")) && cmdline.includes(root);
+  const isLauncher = cmdline.some((arg) => /launcher-main\.[jt]s$/.test(arg)) && cmdline.includes(root);
   return isLauncher ? pid : undefined;
 }

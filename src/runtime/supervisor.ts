@@ -48,6 +48,8 @@ const SupFlags = z.object({
   children: z.array(ChildSpecInput),
 });
 type ChildSpecInput = z.input<typeof ChildSpecInput>;
+/** What a supervisor module's init may return, as its schema reads it (behaviours.ts types it for users). */
+export type SupervisorInitResult = z.input<typeof SupFlags>;
 export type ChildSpec = z.output<typeof ChildSpecInput> & { module: string; modules: string[] };
 
 interface Child {

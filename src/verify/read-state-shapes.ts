@@ -4,14 +4,14 @@
  * compares two versions without running user code. A worker that answers nothing for `stallMs` (a
  * module whose top-level code never ends) is stopped, and every module it was reading fails.
  */
-import path from "node:path";
 import { Worker } from "node:worker_threads";
+import { workerEntry } from "../runtime/entry-args.ts";
 import type { ReleaseCode } from "./release-modules.ts";
 import type { ShapeAnswer, ShapeJob } from "./state-shape-worker.ts";
 
 export type { ShapeAnswer } from "./state-shape-worker.ts";
 
-const ENTRY = path.join(import.meta.dirname, "state-shape-worker-entry.mjs");
+const ENTRY = workerEntry(import.meta.dirname, "state-shape-worker");
 export const SHAPE_STALL_MS = 30_000;
 
 export function readStateShapes(release: ReleaseCode, modules: string[], stallMs = SHAPE_STALL_MS): Promise<ShapeAnswer[]> {

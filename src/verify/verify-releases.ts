@@ -8,8 +8,8 @@
  * the worker, and watches it: a worker that reports nothing for too long is stopped.
  */
 import { randomInt } from "node:crypto";
-import path from "node:path";
 import { Worker } from "node:worker_threads";
+import { workerEntry } from "../runtime/entry-args.ts";
 import { ExitCode, UserError } from "../errors.ts";
 import { readRelease, type LoadedRelease } from "../release/read-release.ts";
 import { generatePlan, type Plan } from "../relup/generate-plan.ts";
@@ -139,7 +139,7 @@ async function liveStates(root: string, from: LoadedRelease, subjects: VerifySub
   return { states, uncopyable };
 }
 
-const WORKER_ENTRY = path.join(import.meta.dirname, "worker-entry.mjs");
+const WORKER_ENTRY = workerEntry(import.meta.dirname, "worker");
 /** How often the watch on a running codeChange call is read, and the grace beyond its time limit. */
 const WATCH_EVERY_MS = 25;
 const WATCH_GRACE_MS = 100;

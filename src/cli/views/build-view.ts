@@ -5,7 +5,7 @@ import { renderReleaseContents } from "./release-view.ts";
 
 export function renderBuild(result: BuildResult, options: { json: boolean; ms: number; color: boolean }): string {
   if (options.json) {
-    return JSON.stringify({ releaseDir: result.releaseDir, tarball: result.tarball, release: result.release, apps: result.apps }, null, 2) + "\n";
+    return JSON.stringify({ releaseDir: result.releaseDir, tarball: result.tarball, release: result.release, apps: result.apps, notes: result.notes }, null, 2) + "\n";
   }
   const c = pc.createColors(options.color);
   const rel = (p: string) => path.relative(process.cwd(), p) || ".";
@@ -14,5 +14,6 @@ export function renderBuild(result: BuildResult, options: { json: boolean; ms: n
     `  ${rel(result.releaseDir)}/`,
     `  ${rel(result.tarball)}`,
     ...renderReleaseContents(result.release, result.apps, options.color),
+    ...result.notes.map((note) => `${c.dim("note:")} ${note}`),
   ].join("\n") + "\n";
 }

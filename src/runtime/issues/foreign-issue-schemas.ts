@@ -92,6 +92,7 @@ export const ReleaseIssueSchema = z.discriminatedUnion("code", [
   z.object({ code: z.literal("unknown-reference"), file: s, field: s, ref: s, kind: z.enum(["module", "application"]) }),
   z.object({ code: z.literal("destination-exists"), file: s }),
   z.object({ code: z.literal("build-failed"), file: s, field: s.optional(), detail: s, fix: s }),
+  z.object({ code: z.literal("type-error"), file: s, detail: s }),
 ]);
 
 export const RootTrustIssueSchema = z.discriminatedUnion("kind", [

@@ -111,7 +111,7 @@ async function applyUnpacked(root: string, status: NodeStatus, version: string, 
   const before = { pid: status.pid, version: running, processCount: status.processCount, target: version };
   const installed = await requestWatchingSteps(root, install, before, { ...(options.progress ? { progress: options.progress } : {}), ...(options.silenceMs !== undefined ? { timeout: options.silenceMs } : {}) });
   attempt.installed = true;
-  return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: options.permanent ?? false, timings: installed.timings, killed: installed.killed, ...(restart ? { restart } : {}) };
+  return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: installed.permanent, timings: installed.timings, killed: installed.killed, ...(restart ? { restart } : {}) };
 }
 
 /**

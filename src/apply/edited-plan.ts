@@ -42,7 +42,7 @@ export async function editsOf(root: string, plan: RelupFile, versions: { running
   if (!generated.ok) return { kind: "no-plan", lines: generated.issues.map(formatPlanIssue) };
   const up = sectionEdit("up", plan.up, generated.value.file.up);
   const down = sectionEdit("down", plan.down, generated.value.file.down);
-  return up === undefined && down === undefined ? undefined : { kind: "differs", lines: [up ?? "up: the same", down ?? "down: the same"] };
+  return up === undefined && down === undefined ? undefined : { kind: "differs", lines: [up ?? "up: no difference", down ?? "down: no difference"] };
 }
 
 /** The first step where `plan` and `generated` differ, or undefined. Compared as JSON: key order and absent keys do not count. */

@@ -267,7 +267,7 @@ export class Launcher extends EventEmitter {
       }
       if (this.#stopping) return this.#finish();
       // A release that no longer verifies boots on no retry: as an unbootable root, said once, then the end.
-      if (bootError?.damaged) return void this.#cannotBoot(new UserError(`the permanent release does not verify, so no node can boot it: ${bootError.error.split("\n")[0]}. Fix: restore ${this.root}/releases from a backup (or unpack its tarball into a fresh root), or mark another release permanent in RELEASES; then \`relup start --root ${this.root}\``, ExitCode.badInput));
+      if (bootError?.damaged) return void this.#cannotBoot(new UserError(`the permanent release does not verify, so no node can boot it: ${bootError.error.split("\n")[0]!.replace(/\s*Fix:.*$/, "")}. Fix: restore ${this.root}/releases from a backup (or unpack its tarball into a fresh root), or mark another release permanent in RELEASES; then \`relup start --root ${this.root}\``, ExitCode.badInput));
       // A restarted node that cannot boot (its port taken meanwhile): the log says why before each retry.
       if (bootError) this.#event("node failed to boot", { error: bootError.error, ...bootError.listen });
       if (Date.now() - this.#startedAt >= this.#options.stableMs) this.#failures = 0;

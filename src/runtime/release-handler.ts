@@ -157,13 +157,14 @@ export class ReleaseHandler {
     return { direction: prepared.direction, steps: prepared.script.length, modules, killed: prepared.killed };
   }
 
-  install(version: string, plan: RelupFile, progress?: (event: Progress) => void, options: InstallOptions = {}): Promise<{ from: string; to: string; direction: "up" | "down"; timings: StepTiming[]; killed: KilledProcesses[] }> {
+  /** `permanent` in the answer: whether the release installed is now the one the node boots (asked for, or already so). */
+  install(version: string, plan: RelupFile, progress?: (event: Progress) => void, options: InstallOptions = {}): Promise<{ from: string; to: string; direction: "up" | "down"; timings: StepTiming[]; killed: KilledProcesses[]; permanent: boolean }> {
     return this.#serial(async () => {
       // With `permanent`, RELEASES is written as part of the install: it is complete, or nothing changed.
-      const file = options.permanent ? await this.#read() : undefined;
-      const installed = await this.#install(version, plan, progress, options, { last: true, ...(file ? { releases: (to: string) => permanentIs(file, to) } : {}) });
-      if (file) await this.#dropOldCode(version);
-      return installed;
+      const file = await this.#read();
+      const installed = await this.#install(version, plan, progress, options, { last: true, ...(options.permanent ? { releases: (to: string) => permanentIs(file, to) } : {}) });
+      if (options.permanent) await this.#dropOldCode(version);
+      return { ...installed, permanent: options.permanent === true || file.releases.some((r) => r.version === version && r.status === "permanent") };
     });
   }
 

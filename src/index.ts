@@ -32,5 +32,17 @@ export { RuntimeIssue, type RuntimeIssueKind } from "./runtime/issues/runtime-is
 export { renderPlanText } from "./relup/render/render-text.ts";
 export { renderPlanMarkdown } from "./relup/render/render-markdown.ts";
 
+// What each command does, as one call: projects, verification, a node's lifecycle and its upgrades.
+export { scaffoldProject, type ScaffoldOptions, type Scaffolded } from "./release/scaffold-project.ts";
+export { verifyReleases, type VerifyOptions } from "./verify/verify-releases.ts";
+export type { VerifyReport } from "./verify/report.ts";
+export { startRelease, type StartOptions, type Started } from "./runtime/start-release.ts";
+export { stopNode, type StopResult } from "./runtime/stop-node.ts";
+export { listReleases, type ListedRelease } from "./runtime/list-releases.ts";
+export { nodeStatus, nodeProcesses, unpackRelease, makePermanent, removeRelease } from "./runtime/release-client.ts";
+export { applyRelease, type ApplyOptions, type ApplyResult } from "./apply/apply-release.ts";
+export { rollbackRelease, type RollbackOptions, type RollbackOutcome } from "./apply/rollback-release.ts";
+export { Launcher, type LauncherOptions } from "./runtime/launcher.ts";
+
 // JSON Schemas of every file format.
 export { FILE_SCHEMAS, jsonSchemaText } from "./schemas.ts";

@@ -11,8 +11,14 @@ import { verifyCommand } from "./commands/verify.ts";
 import { inspectCommand } from "./commands/inspect.ts";
 import { startCommand } from "./commands/start.ts";
 import { applyCommand } from "./commands/apply.ts";
-import { permanentCommand, releasesCommand, removeCommand, rollbackCommand, unpackCommand } from "./commands/lifecycle.ts";
-import { processesCommand, statusCommand, stopCommand } from "./commands/status.ts";
+import { unpackCommand } from "./commands/unpack.ts";
+import { permanentCommand } from "./commands/permanent.ts";
+import { rollbackCommand } from "./commands/rollback.ts";
+import { removeCommand } from "./commands/remove.ts";
+import { releasesCommand } from "./commands/releases.ts";
+import { statusCommand } from "./commands/status.ts";
+import { processesCommand } from "./commands/processes.ts";
+import { stopCommand } from "./commands/stop.ts";
 import type { Io } from "./io.ts";
 import { UserError, ExitCode } from "../errors.ts";
 

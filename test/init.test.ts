@@ -15,6 +15,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, get } from "../src/net-helpers.ts";
 import { waitForExit } from "../src/runtime/process-exit.ts";
+import { STORE_VSN_2 } from "./helpers/init-store.ts";
 import { relup } from "./helpers/relup-cli.ts";
 import { useTempDirs } from "./helpers/temp-dir.ts";
 
@@ -33,33 +34,6 @@ afterEach(async () => {
 });
 
 const SCAFFOLD = ["package.json", "relup.config.json", "tsconfig.json", ".gitignore", "apps/shop/app.ts", "apps/shop/sup.ts", "apps/shop/store.ts", "apps/shop/http_server.ts", "README.md"];
-
-/** The store of 1.1.0: the counts become a plain object (vsn 2), converted both ways by codeChange. */
-const STORE_2 = `import { defineServer, z } from "relup/runtime";
-
-export const behaviour = "server";
-export const vsn = 2;
-export const stateSchema = z.object({ counts: z.record(z.string(), z.int().min(1)) });
-
-type State = z.infer<typeof stateSchema>;
-interface StateV1 {
-  counts: Map<string, number>;
-}
-export type Request = { op: "count"; key: string } | { op: "peek"; key: string };
-
-export const { init, handleCall, codeChange } = defineServer<State, Request, number>({
-  init: () => ({ counts: {} }),
-  handleCall: (request, _from, state) => {
-    const count = state.counts[request.key] ?? 0;
-    if (request.op === "peek") return { reply: count, state };
-    return { reply: count + 1, state: { counts: { ...state.counts, [request.key]: count + 1 } } };
-  },
-  codeChange: (oldVsn, state: State | StateV1) => {
-    if (oldVsn === 1) return { counts: Object.fromEntries((state as StateV1).counts) };
-    return { counts: new Map(Object.entries((state as State).counts)) };
-  },
-});
-`;
 
 async function listAll(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).map(String).sort();
@@ -87,7 +61,7 @@ describe("relup init", () => {
     config.version = "1.1.0";
     config.applications[0]!.version = "1.1.0";
     await writeFile(configFile, JSON.stringify(config, null, 2) + "\n");
-    await writeFile(path.join(project, "apps/shop/store.ts"), STORE_2);
+    await writeFile(path.join(project, "apps/shop/store.ts"), STORE_VSN_2);
     const v2 = await relup(["build", project, "--out", out]);
     expect(v2.code, v2.stderr).toBe(0);
 

@@ -1,20 +1,23 @@
 /**
- * relup as a user gets it: `npm pack` (which builds dist/), the tarball installed into a new project with
- * npm, and then only what was installed: the user's modules type-checked by `tsc` against the package's
- * own .d.ts files, and the installed `node_modules/.bin/relup` (plain node, no tsx) building two versions
- * of a stateful service, generating and verifying the upgrade, starting the node, applying, rolling back
- * and stopping. Also: the package ships no tests, fixtures, bench or sources, and relup installed as a
- * regular dependency stays out of the releases.
+ * relup as a user gets it: `npm pack` (which builds dist/), a project written by the packed CLI's
+ * `relup init`, its relup dev dependency pointed at the tarball and installed with npm, and then only
+ * what was installed: the scaffold type-checked as written by `tsc` against the package's own .d.ts
+ * files (and a tool of the user's using the library), and the installed `node_modules/.bin/relup` (plain
+ * node, no tsx) building 1.0.0 as scaffolded and a 2.0.0 whose store changes its state's shape,
+ * generating and verifying the upgrade, starting the node, applying, rolling back and stopping. Also:
+ * the package ships no tests, fixtures, bench or sources, and relup stays out of the releases.
  *
+ * Prints the package's sizes and the time from `relup init` to the first applied upgrade, by step.
  * Needs the npm registry (or npm's cache) for relup's dependencies and the project's TypeScript.
  */
 import { execFile, type ExecFileException } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, get } from "../src/net-helpers.ts";
+import { STORE_VSN_2 } from "./helpers/init-store.ts";
 
 const REPO = path.join(import.meta.dirname, "..");
 let work: string;
@@ -51,14 +54,7 @@ async function sizeOf(dir: string): Promise<number> {
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
-// ---- the user's project: a shop whose cart server changes its state's shape from 1.0.0 to 2.0.0 ----
-
-const config = (version: string) => ({ format: 1, name: "shop", version, applications: [{ name: "shop", version, start: "app", env: { port: 0 } }] });
-
-const TSCONFIG = {
-  compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, types: ["node"] },
-  include: ["apps", "tools"],
-};
+// ---- the user's project: `relup init --name shop`, then a tool of theirs and a 2.0.0 of its store ----
 
 /** A tool of the user's using the library (`relup`), type-checked with the modules and run with node. */
 const TOOL = `import { readRelease, type LoadedRelease } from "relup";
@@ -73,115 +69,35 @@ export async function modulesOf(tarball: string): Promise<string[]> {
 }
 `;
 
-const APP = `import { defineApplication, startSupervisor } from "relup/runtime";
-
-export const behaviour = "application";
-
-export const { start } = defineApplication<{ port: number }>({
-  start: (env) => startSupervisor("sup", { port: Number(process.env.SHOP_PORT ?? env.port) }),
-});
-`;
-
-const SUP = `import { defineSupervisor } from "relup/runtime";
-
-export const behaviour = "supervisor";
-
-export const { init } = defineSupervisor<{ port: number }>({
-  init: (args) => ({
-    children: [
-      { id: "cart", module: "cart", name: "cart", modules: ["cart"] },
-      { id: "http", module: "http_server", args: { port: args.port }, modules: ["http_server"] },
-    ],
-  }),
-});
-`;
-
-const HTTP_SERVER = `import http from "node:http";
-import { call, defineServer } from "relup/runtime";
-
-export const behaviour = "server";
-
-interface State {
-  server: http.Server;
-}
-
-/** GET /add/<item> adds one to the cart, GET /show shows it: the cart process answers. */
-export const { init, terminate } = defineServer<State, never, never, never, unknown, { port: number }>({
-  init: async ({ port }) => {
-    const server = http.createServer((req, res) => {
-      const [, op, item] = (req.url ?? "").split("/");
-      const request = op === "add" && item ? { op: "add" as const, item } : { op: "show" as const };
-      call<string>("cart", request).then(
-        (body) => res.end(body),
-        (error: Error) => res.writeHead(503).end(error.message),
-      );
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, "127.0.0.1", resolve);
-    });
-    return { server };
-  },
-  terminate: (_reason, state) => new Promise<void>((resolve) => state.server.close(() => resolve())),
-});
-`;
-
-const CART_1 = `import { defineServer, z } from "relup/runtime";
-
-export const behaviour = "server";
-export const vsn = 1;
-export const stateSchema = z.object({ items: z.map(z.string(), z.int().min(1)) });
-
-type State = z.infer<typeof stateSchema>;
-export type Request = { op: "add"; item: string } | { op: "show" };
-
-const show = (state: State) => [...state.items].map(([item, count]) => \`\${item}=\${count}\`).join(",");
-
-export const { init, handleCall } = defineServer<State, Request, string>({
-  init: () => ({ items: new Map() }),
-  handleCall: (request, _from, state) => {
-    if (request.op === "show") return { reply: show(state), state };
-    const items = new Map(state.items).set(request.item, (state.items.get(request.item) ?? 0) + 1);
-    return { reply: show({ items }), state: { items } };
-  },
-});
-`;
-
-const CART_2 = `import { defineServer, z } from "relup/runtime";
-
-export const behaviour = "server";
-export const vsn = 2;
-export const stateSchema = z.object({ lines: z.array(z.object({ item: z.string(), count: z.int().min(1) })) });
-
-type State = z.infer<typeof stateSchema>;
-interface StateV1 {
-  items: Map<string, number>;
-}
-export type Request = { op: "add"; item: string } | { op: "show" };
-
-const show = (state: State) => state.lines.map((line) => \`\${line.item} x\${line.count}\`).join(", ");
-
-export const { init, handleCall, codeChange } = defineServer<State, Request, string>({
-  init: () => ({ lines: [] }),
-  handleCall: (request, _from, state) => {
-    if (request.op === "show") return { reply: show(state), state };
-    const known = state.lines.some((line) => line.item === request.item);
-    const lines = known ? state.lines.map((line) => (line.item === request.item ? { ...line, count: line.count + 1 } : line)) : [...state.lines, { item: request.item, count: 1 }];
-    return { reply: show({ lines }), state: { lines } };
-  },
-  // Up from vsn 1: the map becomes lines; down to vsn 1: the lines become a map again.
-  codeChange: (oldVsn, state: State | StateV1) => {
-    if (oldVsn === 1) return { lines: [...(state as StateV1).items].map(([item, count]) => ({ item, count })) };
-    return { items: new Map((state as State).lines.map((line) => [line.item, line.count])) };
-  },
-});
-`;
-
 async function writeFiles(files: Record<string, string | object>): Promise<void> {
   for (const [rel, content] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(project, rel)), { recursive: true });
     await writeFile(path.join(project, rel), typeof content === "string" ? content : JSON.stringify(content, null, 2) + "\n");
   }
+}
+
+async function readJson<T>(rel: string): Promise<T> {
+  return JSON.parse(await readFile(path.join(project, rel), "utf8")) as T;
+}
+
+/** relup.config.json at another version, as a user bumps it: the release's and the application's. */
+async function bumpConfig(version: string): Promise<void> {
+  const config = await readJson<{ version: string; applications: { version: string }[] }>("relup.config.json");
+  config.version = version;
+  for (const app of config.applications) app.version = version;
+  await writeFiles({ "relup.config.json": config });
+}
+
+/**
+ * What a user waits for from `relup init` to the first applied upgrade, step by step (ms), printed at the
+ * apply. `begin()` where a test starts timing again, so that the other tests' checks are not counted.
+ */
+const steps: [string, number][] = [];
+let since = 0;
+const begin = () => void (since = performance.now());
+function step(name: string): void {
+  steps.push([name, performance.now() - since]);
+  begin();
 }
 
 beforeAll(async () => {
@@ -191,35 +107,46 @@ beforeAll(async () => {
   const pack = await run("npm", ["pack", "--json", "--pack-destination", work], { cwd: REPO, timeoutMs: 240_000 });
   expect(pack.code, pack.stderr).toBe(0);
   packed = (JSON.parse(pack.stdout) as (typeof packed)[])[0]!;
+  const tarball = path.join(work, packed.filename);
 
-  await writeFiles({
-    // relup as a regular dependency (not -D), to show that the build still leaves it out of the release.
-    "package.json": { name: "shop", version: "1.0.0", private: true, type: "module", dependencies: { relup: `file:${path.join(work, packed.filename)}` }, devDependencies: { typescript: "5.9", "@types/node": "^20.19.0" } },
-    "tsconfig.json": TSCONFIG,
-    "relup.config.json": config("1.0.0"),
-    "apps/shop/app.ts": APP,
-    "apps/shop/sup.ts": SUP,
-    "apps/shop/http_server.ts": HTTP_SERVER,
-    "apps/shop/cart.ts": CART_1,
-    "tools/modules-of.ts": TOOL,
-  });
+  // `relup init` of the packed CLI: the tarball unpacked, its dependencies (not in the tarball) from the
+  // repository's node_modules, as `npx relup init` would have them from npm.
+  const unpacked = path.join(work, "unpacked");
+  await mkdir(unpacked);
+  const untar = await run("tar", ["-xzf", tarball, "-C", unpacked], { cwd: work });
+  expect(untar.code, untar.stderr).toBe(0);
+  await symlink(path.join(REPO, "node_modules"), path.join(unpacked, "package", "node_modules"), "dir");
+
+  begin();
+  const init = await run(process.execPath, [path.join(unpacked, "package", "dist", "cli", "main.js"), "init", "shop"], { cwd: work });
+  expect(init.stderr).toContain(`wrote the release project shop in ${project}`);
+  expect(init.code).toBe(0);
+  step("relup init");
+  // The project asks for relup ^<version> from the registry; this one is the tarball instead.
+  const pkg = await readJson<{ devDependencies: Record<string, string> }>("package.json");
+  expect(pkg.devDependencies.relup).toBe(`^${packed.filename.replace(/^relup-|\.tgz$/g, "")}`);
+  pkg.devDependencies.relup = `file:${tarball}`;
+  await writeFiles({ "package.json": pkg });
   const install = await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: project, timeoutMs: 240_000 });
   expect(install.code, install.stderr).toBe(0);
+  step("npm install");
 }, 480_000);
 
 afterAll(async () => {
   if (!work) return;
-  const root = path.join(project, "root");
+  const root = path.join(project, "relup-root");
   if (existsSync(path.join(root, "run", "launcher.pid"))) await relup(["stop", "--root", root]);
   await rm(work, { recursive: true, force: true });
 });
 
-describe("the packed package, installed into a project", () => {
+describe("the packed package, installed into a project written by its `relup init`", () => {
   it("ships dist/, docs, README and LICENSE only, and installs without tsx or the bench tools", async () => {
     const files = packed.files.map((f) => f.path);
     const tops = new Set(files.map((f) => f.split("/")[0]));
     expect([...tops].sort()).toEqual(["LICENSE", "README.md", "dist", "docs", "package.json"]);
     expect(files.filter((f) => /(^|\/)(test|fixtures|bench|src|scripts)\//.test(f) || /\.test\.(js|ts)$/.test(f))).toEqual([]);
+    // The build leaves the CLI executable, so `npx relup` in the checkout runs it (npm sets the mode on install).
+    expect((await stat(path.join(REPO, "dist", "cli", "main.js"))).mode & 0o111).toBe(0o111);
     for (const f of ["dist/cli/main.js", "dist/index.js", "dist/index.d.ts", "dist/runtime/public.js", "dist/runtime/public.d.ts", "dist/runtime/node-main.js", "dist/verify/worker.js", "dist/index.js.map"]) expect(files).toContain(f);
 
     const modules = path.join(project, "node_modules");
@@ -231,10 +158,20 @@ describe("the packed package, installed into a project", () => {
     expect(packed.unpackedSize).toBeLessThan(5 * 1024 * 1024);
   });
 
-  it("the user's modules and tools type-check with tsc against the package's types, and both entry points load on plain node", async () => {
-    const tsc = await run(path.join(project, "node_modules", ".bin", "tsc"), ["--noEmit", "-p", "."], { cwd: project });
-    expect(tsc.stdout + tsc.stderr).toBe("");
-    expect(tsc.code).toBe(0);
+  it("the scaffold type-checks with tsc as written, so does a tool of the user's using the library, and both entry points load on plain node", async () => {
+    const tsc = () => run(path.join(project, "node_modules", ".bin", "tsc"), ["--noEmit", "-p", "."], { cwd: project });
+    begin();
+    const asWritten = await tsc();
+    expect(asWritten.stdout + asWritten.stderr).toBe("");
+    expect(asWritten.code).toBe(0);
+    step("tsc --noEmit");
+
+    const tsconfig = await readJson<{ include: string[] }>("tsconfig.json");
+    await writeFiles({ "tsconfig.json": { ...tsconfig, include: [...tsconfig.include, "tools"] }, "tools/modules-of.ts": TOOL });
+    const withTool = await tsc();
+    expect(withTool.stdout + withTool.stderr).toBe("");
+    expect(withTool.code).toBe(0);
+
     const script = `import * as lib from "relup"; import * as runtime from "relup/runtime";
 console.log(JSON.stringify({ lib: typeof lib.buildRelease, readRelease: typeof lib.readRelease, z: typeof runtime.z.object, defineServer: typeof runtime.defineServer, call: typeof runtime.call }));`;
     const loaded = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: project });
@@ -242,63 +179,81 @@ console.log(JSON.stringify({ lib: typeof lib.buildRelease, readRelease: typeof l
     expect(JSON.parse(loaded.stdout)).toEqual({ lib: "function", readRelease: "function", z: "function", defineServer: "function", call: "function" });
   });
 
-  it("the installed CLI builds both versions, generates, verifies, starts, applies, rolls back and stops", async () => {
-    // 1.0.0, type-checked by the build itself; relup is not copied into the release.
-    const v1 = await relup(["build", ".", "--out", "_build"]);
+  it("the installed CLI builds 1.0.0 as scaffolded and a 2.0.0, generates, verifies, starts, applies, rolls back and stops", async () => {
+    // 1.0.0 as `relup init` wrote it, type-checked by the build itself; relup is not copied into the release.
+    begin();
+    const v1 = await relup(["build"]);
     expect(v1.stderr).toBe("");
     expect(v1.code).toBe(0);
     expect(v1.stdout).toMatch(/note: type-checked with TypeScript 5\.9\.\d+ \(tsconfig\.json\)/);
-    expect(v1.stdout).toContain("note: relup is not copied into the release");
-    const release = JSON.parse(await readFile(path.join(project, "_build", "shop-1.0.0", "release.json"), "utf8")) as { npmDependencies: object; files: object };
+    expect(v1.stdout).toContain("store [server, vsn 1, codeChange]");
+    const release = await readJson<{ npmDependencies: object; files: object }>("_build/shop-1.0.0/release.json");
     expect(release.npmDependencies).toEqual({});
     expect(Object.keys(release.files).filter((f) => f.startsWith("node_modules/"))).toEqual([]);
+    step("relup build 1.0.0");
 
-    // 2.0.0 with a handleCall that replies a number where the server's Reply is string: the build's type-check refuses it.
-    const broken = CART_2.replace("if (request.op === \"show\") return { reply: show(state), state };", "if (request.op === \"show\") return { reply: state.lines.length, state };");
+    // 2.0.0 with a handleCall that replies a string where the store's Reply is number: the build's type-check refuses it.
+    await bumpConfig("2.0.0");
+    const broken = STORE_VSN_2.replace("if (request.op === \"peek\") return { reply: count, state };", "if (request.op === \"peek\") return { reply: String(count), state };");
+    expect(broken).not.toBe(STORE_VSN_2);
     // TypeScript reports it at the handleCall property, whose function type no longer fits.
     const brokenLine = broken.split("\n").findIndex((line) => line.includes("handleCall:")) + 1;
-    await writeFiles({ "relup.config.json": config("2.0.0"), "apps/shop/cart.ts": broken });
-    const refused = await relup(["build", ".", "--out", "_build"]);
+    await writeFiles({ "apps/shop/store.ts": broken });
+    const refused = await relup(["build"]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(new RegExp(`apps/shop/cart\\.ts:${brokenLine}:\\d+: TS2322: .*'number' is not assignable to type 'string'`));
+    expect(refused.stderr).toMatch(new RegExp(`apps/shop/store\\.ts:${brokenLine}:\\d+: TS2322: .*'string' is not assignable to type 'number'`));
     expect(existsSync(path.join(project, "_build", "shop-2.0.0"))).toBe(false);
+    step("relup build 2.0.0 refused (a wrong reply type)");
 
-    await writeFiles({ "apps/shop/cart.ts": CART_2 });
-    const v2 = await relup(["build", ".", "--out", "_build"]);
+    await writeFiles({ "apps/shop/store.ts": STORE_VSN_2 });
+    const v2 = await relup(["build"]);
     expect(v2.stderr).toBe("");
     expect(v2.code).toBe(0);
+    step("relup build 2.0.0");
 
     const [from, to] = ["_build/shop-1.0.0.tar.gz", "_build/shop-2.0.0.tar.gz"];
     const plan = await relup(["generate", from, to, "--format", "text"]);
     expect(plan.code).toBe(0);
-    expect(plan.stdout).toContain("update `cart` (advanced)");
+    expect(plan.stdout).toContain("update `store` (advanced)");
+    step("relup generate");
     const verify = await relup(["verify", from, to, "--format", "text"]);
-    expect(verify.stdout).toMatch(/✓ shop\/cart vsn 1 → 2: verified/);
+    expect(verify.stdout).toMatch(/✓ shop\/store vsn 1 → 2: verified/);
     expect(verify.code).toBe(0);
+    step("relup verify");
 
-    // The node runs from the installed dist/ with plain node.
+    // The node runs from the installed dist/ with plain node, in the root the scaffold's scripts use.
     const port = await freePort();
-    const root = path.join(project, "root");
-    const started = await relup(["start", from, "--root", root, "--detach"], { SHOP_PORT: String(port) });
+    const root = path.join(project, "relup-root");
+    const started = await relup(["start", from, "--root", root, "--detach"], { PORT: String(port) });
     expect(started.stderr).toContain("started shop 1.0.0");
     expect(started.code).toBe(0);
     const nodePid = Number(started.stdout.trim());
     const cmdline = (await readFile(`/proc/${nodePid}/cmdline`, "utf8")).split("\0");
     expect(cmdline[1]).toBe(path.join(project, "node_modules", "relup", "dist", "runtime", "node-main.js"));
     expect(cmdline.join(" ")).not.toContain("tsx");
+    step("relup start");
 
-    await get(port, "/add/apple");
-    await get(port, "/add/pear");
-    expect(await get(port, "/add/apple")).toBe("apple=2,pear=1");
+    await get(port, "/count/apples");
+    await get(port, "/count/pears");
+    expect(await get(port, "/count/apples")).toBe("2");
 
     const applied = await relup(["apply", to, "--root", root, "--yes"]);
     expect(applied.code).toBe(0);
-    expect(await get(port, "/show")).toBe("apple x2, pear x1");
-    expect(await get(port, "/add/fig")).toBe("apple x2, pear x1, fig x1");
+    expect(applied.stdout).toContain("upgraded 1.0.0 → 2.0.0");
+    step("relup apply");
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    const total = steps.reduce((sum, [, ms]) => sum + ms, 0);
+    const refusal = steps.find(([name]) => name.includes("refused"))![1];
+    console.info(`from relup init to the first applied upgrade: ${seconds(total)} (${seconds(total - refusal)} without the refused build)\n${steps.map(([name, ms]) => `  ${name}: ${seconds(ms)}`).join("\n")}`);
+    expect(await get(port, "/peek/apples")).toBe("2");
+    expect(await get(port, "/count/apples")).toBe("3");
+    expect(await get(port, "/count/figs")).toBe("1");
 
     const rolledBack = await relup(["rollback", "--root", root]);
     expect(rolledBack.code).toBe(0);
-    expect(await get(port, "/show")).toBe("apple=2,pear=1,fig=1");
+    expect(await get(port, "/peek/apples")).toBe("3");
+    expect(await get(port, "/peek/pears")).toBe("1");
+    expect(await get(port, "/peek/figs")).toBe("1");
 
     const stopped = await relup(["stop", "--root", root]);
     expect(stopped.code).toBe(0);

@@ -34,6 +34,7 @@ import { toJsonText } from "../release/fs-utils.ts";
 import { readReleasesFile, releaseDirOf, releasesFilePath, unpackIntoRoot, writeReleasesFile, type ReleasesFile } from "./releases-file.ts";
 import { StagingError, stageFiles } from "./staged-file.ts";
 import { readRootConfig } from "./root-config.ts";
+import { shippedRollbackPlan } from "./shipped-rollback-plan.ts";
 
 export type ReleaseStatus = "unpacked" | "current" | "permanent" | "old";
 
@@ -294,7 +295,7 @@ export class ReleaseHandler {
 
   async #rollbackPlan(): Promise<Installed> {
     const last = this.#last ?? (await this.#recordedInstall()) ?? (await this.#shippedPlanInstall());
-    if (!last) throw new HandlerError(`no plan leads back from ${this.currentVersion}: it was not installed by this node and ships no relup.json`, "no-plan");
+    if (!last) throw new HandlerError(`no plan leads back from ${this.currentVersion}: it was not installed by this node and ships no plan from a release this root holds (plans/<from>-${this.currentVersion}.json)`, "no-plan");
     return last;
   }
 
@@ -315,7 +316,7 @@ export class ReleaseHandler {
     if (plan.release !== this.node.release.name) throw new HandlerError(`the plan is for release ${plan.release}; this node runs ${this.node.release.name}`, "wrong-release");
     const running = { version: this.currentVersion, identity: releaseIdentity(this.node.release) };
     const direction = plan.from.version === running.version && plan.to.version === version ? "up" : plan.to.version === running.version && plan.from.version === version ? "down" : undefined;
-    if (!direction) throw new HandlerError(`stale plan: it goes between ${plan.from.version} and ${plan.to.version}, but the node runs ${running.version} and the target is ${version}. Fix: generate the plan between the running release and the target (relup generate <${running.version} release> <${version} release> -o relup.json)`, "stale-plan");
+    if (!direction) throw new HandlerError(`stale plan: it goes between ${plan.from.version} and ${plan.to.version}, but the node runs ${running.version} and the target is ${version}. Fix: generate the plan between the running release and the target (relup generate <${running.version} release> <${version} release> -o plans/)`, "stale-plan");
     const [runningStamp, targetStamp] = direction === "up" ? [plan.from, plan.to] : [plan.to, plan.from];
     if (runningStamp.identity !== running.identity) throw new HandlerError(`stale plan: it was made for another build of ${running.version} (identity ${runningStamp.identity.slice(0, 12)}…, running ${running.identity.slice(0, 12)}…). Fix: generate the plan again from the running release`, "stale-plan");
     const target = await readRelease(releaseDirOf(this.root, version));
@@ -351,14 +352,10 @@ export class ReleaseHandler {
     return recorded.to === this.currentVersion ? { plan: RelupFileSchema.parse(recorded.plan), direction: recorded.direction, from: recorded.from } : undefined;
   }
 
-  /** The plan shipped in the running release, when it leads from a release this root still holds. */
+  /** The plan shipped in the running release from the release the node came from (shipped-rollback-plan.ts). */
   async #shippedPlanInstall(): Promise<Installed | undefined> {
-    const text = await readFile(path.join(this.node.releaseDir, "relup.json"), "utf8").catch(() => undefined);
-    if (text === undefined) return undefined;
-    const plan = RelupFileSchema.parse(JSON.parse(text));
-    const releases = await this.#read();
-    if (plan.to.version !== this.currentVersion || !releases.releases.some((r) => r.version === plan.from.version)) return undefined;
-    return { plan, direction: "up", from: plan.from.version };
+    const plan = await shippedRollbackPlan(this.node.releaseDir, this.currentVersion, (await this.#read()).releases);
+    return plan ? { plan, direction: "up", from: plan.from.version } : undefined;
   }
 
   async #read(): Promise<ReleasesFile> {

@@ -129,6 +129,21 @@ describe("plans per upgrade path: 1 → 2, 2 → 3 and 1 → 3", () => {
     expect((await readReleasesFile(node.root))!.releases.map((r) => r.version)).toEqual(["1.0.0"]);
   }, 120_000);
 
+  it("a node restarted on 3.0.0 with no install record rolls back to 2.0.0, live, by the plan 3.0.0 ships from it", async () => {
+    const { root, port } = await nodeAt1();
+    await ok(["apply", tarball("2.0.0"), "--root", root, "--yes", "--permanent"]);
+    await ok(["apply", tarball("3.0.0"), "--root", root, "--yes", "--permanent"]);
+    // A restart (a new launcher) with the install record gone: only the shipped plans lead back.
+    await launchers.pop()!.stop();
+    await rm(path.join(root, "run", "last-install.json"), { force: true });
+    const launcher = new Launcher({ root, minBackoffMs: 10 });
+    launchers.push(launcher);
+    await launcher.start();
+    expect(await answer(port)).toBe("12");
+    await ok(["rollback", "--root", root]);
+    expect(await answer(port)).toBe("8");
+  }, 120_000);
+
   it("the node's way back without an install record is the shipped plan from the release it came from", async () => {
     const root = path.join(await tempDir(), "root");
     await prepareRoot(root, tarball("1.0.0"));

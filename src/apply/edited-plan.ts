@@ -52,7 +52,7 @@ export class EditedPlan extends UserError {
   override readonly name = "EditedPlan";
   constructor(planFile: string, edits: readonly string[]) {
     super(
-      `${notGenerated(planFile, edits)}\nNothing was changed. Fix: apply the plan relup generate makes (relup generate <older release> <newer release> -o relup.json), or, if this edit was reviewed, pass --allow-edited-plan (the node still checks that the plan does what the two releases need).`,
+      `${notGenerated(planFile, edits)}\nNothing was changed. Fix: apply the plan relup generate makes (relup generate <older release> <newer release> -o plans/), or, if this edit was reviewed, pass --allow-edited-plan (the node still checks that the plan does what the two releases need).`,
       ExitCode.checkFailed,
     );
   }

@@ -21,5 +21,21 @@ export const FILE_SCHEMAS: Record<string, z.ZodType> = {
 
 export function jsonSchemaText(name: string, schema: z.ZodType): string {
   const json = z.toJSONSchema(schema, { target: "draft-2020-12", io: "input", unrepresentable: "any" });
-  return JSON.stringify({ $id: `https://relup.dev/schemas/${name}.schema.json`, ...json }, null, 2) + "\n";
+  return JSON.stringify({ $id: `https://relup.dev/schemas/${name}.schema.json`, ...(withoutUnionTypes(json) as object) }, null, 2) + "\n";
+}
+
+/**
+ * A union of primitive types as `anyOf`, not `type: [...]`: validators in strict mode (ajv) refuse union
+ * types unless told to allow them, and the published schemas must compile there as they are.
+ */
+function withoutUnionTypes(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutUnionTypes);
+  if (typeof node !== "object" || node === null) return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "type" && Array.isArray(value)) out.anyOf = value.map((type: unknown) => ({ type }));
+    else out[key] = withoutUnionTypes(value);
+  }
+  return out;
+
 }

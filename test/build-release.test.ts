@@ -1,4 +1,4 @@
-import { cp, readFile, readdir } from "node:fs/promises";
+import { cp, readFile, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildRelease } from "../src/release/build-release.ts";
@@ -82,7 +82,7 @@ describe("relup build", () => {
     ]);
   });
 
-  it("records cross-application imports, and ships a hand-written appup.json and a committed relup.json", async () => {
+  it("records cross-application imports, and ships a hand-written appup.json and the committed plans that lead to this version", async () => {
     const dir = await writeProject(await tempDir(), {
       config: {
         format: 1,
@@ -97,12 +97,17 @@ describe("relup build", () => {
         "apps/core/db.ts": "export function get() { return 1 }",
         "apps/web/page.ts": `import * as db from "../core/db";\nexport function render() { return db.get() }`,
         "apps/web/appup.json": { format: 1 },
-        "relup.json": { format: 1 },
+        "plans/1.0.0-2.0.0.json": { format: 1 },
+        "plans/1.5.0-2.0.0.json": { format: 1 },
+        "plans/1.0.0-1.5.0.json": { format: 1 },
+        "plans/notes.txt": "not a plan",
       },
     });
     const built = await buildRelease({ dir, out: await tempDir() });
     expect(built.apps[1]!.modules[0]).toMatchObject({ name: "page", imports: ["core/db"] });
-    expect(Object.keys(built.release.files)).toEqual(expect.arrayContaining(["lib/web-1.1.0/appup.json", "relup.json"]));
+    expect(Object.keys(built.release.files)).toEqual(expect.arrayContaining(["lib/web-1.1.0/appup.json", "plans/1.0.0-2.0.0.json", "plans/1.5.0-2.0.0.json"]));
+    // A plan to another version belongs to the release it leads to; other files in plans/ are not plans.
+    expect(Object.keys(built.release.files).filter((f) => f.startsWith("plans/"))).toEqual(["plans/1.0.0-2.0.0.json", "plans/1.5.0-2.0.0.json"]);
   });
 
   it("a release version names one build: rebuilding the same sources is fine, different content is refused unless --force", async () => {
@@ -124,11 +129,33 @@ describe("relup build", () => {
     expect((error as Error).message).toMatch(/apps\/demo\/appup\.json: up\[0\]\.instructions\[0\]\.op: .*Fix: correct the appup.json/);
   });
 
-  it("checks the plan files it ships: a relup.json made for another release version is refused", async () => {
+  it("checks the plans it ships: one named for this version but made for another, or named for another path, is refused", async () => {
     const plan = { format: 1, release: "demo", from: { version: "0.9.0", identity: "a".repeat(64) }, to: { version: "0.9.1", identity: "b".repeat(64) }, up: [], down: [], notes: [] };
-    const dir = await writeProject(await tempDir(), { files: { "apps/demo/a.ts": "export {}", "relup.json": plan } });
+    const dir = await writeProject(await tempDir(), { files: { "apps/demo/a.ts": "export {}", "plans/0.9.0-1.0.0.json": plan } });
     const error = await buildWithPlans({ dir, out: await tempDir() }).catch((e: unknown) => e);
     expect((error as Error).message).toContain("is a plan to demo 0.9.1, but this release is demo 1.0.0");
+    const misnamed = { ...plan, to: { version: "1.0.0", identity: "b".repeat(64) } };
+    await rm(path.join(dir, "plans", "0.9.0-1.0.0.json"));
+    await writeProject(dir, { files: { "plans/0.8.0-1.0.0.json": misnamed } });
+    const named = await buildWithPlans({ dir, out: await tempDir() }).catch((e: unknown) => e);
+    expect((named as Error).message).toContain("from.version: is 0.9.0, but the file is named 0.8.0-1.0.0.json: a plan from 0.9.0 to 1.0.0 is plans/0.9.0-1.0.0.json");
+  });
+
+  it("a plan for another version does not stop the build: it stays in the project, unchecked", async () => {
+    const dir = await writeProject(await tempDir(), { files: { "apps/demo/a.ts": "export {}", "plans/0.9.0-0.9.1.json": { format: 1 } } });
+    const built = await buildWithPlans({ dir, out: await tempDir() });
+    expect(Object.keys(built.release.files).some((f) => f.startsWith("plans/"))).toBe(false);
+  });
+
+  it("a project's relup.json (the old single plan) is refused with where it moves", async () => {
+    const plan = { format: 1, release: "demo", from: { version: "0.9.0", identity: "a".repeat(64) }, to: { version: "1.0.0", identity: "b".repeat(64) }, up: [], down: [], notes: [] };
+    const dir = await writeProject(await tempDir(), { files: { "apps/demo/a.ts": "export {}", "relup.json": plan } });
+    const out = await tempDir();
+    const error = await buildWithPlans({ dir, out }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReleaseError);
+    expect((error as Error).message).toContain("relup.json: is a plan in the old place");
+    expect((error as Error).message).toContain(`git mv ${path.join(dir, "relup.json")} ${path.join(dir, "plans", "0.9.0-1.0.0.json")}`);
+    expect(await readdir(out)).toEqual([]);
   });
 
   describe("refuses a broken project with a message naming the file and the fix, writing nothing", () => {

@@ -109,10 +109,25 @@ describe("relup generate", () => {
     expect((await relup(["generate", v1, v2, "--detailed-exitcode"])).code).toBe(3);
   });
 
-  it("--format json (the default off a terminal) prints the relup file itself", async () => {
+  it("prints text off a terminal too (terraform's convention); --format json and --json print the relup file itself", async () => {
     const { v1, v2 } = await builds();
-    const printed = await relup(["generate", v1, v2]);
-    expect(JSON.parse(printed.stdout).up.map((i: { op: string }) => i.op)).toEqual(["load_object_code", "point_of_no_return", "load"]);
+    const text = await relup(["generate", v1, v2]);
+    expect(text.stdout.split("\n")[0]).toBe("calculator 1.0.0 → 1.1.0: 1 module reloaded, 0 stateful updates, 0 restarts");
+    for (const flags of [["--format", "json"], ["--json"]]) {
+      const printed = await relup(["generate", v1, v2, ...flags]);
+      expect(JSON.parse(printed.stdout).up.map((i: { op: string }) => i.op)).toEqual(["load_object_code", "point_of_no_return", "load"]);
+    }
+    expect(await relup(["generate", v1, v2, "--json", "--format", "text"])).toMatchObject({ code: 2, stderr: expect.stringContaining("give one of them") });
+  });
+
+  it("-o with a folder writes <folder>/<from>-<to>.json (making the folder for a trailing /), and --check compares with that file", async () => {
+    const { out, v1, v2 } = await builds();
+    const plans = path.join(out, "project", "plans") + "/";
+    const written = await relup(["generate", v1, v2, "-o", plans]);
+    expect(written).toMatchObject({ code: 0, stderr: `wrote ${path.join(plans, "1.0.0-1.1.0.json")}\n` });
+    expect(await readdir(plans)).toEqual(["1.0.0-1.1.0.json"]);
+    // An existing folder, named without the slash, is a folder too.
+    expect(await relup(["generate", v1, v2, "-o", plans.slice(0, -1), "--check"])).toMatchObject({ code: 0, stdout: `${path.join(plans, "1.0.0-1.1.0.json")}: up to date with calculator 1.0.0 → 1.1.0\n` });
   });
 
   it("a downgrade asked as an upgrade exits 1 with the reason", async () => {
@@ -132,7 +147,7 @@ describe("relup generate", () => {
     expect((await readdir(out)).includes("relup.json")).toBe(false);
   });
 
-  it("a plan committed in the project ships in the release it upgrades to, and --check still passes", async () => {
+  it("a plan committed in the project's plans/ ships in the release it upgrades to, and --check still passes", async () => {
     const project = path.join(await tempDir(), "calculator");
     const { cp } = await import("node:fs/promises");
     await cp("fixtures/calculator/1.1.0", project, { recursive: true });
@@ -140,11 +155,13 @@ describe("relup generate", () => {
     await relup(["build", "fixtures/calculator/1.0.0", "--out", out]);
     await relup(["build", project, "--out", out]);
     const [v1, v2] = [path.join(out, "calculator-1.0.0.tar.gz"), path.join(out, "calculator-1.1.0.tar.gz")];
-    const plan = path.join(project, "relup.json");
-    expect((await relup(["generate", v1, v2, "-o", plan])).code).toBe(0);
-    expect((await relup(["build", project, "--out", out, "--force"])).code).toBe(0);
+    const plans = path.join(project, "plans") + "/";
+    expect((await relup(["generate", v1, v2, "-o", plans])).code).toBe(0);
+    // Same release with one more plan: no --force needed.
+    expect((await relup(["build", project, "--out", out])).code).toBe(0);
     expect((await relup(["inspect", v2])).stdout).toContain("verified calculator 1.1.0");
-    expect(await relup(["generate", v1, v2, "-o", plan, "--check"])).toMatchObject({ code: 0 });
+    expect(JSON.parse(await readFile(path.join(out, "calculator-1.1.0", "release.json"), "utf8")).files).toHaveProperty(["plans/1.0.0-1.1.0.json"]);
+    expect(await relup(["generate", v1, v2, "-o", plans, "--check"])).toMatchObject({ code: 0 });
   });
 
   it("--check compares JSON, not bytes: a reformatted plan is not drift", async () => {
@@ -157,7 +174,7 @@ describe("relup generate", () => {
 
   it("bad usage of -o and --check exits 2 with the fix", async () => {
     const { v1, v2 } = await builds();
-    expect(await relup(["generate", v1, v2, "--check"])).toMatchObject({ code: 2, stderr: expect.stringContaining("add `-o relup.json`") });
+    expect(await relup(["generate", v1, v2, "--check"])).toMatchObject({ code: 2, stderr: expect.stringContaining("add `-o plans/`") });
     expect(await relup(["generate", v1, v2, "-o", "/nonexistent/dir/relup.json"])).toMatchObject({ code: 2, stderr: expect.stringContaining("cannot write the plan") });
   });
 });

@@ -1,7 +1,9 @@
 /**
  * `relup apply`: hand a release to a running node and have it upgraded live. The plan is, in order of
- * preference: the one given (`--plan`), the one the release ships if it leads from the running version,
- * or one generated now from the two releases (shown, and confirmed unless `yes`). A given plan that is
+ * preference: the one given (`--plan`), the one the newer release ships from the older version
+ * (`plans/<older>-<newer>.json`), or, when that release ships no plan at all, one generated now from the
+ * two releases (shown, and confirmed unless `yes`). A release that ships plans, none of them from the
+ * running version, is refused with the paths it does ship. A given plan that is
  * not the one relup generate makes for the two releases is refused unless `allowEditedPlan` (see
  * edited-plan.ts). The node checks the plan before step one (stale plan, plan checker, the plan's meaning
  * against the two releases, object code) and rolls back on any failure.
@@ -20,6 +22,8 @@ import type { RelupFile } from "../relup/instruction.ts";
 import { PlanError } from "../relup/issues.ts";
 import { loadReleaseModel } from "../relup/load-release-model.ts";
 import { readRelupFile } from "../relup/relup-file-io.ts";
+import { listShippedPlans } from "../relup/list-shipped-plans.ts";
+import { PLANS_DIR, planFileName } from "../release/release-file.ts";
 import { controlRequest } from "../runtime/control-client.ts";
 import type { Progress } from "../runtime/executor.ts";
 import type { KilledProcesses } from "../runtime/release-handler.ts";
@@ -163,16 +167,27 @@ async function choosePlan(root: string, running: string, version: string, option
     return { file };
   }
   const [older, newer] = semver.lt(version, running) ? [version, running] : [running, version];
-  const shipped = path.join(releaseDirOf(root, newer), "relup.json");
-  if (existsSync(shipped)) {
-    const plan = await readRelupFile(shipped);
-    if (plan.from.version === older && plan.to.version === newer) {
-      options.note?.(`using the plan shipped in ${newer} (relup.json)`);
-      return { file: plan };
-    }
+  // OTP's UpFrom list: the newer release ships one plan per version it upgrades from; the one from the
+  // older release is the plan of this upgrade (and of this downgrade, by its down section).
+  const shipped = await listShippedPlans(releaseDirOf(root, newer));
+  const rel = `${PLANS_DIR}/${planFileName(older, newer)}`;
+  if (shipped.includes(rel)) {
+    options.note?.(`using the plan shipped in ${newer} (${rel})`);
+    return { file: await readRelupFile(path.join(releaseDirOf(root, newer), rel)) };
   }
+  if (shipped.length > 0) throw new NoShippedPlan(newer, older, shipped);
   const result = generatePlan(await loadReleaseModel(releaseDirOf(root, older)), await loadReleaseModel(releaseDirOf(root, newer)));
   if (!result.ok) throw new PlanError(result.issues);
   options.note?.(`no plan given or shipped: generated one from ${older} and ${newer}${older === version ? " (its down section runs)" : ""}`);
   return { file: result.value.file, generated: result.value };
+}
+
+/** The release ships plans, none between the two versions: refused (exit 2) with the paths it has. */
+export class NoShippedPlan extends UserError {
+  constructor(newer: string, older: string, shipped: readonly string[]) {
+    super(
+      `${newer} ships no plan from ${older}: it ships ${shipped.join(", ")} (the upgrades from ${shipped.map((p) => path.posix.basename(p, ".json").slice(0, -(newer.length + 1))).join(", ")}). Nothing was changed. Fix: upgrade through a version it has a plan from, or generate the plan (relup generate <the ${older} release> <the ${newer} release> -o plans/), review it, and pass it with --plan plans/${planFileName(older, newer)}.`,
+      ExitCode.badInput,
+    );
+  }
 }

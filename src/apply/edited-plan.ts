@@ -73,7 +73,7 @@ export class EditedPlan extends UserError {
 function fixOf(edits: PlanEdits): string {
   const reviewed = "if this plan was reviewed, pass --allow-edited-plan (the node still checks that the plan does what the two releases need)";
   if (edits.kind === "no-plan") return `Fix: correct what relup generate reports above (in the newer release's hand-written appup.json, then rebuild), or, ${reviewed}.`;
-  return `Fix: apply the plan relup generate makes (relup generate <older release> <newer release> -o relup.json), or, ${reviewed.replace("this plan was", "this edit was")}.`;
+  return `Fix: apply the plan relup generate makes (relup generate <older release> <newer release> -o plans/), or, ${reviewed.replace("this plan was", "this edit was")}.`;
 }
 
 export function notGenerated(planFile: string, edits: PlanEdits): string {

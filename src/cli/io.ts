@@ -4,7 +4,7 @@ export interface Io {
   err(text: string): void;
   /** colours only on a TTY and never with NO_COLOR (ARCHITECTURE §7) */
   color: boolean;
-  /** whether stdout is a terminal: views made for people are the default there */
+  /** whether stdout is a terminal (views for people are the default everywhere: see output-format.ts) */
   tty: boolean;
 }
 

@@ -11,7 +11,7 @@
 import { copyFile, mkdtemp, readFile, rename, chmod } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { appDir, RELEASE_FILE, releaseDirName, releaseIdentity, SHIPPED_PLAN, type ReleaseFile } from "./release-file.ts";
+import { appDir, RELEASE_FILE, releaseDirName, releaseIdentity, PLANS_DIR, ReleaseFile } from "./release-file.ts";
 import { APP_FILE, moduleFile, type AppFile, type ModuleMeta } from "./app-file.ts";
 import { compileModule, type SourceApp } from "./compile-module.ts";
 import { extractMetadata } from "./extract-metadata.ts";
@@ -35,7 +35,7 @@ export interface BuildOptions {
   /** type-check the project with its own TypeScript first (typecheck-project.ts); default "auto" */
   typecheck?: TypecheckMode;
   /**
-   * Checks the plan files the release will ship (hand-written appup.json, relup.json). The release model
+   * Checks the plan files the release will ship (hand-written appup.json, plans/*.json). The release model
    * knows nothing of plans, so the plan layer passes this in (src/relup/build-with-plans.ts).
    */
   checkShipped?: (file: { rel: string; label: string; text: string }, release: { name: string; version: string }, apps: readonly { name: string; version: string }[]) => ReleaseIssue[];
@@ -121,7 +121,7 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
 
     const releaseDir = path.join(outDir, name);
     const tarball = path.join(outDir, `${name}.tar.gz`);
-    await refuseOverwrite(releaseDir, toJsonText(release), options.force ?? false);
+    await refuseOverwrite(releaseDir, release, options.force ?? false);
     await removeQuietly(releaseDir);
     await rename(root, releaseDir);
     await rename(stagedTarball, tarball);
@@ -238,25 +238,35 @@ async function compileApps(project: Project): Promise<CompiledApp[]> {
   return out;
 }
 
-/** The plan files the release ships: each application's hand-written appup.json, and the project's relup.json. */
+/**
+ * The plan files the release ships: each application's hand-written appup.json, and the project's plans
+ * that lead to this version (`plans/<anything>-<version>.json`; the plan checks match the name with the
+ * content). Plans to other versions stay in the project: they belong to the releases they lead to.
+ */
 async function shippedFiles(project: Project): Promise<{ rel: string; label: string; text: string }[]> {
   const out: { rel: string; label: string; text: string }[] = [];
   for (const app of project.apps) {
     const source = path.join(app.dir, "appup.json");
     if (existsSync(source)) out.push({ rel: `${appDir(app.config)}/appup.json`, label: path.relative(process.cwd(), source), text: await readFile(source, "utf8") });
   }
-  if (project.relupFile) out.push({ rel: SHIPPED_PLAN, label: path.relative(process.cwd(), project.relupFile), text: await readFile(project.relupFile, "utf8") });
+  for (const file of project.planFiles.filter((f) => path.basename(f).endsWith(`-${project.config.version}.json`))) {
+    out.push({ rel: `${PLANS_DIR}/${path.basename(file)}`, label: path.relative(process.cwd(), file), text: await readFile(file, "utf8") });
+  }
   return out;
 }
 
 /**
  * Releases are immutable: a second build of the same version must give the same release. An existing
- * build whose release.json differs is kept unless `force` says to replace it.
+ * build whose release.json differs is kept unless `force` says to replace it. One that differs only in the
+ * plans it ships is the same release (same identity): shipping a plan generated from it, or a plan from
+ * another version, replaces it without --force, so writing a plan never needs a forced rebuild.
  */
-async function refuseOverwrite(releaseDir: string, releaseText: string, force: boolean): Promise<void> {
+async function refuseOverwrite(releaseDir: string, release: ReleaseFile, force: boolean): Promise<void> {
   const existing = path.join(releaseDir, RELEASE_FILE);
   if (force || !existsSync(existing)) return;
-  if ((await readFile(existing, "utf8")) === releaseText) return;
+  const text = await readFile(existing, "utf8");
+  if (text === toJsonText(release)) return;
+  if (sameIdentity(text, releaseIdentity(release))) return;
   throw new ReleaseError([
     {
       code: "build-failed",
@@ -265,4 +275,13 @@ async function refuseOverwrite(releaseDir: string, releaseText: string, force: b
       fix: "bump `version` in relup.config.json (and the versions of the changed applications), or pass --force to replace it",
     },
   ]);
+}
+
+function sameIdentity(existingText: string, identity: string): boolean {
+  try {
+    const parsed = ReleaseFile.safeParse(JSON.parse(existingText));
+    return parsed.success && releaseIdentity(parsed.data) === identity;
+  } catch {
+    return false;
+  }
 }

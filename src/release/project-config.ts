@@ -15,7 +15,7 @@
  *     description        one line for humans
  *
  * Production npm dependencies come from the project's package.json `dependencies`, as installed.
- * A `relup.json` next to the config (a plan from earlier versions) is shipped in the release.
+ * The plans in `plans/` next to the config (`<from>-<to>.json`) that lead to this version are shipped in the release.
  */
 import { z } from "zod";
 import { AppName, Json, ModuleName, Version, VersionRange } from "./names.ts";

@@ -11,6 +11,7 @@ import { ReleaseError } from "./issues.ts";
 import { ModuleName } from "./names.ts";
 import { parseJsonFile } from "./parse-json-file.ts";
 import { PROJECT_CONFIG_FILE, ProjectConfig, type ProjectApp } from "./project-config.ts";
+import { PLANS_DIR, planFileName } from "./release-file.ts";
 
 export interface ProjectModule {
   name: string;
@@ -26,8 +27,8 @@ export interface Project {
   npmDependencies: string[];
   /** package.json `dependencies`: name → version range as written */
   npmRanges: Record<string, string>;
-  /** a committed plan to ship, if the project has one */
-  relupFile?: string;
+  /** the committed plans (`plans/*.json`, absolute paths, sorted): the build ships those that lead to this release */
+  planFiles: string[];
 }
 
 const EXCLUDED = /(\.d\.ts|\.test\.ts|\.spec\.ts|\.test\.tsx|\.spec\.tsx)$/;
@@ -90,7 +91,8 @@ export async function readProject(given: string): Promise<Project> {
   }
   if (issues.length > 0) throw new ReleaseError(issues);
 
-  const relupFile = path.join(projectDir, "relup.json");
+  const legacy = await legacyPlanIssue(projectDir, dir);
+  if (legacy) throw new ReleaseError([legacy]);
   const npmRanges = await readNpmDependencies(projectDir, dir);
   return {
     dir: projectDir,
@@ -98,7 +100,37 @@ export async function readProject(given: string): Promise<Project> {
     apps,
     npmDependencies: Object.keys(npmRanges).sort(),
     npmRanges,
-    ...(existsSync(relupFile) ? { relupFile } : {}),
+    planFiles: await listPlanFiles(path.join(projectDir, PLANS_DIR)),
+  };
+}
+
+/** `plans/*.json`, sorted; other files and folders there are not plans and are left alone. */
+async function listPlanFiles(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries.filter((e) => e.isFile() && e.name.endsWith(".json")).map((e) => path.join(dir, e.name)).sort();
+}
+
+/**
+ * A project's `relup.json` (one plan, from before plans were kept per upgrade path) is refused with the
+ * place it moves to: reading it as one more plan would keep two ways of naming a plan's path, one of them
+ * not in its file name.
+ */
+async function legacyPlanIssue(projectDir: string, label: string): Promise<ReleaseIssue | undefined> {
+  const file = path.join(projectDir, "relup.json");
+  if (!existsSync(file)) return undefined;
+  let target = `${PLANS_DIR}/<from>-<to>.json`;
+  try {
+    const plan = JSON.parse(await readFile(file, "utf8")) as { from?: { version?: unknown }; to?: { version?: unknown } };
+    if (typeof plan.from?.version === "string" && typeof plan.to?.version === "string") target = `${PLANS_DIR}/${planFileName(plan.from.version, plan.to.version)}`;
+  } catch {
+    // Not JSON: the generic name is the fix.
+  }
+  return {
+    code: "build-failed",
+    file: path.join(label, "relup.json"),
+    detail: "is a plan in the old place: a project keeps one plan per upgrade path in plans/<from>-<to>.json, and the release ships every plan that leads to it",
+    fix: `move it: \`mkdir -p ${path.join(label, PLANS_DIR)} && git mv ${path.join(label, "relup.json")} ${path.join(label, target)}\` (docs/project.md#committed-plans-plansfrom-tojson)`,
   };
 }
 

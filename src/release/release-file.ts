@@ -34,16 +34,30 @@ export type ReleaseFile = z.infer<typeof ReleaseFile>;
 
 export const RELEASE_FILE = "release.json";
 
-/** The plan a release may ship (relup.json at its root); it is left out of the release's identity. */
-export const SHIPPED_PLAN = "relup.json";
+/**
+ * The plans a release ships: `plans/<from>-<to>.json` at its root, one per version it can be upgraded
+ * from (OTP's UpFrom list in one relup file). They are left out of the release's identity.
+ */
+export const PLANS_DIR = "plans";
+
+/** `plans/<from>-<to>.json`: where the plan from one version to another lives, in a project and in a release. */
+export function planFileName(from: string, to: string): string {
+  return `${from}-${to}.json`;
+}
+
+/** Whether a file of a release (its path relative to the release) is a shipped plan. */
+export function isShippedPlan(rel: string): boolean {
+  return rel.startsWith(`${PLANS_DIR}/`);
+}
 
 /**
  * The identity of a release: the sha256 of its release.json as the build writes it, with the shipped
- * plan left out of `files`. Plans name the releases they go between by identity, so a plan can ship in
- * the very release it upgrades to; for a release that ships no plan it is the sha256 of release.json.
+ * plans left out of `files`. Plans name the releases they go between by identity, so plans can ship in
+ * the very release they upgrade to, and a plan added later does not change the release it leads to;
+ * for a release that ships no plan it is the sha256 of release.json.
  */
 export function releaseIdentity(release: ReleaseFile): string {
-  const files = Object.fromEntries(Object.entries(release.files).filter(([file]) => file !== SHIPPED_PLAN));
+  const files = Object.fromEntries(Object.entries(release.files).filter(([file]) => !isShippedPlan(file)));
   return sha256(toJsonText({ ...release, files }));
 }
 

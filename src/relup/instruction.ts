@@ -78,7 +78,7 @@ export type Instruction = z.infer<typeof Instruction>;
 export type Op = Instruction["op"];
 
 export const ReleaseStamp = z
-  .object({ version: Version, identity: Sha256.describe("The release's identity: sha256 of its release.json without the shipped relup.json") })
+  .object({ version: Version, identity: Sha256.describe("The release's identity: sha256 of its release.json without the plans it ships (plans/)") })
   .strict();
 export type ReleaseStamp = z.infer<typeof ReleaseStamp>;
 

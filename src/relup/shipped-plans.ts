@@ -1,8 +1,8 @@
 /**
  * The plan files a release may ship, checked strictly wherever a release is built or read: each
- * application's hand-written appup.json, and relup.json (the plan to this release). The build checks the
- * project's copies (so a mistake is reported against the file the user edits); readers check the
- * release's.
+ * application's hand-written appup.json, and `plans/<from>-<to>.json` (the plans to this release, one per
+ * version it upgrades from). The build checks the project's copies (so a mistake is reported against the
+ * file the user edits); readers check the release's.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -10,12 +10,12 @@ import { APPUP_FILE, AppupFile, AppupInstruction } from "../appup/instruction.ts
 import type { ReleaseIssue } from "../release/issues.ts";
 import { ReleaseError } from "../release/issues.ts";
 import { parseJsonFile } from "../release/parse-json-file.ts";
-import { appDir, SHIPPED_PLAN, type ReleaseFile } from "../release/release-file.ts";
+import { appDir, isShippedPlan, planFileName, type ReleaseFile } from "../release/release-file.ts";
 import type { AppFile } from "../release/app-file.ts";
 import { RelupFile } from "./instruction.ts";
 
 const APPUP_FIX = "correct the appup.json (docs/reference.md#appupjson lists its fields), then rebuild.";
-const PLAN_FIX = "write it again with `relup generate <previous> <this release> -o relup.json`, then rebuild.";
+const PLAN_FIX = "write it again with `relup generate <previous release> <this release> -o plans/`, then rebuild.";
 
 export interface ShippedFile {
   /** its path inside the release */
@@ -56,12 +56,17 @@ function unknownOpIssue(issue: ReleaseIssue, text: string): ReleaseIssue | undef
 }
 
 export function shippedFileIssues(file: ShippedFile, release: { name: string; version: string }, apps: readonly { name: string; version: string }[]): ReleaseIssue[] {
-  if (file.rel === SHIPPED_PLAN) {
+  if (isShippedPlan(file.rel)) {
     const parsed = parseJsonFile(file.label, file.text, RelupFile, PLAN_FIX);
     if (!parsed.ok) return parsed.issues;
     const plan = parsed.value;
     if (plan.release !== release.name || plan.to.version !== release.version) {
       return [{ code: "invalid-field", file: file.label, field: "to.version", detail: `is a plan to ${plan.release} ${plan.to.version}, but this release is ${release.name} ${release.version}`, fix: PLAN_FIX }];
+    }
+    // The name is how `apply` finds the plan from the running version: it must say what the file holds.
+    const name = planFileName(plan.from.version, plan.to.version);
+    if (path.posix.basename(file.rel) !== name) {
+      return [{ code: "invalid-field", file: file.label, field: "from.version", detail: `is ${plan.from.version}, but the file is named ${path.posix.basename(file.rel)}: a plan from ${plan.from.version} to ${plan.to.version} is plans/${name}`, fix: `rename it to plans/${name}, or write the plan the name says with \`relup generate <the release it names> <this release> -o plans/\`, then rebuild.` }];
     }
     return [];
   }
@@ -70,23 +75,23 @@ export function shippedFileIssues(file: ShippedFile, release: { name: string; ve
 }
 
 /**
- * The shipped plan leads to the release being built, by identity: a plan generated before the sources
+ * A shipped plan leads to the release being built, by identity: a plan generated before the sources
  * changed names another build, and `apply` would refuse it on the node, at deploy. Called by the build
  * once release.json is made (the plan was already parsed by shippedFileIssues).
  */
 export function shippedPlanIdentityIssues(file: ShippedFile, release: { name: string; version: string; identity: string }): ReleaseIssue[] {
-  if (file.rel !== SHIPPED_PLAN) return [];
+  if (!isShippedPlan(file.rel)) return [];
   const parsed = parseJsonFile(file.label, file.text, RelupFile, PLAN_FIX);
   if (!parsed.ok || parsed.value.to.identity === release.identity) return [];
   const short = (id: string) => `${id.slice(0, 12)}…`;
-  const name = path.basename(file.label);
+  const from = parsed.value.from.version;
   return [
     {
       code: "invalid-field",
       file: file.label,
       field: "to.identity",
       detail: `is ${short(parsed.value.to.identity)}, the identity of another build of ${release.name} ${release.version}; this build is ${short(release.identity)} (its sources or packages changed after the plan was generated), so \`relup apply\` would refuse the plan as stale`,
-      fix: `generate the plan from this build: move ${name} aside, \`relup build --force\`, \`relup generate <the ${parsed.value.from.version} release> <that ${release.version} build> -o ${name}\`, then \`relup build --force\` again to ship it.`,
+      fix: `regenerate it from this build: remove ${file.label}, \`relup build --force\` (this build, without the stale plan), \`relup generate <the ${from} release> <the new ${release.version} build> -o ${path.dirname(file.label)}/\`, then \`relup build\` again to ship it (same release: no --force needed).`,
     },
   ];
 }
@@ -103,9 +108,9 @@ export async function checkShippedPlans(dir: string, source: string, release: Re
     issues.push(...parsed.issues);
     if (parsed.appup) appups.set(app.name, { file: label, appup: parsed.appup });
   }
-  if (release.files[SHIPPED_PLAN] !== undefined) {
-    const text = await readFile(path.join(dir, SHIPPED_PLAN), "utf8");
-    issues.push(...shippedFileIssues({ rel: SHIPPED_PLAN, label: `${source}:${SHIPPED_PLAN}`, text }, release, apps));
+  for (const rel of Object.keys(release.files).filter(isShippedPlan)) {
+    const text = await readFile(path.join(dir, rel), "utf8");
+    issues.push(...shippedFileIssues({ rel, label: `${source}:${rel}`, text }, release, apps));
   }
   if (issues.length > 0) throw new ReleaseError(issues);
   return appups;

@@ -32,6 +32,7 @@ import { killAll, waitForKills, type ProcessRef } from "./steps/purge.ts";
 import { readReleasesFile, releaseDirOf, releasesFileText, unpackIntoRoot, writeReleasesFile, type ReleasesFile } from "./releases-file.ts";
 import { StagingError, stageFiles } from "./staged-file.ts";
 import { readRootConfig } from "./root-config.ts";
+import { shippedRollbackPlan } from "./shipped-rollback-plan.ts";
 
 export type ReleaseStatus = "unpacked" | "current" | "permanent" | "old";
 
@@ -344,14 +345,10 @@ export class ReleaseHandler {
     return recorded.to === this.currentVersion ? { plan: RelupFileSchema.parse(recorded.plan), direction: recorded.direction, from: recorded.from } : undefined;
   }
 
-  /** The plan shipped in the running release, when it leads from a release this root still holds. */
+  /** The plan shipped in the running release from the release the node came from (shipped-rollback-plan.ts). */
   async #shippedPlanInstall(): Promise<Installed | undefined> {
-    const text = await readFile(path.join(this.node.releaseDir, "relup.json"), "utf8").catch(() => undefined);
-    if (text === undefined) return undefined;
-    const plan = RelupFileSchema.parse(JSON.parse(text));
-    const releases = await this.#read();
-    if (plan.to.version !== this.currentVersion || !releases.releases.some((r) => r.version === plan.from.version)) return undefined;
-    return { plan, direction: "up", from: plan.from.version };
+    const plan = await shippedRollbackPlan(this.node.releaseDir, this.currentVersion, (await this.#read()).releases);
+    return plan ? { plan, direction: "up", from: plan.from.version } : undefined;
   }
 
   async #read(): Promise<ReleasesFile> {

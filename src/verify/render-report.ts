@@ -57,7 +57,7 @@ export function renderVerifyReport(report: VerifyReport, options: { color: boole
   const soft = report.modules.filter((m) => m.change === "soft").length;
   const what = report.mode === "live" ? `live states, and ${report.runs} states per property seeded with their values` : `${report.runs} states per property`;
   out.push(
-    `${report.release} ${report.from} → ${report.to}: ${count(report.modules.length - soft, "stateful update")}${soft ? `, ${count(soft, "soft update")}` : ""}, ${tally("verified")} verified, ${tally("failed")} failed, ${tally("unverified")} unverified${tally("error") ? `, ${tally("error")} not checked` : ""} (${what}, ${report.ms} ms)`,
+    `${report.release} ${report.from} → ${report.to}: ${count(report.modules.length - soft, "stateful update")}${soft ? `, ${count(soft, "soft update")}` : ""}, ${tally("verified")} verified, ${tally("failed")} failed, ${tally("unverified")} unverified${tally("error") ? `, ${tally("error")} not checked` : ""} (${what}, seed ${report.seed}, ${report.ms} ms)`,
   );
   if (report.modules.length === 0) out.push("  the plan updates no server process: nothing to verify");
   for (const m of report.modules) {

@@ -7,7 +7,7 @@
  * on copies of the states the running node holds. The CLI's thread only reads the releases, starts
  * the worker, and watches it: a worker that reports nothing for too long is stopped.
  */
-import { randomInt } from "node:crypto";
+import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { workerEntry } from "../runtime/entry-args.ts";
 import { ExitCode, UserError } from "../errors.ts";
@@ -27,7 +27,7 @@ export interface VerifyOptions {
   to: string;
   /** states per property and module (default 1000) */
   runs?: number;
-  /** fast-check's seed; a failure report gives the one that found it */
+  /** fast-check's seed (default DEFAULT_SEED); a failure report gives the one that found it */
   seed?: number;
   /** longest one codeChange call may take (default 1000 ms) */
   timeLimitMs?: number;
@@ -38,6 +38,12 @@ export interface VerifyOptions {
 }
 
 export const DEFAULT_RUNS = 1000;
+/**
+ * The generator's seed unless one is given: fixed, so the same releases give the same report (and the
+ * same plan comment with `generate --verify`) on every run; reports print it. Another seed explores other
+ * states: `--seed N`.
+ */
+export const DEFAULT_SEED = 1;
 export const DEFAULT_TIME_LIMIT_MS = 1000;
 
 /**
@@ -69,7 +75,7 @@ export async function verifyReleases(options: VerifyOptions): Promise<VerifyRepo
 export async function verifyReleasesWithPlan(options: VerifyOptions): Promise<{ report: VerifyReport; plan: Plan }> {
   const started = performance.now();
   const runs = options.runs ?? DEFAULT_RUNS;
-  const seed = options.seed ?? randomInt(2 ** 31 - 1);
+  const seed = options.seed ?? DEFAULT_SEED;
   const opened: LoadedRelease[] = [];
   try {
     const fromSource = options.from ?? (await runningReleaseDir(options.live?.root));

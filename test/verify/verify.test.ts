@@ -97,6 +97,21 @@ describe("relup verify", () => {
     expect(run.stdout).toContain(`replay: relup verify ${pair.from} ${pair.to} --seed 1`);
   });
 
+  it("prints text off a terminal, JSON only with --format json or --json; the seed is fixed by default and printed, so two runs agree", async () => {
+    const pair = await fixturePair("counter", "1.0.0", "2.0.0");
+    const text = await relup(["verify", pair.from, pair.to, "--runs", "50"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout.split("\n")[0]).toMatch(/^counter 1\.0\.0 → 2\.0\.0: 1 stateful update, 1 verified, 0 failed, 0 unverified \(50 states per property, seed 1, \d+ ms\)$/);
+    const reports = [];
+    for (const flags of [["--json"], ["--format", "json"]]) {
+      const json = await relup(["verify", pair.from, pair.to, "--runs", "50", ...flags]);
+      const { ms: _ms, modules, ...report } = JSON.parse(json.stdout) as VerifyReport;
+      reports.push({ ...report, modules: modules.map(({ ms: _m, ...m }) => m) });
+    }
+    expect(reports[0]).toMatchObject({ seed: 1, runs: 50 });
+    expect(reports[1]).toEqual(reports[0]);
+  });
+
   it("bad usage exits 2 with the fix, before anything runs", async () => {
     const run = (args: string[]) => relup(["verify", ...args]);
     const one = await run(["fixtures/counter/1.0.0"]);

@@ -29,14 +29,14 @@ export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
       y
         .positional("release", { type: "string", demandOption: true, describe: "A release directory or .tar.gz, or the version of a release unpacked in the root" })
         .option("root", { type: "string", default: "relup-root", describe: "The release root of the running node" })
-        .option("plan", { type: "string", describe: "The relup.json to follow (default: the one the release ships, else one generated now)" })
+        .option("plan", { type: "string", describe: "The plan file to follow (default: the plan the newer release ships from the older version, plans/<from>-<to>.json; one generated now when it ships none)" })
         .option("permanent", { type: "boolean", default: false, describe: "Make the release permanent once installed (the node boots it from then on)" })
         .option("dry-run", { type: "boolean", default: false, describe: "Only check: read and compile the new code and validate the plan, changing nothing" })
         .option("yes", { type: "boolean", default: false, describe: "Apply a generated plan without asking" })
         .option("allow-restart", { type: "boolean", default: false, describe: "Allow a plan that restarts the node (restart_new_emulator): every process loses its in-memory state" })
         .option("allow-edited-plan", { type: "boolean", default: false, describe: "Apply a --plan that is not the plan `relup generate` makes for the two releases (it was edited after generation); the node still checks what it does" })
         .option("code-change-timeout", { type: "string", describe: "How long each process's codeChange may take in this install, in ms (at most 2147483647) or \"infinity\" (overrides the plan; default: the plan's, else 5000); on expiry the install rolls back" })
-        .example("$0 apply _build/calculator-1.1.0.tar.gz --root /srv/calc --plan relup.json", "install 1.1.0 on the running node")
+        .example("$0 apply _build/calculator-1.1.0.tar.gz --root /srv/calc --plan plans/1.0.0-1.1.0.json", "install 1.1.0 on the running node with the given plan")
         .example("$0 apply 1.1.0 --root /srv/calc --dry-run", "check an unpacked release and its plan without changing anything") as never,
     handler: async (argv) => {
       const codeChangeTimeout = argv.codeChangeTimeout !== undefined ? parseTimeout("--code-change-timeout", argv.codeChangeTimeout, { infinity: true }) : undefined;

@@ -32,7 +32,7 @@ export function inspectCommand(io: Io): CommandModule<object, InspectArgs> {
         io.out(
           [
             `${c.green("verified")} ${c.bold(`${loaded.release.name} ${loaded.release.version}`)}: ${files} files match release.json (node ${loaded.release.node})`,
-            `  identity ${loaded.identity} (sha256 of release.json without a shipped relup.json)`,
+            `  identity ${loaded.identity} (sha256 of release.json without the plans it ships)`,
             ...renderReleaseContents(loaded.release, loaded.apps, io.color),
           ].join("\n") + "\n",
         );

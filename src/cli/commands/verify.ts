@@ -2,9 +2,10 @@ import path from "node:path";
 import type { CommandModule } from "yargs";
 import { ExitCode, UserError } from "../../errors.ts";
 import { renderVerifyReport } from "../../verify/render-report.ts";
-import { DEFAULT_RUNS, DEFAULT_TIME_LIMIT_MS, verifyExitCode, verifyReleases } from "../../verify/verify-releases.ts";
+import { DEFAULT_RUNS, DEFAULT_SEED, DEFAULT_TIME_LIMIT_MS, verifyExitCode, verifyReleases } from "../../verify/verify-releases.ts";
 import type { Io } from "../io.ts";
 import { parseTimeout } from "../parse-timeout.ts";
+import { outputFormat } from "../output-format.ts";
 
 interface VerifyArgs {
   from?: string;
@@ -16,6 +17,7 @@ interface VerifyArgs {
   live: boolean;
   root?: string;
   format?: "text" | "json";
+  json: boolean;
 }
 
 export function verifyCommand(io: Io): CommandModule<object, VerifyArgs> {
@@ -27,12 +29,13 @@ export function verifyCommand(io: Io): CommandModule<object, VerifyArgs> {
         .positional("from", { type: "string", describe: "The running release: a directory or .tar.gz (with --live, may be left out: the node's own)" })
         .positional("to", { type: "string", describe: "The release to upgrade to" })
         .option("runs", { type: "number", describe: `Generated states per module and direction (default ${DEFAULT_RUNS}); with --live, seeded with the live states' values` })
-        .option("seed", { type: "number", describe: "Seed of the generator, to replay a failure (with --live, given the same live states)" })
+        .option("seed", { type: "number", describe: `Seed of the generator (default ${DEFAULT_SEED}, so two runs check the same states); a failure's report gives the seed that replays it` })
         .option("strict", { type: "boolean", default: false, describe: "Fail when a stateful or soft update of a server cannot be verified (no stateSchema)" })
         .option("time-limit", { type: "number", default: DEFAULT_TIME_LIMIT_MS, describe: "Milliseconds one codeChange call may take" })
         .option("live", { type: "boolean", default: false, describe: "Dry-run the migrations on copies of the states in the running node (see --root), and seed the generated states with their values; the node is not touched" })
         .option("root", { type: "string", describe: "With --live: the release root of the node (default relup-root)" })
-        .option("format", { choices: ["text", "json"] as const, describe: "How to print the report (default: text on a terminal, json otherwise)" })
+        .option("format", { choices: ["text", "json"] as const, describe: "How to print the report (default: text, on a terminal or not)" })
+        .option("json", { type: "boolean", default: false, describe: "Same as --format json" })
         .example("$0 verify _build/counter-1.0.0.tar.gz _build/counter-2.0.0.tar.gz", "generate 1,000 states per direction and check each migration")
         .example("$0 verify _build/counter-2.0.0.tar.gz --live --root /srv/counter", "dry-run on the states the node holds now") as never,
     handler: async (argv) => {
@@ -44,7 +47,7 @@ export function verifyCommand(io: Io): CommandModule<object, VerifyArgs> {
       const root = path.resolve(argv.root ?? "relup-root");
       const { from, to } = releasesToVerify(argv);
       const report = await verifyReleases({ ...(from !== undefined ? { from } : {}), to, runs, timeLimitMs, ...(argv.seed !== undefined ? { seed: argv.seed } : {}), ...(argv.live ? { live: { root } } : {}) });
-      const format = argv.format ?? (io.tty ? "text" : "json");
+      const format = outputFormat(argv, ["text", "json"] as const);
       const command = argv.live ? `relup verify ${argv.from ?? ""} ${argv.to ?? ""} --live --root ${argv.root ?? "relup-root"}`.replace(/ +/g, " ") : `relup verify ${from} ${to}`;
       io.out(format === "json" ? JSON.stringify(report, null, 2) + "\n" : renderVerifyReport(report, { color: io.color, command }));
       process.exitCode = verifyExitCode(report, argv.strict);

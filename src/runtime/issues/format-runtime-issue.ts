@@ -47,7 +47,7 @@ export function formatRuntimeIssue(issue: RuntimeIssue): string {
     case "bad-status":
       return issue.operation === "permanent" ? `${issue.version} is not the current release (${issue.current} is); install it first` : `${issue.version} is ${issue.status}; only unpacked or old releases can be removed`;
     case "no-plan":
-      return `no plan leads back from ${issue.running}: it was not installed by this node and ships no relup.json`;
+      return `no plan leads back from ${issue.running}: it was not installed by this node and ships no plan from a release this root holds (plans/<from>-${issue.running}.json)`;
     case "no-releases":
       return `${issue.root} has no releases/RELEASES`;
     case "disk-full":
@@ -123,7 +123,7 @@ function formatStalePlan(issue: Extract<RuntimeIssue, { kind: "stale-plan" }>): 
   const m = issue.mismatch;
   switch (m.what) {
     case "versions":
-      return `stale plan: it goes between ${issue.plan.from} and ${issue.plan.to}, but the node runs ${issue.running} and the target is ${issue.target}. Fix: generate the plan between the running release and the target (relup generate <${issue.running} release> <${issue.target} release> -o relup.json)`;
+      return `stale plan: it goes between ${issue.plan.from} and ${issue.plan.to}, but the node runs ${issue.running} and the target is ${issue.target}. Fix: generate the plan between the running release and the target (relup generate <${issue.running} release> <${issue.target} release> -o plans/)`;
     case "running-build":
       return `stale plan: it was made for another build of ${issue.running} (identity ${short(m.planned)}, running ${short(m.found)}). Fix: generate the plan again from the running release`;
     case "target-build":

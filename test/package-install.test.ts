@@ -12,7 +12,7 @@
  */
 import { execFile, type ExecFileException } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -103,8 +103,15 @@ function step(name: string): void {
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), "relup-package-"));
   project = path.join(work, "shop");
-  // npm pack runs prepack, which builds dist/ from the sources.
-  const pack = await run("npm", ["pack", "--json", "--pack-destination", work], { cwd: REPO, timeoutMs: 240_000 });
+  // Packed from a copy of the repository's sources, so that the build npm pack runs (prepare) writes its
+  // own dist/ and never the repository's, which other tests may be running from.
+  const source = path.join(work, "source");
+  await mkdir(source);
+  for (const entry of ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "README.md", "LICENSE", "src", "docs"]) {
+    await cp(path.join(REPO, entry), path.join(source, entry), { recursive: true });
+  }
+  await symlink(path.join(REPO, "node_modules"), path.join(source, "node_modules"), "dir");
+  const pack = await run("npm", ["pack", "--json", "--pack-destination", work], { cwd: source, timeoutMs: 240_000 });
   expect(pack.code, pack.stderr).toBe(0);
   packed = (JSON.parse(pack.stdout) as (typeof packed)[])[0]!;
   const tarball = path.join(work, packed.filename);
@@ -146,7 +153,7 @@ describe("the packed package, installed into a project written by its `relup ini
     expect([...tops].sort()).toEqual(["LICENSE", "README.md", "dist", "docs", "package.json"]);
     expect(files.filter((f) => /(^|\/)(test|fixtures|bench|src|scripts)\//.test(f) || /\.test\.(js|ts)$/.test(f))).toEqual([]);
     // The build leaves the CLI executable, so `npx relup` in the checkout runs it (npm sets the mode on install).
-    expect((await stat(path.join(REPO, "dist", "cli", "main.js"))).mode & 0o111).toBe(0o111);
+    expect((await stat(path.join(work, "source", "dist", "cli", "main.js"))).mode & 0o111).toBe(0o111);
     for (const f of ["dist/cli/main.js", "dist/index.js", "dist/index.d.ts", "dist/runtime/public.js", "dist/runtime/public.d.ts", "dist/runtime/node-main.js", "dist/verify/worker.js", "dist/index.js.map"]) expect(files).toContain(f);
 
     const modules = path.join(project, "node_modules");

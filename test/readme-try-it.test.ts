@@ -5,7 +5,7 @@
  * operator would). The node it starts is stopped afterwards, whatever happened.
  */
 import { execFile } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -23,8 +23,20 @@ async function tryIt(): Promise<string[]> {
   return block.split("\n").filter((l) => l.trim() !== "");
 }
 
+/**
+ * `npx relup` in the checkout runs dist/, which `npm ci` builds (prepare). Sources changed since are
+ * built again first, as a developer would after editing them.
+ */
+async function builtFromSources(): Promise<void> {
+  const built = await stat(path.join(ROOT, "dist", "cli", "main.js")).then((s) => s.mtimeMs, () => 0);
+  const sources = await readdir(path.join(ROOT, "src"), { recursive: true });
+  const newest = Math.max(...(await Promise.all(sources.map((f) => stat(path.join(ROOT, "src", f)).then((s) => s.mtimeMs)))));
+  if (newest > built) await promisify(execFile)("npm", ["run", "build"], { cwd: ROOT });
+}
+
 describe("README: Try it", () => {
   it("runs line by line, and the node answers 4, then 8 after the upgrade", async () => {
+    await builtFromSources();
     const lines = await tryIt();
     expect(lines.join("\n")).toContain("-o /tmp/rel/plans/ --check");
     const dir = await tempDir();

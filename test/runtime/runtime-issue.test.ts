@@ -78,7 +78,7 @@ describe("formatRuntimeIssue", () => {
 
   it("keeps the words the release handler used: a stale plan names the versions and the command that makes the right plan", () => {
     expect(formatRuntimeIssue(SAMPLES["stale-plan"][0]!)).toBe(
-      "stale plan: it goes between 0.9.0 and 2.0.0, but the node runs 1.0.0 and the target is 2.0.0. Fix: generate the plan between the running release and the target (relup generate <1.0.0 release> <2.0.0 release> -o relup.json)",
+      "stale plan: it goes between 0.9.0 and 2.0.0, but the node runs 1.0.0 and the target is 2.0.0. Fix: generate the plan between the running release and the target (relup generate <1.0.0 release> <2.0.0 release> -o plans/)",
     );
     expect(formatRuntimeIssue(SAMPLES["stale-plan"][1]!)).toBe(`stale plan: it was made for another build of 1.0.0 (identity ${"a".repeat(12)}…, running ${"b".repeat(12)}…). Fix: generate the plan again from the running release`);
     expect(formatRuntimeIssue(SAMPLES["old-processes"][0]!)).toContain("step 5 would purge shop/loner with soft_purge while a process still runs it: <0.7.0> (loner). Nothing was changed.");

@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { BIN, relup } from "./helpers/relup-cli.ts";
 import { useTempDirs } from "./helpers/temp-dir.ts";
+import { CI_WORKFLOW } from "../src/release/ci-workflow.ts";
 
 const tempDir = useTempDirs();
 const ROOT = path.join(import.meta.dirname, "..");
@@ -27,6 +28,8 @@ async function workflow(): Promise<{ env: Record<string, string>; steps: Step[] 
   const doc = await readFile(path.join(ROOT, "docs", "ci.md"), "utf8");
   const blocks = [...doc.matchAll(/```yaml\n([^]*?)```/g)].map((m) => m[1]!);
   expect(blocks).toHaveLength(1);
+  // The workflow relup init writes is this one, byte for byte.
+  expect(blocks[0]).toBe(CI_WORKFLOW);
   const lines = blocks[0]!.split("\n");
   const env: Record<string, string> = {};
   const steps: Step[] = [];

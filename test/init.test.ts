@@ -33,7 +33,7 @@ afterEach(async () => {
   }
 });
 
-const SCAFFOLD = ["package.json", "relup.config.json", "tsconfig.json", ".gitignore", "apps/shop/app.ts", "apps/shop/sup.ts", "apps/shop/store.ts", "apps/shop/http_server.ts", "README.md"];
+const SCAFFOLD = ["package.json", "relup.config.json", "tsconfig.json", ".gitignore", ".github/workflows/relup-plan.yml", "apps/shop/app.ts", "apps/shop/sup.ts", "apps/shop/store.ts", "apps/shop/http_server.ts", "README.md"];
 
 async function listAll(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).map(String).sort();

@@ -1,4 +1,5 @@
 /** The files of a new release project (see scaffold-project.ts), by path relative to the project. */
+import { CI_WORKFLOW } from "./ci-workflow.ts";
 
 const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n";
 
@@ -42,6 +43,7 @@ export function projectFiles({ name, relupRange }: { name: string; relupRange: s
       include: ["apps"],
     }),
     ".gitignore": "node_modules/\n_build/\nrelup-root/\n",
+    ".github/workflows/relup-plan.yml": CI_WORKFLOW,
     [`${app}/app.ts`]: `import { defineApplication, startSupervisor } from "relup/runtime";
 
 /** The application's start module: starts the top supervisor with the application's env. */

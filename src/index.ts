@@ -34,6 +34,8 @@ export { renderPlanMarkdown } from "./relup/render/render-markdown.ts";
 
 // What each command does, as one call: projects, verification, a node's lifecycle and its upgrades.
 export { scaffoldProject, type ScaffoldOptions, type Scaffolded } from "./release/scaffold-project.ts";
+export { inspectRelease, type InspectedRelease } from "./relup/inspect-release.ts";
+export { generateForReview } from "./relup/generate-for-review.ts";
 export { verifyReleases, type VerifyOptions } from "./verify/verify-releases.ts";
 export type { VerifyReport } from "./verify/report.ts";
 export { startRelease, type StartOptions, type Started } from "./runtime/start-release.ts";

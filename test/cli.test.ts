@@ -2,7 +2,7 @@
  * The command line as a user runs it: `bin/relup.js` in a real child process, with exit codes and
  * output checked, plus the yargs parser built by createCli for help texts.
  */
-import { readFile, readdir, writeFile } from "node:fs/promises";
+import { cp, readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { createCli } from "../src/cli/create-cli.ts";
@@ -176,5 +176,18 @@ describe("relup generate", () => {
     const { v1, v2 } = await builds();
     expect(await relup(["generate", v1, v2, "--check"])).toMatchObject({ code: 2, stderr: expect.stringContaining("add `-o plans/`") });
     expect(await relup(["generate", v1, v2, "-o", "/nonexistent/dir/relup.json"])).toMatchObject({ code: 2, stderr: expect.stringContaining("cannot write the plan") });
+  });
+
+  it("-o plans without a slash is the plans folder, made if missing; a file named plans in a project is refused with the fix", async () => {
+    const { out, v1, v2 } = await builds();
+    expect((await relup(["generate", v1, v2, "-o", path.join(out, "plans")])).code).toBe(0);
+    expect(await readdir(path.join(out, "plans"))).toEqual(["1.0.0-1.1.0.json"]);
+    const project = path.join(await tempDir(), "calc");
+    await cp("fixtures/calculator/1.0.0", project, { recursive: true });
+    await writeFile(path.join(project, "plans"), "not a folder");
+    const built = await relup(["build", project, "--out", await tempDir()]);
+    expect(built.code).toBe(2);
+    expect(built.stderr).toContain(`${path.join(project, "plans")}: plans: cannot be read as the plans folder (ENOTDIR)`);
+    expect(built.stderr).not.toContain("internal error");
   });
 });

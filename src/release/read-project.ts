@@ -107,7 +107,9 @@ export async function readProject(given: string): Promise<Project> {
 /** `plans/*.json`, sorted; other files and folders there are not plans and are left alone. */
 async function listPlanFiles(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
-  const entries = await readdir(dir, { withFileTypes: true });
+  const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new ReleaseError([{ code: "invalid-field", file: dir, field: PLANS_DIR, detail: `cannot be read as the plans folder (${error.code ?? error.message})`, fix: `make ${dir} a folder of plan files (plans/<from>-<to>.json); \`relup generate <from> <to> -o plans/\` writes them there` }]);
+  });
   return entries.filter((e) => e.isFile() && e.name.endsWith(".json")).map((e) => path.join(dir, e.name)).sort();
 }
 

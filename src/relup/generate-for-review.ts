@@ -52,8 +52,8 @@ export async function generateForReview(options: GenerateOptions): Promise<Gener
     return { plan, check: { file, ...(drift !== undefined ? { drift } : {}) } };
   }
   try {
-    // `-o plans/` makes the folder: the first plan of a project creates it.
-    if (options.out.endsWith("/") || options.out.endsWith(path.sep)) await mkdir(options.out, { recursive: true });
+    // `-o plans/` (or `-o plans`) makes the folder: the first plan of a project creates it.
+    if (file !== options.out) await mkdir(options.out, { recursive: true });
     await writeFile(file, relupFileText(plan.file));
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
@@ -62,8 +62,11 @@ export async function generateForReview(options: GenerateOptions): Promise<Gener
   return { plan, ...report, wrote: file };
 }
 
-/** Where `-o` puts the plan: the file given, or `<folder>/<from>-<to>.json` for a folder. */
+/**
+ * Where `-o` puts the plan: a `.json` path is the file itself; anything else is a folder (made if
+ * missing) that gets `<from>-<to>.json`, so that `-o plans` never writes a file named `plans`.
+ */
 export function planPath(out: string, plan: Plan): string {
-  const isFolder = out.endsWith("/") || out.endsWith(path.sep) || (existsSync(out) && statSync(out).isDirectory());
+  const isFolder = !out.endsWith(".json") || (existsSync(out) && statSync(out).isDirectory());
   return isFolder ? path.join(out, planFileName(plan.file.from.version, plan.file.to.version)) : out;
 }

@@ -129,6 +129,25 @@ describe("plans per upgrade path: 1 → 2, 2 → 3 and 1 → 3", () => {
     expect((await readReleasesFile(node.root))!.releases.map((r) => r.version)).toEqual(["1.0.0"]);
   }, 120_000);
 
+  it("the same build unpacked again with a plan added since: the root gets its plans, and apply follows the new one", async () => {
+    const early = path.join(await tempDir(), "early");
+    await rm(path.join(project, "plans", "1.0.0-3.0.0.json"));
+    try {
+      await ok(["build", project, "--out", early]);
+    } finally {
+      await ok(["generate", tarball("1.0.0"), tarball("3.0.0"), "-o", path.join(project, "plans") + "/"]);
+    }
+    const node = await nodeAt1();
+    await ok(["unpack", tarball("3.0.0", early), "--root", node.root]);
+    // The release with both plans: same identity, so the node had answered "already unpacked" and kept the old plans.
+    const again = await ok(["unpack", tarball("3.0.0"), "--root", node.root]);
+    expect(again.stdout).toContain("the plans it ships changed since, so its directory now holds this build's plans");
+    expect((await readdir(path.join(node.root, "releases", "3.0.0", "plans"))).sort()).toEqual(["1.0.0-3.0.0.json", "2.0.0-3.0.0.json"]);
+    await ok(["apply", tarball("3.0.0"), "--root", node.root, "--yes"]);
+    expect(await answer(node.port)).toBe("12");
+    expect(await readdir(path.join(node.root, "releases"))).not.toContain(expect.stringMatching(/replaced/));
+  }, 120_000);
+
   it("a node restarted on 3.0.0 with no install record rolls back to 2.0.0, live, by the plan 3.0.0 ships from it", async () => {
     const { root, port } = await nodeAt1();
     await ok(["apply", tarball("2.0.0"), "--root", root, "--yes", "--permanent"]);

@@ -122,13 +122,14 @@ export class ReleaseHandler {
   unpack(source: string): Promise<{ version: string; identity: string; existed: boolean; note?: string }> {
     return this.#serial(async () => {
       const file = await this.#read();
-      const { loaded, kept, placed, orphan } = await unpackIntoRoot(this.root, source, (loaded) => {
+      const { loaded, kept, placed, orphan, replanned } = await unpackIntoRoot(this.root, source, (loaded) => {
         if (loaded.release.name !== file.name) throw new RuntimeError({ kind: "wrong-release", release: loaded.release.name, running: file.name, source });
         const known = file.releases.find((r) => r.version === loaded.release.version);
         if (known && known.identity !== loaded.identity) throw new RuntimeError({ kind: "existing-release", release: file.name, version: known.version, existing: known.identity, unpacking: loaded.identity });
-        return known === undefined;
+        return known === undefined ? true : "same-build";
       });
       const unpacked = { version: loaded.release.version, identity: loaded.identity };
+      if (replanned) return { ...unpacked, existed: true, note: `${file.name} ${unpacked.version} was unpacked before from this same build (identity ${unpacked.identity.slice(0, 12)}…); the plans it ships changed since, so its directory now holds this build's plans` };
       if (kept) {
         // RELEASES not written (a full disk): the directory just placed goes too, so that nothing changed.
         await this.#write({ ...file, releases: [...file.releases, { ...unpacked, status: "unpacked" }] }).catch(async (error: unknown) => {

@@ -66,13 +66,15 @@ export function releasesFileText(root: string, data: ReleasesFile): { file: stri
  * folder of the root, `keep` looks at it (and may refuse it by throwing, or leave it out by returning
  * false), and only then is it renamed into place (`placed`). What is not kept is removed.
  */
-export async function unpackIntoRoot(root: string, source: string, keep: (loaded: LoadedRelease) => boolean): Promise<{ loaded: LoadedRelease; kept: boolean; placed: boolean; orphan?: string }> {
+export async function unpackIntoRoot(root: string, source: string, keep: (loaded: LoadedRelease) => boolean | "same-build"): Promise<{ loaded: LoadedRelease; kept: boolean; placed: boolean; orphan?: string; replanned?: boolean }> {
   await mkdirFixed(releasesDir(root));
   const incoming = path.join(releasesDir(root), `.incoming-${process.pid}-${Date.now()}`);
   try {
     const loaded = await readRelease(source, { into: incoming });
-    const kept = keep(loaded);
+    const verdict = keep(loaded);
     const target = releaseDirOf(root, loaded.release.version);
+    if (verdict === "same-build") return { loaded: { ...loaded, dir: target }, kept: false, placed: false, replanned: await replan(incoming, target) };
+    const kept = verdict;
     // `keep` said RELEASES does not list this version, yet its directory is there: an unpack that
     // crashed between its rename and its RELEASES write. It is reused if it is this very build, else replaced.
     const orphan = kept && existsSync(target) ? await settleOrphan(target, loaded) : undefined;
@@ -82,6 +84,21 @@ export async function unpackIntoRoot(root: string, source: string, keep: (loaded
   } finally {
     await rm(incoming, { recursive: true, force: true });
   }
+}
+
+/**
+ * The same build unpacked again (same identity: same code, config and packages) may ship other plans:
+ * its release.json then differs, and the directory in the root is replaced by the new one, so that
+ * `apply` and a rollback find the plans the release ships now. Nothing else in it can differ.
+ */
+async function replan(incoming: string, target: string): Promise<boolean> {
+  const [fresh, held] = await Promise.all([readFile(path.join(incoming, "release.json"), "utf8"), readFile(path.join(target, "release.json"), "utf8").catch(() => "")]);
+  if (fresh === held) return false;
+  const old = `${target}.replaced-${process.pid}`;
+  await rename(target, old);
+  await rename(incoming, target);
+  await rm(old, { recursive: true, force: true });
+  return true;
 }
 
 /** Check a leftover `releases/<vsn>` with the safe reader: keep it if it is `loaded`'s build, else remove it. */

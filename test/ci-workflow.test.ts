@@ -135,4 +135,36 @@ describe("the pull-request workflow (docs/ci.md), run on a real repository witho
     expect(drifted.stderr).toContain("the committed plan differs from the one generated now");
     expect(drifted.stderr).toContain("Fix: review the change, then write it with `relup generate");
   }, 240_000);
+
+  it("a repository with no v* tag yet, and a head that keeps the released version: the build step says so and skips the plan steps", async () => {
+    const { env, steps } = await workflow();
+    const build = steps.find((s) => s.name === "Build the previous release and the head")!;
+    const repo = path.join(await tempDir(), "repo");
+    await mkdir(repo);
+    await git(repo, "init", "-q", "-b", "main");
+    await checkoutFixture(repo, path.join(ROOT, "fixtures", "counter", "1.0.0"));
+    await git(repo, "add", "-A");
+    await git(repo, "commit", "-qm", "counter 1.0.0");
+    await git(repo, "checkout", "-qb", "docs");
+    await writeFile(path.join(repo, "NOTES.md"), "notes\n");
+    await git(repo, "add", "-A");
+    await git(repo, "commit", "-qm", "notes");
+    await git(repo, "checkout", "-q", "main");
+    await git(repo, "merge", "-q", "--no-ff", "-m", "Merge docs", "docs");
+    const runnerTemp = await tempDir();
+    const output = path.join(runnerTemp, "github-output");
+    const stepEnv = { ...env, RELUP: `${process.execPath} ${BIN}`, RUNNER_TEMP: runnerTemp, GITHUB_OUTPUT: output };
+
+    const untagged = await runStep(build, repo, stepEnv);
+    expect(untagged).toMatchObject({ code: 0, stdout: expect.stringContaining("no v* tag before this pull request") });
+    expect(await readFile(output, "utf8")).toBe("skip=true\n");
+
+    await git(repo, "tag", "v1.0.0", "main^1");
+    await rm(output);
+    const same = await runStep(build, repo, { ...stepEnv, RUNNER_TEMP: await tempDir() });
+    expect(same).toMatchObject({ code: 0, stdout: expect.stringContaining("the head has the version of v1.0.0: no upgrade to plan") });
+    expect(await readFile(output, "utf8")).toBe("skip=true\n");
+    // Every later step is skipped on that output.
+    expect((await readFile(path.join(ROOT, "docs", "ci.md"), "utf8")).match(/if: steps\.build\.outputs\.skip != 'true'/g)).toHaveLength(4);
+  }, 120_000);
 });

@@ -37,7 +37,7 @@ describe("control error answers carry a runtime issue", () => {
     expect(error).toBeInstanceOf(RuntimeError);
     expect((error as RuntimeError).issue).toMatchObject({ kind: "stale-plan", plan: { from: "0.9.0", to: "2.0.0" }, running: "1.0.0", target: "2.0.0" });
     expect((error as RuntimeError).message).toBe(
-      "node: stale plan: it goes between 0.9.0 and 2.0.0, but the node runs 1.0.0 and the target is 2.0.0. Fix: generate the plan between the running release and the target (relup generate <1.0.0 release> <2.0.0 release> -o relup.json)",
+      "node: stale plan: it goes between 0.9.0 and 2.0.0, but the node runs 1.0.0 and the target is 2.0.0. Fix: generate the plan between the running release and the target (relup generate <1.0.0 release> <2.0.0 release> -o plans/)",
     );
 
     // Another build of the running release: the identities, in full.

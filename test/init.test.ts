@@ -125,6 +125,18 @@ describe("relup init", () => {
     expect(await listAll(other)).toEqual(expect.arrayContaining(["notes.txt", ...SCAFFOLD.map((f) => f.replaceAll("/", path.sep))]));
   });
 
+  it("--relup: a tarball given from here is written as npm reads it from the project (file:, relative); a range as given", async () => {
+    const parent = await tempDir();
+    await writeFile(path.join(parent, "relup-0.1.0.tgz"), "a packed relup");
+    const fromTarball = await relup(["init", path.join(parent, "a"), "--relup", path.join(parent, "relup-0.1.0.tgz")]);
+    expect(fromTarball.code, fromTarball.stderr).toBe(0);
+    expect(fromTarball.stderr).toContain('takes relup from "file:../relup-0.1.0.tgz"');
+    const pkg = async (dir: string) => (JSON.parse(await readFile(path.join(parent, dir, "package.json"), "utf8")) as { devDependencies: Record<string, string> }).devDependencies.relup;
+    expect(await pkg("a")).toBe("file:../relup-0.1.0.tgz");
+    expect((await relup(["init", path.join(parent, "b"), "--relup", "^0.2.0"])).code).toBe(0);
+    expect(await pkg("b")).toBe("^0.2.0");
+  });
+
   it("refuses an invalid --name (exit 2, nothing written), and makes a release name of a directory's name", async () => {
     const parent = await tempDir();
     const target = path.join(parent, "svc");

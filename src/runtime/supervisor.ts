@@ -2,8 +2,7 @@
  * The `supervisor` behaviour: starts child processes from the specs its callback module's `init(args)`
  * returns, restarts them when they exit, and gives up when they restart too often.
  *
- *   init(args) → { strategy?, intensity?, period?, children: [{ id, module, args?, name?, modules?,
- *                  restart?, shutdown? }] }
+ *   init(args) → { strategy?, intensity?, period?, children: [{ id, module, args?, name?, modules?, restart?, shutdown? }] }
  *   strategy   one_for_one (default): restart the child that exited; one_for_all: restart all;
  *              rest_for_one: restart it and the children started after it
  *   intensity  more than `intensity` restarts (default 3) within `period` seconds (default 5) and the
@@ -21,9 +20,8 @@
  * children whose id is gone are stopped when the upgrade commits (OTP leaves the last two to apply
  * instructions). Children started with start_child are not init's and are kept. Starting children makes
  * the code change async, so it has the code change timeout too: when the runtime abandons it, the
- * children it started are stopped (those already up at once, one still starting once it is up).
- * A failed install undoes a code change through undoCodeChange: the old specs and flags come back, each
- * child keeping the process that runs it now.
+ * children it started are stopped (those already up at once, one still starting once it is up). A failed
+ * install undoes a code change through undoCodeChange: old specs and flags come back, each child keeping its process.
  */
 import { z } from "zod";
 import { MAX_TIMEOUT_MS, tooLongTimeout } from "../appup/instruction.ts";

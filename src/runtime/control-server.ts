@@ -152,7 +152,7 @@ async function respond(socket: net.Socket, line: string, handle: ControlHandler)
   try {
     await answer(socket, line, handle);
   } catch (error) {
-    write(socket, { ok: false, issue: { kind: "node-failed", message: `the node could not handle the request: ${(error as Error).message}` } });
+    write(socket, { ok: false, issue: { kind: "node-failed", message: `the node could not handle the request: ${error instanceof Error ? error.message : String(error)}` } });
   }
 }
 

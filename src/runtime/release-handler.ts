@@ -229,7 +229,7 @@ export class ReleaseHandler {
     try {
       await this.#install(from, plan, undefined, { ...options, allowRestart: true }, {});
     } catch (undoError) {
-      throw new RuntimeError({ ...failed, running: this.currentVersion, outcome: "undo-failed", undoError: (undoError as Error).message });
+      throw new RuntimeError({ ...failed, running: this.currentVersion, outcome: "undo-failed", undoError: undoError instanceof Error ? undoError.message : String(undoError) });
     }
     throw new RuntimeError({ ...failed, running: this.currentVersion, outcome: "undone" });
   }

@@ -148,6 +148,25 @@ describe("plans per upgrade path: 1 → 2, 2 → 3 and 1 → 3", () => {
     expect(await readdir(path.join(node.root, "releases"))).not.toContain(expect.stringMatching(/replaced/));
   }, 120_000);
 
+  it("a shipped plan edited by hand after generation is refused like a --plan file, unless --allow-edited-plan", async () => {
+    const edited = path.join(await tempDir(), "edited");
+    const planFile = path.join(project, "plans", "1.0.0-3.0.0.json");
+    const original = await readFile(planFile, "utf8");
+    await writeFile(planFile, original.replace('"brutal_purge"', '"soft_purge"'));
+    try {
+      await ok(["build", project, "--out", edited]);
+    } finally {
+      await writeFile(planFile, original);
+    }
+    const node = await nodeAt1();
+    const refused = await relup(["apply", tarball("3.0.0", edited), "--root", node.root, "--yes"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("plans/1.0.0-3.0.0.json is not the plan `relup generate` makes for these releases");
+    expect(await answer(node.port)).toBe("4");
+    await ok(["apply", tarball("3.0.0", edited), "--root", node.root, "--yes", "--allow-edited-plan"]);
+    expect(await answer(node.port)).toBe("12");
+  }, 120_000);
+
   it("a node restarted on 3.0.0 with no install record rolls back to 2.0.0, live, by the plan 3.0.0 ships from it", async () => {
     const { root, port } = await nodeAt1();
     await ok(["apply", tarball("2.0.0"), "--root", root, "--yes", "--permanent"]);

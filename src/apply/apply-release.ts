@@ -3,7 +3,7 @@
  * preference: the one given (`--plan`), the one the newer release ships from the older version
  * (`plans/<older>-<newer>.json`), or, when that release ships no plan at all, one generated now from the
  * two releases (shown, and confirmed unless `yes`). A release that ships plans, none of them from the
- * running version, is refused with the paths it does ship. A given plan that is
+ * running version, is refused with the paths it does ship. A given or shipped plan that is
  * not the one relup generate makes for the two releases is refused unless `allowEditedPlan` (see
  * edited-plan.ts). The node checks the plan before step one (stale plan, plan checker, the plan's meaning
  * against the two releases, object code) and rolls back on any failure.
@@ -158,13 +158,16 @@ async function unpackIfPath(root: string, release: string, note?: (text: string)
 
 /** The plan to follow; `generated` when it was made now and must be confirmed. */
 async function choosePlan(root: string, running: string, version: string, options: ApplyOptions): Promise<{ file: RelupFile; generated?: Plan }> {
+  // A plan given or shipped is the one `relup generate` makes for the two releases, or was edited on purpose.
+  const asReviewed = async (file: RelupFile, label: string): Promise<{ file: RelupFile }> => {
+    const edits = await editsOf(root, file, { running, target: version });
+    if (edits && !options.allowEditedPlan) throw new EditedPlan(label, edits);
+    if (edits) options.note?.(`${notGenerated(label, edits)}\napplied as given (--allow-edited-plan): the node checks that it does what the two releases need before step one`);
+    return { file };
+  };
   if (options.planFile) {
     options.note?.(`using the plan ${options.planFile}`);
-    const file = await readRelupFile(options.planFile);
-    const edits = await editsOf(root, file, { running, target: version });
-    if (edits && !options.allowEditedPlan) throw new EditedPlan(options.planFile, edits);
-    if (edits) options.note?.(`${notGenerated(options.planFile, edits)}\napplied as given (--allow-edited-plan): the node checks that it does what the two releases need before step one`);
-    return { file };
+    return asReviewed(await readRelupFile(options.planFile), options.planFile);
   }
   const [older, newer] = semver.lt(version, running) ? [version, running] : [running, version];
   // OTP's UpFrom list: the newer release ships one plan per version it upgrades from; the one from the
@@ -173,7 +176,8 @@ async function choosePlan(root: string, running: string, version: string, option
   const rel = `${PLANS_DIR}/${planFileName(older, newer)}`;
   if (shipped.includes(rel)) {
     options.note?.(`using the plan shipped in ${newer} (${rel})`);
-    return { file: await readRelupFile(path.join(releaseDirOf(root, newer), rel)) };
+    const shippedFile = path.join(releaseDirOf(root, newer), rel);
+    return asReviewed(await readRelupFile(shippedFile), shippedFile);
   }
   if (shipped.length > 0) throw new NoShippedPlan(newer, older, shipped);
   const result = generatePlan(await loadReleaseModel(releaseDirOf(root, older)), await loadReleaseModel(releaseDirOf(root, newer)));

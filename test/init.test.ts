@@ -33,7 +33,7 @@ afterEach(async () => {
   }
 });
 
-const SCAFFOLD = ["package.json", "relup.config.json", "tsconfig.json", ".gitignore", ".github/workflows/relup-plan.yml", "apps/shop/app.ts", "apps/shop/sup.ts", "apps/shop/store.ts", "apps/shop/http_server.ts", "README.md"];
+const SCAFFOLD = ["package.json", "relup.config.json", "tsconfig.json", ".gitignore", ".github/workflows/relup-plan.yml", "apps/shop/app.ts", "apps/shop/sup.ts", "apps/shop/store.ts", "apps/shop/http_server.ts", "apps/shop/router.ts", "README.md"];
 
 async function listAll(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).map(String).sort();
@@ -135,6 +135,8 @@ describe("relup init", () => {
     expect(await pkg("a")).toBe("file:../relup-0.1.0.tgz");
     expect((await relup(["init", path.join(parent, "b"), "--relup", "^0.2.0"])).code).toBe(0);
     expect(await pkg("b")).toBe("^0.2.0");
+    const missing = await relup(["init", path.join(parent, "c"), "--relup", "nope-0.1.0.tgz"]);
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining("--relup nope-0.1.0.tgz: no such file or folder") });
   });
 
   it("refuses an invalid --name (exit 2, nothing written), and makes a release name of a directory's name", async () => {

@@ -65,7 +65,7 @@ export const { init } = defineSupervisor<{ port: number }>({
     period: 5,
     children: [
       { id: "store", module: "store", name: "store", modules: ["store"] },
-      { id: "http", module: "http_server", args: { port }, modules: ["http_server"] },
+      { id: "http", module: "http_server", args: { port }, modules: ["http_server", "router"] },
     ],
   }),
 });
@@ -97,9 +97,15 @@ export const { init, handleCall, codeChange } = defineServer<State, Request, num
 });
 `,
     [`${app}/http_server.ts`]: `import http from "node:http";
-import { call, defineServer } from "relup/runtime";
+import { defineServer } from "relup/runtime";
+import * as router from "./router";
 
-/** Owns the HTTP listener (kept across upgrades in this process's state) and asks the store. */
+/**
+ * Owns the HTTP listener, kept across upgrades in this process's state. Each request goes to
+ * \`router.handle\` through the module, so an upgrade that changes the router answers the next request
+ * with the new code. Keep this module small and stable: its state (the listener) has no stateSchema, so
+ * \`relup verify --strict\` cannot check a change to it.
+ */
 export const behaviour = "server";
 
 interface State {
@@ -108,14 +114,7 @@ interface State {
 
 export const { init, terminate } = defineServer<State, never, never, never, unknown, { port: number }>({
   init: async ({ port }) => {
-    const server = http.createServer((req, res) => {
-      const match = /^\\/(count|peek)\\/([A-Za-z0-9_-]+)$/.exec(req.url ?? "");
-      if (req.method !== "GET" || !match) return void res.writeHead(404).end("not found\\n");
-      call<number>("store", { op: match[1] as "count" | "peek", key: match[2]! }).then(
-        (count) => res.end(\`\${count}\\n\`),
-        (error: Error) => res.writeHead(503).end(\`store unavailable: \${error.message}\\n\`),
-      );
-    });
+    const server = http.createServer((req, res) => void router.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(Number(process.env.PORT ?? port), "127.0.0.1", resolve);
@@ -124,6 +123,21 @@ export const { init, terminate } = defineServer<State, never, never, never, unkn
   },
   terminate: (_reason, state) => new Promise<void>((resolve) => state.server.close(() => resolve())),
 });
+`,
+    [`${app}/router.ts`]: `import type { IncomingMessage, ServerResponse } from "node:http";
+import { call } from "relup/runtime";
+
+/** Answers one request: GET /count/:key counts, GET /peek/:key reads. The counts live in the store. */
+export async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const match = /^\\/(count|peek)\\/([A-Za-z0-9_-]+)$/.exec(req.url ?? "");
+  if (req.method !== "GET" || !match) return void res.writeHead(404).end("not found\\n");
+  try {
+    const count = await call<number>("store", { op: match[1] as "count" | "peek", key: match[2]! });
+    res.end(\`\${count}\\n\`);
+  } catch (error) {
+    res.writeHead(503).end(\`store unavailable: \${(error as Error).message}\\n\`);
+  }
+}
 `,
     "README.md": `# ${name}
 

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { CommandModule } from "yargs";
+import { ExitCode, UserError } from "../../errors.ts";
 import { scaffoldProject } from "../../release/scaffold-project.ts";
 import type { Io } from "../io.ts";
 
@@ -24,6 +25,8 @@ export function initCommand(io: Io, relupVersion: string): CommandModule<object,
         .example("$0 init shop --relup ../relup-0.1.0.tgz", "take relup from a packed tarball rather than the registry") as never,
     handler: async (argv) => {
       // A tarball or folder given from here is written as npm reads it from the project: file:, relative to it.
+      const looksLikePath = argv.relup !== undefined && (argv.relup.includes("/") || /\.(tgz|tar\.gz)$/.test(argv.relup));
+      if (argv.relup !== undefined && looksLikePath && !existsSync(argv.relup)) throw new UserError(`--relup ${argv.relup}: no such file or folder. Fix: give the packed relup tarball (npm pack in a relup checkout writes relup-<version>.tgz), a relup folder, or a version range.`, ExitCode.badInput);
       const spec = argv.relup === undefined ? `^${relupVersion}` : existsSync(argv.relup) ? `file:${path.relative(path.resolve(argv.dir), path.resolve(argv.relup))}` : argv.relup;
       const result = await scaffoldProject({ dir: argv.dir, ...(argv.name !== undefined ? { name: argv.name } : {}), relupRange: spec });
       io.out(result.files.map((f) => `  ${f}\n`).join(""));

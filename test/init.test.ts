@@ -62,6 +62,9 @@ describe("relup init", () => {
     config.applications[0]!.version = "1.1.0";
     await writeFile(configFile, JSON.stringify(config, null, 2) + "\n");
     await writeFile(path.join(project, "apps/shop/store.ts"), STORE_VSN_2);
+    // And the answers change: the router's new code answers the first request after the upgrade.
+    const routerFile = path.join(project, "apps/shop/router.ts");
+    await writeFile(routerFile, (await readFile(routerFile, "utf8")).replace("res.end(`${count}\\n`);", "res.end(`${match[2]}=${count}\\n`);"));
     const v2 = await relup(["build", project, "--out", out]);
     expect(v2.code, v2.stderr).toBe(0);
 
@@ -88,8 +91,8 @@ describe("relup init", () => {
     const applied = await relup(["apply", to, "--root", root, "--yes"]);
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stdout).toContain("upgraded 1.0.0 → 1.1.0");
-    expect(await get(port, "/peek/apples")).toBe("2");
-    expect(await get(port, "/count/apples")).toBe("3");
+    expect(await get(port, "/peek/apples")).toBe("apples=2");
+    expect(await get(port, "/count/apples")).toBe("apples=3");
 
     const rolledBack = await relup(["rollback", "--root", root]);
     expect(rolledBack.code, rolledBack.stderr).toBe(0);

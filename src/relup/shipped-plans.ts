@@ -91,7 +91,7 @@ export function shippedPlanIdentityIssues(file: ShippedFile, release: { name: st
       file: file.label,
       field: "to.identity",
       detail: `is ${short(parsed.value.to.identity)}, the identity of another build of ${release.name} ${release.version}; this build is ${short(release.identity)} (its sources or packages changed after the plan was generated), so \`relup apply\` would refuse the plan as stale`,
-      fix: `regenerate it from this build: remove ${file.label}, \`relup build --force\` (this build, without the stale plan), \`relup generate <the ${from} release> <the new ${release.version} build> -o ${path.dirname(file.label)}/\`, then \`relup build\` again to ship it (same release: no --force needed).`,
+      fix: `regenerate it from this build: remove ${file.label}, \`relup build --force\` (this build, without the stale plan), \`relup generate <the ${from} release> <the new ${release.version} build> -o ${path.dirname(file.label)}/\`, then \`relup build\` again to ship it (same release: no --force needed). If ${release.version} was already released, this is a new release instead: bump \`version\` in relup.config.json (the release's and the changed application's) and generate its plans.`,
     },
   ];
 }

@@ -15,21 +15,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { freePort, get } from "../src/net-helpers.ts";
 import { waitForExit } from "../src/runtime/process-exit.ts";
 import { relup as run } from "./helpers/relup-cli.ts";
+import { useDetachedLaunchers } from "./helpers/detached.ts";
 import { useTempDirs } from "./helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
 
-/** Detached launchers left by a failed test are stopped (SIGTERM stops their node first). */
-const roots: string[] = [];
-afterEach(async () => {
-  for (const root of roots.splice(0)) {
-    const pid = Number((await readFile(path.join(root, "run", "launcher.pid"), "utf8").catch(() => "")).trim());
-    if (pid > 0) {
-      process.kill(pid, "SIGTERM");
-      await waitForExit(pid);
-    }
-  }
-});
+const detached = useDetachedLaunchers();
 
 /** The commands this file ran, by name. */
 const ran = new Set<string>();
@@ -42,7 +33,7 @@ describe("every relup command, with its positionals", () => {
   it("init, build, inspect, generate, verify, start, status, processes, unpack, apply, permanent, releases, rollback, remove, stop: each runs, and no command is left out", async () => {
     const out = await tempDir();
     const root = path.join(await tempDir(), "root");
-    roots.push(root);
+    detached.root(root);
     const v1 = path.join(out, "calculator-1.0.0.tar.gz");
     const v2 = path.join(out, "calculator-1.1.0.tar.gz");
     const plan = path.join(out, "relup.json");
@@ -97,7 +88,7 @@ describe("every relup command, with its positionals", () => {
   it("`relup stop` while the launcher keeps restarting a node that cannot boot: the launcher is stopped too, so nothing comes back", async () => {
     const out = await tempDir();
     const root = path.join(await tempDir(), "root");
-    roots.push(root);
+    detached.root(root);
     expect((await relup(["build", "fixtures/calculator/1.0.0", "--out", out])).code).toBe(0);
     const port = await freePort();
     const started = await relup(["start", path.join(out, "calculator-1.0.0.tar.gz"), "--root", root, "--detach"], { PORT: String(port) });

@@ -17,21 +17,12 @@ import { freePort, get } from "../src/net-helpers.ts";
 import { waitForExit } from "../src/runtime/process-exit.ts";
 import { STORE_VSN_2 } from "./helpers/init-store.ts";
 import { relup } from "./helpers/relup-cli.ts";
+import { useDetachedLaunchers } from "./helpers/detached.ts";
 import { useTempDirs } from "./helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
 
-/** Detached launchers left by a failed test are stopped (SIGTERM stops their node first). */
-const roots: string[] = [];
-afterEach(async () => {
-  for (const root of roots.splice(0)) {
-    const pid = Number((await readFile(path.join(root, "run", "launcher.pid"), "utf8").catch(() => "")).trim());
-    if (pid > 0) {
-      process.kill(pid, "SIGTERM");
-      await waitForExit(pid);
-    }
-  }
-});
+const detached = useDetachedLaunchers();
 
 const SCAFFOLD = ["package.json", "relup.config.json", "tsconfig.json", ".gitignore", ".github/workflows/relup-plan.yml", "apps/shop/app.ts", "apps/shop/sup.ts", "apps/shop/store.ts", "apps/shop/http_server.ts", "apps/shop/router.ts", "README.md"];
 
@@ -78,7 +69,7 @@ describe("relup init", () => {
 
     const port = await freePort();
     const root = path.join(project, "relup-root");
-    roots.push(root);
+    detached.root(root);
     const started = await relup(["start", from, "--root", root, "--detach"], { PORT: String(port) });
     expect(started.code, started.stderr).toBe(0);
     const nodePid = Number(started.stdout.trim());

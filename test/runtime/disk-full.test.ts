@@ -16,6 +16,7 @@ import { freePort } from "../../src/net-helpers.ts";
 import { isAlive, waitForExit } from "../../src/runtime/process-exit.ts";
 import { relup } from "../helpers/relup-cli.ts";
 import { useLiveNodes } from "../helpers/live-node.ts";
+import { useDetachedLaunchers } from "../helpers/detached.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -42,18 +43,11 @@ const MOUNTABLE = canMount();
 if (!MOUNTABLE) console.warn("disk-full.test.ts: this process cannot mount a tmpfs (needs root with CAP_SYS_ADMIN); the full-disk test is skipped");
 
 const mounted: string[] = [];
-const launchers: number[] = [];
-afterEach(async () => {
-  for (const pid of launchers.splice(0)) {
-    try {
-      process.kill(pid, "SIGTERM");
-    } catch {
-      continue;
-    }
-    await waitForExit(pid, 20_000);
-  }
+// Registered before the launchers' hook, so that it runs after it: the launchers stop, then the file systems go.
+afterEach(() => {
   for (const dir of mounted.splice(0)) execFileSync("umount", ["-l", dir]);
 });
+const detached = useDetachedLaunchers();
 
 /**
  * Grow a JSON-lines log to a page boundary with one padding line, so that its next line needs a new
@@ -106,7 +100,7 @@ async function calculatorOnTmpfs() {
   const started = await relup(["start", path.join(out, "calculator-1.0.0.tar.gz"), "--root", root, "--detach"], { PORT: String(port) }, CLI_TIMEOUT_MS);
   expect(started.code, started.stderr).toBe(0);
   const launcherPid = Number((await readFile(path.join(root, "run", "launcher.pid"), "utf8")).trim());
-  launchers.push(launcherPid);
+  detached.pid(launcherPid);
   expect((await relup(["unpack", path.join(out, "calculator-1.1.0.tar.gz"), "--root", root], {}, CLI_TIMEOUT_MS)).code).toBe(0);
   return { root, port, launcherPid, filler: path.join(fs, "filler"), releases: path.join(root, "releases", "RELEASES") };
 }

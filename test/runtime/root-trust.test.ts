@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../src/net-helpers.ts";
 import { Launcher } from "../../src/runtime/launcher.ts";
 import { APPEND_NOFOLLOW, checkRootTrust, openNoFollow } from "../../src/runtime/root-trust.ts";
 import { BIN, relup } from "../helpers/relup-cli.ts";
@@ -129,7 +130,7 @@ describe("a root relup creates", () => {
   it("passes its own check under a umask of 0002", async () => {
     const root = path.join(await tempDir(), "root");
     const command = `umask 002 && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} start ${JSON.stringify(tarball)} --root ${JSON.stringify(root)} --detach`;
-    await promisify(execFile)("sh", ["-c", command], { env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000 });
+    await promisify(execFile)("sh", ["-c", command], { env: { ...process.env, NO_COLOR: "1", PORT: String(await freePort()) }, timeout: 60_000 });
     try {
       expect(checkRootTrust(root)).toEqual([]);
       expect((await stat(root)).mode & 0o777).toBe(0o755);

@@ -13,21 +13,12 @@ import { freePort } from "../../src/net-helpers.ts";
 import { readRelease } from "../../src/release/read-release.ts";
 import { waitForExit } from "../../src/runtime/process-exit.ts";
 import { relup } from "../helpers/relup-cli.ts";
+import { useDetachedLaunchers } from "../helpers/detached.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
 
-const launchers: number[] = [];
-afterEach(async () => {
-  for (const pid of launchers.splice(0)) {
-    try {
-      process.kill(pid, "SIGTERM");
-    } catch {
-      continue;
-    }
-    await waitForExit(pid);
-  }
-});
+const detached = useDetachedLaunchers();
 
 /** calculator 1.0.0 (and 1.1.0) built, 1.0.0 started detached in a fresh root. */
 async function started() {
@@ -38,7 +29,7 @@ async function started() {
   const result = await relup(["start", path.join(out, "calculator-1.0.0.tar.gz"), "--root", root, "--detach"], { PORT: String(await freePort()) });
   expect(result.code).toBe(0);
   const launcherPid = Number((await readFile(path.join(root, "run", "launcher.pid"), "utf8")).trim());
-  launchers.push(launcherPid);
+  detached.pid(launcherPid);
   return { root, out, nodePid: Number(result.stdout.trim()), launcherPid, releases: path.join(root, "releases", "RELEASES") };
 }
 

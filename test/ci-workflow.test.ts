@@ -64,6 +64,25 @@ async function checkoutFixture(repo: string, fixture: string): Promise<void> {
   await cp(fixture, repo, { recursive: true });
 }
 
+/** A git repository on `main` holding counter 1.0.0, committed. */
+async function repoOnCounter1(): Promise<string> {
+  const repo = path.join(await tempDir(), "repo");
+  await mkdir(repo);
+  await git(repo, "init", "-q", "-b", "main");
+  await checkoutFixture(repo, path.join(ROOT, "fixtures", "counter", "1.0.0"));
+  await git(repo, "add", "-A");
+  await git(repo, "commit", "-qm", "counter 1.0.0");
+  return repo;
+}
+
+/** Commit the work on `branch` and merge it into main: what a pull_request workflow checks out. */
+async function mergePullRequest(repo: string, branch: string, message: string): Promise<void> {
+  await git(repo, "add", "-A");
+  await git(repo, "commit", "-qm", message);
+  await git(repo, "checkout", "-q", "main");
+  await git(repo, "merge", "-q", "--no-ff", "-m", `Merge ${branch}`, branch);
+}
+
 /** Runs a step as GitHub's `bash` shell does: `-e -o pipefail`, in the checkout. */
 async function runStep(step: Step, cwd: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -93,12 +112,7 @@ describe("the pull-request workflow (docs/ci.md), run on a real repository witho
     ]);
 
     // main: counter 1.0.0, released as v1.0.0.
-    const repo = path.join(await tempDir(), "repo");
-    await mkdir(repo);
-    await git(repo, "init", "-q", "-b", "main");
-    await checkoutFixture(repo, path.join(ROOT, "fixtures", "counter", "1.0.0"));
-    await git(repo, "add", "-A");
-    await git(repo, "commit", "-qm", "counter 1.0.0");
+    const repo = await repoOnCounter1();
     await git(repo, "tag", "v1.0.0");
     // The pull request: counter 2.0.0 and its plan, written as a developer does.
     await git(repo, "checkout", "-qb", "upgrade");
@@ -106,11 +120,7 @@ describe("the pull-request workflow (docs/ci.md), run on a real repository witho
     const builds = await tempDir();
     for (const v of ["1.0.0", "2.0.0"]) expect((await relup(["build", path.join(ROOT, "fixtures", "counter", v), "--out", builds])).code).toBe(0);
     expect((await relup(["generate", path.join(builds, "counter-1.0.0.tar.gz"), path.join(builds, "counter-2.0.0.tar.gz"), "-o", path.join(repo, "plans") + "/"])).code).toBe(0);
-    await git(repo, "add", "-A");
-    await git(repo, "commit", "-qm", "counter 2.0.0");
-    // What a pull_request workflow checks out: the merge of the branch into the base.
-    await git(repo, "checkout", "-q", "main");
-    await git(repo, "merge", "-q", "--no-ff", "-m", "Merge upgrade", "upgrade");
+    await mergePullRequest(repo, "upgrade", "counter 2.0.0");
 
     const runnerTemp = await tempDir();
     const stepEnv = { ...env, RELUP: `${process.execPath} ${BIN}`, RUNNER_TEMP: runnerTemp };
@@ -139,18 +149,10 @@ describe("the pull-request workflow (docs/ci.md), run on a real repository witho
   it("a repository with no v* tag yet, and a head that keeps the released version: the build step says so and skips the plan steps", async () => {
     const { env, steps } = await workflow();
     const build = steps.find((s) => s.name === "Build the previous release and the head")!;
-    const repo = path.join(await tempDir(), "repo");
-    await mkdir(repo);
-    await git(repo, "init", "-q", "-b", "main");
-    await checkoutFixture(repo, path.join(ROOT, "fixtures", "counter", "1.0.0"));
-    await git(repo, "add", "-A");
-    await git(repo, "commit", "-qm", "counter 1.0.0");
+    const repo = await repoOnCounter1();
     await git(repo, "checkout", "-qb", "docs");
     await writeFile(path.join(repo, "NOTES.md"), "notes\n");
-    await git(repo, "add", "-A");
-    await git(repo, "commit", "-qm", "notes");
-    await git(repo, "checkout", "-q", "main");
-    await git(repo, "merge", "-q", "--no-ff", "-m", "Merge docs", "docs");
+    await mergePullRequest(repo, "docs", "notes");
     const runnerTemp = await tempDir();
     const output = path.join(runnerTemp, "github-output");
     const stepEnv = { ...env, RELUP: `${process.execPath} ${BIN}`, RUNNER_TEMP: runnerTemp, GITHUB_OUTPUT: output };

@@ -77,6 +77,18 @@ async function nodeAt1(): Promise<{ root: string; port: number }> {
   return { root, port };
 }
 
+/** 3.0.0 built into a folder of its own without plans/1.0.0-3.0.0.json, which is then written again. */
+async function buildWithoutPlanFrom1(label: string): Promise<string> {
+  const dir = path.join(await tempDir(), label);
+  await rm(path.join(project, "plans", "1.0.0-3.0.0.json"));
+  try {
+    await ok(["build", project, "--out", dir]);
+  } finally {
+    await ok(["generate", tarball("1.0.0"), tarball("3.0.0"), "-o", path.join(project, "plans") + "/"]);
+  }
+  return dir;
+}
+
 const answer = async (port: number) => (await (await fetch(`http://127.0.0.1:${port}/calculate/2/2`)).text()).trim();
 
 describe("plans per upgrade path: 1 → 2, 2 → 3 and 1 → 3", () => {
@@ -113,13 +125,7 @@ describe("plans per upgrade path: 1 → 2, 2 → 3 and 1 → 3", () => {
 
   it("a release that ships plans, none from the running version, is refused with the paths it has, and nothing changes", async () => {
     // 3.0.0 built with only the plan from 2.0.0: a node on 1.0.0 has no plan to follow.
-    const only = path.join(await tempDir(), "only-from-2");
-    await rm(path.join(project, "plans", "1.0.0-3.0.0.json"));
-    try {
-      await ok(["build", project, "--out", only]);
-    } finally {
-      await ok(["generate", tarball("1.0.0"), tarball("3.0.0"), "-o", path.join(project, "plans") + "/"]);
-    }
+    const only = await buildWithoutPlanFrom1("only-from-2");
     const node = await nodeAt1();
     const refused = await relup(["apply", tarball("3.0.0", only), "--root", node.root, "--yes"]);
     expect(refused.code).toBe(2);
@@ -130,13 +136,7 @@ describe("plans per upgrade path: 1 → 2, 2 → 3 and 1 → 3", () => {
   }, 120_000);
 
   it("the same build unpacked again with a plan added since: the root gets its plans, and apply follows the new one", async () => {
-    const early = path.join(await tempDir(), "early");
-    await rm(path.join(project, "plans", "1.0.0-3.0.0.json"));
-    try {
-      await ok(["build", project, "--out", early]);
-    } finally {
-      await ok(["generate", tarball("1.0.0"), tarball("3.0.0"), "-o", path.join(project, "plans") + "/"]);
-    }
+    const early = await buildWithoutPlanFrom1("early");
     const node = await nodeAt1();
     await ok(["unpack", tarball("3.0.0", early), "--root", node.root]);
     // The release with both plans: same identity, so the node had answered "already unpacked" and kept the old plans.

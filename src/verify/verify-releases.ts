@@ -123,7 +123,7 @@ export async function verifyReleasesWithPlan(options: VerifyOptions): Promise<{ 
 /** The directory of the release the node at `root` runs, for a live check given only the target. */
 async function runningReleaseDir(root: string | undefined): Promise<string> {
   if (root === undefined) throw new UserError("verify needs the release upgraded from, or a live node to read it from. Fix: `relup verify <from> <to>`, or `relup verify <to> --live --root DIR`.", ExitCode.badInput);
-  const status = (await controlRequest(root, { cmd: "status" })) as { release: { version: string } };
+  const status = await controlRequest(root, { cmd: "status" });
   return releaseDirOf(root, status.release.version);
 }
 

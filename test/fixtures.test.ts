@@ -4,6 +4,7 @@
  * code); the cases the later stages depend on are also spelled out literally below.
  */
 import { readdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildRelease, type BuildResult } from "../src/release/build-release.ts";
@@ -36,7 +37,7 @@ async function build(fixture: string, version: string): Promise<BuildResult> {
 }
 
 describe("fixtures", () => {
-  it("there is a pair for the seed, the stateful counter and every appup-cookbook case", () => {
+  it("there is a pair for the seed, the stateful counter, every appup-cookbook case and every kind of npm package change", () => {
     expect(readdirSync(FIXTURES).sort()).toEqual([
       "application-added",
       "application-removed",
@@ -49,7 +50,11 @@ describe("fixtures", () => {
       "migration-bug",
       "module-added",
       "module-removed",
+      "npm-added-removed",
       "npm-dependency",
+      "npm-native",
+      "npm-restart-listed",
+      "npm-transitive",
       "supervisor-child",
     ]);
   });
@@ -77,10 +82,30 @@ describe("fixtures", () => {
     expect(counter(v2).exports).toContain("codeChange");
   });
 
-  it("npm-dependency: the shipped package version is recorded, and is the only change", async () => {
-    const [v1, v2] = [await build("npm-dependency", "1.0.0"), await build("npm-dependency", "1.1.0")];
-    expect(v1.release.npmDependencies).toEqual({ "tiny-pad": "1.0.0" });
-    expect(v2.release.npmDependencies).toEqual({ "tiny-pad": "1.1.0" });
+  it.each([
+    ["npm-dependency", { "tiny-pad": "1.0.0" }, { "tiny-pad": "1.1.0" }],
+    ["npm-transitive", { "tiny-format": "1.0.0", "tiny-pad": "1.0.0" }, { "tiny-format": "1.0.0", "tiny-pad": "1.0.1" }],
+    ["npm-native", { "tiny-native": "1.0.0" }, { "tiny-native": "1.1.0" }],
+    ["npm-restart-listed", { "tiny-pad": "1.0.0" }, { "tiny-pad": "1.1.0" }],
+  ])("%s: the shipped package versions are recorded, and are the only change", async (fixture, from, to) => {
+    const [v1, v2] = [await build(fixture, "1.0.0"), await build(fixture, "1.1.0")];
+    expect(v1.release.npmDependencies).toEqual(from);
+    expect(v2.release.npmDependencies).toEqual(to);
     expect(v2.apps).toEqual(v1.apps);
+  });
+
+  it("npm-native: the package's native addon marker ships with it (binding.gyp, gypfile)", async () => {
+    const built = await build("npm-native", "1.0.0");
+    expect(Object.keys(built.release.files)).toContain("node_modules/tiny-native/binding.gyp");
+    expect(JSON.parse(await readFile(path.join(built.releaseDir, "node_modules/tiny-native/package.json"), "utf8"))).toMatchObject({ gypfile: true });
+  });
+
+  it("npm-added-removed: tiny-pad goes, tiny-upper comes, and only `label` changes (with the application version)", async () => {
+    const [v1, v2] = [await build("npm-added-removed", "1.0.0"), await build("npm-added-removed", "1.1.0")];
+    expect(v1.release.npmDependencies).toEqual({ "tiny-pad": "1.0.0" });
+    expect(v2.release.npmDependencies).toEqual({ "tiny-upper": "1.0.0" });
+    expect([v1.apps[0]!.version, v2.apps[0]!.version]).toEqual(["1.0.0", "1.1.0"]);
+    const sha = (b: BuildResult) => new Map(b.apps[0]!.modules.map((m) => [m.name, m.sha256]));
+    expect([...sha(v1)].filter(([name, hash]) => sha(v2).get(name) !== hash).map(([name]) => name)).toEqual(["label"]);
   });
 });

@@ -18,7 +18,7 @@ import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
 const liveNode = useLiveNodes(tempDir);
-const npmChange = () => liveNode({ from: "fixtures/npm-dependency/1.0.0", to: "fixtures/npm-dependency/1.1.0", app: "labels" });
+const npmChange = () => liveNode({ from: "fixtures/npm-restart-listed/1.0.0", to: "fixtures/npm-restart-listed/1.1.0", app: "labels" });
 
 /** "labels/http_server 1" lines: the node's processes counted by callback module. */
 async function perModule(root: string): Promise<[string, number][]> {
@@ -30,7 +30,7 @@ async function perModule(root: string): Promise<[string, number][]> {
 
 async function expectUnchanged(n: Awaited<ReturnType<typeof npmChange>>) {
   expect(await controlRequest(n.root, { cmd: "status" })).toMatchObject({ pid: n.ready.pid, release: { version: "1.0.0" } });
-  expect(await controlRequest(n.root, { cmd: "releases" })).toEqual([{ name: "npm-dependency", version: "1.0.0", status: "permanent" }]);
+  expect(await controlRequest(n.root, { cmd: "releases" })).toEqual([{ name: "npm-restart-listed", version: "1.0.0", status: "permanent" }]);
   expect(await getOnNewConnection(n.port, "/label/abc")).toBe("abc");
 }
 

@@ -5,7 +5,7 @@
  * successor that does not come up is killed, the takeover is aborted and the old node keeps serving.
  */
 import { existsSync } from "node:fs";
-import { cp, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyRelease } from "../../src/apply/apply-release.ts";
@@ -16,6 +16,7 @@ import { getOnNewConnection } from "../../src/net-helpers.ts";
 import { useLiveNodes } from "../helpers/live-node.ts";
 import { oneAppConfig, writeProject } from "../helpers/project.ts";
 import { relup } from "../helpers/relup-cli.ts";
+import { copyRestartPair } from "../helpers/restart-pair.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -80,12 +81,8 @@ describe("the launcher's boot timeout", () => {
 
   it("a restart_new_emulator successor that is not ready in time is killed; the takeover is aborted and the old node serves on", async () => {
     const dir = await tempDir();
-    for (const version of ["1.0.0", "1.1.0"]) await cp(path.join("fixtures/npm-dependency", version), path.join(dir, version), { recursive: true });
+    await copyRestartPair(dir);
     const app = path.join(dir, "1.1.0/apps/labels/app.ts");
-    const config = path.join(dir, "1.1.0/relup.config.json");
-    const release = JSON.parse(await readFile(config, "utf8"));
-    release.applications[0].version = "1.1.0";
-    await writeFile(config, JSON.stringify(release, null, 2));
     await writeFile(app, (await readFile(app, "utf8")).replace("export function start(env: { port: number }) {", "export function start(env: { port: number }) {\n  for (;;) {}"));
     const n = await liveNode({ from: path.join(dir, "1.0.0"), to: path.join(dir, "1.1.0"), app: "labels", dir, launcher: { bootTimeoutMs: 3_000 } });
     const error = (await applyRelease({ root: n.root, release: n.v2, allowRestart: true, confirm: async () => true }).catch((e: unknown) => e)) as Error & { exitCode?: number };

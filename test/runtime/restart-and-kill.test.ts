@@ -22,8 +22,8 @@ const liveNode = useLiveNodes(tempDir);
 const node = (fixture: string, from: string, to: string, app: string) => liveNode({ from: path.join("fixtures", fixture, from), to: path.join("fixtures", fixture, to), app });
 
 describe("restart_new_emulator", () => {
-  it("an npm dependency change restarts the node on the new release with the listening socket handed over: no failed request", async () => {
-    const n = await node("npm-dependency", "1.0.0", "1.1.0", "labels");
+  it("an npm dependency change the project lists under npm.restart restarts the node on the new release with the listening socket handed over: no failed request", async () => {
+    const n = await node("npm-restart-listed", "1.0.0", "1.1.0", "labels");
     let stop = false;
     let ok = 0;
     const failures: string[] = [];
@@ -48,8 +48,8 @@ describe("restart_new_emulator", () => {
     expect(next.pid).not.toBe(n.ready.pid);
     expect(await controlRequest(n.root, { cmd: "status" })).toMatchObject({ pid: next.pid, release: { version: "1.1.0" } });
     expect(await controlRequest(n.root, { cmd: "releases" })).toEqual([
-      { name: "npm-dependency", version: "1.0.0", status: "permanent" },
-      { name: "npm-dependency", version: "1.1.0", status: "current" },
+      { name: "npm-restart-listed", version: "1.0.0", status: "permanent" },
+      { name: "npm-restart-listed", version: "1.1.0", status: "current" },
     ]);
     const back = new Promise<Ready>((resolve) => n.launcher.once("ready", resolve));
     await controlRequest(n.root, { cmd: "rollback" });

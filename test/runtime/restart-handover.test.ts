@@ -17,10 +17,10 @@ import { useTempDirs } from "../helpers/temp-dir.ts";
 const tempDir = useTempDirs();
 const liveNode = useLiveNodes(tempDir);
 
-/** The npm-dependency fixture, with an env key that changes and a configChange that throws. */
+/** The npm-restart-listed fixture, with an env key that changes and a configChange that throws. */
 async function throwingOldConfigChange(dir: string): Promise<{ from: string; to: string }> {
   for (const version of ["1.0.0", "1.1.0"]) {
-    await cp(path.join("fixtures/npm-dependency", version), path.join(dir, version), { recursive: true });
+    await cp(path.join("fixtures/npm-restart-listed", version), path.join(dir, version), { recursive: true });
     const config = path.join(dir, version, "relup.config.json");
     const release = JSON.parse(await readFile(config, "utf8"));
     release.applications[0].env.greeting = version;

@@ -18,12 +18,17 @@ const projects = readdirSync(FIXTURES).flatMap((c) => readdirSync(path.join(FIXT
 function summary(built: BuildResult): string {
   const { release } = built;
   const lines = [`release ${release.name} ${release.version} (node ${release.node})`];
-  for (const [name, version] of Object.entries(release.npmDependencies)) lines.push(`npm ${name}@${version}`);
+  for (const [name, version] of Object.entries(release.npmDependencies)) {
+    const meta = release.npm?.packages[name];
+    const deps = meta && meta.dependencies.length > 0 ? ` dependencies=[${meta.dependencies.join(",")}]` : "";
+    lines.push(`npm ${name}@${version}${release.npm?.direct.includes(name) ? " direct" : ""}${deps}${meta?.native ? ` native=${JSON.stringify(meta.native)}` : ""}`);
+  }
+  if (release.npm && release.npm.restart.length > 0) lines.push(`npm restart=[${release.npm.restart.join(",")}]`);
   for (const app of built.apps) {
     lines.push(`app ${app.name} ${app.version} start=${app.start ?? "-"} applications=[${app.applications.join(",")}] env=${JSON.stringify(app.env)}`);
     for (const m of app.modules) {
       lines.push(
-        `  ${m.name}: behaviour=${m.behaviour ?? "-"} vsn=${m.vsnDeclared ? JSON.stringify(m.vsn) : "-"} imports=[${m.imports.join(",")}] exports=[${m.exports.join(",")}]${m.mutableState.length ? ` mutableState=[${m.mutableState.join(",")}]` : ""}${m.stateShape ? ` stateShape=${shapeText(m.stateShape, Infinity)}` : ""}`,
+        `  ${m.name}: behaviour=${m.behaviour ?? "-"} vsn=${m.vsnDeclared ? JSON.stringify(m.vsn) : "-"} imports=[${m.imports.join(",")}]${m.packages?.length ? ` packages=[${m.packages.join(",")}]` : ""} exports=[${m.exports.join(",")}]${m.mutableState.length ? ` mutableState=[${m.mutableState.join(",")}]` : ""}${m.stateShape ? ` stateShape=${shapeText(m.stateShape, Infinity)}` : ""}`,
       );
     }
   }

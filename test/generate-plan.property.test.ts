@@ -1,7 +1,8 @@
 /**
  * Properties of generated plans over random releases: random module graphs (imports only point to
  * modules declared earlier, so the graph has no cycle), random behaviours, and a random second version
- * in which modules change, gain a state version, appear or disappear.
+ * in which modules change, gain a state version, appear or disappear, and npm packages they reach
+ * (`p1`, which depends on `p0`) change version.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -21,10 +22,11 @@ const moduleArb = (index: number) =>
     imports: fc.uniqueArray(fc.nat({ max: Math.max(0, index - 1) }), { maxLength: index === 0 ? 0 : 3 }),
     change: fc.constantFrom<Change>("same", "code", "code", "vsn", "remove"),
     state: fc.boolean(),
+    packages: fc.subarray(["p0", "p1"]),
   });
 
 const appArb = fc.integer({ min: 1, max: 8 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => moduleArb(i))));
-const releaseArb = fc.record({ apps: fc.array(appArb, { minLength: 1, maxLength: 3 }), added: fc.integer({ min: 0, max: 2 }) });
+const releaseArb = fc.record({ apps: fc.array(appArb, { minLength: 1, maxLength: 3 }), added: fc.integer({ min: 0, max: 2 }), bump: fc.record({ p0: fc.boolean(), p1: fc.boolean() }) });
 
 interface ModuleDesc {
   behaviour: "server" | "supervisor" | null;
@@ -32,10 +34,11 @@ interface ModuleDesc {
   imports: number[];
   change: Change;
   state: boolean;
+  packages: string[];
 }
 
 /** Two consistent versions of a release from the random description. */
-function versions(desc: { apps: ModuleDesc[][]; added: number }) {
+function versions(desc: { apps: ModuleDesc[][]; added: number; bump?: { p0: boolean; p1: boolean } }) {
   const v1: AppSpec[] = [];
   const v2: AppSpec[] = [];
   desc.apps.forEach((mods, a) => {
@@ -48,6 +51,7 @@ function versions(desc: { apps: ModuleDesc[][]; added: number }) {
       ...(m.declaresVsn ? { vsn: 1 } : {}),
       imports: m.imports.map((j) => `${app}/${name(j)}`),
       exports: m.behaviour === "server" ? ["init"] : [],
+      packages: m.packages ?? [],
     }));
     const after: ModuleSpec[] = [];
     mods.forEach((m, i) => {
@@ -69,7 +73,11 @@ function versions(desc: { apps: ModuleDesc[][]; added: number }) {
     v1.push({ name: app, version: "1.0.0", modules: before });
     v2.push({ name: app, version: changed ? "1.1.0" : "1.0.0", modules: after });
   });
-  return { v1: model({ version: "1.0.0", apps: v1 }), v2: model({ version: "1.1.0", apps: v2 }) };
+  const packages = (p0: string, p1: string) => ({ p0: { version: p0 }, p1: { version: p1, dependencies: ["p0"] } });
+  return {
+    v1: model({ version: "1.0.0", apps: v1, packages: packages("1.0.0", "1.0.0") }),
+    v2: model({ version: "1.1.0", apps: v2, packages: packages(desc.bump?.p0 ? "1.0.1" : "1.0.0", desc.bump?.p1 ? "1.1.0" : "1.0.0") }),
+  };
 }
 
 function generate(desc: Parameters<typeof versions>[0]) {

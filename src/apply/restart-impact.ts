@@ -59,7 +59,7 @@ export class RestartNotAllowed extends UserError {
     super(
       `refused: ${formatRestartImpact(impact)}\n` +
         `Nothing was changed${removed ? ` (${removed}, unpacked for this attempt, was removed again)` : ""}. ` +
-        "Fix: review the plan, then apply it with --allow-restart; or make the upgrade hot (keep the npm dependencies and the Node range of the running release).",
+        "Fix: review the plan, then apply it with --allow-restart; or make the upgrade hot: keep the Node range of the running release, and the packages the plan names (a native addon, or listed under npm.restart in relup.config.json).",
       ExitCode.checkFailed,
     );
   }

@@ -4,6 +4,7 @@
  * fixed: the downgrade is generated too, and dependencies come from the build's import graph).
  */
 import type { ModuleMeta } from "../release/app-file.ts";
+import type { Json } from "../release/names.ts";
 import type { AppDiff } from "../relup/release-diff.ts";
 import { invert } from "./invert.ts";
 import type { AppupInstruction } from "./instruction.ts";
@@ -22,6 +23,8 @@ export interface GenerateContext {
   /** `app/module` → the changed modules of the old release that imported it (for removed modules) */
   importersBefore: ReadonlyMap<string, string[]>;
   reasons: DependencyReasons;
+  /** `app/module` → the `extra` its advanced update passes to codeChange (the npm packages it reaches that change) */
+  extra?: ReadonlyMap<string, Json>;
 }
 
 export function generateAppup(diff: AppDiff, ctx: GenerateContext): GeneratedAppup {
@@ -63,7 +66,7 @@ export function generateAppup(diff: AppDiff, ctx: GenerateContext): GeneratedApp
   for (const m of diff.added) up.push({ op: "add_module", module: m.name, dependsOn: importsChanging(m) });
   for (const { from, to } of diff.changed) {
     const extra = to.behaviour === "supervisor" ? childModules(ref(to)) : [];
-    up.push(classify(from, to, [...importsChanging(to), ...extra]));
+    up.push(classify(from, to, [...importsChanging(to), ...extra], ctx.extra?.get(ref(to))));
   }
   for (const m of diff.removed) {
     // A removed module goes after the modules that stopped importing it are reloaded, so no running code
@@ -86,18 +89,19 @@ export function generateAppup(diff: AppDiff, ctx: GenerateContext): GeneratedApp
 /**
  * Decision table: how a changed module is upgraded. First match wins.
  * - supervisor: `update` "supervisor" (re-reads its child specs after the new code is loaded);
- * - server whose declared vsn changed: `update` advanced, to migrate state with `codeChange`;
+ * - server whose declared vsn changed: `update` advanced, to migrate state with `codeChange` (its `extra`
+ *   names the npm packages the module reaches that change, if any);
  * - server without a declared vsn that exports `codeChange`: advanced too (its state version is unknown);
  * - any other server: `update` soft (suspend, load, resume: no message runs half old, half new);
  * - plain modules and application start modules: `load_module`.
  * A server that declares an unchanged vsn is soft even if it exports `codeChange`: its state keeps its shape.
  */
-export function classify(from: ModuleMeta, to: ModuleMeta, dependsOn: string[]): AppupInstruction {
+export function classify(from: ModuleMeta, to: ModuleMeta, dependsOn: string[], extra: Json = {}): AppupInstruction {
   if (to.behaviour === "supervisor") return { op: "update", module: to.name, change: "supervisor", dependsOn };
   if (to.behaviour === "server") {
     const vsnChanged = (from.vsnDeclared || to.vsnDeclared) && from.vsn !== to.vsn;
     const undeclaredWithMigration = !to.vsnDeclared && to.exports.includes("codeChange");
-    if (vsnChanged || undeclaredWithMigration) return { op: "update", module: to.name, change: { advanced: {} }, dependsOn };
+    if (vsnChanged || undeclaredWithMigration) return { op: "update", module: to.name, change: { advanced: extra }, dependsOn };
     return { op: "update", module: to.name, change: "soft", dependsOn };
   }
   return { op: "load_module", module: to.name, dependsOn };

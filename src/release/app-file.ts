@@ -6,6 +6,8 @@
  *   vsn           from `export const vsn = ...` (a string or number literal); `vsnDeclared` false means
  *                 the module did not declare one and `vsn` is its sha256
  *   imports       the release modules it imports, as `app/module`, sorted
+ *   packages      the npm packages it requires, by package name, sorted (absent in releases built before
+ *                 it was recorded)
  *   exports       its exported names, sorted (`codeChange` among them marks a stateful migration)
  *   mutableState  module-level bindings that hold mutable data (`let`, `var`, `new Map()`...): lost on reload
  *   stateShape    servers that export `stateSchema` only: its structure (state-shape.ts), read by loading the
@@ -26,6 +28,7 @@ export const ModuleMeta = z
     vsnDeclared: z.boolean(),
     behaviour: Behaviour.nullable(),
     imports: z.array(ModuleRef),
+    packages: z.array(z.string()).optional().describe("The npm packages the module requires, by package name"),
     exports: z.array(z.string()),
     mutableState: z.array(z.string()),
     stateShape: StateShape.optional().describe("The structure of the `stateSchema` a server module exports (kinds and fields, no checks)"),

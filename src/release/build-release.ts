@@ -11,11 +11,11 @@
 import { copyFile, mkdtemp, readFile, rename, chmod } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { appDir, RELEASE_FILE, releaseDirName, releaseIdentity, PLANS_DIR, ReleaseFile } from "./release-file.ts";
+import { appDir, RELEASE_FILE, releaseDirName, releaseIdentity, PLANS_DIR, ReleaseFile, type ReleaseNpm } from "./release-file.ts";
 import { APP_FILE, moduleFile, type AppFile, type ModuleMeta } from "./app-file.ts";
 import { compileModule, type SourceApp } from "./compile-module.ts";
 import { extractMetadata } from "./extract-metadata.ts";
-import { collectNpmDependencies, listPackageFiles, PROVIDED_BY_NODE } from "./npm-dependencies.ts";
+import { collectNpmDependencies, listPackageFiles, nativeAddon, PROVIDED_BY_NODE, resolvedDependencies, type NpmPackage } from "./npm-dependencies.ts";
 import { readProject, type Project } from "./read-project.ts";
 import { ReleaseError, type ReleaseIssue } from "./issues.ts";
 import { compareStrings, FILE_MODE, mkdirFixed, removeQuietly, sha256, toJsonText, writeFileFixed } from "./fs-utils.ts";
@@ -85,9 +85,16 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
     for (const file of shipped) await put(file.rel, file.text);
 
     const npmDependencies: Record<string, string> = {};
-    for (const pkg of await collectNpmDependencies(project.dir, project.npmRanges)) {
-      npmDependencies[pkg.installPath.slice("node_modules/".length)] = pkg.version;
-      for (const rel of await listPackageFiles(pkg.sourceDir)) {
+    const packages = await collectNpmDependencies(project.dir, project.npmRanges);
+    const placed = new Set(packages.map((p) => p.installPath));
+    const npm: ReleaseNpm = { direct: Object.keys(project.npmRanges).filter((n) => n !== PROVIDED_BY_NODE).sort(compareStrings), packages: {}, restart: checkRestartList(project, packages) };
+    for (const pkg of packages) {
+      const key = pkg.installPath.slice("node_modules/".length);
+      npmDependencies[key] = pkg.version;
+      const packageFiles = await listPackageFiles(pkg.sourceDir);
+      const native = nativeAddon(pkg, packageFiles);
+      npm.packages[key] = { dependencies: resolvedDependencies(pkg, placed), ...(native !== undefined ? { native } : {}) };
+      for (const rel of packageFiles) {
         const target = path.join(root, pkg.installPath, rel);
         await mkdirFixed(path.dirname(target));
         await copyFile(path.join(pkg.sourceDir, rel), target);
@@ -109,6 +116,7 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
       node: project.config.node,
       applications: apps.map((a) => ({ name: a.file.name, version: a.file.version })),
       npmDependencies,
+      npm,
       files: Object.fromEntries([...files].sort(([a], [b]) => compareStrings(a, b))),
     };
     const identity = releaseIdentity(release);
@@ -197,6 +205,7 @@ async function compileApps(project: Project): Promise<CompiledApp[]> {
         vsnDeclared: meta.value.vsn !== null,
         behaviour: meta.value.behaviour,
         imports: result.value.imports,
+        packages: result.value.packages,
         exports: meta.value.exports,
         mutableState: meta.value.mutableState,
       });
@@ -253,6 +262,19 @@ async function shippedFiles(project: Project): Promise<{ rel: string; label: str
     out.push({ rel: `${PLANS_DIR}/${path.basename(file)}`, label: path.relative(process.cwd(), file), text: await readFile(file, "utf8") });
   }
   return out;
+}
+
+/** relup.config.json `npm.restart`, each name a package the release ships (a misspelt name would restart nothing). */
+function checkRestartList(project: Project, packages: readonly NpmPackage[]): string[] {
+  const restart = project.config.npm?.restart ?? [];
+  const shipped = new Set(packages.map((p) => p.name));
+  const issues: ReleaseIssue[] = restart.flatMap((name, i) =>
+    shipped.has(name)
+      ? []
+      : [{ code: "build-failed" as const, file: path.join(path.relative(process.cwd(), project.dir) || ".", "relup.config.json"), field: `npm.restart[${i}]`, detail: `names ${JSON.stringify(name)}, which is not an npm package of the release`, fix: `correct the name, or remove it from npm.restart (the release ships: ${[...shipped].sort(compareStrings).join(", ") || "no npm package"})` }],
+  );
+  if (issues.length > 0) throw new ReleaseError(issues);
+  return [...new Set(restart)].sort(compareStrings);
 }
 
 /**

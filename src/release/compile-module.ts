@@ -41,6 +41,8 @@ export interface CompiledModule {
   /** the source with its types stripped, as written otherwise, for metadata extraction */
   esm: string;
   imports: string[];
+  /** the npm packages it requires, by package name */
+  packages: string[];
 }
 
 export type CompileResult = { ok: true; value: CompiledModule } | { ok: false; errors: string[] };
@@ -51,6 +53,7 @@ const SOURCE_EXTENSIONS = [".ts", ".mts", ".tsx"];
 export async function compileModule(input: CompileInput): Promise<CompileResult> {
   const source = await readFile(input.file, "utf8");
   const imports = new Set<string>();
+  const packages = new Set<string>();
   const errors: string[] = [];
   const outfile = path.join(input.projectDir, input.outPath);
   let result: esbuild.BuildResult<{ write: false }>;
@@ -85,6 +88,7 @@ export async function compileModule(input: CompileInput): Promise<CompileResult>
               const resolved = resolveImport(args.path, args.resolveDir, input);
               if ("error" in resolved) return { errors: [{ text: resolved.error }] };
               if (resolved.module) imports.add(resolved.module);
+              if (resolved.package) packages.add(resolved.package);
               return { path: resolved.specifier, external: true };
             });
           },
@@ -106,10 +110,10 @@ export async function compileModule(input: CompileInput): Promise<CompileResult>
     tsconfigRaw: {},
     logLevel: "silent",
   });
-  return { ok: true, value: { code: js.text, map: map.text, esm: stripped.code, imports: [...imports].sort() } };
+  return { ok: true, value: { code: js.text, map: map.text, esm: stripped.code, imports: [...imports].sort(), packages: [...packages].sort() } };
 }
 
-type Resolved = { specifier: string; module?: string } | { error: string };
+type Resolved = { specifier: string; module?: string; package?: string } | { error: string };
 
 function resolveImport(spec: string, resolveDir: string, input: CompileInput): Resolved {
   if (spec.startsWith(".") || path.isAbsolute(spec)) {
@@ -128,7 +132,7 @@ function resolveImport(spec: string, resolveDir: string, input: CompileInput): R
   if (spec.startsWith("node:") || BUILTINS.has(spec)) return { specifier: spec };
   if (spec === "relup" || spec.startsWith("relup/")) return { specifier: spec };
   const pkg = packageName(spec);
-  if (input.npmDependencies.has(pkg)) return { specifier: spec };
+  if (input.npmDependencies.has(pkg)) return { specifier: spec, package: pkg };
   return {
     error: `imports the npm package ${JSON.stringify(pkg)}, which is not in the project's package.json \`dependencies\`; add it there so it ships in the release`,
   };

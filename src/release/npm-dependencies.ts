@@ -26,6 +26,10 @@ export interface NpmPackage {
   installPath: string;
   /** where it is installed now */
   sourceDir: string;
+  /** the names of the packages it requires (`dependencies`, and `optionalDependencies` that are installed) */
+  requires: string[];
+  /** package.json `gypfile`: it builds a native addon */
+  gypfile: boolean;
 }
 
 /** The package the node provides to release code, never copied into a release. */
@@ -34,6 +38,7 @@ export const PROVIDED_BY_NODE = "relup";
 interface PackageJson {
   name?: string;
   version?: string;
+  gypfile?: unknown;
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
 }
@@ -66,12 +71,13 @@ export async function collectNpmDependencies(projectDir: string, direct: Readonl
       else if (existing.version === version) continue;
       else installPath = `${need.parentInstall}/node_modules/${need.name}`;
       if (placed.has(installPath)) continue;
-      placed.set(installPath, { name: need.name, version, installPath, sourceDir: real });
       const deps = [
         ...Object.keys(pkg.dependencies ?? {}).map((name) => ({ name, optional: false })),
         ...Object.keys(pkg.optionalDependencies ?? {}).map((name) => ({ name, optional: true })),
-      ];
-      for (const dep of deps.filter((d) => d.name !== PROVIDED_BY_NODE)) {
+      ].filter((d) => d.name !== PROVIDED_BY_NODE);
+      const requires = deps.filter((d) => !d.optional || findInstalled(d.name, real) !== undefined).map((d) => d.name);
+      placed.set(installPath, { name: need.name, version, installPath, sourceDir: real, requires: [...new Set(requires)].sort(compareStrings), gypfile: pkg.gypfile === true });
+      for (const dep of deps) {
         next.push({ ...dep, fromDir: real, parentInstall: installPath, requiredBy: path.join(real, "package.json") });
       }
     }
@@ -109,4 +115,41 @@ export async function listPackageFiles(dir: string): Promise<string[]> {
   }
   await walk(dir, "");
   return out;
+}
+
+/**
+ * Where each of `pkg`'s requires resolves in the release: Node's lookup from the package's place
+ * (`a/node_modules/b` looks in `a/node_modules/b/node_modules`, then `a/node_modules`, then `node_modules`),
+ * over the packages placed in the release. Returns install paths without the leading `node_modules/`.
+ */
+export function resolvedDependencies(pkg: NpmPackage, placed: ReadonlySet<string>): string[] {
+  const out = new Set<string>();
+  for (const name of pkg.requires) {
+    for (let base = pkg.installPath; ; ) {
+      const candidate = `${base}/node_modules/${name}`;
+      if (placed.has(candidate)) {
+        out.add(candidate.slice("node_modules/".length));
+        break;
+      }
+      const up = base.lastIndexOf("/node_modules/");
+      if (up === -1) {
+        if (placed.has(`node_modules/${name}`)) out.add(name);
+        break;
+      }
+      base = base.slice(0, up);
+    }
+  }
+  return [...out].sort(compareStrings);
+}
+
+/**
+ * Why a package cannot be reloaded in place, if it has a native addon: a compiled `.node` file, a
+ * `binding.gyp`, or `gypfile` in its package.json. A process cannot load two versions of an addon.
+ */
+export function nativeAddon(pkg: NpmPackage, files: readonly string[]): string | undefined {
+  const compiled = files.find((f) => f.endsWith(".node"));
+  if (compiled) return `it ships the native addon ${compiled}`;
+  if (files.includes("binding.gyp")) return "it builds a native addon (binding.gyp)";
+  if (pkg.gypfile) return "it builds a native addon (package.json `gypfile`)";
+  return undefined;
 }

@@ -14,6 +14,10 @@
  *     env                default configuration, overridable when the release starts
  *     description        one line for humans
  *
+ *   npm           how changes of npm packages are upgraded (optional):
+ *     restart            packages whose change (version, content, added or removed) makes the upgrade
+ *                        restart the node instead of reloading their importers hot
+ *
  * Production npm dependencies come from the project's package.json `dependencies`, as installed.
  * The plans in `plans/` next to the config (`<from>-<to>.json`) that lead to this version are shipped in the release.
  */
@@ -33,6 +37,16 @@ export const ProjectApp = z
   .strict();
 export type ProjectApp = z.infer<typeof ProjectApp>;
 
+export const ProjectNpm = z
+  .object({
+    restart: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("npm packages that cannot be reloaded in place: a change of one of them makes the upgrade a node restart"),
+  })
+  .strict()
+  .describe("How changes of npm packages are upgraded");
+
 export const ProjectConfig = z
   .object({
     $schema: z.string().optional(),
@@ -41,6 +55,7 @@ export const ProjectConfig = z
     version: Version,
     node: VersionRange.default(">=20"),
     applications: z.array(ProjectApp).min(1),
+    npm: ProjectNpm.optional(),
   })
   .strict()
   .describe("relup.config.json: a release project, the input of `relup build`");

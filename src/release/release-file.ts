@@ -6,6 +6,10 @@
  *   node             the Node engine range the release runs on
  *   applications     [{name, version}]; each is `lib/<name>-<version>/` with its app.json
  *   npmDependencies  every production npm package shipped in node_modules/: install path → version
+ *   npm              what plans need to upgrade those packages (absent in releases built before it was
+ *                    recorded): the project's direct dependencies; per package (same keys as
+ *                    npmDependencies) the packages its dependencies resolve to in this release and, if it
+ *                    has one, where its native addon shows; the packages the project says must restart
  *   files            sha256 of every other file in the release, by path relative to the release dir
  */
 import { z } from "zod";
@@ -13,6 +17,24 @@ import { sha256, toJsonText } from "./fs-utils.ts";
 import { AppName, Sha256, Version, VersionRange } from "./names.ts";
 
 export const AppRef = z.object({ name: AppName, version: Version }).strict();
+
+export const NpmPackageMeta = z
+  .object({
+    dependencies: z.array(z.string()).describe("The packages its dependencies resolve to in this release (keys of npmDependencies)"),
+    native: z.string().optional().describe("Why it has a native addon (a `.node` file, binding.gyp, `gypfile`): it cannot be reloaded in place"),
+  })
+  .strict();
+export type NpmPackageMeta = z.infer<typeof NpmPackageMeta>;
+
+export const ReleaseNpm = z
+  .object({
+    direct: z.array(z.string()).describe("The project's package.json `dependencies`, by name"),
+    packages: z.record(z.string(), NpmPackageMeta).describe("Each package of npmDependencies, by the same key"),
+    restart: z.array(z.string()).describe("relup.config.json `npm.restart`: packages whose change restarts the node"),
+  })
+  .strict()
+  .describe("What plans need to upgrade the release's npm packages");
+export type ReleaseNpm = z.infer<typeof ReleaseNpm>;
 
 export const ReleaseFile = z
   .object({
@@ -24,6 +46,7 @@ export const ReleaseFile = z
     npmDependencies: z
       .record(z.string(), Version)
       .describe("Every npm package in node_modules/: its path under node_modules/ → its version"),
+    npm: ReleaseNpm.optional(),
     files: z
       .record(z.string(), Sha256)
       .describe("sha256 of every file of the release except release.json, by relative path"),

@@ -4,8 +4,9 @@
  * both sections, whichever is run (the one not run now is the way back). Pure; issues are data.
  *
  * For a section going from release `before` to release `after` (up: from → to; down: to → from):
- *   - every module whose code differs (changed, or new in `after`) is loaded, and every module that
- *     leaves is removed: the section ends with the code of `after`
+ *   - every module whose code differs (changed, or new in `after`), or that reaches an npm package that
+ *     differs (package-changes.ts), is loaded, and every module that leaves is removed: the section ends
+ *     with the code of `after`, requiring the packages of `after`
  *   - every server or supervisor whose declared state vsn differs gets a code_change of the section's
  *     mode, unless its processes do not live through the change: its application is stopped before its
  *     (last) load and started after it, or its processes are (`stop` before the load, `start` after)
@@ -22,13 +23,16 @@
  */
 import { assertNever } from "../errors.ts";
 import type { AppFile, ModuleMeta } from "../release/app-file.ts";
+import type { ReleaseFile } from "../release/release-file.ts";
+import { diffPackages } from "./package-changes.ts";
 import { describeStep } from "./describe-step.ts";
 import type { Instruction } from "./instruction.ts";
 import type { MeaningProblem, PlanIssue } from "./issues.ts";
 
-/** The part of a release the check reads: its applications and their modules' metadata. */
+/** The part of a release the check reads: its manifest (npm packages) and its applications' metadata. */
 export interface ReleaseApps {
-  apps: readonly AppFile[];
+  release: ReleaseFile;
+  apps: AppFile[];
 }
 
 export function checkPlanMeaning(plan: { up: readonly Instruction[]; down: readonly Instruction[] }, from: ReleaseApps, to: ReleaseApps): PlanIssue[] {
@@ -60,7 +64,9 @@ function checkSection(section: "up" | "down", script: readonly Instruction[], be
   const was = index(before);
   const will = index(after);
   const staying = new Set(after.apps.map((a) => a.name));
-  const codeChanges = (ref: string) => !was.has(ref) || !will.has(ref) || was.get(ref)!.module.sha256 !== will.get(ref)!.module.sha256;
+  // A module reloaded for a package it reaches counts as changed code: it must be loaded, and may be stopped.
+  const packageReloads = diffPackages(before, after).reloads;
+  const codeChanges = (ref: string) => !was.has(ref) || !will.has(ref) || was.get(ref)!.module.sha256 !== will.get(ref)!.module.sha256 || packageReloads.has(ref);
   /** the last of load/remove each module got so far */
   const last = new Map<string, "load" | "remove">();
   const migrated = new Set<string>();
@@ -155,7 +161,7 @@ function checkSection(section: "up" | "down", script: readonly Instruction[], be
   for (const [ref, now] of will) {
     const old = was.get(ref);
     // A module of B whose last step is a remove was reported at that remove (remove-staying).
-    if ((!old || old.module.sha256 !== now.module.sha256) && last.get(ref) === undefined) problem(end, { kind: "not-loaded", module: ref, added: !old });
+    if (codeChanges(ref) && last.get(ref) === undefined) problem(end, { kind: "not-loaded", module: ref, added: !old, ...(packageReloads.has(ref) ? { packages: packageReloads.get(ref)! } : {}) });
     if (!old) continue;
     // Which code decides whether processes run a state: the newer (as generation decides it both ways).
     const newer = section === "up" ? now.module : old.module;

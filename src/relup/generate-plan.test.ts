@@ -174,11 +174,11 @@ describe("generatePlan: applications and restarts", () => {
     expect(p.reasons.up).toContain("remove `metrics` last: `web` used it and is upgraded first");
   });
 
-  it("restart_new_emulator: an npm dependency change puts it first and alone, with a warning", () => {
+  it("restart_new_emulator: a package change between releases without package metadata puts it first and alone, with a warning", () => {
     const p = plan([core], [core], { npm: [{ pad: "1.0.0" }, { pad: "1.1.0" }] });
     expect(p.file.up).toEqual([{ op: "restart_new_emulator" }, ponr]);
     expect(p.file.down).toEqual([{ op: "restart_new_emulator" }, ponr]);
-    expect(p.warnings).toEqual([{ code: "restart-new-emulator", reasons: ["npm package `pad` changes 1.0.0 → 1.1.0"] }]);
+    expect(p.warnings).toEqual([{ code: "restart-new-emulator", reasons: ["npm packages change, and rel 1.0.0 and rel 2.0.0 were built without the package metadata hot upgrades need (rebuild them with this relup)"] }]);
   });
 
   it("warns about module-level state in a reloaded module", () => {

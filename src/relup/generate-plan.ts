@@ -4,6 +4,7 @@
  *   check releases       same release, greater version                         (here)
  *   diff                 applications and modules                              (release-diff.ts)
  *   appups               hand-written appup.json of the new release, else generated (generate-appup.ts)
+ *   packages             modules that reach a changed npm package reloaded too (package-changes.ts)
  *   state shapes         a soft update must keep a state of the same shape             (check-state-shapes.ts)
  *   scripts              one per application, in start order (see orderScripts)
  *   translate up, down   low-level scripts                                     (translate.ts)
@@ -24,6 +25,8 @@ import { checkPlanMeaning } from "./check-plan-meaning.ts";
 import { checkStateShapes } from "./check-state-shapes.ts";
 import { selectAppup } from "./select-appup.ts";
 import { translate } from "./translate.ts";
+import { describePackageChange } from "./render/describe.ts";
+import { packageHints, packageObjectWarnings, packageReloads, type PackageReload } from "./package-reloads.ts";
 
 export interface PlanAppup {
   app: string;
@@ -64,7 +67,9 @@ export function generatePlan(from: ReleaseModel, to: ReleaseModel): PlanResult {
 
   const reasons: DependencyReasons = new Map();
   const changing = changingModules(diff);
+  for (const ref of diff.npm.reloads.keys()) changing.add(ref);
   const importersBefore = importersOfRemoved(from, diff, changing);
+  const extra = packageHints(diff);
   const appups: PlanAppup[] = [];
   for (const app of diff.changed) {
     const handWritten = to.appups.get(app.name);
@@ -77,17 +82,18 @@ export function generatePlan(from: ReleaseModel, to: ReleaseModel): PlanResult {
       issues.push(...checkHandWritten(handWritten.file, app, selected.value));
       appups.push({ app: app.name, from: app.from.version, to: app.to.version, source: handWritten.file, ...selected.value });
     } else {
-      appups.push({ app: app.name, from: app.from.version, to: app.to.version, source: "generated", ...generateAppup(app, { changing, importersBefore, reasons }) });
+      appups.push({ app: app.name, from: app.from.version, to: app.to.version, source: "generated", ...generateAppup(app, { changing, importersBefore, reasons, extra }) });
     }
   }
   if (issues.length > 0) return { ok: false, issues };
 
   const restart = restartReasons(diff);
+  const reloads = restart.length > 0 ? [] : packageReloads(diff, appups, to, changing, reasons);
   // A restart boots the new release whole: no state is kept, so no state shape has to match.
   const shapes = restart.length > 0 ? { issues: [], warnings: [] } : checkStateShapes(diff, appups);
   if (shapes.issues.length > 0) return { ok: false, issues: shapes.issues };
-  const up = translate({ mode: "up", scripts: orderScripts("up", diff, appups, from, to, restart.length > 0), from, to, dependencyReasons: reasons });
-  const down = translate({ mode: "down", scripts: orderScripts("down", diff, appups, to, from, restart.length > 0), from: to, to: from, dependencyReasons: reasons });
+  const up = translate({ mode: "up", scripts: orderScripts("up", diff, appups, reloads, from, to, restart.length > 0), from, to, dependencyReasons: reasons });
+  const down = translate({ mode: "down", scripts: orderScripts("down", diff, appups, reloads, to, from, restart.length > 0), from: to, to: from, dependencyReasons: reasons });
   if (!up.ok || !down.ok) return { ok: false, issues: dedupe([...(up.ok ? [] : up.issues), ...(down.ok ? [] : down.issues)]) };
 
   const warnings: PlanWarning[] = [...up.value.warnings];
@@ -98,6 +104,10 @@ export function generatePlan(from: ReleaseModel, to: ReleaseModel): PlanResult {
         if (m.mutableState.length > 0) warnings.push({ code: "module-state", module: `${app.name}/${m.name}`, bindings: m.mutableState });
       }
     }
+    for (const r of reloads) {
+      if (r.meta.mutableState.length > 0) warnings.push({ code: "module-state", module: r.ref, bindings: r.meta.mutableState });
+    }
+    warnings.push(...packageObjectWarnings(diff, to));
     warnings.push(...shapes.warnings);
   }
   // The node refuses a plan that does not do what the two releases need (check-plan-meaning.ts). A
@@ -105,7 +115,10 @@ export function generatePlan(from: ReleaseModel, to: ReleaseModel): PlanResult {
   // delete a module of another application), and is refused here rather than on the node.
   const meaning = checkPlanMeaning({ up: up.value.instructions, down: down.value.instructions }, from, to);
   if (meaning.length > 0) return { ok: false, issues: meaning.map((issue) => blameAppups(issue, appups)) };
-  const planReasons = { up: [...appOrderReasons("up", diff, from, to), ...up.value.reasons], down: [...appOrderReasons("down", diff, to, from), ...down.value.reasons] };
+  const planReasons = {
+    up: [...reloads.map((r) => r.why.up), ...appOrderReasons("up", diff, from, to), ...up.value.reasons],
+    down: [...reloads.map((r) => r.why.down), ...appOrderReasons("down", diff, to, from), ...down.value.reasons],
+  };
   const file: RelupFile = {
     format: 1,
     release: b.name,
@@ -113,7 +126,12 @@ export function generatePlan(from: ReleaseModel, to: ReleaseModel): PlanResult {
     to: { version: b.version, identity: to.identity },
     up: up.value.instructions,
     down: down.value.instructions,
-    notes: [...planReasons.up.map((r) => `up: ${r}`), ...planReasons.down.map((r) => `down: ${r}`), ...warnings.map((w) => `warning: ${formatPlanWarning(w)}`)],
+    notes: [
+      ...diff.npm.changes.map((c) => `npm: ${describePackageChange(c, restart.length > 0)}`),
+      ...planReasons.up.map((r) => `up: ${r}`),
+      ...planReasons.down.map((r) => `down: ${r}`),
+      ...warnings.map((w) => `warning: ${formatPlanWarning(w)}`),
+    ],
   };
   return { ok: true, value: { file, diff, appups, reasons: planReasons, warnings } };
 }
@@ -148,7 +166,7 @@ function importersOfRemoved(from: ReleaseModel, diff: ReleaseDiff, changing: Set
  * leave go last, in reverse start order of the running release: every application that used them has
  * been upgraded first (the order OTP settled on after ERL-1410).
  */
-function orderScripts(mode: "up" | "down", diff: ReleaseDiff, appups: PlanAppup[], from: ReleaseModel, to: ReleaseModel, restart: boolean): Script[] {
+function orderScripts(mode: "up" | "down", diff: ReleaseDiff, appups: PlanAppup[], reloads: readonly PackageReload[], from: ReleaseModel, to: ReleaseModel, restart: boolean): Script[] {
   const entering = new Set((mode === "up" ? diff.added : diff.removed).map((a) => a.name));
   const leaving = new Set((mode === "up" ? diff.removed : diff.added).map((a) => a.name));
   const scripts: Script[] = [];
@@ -157,6 +175,9 @@ function orderScripts(mode: "up" | "down", diff: ReleaseDiff, appups: PlanAppup[
     const appup = appups.find((p) => p.app === name);
     if (appup) scripts.push({ app: name, origin: appup.source, instructions: mode === "up" ? appup.up : appup.down });
     else if (entering.has(name)) scripts.push({ app: name, origin: "generated", instructions: [{ op: "add_application", application: name }] });
+    const own = reloads.filter((r) => r.app === name);
+    // A reload's instruction is its own inverse (load_module, update soft): the same both ways.
+    if (own.length > 0) scripts.push({ app: name, origin: "generated (npm packages)", instructions: own.map((r) => r.instruction) });
   }
   for (const name of startOrder(from.apps).reverse()) {
     if (leaving.has(name)) scripts.push({ app: name, origin: "generated", instructions: [{ op: "remove_application", application: name }] });
@@ -181,13 +202,7 @@ function appOrderReasons(mode: "up" | "down", diff: ReleaseDiff, from: ReleaseMo
 }
 
 function restartReasons(diff: ReleaseDiff): string[] {
-  const out: string[] = [];
-  const { npm, node } = diff;
-  for (const c of npm.changed) out.push(`npm package \`${c.name}\` changes ${c.from} → ${c.to}`);
-  for (const n of npm.added) out.push(`npm package \`${n}\` is added`);
-  for (const n of npm.removed) out.push(`npm package \`${n}\` is removed`);
-  if (node) out.push(`the Node range changes ${node.from} → ${node.to}`);
-  return out;
+  return [...diff.npm.restart, ...(diff.node ? [`the Node range changes ${diff.node.from} → ${diff.node.to}`] : [])];
 }
 
 function dedupe(issues: PlanIssue[]): PlanIssue[] {

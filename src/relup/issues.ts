@@ -40,7 +40,7 @@ export type MeaningProblem =
   | { kind: "code-change-mode"; mode: "up" | "down" }
   | { kind: "code-change-order"; module: string; mode: "up" | "down" }
   | { kind: "stopped-not-started"; module: string }
-  | { kind: "not-loaded"; module: string; added: boolean }
+  | { kind: "not-loaded"; module: string; added: boolean; packages?: string[] }
   | { kind: "not-removed"; module: string }
   | { kind: "unknown-module"; module: string }
   | { kind: "remove-staying"; module: string }
@@ -66,7 +66,8 @@ export type PlanWarning =
   | { code: "module-state"; module: string; bindings: string[] }
   | { code: "restart-new-emulator"; reasons: string[] }
   | { code: "unordered-dependency"; module: string; dependsOn: string }
-  | { code: "state-shape-unchecked"; module: string; missing: string[] };
+  | { code: "state-shape-unchecked"; module: string; missing: string[] }
+  | { code: "package-objects"; module: string; packages: string[] };
 
 const q = (s: string) => `\`${s}\``;
 const list = (xs: readonly string[]) => xs.map(q).join(", ");
@@ -187,6 +188,7 @@ function formatMeaningProblem(p: MeaningProblem, section: "up" | "down", appups?
     case "stopped-not-started":
       return `stop of ${q(p.module)}, which stays in the release and is not started again later in the section: its processes would be gone for good. ${fix(`a start of ${q(p.module)} after its load`)}`;
     case "not-loaded":
+      if (p.packages) return `${q(p.module)} reaches the npm package${p.packages.length > 1 ? "s" : ""} ${list(p.packages)}, which differ${p.packages.length > 1 ? "" : "s"} in the release the section goes to, and the section does not load it again: it would keep running the other release's package. ${fix()}`;
       return `${q(p.module)} ${p.added ? "is new in" : "differs in"} the release the section goes to, and the section ${p.added ? "never loads it" : "does not end with it loaded"}: the node would run code the release does not have. ${fix()}`;
     case "not-removed":
       return `${q(p.module)} is not in the release the section goes to, and the section does not remove it. ${fix()}`;
@@ -215,6 +217,8 @@ export function formatPlanWarning(w: PlanWarning): string {
       return `${q(w.module)} lists ${q(w.dependsOn)} in dependsOn, which does not change in this upgrade; nothing to order.`;
     case "state-shape-unchecked":
       return `${q(w.module)} is updated soft (its state is kept as it is), but the shape of its state is unchecked: no stateSchema in ${w.missing.join(" nor in ")}. Export \`stateSchema\` from both versions: generation then compares their shapes, and \`relup verify\` checks that the states fit the new one.`;
+    case "package-objects":
+      return `${q(w.module)} is reloaded with npm package${w.packages.length > 1 ? "s" : ""} ${w.packages.map((p) => `\`${p.slice(0, p.indexOf(" "))}\`${p.slice(p.indexOf(" "))}`).join("; ")}: objects its processes created with the old version and keep in their state (a client, a pool, a parser) keep running that version's code until they are replaced. Replace them in codeChange or create them on next use (docs/plans.md, npm packages).`;
     default:
       return assertNever(w);
   }

@@ -1,13 +1,14 @@
 /**
  * The difference between two builds of a release: applications added, removed, changed (version
  * bumped) and unchanged; per changed application, modules added, removed and changed (by sha256) and
- * env changes; npm dependencies and the Node range. Pure. Also reports what must not happen: a module
+ * env changes; npm packages (package-changes.ts) and the Node range. Pure. Also reports what must not happen: a module
  * or env that changed while its application kept its version.
  */
 import { isDeepStrictEqual } from "node:util";
 import type { AppFile, ModuleMeta } from "../release/app-file.ts";
 import type { Json } from "../release/names.ts";
 import type { PlanIssue } from "./issues.ts";
+import { diffPackages, type PackageDiff } from "./package-changes.ts";
 import type { ReleaseModel } from "./release-model.ts";
 
 export interface EnvChange {
@@ -33,7 +34,7 @@ export interface ReleaseDiff {
   removed: AppFile[];
   changed: AppDiff[];
   unchanged: AppFile[];
-  npm: { added: string[]; removed: string[]; changed: { name: string; from: string; to: string }[] };
+  npm: PackageDiff;
   node: { from: string; to: string } | undefined;
 }
 
@@ -46,7 +47,7 @@ export function diffReleases(from: ReleaseModel, to: ReleaseModel): { diff: Rele
     removed: from.apps.filter((a) => !after.has(a.name)),
     changed: [],
     unchanged: [],
-    npm: diffNpm(from.release.npmDependencies, to.release.npmDependencies),
+    npm: diffPackages(from, to),
     node: from.release.node === to.release.node ? undefined : { from: from.release.node, to: to.release.node },
   };
   for (const app of to.apps) {
@@ -92,15 +93,4 @@ export function diffEnv(from: Record<string, Json>, to: Record<string, Json>): E
   change.removed = Object.keys(from).filter((k) => !(k in to)).sort();
   const empty = Object.keys(change.changed).length + Object.keys(change.added).length + change.removed.length === 0;
   return empty ? undefined : change;
-}
-
-function diffNpm(from: Record<string, string>, to: Record<string, string>): ReleaseDiff["npm"] {
-  return {
-    added: Object.keys(to).filter((k) => !(k in from)).sort(),
-    removed: Object.keys(from).filter((k) => !(k in to)).sort(),
-    changed: Object.keys(to)
-      .filter((k) => k in from && from[k] !== to[k])
-      .sort()
-      .map((name) => ({ name, from: from[name]!, to: to[name]! })),
-  };
 }

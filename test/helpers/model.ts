@@ -18,6 +18,17 @@ export interface ModuleSpec {
   imports?: string[];
   exports?: string[];
   mutableState?: string[];
+  /** the npm packages it requires, by name (recorded only in releases given `packages`) */
+  packages?: string[];
+}
+
+/** An npm package of a release with the metadata package upgrades read: its version, what it depends on, a native addon. */
+export interface PackageSpec {
+  version: string;
+  dependencies?: string[];
+  native?: string;
+  /** stands for its files: change it to change its content at the same version */
+  content?: string;
 }
 
 export interface AppSpec {
@@ -31,7 +42,23 @@ export interface AppSpec {
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
-export function model(spec: { name?: string; version: string; apps: AppSpec[]; npm?: Record<string, string>; node?: string; appups?: AppupFile[] }): ReleaseModel {
+/**
+ * `npm`: packages by version only, as in a release built before package metadata was recorded;
+ * `packages`: packages with that metadata (`direct` the project's dependencies, default every top-level
+ * package; `restart` relup.config.json npm.restart), and modules' `packages` recorded.
+ */
+export function model(spec: {
+  name?: string;
+  version: string;
+  apps: AppSpec[];
+  npm?: Record<string, string>;
+  packages?: Record<string, PackageSpec>;
+  direct?: string[];
+  restart?: string[];
+  node?: string;
+  appups?: AppupFile[];
+}): ReleaseModel {
+  const recorded = spec.packages !== undefined;
   const apps: AppFile[] = spec.apps.map((a) => ({
     format: 1,
     name: a.name,
@@ -48,6 +75,7 @@ export function model(spec: { name?: string; version: string; apps: AppSpec[]; n
         vsnDeclared: m.vsn !== undefined,
         behaviour: m.behaviour ?? null,
         imports: m.imports ?? [],
+        ...(recorded ? { packages: m.packages ?? [] } : {}),
         exports: m.exports ?? [],
         mutableState: m.mutableState ?? [],
       };
@@ -59,8 +87,17 @@ export function model(spec: { name?: string; version: string; apps: AppSpec[]; n
     version: spec.version,
     node: spec.node ?? ">=20",
     applications: apps.map((a) => ({ name: a.name, version: a.version })),
-    npmDependencies: spec.npm ?? {},
-    files: {},
+    npmDependencies: spec.npm ?? Object.fromEntries(Object.entries(spec.packages ?? {}).map(([k, p]) => [k, p.version])),
+    ...(recorded
+      ? {
+          npm: {
+            direct: spec.direct ?? Object.keys(spec.packages!).filter((k) => !k.includes("/node_modules/")),
+            packages: Object.fromEntries(Object.entries(spec.packages!).map(([k, p]) => [k, { dependencies: p.dependencies ?? [], ...(p.native ? { native: p.native } : {}) }])),
+            restart: spec.restart ?? [],
+          },
+        }
+      : {}),
+    files: Object.fromEntries(Object.entries(spec.packages ?? {}).map(([k, p]) => [`node_modules/${k}/index.js`, sha(`${k}@${p.version}:${p.content ?? ""}`)])),
   };
   return {
     release,

@@ -1,6 +1,7 @@
 import pc from "picocolors";
 import type { AppFile } from "../../release/app-file.ts";
 import type { ReleaseFile } from "../../release/release-file.ts";
+import { packageName } from "../../relup/package-changes.ts";
 
 /** The applications and modules of a release, one line each, for `build` and `inspect`. */
 export function renderReleaseContents(release: ReleaseFile, apps: readonly AppFile[], color: boolean): string[] {
@@ -14,10 +15,18 @@ export function renderReleaseContents(release: ReleaseFile, apps: readonly AppFi
         .filter(Boolean)
         .join(", ");
       const state = m.mutableState.length ? c.yellow(` module state: ${m.mutableState.join(", ")}`) : "";
-      lines.push(`    ${m.name}${tags ? c.dim(` [${tags}]`) : ""}${m.imports.length ? c.dim(` → ${m.imports.join(", ")}`) : ""}${state}`);
+      const uses = [...m.imports, ...(m.packages ?? []).map((p) => `npm:${p}`)];
+      lines.push(`    ${m.name}${tags ? c.dim(` [${tags}]`) : ""}${uses.length ? c.dim(` → ${uses.join(", ")}`) : ""}${state}`);
     }
   }
   const npm = Object.entries(release.npmDependencies);
-  if (npm.length > 0) lines.push(`  node_modules: ${npm.map(([name, version]) => `${name}@${version}`).join(", ")}`);
+  if (npm.length > 0) {
+    const restart = new Set(release.npm?.restart ?? []);
+    const mark = (name: string) => {
+      const why = [release.npm?.packages[name]?.native !== undefined ? "native addon" : undefined, restart.has(packageName(name)) ? "npm.restart" : undefined].filter(Boolean);
+      return why.length > 0 ? c.yellow(` (${why.join(", ")}: a change restarts the node)`) : "";
+    };
+    lines.push(`  node_modules: ${npm.map(([name, version]) => `${name}@${version}${mark(name)}`).join(", ")}`);
+  }
   return lines;
 }

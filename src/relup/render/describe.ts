@@ -5,6 +5,7 @@
 import { assertNever } from "../../errors.ts";
 import type { AppupInstruction, PurgeMethod } from "../../appup/instruction.ts";
 import type { Plan } from "../generate-plan.ts";
+import type { PackageChange } from "../package-changes.ts";
 import type { Instruction } from "../instruction.ts";
 
 const q = (s: string) => `\`${s}\``;
@@ -127,7 +128,7 @@ export function summaryLine(plan: Plan): string {
   const changedCode = [...new Set(up.flatMap((i) => (i.op === "code_change" ? i.modules.map((m) => m.module) : [])))];
   const migrated = changedCode.filter((m) => !supervisors.has(m));
   const resupervised = changedCode.filter((m) => supervisors.has(m));
-  const changedModules = new Set(plan.diff.changed.flatMap((app) => app.changed.map((c) => `${app.name}/${c.to.name}`)));
+  const changedModules = new Set([...plan.diff.changed.flatMap((app) => app.changed.map((c) => `${app.name}/${c.to.name}`)), ...plan.diff.npm.reloads.keys()]);
   const reloaded = up.filter((i) => i.op === "load" && changedModules.has(i.module) && !updated.has(i.module)).length;
   const soft = [...updated].filter((m) => !changedCode.includes(m)).length;
   const restarts = up.some((i) => i.op === "restart_new_emulator") ? 1 : 0;
@@ -145,8 +146,22 @@ export function summaryLine(plan: Plan): string {
   if (envs > 0) parts.push(`${plural(envs, "env change")}`);
   if (plan.diff.added.length > 0) parts.push(`${plural(plan.diff.added.length, "application")} added`);
   if (plan.diff.removed.length > 0) parts.push(`${plural(plan.diff.removed.length, "application")} removed`);
+  if (plan.diff.npm.changes.length > 0) parts.push(`${plural(plan.diff.npm.changes.length, "npm package change")}`);
   parts.push(plural(restarts, "restart"));
   return `${file.release} ${file.from.version} → ${file.to.version}: ${parts.join(", ")}`;
+}
+
+/**
+ * One npm package change in words: the package and its versions, direct or through which dependencies,
+ * and what the upgrade does about it. `tiny-pad 1.0.0 → 1.1.0 (direct): hot, reloads `labels/label``.
+ */
+export function describePackageChange(c: PackageChange, restart: boolean): string {
+  const versions = c.from === undefined ? `${c.to} added` : c.to === undefined ? `${c.from} removed` : c.sameVersion ? `${c.to}, other files` : `${c.from} → ${c.to}`;
+  const how = c.direct ? "direct" : `through ${c.via.length > 0 ? list(c.via) : "another package"}`;
+  const reached = c.importers.length > 0 ? `reached by ${list(c.importers)}` : "no release module reaches it";
+  const what =
+    c.restart !== undefined ? `restart: ${c.restart}` : restart ? `${reached} (the node restarts for another reason)` : `hot: ${reached}`;
+  return `${q(c.package)} ${versions} (${how}): ${what}`;
 }
 
 /** Risks a reviewer must see: anything not hot, irreversible, or that ends processes. */

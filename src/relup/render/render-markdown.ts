@@ -2,7 +2,7 @@
 import { formatPlanWarning } from "../issues.ts";
 import type { Instruction } from "../instruction.ts";
 import type { Plan } from "../generate-plan.ts";
-import { describeAppupInstruction, describeScript, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
+import { describeAppupInstruction, describePackageChange, describeScript, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
 import { leavingProcesses } from "./leaving-processes.ts";
 import { suspendWindows } from "./render-text.ts";
 
@@ -22,6 +22,10 @@ export function renderPlanMarkdown(plan: Plan, options: { verification?: PlanVer
   for (const app of plan.diff.removed) out.push(`| ${app.name} | removed ${app.version} | application stopped, modules removed |`);
   for (const app of plan.diff.unchanged) out.push(`| ${app.name} | ${app.version} | unchanged |`);
   out.push("");
+  if (plan.diff.npm.changes.length > 0) {
+    const restart = plan.file.up.some((i) => i.op === "restart_new_emulator");
+    out.push("**npm packages**", "", ...plan.diff.npm.changes.map((p) => `- ${describePackageChange(p, restart)}`), "");
+  }
   if (options.verification) {
     out.push(`**State migrations** (\`relup verify\`: ${options.verification.how})`, "");
     if (options.verification.modules.length === 0) out.push("No stateful update: nothing to verify.", "");

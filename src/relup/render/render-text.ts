@@ -8,7 +8,7 @@ import { formatPlanWarning } from "../issues.ts";
 import type { Instruction } from "../instruction.ts";
 import type { Plan } from "../generate-plan.ts";
 import { leavingProcesses } from "./leaving-processes.ts";
-import { describeAppupInstruction, describeScript, plural, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
+import { describeAppupInstruction, describePackageChange, describeScript, plural, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
 
 export function renderPlanText(plan: Plan, options: { color?: boolean; verification?: PlanVerification } = {}): string {
   const c = pc.createColors(options.color ?? false);
@@ -25,6 +25,12 @@ export function renderPlanText(plan: Plan, options: { color?: boolean; verificat
   for (const app of plan.diff.removed) out.push(`  ${c.red("-")} ${app.name} ${app.version}: removed, stopped and unloaded`);
   if (plan.diff.unchanged.length > 0) out.push(c.dim(`    unchanged: ${plan.diff.unchanged.map((a) => `${a.name} ${a.version}`).join(", ")}`));
   out.push("");
+  if (plan.diff.npm.changes.length > 0) {
+    out.push(c.bold("npm packages"));
+    const restart = plan.file.up.some((i) => i.op === "restart_new_emulator");
+    for (const p of plan.diff.npm.changes) out.push(`  ${p.from === undefined ? c.green("+") : p.to === undefined ? c.red("-") : c.yellow("~")} ${describePackageChange(p, restart)}`);
+    out.push("");
+  }
 
   if (options.verification) {
     out.push(c.bold(`State migrations (relup verify: ${options.verification.how})`));

@@ -34,7 +34,7 @@ const MeaningProblemSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("code-change-mode"), mode }),
   z.object({ kind: z.literal("code-change-order"), module: s, mode }),
   z.object({ kind: z.literal("stopped-not-started"), module: s }),
-  z.object({ kind: z.literal("not-loaded"), module: s, added: z.boolean() }),
+  z.object({ kind: z.literal("not-loaded"), module: s, added: z.boolean(), packages: z.array(s).optional() }),
   z.object({ kind: z.literal("not-removed"), module: s }),
   z.object({ kind: z.literal("unknown-module"), module: s }),
   z.object({ kind: z.literal("remove-staying"), module: s }),

@@ -1,0 +1,137 @@
+/**
+ * npm package changes in generated plans, case by case: which modules are reloaded and how, what forces
+ * a restart, what the plan says. Every plan here passes the node's meaning check.
+ */
+import { describe, expect, it } from "vitest";
+import { model, type AppSpec, type PackageSpec } from "../../test/helpers/model.ts";
+import { checkPlanMeaning } from "./check-plan-meaning.ts";
+import { generatePlan, type Plan } from "./generate-plan.ts";
+import type { Instruction } from "./instruction.ts";
+import { formatPlanIssue, formatPlanWarning } from "./issues.ts";
+
+const B = "brutal_purge" as const;
+const load = (module: string): Instruction => ({ op: "load", module, prePurge: B, postPurge: B });
+const ponr: Instruction = { op: "point_of_no_return" };
+const code = (application: string, version: string, modules: string[]): Instruction => ({ op: "load_object_code", application, version, modules });
+
+type Release = { apps: AppSpec[]; packages: Record<string, PackageSpec>; restart?: string[] };
+
+function plan(v1: Release, v2: Release): Plan {
+  const [from, to] = [model({ version: "1.0.0", ...v1 }), model({ version: "2.0.0", ...v2 })];
+  const result = generatePlan(from, to);
+  if (!result.ok) throw new Error(result.issues.map(formatPlanIssue).join("\n"));
+  expect(checkPlanMeaning(result.value.file, from, to).map(formatPlanIssue)).toEqual([]);
+  return result.value;
+}
+
+/** labels 1.0.0: `label` requires tiny-pad, `history` (a server) too, `http` requires neither. */
+const labels: AppSpec = {
+  name: "labels",
+  version: "1.0.0",
+  modules: [
+    { name: "label", packages: ["tiny-pad"] },
+    { name: "history", behaviour: "server", packages: ["tiny-pad"] },
+    { name: "http", behaviour: "server", imports: ["labels/label"] },
+  ],
+};
+const pad = (version: string, extra: Partial<PackageSpec> = {}): Record<string, PackageSpec> => ({ "tiny-pad": { version, ...extra } });
+
+describe("npm package changes: hot", () => {
+  it("a direct bump reloads each module that requires it, from the new release, though its application is unchanged", () => {
+    const p = plan({ apps: [labels], packages: pad("1.0.0") }, { apps: [labels], packages: pad("1.1.0") });
+    expect(p.file.up).toEqual([code("labels", "1.0.0", ["label", "history"]), ponr, load("labels/label"), { op: "suspend", modules: ["labels/history"] }, load("labels/history"), { op: "resume", modules: ["labels/history"] }]);
+    expect(p.file.down).toEqual([code("labels", "1.0.0", ["label", "history"]), ponr, load("labels/label"), { op: "suspend", modules: ["labels/history"] }, load("labels/history"), { op: "resume", modules: ["labels/history"] }]);
+    expect(p.diff.npm.changes).toEqual([{ package: "tiny-pad", name: "tiny-pad", from: "1.0.0", to: "1.1.0", sameVersion: false, direct: true, via: [], importers: ["labels/history", "labels/label"] }]);
+    expect(p.reasons.up).toContain("reload `labels/label` from the new release, though its code is the same: it requires `tiny-pad`, which changes 1.0.0 → 1.1.0");
+    expect(p.reasons.down).toContain("reload `labels/label` from the older release, though its code is the same: it requires `tiny-pad`, which changes 1.1.0 → 1.0.0");
+    expect(p.warnings).toEqual([{ code: "package-objects", module: "labels/history", packages: ["tiny-pad changes 1.0.0 → 1.1.0"] }]);
+    expect(formatPlanWarning(p.warnings[0]!)).toContain("keep running that version's code until they are replaced");
+  });
+
+  it("a transitive bump reloads the modules that reach it through the package that depends on it", () => {
+    const packages = (v: string) => ({ "tiny-format": { version: "1.0.0", dependencies: ["tiny-pad"] }, "tiny-pad": { version: v } });
+    const app: AppSpec = { name: "labels", version: "1.0.0", modules: [{ name: "format", packages: ["tiny-format"] }, { name: "other" }] };
+    const p = plan({ apps: [app], packages: packages("1.0.0"), direct: ["tiny-format"] } as Release, { apps: [app], packages: packages("1.0.1"), direct: ["tiny-format"] } as Release);
+    expect(p.file.up).toEqual([code("labels", "1.0.0", ["format"]), ponr, load("labels/format")]);
+    expect(p.diff.npm.changes).toMatchObject([{ package: "tiny-pad", direct: false, via: ["tiny-format"], importers: ["labels/format"] }]);
+    expect(p.reasons.up[0]).toBe("reload `labels/format` from the new release, though its code is the same: it reaches, through `tiny-format`, `tiny-pad`, which changes 1.0.0 → 1.0.1");
+  });
+
+  it("the same version with other files is a change too", () => {
+    const p = plan({ apps: [labels], packages: pad("1.0.0") }, { apps: [labels], packages: pad("1.0.0", { content: "patched" }) });
+    expect(p.diff.npm.changes).toMatchObject([{ package: "tiny-pad", from: "1.0.0", to: "1.0.0", sameVersion: true }]);
+    expect(p.file.up).toContainEqual(load("labels/label"));
+  });
+
+  it("a package no module reaches changes nothing in the running code", () => {
+    const p = plan({ apps: [labels], packages: { ...pad("1.0.0"), unused: { version: "1.0.0" } } }, { apps: [labels], packages: { ...pad("1.0.0"), unused: { version: "2.0.0" } } });
+    expect(p.file.up).toEqual([ponr]);
+    expect(p.diff.npm.changes).toMatchObject([{ package: "unused", importers: [] }]);
+  });
+
+  it("a module that imports a reloaded module goes after it, with the import as the reason", () => {
+    const v1: AppSpec = { name: "labels", version: "1.0.0", modules: [{ name: "label", packages: ["tiny-pad"] }, { name: "page", imports: ["labels/label"] }] };
+    const v2: AppSpec = { name: "labels", version: "1.1.0", modules: [{ name: "label", packages: ["tiny-pad"] }, { name: "page", code: "v2", imports: ["labels/label"] }] };
+    const p = plan({ apps: [v1], packages: pad("1.0.0") }, { apps: [v2], packages: pad("1.1.0") });
+    expect(p.file.up).toEqual([code("labels", "1.1.0", ["label", "page"]), ponr, load("labels/label"), load("labels/page")]);
+    expect(p.reasons.up).toContain("load `labels/label` before loading `labels/page`: `labels/page` imports `labels/label`");
+  });
+
+  it("a server whose state vsn changes gets the changed packages it reaches in its codeChange extra", () => {
+    const v1: AppSpec = { name: "s", version: "1.0.0", modules: [{ name: "store", behaviour: "server", vsn: 1, packages: ["pg"] }] };
+    const v2: AppSpec = { name: "s", version: "2.0.0", modules: [{ name: "store", behaviour: "server", vsn: 2, code: "v2", exports: ["codeChange"], packages: ["pg"] }] };
+    const p = plan({ apps: [v1], packages: { pg: { version: "8.1.0" } } }, { apps: [v2], packages: { pg: { version: "8.2.0" } } });
+    expect(p.file.up).toContainEqual({ op: "code_change", mode: "up", modules: [{ module: "s/store", extra: { packages: { pg: { from: "8.1.0", to: "8.2.0" } } } }] });
+  });
+
+  it("a package added and one removed: the modules that change are reloaded as usual, nothing restarts", () => {
+    const v1: AppSpec = { name: "labels", version: "1.0.0", modules: [{ name: "label", packages: ["tiny-pad"] }] };
+    const v2: AppSpec = { name: "labels", version: "1.1.0", modules: [{ name: "label", code: "v2", packages: ["tiny-upper"] }] };
+    const p = plan({ apps: [v1], packages: pad("1.0.0") }, { apps: [v2], packages: { "tiny-upper": { version: "1.0.0" } } });
+    expect(p.file.up).toEqual([code("labels", "1.1.0", ["label"]), ponr, load("labels/label")]);
+    expect(p.diff.npm.changes).toMatchObject([
+      { package: "tiny-pad", from: "1.0.0", importers: ["labels/label"] },
+      { package: "tiny-upper", to: "1.0.0", importers: ["labels/label"] },
+    ]);
+    expect(p.diff.npm.changes.map((c) => "from" in c && "to" in c)).toEqual([false, false]);
+  });
+
+  it("a native package added is loaded like any other: only a change of one in place restarts", () => {
+    const p = plan({ apps: [labels], packages: pad("1.0.0") }, { apps: [labels], packages: { ...pad("1.0.0"), addon: { version: "1.0.0", native: "it builds a native addon (binding.gyp)" } } });
+    expect(p.warnings.filter((w) => w.code === "restart-new-emulator")).toEqual([]);
+  });
+});
+
+describe("npm package changes: a restart", () => {
+  it("a changed package with a native addon restarts the node, and the plan says which and why", () => {
+    const native = "it builds a native addon (binding.gyp)";
+    const p = plan({ apps: [labels], packages: pad("1.0.0", { native }) }, { apps: [labels], packages: pad("1.1.0", { native }) });
+    expect(p.file.up).toEqual([{ op: "restart_new_emulator" }, ponr]);
+    expect(p.file.down).toEqual([{ op: "restart_new_emulator" }, ponr]);
+    expect(p.warnings).toEqual([{ code: "restart-new-emulator", reasons: ["npm package `tiny-pad` changes 1.0.0 → 1.1.0: it builds a native addon (binding.gyp)"] }]);
+    expect(p.diff.npm.changes[0]!.restart).toBe(native);
+  });
+
+  it("a package listed under npm.restart restarts the node, listed in either release", () => {
+    for (const [a, b] of [[["tiny-pad"], []], [[], ["tiny-pad"]]] as const) {
+      const p = plan({ apps: [labels], packages: pad("1.0.0"), restart: [...a] }, { apps: [labels], packages: pad("1.1.0"), restart: [...b] });
+      expect(p.warnings).toEqual([{ code: "restart-new-emulator", reasons: ["npm package `tiny-pad` changes 1.0.0 → 1.1.0: relup.config.json lists it under npm.restart"] }]);
+    }
+  });
+
+  it("releases built without package metadata restart on any package change, and say how to fix it", () => {
+    const result = generatePlan(model({ version: "1.0.0", apps: [labels], npm: { "tiny-pad": "1.0.0" } }), model({ version: "2.0.0", apps: [labels], packages: pad("1.1.0") }));
+    expect(result.ok && result.value.warnings).toEqual([{ code: "restart-new-emulator", reasons: ["npm packages change, and rel 1.0.0 was built without the package metadata hot upgrades need (rebuild it with this relup)"] }]);
+  });
+});
+
+describe("the meaning check and package changes", () => {
+  it("refuses a section that leaves a module on the other release's package", () => {
+    const [from, to] = [model({ version: "1.0.0", apps: [labels], packages: pad("1.0.0") }), model({ version: "2.0.0", apps: [labels], packages: pad("1.1.0") })];
+    const result = generatePlan(from, to);
+    if (!result.ok) throw new Error("expected a plan");
+    const up = result.value.file.up.filter((i) => !(i.op === "load" && i.module === "labels/label"));
+    const issues = checkPlanMeaning({ ...result.value.file, up }, from, to);
+    expect(issues.map(formatPlanIssue)).toEqual([expect.stringContaining("`labels/label` reaches the npm package `tiny-pad`, which differs in the release the section goes to")]);
+  });
+});

@@ -1,0 +1,160 @@
+/**
+ * What changes in the npm packages between two releases, and what it takes to upgrade it. Pure.
+ *
+ * Packages are upgraded as OTP upgrades library applications: each release ships its own
+ * `node_modules/`, so the old and the new version of a package can be loaded side by side, and a release
+ * module that reaches a changed package is reloaded from the new release, whose `require` resolves the new
+ * version, even if its own code did not change. A module reaches a package when it requires it, or
+ * requires a package that depends on it, at any depth (the release's resolved dependency graph).
+ *
+ *   changed     a package whose version or files differ, one added, one removed (by its place under
+ *               node_modules/, so a nested copy is a package of its own)
+ *   importers   the modules of either release that reach it
+ *   reloads     the modules in both releases with the same code that reach a changed package: generation
+ *               gives them a load_module or an update, as if their code had changed
+ *   restart     what cannot be reloaded in place, so the upgrade restarts the node: a changed package with
+ *               a native addon (a process cannot load two versions of one), a package the project lists
+ *               under `npm.restart` (changed, added or removed), and any package change between releases
+ *               built without this metadata
+ */
+import type { ModuleMeta } from "../release/app-file.ts";
+import { compareStrings, sha256 } from "../release/fs-utils.ts";
+import type { ReleaseModel } from "./release-model.ts";
+
+/** The part of a release the package diff reads. */
+type Release = Pick<ReleaseModel, "release" | "apps">;
+
+export interface PackageChange {
+  /** its place under node_modules/: `tiny-pad`, or nested, `a/node_modules/b` */
+  package: string;
+  name: string;
+  /** the version before; absent when the package is added */
+  from?: string;
+  /** the version after; absent when the package is removed */
+  to?: string;
+  /** the version is the same and the files differ */
+  sameVersion: boolean;
+  /** a dependency of the project's package.json, rather than of another package */
+  direct: boolean;
+  /** transitive: the project's dependencies it is reached through */
+  via: string[];
+  /** the release modules (`app/module`) of either release that reach it */
+  importers: string[];
+  /** why it makes the upgrade restart the node, when it does */
+  restart?: string;
+}
+
+export interface PackageDiff {
+  changes: PackageChange[];
+  /** modules of both releases, with the same code, reloaded because a package they reach changed → those packages */
+  reloads: Map<string, string[]>;
+  /** why the package changes restart the node; empty when they upgrade hot */
+  restart: string[];
+}
+
+/** The name of the package at an install path: the part after the last `node_modules/`. */
+export function packageName(installPath: string): string {
+  const at = installPath.lastIndexOf("node_modules/");
+  return at === -1 ? installPath : installPath.slice(at + "node_modules/".length);
+}
+
+export function diffPackages(from: Release, to: Release): PackageDiff {
+  const before = from.release.npmDependencies;
+  const after = to.release.npmDependencies;
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort(compareStrings);
+  const changed = keys.filter((k) => before[k] !== after[k] || packageDigest(from, k) !== packageDigest(to, k));
+  const out: PackageDiff = { changes: [], reloads: new Map(), restart: [] };
+  if (changed.length === 0) return out;
+
+  const missing = [from, to].filter((m) => m.release.npm === undefined || m.apps.some((a) => a.modules.some((mod) => mod.packages === undefined)));
+  if (missing.length > 0) {
+    const names = missing.map((m) => `${m.release.name} ${m.release.version}`).join(" and ");
+    out.restart.push(`npm packages change, and ${names} ${missing.length > 1 ? "were" : "was"} built without the package metadata hot upgrades need (rebuild ${missing.length > 1 ? "them" : "it"} with this relup)`);
+  }
+  const reach = { from: reachByModule(from), to: reachByModule(to) };
+  const direct = new Set([...(from.release.npm?.direct ?? []), ...(to.release.npm?.direct ?? [])]);
+  const restartListed = new Set([...(from.release.npm?.restart ?? []), ...(to.release.npm?.restart ?? [])]);
+  const changedSet = new Set(changed);
+
+  for (const key of changed) {
+    const name = packageName(key);
+    const importers = [...new Set([...reach.from, ...reach.to].filter(([, pkgs]) => pkgs.has(key)).map(([m]) => m))].sort(compareStrings);
+    const isDirect = key === name && direct.has(name);
+    const via = isDirect ? [] : [...direct].filter((d) => d !== key && (closure(from, d).has(key) || closure(to, d).has(key))).sort(compareStrings);
+    const native = before[key] !== undefined && after[key] !== undefined ? (to.release.npm?.packages[key]?.native ?? from.release.npm?.packages[key]?.native) : undefined;
+    const restart = restartListed.has(name) ? "relup.config.json lists it under npm.restart" : native;
+    const change: PackageChange = {
+      package: key,
+      name,
+      ...(before[key] !== undefined ? { from: before[key] } : {}),
+      ...(after[key] !== undefined ? { to: after[key] } : {}),
+      sameVersion: before[key] !== undefined && before[key] === after[key],
+      direct: isDirect,
+      via,
+      importers,
+      ...(restart !== undefined ? { restart } : {}),
+    };
+    out.changes.push(change);
+    if (restart !== undefined) out.restart.push(`npm package \`${key}\` ${describeVersions(change)}: ${restart}`);
+  }
+
+  const codeBefore = new Map<string, string>(from.apps.flatMap((a) => a.modules.map((m) => [`${a.name}/${m.name}`, m.sha256] as const)));
+  for (const [ref, pkgs] of reach.to) {
+    if (codeBefore.get(ref) !== reachSha(to, ref)) continue;
+    const reached = [...new Set([...pkgs, ...(reach.from.get(ref) ?? [])])].filter((k) => changedSet.has(k)).sort(compareStrings);
+    if (reached.length > 0) out.reloads.set(ref, reached);
+  }
+  return out;
+}
+
+/** `1.0.0 → 1.1.0`, `is added (1.0.0)`, `is removed (was 1.0.0)`, `1.0.0, with other files`. */
+export function describeVersions(c: Pick<PackageChange, "from" | "to" | "sameVersion">): string {
+  if (c.from === undefined) return `is added (${c.to})`;
+  if (c.to === undefined) return `is removed (was ${c.from})`;
+  if (c.sameVersion) return `keeps version ${c.to} with other files`;
+  return `changes ${c.from} → ${c.to}`;
+}
+
+function reachSha(model: Release, ref: string): string | undefined {
+  const slash = ref.indexOf("/");
+  return model.apps.find((a) => a.name === ref.slice(0, slash))?.modules.find((m) => m.name === ref.slice(slash + 1))?.sha256;
+}
+
+/** Every module of the release → the packages it reaches (install paths under node_modules/). */
+function reachByModule(model: Release): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const app of model.apps) {
+    for (const m of app.modules) out.set(`${app.name}/${m.name}`, reachOf(model, m));
+  }
+  return out;
+}
+
+/** A module requires packages by name: each resolves to the top-level copy, `node_modules/<name>`. */
+function reachOf(model: Release, m: ModuleMeta): Set<string> {
+  const out = new Set<string>();
+  for (const name of m.packages ?? []) for (const k of closure(model, name)) out.add(k);
+  return out;
+}
+
+/** The package at `key` and every package it depends on, at any depth, in this release. */
+function closure(model: Release, key: string): Set<string> {
+  const seen = new Set<string>();
+  const stack = [key];
+  while (stack.length > 0) {
+    const k = stack.pop()!;
+    if (seen.has(k) || model.release.npmDependencies[k] === undefined) continue;
+    seen.add(k);
+    stack.push(...(model.release.npm?.packages[k]?.dependencies ?? []));
+  }
+  return seen;
+}
+
+/** The sha256 of a package's own files in the release (its nested node_modules/ are packages of their own). */
+function packageDigest(model: Release, key: string): string | undefined {
+  if (model.release.npmDependencies[key] === undefined) return undefined;
+  const prefix = `node_modules/${key}/`;
+  const entries = Object.entries(model.release.files)
+    .filter(([file]) => file.startsWith(prefix) && !file.slice(prefix.length).startsWith("node_modules/"))
+    .sort(([a], [b]) => compareStrings(a, b));
+  return sha256(entries.map(([file, hash]) => `${file.slice(prefix.length)} ${hash}`).join("\n"));
+}

@@ -107,24 +107,24 @@ describe("npm package changes upgrade hot, under load", () => {
   });
 });
 
-const restarts: [fixture: string, app: string, route: string, before: string, after: string, pkg: string][] = [
-  ["npm-native", "digests", "/checksum/abc", "440920331 (tiny-native 1.0.0)", "440920331 (tiny-native 1.1.0)", "tiny-native"],
-  ["npm-restart-listed", "labels", "/label/abc", "abc", "abc", "tiny-pad"],
+const restarts: [fixture: string, app: string, route: string, before: string, after: string, pkg: string, why: string][] = [
+  ["npm-native", "digests", "/checksum/abc", "440920331 (tiny-native 1.0.0)", "440920331 (tiny-native 1.1.0)", "tiny-native", "it builds a native addon (binding.gyp)"],
+  ["npm-restart-listed", "labels", "/label/abc", "abc", "abc", "tiny-pad", "relup.config.json lists it under npm.restart"],
 ];
 
 describe("npm packages that cannot be reloaded in place restart the node, under load", () => {
-  it.each(restarts)("%s 1.0.0 → 1.1.0 → back: the plan restarts the node and names the package, apply needs allowRestart, 0 failed requests", async (fixture, app, route, before, after, pkg) => {
+  it.each(restarts)("%s 1.0.0 → 1.1.0 → back: the plan restarts the node and names the package, apply needs allowRestart, 0 failed requests", async (fixture, app, route, before, after, pkg, why) => {
     const n = await node(fixture, app);
     const plan = await planReleases({ from: n.v1, to: n.v2 });
     expect(plan.file.up.map((i) => i.op)).toContain("restart_new_emulator");
     expect(plan.file.down.map((i) => i.op)).toContain("restart_new_emulator");
-    expect(renderPlanText(plan)).toContain(`\`${pkg}\``);
+    expect(renderPlanText(plan)).toContain(`npm package \`${pkg}\` changes 1.0.0 → 1.1.0: ${why}`);
     expect(await getOnNewConnection(n.port, route)).toBe(before);
 
     const refused = (await applyRelease({ root: n.root, release: n.v2, confirm: async () => true }).catch((e: unknown) => e)) as Error & { exitCode?: number };
     expect(refused).toBeInstanceOf(Error);
     expect(refused.exitCode).toBe(1);
-    expect(refused.message).toContain(`\`${pkg}\``);
+    expect(refused.message).toContain(`npm package \`${pkg}\` changes 1.0.0 → 1.1.0: ${why}`);
     expect(refused.message).toContain("--allow-restart");
     expect(await status(n.root)).toMatchObject({ pid: n.ready.pid, release: { version: "1.0.0" } });
 

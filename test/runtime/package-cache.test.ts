@@ -3,13 +3,15 @@
  * an instance is released (out of require.cache, then garbage collected) once no module version refers
  * to its release directory any more. Real release-like directories on disk, real packages, a forced GC.
  */
-import { mkdir, realpath, writeFile } from "node:fs/promises";
+import { mkdir, realpath, symlink, writeFile } from "node:fs/promises";
 import Module, { createRequire } from "node:module";
 import path from "node:path";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { describe, expect, it } from "vitest";
+import type { AppFile } from "../../src/release/app-file.ts";
 import { ModuleTable } from "../../src/runtime/module-table.ts";
+import { readObjectCode } from "../../src/runtime/node.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 v8.setFlagsFromString("--expose-gc");
@@ -176,6 +178,24 @@ describe("package instances and release directories", () => {
     first.t.remove("a/m");
     first.t.purge("a/m", "brutal");
     expect(cached(a)).toEqual([]);
+  });
+
+  it("load_object_code from a release directory reached through a symlink: the version knows the real directory, whose packages its purge releases", async () => {
+    const root = await tempDir();
+    const a = await release(root, "1.0.0", "1.0.0");
+    const b = await release(root, "2.0.0", "2.0.0");
+    await symlink(a, path.join(root, "current"));
+    const app: AppFile = { format: 1, name: "a", version: "1", applications: [], env: {}, modules: [{ name: "m", sha256: "0".repeat(64), vsn: 1, vsnDeclared: false, behaviour: null, imports: [], exports: ["pkgVersion", "pkg", "later"], mutableState: [] }] };
+    const { t } = table();
+    const code = readObjectCode(t, path.join(root, "current"), [app], "a/m");
+    expect(code.releaseDir).toBe(a);
+    t.load(code);
+    expect(t.current("a/m")?.releaseDir).toBe(a);
+    expect(cached(a)).toHaveLength(2);
+    t.load(readObjectCode(t, b, [app], "a/m"));
+    t.purge("a/m", "brutal");
+    expect(cached(a)).toEqual([]);
+    expect((t.namespace("a/m").pkgVersion as () => string)()).toBe("2.0.0");
   });
 
   it("a native addon stays in require.cache: its code cannot be unloaded, and loading it again would fail", async () => {

@@ -126,15 +126,17 @@ export class ModuleTable implements PackageUser {
     if (entry.old) throw new ModuleError(`${code.module}: an old version is still loaded; purge it before loading another`, code.module);
     const packages = new Set<NodeJS.Module>();
     let exports: Record<string, unknown>;
+    // Its release directory is in use while its top level runs (a module it requires may fail to load meanwhile).
+    this.#count(code, 1);
     try {
       exports = this.#run(code, packages);
     } catch (error) {
       // What its top level required before failing is referred to by nothing.
+      this.#count(code, -1);
       evictUnusedPackages();
       throw error;
     }
     if (entry.current) entry.old = entry.current;
-    this.#count(code, 1);
     entry.current = { vsn: code.vsn, sha256: code.sha256, filename: code.filename, exports, active: 0, ...(code.releaseDir === undefined ? {} : { releaseDir: code.releaseDir, packages }) };
     replaceExports(entry.namespace, exports);
   }

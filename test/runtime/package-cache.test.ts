@@ -164,6 +164,19 @@ describe("package instances and release directories", () => {
     expect(t.current("a/m")?.releaseDir).toBe(a);
   });
 
+  it("a module that another module's top level requires, and that fails to load, does not evict the packages the first one is loading with", async () => {
+    const root = await tempDir();
+    const a = await release(root, "1.0.0", "1.0.0");
+    const t: ModuleTable = new ModuleTable({
+      runtimeApi: () => ({}),
+      onMissing: (module) => t.load(t.compile(module, `throw new Error("broken");`, path.join(a, "lib", "a-1", "broken.js"), { vsn: 1, sha256: "1", releaseDir: a })),
+    });
+    const code = `${MODULE}\ntry { require("relup:a/broken"); } catch {}\nexports.afterwards = () => require("leftpad") === pad;`;
+    t.load(t.compile("a/m", code, path.join(a, "lib", "a-1", "m.js"), { vsn: 1, sha256: "1", releaseDir: a }));
+    expect(cached(a)).toHaveLength(2);
+    expect((t.namespace("a/m").afterwards as () => boolean)()).toBe(true);
+  });
+
   it("a release directory another module table of the process still uses is not evicted", async () => {
     const root = await tempDir();
     const a = await release(root, "1.0.0", "1.0.0");

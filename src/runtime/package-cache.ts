@@ -45,20 +45,14 @@ const cache = createRequire(import.meta.url).cache;
 const users = new Set<WeakRef<PackageUser>>();
 /** canonical release directories whose packages may be in require.cache */
 const inCache = new Set<string>();
-const canonical = new Map<string, string>();
 
-/** The directory as require.cache keys name files under it (symlinks resolved), remembered. */
+/** The directory as require.cache keys name files under it (symlinks resolved, as Node resolves them). */
 export function canonicalReleaseDir(dir: string): string {
-  let real = canonical.get(dir);
-  if (real === undefined) {
-    try {
-      real = realpathSync.native(dir);
-    } catch {
-      real = path.resolve(dir);
-    }
-    canonical.set(dir, real);
+  try {
+    return realpathSync.native(dir);
+  } catch {
+    return path.resolve(dir);
   }
-  return real;
 }
 
 /** Count `user`'s release directories as referenced for as long as it lives. */

@@ -4,11 +4,15 @@
  *   late binding   ns per call through a module namespace (as compiled importers call) vs a direct call
  *   call           round trips per second to one server process
  *   memory         heap growth after 500 load + purge cycles of one module
+ *   packages       heap growth after 100 upgrade + downgrade cycles of a module between two release
+ *                  directories with two versions of a ~1 MB npm package, and after 100 upgrades through
+ *                  100 release directories (bench/package-figures.ts)
  * Prints one JSON object on stdout.
  */
 import { ModuleTable } from "../src/runtime/module-table.ts";
 import { Runtime } from "../src/runtime/runtime.ts";
 import { startServer } from "../src/runtime/server.ts";
+import { packageFigures } from "./package-figures.ts";
 
 const quick = process.argv.includes("--quick");
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
@@ -103,5 +107,6 @@ const result = {
   lateBinding: lateBinding(quick ? 2_000_000 : 20_000_000),
   call: await callRate(quick ? 20_000 : 200_000),
   memory: memory(500),
+  packages: packageFigures(100),
 };
 process.stdout.write(JSON.stringify(result) + "\n");

@@ -218,7 +218,7 @@ export function formatPlanWarning(w: PlanWarning): string {
     case "state-shape-unchecked":
       return `${q(w.module)} is updated soft (its state is kept as it is), but the shape of its state is unchecked: no stateSchema in ${w.missing.join(" nor in ")}. Export \`stateSchema\` from both versions: generation then compares their shapes, and \`relup verify\` checks that the states fit the new one.`;
     case "package-objects":
-      return `${q(w.module)} is reloaded with npm package${w.packages.length > 1 ? "s" : ""} ${w.packages.map((p) => `\`${p.slice(0, p.indexOf(" "))}\`${p.slice(p.indexOf(" "))}`).join("; ")}: objects its processes created with the old version and keep in their state (a client, a pool, a parser) keep running that version's code until they are replaced. Replace them in codeChange or create them on next use (docs/plans.md, npm packages).`;
+      return `${q(w.module)} is reloaded because ${w.packages.map((p) => `npm package \`${p.slice(0, p.indexOf(" "))}\`${p.slice(p.indexOf(" "))}`).join(" and ")}: objects its processes created with the old version and keep in their state (a client, a pool, a parser) keep running that version's code until they are replaced. Replace them in codeChange or create them on next use (docs/plans.md, npm packages).`;
     default:
       return assertNever(w);
   }

@@ -11,11 +11,16 @@
  * old so it can be garbage collected. Loading while an old version exists is refused until it is purged.
  * Code is compiled with vm.compileFunction into a plain function: no ESM import() with cache-busting,
  * no vm.SourceTextModule, no require.cache (each of those keeps every version alive on Node 20).
+ *
+ * npm packages are Node's: a version read from a release directory requires them from that release's
+ * `node_modules/`, and each version knows that directory. Whenever versions are dropped, the package
+ * instances of directories no version refers to any more are released (package-cache.ts).
  */
 import { createRequire } from "node:module";
 import path from "node:path";
 import vm from "node:vm";
 import { MODULE_SPECIFIER_PREFIX } from "../release/compile-module.ts";
+import { canonicalReleaseDir, evictUnusedPackages, packageRequire, readmitPackages, trackPackageUser, type PackageUser } from "./package-cache.ts";
 
 /** Compiled but not yet run: what load_object_code produces. */
 export interface ObjectCode {
@@ -24,7 +29,20 @@ export interface ObjectCode {
   filename: string;
   vsn: string | number;
   sha256: string;
+  /**
+   * the release directory it was read from, whose `node_modules/` its npm packages resolve from (symlinks
+   * resolved); absent for code that belongs to no release directory
+   */
+  releaseDir?: string;
   fn: (...args: unknown[]) => unknown;
+}
+
+/** What `compile` is told about the code besides its text. */
+export interface CodeMeta {
+  vsn: string | number;
+  sha256: string;
+  /** the release directory `filename` lies in: its package instances are released with its last version */
+  releaseDir?: string;
 }
 
 export interface ModuleVersion {
@@ -34,6 +52,10 @@ export interface ModuleVersion {
   exports: Record<string, unknown>;
   /** handlers running code of this version right now (a soft purge waits for none) */
   active: number;
+  /** see ObjectCode */
+  releaseDir?: string;
+  /** the package modules of its release directory it required (put back in require.cache if it is restored) */
+  packages?: ReadonlySet<NodeJS.Module>;
 }
 
 export interface ModuleSnapshot {
@@ -73,19 +95,23 @@ export interface ModuleTableOptions {
 
 const WRAPPER_PARAMS = ["exports", "require", "module", "__filename", "__dirname"];
 
-export class ModuleTable {
+export class ModuleTable implements PackageUser {
   readonly #entries = new Map<string, Entry>();
   readonly #options: ModuleTableOptions;
+  /** release directory → how many current and old versions resolve packages from it */
+  readonly #releaseDirs = new Map<string, number>();
 
   constructor(options: ModuleTableOptions) {
     this.#options = options;
+    trackPackageUser(this);
   }
 
   /** Compile without running: a syntax error is found here, before anything changes. */
-  compile(module: string, code: string, filename: string, meta: { vsn: string | number; sha256: string }): ObjectCode {
+  compile(module: string, code: string, filename: string, meta: CodeMeta): ObjectCode {
     try {
       const fn = vm.compileFunction(code, WRAPPER_PARAMS, { filename }) as (...args: unknown[]) => unknown;
-      return { module, filename, fn, ...meta };
+      const { releaseDir, ...rest } = meta;
+      return { module, filename, fn, ...rest, ...(releaseDir === undefined ? {} : { releaseDir: canonicalReleaseDir(releaseDir) }) };
     } catch (error) {
       throw new ModuleError(`${module}: does not compile: ${(error as Error).message}`, module);
     }
@@ -98,9 +124,20 @@ export class ModuleTable {
   load(code: ObjectCode): void {
     const entry = this.#entry(code.module);
     if (entry.old) throw new ModuleError(`${code.module}: an old version is still loaded; purge it before loading another`, code.module);
-    const exports = this.#run(code);
+    const packages = new Set<NodeJS.Module>();
+    let exports: Record<string, unknown>;
+    // Its release directory is in use while its top level runs (a module it requires may fail to load meanwhile).
+    this.#count(code, 1);
+    try {
+      exports = this.#run(code, packages);
+    } catch (error) {
+      // What its top level required before failing is referred to by nothing.
+      this.#count(code, -1);
+      evictUnusedPackages();
+      throw error;
+    }
     if (entry.current) entry.old = entry.current;
-    entry.current = { vsn: code.vsn, sha256: code.sha256, filename: code.filename, exports, active: 0 };
+    entry.current = { vsn: code.vsn, sha256: code.sha256, filename: code.filename, exports, active: 0, ...(code.releaseDir === undefined ? {} : { releaseDir: code.releaseDir, packages }) };
     replaceExports(entry.namespace, exports);
   }
 
@@ -125,8 +162,10 @@ export class ModuleTable {
     if (mode === "soft" && entry.old.active > 0) {
       throw new ModuleError(`${module}: ${entry.old.active} handler(s) still run old code; a soft purge waits for them`, module);
     }
+    this.#count(entry.old, -1);
     entry.old = undefined;
     if (!entry.current) this.#entries.delete(module);
+    evictUnusedPackages();
     return true;
   }
 
@@ -139,10 +178,19 @@ export class ModuleTable {
   restore(snapshot: ModuleSnapshot): void {
     if (!snapshot.existed && !this.#entries.has(snapshot.module)) return;
     const entry = this.#entry(snapshot.module);
+    for (const version of [entry.current, entry.old]) this.#count(version, -1);
+    for (const version of [snapshot.current, snapshot.old]) this.#count(version, 1);
     entry.current = snapshot.current;
     entry.old = snapshot.old;
     replaceExports(entry.namespace, snapshot.current?.exports ?? {});
     if (!snapshot.existed) this.#entries.delete(snapshot.module);
+    for (const version of [snapshot.current, snapshot.old]) if (version?.releaseDir !== undefined && version.packages) readmitPackages(version.releaseDir, version.packages);
+    evictUnusedPackages();
+  }
+
+  /** The release directories the current and old versions of every module resolve packages from. */
+  releaseDirs(): Iterable<string> {
+    return this.#releaseDirs.keys();
   }
 
   /** The one namespace object of a module; calls through it always reach the current version. */
@@ -188,6 +236,14 @@ export class ModuleTable {
     return [...this.#entries.keys()].sort();
   }
 
+  #count(version: { releaseDir?: string } | undefined, delta: 1 | -1): void {
+    const dir = version?.releaseDir;
+    if (dir === undefined) return;
+    const n = (this.#releaseDirs.get(dir) ?? 0) + delta;
+    if (n > 0) this.#releaseDirs.set(dir, n);
+    else this.#releaseDirs.delete(dir);
+  }
+
   #entry(module: string): Entry {
     let entry = this.#entries.get(module);
     if (!entry) {
@@ -200,9 +256,9 @@ export class ModuleTable {
     return entry;
   }
 
-  #run(code: ObjectCode): Record<string, unknown> {
+  #run(code: ObjectCode, packages: Set<NodeJS.Module>): Record<string, unknown> {
     const mod = { exports: {} as Record<string, unknown> };
-    const nodeRequire = createRequire(code.filename);
+    const nodeRequire = code.releaseDir === undefined ? createRequire(code.filename) : packageRequire(code.filename, code.releaseDir, packages);
     const require = (spec: string): unknown => {
       if (spec.startsWith(MODULE_SPECIFIER_PREFIX)) {
         const ref = spec.slice(MODULE_SPECIFIER_PREFIX.length);

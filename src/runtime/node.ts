@@ -140,5 +140,5 @@ export function readObjectCode(table: ModuleTable, releaseDir: string, apps: rea
   const meta = app?.modules.find((m) => m.name === ref.slice(slash + 1));
   if (!app || !meta) throw new Error(`module ${ref} is not in the release`);
   const filename = path.join(releaseDir, appDir(app), moduleFile(meta.name));
-  return table.compile(ref, readFileSync(filename, "utf8"), filename, { vsn: meta.vsn, sha256: meta.sha256 });
+  return table.compile(ref, readFileSync(filename, "utf8"), filename, { vsn: meta.vsn, sha256: meta.sha256, releaseDir });
 }

@@ -54,6 +54,17 @@ describe("extractMetadata", () => {
     expect(meta.mutableState).toEqual(["cache", "exported", "hits", "legacy", "seen"]);
   });
 
+  it("module-level state: any object made with new at the top level (an npm package's cache, a pool), not stateless built-ins", () => {
+    const meta = ok(`import { LRUCache } from "lru-cache";
+import * as pg from "pg";
+const shared = new LRUCache({ max: 10 });
+export const pool = new pg.Pool();
+const encoder = new TextEncoder();
+const money = new Intl.NumberFormat("en");
+const pattern = new RegExp("a+");`);
+    expect(meta.mutableState).toEqual(["pool", "shared"]);
+  });
+
   it("source that does not parse is refused", () => {
     expect(extractMetadata("export function (")).toMatchObject({ ok: false, field: "(source)" });
   });

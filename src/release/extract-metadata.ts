@@ -23,7 +23,11 @@ export interface ParsedMetadata {
 export type MetadataResult = { ok: true; value: ParsedMetadata } | { ok: false; field: string; detail: string };
 
 const BEHAVIOURS: ReadonlySet<string> = new Set(["server", "supervisor", "application"]);
-const MUTABLE_CONSTRUCTORS: ReadonlySet<string> = new Set(["Map", "Set", "WeakMap", "WeakSet", "Array", "Object"]);
+/**
+ * Built-in classes whose instances hold no state worth keeping across a reload. Any other `new` at the top
+ * level (a Map, a cache, a pool, a client of an npm package) makes module-level state, lost on reload.
+ */
+const STATELESS_CONSTRUCTORS: ReadonlySet<string> = new Set(["TextEncoder", "TextDecoder", "RegExp", "URL", "Error", "TypeError", "RangeError"]);
 
 export function extractMetadata(esmSource: string): MetadataResult {
   let program: acorn.Program;
@@ -116,11 +120,15 @@ function literalExport(
 
 function noteMutable(decl: acorn.VariableDeclaration, into: Set<string>): void {
   for (const d of decl.declarations) {
-    const mutable =
-      decl.kind !== "const" ||
-      (d.init?.type === "NewExpression" && d.init.callee.type === "Identifier" && MUTABLE_CONSTRUCTORS.has(d.init.callee.name));
+    const mutable = decl.kind !== "const" || (d.init?.type === "NewExpression" && !isStateless(d.init.callee));
     if (mutable) for (const name of patternNames(d.id)) into.add(name);
   }
+}
+
+/** `new TextEncoder()`, `new Intl.NumberFormat()`: instances that keep nothing a reload could lose. */
+function isStateless(callee: acorn.Expression | acorn.Super): boolean {
+  if (callee.type === "Identifier") return STATELESS_CONSTRUCTORS.has(callee.name);
+  return callee.type === "MemberExpression" && callee.object.type === "Identifier" && callee.object.name === "Intl";
 }
 
 function exportedName(node: acorn.Identifier | acorn.Literal): string {

@@ -268,6 +268,11 @@ export class ModuleTable implements PackageUser {
       if (spec === "relup/runtime" || spec === "relup") return this.#options.runtimeApi(code.module);
       return nodeRequire(spec);
     };
+    // Node's `require.resolve` (with its `paths`): where a package resolves from this file. A release
+    // module's specifier (and relup's own) is not a file: it resolves to itself.
+    const own = (spec: string) => spec.startsWith(MODULE_SPECIFIER_PREFIX) || spec === "relup/runtime" || spec === "relup";
+    const resolve = (spec: string, options?: { paths?: string[] }) => (own(spec) ? spec : nodeRequire.resolve(spec, options));
+    require.resolve = Object.assign(resolve, { paths: (spec: string) => (own(spec) ? null : nodeRequire.resolve.paths(spec)) });
     try {
       code.fn.call(mod.exports, mod.exports, require, mod, code.filename, path.dirname(code.filename));
     } catch (error) {

@@ -64,12 +64,12 @@ export function trackPackageUser(user: PackageUser): void {
  * Node's `require` for release code in `filename` of (canonical) `releaseDir`: it also records, in
  * `packages`, each package module it returns from the release's node_modules, the first time.
  */
-export function packageRequire(filename: string, releaseDir: string, packages: Set<CachedModule>): (spec: string) => unknown {
+export function packageRequire(filename: string, releaseDir: string, packages: Set<CachedModule>): NodeJS.Require {
   const nodeRequire = createRequire(filename);
   const prefix = packagesPrefix(releaseDir);
   const seen = new Set<string>();
   inCache.add(releaseDir);
-  return (spec) => {
+  const require = (spec: string): unknown => {
     const exports: unknown = nodeRequire(spec);
     if (!seen.has(spec) && !isBuiltin(spec)) {
       seen.add(spec);
@@ -79,6 +79,7 @@ export function packageRequire(filename: string, releaseDir: string, packages: S
     }
     return exports;
   };
+  return Object.assign(require, { resolve: nodeRequire.resolve, cache: nodeRequire.cache, main: nodeRequire.main, extensions: nodeRequire.extensions });
 }
 
 /** After a restore: put back the package modules `packages` (and what they required from the same release) that were evicted. */

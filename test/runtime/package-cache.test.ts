@@ -225,3 +225,18 @@ describe("package instances and release directories", () => {
     delete cache[addon];
   });
 });
+
+describe("require in release code", () => {
+  it("require.resolve and require.resolve.paths answer as Node's, from the module's release; release modules and relup resolve to themselves", async () => {
+    const root = await tempDir();
+    const a = await release(root, "1.0.0", "1.0.0");
+    const { t, load } = table();
+    const code = `exports.where = require.resolve("leftpad");\nexports.paths = require.resolve.paths("leftpad");\nexports.own = [require.resolve("relup:a/other"), require.resolve("relup/runtime")];`;
+    load("a/r", a, code);
+    const ns = t.namespace("a/r");
+    expect(ns.where).toBe(entryFile(a));
+    expect(ns.paths).toContain(path.join(a, "node_modules"));
+    expect(ns.own).toEqual(["relup:a/other", "relup/runtime"]);
+    expect(() => load("a/s", a, `require.resolve("not-installed-anywhere")`)).toThrow(/Cannot find module 'not-installed-anywhere'/);
+  });
+});

@@ -127,7 +127,7 @@ export function generatePlan(from: ReleaseModel, to: ReleaseModel): PlanResult {
     up: up.value.instructions,
     down: down.value.instructions,
     notes: [
-      ...diff.npm.changes.map((c) => `npm: ${describePackageChange(c, restart.length > 0)}`),
+      ...diff.npm.changes.map((c) => `npm: ${describePackageChange(c, restart.length > 0, diff.npm.withoutMetadata)}`),
       ...planReasons.up.map((r) => `up: ${r}`),
       ...planReasons.down.map((r) => `down: ${r}`),
       ...warnings.map((w) => `warning: ${formatPlanWarning(w)}`),

@@ -8,6 +8,8 @@ import { checkPlanMeaning } from "./check-plan-meaning.ts";
 import { generatePlan, type Plan } from "./generate-plan.ts";
 import type { Instruction } from "./instruction.ts";
 import { formatPlanIssue, formatPlanWarning } from "./issues.ts";
+import { renderPlanMarkdown } from "./render/render-markdown.ts";
+import { renderPlanText } from "./render/render-text.ts";
 
 const B = "brutal_purge" as const;
 const load = (module: string): Instruction => ({ op: "load", module, prePurge: B, postPurge: B });
@@ -113,15 +115,35 @@ describe("npm package changes: a restart", () => {
   });
 
   it("a package listed under npm.restart restarts the node, listed in either release", () => {
-    for (const [a, b] of [[["tiny-pad"], []], [[], ["tiny-pad"]]] as const) {
+    for (const [a, b, whose] of [[["tiny-pad"], [], "release 1.0.0 lists"], [[], ["tiny-pad"], "release 2.0.0 lists"], [["tiny-pad"], ["tiny-pad"], "both releases lists"]] as const) {
       const p = plan({ apps: [labels], packages: pad("1.0.0"), restart: [...a] }, { apps: [labels], packages: pad("1.1.0"), restart: [...b] });
-      expect(p.warnings).toEqual([{ code: "restart-new-emulator", reasons: ["npm package `tiny-pad` changes 1.0.0 → 1.1.0: relup.config.json lists it under npm.restart"] }]);
+      expect(p.warnings).toEqual([{ code: "restart-new-emulator", reasons: [`npm package \`tiny-pad\` changes 1.0.0 → 1.1.0: relup.config.json of ${whose} it under npm.restart`] }]);
     }
   });
 
   it("releases built without package metadata restart on any package change, and say how to fix it", () => {
     const result = generatePlan(model({ version: "1.0.0", apps: [labels], npm: { "tiny-pad": "1.0.0" } }), model({ version: "2.0.0", apps: [labels], packages: pad("1.1.0") }));
     expect(result.ok && result.value.warnings).toEqual([{ code: "restart-new-emulator", reasons: ["npm packages change, and rel 1.0.0 was built without the package metadata hot upgrades need (rebuild it with this relup)"] }]);
+  });
+});
+
+describe("how a plan shows package changes", () => {
+  it("steps name the release a same-code module is read from; the application's row says which modules reload; an older version is called so", () => {
+    const p = plan({ apps: [labels], packages: pad("1.1.0") }, { apps: [labels], packages: pad("1.0.5") });
+    const text = renderPlanText(p);
+    expect(text).toContain("read and compile labels 1.0.0 from release 2.0.0: `label`, `history`");
+    expect(text).toContain("load the 1.0.0 code of `labels/label`, from release 2.0.0: the same code, whose npm packages change");
+    expect(text).toContain("load the 1.0.0 code of `labels/label`, from release 1.0.0: the same code, whose npm packages change");
+    expect(text).toContain("~ labels 1.0.0: unchanged code; `labels/history`, `labels/label` reloaded: npm packages they reach change");
+    expect(text).toContain("~ `tiny-pad` 1.1.0 → 1.0.5 (an older version) (direct): hot: reached by `labels/history`, `labels/label`");
+    expect(renderPlanMarkdown(p)).toContain("| labels | 1.0.0 | unchanged code; `labels/history`, `labels/label` reloaded: npm packages they reach change |");
+    expect(p.file.notes).toContain("npm: `tiny-pad` 1.1.0 → 1.0.5 (an older version) (direct): hot: reached by `labels/history`, `labels/label`");
+  });
+
+  it("a change between releases without package metadata says why it restarts", () => {
+    const result = generatePlan(model({ version: "1.0.0", apps: [labels], npm: { "tiny-pad": "1.0.0" } }), model({ version: "2.0.0", apps: [labels], packages: pad("1.1.0") }));
+    if (!result.ok) throw new Error("expected a plan");
+    expect(renderPlanText(result.value)).toContain("`tiny-pad` 1.0.0 → 1.1.0 (direct): reached by `labels/history`, `labels/label`; restart: a release was built without the package metadata hot upgrades need");
   });
 });
 

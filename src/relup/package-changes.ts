@@ -50,6 +50,8 @@ export interface PackageDiff {
   reloads: Map<string, string[]>;
   /** why the package changes restart the node; empty when they upgrade hot */
   restart: string[];
+  /** a release was built without package metadata: every package change restarts the node */
+  withoutMetadata: boolean;
 }
 
 /** The name of the package at an install path: the part after the last `node_modules/`. */
@@ -63,17 +65,18 @@ export function diffPackages(from: Release, to: Release): PackageDiff {
   const after = to.release.npmDependencies;
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort(compareStrings);
   const changed = keys.filter((k) => before[k] !== after[k] || packageDigest(from, k) !== packageDigest(to, k));
-  const out: PackageDiff = { changes: [], reloads: new Map(), restart: [] };
+  const out: PackageDiff = { changes: [], reloads: new Map(), restart: [], withoutMetadata: false };
   if (changed.length === 0) return out;
 
   const missing = [from, to].filter((m) => m.release.npm === undefined || m.apps.some((a) => a.modules.some((mod) => mod.packages === undefined)));
   if (missing.length > 0) {
+    out.withoutMetadata = true;
     const names = missing.map((m) => `${m.release.name} ${m.release.version}`).join(" and ");
     out.restart.push(`npm packages change, and ${names} ${missing.length > 1 ? "were" : "was"} built without the package metadata hot upgrades need (rebuild ${missing.length > 1 ? "them" : "it"} with this relup)`);
   }
   const reach = { from: reachByModule(from), to: reachByModule(to) };
   const direct = new Set([...(from.release.npm?.direct ?? []), ...(to.release.npm?.direct ?? [])]);
-  const restartListed = new Set([...(from.release.npm?.restart ?? []), ...(to.release.npm?.restart ?? [])]);
+  const listedBy = (name: string) => [from, to].filter((m) => m.release.npm?.restart.includes(name)).map((m) => m.release.version);
   const changedSet = new Set(changed);
 
   for (const key of changed) {
@@ -82,7 +85,8 @@ export function diffPackages(from: Release, to: Release): PackageDiff {
     const isDirect = key === name && direct.has(name);
     const via = isDirect ? [] : [...direct].filter((d) => d !== key && (closure(from, d).has(key) || closure(to, d).has(key))).sort(compareStrings);
     const native = before[key] !== undefined && after[key] !== undefined ? (to.release.npm?.packages[key]?.native ?? from.release.npm?.packages[key]?.native) : undefined;
-    const restart = restartListed.has(name) ? "relup.config.json lists it under npm.restart" : native;
+    const listed = listedBy(name);
+    const restart = listed.length > 0 ? `relup.config.json of ${listed.length > 1 ? "both releases lists" : `release ${listed[0]} lists`} it under npm.restart` : native;
     const change: PackageChange = {
       package: key,
       name,

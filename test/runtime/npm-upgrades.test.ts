@@ -109,7 +109,7 @@ describe("npm package changes upgrade hot, under load", () => {
 
 const restarts: [fixture: string, app: string, route: string, before: string, after: string, pkg: string, why: string][] = [
   ["npm-native", "digests", "/checksum/abc", "440920331 (tiny-native 1.0.0)", "440920331 (tiny-native 1.1.0)", "tiny-native", "it builds a native addon (binding.gyp)"],
-  ["npm-restart-listed", "labels", "/label/abc", "abc", "abc", "tiny-pad", "relup.config.json lists it under npm.restart"],
+  ["npm-restart-listed", "labels", "/label/abc", "abc", "abc", "tiny-pad", "relup.config.json of both releases lists it under npm.restart"],
 ];
 
 describe("npm packages that cannot be reloaded in place restart the node, under load", () => {

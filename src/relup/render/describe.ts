@@ -6,6 +6,7 @@ import { assertNever } from "../../errors.ts";
 import type { AppupInstruction, PurgeMethod } from "../../appup/instruction.ts";
 import type { Plan } from "../generate-plan.ts";
 import type { PackageChange } from "../package-changes.ts";
+import semver from "semver";
 import type { Instruction } from "../instruction.ts";
 
 const q = (s: string) => `\`${s}\``;
@@ -17,11 +18,41 @@ export function supervisorsOf(plan: Plan): Set<string> {
   return new Set(plan.diff.changed.flatMap((app) => app.changed.filter((c) => c.to.behaviour === "supervisor").map((c) => `${app.name}/${c.to.name}`)));
 }
 
+/** Modules loaded again only because npm packages they reach change, and the release they are read from. */
+export interface PackageReloads {
+  release: string;
+  modules: ReadonlySet<string>;
+}
+
 /** Each step of a script in words; loads name the version whose code load_object_code read. */
-export function describeScript(script: readonly Instruction[], supervisors: ReadonlySet<string> = new Set()): string[] {
+export function describeScript(script: readonly Instruction[], supervisors: ReadonlySet<string> = new Set(), reloads?: PackageReloads): string[] {
   const versions = new Map(script.flatMap((i) => (i.op === "load_object_code" ? [[i.application, i.version] as const] : [])));
   const removed = new Map(script.flatMap((i) => (i.op === "remove" ? [[i.module, i.postPurge] as const] : [])));
-  return script.map((i) => describeInstruction(i, versions, supervisors, removed));
+  return script.map((i) => {
+    const text = describeInstruction(i, versions, supervisors, removed);
+    if (!reloads) return text;
+    if (i.op === "load" && reloads.modules.has(i.module)) return `${text}, from release ${reloads.release}: the same code, whose npm packages change`;
+    if (i.op === "load_object_code" && i.modules.some((m) => reloads.modules.has(`${i.application}/${m}`))) return text.replace(`${i.application} ${i.version}:`, `${i.application} ${i.version} from release ${reloads.release}:`);
+    return text;
+  });
+}
+
+/** An application whose version stays: `unchanged`, or the modules reloaded in it for npm packages. */
+export function unchangedApp(plan: Plan, app: string): string {
+  const reloaded = [...hotReloads(plan)].filter((m) => m.startsWith(`${app}/`)).sort();
+  return reloaded.length === 0 ? "unchanged" : `unchanged code; ${list(reloaded)} reloaded: npm packages ${reloaded.length > 1 ? "they reach" : "it reaches"} change`;
+}
+
+/** The package reloads of one direction of a plan: up reads the target release, down the running one. */
+export function packageReloadsOf(plan: Plan, mode: "up" | "down"): PackageReloads | undefined {
+  const modules = hotReloads(plan);
+  if (modules.size === 0) return undefined;
+  return { release: mode === "up" ? plan.file.to.version : plan.file.from.version, modules };
+}
+
+/** The modules a plan reloads for npm packages: none when it restarts the node instead. */
+function hotReloads(plan: Plan): Set<string> {
+  return plan.file.up.some((i) => i.op === "restart_new_emulator") ? new Set() : new Set(plan.diff.npm.reloads.keys());
 }
 
 export function describeInstruction(
@@ -155,12 +186,13 @@ export function summaryLine(plan: Plan): string {
  * One npm package change in words: the package and its versions, direct or through which dependencies,
  * and what the upgrade does about it. `tiny-pad 1.0.0 → 1.1.0 (direct): hot, reloads `labels/label``.
  */
-export function describePackageChange(c: PackageChange, restart: boolean): string {
-  const versions = c.from === undefined ? `${c.to} added` : c.to === undefined ? `${c.from} removed` : c.sameVersion ? `${c.to}, other files` : `${c.from} → ${c.to}`;
+export function describePackageChange(c: PackageChange, restart: boolean, withoutMetadata = false): string {
+  const down = c.from !== undefined && c.to !== undefined && semver.valid(c.from) !== null && semver.valid(c.to) !== null && semver.lt(c.to, c.from);
+  const versions = c.from === undefined ? `${c.to} added` : c.to === undefined ? `${c.from} removed` : c.sameVersion ? `${c.to}, other files` : `${c.from} → ${c.to}${down ? " (an older version)" : ""}`;
   const how = c.direct ? "direct" : `through ${c.via.length > 0 ? list(c.via) : "another package"}`;
   const reached = c.importers.length > 0 ? `reached by ${list(c.importers)}` : "no release module reaches it";
   const what =
-    c.restart !== undefined ? `restart: ${c.restart}` : restart ? `${reached} (the node restarts for another reason)` : `hot: ${reached}`;
+    c.restart !== undefined ? `restart: ${c.restart}` : withoutMetadata ? `${reached}; restart: a release was built without the package metadata hot upgrades need` : restart ? `${reached} (the node restarts for another reason)` : `hot: ${reached}`;
   return `${q(c.package)} ${versions} (${how}): ${what}`;
 }
 

@@ -2,7 +2,7 @@
 import { formatPlanWarning } from "../issues.ts";
 import type { Instruction } from "../instruction.ts";
 import type { Plan } from "../generate-plan.ts";
-import { describeAppupInstruction, describePackageChange, describeScript, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
+import { describeAppupInstruction, describePackageChange, describeScript, packageReloadsOf, unchangedApp, type PackageReloads, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
 import { leavingProcesses } from "./leaving-processes.ts";
 import { suspendWindows } from "./render-text.ts";
 
@@ -20,11 +20,11 @@ export function renderPlanMarkdown(plan: Plan, options: { verification?: PlanVer
   }
   for (const app of plan.diff.added) out.push(`| ${app.name} | added ${app.version} | ${app.modules.length} modules loaded, application started |`);
   for (const app of plan.diff.removed) out.push(`| ${app.name} | removed ${app.version} | application stopped, modules removed |`);
-  for (const app of plan.diff.unchanged) out.push(`| ${app.name} | ${app.version} | unchanged |`);
+  for (const app of plan.diff.unchanged) out.push(`| ${app.name} | ${app.version} | ${cell(unchangedApp(plan, app.name))} |`);
   out.push("");
   if (plan.diff.npm.changes.length > 0) {
     const restart = plan.file.up.some((i) => i.op === "restart_new_emulator");
-    out.push("**npm packages**", "", ...plan.diff.npm.changes.map((p) => `- ${describePackageChange(p, restart)}`), "");
+    out.push("**npm packages**", "", ...plan.diff.npm.changes.map((p) => `- ${describePackageChange(p, restart, plan.diff.npm.withoutMetadata)}`), "");
   }
   if (options.verification) {
     out.push(`**State migrations** (\`relup verify\`: ${options.verification.how})`, "");
@@ -37,15 +37,15 @@ export function renderPlanMarkdown(plan: Plan, options: { verification?: PlanVer
   }
   const risky = [...risks(plan), ...plan.warnings.map(formatPlanWarning)];
   if (risky.length > 0) out.push("**Risks**", "", ...risky.map((r) => `- ⚠️ ${r}`), "");
-  direction(out, "Upgrade", plan.file.up, plan.reasons.up, supervisorsOf(plan), leavingProcesses(plan, "up"));
-  direction(out, "Downgrade", plan.file.down, plan.reasons.down, supervisorsOf(plan), leavingProcesses(plan, "down"));
+  direction(out, "Upgrade", plan.file.up, plan.reasons.up, supervisorsOf(plan), leavingProcesses(plan, "up"), packageReloadsOf(plan, "up"));
+  direction(out, "Downgrade", plan.file.down, plan.reasons.down, supervisorsOf(plan), leavingProcesses(plan, "down"), packageReloadsOf(plan, "down"));
   out.push(`<sub>release.json sha256: from \`${plan.file.from.identity.slice(0, 12)}…\`, to \`${plan.file.to.identity.slice(0, 12)}…\`</sub>`, "");
   return out.join("\n");
 }
 
-function direction(out: string[], title: string, script: readonly Instruction[], reasons: readonly string[], supervisors: ReadonlySet<string>, leaving: readonly string[]): void {
+function direction(out: string[], title: string, script: readonly Instruction[], reasons: readonly string[], supervisors: ReadonlySet<string>, leaving: readonly string[], reloads: PackageReloads | undefined): void {
   out.push(`<details><summary>${title}: ${script.length} instructions</summary>`, "", "| # | instruction | what it does |", "|---|---|---|");
-  const texts = describeScript(script, supervisors);
+  const texts = describeScript(script, supervisors, reloads);
   script.forEach((i, n) => out.push(`| ${n + 1} | \`${i.op}\` | ${cell(texts[n]!)} |`));
   out.push("");
   const windows = suspendWindows(script);

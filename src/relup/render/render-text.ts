@@ -8,7 +8,7 @@ import { formatPlanWarning } from "../issues.ts";
 import type { Instruction } from "../instruction.ts";
 import type { Plan } from "../generate-plan.ts";
 import { leavingProcesses } from "./leaving-processes.ts";
-import { describeAppupInstruction, describePackageChange, describeScript, plural, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
+import { describeAppupInstruction, describePackageChange, describeScript, packageReloadsOf, plural, unchangedApp, type PackageReloads, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
 
 export function renderPlanText(plan: Plan, options: { color?: boolean; verification?: PlanVerification } = {}): string {
   const c = pc.createColors(options.color ?? false);
@@ -23,12 +23,14 @@ export function renderPlanText(plan: Plan, options: { color?: boolean; verificat
   }
   for (const app of plan.diff.added) out.push(`  ${c.green("+")} ${app.name} ${app.version}: added, ${app.modules.length} modules loaded and started`);
   for (const app of plan.diff.removed) out.push(`  ${c.red("-")} ${app.name} ${app.version}: removed, stopped and unloaded`);
-  if (plan.diff.unchanged.length > 0) out.push(c.dim(`    unchanged: ${plan.diff.unchanged.map((a) => `${a.name} ${a.version}`).join(", ")}`));
+  const still = plan.diff.unchanged.filter((a) => unchangedApp(plan, a.name) === "unchanged");
+  for (const app of plan.diff.unchanged.filter((a) => !still.includes(a))) out.push(`  ${c.yellow("~")} ${app.name} ${app.version}: ${unchangedApp(plan, app.name)}`);
+  if (still.length > 0) out.push(c.dim(`    unchanged: ${still.map((a) => `${a.name} ${a.version}`).join(", ")}`));
   out.push("");
   if (plan.diff.npm.changes.length > 0) {
     out.push(c.bold("npm packages"));
     const restart = plan.file.up.some((i) => i.op === "restart_new_emulator");
-    for (const p of plan.diff.npm.changes) out.push(`  ${p.from === undefined ? c.green("+") : p.to === undefined ? c.red("-") : c.yellow("~")} ${describePackageChange(p, restart)}`);
+    for (const p of plan.diff.npm.changes) out.push(`  ${p.from === undefined ? c.green("+") : p.to === undefined ? c.red("-") : c.yellow("~")} ${describePackageChange(p, restart, plan.diff.npm.withoutMetadata)}`);
     out.push("");
   }
 
@@ -41,21 +43,21 @@ export function renderPlanText(plan: Plan, options: { color?: boolean; verificat
     }
     out.push("");
   }
-  section(out, c, "Upgrade", plan.file.up, plan.reasons.up, supervisorsOf(plan), leavingProcesses(plan, "up"));
+  section(out, c, "Upgrade", plan.file.up, plan.reasons.up, supervisorsOf(plan), leavingProcesses(plan, "up"), packageReloadsOf(plan, "up"));
   const risky = [...risks(plan), ...plan.warnings.map(formatPlanWarning)];
   if (risky.length > 0) {
     out.push(c.bold("Risks"));
     for (const r of risky) out.push(`  ${c.yellow("!")} ${r}`);
     out.push("");
   }
-  section(out, c, "Downgrade", plan.file.down, plan.reasons.down, supervisorsOf(plan), leavingProcesses(plan, "down"));
+  section(out, c, "Downgrade", plan.file.down, plan.reasons.down, supervisorsOf(plan), leavingProcesses(plan, "down"), packageReloadsOf(plan, "down"));
   return out.join("\n");
 }
 
-function section(out: string[], c: ReturnType<typeof pc.createColors>, title: string, script: readonly Instruction[], reasons: readonly string[], supervisors: ReadonlySet<string>, leaving: readonly string[] = []): void {
+function section(out: string[], c: ReturnType<typeof pc.createColors>, title: string, script: readonly Instruction[], reasons: readonly string[], supervisors: ReadonlySet<string>, leaving: readonly string[] = [], reloads?: PackageReloads): void {
   out.push(c.bold(`${title}, ${plural(script.length, "step")}`));
   const width = String(script.length).length;
-  const texts = describeScript(script, supervisors);
+  const texts = describeScript(script, supervisors, reloads);
   script.forEach((i, n) => {
     const text = texts[n]!;
     out.push(`  ${String(n + 1).padStart(width)}. ${i.op === "point_of_no_return" ? c.magenta(text) : text}`);

@@ -84,4 +84,33 @@ describe("build: npm package metadata", () => {
     const error = await buildRelease({ dir, out: await tempDir() }).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/relup\.config\.json: npm: .*restarts/);
   });
+
+  describe("installed packages must be the ones asked for (a stale node_modules would make a plan that changes nothing)", () => {
+    const base = {
+      "apps/demo/a.ts": `import h from "humanize";\nexport const v = h;`,
+      "node_modules/humanize/package.json": { name: "humanize", version: "1.0.0", dependencies: { ms: "^2.1.3" } },
+      "node_modules/humanize/index.js": "module.exports = require('ms');",
+      "node_modules/ms/index.js": "module.exports = 1;",
+    };
+    const project = (ms: string, overrides?: object) => ({ ...base, "package.json": { name: "p", private: true, dependencies: { humanize: "1.0.0" }, ...(overrides ? { overrides } : {}) }, "node_modules/ms/package.json": { name: "ms", version: ms } });
+
+    it("a package's dependency of a version its package does not ask for is refused, naming that package.json", async () => {
+      const dir = await writeProject(await tempDir(), { files: project("2.1.2") });
+      const error = await buildRelease({ dir, out: await tempDir() }).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/humanize\/package\.json: dependencies\.ms: asks for \^2\.1\.3, but ms 2\.1\.2 is installed .*Fix: run `npm install` in the project/);
+    });
+
+    it("an npm override not installed yet is refused, naming package.json overrides", async () => {
+      const dir = await writeProject(await tempDir(), { files: project("2.1.3", { ms: "2.1.2" }) });
+      const error = await buildRelease({ dir, out: await tempDir() }).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/package\.json: overrides\.ms: asks for 2\.1\.2, but ms 2\.1\.3 is installed/);
+    });
+
+    it("an override that is installed wins over the range its package asks for; overrides of other forms are left to npm", async () => {
+      const built = await buildRelease({ dir: await writeProject(await tempDir(), { files: project("2.1.2", { ms: "2.1.2" }) }), out: await tempDir() });
+      expect(built.release.npmDependencies).toEqual({ humanize: "1.0.0", ms: "2.1.2" });
+      const nested = await buildRelease({ dir: await writeProject(await tempDir(), { files: project("2.1.2", { humanize: { ms: "2.1.2" } }) }), out: await tempDir() });
+      expect(nested.release.npmDependencies).toEqual({ humanize: "1.0.0", ms: "2.1.2" });
+    });
+  });
 });

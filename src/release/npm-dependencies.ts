@@ -46,7 +46,8 @@ interface PackageJson {
 /** `direct`: the project's dependencies, name → the range package.json asks for. */
 export async function collectNpmDependencies(projectDir: string, direct: Readonly<Record<string, string>>): Promise<NpmPackage[]> {
   const placed = new Map<string, NpmPackage>();
-  type Need = { name: string; fromDir: string; parentInstall: string; optional: boolean; requiredBy: string };
+  type Need = { name: string; fromDir: string; parentInstall: string; optional: boolean; requiredBy: string; range?: string };
+  const overrides = await readOverrides(projectDir);
   let queue: Need[] = Object.keys(direct).filter((name) => name !== PROVIDED_BY_NODE).map((name) => ({ name, fromDir: projectDir, parentInstall: "", optional: false, requiredBy: "package.json" }));
 
   while (queue.length > 0) {
@@ -64,6 +65,15 @@ export async function collectNpmDependencies(projectDir: string, direct: Readonl
       if (wanted !== undefined && semver.validRange(wanted) !== null && !semver.satisfies(version, wanted, { includePrerelease: true })) {
         throw new ReleaseError([{ code: "build-failed", file: path.join(projectDir, "package.json"), field: `dependencies.${need.name}`, detail: `asks for ${wanted}, but ${need.name} ${version} is installed (${path.relative(projectDir, sourceDir) || sourceDir})`, fix: "run `npm install` in the project, so the installed version is the one package.json asks for" }]);
       }
+      // A dependency of a package: the range its package asks for, or the project's override of it.
+      if (need.parentInstall !== "") {
+        const override = overrideOf(need.name, overrides, direct);
+        const range = override === undefined ? need.range : override === "unknown" ? undefined : override;
+        if (range !== undefined && semver.validRange(range) !== null && !semver.satisfies(version, range, { includePrerelease: true })) {
+          const [file, field] = override === undefined ? [need.requiredBy, `dependencies.${need.name}`] : [path.join(projectDir, "package.json"), `overrides.${need.name}`];
+          throw new ReleaseError([{ code: "build-failed", file, field, detail: `asks for ${range}, but ${need.name} ${version} is installed (${path.relative(projectDir, sourceDir) || sourceDir})`, fix: "run `npm install` in the project, so the installed packages are the ones package.json and its lock file ask for" }]);
+        }
+      }
       const top = `node_modules/${need.name}`;
       const existing = placed.get(top);
       let installPath: string;
@@ -78,12 +88,38 @@ export async function collectNpmDependencies(projectDir: string, direct: Readonl
       const requires = deps.filter((d) => !d.optional || findInstalled(d.name, real) !== undefined).map((d) => d.name);
       placed.set(installPath, { name: need.name, version, installPath, sourceDir: real, requires: [...new Set(requires)].sort(compareStrings), gypfile: pkg.gypfile === true });
       for (const dep of deps) {
-        next.push({ ...dep, fromDir: real, parentInstall: installPath, requiredBy: path.join(real, "package.json") });
+        const range = (dep.optional ? pkg.optionalDependencies : pkg.dependencies)?.[dep.name];
+        next.push({ ...dep, fromDir: real, parentInstall: installPath, requiredBy: path.join(real, "package.json"), ...(range !== undefined ? { range } : {}) });
       }
     }
     queue = next;
   }
   return [...placed.values()].sort((a, b) => compareStrings(a.installPath, b.installPath));
+}
+
+/** The project's package.json `overrides` (npm), or nothing. */
+async function readOverrides(projectDir: string): Promise<unknown> {
+  const text = await readFile(path.join(projectDir, "package.json"), "utf8").catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    return (JSON.parse(text) as { overrides?: unknown }).overrides;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The version range npm's `overrides` sets for `name`: a top-level `"name": "range"` (with `$dep` naming a
+ * direct dependency's range), "unknown" when an override of another form names it (nested under a
+ * package, or `name@range` keys, which apply only in part of the tree), undefined when none does.
+ */
+function overrideOf(name: string, overrides: unknown, direct: Readonly<Record<string, string>>): string | "unknown" | undefined {
+  if (typeof overrides !== "object" || overrides === null) return undefined;
+  const top = (overrides as Record<string, unknown>)[name];
+  if (typeof top === "string") return top.startsWith("$") ? (direct[top.slice(1)] ?? "unknown") : top;
+  const mentions = (value: unknown): boolean =>
+    typeof value === "object" && value !== null && Object.entries(value).some(([key, inner]) => key === name || key.startsWith(`${name}@`) || mentions(inner));
+  return mentions(overrides) ? "unknown" : undefined;
 }
 
 /** Node's lookup: `<dir>/node_modules/<name>` from `fromDir` up to the root. */

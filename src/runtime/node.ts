@@ -109,8 +109,8 @@ export class Node {
         const old = this.table.old(module);
         return {
           module,
-          current: current ? { vsn: current.vsn, sha256: current.sha256 } : null,
-          old: old ? { vsn: old.vsn, sha256: old.sha256, active: old.active } : null,
+          current: current ? { vsn: current.vsn, sha256: current.sha256, ...releaseOf(current) } : null,
+          old: old ? { vsn: old.vsn, sha256: old.sha256, active: old.active, ...releaseOf(old) } : null,
           processes: this.runtime.countUsing(module),
         };
       }),
@@ -141,4 +141,9 @@ export function readObjectCode(table: ModuleTable, releaseDir: string, apps: rea
   if (!app || !meta) throw new Error(`module ${ref} is not in the release`);
   const filename = path.join(releaseDir, appDir(app), moduleFile(meta.name));
   return table.compile(ref, readFileSync(filename, "utf8"), filename, { vsn: meta.vsn, sha256: meta.sha256, releaseDir });
+}
+
+/** The release a module version was read from (`releases/<version>`): its npm packages are that release's. */
+function releaseOf(version: { releaseDir?: string }): { release?: string } {
+  return version.releaseDir === undefined ? {} : { release: path.basename(version.releaseDir) };
 }

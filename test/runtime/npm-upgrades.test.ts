@@ -95,6 +95,12 @@ describe("npm package changes upgrade hot, under load", () => {
     expect(Number(await answer("/history"))).toBeGreaterThanOrEqual(3 + answeredUp);
     expect(await answer("/padder/old")).toBe("1.0.0");
     expect(await answer("/padder/new")).toBe("1.1.0");
+    // The modules that reach tiny-pad were read from the new release; the others still run the old one's.
+    const modules = ((await controlRequest(n.root, { cmd: "status" })) as { modules: { module: string; current: { release?: string } | null; old: { release?: string } | null }[] }).modules;
+    const from = (m: string) => modules.find((x) => x.module === m);
+    expect(from("labels/label")).toMatchObject({ current: { release: "1.1.0" }, old: { release: "1.0.0" } });
+    expect(from("labels/history")).toMatchObject({ current: { release: "1.1.0" }, old: { release: "1.0.0" } });
+    expect(from("labels/http_server")).toMatchObject({ current: { release: "1.0.0" }, old: null });
 
     await controlRequest(n.root, { cmd: "rollback" });
     await load.answers(ANSWERS);

@@ -7,7 +7,7 @@ export interface StatusView {
   pid: number;
   uptimeMs: number;
   applications: { name: string; version: string; status: AppStatus; top: string | null }[];
-  modules: { module: string; current: { vsn: string | number; sha256: string } | null; old: { vsn: string | number; active: number } | null; processes: number }[];
+  modules: { module: string; current: { vsn: string | number; sha256: string; release?: string } | null; old: { vsn: string | number; active: number; release?: string } | null; processes: number }[];
   processCount: number;
   memory: { rss: number; heapUsed: number; heapTotal: number };
 }
@@ -23,6 +23,8 @@ export interface ProcessView {
 }
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+/** ` (from 1.1.0)`: the release a module version was read from, when the node says. */
+const from = (version: { release?: string }) => (version.release === undefined ? "" : ` (from ${version.release})`);
 const vsn = (v: string | number) => (typeof v === "string" && /^[0-9a-f]{64}$/.test(v) ? v.slice(0, 8) : String(v));
 
 export function renderStatus(s: StatusView): string {
@@ -32,7 +34,7 @@ export function renderStatus(s: StatusView): string {
     "applications:",
     ...s.applications.map((a) => `  ${a.name} ${a.version}: ${a.status}${a.top ? ` (top ${a.top})` : ""}`),
     "modules:",
-    ...s.modules.map((m) => `  ${m.module.padEnd(28)} current ${m.current ? vsn(m.current.vsn) : "-"}${m.old ? `, old ${vsn(m.old.vsn)}` : ""}${m.processes ? `, ${m.processes} process${m.processes === 1 ? "" : "es"}` : ""}`),
+    ...s.modules.map((m) => `  ${m.module.padEnd(28)} current ${m.current ? `${vsn(m.current.vsn)}${from(m.current)}` : "-"}${m.old ? `, old ${vsn(m.old.vsn)}${from(m.old)}` : ""}${m.processes ? `, ${m.processes} process${m.processes === 1 ? "" : "es"}` : ""}`),
   ];
   return lines.join("\n") + "\n";
 }

@@ -59,7 +59,7 @@ export function renderVerifyReport(report: VerifyReport, options: { color: boole
   out.push(
     `${report.release} ${report.from} → ${report.to}: ${count(report.modules.length - soft, "stateful update")}${soft ? `, ${count(soft, "soft update")}` : ""}, ${tally("verified")} verified, ${tally("failed")} failed, ${tally("unverified")} unverified${tally("error") ? `, ${tally("error")} not checked` : ""} (${what}, seed ${report.seed}, ${report.ms} ms)`,
   );
-  if (report.modules.length === 0) out.push("  the plan updates no server process: nothing to verify");
+  if (report.modules.length === 0) out.push("  the plan changes the code of no server: nothing to verify (a server reloaded only because its npm packages change keeps its state as it is)");
   for (const m of report.modules) {
     const mark = m.status === "verified" ? c.green("✓") : m.status === "unverified" ? c.yellow("?") : c.red("✗");
     out.push(`  ${mark} ${m.module} ${vsnText(m)}: ${m.status === "failed" ? c.red(`FAILED (${count(m.failures.length, "failing state")})`) : verificationSummary(m, report)} [${m.ms} ms]`);

@@ -3,7 +3,8 @@
  * `relup apply` 1.0.0 → 1.1.0, and during a stop-and-start of the node (the restart users do today).
  * Then the longest stall one client calling in a loop sees during a load-module-only upgrade, and the
  * node's heap after many upgrade + downgrade cycles (the node runs with --expose-gc so that heap is
- * measured after a collection). Prints one JSON object on stdout.
+ * measured after a collection), and the same for a change of an npm package (packageCycles). Prints one
+ * JSON object on stdout.
  */
 import { fork } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -58,6 +59,35 @@ async function clientWindow(port: number, during: () => Promise<void>): Promise<
   return { worstMs: worstMs!, requests: requests! };
 }
 
+/**
+ * The npm-dependency fixture on its own node: tiny-pad 1.0.0 → 1.1.0 reloads the modules that use it
+ * (a plain module and a server holding a padder), hot; `cycles` times up and back down, then permanent on
+ * 1.0.0 so no old code is left: heapUsed after a forced collection before and after.
+ */
+async function packageCycles(env: NodeJS.ProcessEnv, cycles: number) {
+  const out = path.join(work, "build-npm");
+  const v1 = await buildRelease({ dir: "fixtures/npm-dependency/1.0.0", out });
+  const v2 = await buildRelease({ dir: "fixtures/npm-dependency/1.1.0", out });
+  const root = path.join(work, "root-npm");
+  await prepareRoot(root, v1.tarball);
+  await writeFile(path.join(root, "config.json"), JSON.stringify({ labels: { port: await freePort() } }));
+  launcher = new Launcher({ root, env });
+  await launcher.start();
+  await applyRelease({ root, release: v2.tarball, confirm: async () => true });
+  await controlRequest(root, { cmd: "rollback" });
+  await controlRequest(root, { cmd: "permanent", version: "1.0.0" });
+  const before = (await controlRequest(root, { cmd: "metrics", gc: true })) as { heapUsed: number };
+  for (let i = 0; i < cycles; i++) {
+    await applyRelease({ root, release: "1.1.0", confirm: async () => true });
+    await controlRequest(root, { cmd: "rollback" });
+  }
+  await controlRequest(root, { cmd: "permanent", version: "1.0.0" });
+  const after = (await controlRequest(root, { cmd: "metrics", gc: true })) as { heapUsed: number; gc: boolean };
+  await launcher.stop();
+  launcher = undefined;
+  return { cycles, heapBefore: before.heapUsed, heapAfter: after.heapUsed, growthBytes: after.heapUsed - before.heapUsed, gc: after.gc };
+}
+
 try {
   const out = path.join(work, "build");
   const v1 = await buildRelease({ dir: "fixtures/calculator/1.0.0", out });
@@ -98,7 +128,10 @@ try {
   }
   const after = (await controlRequest(root, { cmd: "metrics", gc: true })) as { heapUsed: number; gc: boolean };
   const memory = { cycles, heapBefore: before.heapUsed, heapAfter: after.heapUsed, growthBytes: after.heapUsed - before.heapUsed, gc: after.gc };
-  process.stdout.write(JSON.stringify({ seconds, steady, apply, restart, loadModuleStallMs: stallMs, loadModuleIdleMs: idleWindow.worstMs, memory }) + "\n");
+  await launcher.stop();
+  launcher = undefined;
+  const packages = await packageCycles(env, quick ? 20 : 100);
+  process.stdout.write(JSON.stringify({ seconds, steady, apply, restart, loadModuleStallMs: stallMs, loadModuleIdleMs: idleWindow.worstMs, memory, packages }) + "\n");
 } finally {
   await launcher?.stop();
   await rm(work, { recursive: true, force: true });

@@ -37,6 +37,30 @@ export function listeningServers(): Map<number, net.Server> {
   return new Map(listening);
 }
 
+/**
+ * After a handover: this node stops accepting on `server` (the successor accepts on its own copy of the
+ * listening socket, which stays open), and its open connections go on. Resolves once they are all closed.
+ * The server is closed here, before the code that owns it stops: a later `server.close(cb)` of that code
+ * (a terminate) gets its callback once the server is closed, as if its own close had done it, rather
+ * than ERR_SERVER_NOT_RUNNING.
+ */
+export function stopAccepting(server: net.Server): Promise<void> {
+  let closed = false;
+  const done = new Promise<void>((resolve) => server.once("close", () => {
+    closed = true;
+    resolve();
+  }));
+  server.close();
+  server.close = function close(this: net.Server, callback?: (error?: Error) => void) {
+    if (callback) {
+      if (closed) process.nextTick(callback);
+      else this.once("close", () => callback());
+    }
+    return this;
+  };
+  return done;
+}
+
 /** A native handle handed over by the previous node, used by the next listen on that port. */
 export function inheritHandle(port: number, handle: unknown): void {
   inherited.set(port, handle);

@@ -12,7 +12,9 @@ import { openControlServer, type ControlServer } from "./control-server.ts";
 import type { AnyControlResult, MetricsResult } from "./control-protocol.ts";
 import http from "node:http";
 import { Node } from "./node.ts";
-import { inheritHandle, listeningServers, nativeHandle, recordListeners } from "./listen-registry.ts";
+import { inheritHandle, listeningServers, nativeHandle, recordListeners, stopAccepting } from "./listen-registry.ts";
+import { settlesWithin } from "./bounded-wait.ts";
+import { systemClock } from "./clock.ts";
 import { ReleaseHandler } from "./release-handler.ts";
 import { assertNever } from "../errors.ts";
 import { releaseDirOf, releasesDir } from "./releases-file.ts";
@@ -64,18 +66,18 @@ if (inheriting > 0) {
 }
 
 /**
- * After a handover: answer every request still arriving here with `Connection: close`, so that
- * keep-alive clients move to the successor between two requests instead of having a connection reset
- * under them, wait for open connections to finish (at most 3 s), then stop.
+ * After a handover: stop accepting connections (the successor accepts every new one, so once the
+ * install returns only the new release answers new connections), answer every request still arriving
+ * on an open connection with `Connection: close`, so that keep-alive clients move to the successor
+ * between two requests instead of having a connection reset under them, wait for the open connections to
+ * finish (at most 3 s), then stop.
  */
 async function drainThenStop(): Promise<void> {
   const servers = [...listeningServers().values()];
   for (const server of servers) {
     if (server instanceof http.Server) server.prependListener("request", (_req: http.IncomingMessage, res: http.ServerResponse) => void (res.shouldKeepAlive = false));
   }
-  const open = () => Promise.all(servers.map((s) => new Promise<number>((resolve) => s.getConnections((_e, n) => resolve(n ?? 0))))).then((n) => n.reduce((a, b) => a + b, 0));
-  const deadline = Date.now() + 3_000;
-  while (Date.now() < deadline && (await open()) > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  await settlesWithin(systemClock, Promise.all(servers.map(stopAccepting)), 3_000);
   await stop(0);
 }
 

@@ -34,9 +34,8 @@ async function status(root: string): Promise<{ pid: number; release: { version: 
 }
 
 /**
- * Runs `run`, a restart: resolves with the node it booted once the node it replaced has exited. Until
- * then the replaced node drains, and still accepts connections on the shared listening socket (answering
- * with its own, older code), so the answers are only the new release's after that exit.
+ * Runs `run`, a restart: resolves with the node it booted once the node it replaced has exited (it drains
+ * its open connections first; it accepts no new one once the successor is ready).
  */
 async function restarting(n: LiveNode, run: () => Promise<unknown>): Promise<Ready> {
   const ready = new Promise<Ready>((resolve) => n.launcher.once("ready", resolve));
@@ -136,7 +135,11 @@ describe("npm packages that cannot be reloaded in place restart the node, under 
 
     const load = httpLoad({ port: n.port, path: route, accepts: (body) => body === before || body === after });
     await load.answers(ANSWERS);
-    const next = await restarting(n, () => applyRelease({ root: n.root, release: n.v2, allowRestart: true, confirm: async () => true }));
+    const next = await restarting(n, async () => {
+      await applyRelease({ root: n.root, release: n.v2, allowRestart: true, confirm: async () => true });
+      // Once apply returns, every new connection reaches the new node, while the replaced one drains.
+      for (let i = 0; i < 100; i++) expect(await getOnNewConnection(n.port, route)).toBe(after);
+    });
     expect(next).toMatchObject({ version: "1.1.0" });
     expect(next.pid).not.toBe(n.ready.pid);
     await load.answers(ANSWERS);

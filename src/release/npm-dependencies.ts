@@ -1,6 +1,7 @@
 /**
  * The production npm packages a release ships in its `node_modules/`: the project's package.json
- * `dependencies` and everything they depend on (`dependencies` and installed `optionalDependencies`),
+ * `dependencies` and everything they depend on (`dependencies`, and installed `optionalDependencies` and
+ * `peerDependencies`),
  * resolved as Node does, from where each package is installed.
  *
  * Layout: each package goes to `node_modules/<name>`; when another version already holds that place,
@@ -26,7 +27,7 @@ export interface NpmPackage {
   installPath: string;
   /** where it is installed now */
   sourceDir: string;
-  /** the names of the packages it requires (`dependencies`, and `optionalDependencies` that are installed) */
+  /** the names of the packages it requires (`dependencies`, and `optionalDependencies` and `peerDependencies` that are installed) */
   requires: string[];
   /** package.json `gypfile`: it builds a native addon */
   gypfile: boolean;
@@ -41,6 +42,7 @@ interface PackageJson {
   gypfile?: unknown;
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
 }
 
 /** `direct`: the project's dependencies, name → the range package.json asks for. */
@@ -81,15 +83,17 @@ export async function collectNpmDependencies(projectDir: string, direct: Readonl
       else if (existing.version === version) continue;
       else installPath = `${need.parentInstall}/node_modules/${need.name}`;
       if (placed.has(installPath)) continue;
+      // Peer dependencies are the host's copy, resolved from the package's place as any other: shipped and
+      // counted when installed (npm installs them), left to the host when not.
       const deps = [
-        ...Object.keys(pkg.dependencies ?? {}).map((name) => ({ name, optional: false })),
-        ...Object.keys(pkg.optionalDependencies ?? {}).map((name) => ({ name, optional: true })),
+        ...Object.keys(pkg.dependencies ?? {}).map((name) => ({ name, optional: false, range: pkg.dependencies![name] })),
+        ...Object.keys(pkg.optionalDependencies ?? {}).map((name) => ({ name, optional: true, range: pkg.optionalDependencies![name] })),
+        ...Object.keys(pkg.peerDependencies ?? {}).map((name) => ({ name, optional: true, range: undefined })),
       ].filter((d) => d.name !== PROVIDED_BY_NODE);
       const requires = deps.filter((d) => !d.optional || findInstalled(d.name, real) !== undefined).map((d) => d.name);
       placed.set(installPath, { name: need.name, version, installPath, sourceDir: real, requires: [...new Set(requires)].sort(compareStrings), gypfile: pkg.gypfile === true });
       for (const dep of deps) {
-        const range = (dep.optional ? pkg.optionalDependencies : pkg.dependencies)?.[dep.name];
-        next.push({ ...dep, fromDir: real, parentInstall: installPath, requiredBy: path.join(real, "package.json"), ...(range !== undefined ? { range } : {}) });
+        next.push({ name: dep.name, optional: dep.optional, fromDir: real, parentInstall: installPath, requiredBy: path.join(real, "package.json"), ...(dep.range !== undefined ? { range: dep.range } : {}) });
       }
     }
     queue = next;

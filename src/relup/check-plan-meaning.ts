@@ -18,7 +18,9 @@
  *     changes; `remove` of a module that leaves or is loaded again later in the section (an application
  *     restarted); `purge` of a module loaded or removed before it; `apply application.stop`/`unload` of an
  *     application that leaves, or is started (loaded) again later in the section
- * A section that restarts the node (restart_new_emulator) boots `after` whole: nothing above applies.
+ * A section that restarts the node (restart_new_emulator) boots `after` whole: nothing above applies. A
+ * section that does not must not need a restart: no change of the Node range, of an npm package with a
+ * native addon, or of a package listed under npm.restart (package-changes.ts).
  * Every plan `relup generate` makes passes (its tests run this over every generated plan).
  */
 import { assertNever } from "../errors.ts";
@@ -64,8 +66,12 @@ function checkSection(section: "up" | "down", script: readonly Instruction[], be
   const was = index(before);
   const will = index(after);
   const staying = new Set(after.apps.map((a) => a.name));
+  const packages = diffPackages(before, after);
+  // What no hot plan can do: a package that cannot be reloaded in place, or another Node range.
+  const mustRestart = [...packages.restart, ...(before.release.node !== after.release.node ? [`the Node range changes ${before.release.node} → ${after.release.node}`] : [])];
+  if (mustRestart.length > 0) problem(0, { kind: "restart-required", reasons: mustRestart });
   // A module reloaded for a package it reaches counts as changed code: it must be loaded, and may be stopped.
-  const packageReloads = diffPackages(before, after).reloads;
+  const packageReloads = packages.reloads;
   const codeChanges = (ref: string) => !was.has(ref) || !will.has(ref) || was.get(ref)!.module.sha256 !== will.get(ref)!.module.sha256 || packageReloads.has(ref);
   /** the last of load/remove each module got so far */
   const last = new Map<string, "load" | "remove">();

@@ -178,7 +178,7 @@ describe("generatePlan: applications and restarts", () => {
     const p = plan([core], [core], { npm: [{ pad: "1.0.0" }, { pad: "1.1.0" }] });
     expect(p.file.up).toEqual([{ op: "restart_new_emulator" }, ponr]);
     expect(p.file.down).toEqual([{ op: "restart_new_emulator" }, ponr]);
-    expect(p.warnings).toEqual([{ code: "restart-new-emulator", reasons: ["npm packages change, and rel 1.0.0 and rel 2.0.0 were built without the package metadata hot upgrades need (rebuild them with this relup)"] }]);
+    expect(p.warnings).toEqual([{ code: "restart-new-emulator", reasons: ["npm packages change, and rel 1.0.0 and rel 2.0.0 were built without the package metadata hot upgrades need (by an earlier relup): this upgrade restarts the node; between releases built with this relup, package changes are hot"] }]);
   });
 
   it("warns about module-level state in a reloaded module", () => {

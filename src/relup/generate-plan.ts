@@ -175,7 +175,7 @@ function orderScripts(mode: "up" | "down", diff: ReleaseDiff, appups: PlanAppup[
     const appup = appups.find((p) => p.app === name);
     if (appup) scripts.push({ app: name, origin: appup.source, instructions: mode === "up" ? appup.up : appup.down });
     else if (entering.has(name)) scripts.push({ app: name, origin: "generated", instructions: [{ op: "add_application", application: name }] });
-    const own = reloads.filter((r) => r.app === name);
+    const own = reloads.filter((r) => r.app === name && r.sections[mode]);
     // A reload's instruction is its own inverse (load_module, update soft): the same both ways.
     if (own.length > 0) scripts.push({ app: name, origin: "generated (npm packages)", instructions: own.map((r) => r.instruction) });
   }

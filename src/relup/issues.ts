@@ -42,6 +42,7 @@ export type MeaningProblem =
   | { kind: "stopped-not-started"; module: string }
   | { kind: "not-loaded"; module: string; added: boolean; packages?: string[] }
   | { kind: "not-removed"; module: string }
+  | { kind: "restart-required"; reasons: string[] }
   | { kind: "unknown-module"; module: string }
   | { kind: "remove-staying"; module: string }
   | { kind: "purge-untouched"; module: string }
@@ -67,7 +68,8 @@ export type PlanWarning =
   | { code: "restart-new-emulator"; reasons: string[] }
   | { code: "unordered-dependency"; module: string; dependsOn: string }
   | { code: "state-shape-unchecked"; module: string; missing: string[] }
-  | { code: "package-objects"; module: string; packages: string[] };
+  | { code: "package-objects"; module: string; packages: { package: string; from: string; to: string }[] }
+  | { code: "native-second-copy"; module: string; package: string; release: string };
 
 const q = (s: string) => `\`${s}\``;
 const list = (xs: readonly string[]) => xs.map(q).join(", ");
@@ -190,6 +192,8 @@ function formatMeaningProblem(p: MeaningProblem, section: "up" | "down", appups?
     case "not-loaded":
       if (p.packages) return `${q(p.module)} reaches the npm package${p.packages.length > 1 ? "s" : ""} ${list(p.packages)}, which differ${p.packages.length > 1 ? "" : "s"} in the release the section goes to, and the section does not load it again: it would keep running the other release's package. ${fix()}`;
       return `${q(p.module)} ${p.added ? "is new in" : "differs in"} the release the section goes to, and the section ${p.added ? "never loads it" : "does not end with it loaded"}: the node would run code the release does not have. ${fix()}`;
+    case "restart-required":
+      return `the section upgrades hot, but ${p.reasons.join("; ")}: only a restart of the node (restart_new_emulator) can do that. ${fix()}`;
     case "not-removed":
       return `${q(p.module)} is not in the release the section goes to, and the section does not remove it. ${fix()}`;
     case "unknown-module":
@@ -218,7 +222,9 @@ export function formatPlanWarning(w: PlanWarning): string {
     case "state-shape-unchecked":
       return `${q(w.module)} is updated soft (its state is kept as it is), but the shape of its state is unchecked: no stateSchema in ${w.missing.join(" nor in ")}. Export \`stateSchema\` from both versions: generation then compares their shapes, and \`relup verify\` checks that the states fit the new one.`;
     case "package-objects":
-      return `${q(w.module)} is reloaded because ${w.packages.map((p) => `npm package \`${p.slice(0, p.indexOf(" "))}\`${p.slice(p.indexOf(" "))}`).join(" and ")}: objects its processes created with the old version and keep in their state (a client, a pool, a parser) keep running that version's code until they are replaced. Replace them in codeChange or create them on next use (docs/plans.md, npm packages).`;
+      return `${q(w.module)} is reloaded because ${w.packages.map((p) => `npm package ${q(p.package)} changes ${p.from} → ${p.to}`).join(" and ")}: objects its processes created with the old version and keep in their state (a client, a pool, a parser) keep running that version's code until they are replaced. Replace them in codeChange or create them on next use (docs/plans.md, npm packages).`;
+    case "native-second-copy":
+      return `${q(w.module)} is loaded from release ${w.release} and reaches npm package ${q(w.package)}, which has a native addon: a second copy of the addon is loaded beside the running one, which is never unloaded. Addons built with N-API allow it; if ${q(w.package)} cannot be loaded twice in one process, list it under npm.restart in relup.config.json (the upgrade then restarts the node).`;
     default:
       return assertNever(w);
   }

@@ -93,7 +93,8 @@ function emitBlock(mode: "up" | "down", ordered: DepInstr[], to: ReleaseModel, f
     list.length === 0 ? [] : [{ op: "code_change", mode: dir, modules: list.map((d) => ({ module: d.module, extra: extra(d), ...(d.codeChangeTimeout !== undefined ? { timeout: d.codeChangeTimeout } : {}) })) }];
   const loads = (mode === "up" ? [...ordered].reverse() : ordered).map((d): Instruction => {
     if (d.kind === "delete_module") return { op: "remove", module: d.module, prePurge: d.prePurge, postPurge: d.postPurge };
-    const app = findApp(to, d.app)!;
+    // The module's own application: an appup may name a module of another application.
+    const app = findApp(to, d.module.slice(0, d.module.indexOf("/")))!;
     out.objectCode.push({ application: app.name, version: app.version, module: d.module.slice(app.name.length + 1) });
     return { op: "load", module: d.module, prePurge: d.prePurge, postPurge: d.postPurge };
   });

@@ -46,7 +46,7 @@ describe("npm package changes: hot", () => {
     expect(p.diff.npm.changes).toEqual([{ package: "tiny-pad", name: "tiny-pad", from: "1.0.0", to: "1.1.0", sameVersion: false, direct: true, via: [], importers: ["labels/history", "labels/label"] }]);
     expect(p.reasons.up).toContain("reload `labels/label` from the new release, though its code is the same: it requires `tiny-pad`, which changes 1.0.0 → 1.1.0");
     expect(p.reasons.down).toContain("reload `labels/label` from the older release, though its code is the same: it requires `tiny-pad`, which changes 1.1.0 → 1.0.0");
-    expect(p.warnings).toEqual([{ code: "package-objects", module: "labels/history", packages: ["tiny-pad changes 1.0.0 → 1.1.0"] }]);
+    expect(p.warnings).toEqual([{ code: "package-objects", module: "labels/history", packages: [{ package: "tiny-pad", from: "1.0.0", to: "1.1.0" }] }]);
     expect(formatPlanWarning(p.warnings[0]!)).toContain("keep running that version's code until they are replaced");
   });
 
@@ -121,9 +121,52 @@ describe("npm package changes: a restart", () => {
     }
   });
 
-  it("releases built without package metadata restart on any package change, and say how to fix it", () => {
+  it("releases built without package metadata restart on any package change, and say that later upgrades are hot", () => {
     const result = generatePlan(model({ version: "1.0.0", apps: [labels], npm: { "tiny-pad": "1.0.0" } }), model({ version: "2.0.0", apps: [labels], packages: pad("1.1.0") }));
-    expect(result.ok && result.value.warnings).toEqual([{ code: "restart-new-emulator", reasons: ["npm packages change, and rel 1.0.0 was built without the package metadata hot upgrades need (rebuild it with this relup)"] }]);
+    expect(result.ok && result.value.warnings).toEqual([{ code: "restart-new-emulator", reasons: ["npm packages change, and rel 1.0.0 was built without the package metadata hot upgrades need (by an earlier relup): this upgrade restarts the node; between releases built with this relup, package changes are hot"] }]);
+  });
+});
+
+describe("npm packages and the modules an upgrade loads", () => {
+  const changedLabel = (packages: string[]): [AppSpec, AppSpec] => [
+    { name: "labels", version: "1.0.0", modules: [{ name: "label", packages }, { name: "other" }] },
+    { name: "labels", version: "1.1.0", modules: [{ name: "label", code: "v2", packages }, { name: "other" }] },
+  ];
+
+  it("a package listed under npm.restart, unchanged, restarts the node when a module that reaches it is loaded: its second instance is not wanted", () => {
+    const [v1, v2] = changedLabel(["registry"]);
+    const p = plan({ apps: [v1], packages: { registry: { version: "1.0.0" } }, restart: ["registry"] }, { apps: [v2], packages: { registry: { version: "1.0.0" } }, restart: ["registry"] });
+    expect(p.file.up).toEqual([{ op: "restart_new_emulator" }, ponr]);
+    expect(p.warnings).toEqual([{ code: "restart-new-emulator", reasons: ["`labels/label` is loaded from release 2.0.0 and reaches npm package `registry`, whose second instance beside the running one is not wanted: relup.config.json of both releases lists it under npm.restart"] }]);
+  });
+
+  it("an unchanged package with a native addon reached by a loaded module: hot, with a warning that a second copy of the addon is loaded", () => {
+    const [v1, v2] = changedLabel(["addon"]);
+    const native = "it builds a native addon (binding.gyp)";
+    const p = plan({ apps: [v1], packages: { addon: { version: "1.0.0", native } } }, { apps: [v2], packages: { addon: { version: "1.0.0", native } } });
+    expect(p.file.up).toContainEqual(load("labels/label"));
+    expect(p.warnings).toEqual([{ code: "native-second-copy", module: "labels/label", package: "addon", release: "2.0.0" }]);
+    expect(formatPlanWarning(p.warnings[0]!)).toContain("list it under npm.restart");
+  });
+
+  it("a module another application's hand-written appup already reloads gets no second instruction; one it reloads in one direction only gets the other", () => {
+    const core = (version: string): AppSpec => ({ name: "core", version, modules: [{ name: "c", code: version }] });
+    const appup = (down: boolean) => ({
+      format: 1 as const,
+      application: "core",
+      version: "1.1.0",
+      up: [{ from: "1.0.0", instructions: [{ op: "load_module" as const, module: "c" }, { op: "load_module" as const, module: "labels/label" }] }],
+      down: [{ to: "1.0.0", instructions: [{ op: "load_module" as const, module: "c" }, ...(down ? [{ op: "load_module" as const, module: "labels/label" }] : [])] }],
+    });
+    for (const down of [true, false]) {
+      const from = model({ version: "1.0.0", apps: [core("1.0.0"), labels], packages: pad("1.0.0") });
+      const to = model({ version: "2.0.0", apps: [core("1.1.0"), labels], packages: pad("1.1.0"), appups: [appup(down)] });
+      const result = generatePlan(from, to);
+      if (!result.ok) throw new Error(result.issues.map(formatPlanIssue).join("\n"));
+      expect(checkPlanMeaning(result.value.file, from, to).map(formatPlanIssue)).toEqual([]);
+      expect(result.value.file.up.filter((i) => i.op === "load" && i.module === "labels/label")).toHaveLength(1);
+      expect(result.value.file.down.filter((i) => i.op === "load" && i.module === "labels/label")).toHaveLength(1);
+    }
   });
 });
 
@@ -148,6 +191,14 @@ describe("how a plan shows package changes", () => {
 });
 
 describe("the meaning check and package changes", () => {
+  it("refuses a hot section where a package change needs a restart (a plan edited to drop restart_new_emulator)", () => {
+    const native = "it builds a native addon (binding.gyp)";
+    const [from, to] = [model({ version: "1.0.0", apps: [labels], packages: pad("1.0.0", { native }) }), model({ version: "2.0.0", apps: [labels], packages: pad("1.1.0", { native }) })];
+    const hot = [code("labels", "1.0.0", ["label", "history"]), ponr, load("labels/label"), { op: "suspend", modules: ["labels/history"] }, load("labels/history"), { op: "resume", modules: ["labels/history"] }] as Instruction[];
+    const plan = { up: hot, down: [{ op: "restart_new_emulator" }, ponr] as Instruction[] };
+    expect(checkPlanMeaning(plan, from, to).map(formatPlanIssue)).toEqual([expect.stringContaining("the section upgrades hot, but npm package `tiny-pad` changes 1.0.0 → 1.1.0: it builds a native addon (binding.gyp): only a restart of the node (restart_new_emulator) can do that")]);
+  });
+
   it("refuses a section that leaves a module on the other release's package", () => {
     const [from, to] = [model({ version: "1.0.0", apps: [labels], packages: pad("1.0.0") }), model({ version: "2.0.0", apps: [labels], packages: pad("1.1.0") })];
     const result = generatePlan(from, to);

@@ -52,6 +52,8 @@ export interface PackageDiff {
   restart: string[];
   /** a release was built without package metadata: every package change restarts the node */
   withoutMetadata: boolean;
+  /** modules loaded from the target release that reach an unchanged package with a native addon: a second copy of the addon is loaded */
+  secondCopies: { module: string; package: string }[];
 }
 
 /** The name of the package at an install path: the part after the last `node_modules/`. */
@@ -64,19 +66,19 @@ export function diffPackages(from: Release, to: Release): PackageDiff {
   const before = from.release.npmDependencies;
   const after = to.release.npmDependencies;
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort(compareStrings);
-  const changed = keys.filter((k) => before[k] !== after[k] || packageDigest(from, k) !== packageDigest(to, k));
-  const out: PackageDiff = { changes: [], reloads: new Map(), restart: [], withoutMetadata: false };
-  if (changed.length === 0) return out;
-
+  const digests = { from: packageDigests(from.release), to: packageDigests(to.release) };
+  const changed = keys.filter((k) => before[k] !== after[k] || digests.from.get(k) !== digests.to.get(k));
+  const out: PackageDiff = { changes: [], reloads: new Map(), restart: [], withoutMetadata: false, secondCopies: [] };
   const missing = [from, to].filter((m) => m.release.npm === undefined || m.apps.some((a) => a.modules.some((mod) => mod.packages === undefined)));
-  if (missing.length > 0) {
+  if (changed.length > 0 && missing.length > 0) {
     out.withoutMetadata = true;
     const names = missing.map((m) => `${m.release.name} ${m.release.version}`).join(" and ");
-    out.restart.push(`npm packages change, and ${names} ${missing.length > 1 ? "were" : "was"} built without the package metadata hot upgrades need (rebuild ${missing.length > 1 ? "them" : "it"} with this relup)`);
+    out.restart.push(`npm packages change, and ${names} ${missing.length > 1 ? "were" : "was"} built without the package metadata hot upgrades need (by an earlier relup): this upgrade restarts the node; between releases built with this relup, package changes are hot`);
   }
   const reach = { from: reachByModule(from), to: reachByModule(to) };
   const direct = new Set([...(from.release.npm?.direct ?? []), ...(to.release.npm?.direct ?? [])]);
   const listedBy = (name: string) => [from, to].filter((m) => m.release.npm?.restart.includes(name)).map((m) => m.release.version);
+  const listedWords = (listed: string[]) => `relup.config.json of ${listed.length > 1 ? "both releases lists" : `release ${listed[0]} lists`} it under npm.restart`;
   const changedSet = new Set(changed);
 
   for (const key of changed) {
@@ -86,7 +88,7 @@ export function diffPackages(from: Release, to: Release): PackageDiff {
     const via = isDirect ? [] : [...direct].filter((d) => d !== key && (closure(from, d).has(key) || closure(to, d).has(key))).sort(compareStrings);
     const native = before[key] !== undefined && after[key] !== undefined ? (to.release.npm?.packages[key]?.native ?? from.release.npm?.packages[key]?.native) : undefined;
     const listed = listedBy(name);
-    const restart = listed.length > 0 ? `relup.config.json of ${listed.length > 1 ? "both releases lists" : `release ${listed[0]} lists`} it under npm.restart` : native;
+    const restart = listed.length > 0 ? listedWords(listed) : native;
     const change: PackageChange = {
       package: key,
       name,
@@ -108,10 +110,24 @@ export function diffPackages(from: Release, to: Release): PackageDiff {
     const reached = [...new Set([...pkgs, ...(reach.from.get(ref) ?? [])])].filter((k) => changedSet.has(k)).sort(compareStrings);
     if (reached.length > 0) out.reloads.set(ref, reached);
   }
+
+  // A module the upgrade loads from the target release (new, changed, or reloaded for its packages)
+  // requires its own instance of each package it reaches, beside the running release's instance of the
+  // same package: a package listed under npm.restart cannot have two, so that restarts too; a package
+  // with a native addon gets a second copy of its addon loaded, which the plan warns about.
+  for (const [ref, pkgs] of reach.to) {
+    if (codeBefore.get(ref) === reachSha(to, ref) && !out.reloads.has(ref)) continue;
+    for (const key of [...pkgs].sort(compareStrings)) {
+      if (changedSet.has(key) || before[key] === undefined) continue;
+      const listed = listedBy(packageName(key));
+      if (listed.length > 0) out.restart.push(`\`${ref}\` is loaded from release ${to.release.version} and reaches npm package \`${key}\`, whose second instance beside the running one is not wanted: ${listedWords(listed)}`);
+      else if (to.release.npm?.packages[key]?.native !== undefined) out.secondCopies.push({ module: ref, package: key });
+    }
+  }
   return out;
 }
 
-/** `1.0.0 → 1.1.0`, `is added (1.0.0)`, `is removed (was 1.0.0)`, `1.0.0, with other files`. */
+/** `changes 1.0.0 → 1.1.0`, `is added (1.0.0)`, `is removed (was 1.0.0)`, `keeps version 1.0.0 with other files`. */
 export function describeVersions(c: Pick<PackageChange, "from" | "to" | "sameVersion">): string {
   if (c.from === undefined) return `is added (${c.to})`;
   if (c.to === undefined) return `is removed (was ${c.from})`;
@@ -153,12 +169,39 @@ function closure(model: Release, key: string): Set<string> {
   return seen;
 }
 
-/** The sha256 of a package's own files in the release (its nested node_modules/ are packages of their own). */
-function packageDigest(model: Release, key: string): string | undefined {
-  if (model.release.npmDependencies[key] === undefined) return undefined;
-  const prefix = `node_modules/${key}/`;
-  const entries = Object.entries(model.release.files)
-    .filter(([file]) => file.startsWith(prefix) && !file.slice(prefix.length).startsWith("node_modules/"))
-    .sort(([a], [b]) => compareStrings(a, b));
-  return sha256(entries.map(([file, hash]) => `${file.slice(prefix.length)} ${hash}`).join("\n"));
+/**
+ * The sha256 of each package's own files in the release (its nested node_modules/ are packages of their
+ * own), in one pass over the release's files: the node runs this on every install.
+ */
+function packageDigests(release: Release["release"]): Map<string, string> {
+  const cached = digestCache.get(release);
+  if (cached) return cached;
+  const lines = new Map<string, string[]>();
+  for (const [file, hash] of Object.entries(release.files)) {
+    if (!file.startsWith("node_modules/")) continue;
+    const key = packageOfFile(file);
+    if (key === undefined || release.npmDependencies[key.key] === undefined) continue;
+    let list = lines.get(key.key);
+    if (!list) lines.set(key.key, (list = []));
+    list.push(`${key.rest} ${hash}`);
+  }
+  const out = new Map<string, string>();
+  for (const [key, list] of lines) out.set(key, sha256(list.sort(compareStrings).join("\n")));
+  digestCache.set(release, out);
+  return out;
+}
+
+const digestCache = new WeakMap<object, Map<string, string>>();
+
+/** `node_modules/a/node_modules/@s/b/lib/x.js` → the package `a/node_modules/@s/b` and `lib/x.js` in it. */
+function packageOfFile(file: string): { key: string; rest: string } | undefined {
+  const parts = file.split("/");
+  let at = 0;
+  let end = -1;
+  while (parts[at] === "node_modules" && at + 1 < parts.length) {
+    end = parts[at + 1]!.startsWith("@") ? at + 3 : at + 2;
+    at = end;
+  }
+  if (end === -1 || end >= parts.length) return undefined;
+  return { key: parts.slice(1, end).join("/"), rest: parts.slice(end).join("/") };
 }

@@ -32,6 +32,8 @@ export interface PackageReload {
   meta: ModuleMeta;
   instruction: AppupInstruction;
   why: { up: string; down: string };
+  /** the directions in which no appup reloads the module already */
+  sections: { up: boolean; down: boolean };
 }
 
 /** The appups of the plan, as far as reloads need them: which modules and applications they already cover. */
@@ -44,11 +46,12 @@ interface CoveredBy {
 export function packageReloads(diff: ReleaseDiff, appups: readonly CoveredBy[], to: ReleaseModel, changing: ReadonlySet<string>, reasons: DependencyReasons): PackageReload[] {
   const out: PackageReload[] = [];
   const changes = new Map(diff.npm.changes.map((c) => [c.package, c]));
+  const covered = { up: coveredBy(appups, "up"), down: coveredBy(appups, "down") };
   for (const [ref, packages] of diff.npm.reloads) {
     const app = ref.slice(0, ref.indexOf("/"));
     const name = ref.slice(app.length + 1);
-    const appup = appups.find((a) => a.app === app);
-    if (appup && [...appup.up, ...appup.down].some((i) => covers(i, app, name))) continue;
+    const sections = { up: !covered.up.has(ref) && !covered.up.has(app), down: !covered.down.has(ref) && !covered.down.has(app) };
+    if (!sections.up && !sections.down) continue;
     const meta = to.apps.find((a) => a.name === app)?.modules.find((m) => m.name === name);
     if (!meta) continue;
     const dependsOn = meta.imports.filter((i) => changing.has(i));
@@ -63,6 +66,7 @@ export function packageReloads(diff: ReleaseDiff, appups: readonly CoveredBy[], 
       ref,
       meta,
       instruction,
+      sections,
       why: {
         up: `reload \`${ref}\` from the new release, though its code is the same: it ${reachesWords(meta, reached, "up")}`,
         down: `reload \`${ref}\` from the older release, though its code is the same: it ${reachesWords(meta, reached, "down")}`,
@@ -72,11 +76,20 @@ export function packageReloads(diff: ReleaseDiff, appups: readonly CoveredBy[], 
   return out;
 }
 
-/** Whether an appup instruction already reloads `module` of `app` (or restarts the whole application). */
-function covers(i: AppupInstruction, app: string, module: string): boolean {
-  if (i.op === "restart_application") return i.application === app;
-  if (i.op === "apply" || !("module" in i)) return false;
-  return i.module === module || i.module === `${app}/${module}`;
+/**
+ * What the appups already reload in one direction, whichever application's appup names it: modules as
+ * `app/module` (an appup may name another application's module), and applications it restarts whole.
+ */
+function coveredBy(appups: readonly CoveredBy[], mode: "up" | "down"): Set<string> {
+  const out = new Set<string>();
+  for (const appup of appups) {
+    for (const i of appup[mode]) {
+      if (i.op === "restart_application") out.add(i.application);
+      // qualified as the translation qualifies it (expand.ts)
+      else if (i.op !== "apply" && "module" in i) out.add(i.module.includes("/") && !i.module.startsWith("./") ? i.module : `${appup.app}/${i.module}`);
+    }
+  }
+  return out;
 }
 
 /** `app/module` → the `extra` of its advanced update: `{packages: {name: {from, to}}}` of the changed packages it reaches. */
@@ -99,14 +112,16 @@ export function packageHints(diff: ReleaseDiff): Map<string, Json> {
 export function packageObjectWarnings(diff: ReleaseDiff, to: ReleaseModel): PlanWarning[] {
   const servers = new Set(to.apps.flatMap((a) => a.modules.filter((m) => m.behaviour === "server").map((m) => `${a.name}/${m.name}`)));
   const leaving = new Set(diff.changed.flatMap((a) => [...a.added, ...a.removed].map((m) => `${a.name}/${m.name}`)));
-  const byModule = new Map<string, string[]>();
+  const byModule = new Map<string, { package: string; from: string; to: string }[]>();
   for (const c of diff.npm.changes) {
     if (c.from === undefined || c.to === undefined) continue;
     for (const ref of c.importers) {
-      if (servers.has(ref) && !leaving.has(ref)) byModule.set(ref, [...(byModule.get(ref) ?? []), `${c.package} ${describeVersions(c)}`]);
+      if (servers.has(ref) && !leaving.has(ref)) byModule.set(ref, [...(byModule.get(ref) ?? []), { package: c.package, from: c.from, to: c.to }]);
     }
   }
-  return [...byModule].map(([module, packages]) => ({ code: "package-objects", module, packages }));
+  const warnings: PlanWarning[] = [...byModule].map(([module, packages]) => ({ code: "package-objects", module, packages }));
+  for (const s of diff.npm.secondCopies) warnings.push({ code: "native-second-copy", module: s.module, package: s.package, release: to.release.version });
+  return warnings;
 }
 
 function reachesWords(meta: ModuleMeta, reached: readonly PackageChange[], mode: "up" | "down"): string {

@@ -19,17 +19,20 @@ export function recordListeners(): void {
       inherited.delete(port);
       const callback = args.find((a) => typeof a === "function") as (() => void) | undefined;
       this.once("listening", () => listening.set(port, this));
+      this.once("close", () => forget(this));
       return original.call(this, { _handle: handle } as never, callback) as net.Server;
     }
     this.once("listening", () => {
       const address = this.address();
       if (address && typeof address === "object") listening.set(address.port, this);
     });
-    this.once("close", () => {
-      for (const [p, s] of listening) if (s === this) listening.delete(p);
-    });
+    this.once("close", () => forget(this));
     return (original as (...a: unknown[]) => net.Server).apply(this, args);
   } as typeof net.Server.prototype.listen;
+}
+
+function forget(server: net.Server): void {
+  for (const [p, s] of listening) if (s === server) listening.delete(p);
 }
 
 /** The servers listening now, by port: what a restart hands over. */
@@ -45,6 +48,7 @@ export function listeningServers(): Map<number, net.Server> {
  * than ERR_SERVER_NOT_RUNNING.
  */
 export function stopAccepting(server: net.Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
   let closed = false;
   const done = new Promise<void>((resolve) => server.once("close", () => {
     closed = true;

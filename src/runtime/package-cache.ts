@@ -103,11 +103,11 @@ export function evictUnusedPackages(): string[] {
     if (user) for (const dir of user.releaseDirs()) used.add(dir);
     else users.delete(ref);
   }
+  // An evicted directory stays known: an object of its packages still held somewhere may require a file
+  // of its package again (a lazy require), which puts that file back in the cache; the next eviction
+  // takes it out again.
   const evicted = [...inCache].filter((dir) => !used.has(dir));
-  for (const dir of evicted) {
-    evict(packagesPrefix(dir));
-    inCache.delete(dir);
-  }
+  if (evicted.length > 0) evict(evicted.map(packagesPrefix));
   return evicted;
 }
 
@@ -115,10 +115,11 @@ function packagesPrefix(releaseDir: string): string {
   return path.join(releaseDir, "node_modules") + path.sep;
 }
 
-function evict(prefix: string): void {
+function evict(prefixes: readonly string[]): void {
   const gone = new Set<CachedModule>();
+  const under = (file: string) => prefixes.some((prefix) => file.startsWith(prefix));
   for (const [file, mod] of Object.entries(cache)) {
-    if (!mod || !file.startsWith(prefix) || file.endsWith(".node")) continue;
+    if (!mod || !under(file) || file.endsWith(".node")) continue;
     gone.add(mod);
     delete cache[file];
   }
@@ -130,5 +131,5 @@ function evict(prefix: string): void {
     if (mod.parent && gone.has(mod.parent)) mod.parent = undefined;
   }
   const pathCache = (Module as unknown as { _pathCache?: Record<string, string> })._pathCache;
-  if (pathCache) for (const [key, file] of Object.entries(pathCache)) if (file.startsWith(prefix)) delete pathCache[key];
+  if (pathCache) for (const [key, file] of Object.entries(pathCache)) if (under(file)) delete pathCache[key];
 }

@@ -184,7 +184,7 @@ export function summaryLine(plan: Plan): string {
 
 /**
  * One npm package change in words: the package and its versions, direct or through which dependencies,
- * and what the upgrade does about it. `tiny-pad 1.0.0 → 1.1.0 (direct): hot, reloads `labels/label``.
+ * and what the upgrade does about it: ``tiny-pad` 1.0.0 → 1.1.0 (direct): hot: reached by `labels/label``.
  */
 export function describePackageChange(c: PackageChange, restart: boolean, withoutMetadata = false): string {
   const down = c.from !== undefined && c.to !== undefined && semver.valid(c.from) !== null && semver.valid(c.to) !== null && semver.lt(c.to, c.from);

@@ -36,6 +36,7 @@ const MeaningProblemSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("stopped-not-started"), module: s }),
   z.object({ kind: z.literal("not-loaded"), module: s, added: z.boolean(), packages: z.array(s).optional() }),
   z.object({ kind: z.literal("not-removed"), module: s }),
+  z.object({ kind: z.literal("restart-required"), reasons: z.array(s) }),
   z.object({ kind: z.literal("unknown-module"), module: s }),
   z.object({ kind: z.literal("remove-staying"), module: s }),
   z.object({ kind: z.literal("purge-untouched"), module: s }),

@@ -14,7 +14,7 @@ import { ReleaseError } from "../src/release/issues.ts";
 import { readRelease } from "../src/release/read-release.ts";
 import { writeFailureIssue } from "../src/release/write-failure.ts";
 import { tarBytes } from "./helpers/craft-tarball.ts";
-import { relup } from "./helpers/relup-cli.ts";
+import { relup, relupProcess } from "./helpers/relup-cli.ts";
 import { useTempDirs } from "./helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -49,7 +49,8 @@ describe("a gzip bomb", () => {
     const tarball = bomb(2, 240);
     expect(tarball.length).toBeLessThan(1 * MiB);
     await writeFile(file, tarball);
-    const result = await relup(["inspect", file], { TMPDIR: tmp }, CLI_TIMEOUT_MS);
+    // A process of its own: TMPDIR is read from the process environment.
+    const result = await relupProcess(["inspect", file], { TMPDIR: tmp }, CLI_TIMEOUT_MS);
     expect(result).toMatchObject({ code: 2, stdout: "" });
     expect(result.stderr).toContain(`${file}: unpacks to more than 100 times its compressed size`);
     expect(result.stderr).toContain("Fix:");

@@ -1,8 +1,9 @@
 /**
  * Gzip bombs and disks that cannot be written. A 1 MiB tarball of zeros once wrote hundreds of MiB
  * before it was refused; a write that failed during unpacking was reported as a corrupt archive with the
- * advice to download it again. Real tarballs (gzip members of zeros, concatenated), the real CLI in a
- * child process, and a real ENOSPC from /dev/full.
+ * advice to download it again. Real tarballs (gzip members of zeros, concatenated), the real CLI (its
+ * entry, runCli; in a child process where the test needs the process's own TMPDIR), and a real ENOSPC
+ * from /dev/full.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, writeFile } from "node:fs/promises";

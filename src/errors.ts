@@ -5,7 +5,7 @@
  *   It carries an exit code and a message that says what was found, what was expected and what to do.
  * - BugError: an internal invariant broke. The message says so, so that it is reported, not worked around.
  *
- * Only the CLI entry point turns these into exit codes (src/cli/main.ts).
+ * Only the CLI entry point turns these into exit codes (src/cli/run-cli.ts).
  */
 
 /** Exit codes, as ARCHITECTURE §7: 1 a check or an upgrade failed, 2 bad usage or bad input. */

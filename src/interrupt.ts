@@ -20,9 +20,15 @@ export function removeTemporaryPaths(): void {
 
 let interruptHandler: (() => void) | undefined;
 
-/** A command that owns interruption (a foreground node) says what Ctrl-C does; the default is to exit. */
-export function onInterrupt(handler: () => void): void {
+/**
+ * A command that owns interruption (a foreground node) says what Ctrl-C does while it runs; the default
+ * is to exit. The returned function gives interruption back, once the command is done.
+ */
+export function onInterrupt(handler: () => void): () => void {
   interruptHandler = handler;
+  return () => {
+    if (interruptHandler === handler) interruptHandler = undefined;
+  };
 }
 
 export function interrupt(signal: "SIGINT" | "SIGTERM"): void {

@@ -1,5 +1,5 @@
 /**
- * Every command of `relup --help`, run as a user runs it (`bin/relup.js` in a child process) with its
+ * Every command of `relup --help`, run as a user runs it (the CLI's entry, runCli, in this process) with its
  * real positionals against real things: releases built from the calculator fixture and a node started
  * detached in a temporary root. The commands run here must be exactly the ones yargs knows, so a new
  * command without a run here fails this file.

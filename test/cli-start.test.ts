@@ -9,7 +9,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { relup } from "./helpers/relup-cli.ts";
+import { relup, relupProcess } from "./helpers/relup-cli.ts";
 import { useTempDirs } from "./helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -61,7 +61,8 @@ describe("relup start with the port taken", () => {
 
   it("in the foreground: the same user error", async () => {
     const root = path.join(await tempDir(), "root");
-    expectPortError(await relup(["start", tarball, "--root", root], { PORT: String(await takePort()) }), port);
+    // A foreground start owns its process (Ctrl-C, the exit): run as a real one.
+    expectPortError(await relupProcess(["start", tarball, "--root", root], { PORT: String(await takePort()) }, 60_000), port);
   });
 });
 

@@ -1,13 +1,15 @@
 /**
- * The command line as a user runs it: `bin/relup.js` in a real child process, with exit codes and
- * output checked, plus the yargs parser built by createCli for help texts.
+ * The command line as a user runs it, with exit codes and output checked: commands run in this process
+ * through the CLI's entry (runCli), and the two smoke tests of the executable (`bin/relup.js` in a real
+ * child process: one success, one failure with its exit code) the same way; plus the yargs parser built
+ * by createCli for help texts.
  */
 import { cp, readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { createCli } from "../src/cli/create-cli.ts";
 import { bufferIo } from "../src/cli/io.ts";
-import { relup } from "./helpers/relup-cli.ts";
+import { relup, relupProcess } from "./helpers/relup-cli.ts";
 import { useTempDirs } from "./helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -29,7 +31,8 @@ describe("relup CLI", () => {
     expect(first.stdout).toMatch(/^built calculator 1\.0\.0 in \d+ ms/);
     expect((await relup(["build", "fixtures/calculator/1.0.0", "--out", b])).code).toBe(0);
     expect(await readFile(path.join(b, "calculator-1.0.0.tar.gz"))).toEqual(await readFile(path.join(a, "calculator-1.0.0.tar.gz")));
-    const inspected = await relup(["inspect", path.join(a, "calculator-1.0.0.tar.gz")]);
+    // The executable's smoke test of a success: exit 0, the report on stdout.
+    const inspected = await relupProcess(["inspect", path.join(a, "calculator-1.0.0.tar.gz")]);
     expect(inspected.code).toBe(0);
     expect(inspected.stdout).toContain("verified calculator 1.0.0: 12 files match release.json");
   });
@@ -41,7 +44,8 @@ describe("relup CLI", () => {
     const bytes = await readFile(tarball);
     await writeFile(tarball, bytes.subarray(0, bytes.length - 40));
     const tmp = await tempDir();
-    const result = await relup(["inspect", tarball], { TMPDIR: tmp });
+    // The executable's smoke test of a failure (and a process of its own, for its own TMPDIR).
+    const result = await relupProcess(["inspect", tarball], { TMPDIR: tmp });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`relup: ${tarball}: is not a complete .tar.gz release`);
     expect(result.stderr).toContain("Fix:");

@@ -1,5 +1,5 @@
 /**
- * `relup init` as a user runs it (`bin/relup.js` in a child process), without npm: the repository
+ * `relup init` as a user runs it (the CLI's entry, runCli, with its real arguments), without npm: the repository
  * provides `relup/runtime` to release code, so the scaffold builds here as it is written. The scaffold
  * builds; a 1.1.0 made the way its README says (bump the versions, change the store's state shape with
  * vsn 2, stateSchema and codeChange both ways) generates, verifies and is applied to the running node

@@ -1,8 +1,9 @@
 /**
  * Gzip bombs and disks that cannot be written. A 1 MiB tarball of zeros once wrote hundreds of MiB
  * before it was refused; a write that failed during unpacking was reported as a corrupt archive with the
- * advice to download it again. Real tarballs (gzip members of zeros, concatenated), the real CLI in a
- * child process, and a real ENOSPC from /dev/full.
+ * advice to download it again. Real tarballs (gzip members of zeros, concatenated), the real CLI (its
+ * entry, runCli; in a child process where the test needs the process's own TMPDIR), and a real ENOSPC
+ * from /dev/full.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
@@ -14,7 +15,7 @@ import { ReleaseError } from "../src/release/issues.ts";
 import { readRelease } from "../src/release/read-release.ts";
 import { writeFailureIssue } from "../src/release/write-failure.ts";
 import { tarBytes } from "./helpers/craft-tarball.ts";
-import { relup } from "./helpers/relup-cli.ts";
+import { relup, relupProcess } from "./helpers/relup-cli.ts";
 import { useTempDirs } from "./helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -49,7 +50,8 @@ describe("a gzip bomb", () => {
     const tarball = bomb(2, 240);
     expect(tarball.length).toBeLessThan(1 * MiB);
     await writeFile(file, tarball);
-    const result = await relup(["inspect", file], { TMPDIR: tmp }, CLI_TIMEOUT_MS);
+    // A process of its own: TMPDIR is read from the process environment.
+    const result = await relupProcess(["inspect", file], { TMPDIR: tmp }, CLI_TIMEOUT_MS);
     expect(result).toMatchObject({ code: 2, stdout: "" });
     expect(result.stderr).toContain(`${file}: unpacks to more than 100 times its compressed size`);
     expect(result.stderr).toContain("Fix:");

@@ -3,8 +3,8 @@
  * of a large file once left the reader waiting for the end of an entry that never came: `relup inspect`
  * exited 13 (a promise never settled) and `relup unpack` held the release handler's queue for good, so
  * every later command waited behind it. Data after the end of the archive was once buffered and copied
- * again for every chunk (quadratic time, and memory for all of it). Real tarballs, the real CLI in a
- * child process, and a real node.
+ * again for every chunk (quadratic time, and memory for all of it). Real tarballs, the real CLI (its
+ * entry, runCli, in the test's process), and a real node.
  */
 import { randomBytes } from "node:crypto";
 import { appendFile, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";

@@ -1,6 +1,7 @@
 /**
  * The command line: a thin yargs face over the library. One module per command in ./commands; each
- * handler calls one library function and one view. Tests build it with `createCli(io).exitProcess(false)`.
+ * handler calls one library function and one view. run-cli.ts runs it; tests of help texts build it with
+ * `createCli(io).exitProcess(false)`.
  */
 import { createRequire } from "node:module";
 import yargs, { type Argv } from "yargs";
@@ -19,21 +20,22 @@ import { releasesCommand } from "./commands/releases.ts";
 import { statusCommand } from "./commands/status.ts";
 import { processesCommand } from "./commands/processes.ts";
 import { stopCommand } from "./commands/stop.ts";
+import type { CliRun } from "./cli-run.ts";
 import type { Io } from "./io.ts";
 import { UserError, ExitCode } from "../errors.ts";
 
 const RELUP_VERSION: string = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 
-export function createCli(io: Io, argv: readonly string[] = []): Argv {
+export function createCli(io: Io, argv: readonly string[] = [], run: CliRun = { env: process.env, exitCode: undefined }): Argv {
   return yargs([...argv])
     .scriptName("relup")
     .usage("$0 <command> [options]\n\nFormal release upgrades for Node.js: build releases, plan upgrades, apply them live.")
     .command(initCommand(io, RELUP_VERSION))
     .command(buildCommand(io))
     .command(inspectCommand(io))
-    .command(generateCommand(io))
-    .command(verifyCommand(io))
-    .command(startCommand(io))
+    .command(generateCommand(io, run))
+    .command(verifyCommand(io, run))
+    .command(startCommand(io, run))
     .command(statusCommand(io))
     .command(processesCommand(io))
     .command(stopCommand(io))
@@ -49,7 +51,7 @@ export function createCli(io: Io, argv: readonly string[] = []): Argv {
     .help()
     .alias("h", "help")
     .version(RELUP_VERSION)
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(Math.min(110, io.columns || 100))
     .fail((message, error) => {
       // yargs reports bad usage with a message and no error; errors thrown by handlers pass through.
       if (error) throw error;

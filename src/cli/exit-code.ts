@@ -1,6 +1,6 @@
 /**
  * The exit code of a failure: the one table that maps a runtime issue's kind to a code (ExitCode: 1 a
- * check or an upgrade failed, 2 bad usage or bad input). Used by the CLI entry (main.ts) alone; errors
+ * check or an upgrade failed, 2 bad usage or bad input). Used by the CLI entry (run-cli.ts) alone; errors
  * are made without one.
  */
 import { assertNever, ExitCode, UserError } from "../errors.ts";

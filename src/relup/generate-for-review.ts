@@ -28,6 +28,9 @@ export interface GenerateOptions {
   verify?: boolean;
   /** verify's seed (default: verify's fixed seed) */
   seed?: number;
+  /** verify's worker: its environment and where what the release's code prints goes (VerifyOptions) */
+  env?: NodeJS.ProcessEnv;
+  output?: (text: string) => void;
 }
 
 export interface GenerateResult {
@@ -42,7 +45,7 @@ export interface GenerateResult {
 
 export async function generateForReview(options: GenerateOptions): Promise<GenerateResult> {
   // With verify the releases are read once, for the plan and its verification together.
-  const verified = options.verify && !options.check ? await verifyReleasesWithPlan({ from: options.from, to: options.to, ...(options.seed !== undefined ? { seed: options.seed } : {}) }) : undefined;
+  const verified = options.verify && !options.check ? await verifyReleasesWithPlan({ from: options.from, to: options.to, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.env !== undefined ? { env: options.env } : {}), ...(options.output !== undefined ? { output: options.output } : {}) }) : undefined;
   const plan = verified?.plan ?? (await planReleases({ from: options.from, to: options.to }));
   const report = verified ? { report: verified.report } : {};
   if (options.out === undefined) return { plan, ...report };

@@ -138,7 +138,8 @@ export class Launcher extends EventEmitter {
         this.#stopping = true;
         // The launcher's own log says why, whoever started it (a detached launcher has no terminal).
         this.#event("node failed to boot", { error: failure.error, ...failure.listen });
-        reject(new BootError(failure, this.root));
+        // Once the line is in the file: whoever is told of the failure can read why there.
+        void this.#launcherLog!.flushed().then(() => reject(new BootError(failure, this.root)));
       };
       this.once("ready", onReady);
       this.once("boot-failed", onFailed);

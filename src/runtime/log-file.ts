@@ -15,6 +15,8 @@ export class LogFile {
   #lostBecause = "";
   #ending: (() => void) | undefined;
   #closed = false;
+  /** told when the queue is empty: every line written so far is on disk (or dropped) */
+  #idle: (() => void)[] = [];
 
   constructor(
     private readonly fd: number,
@@ -27,6 +29,22 @@ export class LogFile {
     if (this.#queue.length >= this.maxQueued) this.#drop("backlog");
     else this.#queue.push(line + "\n");
     this.#next();
+  }
+
+  /**
+   * Resolves once every line written so far is on disk (or dropped), or after `limitMs` (a hung write):
+   * what a reader of the file may rely on, e.g. before the launcher reports a failure the log explains.
+   */
+  flushed(limitMs = 5_000): Promise<void> {
+    if (!this.#writing && !this.#rest && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(done, limitMs);
+      this.#idle.push(done);
+    });
   }
 
   /**
@@ -60,7 +78,10 @@ export class LogFile {
     let reported = 0;
     if (!chunk) {
       const line = this.#queue.shift();
-      if (line === undefined) return this.#ending?.();
+      if (line === undefined) {
+        for (const done of this.#idle.splice(0)) done();
+        return this.#ending?.();
+      }
       reported = this.#lost;
       chunk = Buffer.from(reported > 0 ? JSON.stringify({ time: new Date().toISOString(), event: "log lines lost", count: reported, error: this.#lostBecause }) + "\n" + line : line);
     }

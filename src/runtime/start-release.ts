@@ -3,7 +3,7 @@
  * one) and start its launcher, in this process or detached.
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, UserError } from "../errors.ts";
@@ -52,6 +52,8 @@ export interface StartOptions {
   bootTimeoutMs?: number;
   /** told once the release is installed, before the node boots (a boot can still fail after it) */
   onInstalled?: (release: { name: string; version: string }) => void;
+  /** the environment of the launcher and its node (default: this process's) */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** What a start did: the release it booted, whether it installed it first, and the node's pid. */
@@ -78,8 +80,9 @@ export async function startRelease(options: StartOptions & { detach: boolean }):
   const prepared = await prepareRoot(root, options.release);
   if (prepared.installed) options.onInstalled?.(prepared);
   const timeouts = { ...(options.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}), ...(options.bootTimeoutMs !== undefined ? { bootTimeoutMs: options.bootTimeoutMs } : {}) };
-  if (options.detach) return { ...prepared, ...(await startDetached(root, timeouts)) };
-  const launcher = new Launcher({ root, ...timeouts });
+  const env = options.env !== undefined ? { env: options.env } : {};
+  if (options.detach) return { ...prepared, ...(await startDetached(root, { ...timeouts, ...env })) };
+  const launcher = new Launcher({ root, ...timeouts, ...env });
   return { ...prepared, ...(await launcher.start()), launcher };
 }
 
@@ -93,11 +96,13 @@ export async function nodeIsRunning(root: string): Promise<boolean> {
 }
 
 /** Start a launcher that outlives this process; resolves once its node is ready. */
-export async function startDetached(root: string, options: { heartbeatTimeoutMs?: number; bootTimeoutMs?: number } = {}): Promise<Ready & { launcherPid: number }> {
+export async function startDetached(root: string, options: { heartbeatTimeoutMs?: number; bootTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Ready & { launcherPid: number }> {
   const logDir = path.join(root, "log");
   await mkdir(logDir, { recursive: true });
   const out = openNoFollow(path.join(logDir, "launcher.out"), APPEND_NOFOLLOW);
-  const child = spawn(process.execPath, [...entryArgs("launcher-main"), "--root", root, ...(options.heartbeatTimeoutMs !== undefined ? ["--heartbeat-timeout", String(options.heartbeatTimeoutMs)] : []), ...(options.bootTimeoutMs !== undefined ? ["--boot-timeout", String(options.bootTimeoutMs)] : [])], { detached: true, stdio: ["ignore", out, out, "ipc"] });
+  const child = spawn(process.execPath, [...entryArgs("launcher-main"), "--root", root, ...(options.heartbeatTimeoutMs !== undefined ? ["--heartbeat-timeout", String(options.heartbeatTimeoutMs)] : []), ...(options.bootTimeoutMs !== undefined ? ["--boot-timeout", String(options.bootTimeoutMs)] : [])], { detached: true, stdio: ["ignore", out, out, "ipc"], env: options.env ?? process.env });
+  // The launcher has its own copy of the log's descriptor.
+  closeSync(out);
   return new Promise((resolve, reject) => {
     child.on("message", (message: { type: string; error?: string; exitCode?: ExitCode } & Ready & { launcherPid: number }) => {
       child.disconnect();

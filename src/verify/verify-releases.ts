@@ -35,6 +35,10 @@ export interface VerifyOptions {
   live?: { root: string };
   /** the worker is stopped when it reports nothing for this long (default 60 s, or 10 time limits) */
   stallMs?: number;
+  /** the environment of the worker, that the release's code reads as process.env (default: this process's) */
+  env?: NodeJS.ProcessEnv;
+  /** where what the release's code prints goes (default: this process's stderr, so that stdout stays the report) */
+  output?: (text: string) => void;
 }
 
 export const DEFAULT_RUNS = 1000;
@@ -101,7 +105,7 @@ export async function verifyReleasesWithPlan(options: VerifyOptions): Promise<{ 
       job.config = await readRootConfig(options.live.root);
       uncopyable = live.uncopyable;
     }
-    const modules = subjects.length === 0 ? [] : await runWorker(job, options.stallMs ?? Math.max(60_000, 10 * job.timeLimitMs));
+    const modules = subjects.length === 0 ? [] : await runWorker(job, { stallMs: options.stallMs ?? Math.max(60_000, 10 * job.timeLimitMs), env: options.env ?? process.env, output: options.output ?? ((text) => process.stderr.write(text)) });
     const report: VerifyReport = {
       release: from.release.name,
       from: from.release.version,
@@ -157,12 +161,12 @@ type WorkerJobInput = Omit<WorkerJob, "watch" | "guarded">;
  * synchronous loop, that worker is stopped and the modules it had not finished run again in a guarded
  * worker, where the loop is interrupted inside the thread and the state that caused it is shrunk.
  */
-async function runWorker(job: WorkerJobInput, stallMs: number): Promise<ModuleVerification[]> {
+async function runWorker(job: WorkerJobInput, how: WorkerOptions): Promise<ModuleVerification[]> {
   const results: ModuleVerification[] = [];
   let guarded = false;
   while (results.length < job.subjects.length) {
     const rest = { ...job, subjects: job.subjects.slice(results.length) };
-    const outcome = await runOnce(rest, guarded, stallMs, (result) => results.push(result));
+    const outcome = await runOnce(rest, guarded, how, (result) => results.push(result));
     if (outcome === "done") break;
     if (guarded) {
       // Even under vm timeouts the call did not end: a loop after an await. The module fails on the
@@ -190,18 +194,25 @@ async function runWorker(job: WorkerJobInput, stallMs: number): Promise<ModuleVe
   return results;
 }
 
+/** How a worker is run: stopped after `stallMs` without a message, with `env` as its process.env, its prints to `output`. */
+interface WorkerOptions {
+  stallMs: number;
+  env: NodeJS.ProcessEnv;
+  output: (text: string) => void;
+}
+
 type Outcome = "done" | { overran: true; property?: ReportedFailure["property"]; state?: string };
 
 /** One worker: "done", or "overran" when a call ran past its limit and the worker was stopped. */
-function runOnce(job: WorkerJobInput, guarded: boolean, stallMs: number, onResult: (result: ModuleVerification) => void): Promise<Outcome> {
+function runOnce(job: WorkerJobInput, guarded: boolean, { stallMs, env, output }: WorkerOptions, onResult: (result: ModuleVerification) => void): Promise<Outcome> {
   const watch = { buffer: new SharedArrayBuffer(8), epoch: Date.now() };
   const cells = new Int32Array(watch.buffer);
   return new Promise((resolve, reject) => {
     let finished = 0;
-    const worker = new Worker(WORKER_ENTRY, { workerData: { ...job, watch, guarded } satisfies WorkerJob, stdout: true, stderr: true });
-    // What user code prints goes to stderr, so that stdout stays the report (and --format json parses).
-    worker.stdout.pipe(process.stderr, { end: false });
-    worker.stderr.pipe(process.stderr, { end: false });
+    const worker = new Worker(WORKER_ENTRY, { workerData: { ...job, watch, guarded } satisfies WorkerJob, stdout: true, stderr: true, env });
+    // What user code prints goes to `output` (stderr), so that stdout stays the report (and --format json parses).
+    worker.stdout.setEncoding("utf8").on("data", output);
+    worker.stderr.setEncoding("utf8").on("data", output);
     let settled = false;
     let stall: NodeJS.Timeout;
     let checking: { property?: ReportedFailure["property"]; state?: string } = {};

@@ -111,7 +111,7 @@ describe("launcher and node", () => {
   });
 });
 
-describe("relup start --detach, status, processes, stop (the CLI in child processes)", () => {
+describe("relup start --detach, status, processes, stop (the CLI)", () => {
   it("starts detached, reports its pid and status, lists processes, and stops node and launcher", async () => {
     const root = await tempDir();
     const port = await freePort();

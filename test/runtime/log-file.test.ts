@@ -16,6 +16,19 @@ describe("LogFile", () => {
     expect(readFileSync(file, "utf8").trim().split("\n").map((l) => (JSON.parse(l) as { i: number }).i)).toEqual([...Array(100).keys()]);
   });
 
+  it("flushed() resolves once every line written so far is in the file, and the file stays open", async () => {
+    const file = path.join(await tempDir(), "log.jsonl");
+    const log = new LogFile(openSync(file, "a"));
+    await log.flushed();
+    for (let i = 0; i < 100; i++) log.write(JSON.stringify({ i }));
+    await log.flushed();
+    expect(readFileSync(file, "utf8").trim().split("\n")).toHaveLength(100);
+    log.write(JSON.stringify({ i: 100 }));
+    await log.flushed();
+    await log.end();
+    expect(readFileSync(file, "utf8").trim().split("\n")).toHaveLength(101);
+  });
+
   it("on a full disk (a real ENOSPC from /dev/full) drops the lines and never throws", async () => {
     const log = new LogFile(openSync("/dev/full", "w"));
     log.write("one");

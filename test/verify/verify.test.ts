@@ -11,7 +11,7 @@ import { renderPlanMarkdown } from "../../src/relup/render/render-markdown.ts";
 import { renderPlanText } from "../../src/relup/render/render-text.ts";
 import { planVerification } from "../../src/verify/render-report.ts";
 import type { VerifyReport } from "../../src/verify/report.ts";
-import { verifyExitCode, verifyReleases } from "../../src/verify/verify-releases.ts";
+import { DEFAULT_TIME_LIMIT_MS, verifyExitCode, verifyReleases } from "../../src/verify/verify-releases.ts";
 import { writeProject } from "../helpers/project.ts";
 import { relup } from "../helpers/relup-cli.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
@@ -28,10 +28,10 @@ async function fixturePair(name: string, from: string, to: string): Promise<{ fr
 
 const config = (version: string) => ({ format: 1, name: "demo", version, applications: [{ name: "demo", version }] });
 
-/** A release pair of server modules `demo/<name>`, each with OLD_SCHEMA in 1.0.0 and NEW_SCHEMA plus the given code in 1.1.0. */
-async function modulesPair(newCode: Record<string, string>): Promise<{ from: string; to: string }> {
+/** A release pair of server modules `demo/<name>`, each with OLD_SCHEMA in 1.0.0 and NEW_SCHEMA plus the given code in 1.1.0 (or the schemas given). */
+async function modulesPair(newCode: Record<string, string>, schemas = { old: OLD_SCHEMA, new: NEW_SCHEMA }): Promise<{ from: string; to: string }> {
   const dir = await tempDir();
-  const header = (vsn: number) => `import { z } from "relup/runtime";\nexport const behaviour = "server";\nexport const vsn = ${vsn};\nexport function init() { return {}; }\n${vsn === 1 ? OLD_SCHEMA : NEW_SCHEMA}`;
+  const header = (vsn: number) => `import { z } from "relup/runtime";\nexport const behaviour = "server";\nexport const vsn = ${vsn};\nexport function init() { return {}; }\n${vsn === 1 ? schemas.old : schemas.new}`;
   const files = (vsn: number) => Object.fromEntries(Object.entries(newCode).map(([name, code]) => [`apps/demo/${name}.ts`, header(vsn) + (vsn === 2 ? code : "")]));
   await writeProject(path.join(dir, "v1"), { config: config("1.0.0"), files: files(1) });
   await writeProject(path.join(dir, "v2"), { config: config("1.1.0"), files: files(2) });
@@ -55,6 +55,17 @@ async function storePair(oldStore: string, newStore: string): Promise<{ from: st
 const OLD_SCHEMA = `export const stateSchema = z.object({ n: z.int(), tags: z.array(z.string()) });\n`;
 const NEW_SCHEMA = `export const stateSchema = z.object({ n: z.int(), tags: z.array(z.string()), note: z.string() });\n`;
 const DOWN = `if (v && v.down === 1) { const { note, ...rest } = s; return rest; }\n`;
+/**
+ * Tests of endless loops use the default time limit (1 s): so generous for the calls that return that
+ * only the loops are timeouts, however loaded the machine (a 50 ms limit made a passing call a timeout
+ * now and then). Each looping call costs the limit, so these tests keep them few: states with little
+ * to shrink, and loops in one direction only.
+ */
+const LOOP_LIMIT_MS = DEFAULT_TIME_LIMIT_MS;
+/** One state per version: nothing to shrink. */
+const ONE_STATE = { old: `export const stateSchema = z.object({ n: z.literal(0) });\n`, new: `export const stateSchema = z.object({ n: z.literal(0), note: z.literal("") });\n` };
+/** At most one tag, always "x": little to shrink. */
+const FEW_STATES = { old: `export const stateSchema = z.object({ n: z.int(), tags: z.array(z.literal("x")).max(1) });\n`, new: `export const stateSchema = z.object({ n: z.int(), tags: z.array(z.literal("x")).max(1), note: z.literal("") });\n` };
 
 function only(report: VerifyReport) {
   expect(report.modules).toHaveLength(1);
@@ -164,28 +175,31 @@ describe("relup verify", () => {
   });
 
   it("a codeChange that loops forever, or never settles, is stopped at the time limit", async () => {
-    const loop = only(await verifyReleases({ ...(await storePair(OLD_SCHEMA, NEW_SCHEMA + `export function codeChange(v, s) { for (;;) {} }\n`)), runs: 5, seed: 1, timeLimitMs: 50 }));
-    expect(loop.failures[0]).toMatchObject({ check: "timeout", direction: "up", message: "codeChange did not return within 50 ms" });
-    const hang = only(await verifyReleases({ ...(await storePair(OLD_SCHEMA, NEW_SCHEMA + `export function codeChange(v, s) { return new Promise(() => {}); }\n`)), runs: 5, seed: 1, timeLimitMs: 50 }));
-    expect(hang.failures[0]).toMatchObject({ check: "timeout", direction: "up" });
+    const timeout = { check: "timeout", direction: "up", message: `codeChange did not return within ${LOOP_LIMIT_MS} ms` };
+    const verify = async (code: string) => only(await verifyReleases({ ...(await storePair(ONE_STATE.old, ONE_STATE.new + code)), runs: 5, seed: 1, timeLimitMs: LOOP_LIMIT_MS }));
+    // Side by side (each in its own worker): the hang only waits.
+    const [loop, hang] = await Promise.all([verify(`export function codeChange(v, s) { ${DOWN} for (;;) {} }\n`), verify(`export function codeChange(v, s) { ${DOWN} return new Promise(() => {}); }\n`)]);
+    expect(loop).toMatchObject({ status: "failed", failures: [timeout] });
+    expect(hang).toMatchObject({ status: "failed", failures: [timeout] });
   });
 
   it("after a loop stops the fast worker, the modules before it keep their results and those after it are verified", async () => {
     const good = `export function codeChange(v, s) { ${DOWN} return { ...s, note: "" }; }\n`;
-    const loop = `export function codeChange(v, s) { if (s.tags.length > 0) for (;;) {} ${DOWN} return { ...s, note: "" }; }\n`;
-    const report = await verifyReleases({ ...(await modulesPair({ a: good, b: loop, c: good })), runs: 30, seed: 3, timeLimitMs: 50 });
+    const loop = `export function codeChange(v, s) { ${DOWN} if (s.tags.length > 0) for (;;) {} return { ...s, note: "" }; }\n`;
+    const report = await verifyReleases({ ...(await modulesPair({ a: good, b: loop, c: good }, FEW_STATES)), runs: 30, seed: 3, timeLimitMs: LOOP_LIMIT_MS });
     expect(report.modules.map((m) => [m.module, m.status])).toEqual([
       ["demo/a", "verified"],
       ["demo/b", "failed"],
       ["demo/c", "verified"],
     ]);
-    expect(report.modules[1]!.failures[0]).toMatchObject({ check: "timeout", direction: "up", counterexample: "{ n: 0, tags: [ '' ] }" });
+    // Found by the guarded worker, and shrunk there: n goes to 0, the tag that makes it loop stays.
+    expect(report.modules[1]!.failures[0]).toMatchObject({ check: "timeout", direction: "up", counterexample: "{ n: 0, tags: [ 'x' ] }" });
   });
 
   it("an endless loop after an await is stopped too, and the module after it is still verified", async () => {
     const loop = `export async function codeChange(v, s) { await null; for (;;) {} }\n`;
     const good = `export function codeChange(v, s) { ${DOWN} return { ...s, note: "" }; }\n`;
-    const report = await verifyReleases({ ...(await modulesPair({ a: loop, b: good })), runs: 10, seed: 1, timeLimitMs: 50 });
+    const report = await verifyReleases({ ...(await modulesPair({ a: loop, b: good })), runs: 10, seed: 1, timeLimitMs: LOOP_LIMIT_MS });
     expect(report.modules.map((m) => [m.module, m.status])).toEqual([
       ["demo/a", "failed"],
       ["demo/b", "verified"],

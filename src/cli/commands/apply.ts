@@ -1,4 +1,3 @@
-import readline from "node:readline/promises";
 import type { CommandModule } from "yargs";
 import { applyRelease } from "../../apply/apply-release.ts";
 import { formatRestartImpact } from "../../apply/restart-impact.ts";
@@ -60,10 +59,8 @@ export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
           if (restart) io.err(formatRestartImpact(restart) + "\n");
           // A dry run applies nothing: the plan shown is checked without a question.
           if (argv.yes || argv.dryRun) return true;
-          if (!process.stdin.isTTY) throw new UserError("the plan was generated now and needs a review. Fix: read it above and pass --yes, or give a reviewed plan with --plan.", ExitCode.badInput);
-          const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-          const answer = await rl.question("Apply this plan? [y/N] ");
-          rl.close();
+          if (!io.ask) throw new UserError("the plan was generated now and needs a review. Fix: read it above and pass --yes, or give a reviewed plan with --plan.", ExitCode.badInput);
+          const answer = await io.ask("Apply this plan? [y/N] ");
           return /^y(es)?$/i.test(answer.trim());
         },
       });

@@ -6,6 +6,7 @@ import { verifyExitCode } from "../../verify/verify-releases.ts";
 import { checkSeed } from "./verify.ts";
 import { outputFormat } from "../output-format.ts";
 import { renderGenerate } from "../views/generate-view.ts";
+import type { CliRun } from "../cli-run.ts";
 import type { Io } from "../io.ts";
 
 interface GenerateArgs {
@@ -21,7 +22,7 @@ interface GenerateArgs {
   seed?: number;
 }
 
-export function generateCommand(io: Io): CommandModule<object, GenerateArgs> {
+export function generateCommand(io: Io, run: CliRun): CommandModule<object, GenerateArgs> {
   return {
     command: "generate <from> <to>",
     describe: "Diff two builds of a release into an upgrade plan (relup) and print it for review",
@@ -48,15 +49,15 @@ export function generateCommand(io: Io): CommandModule<object, GenerateArgs> {
       if (argv.seed !== undefined && !argv.verify) throw new UserError("--seed is the seed of --verify's generated states. Fix: add --verify, or leave --seed out.", ExitCode.badInput);
       const format = outputFormat(argv, ["text", "markdown", "json"] as const);
       if (argv.comment && format !== "markdown") throw new UserError("--comment is the Markdown body of a pull-request comment. Fix: add --format markdown.", ExitCode.badInput);
-      const result = await generateForReview({ from: argv.from, to: argv.to, check: argv.check, verify: argv.verify, ...(argv.out !== undefined ? { out: argv.out } : {}), ...(argv.seed !== undefined ? { seed: argv.seed } : {}) });
+      const result = await generateForReview({ from: argv.from, to: argv.to, check: argv.check, verify: argv.verify, ...(argv.out !== undefined ? { out: argv.out } : {}), ...(argv.seed !== undefined ? { seed: argv.seed } : {}), env: run.env, output: (text) => io.err(text) });
       if (result.check?.drift !== undefined) {
         throw new UserError(`${result.check.file}: the committed plan differs from the one generated now:\n${result.check.drift}Fix: review the change, then write it with \`relup generate ${argv.from} ${argv.to} -o ${argv.out}\`.`, ExitCode.checkFailed);
       }
       const view = renderGenerate(result, { format, comment: argv.comment, color: io.color, command: { from: argv.from, to: argv.to } });
       io.out(view.out);
       if (view.err) io.err(view.err);
-      if (result.report && verifyExitCode(result.report, false) !== ExitCode.ok) process.exitCode = ExitCode.checkFailed;
-      else if (argv.detailedExitcode) process.exitCode = planHasChanges(result.plan) ? 3 : 0;
+      if (result.report && verifyExitCode(result.report, false) !== ExitCode.ok) run.exitCode = ExitCode.checkFailed;
+      else if (argv.detailedExitcode) run.exitCode = planHasChanges(result.plan) ? 3 : 0;
     },
   };
 }

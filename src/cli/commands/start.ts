@@ -3,6 +3,7 @@ import type { CommandModule } from "yargs";
 import { ExitCode, UserError } from "../../errors.ts";
 import { DEFAULT_BOOT_TIMEOUT, DEFAULT_HEARTBEAT_TIMEOUT } from "../../runtime/launcher.ts";
 import { startRelease } from "../../runtime/start-release.ts";
+import type { CliRun } from "../cli-run.ts";
 import type { Io } from "../io.ts";
 import { onInterrupt } from "../../interrupt.ts";
 import { parseTimeout } from "../parse-timeout.ts";
@@ -15,7 +16,7 @@ interface StartArgs {
   bootTimeout: number;
 }
 
-export function startCommand(io: Io): CommandModule<object, StartArgs> {
+export function startCommand(io: Io, run: CliRun): CommandModule<object, StartArgs> {
   return {
     command: "start [release]",
     describe: "Boot a release with its launcher, which restarts the node if it dies (on an empty root, installs the release first)",
@@ -31,7 +32,7 @@ export function startCommand(io: Io): CommandModule<object, StartArgs> {
       const heartbeatTimeoutMs = parseTimeout("--heartbeat-timeout", argv.heartbeatTimeout);
       const bootTimeoutMs = parseTimeout("--boot-timeout", argv.bootTimeout);
       const onInstalled = (r: { name: string; version: string }) => io.err(`installed ${r.name} ${r.version} in ${path.resolve(argv.root)} as the permanent release\n`);
-      const options = { root: argv.root, ...(argv.release !== undefined ? { release: argv.release } : {}), heartbeatTimeoutMs, bootTimeoutMs, onInstalled };
+      const options = { root: argv.root, ...(argv.release !== undefined ? { release: argv.release } : {}), heartbeatTimeoutMs, bootTimeoutMs, onInstalled, env: run.env };
       if (argv.detach) {
         const started = await startRelease({ ...options, detach: true });
         io.out(`${started.pid}\n`);
@@ -43,8 +44,8 @@ export function startCommand(io: Io): CommandModule<object, StartArgs> {
       io.err(`started ${started.name} ${started.version}: node pid ${started.pid}; Ctrl-C stops it\n`);
       launcher.on("restart", ({ delayMs }) => io.err(`node exited; restarting in ${delayMs} ms\n`));
       launcher.on("ready", (r: { pid: number }) => io.err(`node ready again: pid ${r.pid}\n`));
-      onInterrupt(() => void launcher.stop());
-      await new Promise<void>((resolve) => launcher.once("stopped", resolve));
+      const forget = onInterrupt(() => void launcher.stop());
+      await new Promise<void>((resolve) => launcher.once("stopped", resolve)).finally(forget);
       // The node died and the root can no longer boot (RELEASES): the launcher gave up, and says why.
       if (launcher.failure) throw new UserError(`cannot restart the node: ${launcher.failure}`, ExitCode.badInput);
       io.err("stopped\n");

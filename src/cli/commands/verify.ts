@@ -3,6 +3,7 @@ import type { CommandModule } from "yargs";
 import { ExitCode, UserError } from "../../errors.ts";
 import { renderVerifyReport } from "../../verify/render-report.ts";
 import { DEFAULT_RUNS, DEFAULT_SEED, DEFAULT_TIME_LIMIT_MS, verifyExitCode, verifyReleases } from "../../verify/verify-releases.ts";
+import type { CliRun } from "../cli-run.ts";
 import type { Io } from "../io.ts";
 import { parseTimeout } from "../parse-timeout.ts";
 import { outputFormat } from "../output-format.ts";
@@ -20,7 +21,7 @@ interface VerifyArgs {
   json: boolean;
 }
 
-export function verifyCommand(io: Io): CommandModule<object, VerifyArgs> {
+export function verifyCommand(io: Io, run: CliRun): CommandModule<object, VerifyArgs> {
   return {
     command: "verify [from] [to]",
     describe: "Property-test every state migration (codeChange) of an upgrade, and every soft update of a server, against the stateSchema of both versions; with --live, also on a live node's states",
@@ -46,11 +47,11 @@ export function verifyCommand(io: Io): CommandModule<object, VerifyArgs> {
       if (!argv.live && argv.root !== undefined) throw new UserError("--root names the node for --live. Fix: add --live, or leave --root out.", ExitCode.badInput);
       const root = path.resolve(argv.root ?? "relup-root");
       const { from, to } = releasesToVerify(argv);
-      const report = await verifyReleases({ ...(from !== undefined ? { from } : {}), to, runs, timeLimitMs, ...(argv.seed !== undefined ? { seed: argv.seed } : {}), ...(argv.live ? { live: { root } } : {}) });
+      const report = await verifyReleases({ ...(from !== undefined ? { from } : {}), to, runs, timeLimitMs, ...(argv.seed !== undefined ? { seed: argv.seed } : {}), ...(argv.live ? { live: { root } } : {}), env: run.env, output: (text) => io.err(text) });
       const format = outputFormat(argv, ["text", "json"] as const);
       const command = argv.live ? `relup verify ${argv.from ?? ""} ${argv.to ?? ""} --live --root ${argv.root ?? "relup-root"}`.replace(/ +/g, " ") : `relup verify ${from} ${to}`;
       io.out(format === "json" ? JSON.stringify(report, null, 2) + "\n" : renderVerifyReport(report, { color: io.color, command }));
-      process.exitCode = verifyExitCode(report, argv.strict);
+      run.exitCode = verifyExitCode(report, argv.strict);
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Runtime figures, measured in a fresh Node process (`node --expose-gc`) so that the test runner or
  * other figures do not skew them:
- *   late binding   ns per call through a module namespace (as compiled importers call) vs a direct call
+ *   late binding   ns per call through a module namespace (as compiled importers call) vs a direct call,
+ *                  and after a code swap vs a swapped plain slot (bench/late-binding.ts)
  *   call           round trips per second to one server process
  *   memory         heap growth after 500 load + purge cycles of one module
  *   packages       heap growth after 100 upgrade + downgrade cycles of a module between two release
@@ -12,6 +13,7 @@
 import { ModuleTable } from "../src/runtime/module-table.ts";
 import { Runtime } from "../src/runtime/runtime.ts";
 import { startServer } from "../src/runtime/server.ts";
+import { lateBinding } from "./late-binding.ts";
 import { packageFigures } from "./package-figures.ts";
 
 const quick = process.argv.includes("--quick");
@@ -25,53 +27,6 @@ function table() {
     t.load(t.compile(module, code, `/bench/${module}.js`, { vsn: ++n, sha256: String(n) }));
   };
   return { t, load };
-}
-
-/** The importer as esbuild compiles it: `__toESM(require(...))`, then `(0, ns.add)(...)` per call. */
-const IMPORTER = `
-var __defProp = Object.defineProperty, __getOwnPropNames = Object.getOwnPropertyNames, __getProtoOf = Object.getPrototypeOf, __hasOwnProp = Object.prototype.hasOwnProperty, __create = Object.create;
-var __copyProps = (to, from, except) => { for (let key of __getOwnPropNames(from)) if (!__hasOwnProp.call(to, key) && key !== except) __defProp(to, key, { get: () => from[key], enumerable: true }); return to; };
-var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target, mod));
-var math = __toESM(require("relup:b/math"));
-exports.loop = (n) => { let s = 0; for (let i = 0; i < n; i++) s = (0, math.add)(s, i); return s; };
-`;
-
-function lateBinding(iterations: number) {
-  const { t, load } = table();
-  load("b/math", "exports.add = (a, b) => (a + b) | 0;");
-  load("b/user", IMPORTER);
-  const direct = (a: number, b: number) => (a + b) | 0;
-  const directLoop = (n: number) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) s = direct(s, i);
-    return s;
-  };
-  // A binding that has been replaced once, as any hot-swappable function is: the honest baseline for
-  // calls after a swap (V8 no longer treats the slot as a constant, so it cannot inline through it).
-  const slot = { add: direct };
-  slot.add = (a: number, b: number) => (a + b + 1) | 0;
-  const swappedLoop = (n: number) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) s = slot.add(s, i);
-    return s;
-  };
-  const viaNamespace = t.namespace("b/user").loop as (n: number) => number;
-  const time = (fn: (n: number) => number) => {
-    fn(iterations); // warm up
-    const best: number[] = [];
-    for (let r = 0; r < 5; r++) {
-      const start = process.hrtime.bigint();
-      fn(iterations);
-      best.push(Number(process.hrtime.bigint() - start) / iterations);
-    }
-    return Math.min(...best);
-  };
-  const d = time(directLoop);
-  const before = time(viaNamespace);
-  load("b/math", "exports.add = (a, b) => (a + b + 1) | 0;");
-  const after = time(viaNamespace);
-  const swapped = time(swappedLoop);
-  return { directNs: d, namespaceNs: before, namespaceAfterSwapNs: after, swappedSlotNs: swapped, ratio: before / d, ratioAfterSwap: after / d, ratioAfterSwapToSwappedSlot: after / swapped };
 }
 
 async function callRate(calls: number) {
@@ -104,7 +59,7 @@ function memory(cycles: number) {
 }
 
 const result = {
-  lateBinding: lateBinding(quick ? 2_000_000 : 20_000_000),
+  lateBinding: await lateBinding(quick ? 2_000_000 : 20_000_000),
   call: await callRate(quick ? 20_000 : 200_000),
   memory: memory(500),
   packages: packageFigures(100),

@@ -5,7 +5,8 @@
  * other release modules are rewritten to their canonical specifier `relup:<app>/<module>`, which the
  * runtime's module table resolves to that module's one namespace object; npm packages, `node:` built-ins
  * and `relup/runtime` stay as written. esbuild emits calls through the imported namespace
- * (`(0, import_math.add)(...)`), so callers reach new code after a reload (late binding).
+ * (`(0, import_math.add)(...)`), so callers reach new code after a reload (late binding). Importers hold
+ * that namespace object itself, not esbuild's interop copy of it (read-namespaces-directly.ts).
  *
  * The imports are read from esbuild's own resolution, so they are exactly what the compiled file requires.
  */
@@ -14,6 +15,7 @@ import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import * as esbuild from "esbuild";
+import { readNamespacesDirectly } from "./read-namespaces-directly.ts";
 
 /** Prefix of the canonical specifier of a release module in compiled code: `relup:calculator/math`. */
 export const MODULE_SPECIFIER_PREFIX = "relup:";
@@ -110,7 +112,8 @@ export async function compileModule(input: CompileInput): Promise<CompileResult>
     tsconfigRaw: {},
     logLevel: "silent",
   });
-  return { ok: true, value: { code: js.text, map: map.text, esm: stripped.code, imports: [...imports].sort(), packages: [...packages].sort() } };
+  const direct = readNamespacesDirectly(js.text, map.text);
+  return { ok: true, value: { code: direct.code, map: direct.map, esm: stripped.code, imports: [...imports].sort(), packages: [...packages].sort() } };
 }
 
 type Resolved = { specifier: string; module?: string; package?: string } | { error: string };

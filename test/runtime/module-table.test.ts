@@ -1,4 +1,5 @@
 /** The module table: late binding through namespaces, the two-version rule, purge, remove. */
+import v8 from "node:v8";
 import { describe, expect, it } from "vitest";
 import { ModuleError, ModuleTable } from "../../src/runtime/module-table.ts";
 
@@ -92,5 +93,27 @@ describe("ModuleTable", () => {
     const t = new ModuleTable({ runtimeApi: (module) => ({ module }) });
     t.load(t.compile("a/m", `exports.sep = require("node:path").sep; exports.api = require("relup/runtime").module;`, "/virtual/a/m.js", { vsn: 1, sha256: "1" }));
     expect(t.namespace("a/m")).toMatchObject({ sep: "/", api: "a/m" });
+  });
+
+  it("the namespace keeps fast properties whatever exports a version drops, adds or reorders (a dictionary-mode namespace makes every call slower)", () => {
+    v8.setFlagsFromString("--allow-natives-syntax");
+    const hasFastProperties = new Function("o", "return %HasFastProperties(o)") as (o: object) => boolean;
+    const { t, load } = table();
+    load("a/m", "exports.f = () => 1; exports.g = () => 2; exports.h = () => 3;");
+    const ns = t.namespace("a/m");
+    const versions = [
+      "exports.f = () => 1; exports.h = () => 3;",
+      "exports.f = () => 1; exports.g = () => 2; exports.h = () => 3; exports.i = () => 4;",
+      "exports.h = () => 3; exports.f = () => 1;",
+      "exports.f = () => 1; exports.g = () => 2; exports.h = () => 3;",
+    ];
+    versions.forEach((code, i) => {
+      t.purge("a/m", "brutal");
+      load("a/m", code, i + 2);
+      expect(t.namespace("a/m")).toBe(ns);
+      expect(hasFastProperties(ns), code).toBe(true);
+    });
+    expect(Object.keys(ns)).toEqual(["f", "g", "h"]);
+    expect((ns.h as () => number)()).toBe(3);
   });
 });

@@ -15,10 +15,9 @@ import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import * as esbuild from "esbuild";
+import { MODULE_SPECIFIER_PREFIX } from "./names.ts";
 import { readNamespacesDirectly } from "./read-namespaces-directly.ts";
 
-/** Prefix of the canonical specifier of a release module in compiled code: `relup:calculator/math`. */
-export const MODULE_SPECIFIER_PREFIX = "relup:";
 
 export interface SourceApp {
   name: string;

@@ -6,6 +6,9 @@ import semver from "semver";
 import { z } from "zod";
 
 /** Release and application names: lowercase, start with a letter, `[a-z0-9_-]`, as npm-safe directory names. */
+/** Prefix of the canonical specifier of a release module in compiled code: `relup:calculator/math`. */
+export const MODULE_SPECIFIER_PREFIX = "relup:";
+
 export const AppName = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,63}$/, "must be lowercase letters, digits, '_' or '-', starting with a letter (at most 64)")

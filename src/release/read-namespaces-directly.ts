@@ -20,7 +20,7 @@
  * source map on the lines it shortens, so stack traces and debuggers still point at the source.
  */
 import * as acorn from "acorn";
-import { MODULE_SPECIFIER_PREFIX } from "./compile-module.ts";
+import { MODULE_SPECIFIER_PREFIX } from "./names.ts";
 
 /** The name esbuild gives its ESM interop helper in CommonJS output (reserved: user code never gets it). */
 const INTEROP_HELPER = "__toESM";

@@ -19,7 +19,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import vm from "node:vm";
-import { MODULE_SPECIFIER_PREFIX } from "../release/compile-module.ts";
+import { MODULE_SPECIFIER_PREFIX } from "../release/names.ts";
 import { canonicalReleaseDir, evictUnusedPackages, packageRequire, readmitPackages, trackPackageUser, type PackageUser } from "./package-cache.ts";
 
 /** Compiled but not yet run: what load_object_code produces. */

@@ -1,6 +1,6 @@
 /**
- * The `code_change` step: in every process suspended for each module, run its codeChange, in chunks
- * that yield to the event loop so that the rest of the node keeps serving.
+ * The `code_change` step: in every process suspended for each module, run its codeChange, in time slices
+ * that yield to the event loop so that the rest of the node keeps serving (time-slice.ts).
  *
  * Each process's migration must settle within the module's timeout: the install's override
  * (`relup apply --code-change-timeout`), else the `timeout` the plan gives the module, else 5 s (OTP's
@@ -14,7 +14,7 @@
 import type { Instruction } from "../../relup/instruction.ts";
 import type { Json } from "../../release/names.ts";
 import { StepError } from "./step-error.ts";
-import { CHUNK, yieldToEventLoop, type ExecOptions, type ExecState, type ExecTarget } from "../executor.ts";
+import type { ExecOptions, ExecState, ExecTarget } from "../executor.ts";
 import type { Pid } from "../process.ts";
 import { CodeChangeTimeout, DEFAULT_CODE_CHANGE_TIMEOUT, type Timeout } from "../runtime.ts";
 import { ROLLBACK_WAIT_MS } from "../bounded-wait.ts";
@@ -31,7 +31,6 @@ async function migrate(module: string, extra: Json, mode: "up" | "down", timeout
   const suspended = s.suspended.get(module) ?? [];
   const procs = suspended.every((p) => p.module === module) ? suspended : suspended.filter((p) => p.module === module);
   const vsn = mode === "up" ? (s.replacedVsn.get(module) ?? port.modules.current(module)?.vsn) : { down: targetVsn(o.target, module) };
-  const chunk = o.chunkSize ?? CHUNK;
   // One undo entry for the whole fleet (a closure per process costs a million allocations at 1M processes):
   // the states of the processes reached so far go back. A supervisor's own undo (stopping the children its
   // code change started) is pushed later, so it runs first. A supervisor's state goes back through the
@@ -58,9 +57,11 @@ async function migrate(module: string, extra: Json, mode: "up" | "down", timeout
       const fix = error instanceof CodeChangeTimeout ? "; the install is rolled back and a late result is ignored. Fix: make codeChange settle sooner, or give the module a longer codeChangeTimeout in its appup or `relup apply --code-change-timeout <ms>`" : "";
       throw new StepError(new Error(`codeChange failed for process ${k + 1} of ${procs.length}: ${(error as Error).message}${fix}`), { module, pid: proc.pid });
     }
-    if ((k + 1) % chunk === 0 || k + 1 === procs.length) {
+    // Progress at each yield and at the end.
+    if (k + 1 === procs.length) o.progress?.({ phase: "code_change", module, done: k + 1, total: procs.length });
+    else if (s.slice.due()) {
       o.progress?.({ phase: "code_change", module, done: k + 1, total: procs.length });
-      if (k + 1 < procs.length) await yieldToEventLoop();
+      await s.slice.yieldNow();
     }
   }
 }

@@ -1,0 +1,69 @@
+/**
+ * The executor's loops over processes (suspend, code_change, resume) yield to the event loop by time, not
+ * by a count of processes: after `sliceMs` on the executor's clock (read every CHECK_EVERY processes),
+ * however many processes that was. The clock is injected, so the slices are exact: code_change reports
+ * progress at each yield.
+ */
+import { describe, expect, it } from "vitest";
+import type { AppFile } from "../../src/release/app-file.ts";
+import type { Instruction } from "../../src/relup/instruction.ts";
+import { ApplicationController } from "../../src/runtime/application-controller.ts";
+import { execute, type Progress } from "../../src/runtime/executor.ts";
+import { runtimePort } from "../../src/runtime/node-port.ts";
+import { startServer } from "../../src/runtime/server.ts";
+import { CHECK_EVERY } from "../../src/runtime/steps/time-slice.ts";
+import { testRuntime } from "../helpers/runtime.ts";
+
+const W1 = `exports.behaviour = "server"; exports.init = (n) => ({ n }); exports.handleCall = (req, from, s) => ({ reply: s, state: s });`;
+const W2 = `exports.behaviour = "server"; exports.init = (n) => ({ m: n }); exports.handleCall = (req, from, s) => ({ reply: s, state: s }); exports.codeChange = (old, s) => ({ m: s.n });`;
+const N = 1_000;
+const script: Instruction[] = [
+  { op: "load_object_code", application: "a", version: "2.0.0", modules: ["w"] },
+  { op: "point_of_no_return" },
+  { op: "suspend", modules: ["a/w"] },
+  { op: "load", module: "a/w", prePurge: "brutal_purge", postPurge: "brutal_purge" },
+  { op: "code_change", mode: "up", modules: [{ module: "a/w", extra: null }] },
+  { op: "resume", modules: ["a/w"] },
+];
+
+/** N server processes of a/w 1, upgraded to 2 with the given slice options; the code_change progress seen. */
+async function upgrade(options: { sliceMs?: number; now?: () => number }): Promise<number[]> {
+  const { runtime, table } = testRuntime({ "a/w": W1 });
+  const log = () => undefined;
+  const controller = new ApplicationController(runtime, { log });
+  const readObjectCode = (_dir: string, _apps: readonly AppFile[], ref: string) => table.compile(ref, W2, `/virtual/2/${ref}.js`, { vsn: 2, sha256: "2" });
+  const port = runtimePort({ runtime, controller, readObjectCode, log });
+  for (let n = 0; n < N; n++) await startServer(runtime, "a/w", n);
+  const done: number[] = [];
+  const progress = (event: Progress) => void (event.phase === "code_change" && done.push(event.done));
+  const app = { format: 1, name: "a", version: "2.0.0", applications: [], env: {}, modules: [] } as never as AppFile;
+  await execute(script, { port, target: { dir: "/virtual", apps: [app] }, progress, ...options });
+  // Every process migrated and running again.
+  const states = runtime.processes().map((p) => [p.status, p.state] as const);
+  expect(states).toHaveLength(N);
+  expect(states.every(([status, state]) => status === "running" && typeof (state as { m: number }).m === "number")).toBe(true);
+  return done;
+}
+
+describe("the executor's time slices", () => {
+  it("a clock that moves 1 ms per read with 5 ms slices: a yield every 5 reads, whatever the count", async () => {
+    let t = 0;
+    const done = await upgrade({ sliceMs: 5, now: () => t++ });
+    expect(done.at(-1)).toBe(N);
+    const gaps = done.slice(1, -1).map((d, k) => d - done[k]!);
+    expect(gaps.length).toBeGreaterThan(0);
+    // Five reads of CHECK_EVERY processes each (the read after a yield starts the slice).
+    expect(new Set(gaps)).toEqual(new Set([5 * CHECK_EVERY]));
+  });
+
+  it("a clock that does not move: the whole fleet in one slice, with no yield", async () => {
+    expect(await upgrade({ sliceMs: 5, now: () => 0 })).toEqual([N]);
+  });
+
+  it("a clock that moves 10 ms per read: a yield at every read", async () => {
+    let t = 0;
+    const done = await upgrade({ sliceMs: 5, now: () => (t += 10) });
+    const gaps = done.slice(1, -1).map((d, k) => d - done[k]!);
+    expect(new Set(gaps)).toEqual(new Set([CHECK_EVERY]));
+  });
+});

@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import type { AppFile } from "../../src/release/app-file.ts";
 import type { Instruction } from "../../src/relup/instruction.ts";
 import { ApplicationController } from "../../src/runtime/application-controller.ts";
-import { execute, type Progress } from "../../src/runtime/executor.ts";
+import { execute, InstallError, type Progress } from "../../src/runtime/executor.ts";
+import { Node } from "../../src/runtime/node.ts";
 import { runtimePort } from "../../src/runtime/node-port.ts";
 import { startServer } from "../../src/runtime/server.ts";
 import { CHECK_EVERY } from "../../src/runtime/steps/time-slice.ts";
@@ -65,5 +66,41 @@ describe("the executor's time slices", () => {
     const done = await upgrade({ sliceMs: 5, now: () => (t += 10) });
     const gaps = done.slice(1, -1).map((d, k) => d - done[k]!);
     expect(new Set(gaps)).toEqual(new Set([CHECK_EVERY]));
+  });
+});
+
+describe("code_change skips, as it reaches them, the processes that only declare the module", () => {
+  it("migrates the module's own processes around them, counts only those, and a failure after them puts back exactly the states it changed", async () => {
+    const n = new Node({ releaseDir: "/nonexistent", log: () => {} });
+    const load = (module: string, code: string, vsn: number) => n.table.load(n.table.compile(module, code, `/virtual/${vsn}/${module}.js`, { vsn, sha256: `${module}@${vsn}` }));
+    load("a/w", W1, 1);
+    load("a/other", `exports.behaviour = "server"; exports.init = () => ({ mine: true }); exports.handleCall = (req, from, s) => ({ reply: s, state: s }); exports.codeChange = () => { throw new Error("not its module"); };`, 1);
+    // Processes of a/w with one that only declares a/w among them, in the module's index order.
+    const first = await startServer(n.runtime, "a/w", 1);
+    const declares = await startServer(n.runtime, "a/other", null, { modules: ["a/w"] });
+    const rest = [await startServer(n.runtime, "a/w", 2), await startServer(n.runtime, "a/w", 3)];
+    load("a/w", `exports.behaviour = "server"; exports.init = (n) => ({ m: n }); exports.handleCall = (req, from, s) => ({ reply: s, state: s });
+      exports.codeChange = (old, s) => { if (s.n === 3) throw new Error("three fails"); return { m: s.n }; };`, 2);
+    const done: { done: number; total: number }[] = [];
+    const progress = (event: Progress) => void (event.phase === "code_change" && done.push({ done: event.done, total: event.total }));
+    const script: Instruction[] = [
+      { op: "point_of_no_return" },
+      { op: "suspend", modules: ["a/w"] },
+      { op: "code_change", mode: "up", modules: [{ module: "a/w", extra: null }] },
+      { op: "resume", modules: ["a/w"] },
+    ];
+    const error = await execute(script, { port: n.port, target: { dir: "/nonexistent", apps: [] }, progress }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InstallError);
+    // The third of the module's own three processes failed; the one that only declares it is not counted.
+    expect((error as InstallError).message).toContain("codeChange failed for process 3 of 3: three fails");
+    // No progress line: the step failed before its end, and 4 processes are fewer than a clock read's worth.
+    expect(done).toEqual([]);
+    // Every state as it was, the skipped process's too, and every process running.
+    expect([first, declares, ...rest].map((p) => [p.status, p.state])).toEqual([
+      ["running", { n: 1 }],
+      ["running", { mine: true }],
+      ["running", { n: 2 }],
+      ["running", { n: 3 }],
+    ]);
   });
 });

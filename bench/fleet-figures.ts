@@ -109,7 +109,8 @@ async function fleetRun(n: number): Promise<Run> {
     const { heapUsed } = (await controlRequest(root, { cmd: "metrics", gc: true })) as { heapUsed: number };
     // The machine's own baseline: the longest block of the same node, the same client calling it, over
     // 500 ms with no upgrade (on a shared machine the operating system alone makes blocks of a few ms).
-    // After one call: the first dispatch in a node sets up its async context once (200 ms at 1M processes).
+    // After one call: the first dispatch after boot held the loop 200 ms at 1M processes (in AsyncLocalStorage's
+    // first run, one CPU profile), which is no baseline of the machine.
     await get(port, "/one");
     await controlRequest(root, { cmd: "metrics", reset: true, blocks: true });
     const idle = callInLoop(port);

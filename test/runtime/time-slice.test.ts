@@ -4,6 +4,7 @@
  * however many processes that was. The clock is injected, so the slices are exact: code_change reports
  * progress at each yield.
  */
+import { stat } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { AppFile } from "../../src/release/app-file.ts";
 import type { Instruction } from "../../src/relup/instruction.ts";
@@ -102,5 +103,34 @@ describe("code_change skips, as it reaches them, the processes that only declare
       ["running", { n: 2 }],
       ["running", { n: 3 }],
     ]);
+  });
+});
+
+describe("a yield lets timers run", () => {
+  it("an install started from an I/O callback (as a control request is) lets a due timer run after its first slice, not its second", async () => {
+    const { runtime, table } = testRuntime({ "a/w": W1 });
+    const log = () => undefined;
+    const controller = new ApplicationController(runtime, { log });
+    const readObjectCode = (_dir: string, _apps: readonly AppFile[], ref: string) => table.compile(ref, W2, `/virtual/2/${ref}.js`, { vsn: 2, sha256: "2" });
+    const port = runtimePort({ runtime, controller, readObjectCode, log });
+    for (let n = 0; n < 4 * CHECK_EVERY; n++) await startServer(runtime, "a/w", n);
+    const app = { format: 1, name: "a", version: "2.0.0", applications: [], env: {}, modules: [] } as never as AppFile;
+    // A slice ends at every read of the clock but the one that starts it: a yield every CHECK_EVERY processes.
+    let reads = 0;
+    let readsWhenTimerRan: number | undefined;
+    const options = { port, target: { dir: "/virtual", apps: [app] }, now: () => 10 * reads++ };
+    await new Promise<void>((resolve, reject) => {
+      // In an I/O callback (the poll phase), with a timer that is due by the time the callback returns.
+      stat(".", () => {
+        setTimeout(() => void (readsWhenTimerRan = reads), 0);
+        const due = performance.now() + 2;
+        while (performance.now() < due);
+        execute(script, options).then(() => resolve(), reject);
+      });
+    });
+    // Two reads: the one that started the install's first slice and the one that ended it, after its
+    // first CHECK_EVERY processes. The timer ran before the second slice began.
+    expect(readsWhenTimerRan).toBe(2);
+    expect(runtime.processes().every((p) => p.status === "running" && typeof (p.state as { m: number }).m === "number")).toBe(true);
   });
 });

@@ -34,8 +34,14 @@ export class TimeSlice {
     return this.#now() - this.#started >= this.#budgetMs;
   }
 
-  /** Let the event loop run what waits (I/O, timers, immediates), then start a new slice. */
+  /**
+   * Let the event loop run what waits (timers, I/O, immediates), then start a new slice. Two immediates:
+   * one queued from an I/O callback (a control request starting the install, a busy process's wait ending)
+   * runs in the same turn's check phase, before any timer or I/O, so the next slice would follow this one
+   * at once; the second runs only after a whole turn of the loop.
+   */
   async yieldNow(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setImmediate(resolve));
     this.#count = 0;
     this.#started = this.#now();

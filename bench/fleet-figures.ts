@@ -55,6 +55,8 @@ export function codeChange(old: unknown, state: any) {
 `;
 
 const runs = process.argv.includes("--quick") ? 1 : 3;
+/** `--node-option=<flag>` (repeatable): more flags for the node, e.g. `--node-option=--max-semi-space-size=64` */
+const nodeOptions = process.argv.filter((a) => a.startsWith("--node-option=")).map((a) => a.slice("--node-option=".length));
 interface Run {
   applyMs: number;
   pauseMs: number;
@@ -102,7 +104,7 @@ async function fleetRun(n: number): Promise<Run> {
     await writeFile(path.join(root, "config.json"), JSON.stringify({ fleet: { port, workers: n } }));
     // A million processes need more heap than V8's default limit (about 4 GB here); --expose-gc lets the
     // heap per process be read after a collection. Both as `relup start --node-option` passes them.
-    launcher = new Launcher({ root, nodeOptions: ["--expose-gc", "--max-old-space-size=16384"] });
+    launcher = new Launcher({ root, nodeOptions: ["--expose-gc", "--max-old-space-size=16384", ...nodeOptions] });
     const bootStarted = performance.now();
     await launcher.start();
     const bootMs = performance.now() - bootStarted;

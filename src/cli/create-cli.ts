@@ -23,11 +23,12 @@ import { stopCommand } from "./commands/stop.ts";
 import type { CliRun } from "./cli-run.ts";
 import type { Io } from "./io.ts";
 import { UserError, ExitCode } from "../errors.ts";
+import { joinNodeOptions } from "../runtime/node-options.ts";
 
 const RELUP_VERSION: string = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 
 export function createCli(io: Io, argv: readonly string[] = [], run: CliRun = { env: process.env, exitCode: undefined }): Argv {
-  return yargs([...argv])
+  return yargs(joinNodeOptions(argv))
     .scriptName("relup")
     .usage("$0 <command> [options]\n\nFormal release upgrades for Node.js: build releases, plan upgrades, apply them live.")
     .command(initCommand(io, RELUP_VERSION))

@@ -10,6 +10,7 @@ import type { CliRun } from "./cli-run.ts";
 import { createCli } from "./create-cli.ts";
 import { exitCodeOf } from "./exit-code.ts";
 import type { Io } from "./io.ts";
+import { joinNodeOptions } from "../runtime/node-options.ts";
 
 export async function runCli(argv: readonly string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const run: CliRun = { env, exitCode: undefined };
@@ -18,7 +19,7 @@ export async function runCli(argv: readonly string[], io: Io, env: NodeJS.Proces
     let printed = "";
     await createCli(io, argv, run)
       .exitProcess(false)
-      .parseAsync([...argv], {}, (_error, _argv, output) => {
+      .parseAsync(joinNodeOptions(argv), {}, (_error, _argv, output) => {
         printed = output;
       });
     if (printed) io.out(`${printed}\n`);

@@ -22,9 +22,11 @@
  *   remove      {version}: delete an unpacked or old release
  *   states      {modules}: copies (v8.serialize, base64) of the states of the processes running those modules,
  *               for `relup verify --live`; the processes are not touched
- *   metrics     {reset?, gc?}: longest event-loop delay and heap since the last reset (gc first if the node
- *               runs with --expose-gc), then optionally reset the delay histogram; and, per open control
- *               connection, what the node holds for it (control-server.ts, ConnectionStats)
+ *   metrics     {reset?, gc?, blocks?}: longest event-loop delay, the collector's pauses and heap since the
+ *               last reset (gc first if the node runs with --expose-gc), the heap limit and the node's V8
+ *               flags, then optionally reset; a reset with `blocks` opens a window that finds the longest
+ *               block and how much of it was GC (loop-watch.ts); and, per open control connection, what
+ *               the node holds for it (control-server.ts, ConnectionStats)
  *
  * Long requests (unpack, check, install, rollback) may ask for keepalive lines (`keepalive`: ms): while
  * the node works on the request, it writes `{id, keepalive: true}` that often, from its event loop. The
@@ -39,6 +41,7 @@ import { ModuleRef, Version } from "../release/names.ts";
 import type { ConnectionStats } from "./control-server.ts";
 import { RuntimeIssue } from "./issues/runtime-issue.ts";
 import type { LiveStatesResult } from "./live-states.ts";
+import type { GcPauses, LongestBlock } from "./loop-watch.ts";
 import type { Node } from "./node.ts";
 import type { ReleaseHandler } from "./release-handler.ts";
 
@@ -85,7 +88,7 @@ export const ControlRequest = z.discriminatedUnion("cmd", [
     .strict(),
   z.object({ id: Id, cmd: z.literal("remove"), version: Version }).strict(),
   z.object({ id: Id, cmd: z.literal("states"), modules: z.array(ModuleRef).min(1).max(10_000) }).strict(),
-  z.object({ id: Id, cmd: z.literal("metrics"), reset: z.boolean().optional(), gc: z.boolean().optional() }).strict(),
+  z.object({ id: Id, cmd: z.literal("metrics"), reset: z.boolean().optional(), gc: z.boolean().optional(), blocks: z.boolean().optional() }).strict(),
 ]);
 export type ControlRequest = z.infer<typeof ControlRequest>;
 
@@ -118,8 +121,16 @@ export interface MetricsResult {
   eventLoopMaxMs: number;
   eventLoopP99Ms: number;
   heapUsed: number;
+  /** V8's heap limit (bytes): --max-old-space-size and the young generation */
+  heapSizeLimit: number;
+  /** the flags the node runs with (process.execArgv: `relup start --node-option`, tsx's own in a repository) */
+  execArgv: string[];
   /** whether the node runs with --expose-gc (a `gc` request collects first) */
   gc: boolean;
+  /** the collector's pauses since the last reset */
+  gcPauses: GcPauses;
+  /** the longest block since a reset that asked for `blocks`, and its GC share */
+  longestBlock?: LongestBlock;
   control: { connections: ConnectionStats[] };
 }
 

@@ -25,8 +25,9 @@
  * use a module, suspend/resume them, migrate and restore their states, the supervisors' children, the
  * module table and the application controller. `step` is a dispatcher, one function per step.
  *
- * code_change over many processes runs in chunks that yield to the event loop, so that processes and
- * requests the upgrade does not touch keep being served. The suspend and code_change steps live in
+ * suspend, code_change and resume over many processes run in time slices (5 ms by default) that yield to
+ * the event loop, so that processes and requests the upgrade does not touch keep being served
+ * (steps/time-slice.ts). The suspend and code_change steps live in
  * ./steps/ (their timeouts are described there).
  */
 import { assertNever } from "../errors.ts";
@@ -45,6 +46,7 @@ import { loadStep, purgeStep, removeStep, type ProcessRef } from "./steps/purge.
 import { RuntimeError } from "./issues/runtime-error.ts";
 import { StepError } from "./steps/step-error.ts";
 import { stopOrStartStep } from "./steps/stop-start.ts";
+import { TimeSlice } from "./steps/time-slice.ts";
 import { resumeStep, suspendStep } from "./steps/suspend.ts";
 
 export interface ExecTarget {
@@ -65,8 +67,10 @@ export interface ExecOptions {
   port: RuntimePort;
   target: ExecTarget;
   progress?: (event: Progress) => void;
-  /** processes migrated between two yields to the event loop */
-  chunkSize?: number;
+  /** how long (ms) a loop over processes runs before it yields to the event loop (steps/time-slice.ts; default 5) */
+  sliceMs?: number;
+  /** the clock the slices are timed with (ms; default performance.now) */
+  now?: () => number;
   /** how long each process's codeChange may take, for every module of this install (overrides the plan's) */
   codeChangeTimeout?: Timeout;
   /** told of every process a purge kills (its module was removed and it still ran it) */
@@ -97,6 +101,8 @@ export interface ExecState {
   killed: ProcessRef[];
   /** the application controller's steps (apply) and the end-of-install commit */
   applications: ApplicationSteps;
+  /** when the loops over processes yield to the event loop: one budget for the whole install */
+  slice: TimeSlice;
 }
 
 /** A step failed and the node was rolled back: the issue says which step, where, why, and on which side of the point of no return. */
@@ -139,7 +145,7 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
   const undo: ExecState["undo"] = [];
   const restarts: ExecState["restarts"] = [];
   const applications = applicationSteps(options.port, options.target, (fn) => undo.push(fn), (fn) => restarts.push(fn), options.codeChangeTimeout);
-  const state: ExecState = { staged: new Map(), suspended: new Map(), replacedVsn: new Map(), removed: new Map(), suspendTimeouts: new Map(), supervisorsChanged: [], passedPointOfNoReturn: false, undo, restarts, killed: [], applications };
+  const state: ExecState = { staged: new Map(), suspended: new Map(), replacedVsn: new Map(), removed: new Map(), suspendTimeouts: new Map(), supervisorsChanged: [], passedPointOfNoReturn: false, undo, restarts, killed: [], applications, slice: new TimeSlice(options) };
   const fail = async (index: number, instruction: Instruction, error: unknown): Promise<never> => {
     const failure = error instanceof StepError ? error : new StepError(error as Error, {});
     options.progress?.({ phase: "rollback", steps: state.undo.length + state.restarts.length, cause: failure.cause.message });
@@ -181,13 +187,6 @@ function trailingPurges(script: readonly Instruction[]): number {
   let start = script.length;
   while (start > 0 && script[start - 1]!.op === "purge") start--;
   return start;
-}
-
-/** Processes handled between two yields to the event loop, so that the rest of the node keeps serving. */
-export const CHUNK = 1000;
-
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void> {

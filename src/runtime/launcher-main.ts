@@ -10,10 +10,10 @@ import { Launcher } from "./launcher.ts";
 import { WRITE_NOFOLLOW } from "./root-trust.ts";
 import { ExitCode, UserError } from "../errors.ts";
 
-const { values } = parseArgs({ options: { root: { type: "string" }, "heartbeat-timeout": { type: "string" }, "boot-timeout": { type: "string" } } });
+const { values } = parseArgs({ options: { root: { type: "string" }, "heartbeat-timeout": { type: "string" }, "boot-timeout": { type: "string" }, "node-option": { type: "string", multiple: true } } });
 const heartbeat = values["heartbeat-timeout"];
 const boot = values["boot-timeout"];
-const launcher = new Launcher({ root: values.root!, ...(heartbeat !== undefined ? { heartbeatTimeoutMs: Number(heartbeat) } : {}), ...(boot !== undefined ? { bootTimeoutMs: Number(boot) } : {}) });
+const launcher = new Launcher({ root: values.root!, ...(heartbeat !== undefined ? { heartbeatTimeoutMs: Number(heartbeat) } : {}), ...(boot !== undefined ? { bootTimeoutMs: Number(boot) } : {}), nodeOptions: values["node-option"] ?? [] });
 const tell = (message: object) => {
   if (process.connected) process.send?.(message);
 };

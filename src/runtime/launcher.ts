@@ -17,7 +17,8 @@
  * what follows any failed boot: the first start fails (`relup start` exits 1 saying so), a restarted node
  * is restarted again with the backoff, and a restart_new_emulator successor is dropped: the takeover is
  * aborted and the old node keeps serving. The node is told the limit (`--boot-timeout`): it is also how
- * long an application's start may take during an install.
+ * long an application's start may take during an install. Every node it starts gets the same V8 flags
+ * (`nodeOptions`, `relup start --node-option`).
  *
  * A node that dies while it hands over (before its successor is ready) takes its install with it: the
  * successor, on a release nothing recorded, is killed and the node restarts on the permanent release. The
@@ -31,12 +32,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { APPEND_NOFOLLOW, assertRootTrusted, openNoFollow } from "./root-trust.ts";
 import path from "node:path";
+import { APPEND_NOFOLLOW, assertRootTrusted, openNoFollow } from "./root-trust.ts";
 import readline from "node:readline";
 import { bootVersion } from "./read-bootable.ts";
 import { controlSocketPath } from "./control-client.ts";
 import { entryArgs } from "./entry-args.ts";
+import { checkNodeOptions } from "./node-options.ts";
 import { BootError, type BootFailure, type ListenFailure } from "./boot-failure.ts";
 import { LogFile } from "./log-file.ts";
 import { ExitCode, UserError } from "../errors.ts";
@@ -53,18 +55,15 @@ export interface LauncherOptions {
   heartbeatTimeoutMs?: number;
   /** a node that is not ready this long after its spawn is killed (default 60000 ms) */
   bootTimeoutMs?: number;
+  /** V8/Node flags for every node it starts, checked against the allow-list (node-options.ts) */
+  nodeOptions?: readonly string[];
   env?: NodeJS.ProcessEnv;
 }
 
 /** A listening socket's native handle (`server._handle`), as passed between processes. */
-interface RawHandle {
-  close(): void;
-}
+type RawHandle = { close(): void };
 
-export interface Ready {
-  pid: number;
-  version: string;
-}
+export type Ready = { pid: number; version: string };
 
 /** A restart_new_emulator handover under way. */
 interface Handover {
@@ -114,6 +113,7 @@ export class Launcher extends EventEmitter {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? Math.max(10, Math.min(DEFAULT_HEARTBEAT_INTERVAL, Math.floor((options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT) / 5))),
       heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT,
       bootTimeoutMs: options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT,
+      nodeOptions: checkNodeOptions(options.nodeOptions ?? []),
       env: options.env,
     };
   }
@@ -177,7 +177,7 @@ export class Launcher extends EventEmitter {
     if (version === undefined) return undefined;
     const inherit = takeover ? ["--inherit", String(takeover.handles.length)] : [];
     const limitMs = this.#options.bootTimeoutMs;
-    const child = spawn(process.execPath, [...entryArgs("node-main"), "--root", this.root, "--version", version, "--boot-timeout", String(limitMs), ...inherit], {
+    const child = spawn(process.execPath, [...this.#options.nodeOptions, ...entryArgs("node-main"), "--root", this.root, "--version", version, "--boot-timeout", String(limitMs), ...inherit], {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       env: this.#options.env ?? process.env,
     });

@@ -8,6 +8,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import v8 from "node:v8";
+import { LoopWatch } from "./loop-watch.ts";
 import { openControlServer, type ControlServer } from "./control-server.ts";
 import type { AnyControlResult, MetricsResult } from "./control-protocol.ts";
 import http from "node:http";
@@ -193,6 +195,7 @@ try {
   const handler = new ReleaseHandler(node, root, { restartNewEmulator });
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
+  const loopWatch = new LoopWatch();
   control = await openControlServer(root, async (request, progress): Promise<AnyControlResult> => {
     switch (request.cmd) {
       case "ping":
@@ -234,8 +237,11 @@ try {
       case "metrics": {
         const gc = (globalThis as { gc?: () => void }).gc;
         if (request.gc && gc) gc();
-        const result: MetricsResult = { eventLoopMaxMs: loopDelay.max / 1e6, eventLoopP99Ms: loopDelay.percentile(99) / 1e6, heapUsed: process.memoryUsage().heapUsed, gc: Boolean(gc), control: { connections: control?.stats() ?? [] } };
-        if (request.reset) loopDelay.reset();
+        const result: MetricsResult = { eventLoopMaxMs: loopDelay.max / 1e6, eventLoopP99Ms: loopDelay.percentile(99) / 1e6, heapUsed: process.memoryUsage().heapUsed, heapSizeLimit: v8.getHeapStatistics().heap_size_limit, execArgv: process.execArgv, gc: Boolean(gc), ...loopWatch.read(), control: { connections: control?.stats() ?? [] } };
+        if (request.reset) {
+          loopDelay.reset();
+          loopWatch.reset(request.blocks === true);
+        }
         return result;
       }
       default:

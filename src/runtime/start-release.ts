@@ -14,6 +14,7 @@ import { Launcher, type Ready } from "./launcher.ts";
 import { readBootable } from "./read-bootable.ts";
 import { unpackIntoRoot, writeReleasesFile } from "./releases-file.ts";
 import { entryArgs } from "./entry-args.ts";
+import { checkNodeOptions } from "./node-options.ts";
 import { APPEND_NOFOLLOW, assertRootTrusted, createRootDirectories, openNoFollow } from "./root-trust.ts";
 import { StagingError } from "./staged-file.ts";
 
@@ -50,6 +51,8 @@ export interface StartOptions {
   release?: string;
   heartbeatTimeoutMs?: number;
   bootTimeoutMs?: number;
+  /** V8/Node flags for the node (and every node the launcher restarts), checked against node-options.ts */
+  nodeOptions?: readonly string[];
   /** told once the release is installed, before the node boots (a boot can still fail after it) */
   onInstalled?: (release: { name: string; version: string }) => void;
   /** the environment of the launcher and its node (default: this process's) */
@@ -74,12 +77,14 @@ export async function startRelease(options: StartOptions & { detach: boolean }):
   const root = path.resolve(options.root);
   // Before anything is read or written there: a root another user can write is refused (exit 2).
   assertRootTrusted(root);
+  // A flag the node may not be given is refused before anything is written or started.
+  const nodeOptions = checkNodeOptions(options.nodeOptions ?? []);
   // A release to install: make the root's directories so that it passes this check under any umask.
   if (options.release !== undefined) createRootDirectories(root);
   if (await nodeIsRunning(root)) throw new UserError(`${root}: a node is already running there. Fix: \`relup status --root ${root}\`, or stop it first.`, ExitCode.checkFailed);
   const prepared = await prepareRoot(root, options.release);
   if (prepared.installed) options.onInstalled?.(prepared);
-  const timeouts = { ...(options.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}), ...(options.bootTimeoutMs !== undefined ? { bootTimeoutMs: options.bootTimeoutMs } : {}) };
+  const timeouts = { ...(options.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}), ...(options.bootTimeoutMs !== undefined ? { bootTimeoutMs: options.bootTimeoutMs } : {}), nodeOptions };
   const env = options.env !== undefined ? { env: options.env } : {};
   if (options.detach) return { ...prepared, ...(await startDetached(root, { ...timeouts, ...env })) };
   const launcher = new Launcher({ root, ...timeouts, ...env });
@@ -96,11 +101,11 @@ export async function nodeIsRunning(root: string): Promise<boolean> {
 }
 
 /** Start a launcher that outlives this process; resolves once its node is ready. */
-export async function startDetached(root: string, options: { heartbeatTimeoutMs?: number; bootTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Ready & { launcherPid: number }> {
+export async function startDetached(root: string, options: { heartbeatTimeoutMs?: number; bootTimeoutMs?: number; nodeOptions?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Ready & { launcherPid: number }> {
   const logDir = path.join(root, "log");
   await mkdir(logDir, { recursive: true });
   const out = openNoFollow(path.join(logDir, "launcher.out"), APPEND_NOFOLLOW);
-  const child = spawn(process.execPath, [...entryArgs("launcher-main"), "--root", root, ...(options.heartbeatTimeoutMs !== undefined ? ["--heartbeat-timeout", String(options.heartbeatTimeoutMs)] : []), ...(options.bootTimeoutMs !== undefined ? ["--boot-timeout", String(options.bootTimeoutMs)] : [])], { detached: true, stdio: ["ignore", out, out, "ipc"], env: options.env ?? process.env });
+  const child = spawn(process.execPath, [...entryArgs("launcher-main"), "--root", root, ...(options.heartbeatTimeoutMs !== undefined ? ["--heartbeat-timeout", String(options.heartbeatTimeoutMs)] : []), ...(options.bootTimeoutMs !== undefined ? ["--boot-timeout", String(options.bootTimeoutMs)] : []), ...checkNodeOptions(options.nodeOptions ?? []).map((flag) => `--node-option=${flag}`)], { detached: true, stdio: ["ignore", out, out, "ipc"], env: options.env ?? process.env });
   // The launcher has its own copy of the log's descriptor.
   closeSync(out);
   return new Promise((resolve, reject) => {

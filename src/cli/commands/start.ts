@@ -7,6 +7,7 @@ import type { CliRun } from "../cli-run.ts";
 import type { Io } from "../io.ts";
 import { onInterrupt } from "../../interrupt.ts";
 import { parseTimeout } from "../parse-timeout.ts";
+import { ALLOWED_NODE_OPTIONS, checkNodeOptions } from "../../runtime/node-options.ts";
 
 interface StartArgs {
   release?: string;
@@ -14,6 +15,7 @@ interface StartArgs {
   detach: boolean;
   heartbeatTimeout: number;
   bootTimeout: number;
+  nodeOption: string[];
 }
 
 export function startCommand(io: Io, run: CliRun): CommandModule<object, StartArgs> {
@@ -27,12 +29,14 @@ export function startCommand(io: Io, run: CliRun): CommandModule<object, StartAr
         .option("detach", { type: "boolean", default: false, describe: "Return once the node is ready, printing its OS pid" })
         .option("heartbeat-timeout", { type: "number", default: DEFAULT_HEARTBEAT_TIMEOUT, describe: "Kill and restart (on the permanent release) a node that answers its launcher's heartbeat for none of this many ms: its event loop is stuck" })
         .option("boot-timeout", { type: "number", default: DEFAULT_BOOT_TIMEOUT, describe: "Kill a node that is not ready this many ms after it was started (the start fails, a restart is retried, a restart_new_emulator takeover is aborted); also how long an application's start may take during an install" })
+        .option("node-option", { type: "string", array: true, default: [], describe: `A V8/Node flag for the node, and for every node the launcher restarts (repeatable; \`--node-option --max-old-space-size=4096\`). Allowed: ${ALLOWED_NODE_OPTIONS.join(", ")}` })
         .example("$0 start _build/calculator-1.0.0.tar.gz --root /srv/calc --detach", "install and boot calculator 1.0.0 in the background") as never,
     handler: async (argv) => {
       const heartbeatTimeoutMs = parseTimeout("--heartbeat-timeout", argv.heartbeatTimeout);
       const bootTimeoutMs = parseTimeout("--boot-timeout", argv.bootTimeout);
+      const nodeOptions = checkNodeOptions(argv.nodeOption.map(String));
       const onInstalled = (r: { name: string; version: string }) => io.err(`installed ${r.name} ${r.version} in ${path.resolve(argv.root)} as the permanent release\n`);
-      const options = { root: argv.root, ...(argv.release !== undefined ? { release: argv.release } : {}), heartbeatTimeoutMs, bootTimeoutMs, onInstalled, env: run.env };
+      const options = { root: argv.root, ...(argv.release !== undefined ? { release: argv.release } : {}), heartbeatTimeoutMs, bootTimeoutMs, nodeOptions, onInstalled, env: run.env };
       if (argv.detach) {
         const started = await startRelease({ ...options, detach: true });
         io.out(`${started.pid}\n`);

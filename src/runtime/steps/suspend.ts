@@ -14,7 +14,7 @@
  */
 import type { Instruction } from "../../relup/instruction.ts";
 import { StepError } from "./step-error.ts";
-import { CHUNK, yieldToEventLoop, type ExecOptions, type ExecState } from "../executor.ts";
+import type { ExecOptions, ExecState } from "../executor.ts";
 import type { Proc } from "../process.ts";
 import { DEFAULT_SUSPEND_TIMEOUT } from "../runtime.ts";
 import { capped, ROLLBACK_WAIT_MS } from "../bounded-wait.ts";
@@ -30,33 +30,32 @@ export async function suspendStep(i: Extract<Instruction, { op: "suspend" }>, s:
     s.suspendTimeouts.set(module, timeout);
     // A process this script already suspended for another module it uses belongs to this module's
     // suspension too (as in OTP's suspended list): its callback module's code_change must find it.
-    const procs: Proc[] = [];
     // `done`: the processes this step suspends; the module's suspension also holds the ones it adopts,
     // which stay suspended until the undo of the step that suspended them (after their state is back).
     const done: Proc[] = [];
     const held: Proc[] = [];
     let already: Set<Proc> | undefined;
-    for (const p of port.processesUsing(module)) {
-      if (p.status === "running") procs.push(p);
-      else if (p.status === "suspended" && (already ??= new Set([...s.suspended.values()].flat())).has(p)) held.push(p);
-    }
     s.suspended.set(module, held);
     s.undo.push(() => {
       for (const p of done) port.resume(p);
       s.suspended.delete(module);
     });
-    // An idle process suspends at once; only the busy ones are waited for (together, with the timeout).
+    // One pass over the module's processes, in time slices: each is looked at as the pass reaches it. An
+    // idle process suspends at once; only the busy ones are waited for (together, with the timeout).
     // Each wait is handled as it starts (a timeout may fire while the loop yields); the first to fail, in order, fails the step.
     const busy: Promise<{ p: Proc; error: Error } | undefined>[] = [];
+    const procs = port.processesUsing(module);
     for (let k = 0; k < procs.length; k++) {
       const p = procs[k]!;
-      const suspended = port.suspend(p, timeout);
-      if (suspended) busy.push(suspended.then(() => void (done.push(p), held.push(p)), (error: Error) => ({ p, error })));
-      else {
-        done.push(p);
-        held.push(p);
-      }
-      if ((k + 1) % CHUNK === 0) await yieldToEventLoop();
+      if (p.status === "running") {
+        const suspended = port.suspend(p, timeout);
+        if (suspended) busy.push(suspended.then(() => void (done.push(p), held.push(p)), (error: Error) => ({ p, error })));
+        else {
+          done.push(p);
+          held.push(p);
+        }
+      } else if (p.status === "suspended" && (already ??= new Set([...s.suspended.values()].flat())).has(p)) held.push(p);
+      if (s.slice.due()) await s.slice.yieldNow();
     }
     const failed = (await Promise.all(busy)).find((r) => r !== undefined);
     if (failed) throw new StepError(failed.error, { module, pid: failed.p.pid });
@@ -90,8 +89,8 @@ export async function resuspendStep(resumed: readonly { module: string; procs: r
 }
 
 /**
- * The `resume` step: dispatch again to the processes suspended for each module, in chunks that yield to the
- * event loop. On rollback they are suspended again (resuspendStep: their handlers in flight waited for, every
+ * The `resume` step: dispatch again to the processes suspended for each module, in time slices that yield
+ * to the event loop. On rollback they are suspended again (resuspendStep: their handlers in flight waited for, every
  * module's at once), so that restored code and state meet no message first and no handler on the new code
  * writes over them.
  */
@@ -101,7 +100,7 @@ export async function resumeStep(i: Extract<Instruction, { op: "resume" }>, s: E
   for (const { module, procs } of resumed) {
     for (let k = 0; k < procs.length; k++) {
       o.port.resume(procs[k]!);
-      if ((k + 1) % CHUNK === 0) await yieldToEventLoop();
+      if (s.slice.due()) await s.slice.yieldNow();
     }
     s.suspended.delete(module);
   }

@@ -60,6 +60,21 @@ describe("relup build", () => {
     expect(map.sourcesContent[0]).toContain("calculator.add(");
   });
 
+  it("refuses a dynamic import(), of a release module or a package, naming the file, the line and the fix: the node could not run it", async () => {
+    const dir = await writeProject(await tempDir(), {
+      files: {
+        "apps/demo/a.ts": `export async function load() {\n  const b = await import("./b");\n  const p = await import("node:path");\n  return [b.value, p.sep];\n}`,
+        "apps/demo/b.ts": "export const value = 1;",
+      },
+    });
+    const out = await tempDir();
+    const error = await buildRelease({ dir, out }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReleaseError);
+    expect((error as Error).message).toMatch(/a\.ts:2:\d+: import\("\.\/b"\) cannot run in a release module: the node loads modules without dynamic import; import it statically/);
+    expect((error as Error).message).toMatch(/a\.ts:3:\d+: import\("node:path"\) cannot run in a release module/);
+    expect(await readdir(out)).toEqual([]);
+  });
+
   it("ships production npm dependencies, with their own dependencies, in node_modules/", async () => {
     const dir = await writeProject(await tempDir(), {
       files: {

@@ -86,6 +86,9 @@ export async function compileModule(input: CompileInput): Promise<CompileResult>
           setup(build: esbuild.PluginBuild) {
             build.onResolve({ filter: /.*/ }, (args) => {
               if (args.kind === "entry-point") return undefined;
+              // The node compiles each module with vm.compileFunction, which has no dynamic import: an
+              // `import()` would compile, then fail when it runs (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).
+              if (args.kind === "dynamic-import") return { errors: [{ text: `import(${JSON.stringify(args.path)}) cannot run in a release module: the node loads modules without dynamic import; import it statically at the top of the module instead (a release module's static import is late-bound: calls reach its current code)` }] };
               const resolved = resolveImport(args.path, args.resolveDir, input);
               if ("error" in resolved) return { errors: [{ text: resolved.error }] };
               if (resolved.module) imports.add(resolved.module);

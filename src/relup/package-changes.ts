@@ -17,7 +17,6 @@
  *               under `npm.restart` (changed, added or removed), and any package change between releases
  *               built without this metadata
  */
-import type { ModuleMeta } from "../release/app-file.ts";
 import { compareStrings, sha256 } from "../release/fs-utils.ts";
 import type { ReleaseModel } from "./release-model.ts";
 
@@ -75,7 +74,8 @@ export function diffPackages(from: Release, to: Release): PackageDiff {
     const names = missing.map((m) => `${m.release.name} ${m.release.version}`).join(" and ");
     out.restart.push(`npm packages change, and ${names} ${missing.length > 1 ? "were" : "was"} built without the package metadata hot upgrades need (by an earlier relup): this upgrade restarts the node; between releases built with this relup, package changes are hot`);
   }
-  const reach = { from: reachByModule(from), to: reachByModule(to) };
+  const closure = { from: closures(from), to: closures(to) };
+  const reach = { from: reachByModule(from, closure.from), to: reachByModule(to, closure.to) };
   const direct = new Set([...(from.release.npm?.direct ?? []), ...(to.release.npm?.direct ?? [])]);
   const listedBy = (name: string) => [from, to].filter((m) => m.release.npm?.restart.includes(name)).map((m) => m.release.version);
   const listedWords = (listed: string[]) => `relup.config.json of ${listed.length > 1 ? "both releases lists" : `release ${listed[0]} lists`} it under npm.restart`;
@@ -85,7 +85,7 @@ export function diffPackages(from: Release, to: Release): PackageDiff {
     const name = packageName(key);
     const importers = [...new Set([...reach.from, ...reach.to].filter(([, pkgs]) => pkgs.has(key)).map(([m]) => m))].sort(compareStrings);
     const isDirect = key === name && direct.has(name);
-    const via = isDirect ? [] : [...direct].filter((d) => d !== key && (closure(from, d).has(key) || closure(to, d).has(key))).sort(compareStrings);
+    const via = isDirect ? [] : [...direct].filter((d) => d !== key && (closure.from(d).has(key) || closure.to(d).has(key))).sort(compareStrings);
     const native = before[key] !== undefined && after[key] !== undefined ? (to.release.npm?.packages[key]?.native ?? from.release.npm?.packages[key]?.native) : undefined;
     const listed = listedBy(name);
     const restart = listed.length > 0 ? listedWords(listed) : native;
@@ -104,9 +104,9 @@ export function diffPackages(from: Release, to: Release): PackageDiff {
     if (restart !== undefined) out.restart.push(`npm package \`${key}\` ${describeVersions(change)}: ${restart}`);
   }
 
-  const codeBefore = new Map<string, string>(from.apps.flatMap((a) => a.modules.map((m) => [`${a.name}/${m.name}`, m.sha256] as const)));
+  const code = { before: codeIndex(from), after: codeIndex(to) };
   for (const [ref, pkgs] of reach.to) {
-    if (codeBefore.get(ref) !== reachSha(to, ref)) continue;
+    if (code.before.get(ref) !== code.after.get(ref)) continue;
     const reached = [...new Set([...pkgs, ...(reach.from.get(ref) ?? [])])].filter((k) => changedSet.has(k)).sort(compareStrings);
     if (reached.length > 0) out.reloads.set(ref, reached);
   }
@@ -116,7 +116,7 @@ export function diffPackages(from: Release, to: Release): PackageDiff {
   // same package: a package listed under npm.restart cannot have two, so that restarts too; a package
   // with a native addon gets a second copy of its addon loaded, which the plan warns about.
   for (const [ref, pkgs] of reach.to) {
-    if (codeBefore.get(ref) === reachSha(to, ref) && !out.reloads.has(ref)) continue;
+    if (code.before.get(ref) === code.after.get(ref) && !out.reloads.has(ref)) continue;
     for (const key of [...pkgs].sort(compareStrings)) {
       if (changedSet.has(key) || before[key] === undefined) continue;
       const listed = listedBy(packageName(key));
@@ -135,38 +135,40 @@ export function describeVersions(c: Pick<PackageChange, "from" | "to" | "sameVer
   return `changes ${c.from} → ${c.to}`;
 }
 
-function reachSha(model: Release, ref: string): string | undefined {
-  const slash = ref.indexOf("/");
-  return model.apps.find((a) => a.name === ref.slice(0, slash))?.modules.find((m) => m.name === ref.slice(slash + 1))?.sha256;
+/** Every module of the release (`app/module`) → the sha256 of its code. */
+function codeIndex(model: Release): Map<string, string> {
+  return new Map(model.apps.flatMap((a) => a.modules.map((m) => [`${a.name}/${m.name}`, m.sha256] as const)));
 }
 
-/** Every module of the release → the packages it reaches (install paths under node_modules/). */
-function reachByModule(model: Release): Map<string, Set<string>> {
+/**
+ * Every module of the release → the packages it reaches (install paths under node_modules/). A module
+ * requires packages by name: each resolves to the top-level copy, `node_modules/<name>`.
+ */
+function reachByModule(model: Release, closure: (key: string) => ReadonlySet<string>): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const app of model.apps) {
-    for (const m of app.modules) out.set(`${app.name}/${m.name}`, reachOf(model, m));
+    for (const m of app.modules) out.set(`${app.name}/${m.name}`, new Set((m.packages ?? []).flatMap((name) => [...closure(name)])));
   }
   return out;
 }
 
-/** A module requires packages by name: each resolves to the top-level copy, `node_modules/<name>`. */
-function reachOf(model: Release, m: ModuleMeta): Set<string> {
-  const out = new Set<string>();
-  for (const name of m.packages ?? []) for (const k of closure(model, name)) out.add(k);
-  return out;
-}
-
-/** The package at `key` and every package it depends on, at any depth, in this release. */
-function closure(model: Release, key: string): Set<string> {
-  const seen = new Set<string>();
-  const stack = [key];
-  while (stack.length > 0) {
-    const k = stack.pop()!;
-    if (seen.has(k) || model.release.npmDependencies[k] === undefined) continue;
-    seen.add(k);
-    stack.push(...(model.release.npm?.packages[k]?.dependencies ?? []));
-  }
-  return seen;
+/** The package at a key and every package it depends on, at any depth, in this release; each computed once. */
+function closures(model: Release): (key: string) => ReadonlySet<string> {
+  const known = new Map<string, ReadonlySet<string>>();
+  return (key) => {
+    let seen = known.get(key);
+    if (seen) return seen;
+    const found = new Set<string>();
+    const stack = [key];
+    while (stack.length > 0) {
+      const k = stack.pop()!;
+      if (found.has(k) || model.release.npmDependencies[k] === undefined) continue;
+      found.add(k);
+      stack.push(...(model.release.npm?.packages[k]?.dependencies ?? []));
+    }
+    known.set(key, (seen = found));
+    return seen;
+  };
 }
 
 /**

@@ -52,7 +52,17 @@ export function packageReloadsOf(plan: Plan, mode: "up" | "down"): PackageReload
 
 /** The modules a plan reloads for npm packages: none when it restarts the node instead. */
 function hotReloads(plan: Plan): Set<string> {
-  return plan.file.up.some((i) => i.op === "restart_new_emulator") ? new Set() : new Set(plan.diff.npm.reloads.keys());
+  return restartsNode(plan) ? new Set() : new Set(plan.diff.npm.reloads.keys());
+}
+
+/** Whether the plan restarts the node (restart_new_emulator) rather than upgrading hot. */
+function restartsNode(plan: Plan): boolean {
+  return plan.file.up.some((i) => i.op === "restart_new_emulator");
+}
+
+/** Each npm package change of the plan, with its line in words (describePackageChange). */
+export function packageChangeLines(plan: Plan): { change: PackageChange; text: string }[] {
+  return plan.diff.npm.changes.map((change) => ({ change, text: describePackageChange(change, restartsNode(plan), plan.diff.npm.withoutMetadata) }));
 }
 
 export function describeInstruction(
@@ -162,7 +172,7 @@ export function summaryLine(plan: Plan): string {
   const changedModules = new Set([...plan.diff.changed.flatMap((app) => app.changed.map((c) => `${app.name}/${c.to.name}`)), ...plan.diff.npm.reloads.keys()]);
   const reloaded = up.filter((i) => i.op === "load" && changedModules.has(i.module) && !updated.has(i.module)).length;
   const soft = [...updated].filter((m) => !changedCode.includes(m)).length;
-  const restarts = up.some((i) => i.op === "restart_new_emulator") ? 1 : 0;
+  const restarts = restartsNode(plan) ? 1 : 0;
   const parts = [
     `${plural(reloaded, "module")} reloaded`,
     `${plural(migrated.length, "stateful update")}${migrated.length > 0 ? ` migrating processes of ${list(migrated)}` : ""}`,

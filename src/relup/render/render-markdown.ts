@@ -2,7 +2,7 @@
 import { formatPlanWarning } from "../issues.ts";
 import type { Instruction } from "../instruction.ts";
 import type { Plan } from "../generate-plan.ts";
-import { describeAppupInstruction, describePackageChange, describeScript, packageReloadsOf, unchangedApp, type PackageReloads, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
+import { describeAppupInstruction, describeScript, packageChangeLines, packageReloadsOf, unchangedApp, type PackageReloads, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
 import { leavingProcesses } from "./leaving-processes.ts";
 import { suspendWindows } from "./render-text.ts";
 
@@ -23,8 +23,7 @@ export function renderPlanMarkdown(plan: Plan, options: { verification?: PlanVer
   for (const app of plan.diff.unchanged) out.push(`| ${app.name} | ${app.version} | ${cell(unchangedApp(plan, app.name))} |`);
   out.push("");
   if (plan.diff.npm.changes.length > 0) {
-    const restart = plan.file.up.some((i) => i.op === "restart_new_emulator");
-    out.push("**npm packages**", "", ...plan.diff.npm.changes.map((p) => `- ${describePackageChange(p, restart, plan.diff.npm.withoutMetadata)}`), "");
+    out.push("**npm packages**", "", ...packageChangeLines(plan).map(({ text }) => `- ${text}`), "");
   }
   if (options.verification) {
     out.push(`**State migrations** (\`relup verify\`: ${options.verification.how})`, "");

@@ -8,7 +8,7 @@ import { formatPlanWarning } from "../issues.ts";
 import type { Instruction } from "../instruction.ts";
 import type { Plan } from "../generate-plan.ts";
 import { leavingProcesses } from "./leaving-processes.ts";
-import { describeAppupInstruction, describePackageChange, describeScript, packageReloadsOf, plural, unchangedApp, type PackageReloads, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
+import { describeAppupInstruction, describeScript, packageChangeLines, packageReloadsOf, plural, unchangedApp, type PackageReloads, risks, summaryLine, supervisorsOf, type PlanVerification } from "./describe.ts";
 
 export function renderPlanText(plan: Plan, options: { color?: boolean; verification?: PlanVerification } = {}): string {
   const c = pc.createColors(options.color ?? false);
@@ -29,8 +29,7 @@ export function renderPlanText(plan: Plan, options: { color?: boolean; verificat
   out.push("");
   if (plan.diff.npm.changes.length > 0) {
     out.push(c.bold("npm packages"));
-    const restart = plan.file.up.some((i) => i.op === "restart_new_emulator");
-    for (const p of plan.diff.npm.changes) out.push(`  ${p.from === undefined ? c.green("+") : p.to === undefined ? c.red("-") : c.yellow("~")} ${describePackageChange(p, restart, plan.diff.npm.withoutMetadata)}`);
+    for (const { change: p, text } of packageChangeLines(plan)) out.push(`  ${p.from === undefined ? c.green("+") : p.to === undefined ? c.red("-") : c.yellow("~")} ${text}`);
     out.push("");
   }
 

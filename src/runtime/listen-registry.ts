@@ -49,17 +49,10 @@ export function listeningServers(): Map<number, net.Server> {
  */
 export function stopAccepting(server: net.Server): Promise<void> {
   if (!server.listening) return Promise.resolve();
-  let closed = false;
-  const done = new Promise<void>((resolve) => server.once("close", () => {
-    closed = true;
-    resolve();
-  }));
+  const done = new Promise<void>((resolve) => server.once("close", () => resolve()));
   server.close();
   server.close = function close(this: net.Server, callback?: (error?: Error) => void) {
-    if (callback) {
-      if (closed) process.nextTick(callback);
-      else this.once("close", () => callback());
-    }
+    if (callback) void done.then(() => callback());
     return this;
   };
   return done;

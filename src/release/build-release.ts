@@ -85,7 +85,7 @@ export async function buildRelease(options: BuildOptions): Promise<BuildResult> 
     for (const file of shipped) await put(file.rel, file.text);
 
     const npmDependencies: Record<string, string> = {};
-    const packages = await collectNpmDependencies(project.dir, project.npmRanges);
+    const packages = await collectNpmDependencies(project.dir, project.npmRanges, project.npmOverrides);
     const placed = new Set(packages.map((p) => p.installPath));
     const npm: ReleaseNpm = { direct: Object.keys(project.npmRanges).filter((n) => n !== PROVIDED_BY_NODE).sort(compareStrings), packages: {}, restart: checkRestartList(project, packages) };
     for (const pkg of packages) {

@@ -45,11 +45,10 @@ interface PackageJson {
   peerDependencies?: Record<string, string>;
 }
 
-/** `direct`: the project's dependencies, name → the range package.json asks for. */
-export async function collectNpmDependencies(projectDir: string, direct: Readonly<Record<string, string>>): Promise<NpmPackage[]> {
+/** `direct`: the project's dependencies, name → the range package.json asks for; `overrides`: its npm `overrides`. */
+export async function collectNpmDependencies(projectDir: string, direct: Readonly<Record<string, string>>, overrides: unknown): Promise<NpmPackage[]> {
   const placed = new Map<string, NpmPackage>();
   type Need = { name: string; fromDir: string; parentInstall: string; optional: boolean; requiredBy: string; range?: string };
-  const overrides = await readOverrides(projectDir);
   let queue: Need[] = Object.keys(direct).filter((name) => name !== PROVIDED_BY_NODE).map((name) => ({ name, fromDir: projectDir, parentInstall: "", optional: false, requiredBy: "package.json" }));
 
   while (queue.length > 0) {
@@ -99,17 +98,6 @@ export async function collectNpmDependencies(projectDir: string, direct: Readonl
     queue = next;
   }
   return [...placed.values()].sort((a, b) => compareStrings(a.installPath, b.installPath));
-}
-
-/** The project's package.json `overrides` (npm), or nothing. */
-async function readOverrides(projectDir: string): Promise<unknown> {
-  const text = await readFile(path.join(projectDir, "package.json"), "utf8").catch(() => undefined);
-  if (text === undefined) return undefined;
-  try {
-    return (JSON.parse(text) as { overrides?: unknown }).overrides;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

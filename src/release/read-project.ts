@@ -27,6 +27,8 @@ export interface Project {
   npmDependencies: string[];
   /** package.json `dependencies`: name → version range as written */
   npmRanges: Record<string, string>;
+  /** package.json `overrides` (npm), as written */
+  npmOverrides: unknown;
   /** the committed plans (`plans/*.json`, absolute paths, sorted): the build ships those that lead to this release */
   planFiles: string[];
 }
@@ -93,13 +95,14 @@ export async function readProject(given: string): Promise<Project> {
 
   const legacy = await legacyPlanIssue(projectDir, dir);
   if (legacy) throw new ReleaseError([legacy]);
-  const npmRanges = await readNpmDependencies(projectDir, dir);
+  const { ranges: npmRanges, overrides: npmOverrides } = await readNpmDependencies(projectDir, dir);
   return {
     dir: projectDir,
     config,
     apps,
     npmDependencies: Object.keys(npmRanges).sort(),
     npmRanges,
+    npmOverrides,
     planFiles: await listPlanFiles(path.join(projectDir, PLANS_DIR)),
   };
 }
@@ -136,21 +139,21 @@ async function legacyPlanIssue(projectDir: string, label: string): Promise<Relea
   };
 }
 
-async function readNpmDependencies(projectDir: string, label: string): Promise<Record<string, string>> {
+async function readNpmDependencies(projectDir: string, label: string): Promise<{ ranges: Record<string, string>; overrides: unknown }> {
   const file = path.join(projectDir, "package.json");
-  if (!existsSync(file)) return {};
+  if (!existsSync(file)) return { ranges: {}, overrides: undefined };
   let pkg: unknown;
   try {
     pkg = JSON.parse(await readFile(file, "utf8"));
   } catch (error) {
     throw new ReleaseError([{ code: "invalid-json", file: path.join(label, "package.json"), detail: (error as Error).message, fix: "correct package.json." }]);
   }
-  const deps = (pkg as { dependencies?: unknown }).dependencies;
-  if (deps === undefined) return {};
+  const { dependencies: deps, overrides } = pkg as { dependencies?: unknown; overrides?: unknown };
+  if (deps === undefined) return { ranges: {}, overrides };
   if (typeof deps !== "object" || deps === null || Array.isArray(deps)) {
     throw new ReleaseError([{ code: "invalid-field", file: path.join(label, "package.json"), field: "dependencies", detail: "must be an object of package names to versions", fix: "correct package.json." }]);
   }
-  return Object.fromEntries(Object.entries(deps as Record<string, unknown>).map(([name, range]) => [name, String(range)]));
+  return { ranges: Object.fromEntries(Object.entries(deps as Record<string, unknown>).map(([name, range]) => [name, String(range)])), overrides };
 }
 
 /** Every regular file under `dir`, sorted, skipping node_modules and dot folders. */

@@ -12,14 +12,23 @@ import { readRelease } from "../release/read-release.ts";
 import { controlSocketPath, rawRequest } from "./control-client.ts";
 import { Launcher, type Ready } from "./launcher.ts";
 import { readBootable } from "./read-bootable.ts";
-import { unpackIntoRoot, writeReleasesFile } from "./releases-file.ts";
+import { releasesFilePath, unpackIntoRoot, writeReleasesFile } from "./releases-file.ts";
 import { entryArgs } from "./entry-args.ts";
 import { checkNodeOptions } from "./node-options.ts";
 import { APPEND_NOFOLLOW, assertRootTrusted, createRootDirectories, openNoFollow } from "./root-trust.ts";
 import { StagingError } from "./staged-file.ts";
 
+/** What preparing a root did: the release it boots, and whether that start installed it (and placed its directory). */
+export interface Prepared {
+  name: string;
+  version: string;
+  installed: boolean;
+  /** the release directory this start unpacked (not one it found there and reused) */
+  placedDir?: string;
+}
+
 /** Unpack `source` as the first permanent release of an empty root, or check it matches the root. */
-export async function prepareRoot(root: string, source: string | undefined): Promise<{ name: string; version: string; installed: boolean }> {
+export async function prepareRoot(root: string, source: string | undefined): Promise<Prepared> {
   const bootable = await readBootable(root);
   if (bootable) {
     const { releases, version } = bootable;
@@ -42,7 +51,17 @@ export async function prepareRoot(root: string, source: string | undefined): Pro
     if (!(error instanceof StagingError)) throw error;
     throw new UserError(`${error.message}: the release was not installed. Fix: ${error.fix}, then run \`relup start\` again.`, ExitCode.checkFailed);
   }
-  return { name: loaded.release.name, version: loaded.release.version, installed: true };
+  return { name: loaded.release.name, version: loaded.release.version, installed: true, ...(placed ? { placedDir: loaded.dir } : {}) };
+}
+
+/**
+ * A first boot that failed leaves the root as the start found it: RELEASES and the release directory the
+ * start unpacked are removed (the logs stay, they say why), so `relup start <release>` can be run again
+ * once the boot is fixed, instead of a root whose permanent release cannot boot.
+ */
+async function undoFirstInstall(root: string, prepared: Prepared): Promise<void> {
+  await rm(releasesFilePath(root), { force: true });
+  if (prepared.placedDir !== undefined) await rm(prepared.placedDir, { recursive: true, force: true });
 }
 
 export interface StartOptions {
@@ -53,8 +72,6 @@ export interface StartOptions {
   bootTimeoutMs?: number;
   /** V8/Node flags for the node (and every node the launcher restarts), checked against node-options.ts */
   nodeOptions?: readonly string[];
-  /** told once the release is installed, before the node boots (a boot can still fail after it) */
-  onInstalled?: (release: { name: string; version: string }) => void;
   /** the environment of the launcher and its node (default: this process's) */
   env?: NodeJS.ProcessEnv;
 }
@@ -83,12 +100,20 @@ export async function startRelease(options: StartOptions & { detach: boolean }):
   if (options.release !== undefined) createRootDirectories(root);
   if (await nodeIsRunning(root)) throw new UserError(`${root}: a node is already running there. Fix: \`relup status --root ${root}\`, or stop it first.`, ExitCode.checkFailed);
   const prepared = await prepareRoot(root, options.release);
-  if (prepared.installed) options.onInstalled?.(prepared);
   const timeouts = { ...(options.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}), ...(options.bootTimeoutMs !== undefined ? { bootTimeoutMs: options.bootTimeoutMs } : {}), nodeOptions };
   const env = options.env !== undefined ? { env: options.env } : {};
-  if (options.detach) return { ...prepared, ...(await startDetached(root, { ...timeouts, ...env })) };
-  const launcher = new Launcher({ root, ...timeouts, ...env });
-  return { ...prepared, ...(await launcher.start()), launcher };
+  const started = { name: prepared.name, installed: prepared.installed };
+  try {
+    if (options.detach) return { ...started, ...(await startDetached(root, { ...timeouts, ...env })) };
+    const launcher = new Launcher({ root, ...timeouts, ...env });
+    return { ...started, ...(await launcher.start()), launcher };
+  } catch (error) {
+    if (!prepared.installed) throw error;
+    await undoFirstInstall(root, prepared);
+    const message = (error as Error).message;
+    const kept = `${message}${/[.!]$/.test(message) ? "" : "."} ${prepared.name} ${prepared.version} was not kept: ${root} has no release again; fix the boot, then run \`relup start <release dir or tarball> --root ${root}\` again.`;
+    throw new UserError(kept, error instanceof UserError ? error.exitCode : ExitCode.checkFailed);
+  }
 }
 
 /** Whether a node answers on the root's control socket. */

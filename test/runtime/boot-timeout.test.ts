@@ -43,6 +43,14 @@ describe("the launcher's boot timeout", () => {
     expect(timedOut).toMatchObject({ limitMs: 1500 });
     expect(logged).toContainEqual(expect.objectContaining({ event: "node exited", pid: timedOut!.pid, signal: "SIGKILL" }));
     expect(existsSync(path.join(root, "run", "launcher.pid"))).toBe(false);
+    // The release this start installed is not kept: the root is empty again, and says so.
+    expect(result.stderr).not.toContain("installed demo 1.0.0");
+    expect(result.stderr).toContain("demo 1.0.0 was not kept");
+    expect(existsSync(path.join(root, "RELEASES"))).toBe(false);
+    expect(existsSync(path.join(root, "releases", "1.0.0"))).toBe(false);
+    const again = await relup(["start", "--root", root, "--detach"]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("holds no release yet");
   });
 
   it("a node restarted after a kill that is stuck in its boot is killed too, and restarted until it boots", async () => {

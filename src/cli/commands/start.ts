@@ -35,15 +35,19 @@ export function startCommand(io: Io, run: CliRun): CommandModule<object, StartAr
       const heartbeatTimeoutMs = parseTimeout("--heartbeat-timeout", argv.heartbeatTimeout);
       const bootTimeoutMs = parseTimeout("--boot-timeout", argv.bootTimeout);
       const nodeOptions = checkNodeOptions(argv.nodeOption.map(String));
-      const onInstalled = (r: { name: string; version: string }) => io.err(`installed ${r.name} ${r.version} in ${path.resolve(argv.root)} as the permanent release\n`);
-      const options = { root: argv.root, ...(argv.release !== undefined ? { release: argv.release } : {}), heartbeatTimeoutMs, bootTimeoutMs, nodeOptions, onInstalled, env: run.env };
+      const options = { root: argv.root, ...(argv.release !== undefined ? { release: argv.release } : {}), heartbeatTimeoutMs, bootTimeoutMs, nodeOptions, env: run.env };
+      const installed = (r: { name: string; version: string; installed: boolean }) => {
+        if (r.installed) io.err(`installed ${r.name} ${r.version} in ${path.resolve(argv.root)} as the permanent release\n`);
+      };
       if (argv.detach) {
         const started = await startRelease({ ...options, detach: true });
+        installed(started);
         io.out(`${started.pid}\n`);
         io.err(`started ${started.name} ${started.version}: node pid ${started.pid}, launcher pid ${started.launcherPid}; logs in ${path.join(path.resolve(argv.root), "log")}\n`);
         return;
       }
       const started = await startRelease({ ...options, detach: false });
+      installed(started);
       const { launcher } = started;
       io.err(`started ${started.name} ${started.version}: node pid ${started.pid}; Ctrl-C stops it\n`);
       launcher.on("restart", ({ delayMs }) => io.err(`node exited; restarting in ${delayMs} ms\n`));

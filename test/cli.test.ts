@@ -61,6 +61,13 @@ describe("relup CLI", () => {
     expect(result.stderr).toContain("relup --help");
   });
 
+  it("a command missing its argument exits 2 with that command's usage line and help", async () => {
+    const result = await relup(["permanent", "--root", await tempDir()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("Usage: relup permanent <vsn> [options]");
+    expect(result.stderr).toContain("`relup permanent --help`");
+  });
+
   it("a broken project exits 2 with the file and field named", async () => {
     const result = await relup(["build", "fixtures"]);
     expect(result.code).toBe(2);

@@ -4,7 +4,7 @@
  * `createCli(io).exitProcess(false)`.
  */
 import { createRequire } from "node:module";
-import yargs, { type Argv } from "yargs";
+import yargs, { type Argv, type CommandModule } from "yargs";
 import { buildCommand } from "./commands/build.ts";
 import { initCommand } from "./commands/init.ts";
 import { generateCommand } from "./commands/generate.ts";
@@ -28,24 +28,12 @@ import { joinNodeOptions } from "../runtime/node-options.ts";
 const RELUP_VERSION: string = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 
 export function createCli(io: Io, argv: readonly string[] = [], run: CliRun = { env: process.env, exitCode: undefined }): Argv {
-  return yargs(joinNodeOptions(argv))
+  const commands = [initCommand(io, RELUP_VERSION), buildCommand(io), inspectCommand(io), generateCommand(io, run), verifyCommand(io, run), startCommand(io, run), statusCommand(io), processesCommand(io), stopCommand(io), unpackCommand(io), applyCommand(io), permanentCommand(io), rollbackCommand(io), removeCommand(io), releasesCommand(io)] as CommandModule<object, never>[];
+  const cli = yargs(joinNodeOptions(argv))
     .scriptName("relup")
-    .usage("$0 <command> [options]\n\nFormal release upgrades for Node.js: build releases, plan upgrades, apply them live.")
-    .command(initCommand(io, RELUP_VERSION))
-    .command(buildCommand(io))
-    .command(inspectCommand(io))
-    .command(generateCommand(io, run))
-    .command(verifyCommand(io, run))
-    .command(startCommand(io, run))
-    .command(statusCommand(io))
-    .command(processesCommand(io))
-    .command(stopCommand(io))
-    .command(unpackCommand(io))
-    .command(applyCommand(io))
-    .command(permanentCommand(io))
-    .command(rollbackCommand(io))
-    .command(removeCommand(io))
-    .command(releasesCommand(io))
+    .usage("$0 <command> [options]\n\nFormal release upgrades for Node.js: build releases, plan upgrades, apply them live.");
+  for (const command of commands) cli.command(command);
+  return cli
     .demandCommand(1, "Name a command; `relup --help` lists them.")
     .strict()
     .recommendCommands()
@@ -56,6 +44,14 @@ export function createCli(io: Io, argv: readonly string[] = [], run: CliRun = { 
     .fail((message, error) => {
       // yargs reports bad usage with a message and no error; errors thrown by handlers pass through.
       if (error) throw error;
-      throw new UserError(`${message}\nRun \`relup --help\` for usage.`, ExitCode.badInput);
+      throw new UserError(`${message}\n${usageHint(commands, argv)}`, ExitCode.badInput);
     });
+}
+
+/** Where to read more after bad usage: the named command's own usage line and help, else the whole CLI's. */
+function usageHint(commands: readonly CommandModule<object, never>[], argv: readonly string[]): string {
+  const name = argv.find((arg) => !arg.startsWith("-"));
+  const command = commands.map((c) => String(c.command)).find((c) => c.split(" ")[0] === name);
+  if (command === undefined) return "Run `relup --help` for usage.";
+  return `Usage: relup ${command} [options]\nRun \`relup ${name} --help\` for its arguments and options.`;
 }

@@ -82,3 +82,42 @@ describe("relup start with a malformed config.json", () => {
     expect(existsSync(path.join(root, "run", "launcher.pid"))).toBe(false);
   });
 });
+
+describe("relup start --initial", () => {
+  it("installs the release on an empty root, and later starts boot the root's permanent release whatever its version", async () => {
+    const root = path.join(await tempDir(), "root");
+    const out = await tempDir();
+    expect((await relup(["build", "fixtures/calculator/1.1.0", "--out", out])).code).toBe(0);
+    const port = await takePort();
+    await new Promise((resolve) => taken.close(resolve));
+    const env = { PORT: String(port) };
+    const first = await relup(["start", "--initial", tarball, "--root", root, "--detach"], env);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain("installed calculator 1.0.0");
+    try {
+      expect((await relup(["apply", path.join(out, "calculator-1.1.0.tar.gz"), "--root", root, "--permanent", "--yes"])).code).toBe(0);
+    } finally {
+      expect((await relup(["stop", "--root", root])).code).toBe(0);
+    }
+    // The same command again: the root holds releases, so it boots its permanent one, 1.1.0.
+    const again = await relup(["start", "--initial", tarball, "--root", root, "--detach"], env);
+    try {
+      expect(again.code).toBe(0);
+      expect(again.stderr).toContain("started calculator 1.1.0");
+      expect(again.stderr).not.toContain("installed");
+    } finally {
+      await relup(["stop", "--root", root]);
+    }
+    // Without --initial, naming a release the root does not boot is refused, as before.
+    const named = await relup(["start", tarball, "--root", root, "--detach"], env);
+    expect(named.code).toBe(2);
+    expect(named.stderr).toContain("1.1.0");
+  });
+
+  it("is refused together with a release argument (exit 2)", async () => {
+    await takePort();
+    const result = await relup(["start", tarball, "--initial", tarball, "--root", await tempDir()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("mutually exclusive");
+  });
+});

@@ -149,6 +149,6 @@ describe("relup init", () => {
 
     const digits = path.join(parent, "2048");
     expect(await relup(["init", digits])).toMatchObject({ code: 0, stderr: expect.stringContaining("wrote the release project app_2048") });
-    expect(JSON.parse(await readFile(path.join(digits, "package.json"), "utf8"))).toMatchObject({ name: "app_2048", scripts: { start: "relup start _build/app_2048-1.0.0.tar.gz --root relup-root --detach" } });
+    expect(JSON.parse(await readFile(path.join(digits, "package.json"), "utf8"))).toMatchObject({ name: "app_2048", scripts: { start: "relup start --initial _build/app_2048-1.0.0.tar.gz --root relup-root --detach" } });
   });
 });

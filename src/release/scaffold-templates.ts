@@ -14,7 +14,7 @@ export function projectFiles({ name, relupRange }: { name: string; relupRange: s
       scripts: {
         typecheck: "tsc --noEmit",
         build: "relup build",
-        start: `relup start _build/${name}-1.0.0.tar.gz --root relup-root --detach`,
+        start: `relup start --initial _build/${name}-1.0.0.tar.gz --root relup-root --detach`,
         status: "relup status --root relup-root",
         stop: "relup stop --root relup-root",
       },
@@ -146,7 +146,7 @@ A release project for [relup](https://www.npmjs.com/package/relup): upgraded liv
 \`\`\`sh
 npm install
 npm run typecheck && npm run build          # _build/${name}-1.0.0.tar.gz
-npm start                                    # the node runs in relup-root/
+npm start                                    # the node runs in relup-root/ (later: its permanent release)
 curl localhost:4000/count/apples             # 1
 \`\`\`
 

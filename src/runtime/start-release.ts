@@ -68,6 +68,11 @@ export interface StartOptions {
   root: string;
   /** the release to install as the first permanent one of an empty root */
   release?: string;
+  /**
+   * with `release`: install it only if the root holds no release, and otherwise boot the root's permanent
+   * release whatever its version (`relup start --initial`: one command that works before and after upgrades)
+   */
+  initial?: boolean;
   heartbeatTimeoutMs?: number;
   bootTimeoutMs?: number;
   /** V8/Node flags for the node (and every node the launcher restarts), checked against node-options.ts */
@@ -99,7 +104,8 @@ export async function startRelease(options: StartOptions & { detach: boolean }):
   // A release to install: make the root's directories so that it passes this check under any umask.
   if (options.release !== undefined) createRootDirectories(root);
   if (await nodeIsRunning(root)) throw new UserError(`${root}: a node is already running there. Fix: \`relup status --root ${root}\`, or stop it first.`, ExitCode.checkFailed);
-  const prepared = await prepareRoot(root, options.release);
+  const installing = options.initial === true && (await readBootable(root)) !== undefined ? undefined : options.release;
+  const prepared = await prepareRoot(root, installing);
   const timeouts = { ...(options.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}), ...(options.bootTimeoutMs !== undefined ? { bootTimeoutMs: options.bootTimeoutMs } : {}), nodeOptions };
   const env = options.env !== undefined ? { env: options.env } : {};
   const started = { name: prepared.name, installed: prepared.installed };

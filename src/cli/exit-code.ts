@@ -34,6 +34,7 @@ export function runtimeExitCode(issue: RuntimeIssue): ExitCode {
     case "old-processes":
     case "restart-not-allowed":
     case "bad-status":
+    case "release-in-use":
     case "no-plan":
     case "no-releases":
     case "disk-full":

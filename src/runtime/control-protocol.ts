@@ -86,7 +86,7 @@ export const ControlRequest = z.discriminatedUnion("cmd", [
       keepalive: Keepalive,
     })
     .strict(),
-  z.object({ id: Id, cmd: z.literal("remove"), version: Version }).strict(),
+  z.object({ id: Id, cmd: z.literal("remove"), version: Version, force: z.boolean().optional() }).strict(),
   z.object({ id: Id, cmd: z.literal("states"), modules: z.array(ModuleRef).min(1).max(10_000) }).strict(),
   z.object({ id: Id, cmd: z.literal("metrics"), reset: z.boolean().optional(), gc: z.boolean().optional(), blocks: z.boolean().optional() }).strict(),
 ]);

@@ -231,7 +231,7 @@ try {
           if (handedOver) void drainThenStop();
         }
       case "remove":
-        return handler.remove(request.version);
+        return handler.remove(request.version, { force: request.force === true });
       case "states":
         return { release: { name: node.release.name, version: node.release.version }, processes: await copyStates(node.runtime, request.modules) } satisfies LiveStatesResult;
       case "metrics": {

@@ -19,4 +19,4 @@ export const unpackRelease = (root: string, source: string) => controlRequest(pa
 export const makePermanent = (root: string, version: string) => controlRequest(path.resolve(root), { cmd: "permanent", version });
 
 /** Delete an unpacked or old release from the root. */
-export const removeRelease = (root: string, version: string) => controlRequest(path.resolve(root), { cmd: "remove", version });
+export const removeRelease = (root: string, version: string, options: { force?: boolean } = {}) => controlRequest(path.resolve(root), { cmd: "remove", version, ...(options.force ? { force: true } : {}) });

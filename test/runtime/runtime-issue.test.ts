@@ -30,6 +30,7 @@ const SAMPLES: { [K in RuntimeIssueKind]: Extract<RuntimeIssue, { kind: K }>[] }
   "old-processes": [{ kind: "old-processes", refusals: [{ step: 4, module: "shop/loner", processes: [loner] }] }],
   "restart-not-allowed": [{ kind: "restart-not-allowed" }],
   "bad-status": [{ kind: "bad-status", operation: "permanent", version: "2.0.0", current: "1.0.0" }, { kind: "bad-status", operation: "remove", version: "1.0.0", status: "permanent" }],
+  "release-in-use": [{ kind: "release-in-use", version: "1.0.0", root: "/srv/root", modules: ["shop/cart", "shop/sup"], count: 7 }],
   "no-plan": [{ kind: "no-plan", running: "2.0.0" }],
   "no-releases": [{ kind: "no-releases", root: "/srv/root" }],
   "disk-full": [{ kind: "disk-full", root: "/srv/root", file: staged.file, errno: "ENOSPC", running: "1.0.0" }],

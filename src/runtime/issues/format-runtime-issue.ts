@@ -46,6 +46,10 @@ export function formatRuntimeIssue(issue: RuntimeIssue): string {
       return "the plan restarts the node (restart_new_emulator): every process's in-memory state would be lost. Nothing was changed. Fix: apply it with --allow-restart";
     case "bad-status":
       return issue.operation === "permanent" ? `${issue.version} is not the current release (${issue.current} is); install it first` : `${issue.version} is ${issue.status}; only unpacked or old releases can be removed`;
+    case "release-in-use": {
+      const more = issue.count > issue.modules.length ? ` and ${issue.count - issue.modules.length} more` : "";
+      return `${issue.version} still serves ${issue.count} module${issue.count === 1 ? "" : "s"} of the running node (${issue.modules.join(", ")}${more}): no upgrade since changed them, so their code was read from releases/${issue.version}, and any file they require or read later is there. Fix: keep ${issue.version} until the node boots a later permanent release (\`relup permanent\`, then a restart: \`relup stop\` and \`relup start --root ${issue.root}\`), or delete it anyway with \`relup remove ${issue.version} --force --root ${issue.root}\` (those modules keep running from memory; a file they open later is gone)`;
+    }
     case "no-plan":
       return `no plan leads back from ${issue.running}: it was not installed by this node and ships no plan from a release this root holds (plans/<from>-${issue.running}.json)`;
     case "no-releases":

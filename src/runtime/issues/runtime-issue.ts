@@ -42,6 +42,8 @@ export const RuntimeIssue = z.discriminatedUnion("kind", [
     z.object({ kind: z.literal("bad-status"), operation: z.literal("remove"), version: s, status: z.enum(["permanent", "current"]) }),
   ]),
   z.object({ kind: z.literal("no-plan"), running: s }),
+  /** `remove` of a release whose directory the running node still reads modules from (unchanged since) */
+  z.object({ kind: z.literal("release-in-use"), version: s, root: s, modules: z.array(s), count: z.number().int() }),
   z.object({ kind: z.literal("no-releases"), root: s }),
   /** a record of the root (RELEASES, the install's record) could not be written before anything changed */
   z.object({ kind: z.literal("disk-full"), root: s, file: s, errno: s, running: s }),

@@ -106,11 +106,29 @@ describe("build: npm package metadata", () => {
       expect((error as Error).message).toMatch(/package\.json: overrides\.ms: asks for 2\.1\.2, but ms 2\.1\.3 is installed/);
     });
 
-    it("an override that is installed wins over the range its package asks for; overrides of other forms are left to npm", async () => {
+    it("an override that is installed wins over the range its package asks for, at the top or nested under the package", async () => {
       const built = await buildRelease({ dir: await writeProject(await tempDir(), { files: project("2.1.2", { ms: "2.1.2" }) }), out: await tempDir() });
       expect(built.release.npmDependencies).toEqual({ humanize: "1.0.0", ms: "2.1.2" });
       const nested = await buildRelease({ dir: await writeProject(await tempDir(), { files: project("2.1.2", { humanize: { ms: "2.1.2" } }) }), out: await tempDir() });
       expect(nested.release.npmDependencies).toEqual({ humanize: "1.0.0", ms: "2.1.2" });
+    });
+
+    it("a nested override not installed yet is refused, naming its field; one under another package or version does not apply", async () => {
+      const refused = async (overrides: object) => (await buildRelease({ dir: await writeProject(await tempDir(), { files: project("2.1.3", overrides) }), out: await tempDir() }).catch((e: unknown) => e)) as Error;
+      expect((await refused({ humanize: { ms: "2.1.2" } })).message).toMatch(/package\.json: overrides\.humanize\.ms: asks for 2\.1\.2, but ms 2\.1\.3 is installed/);
+      expect((await refused({ "humanize@1": { ms: "2.1.2" } })).message).toMatch(/overrides\.humanize@1\.ms: asks for 2\.1\.2/);
+      expect((await refused({ ms: "2.1.3", humanize: { ms: "2.1.2" } })).message).toMatch(/overrides\.humanize\.ms: asks for 2\.1\.2/);
+      expect((await refused({ "ms@^2.1.0": "2.1.2" })).message).toMatch(/overrides\.ms@\^2\.1\.0: asks for 2\.1\.2/);
+      // Rules that do not reach ms under humanize 1.0.0: the build goes on.
+      for (const overrides of [{ other: { ms: "2.1.2" } }, { "humanize@2": { ms: "2.1.2" } }, { "ms@^3": "3.0.0" }]) {
+        const built = await buildRelease({ dir: await writeProject(await tempDir(), { files: project("2.1.3", overrides) }), out: await tempDir() });
+        expect(built.release.npmDependencies).toEqual({ humanize: "1.0.0", ms: "2.1.3" });
+      }
+    });
+
+    it("overrides that are not npm's shape are refused, naming the field", async () => {
+      const error = (await buildRelease({ dir: await writeProject(await tempDir(), { files: project("2.1.3", { humanize: { ms: 2 } }) }), out: await tempDir() }).catch((e: unknown) => e)) as Error;
+      expect(error.message).toMatch(/package\.json: overrides\.humanize\.ms: npm overrides map a package name to a version range/);
     });
   });
 });

@@ -19,6 +19,7 @@ import path from "node:path";
 import semver from "semver";
 import { compareStrings } from "./fs-utils.ts";
 import { ReleaseError } from "./issues.ts";
+import { childScope, overrideRule, rootOverrideScope, type OverrideScope } from "./npm-overrides.ts";
 
 export interface NpmPackage {
   name: string;
@@ -48,8 +49,9 @@ interface PackageJson {
 /** `direct`: the project's dependencies, name → the range package.json asks for; `overrides`: its npm `overrides`. */
 export async function collectNpmDependencies(projectDir: string, direct: Readonly<Record<string, string>>, overrides: unknown): Promise<NpmPackage[]> {
   const placed = new Map<string, NpmPackage>();
-  type Need = { name: string; fromDir: string; parentInstall: string; optional: boolean; requiredBy: string; range?: string };
-  let queue: Need[] = Object.keys(direct).filter((name) => name !== PROVIDED_BY_NODE).map((name) => ({ name, fromDir: projectDir, parentInstall: "", optional: false, requiredBy: "package.json" }));
+  type Need = { name: string; fromDir: string; parentInstall: string; optional: boolean; requiredBy: string; range?: string; scope: OverrideScope };
+  const root = rootOverrideScope(projectDir, overrides);
+  let queue: Need[] = Object.keys(direct).filter((name) => name !== PROVIDED_BY_NODE).map((name) => ({ name, fromDir: projectDir, parentInstall: "", optional: false, requiredBy: "package.json", scope: root }));
 
   while (queue.length > 0) {
     const next: Need[] = [];
@@ -68,10 +70,10 @@ export async function collectNpmDependencies(projectDir: string, direct: Readonl
       }
       // A dependency of a package: the range its package asks for, or the project's override of it.
       if (need.parentInstall !== "") {
-        const override = overrideOf(need.name, overrides, direct);
-        const range = override === undefined ? need.range : override === "unknown" ? undefined : override;
+        const override = overrideRule(need.scope, need.name, need.range, direct);
+        const range = override === undefined ? need.range : override === "unknown" ? undefined : override.range;
         if (range !== undefined && semver.validRange(range) !== null && !semver.satisfies(version, range, { includePrerelease: true })) {
-          const [file, field] = override === undefined ? [need.requiredBy, `dependencies.${need.name}`] : [path.join(projectDir, "package.json"), `overrides.${need.name}`];
+          const [file, field] = override === undefined || override === "unknown" ? [need.requiredBy, `dependencies.${need.name}`] : [path.join(projectDir, "package.json"), override.field];
           throw new ReleaseError([{ code: "build-failed", file, field, detail: `asks for ${range}, but ${need.name} ${version} is installed (${path.relative(projectDir, sourceDir) || sourceDir})`, fix: "run `npm install` in the project, so the installed packages are the ones package.json and its lock file ask for" }]);
         }
       }
@@ -91,27 +93,14 @@ export async function collectNpmDependencies(projectDir: string, direct: Readonl
       ].filter((d) => d.name !== PROVIDED_BY_NODE);
       const requires = deps.filter((d) => !d.optional || findInstalled(d.name, real) !== undefined).map((d) => d.name);
       placed.set(installPath, { name: need.name, version, installPath, sourceDir: real, requires: [...new Set(requires)].sort(compareStrings), gypfile: pkg.gypfile === true });
+      const scope = childScope(need.scope, need.name, version);
       for (const dep of deps) {
-        next.push({ name: dep.name, optional: dep.optional, fromDir: real, parentInstall: installPath, requiredBy: path.join(real, "package.json"), ...(dep.range !== undefined ? { range: dep.range } : {}) });
+        next.push({ name: dep.name, optional: dep.optional, fromDir: real, parentInstall: installPath, requiredBy: path.join(real, "package.json"), scope, ...(dep.range !== undefined ? { range: dep.range } : {}) });
       }
     }
     queue = next;
   }
   return [...placed.values()].sort((a, b) => compareStrings(a.installPath, b.installPath));
-}
-
-/**
- * The version range npm's `overrides` sets for `name`: a top-level `"name": "range"` (with `$dep` naming a
- * direct dependency's range), "unknown" when an override of another form names it (nested under a
- * package, or `name@range` keys, which apply only in part of the tree), undefined when none does.
- */
-function overrideOf(name: string, overrides: unknown, direct: Readonly<Record<string, string>>): string | "unknown" | undefined {
-  if (typeof overrides !== "object" || overrides === null) return undefined;
-  const top = (overrides as Record<string, unknown>)[name];
-  if (typeof top === "string") return top.startsWith("$") ? (direct[top.slice(1)] ?? "unknown") : top;
-  const mentions = (value: unknown): boolean =>
-    typeof value === "object" && value !== null && Object.entries(value).some(([key, inner]) => key === name || key.startsWith(`${name}@`) || mentions(inner));
-  return mentions(overrides) ? "unknown" : undefined;
 }
 
 /** Node's lookup: `<dir>/node_modules/<name>` from `fromDir` up to the root. */

@@ -1,0 +1,37 @@
+/**
+ * One window of HTTP load on the loopback interface: autocannon, 10 connections (keep-alive), for a given
+ * number of seconds; when there is an action, it starts a third of the way in and its time is kept.
+ * Failed = errors + timeouts + non-2xx answers. Used by the HTTP figures and the pm2 side-by-side.
+ */
+import autocannon from "autocannon";
+
+export interface Window {
+  requests: number;
+  failed: number;
+  p99: number;
+  max: number;
+  actionMs?: number;
+}
+
+export interface LoadOptions {
+  port: number;
+  seconds: number;
+  /** default `/calculate/2/2` */
+  path?: string;
+  /** default 10 */
+  connections?: number;
+}
+
+export async function loadWindow(options: LoadOptions, during?: () => Promise<void>): Promise<Window> {
+  const { port, seconds, path = "/calculate/2/2", connections = 10 } = options;
+  const running = autocannon({ url: `http://127.0.0.1:${port}${path}`, connections, duration: seconds });
+  let actionMs: number | undefined;
+  if (during) {
+    await new Promise((resolve) => setTimeout(resolve, (seconds * 1000) / 3));
+    const started = performance.now();
+    await during();
+    actionMs = performance.now() - started;
+  }
+  const r = await running;
+  return { requests: r.requests.total, failed: r.errors + r.timeouts + r.non2xx, p99: r.latency.p99, max: r.latency.max, ...(actionMs !== undefined ? { actionMs } : {}) };
+}

@@ -35,3 +35,11 @@ export async function loadWindow(options: LoadOptions, during?: () => Promise<vo
   const r = await running;
   return { requests: r.requests.total, failed: r.errors + r.timeouts + r.non2xx, p99: r.latency.p99, max: r.latency.max, ...(actionMs !== undefined ? { actionMs } : {}) };
 }
+
+/**
+ * Load until `requests` requests have been answered (10 connections), unmeasured: new processes answer
+ * their first thousands of requests slower (compilation, and in pm2's workers more: bench/README.md).
+ */
+export async function warmUp(port: number, requests: number, path = "/calculate/2/2"): Promise<void> {
+  await autocannon({ url: `http://127.0.0.1:${port}${path}`, connections: 10, amount: requests });
+}

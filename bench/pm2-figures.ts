@@ -18,7 +18,7 @@ import { applyRelease } from "../src/apply/apply-release.ts";
 import { freePort, getOnNewConnection } from "../src/net-helpers.ts";
 import { Launcher } from "../src/runtime/launcher.ts";
 import { prepareRoot } from "../src/runtime/start-release.ts";
-import { loadWindow } from "./load-window.ts";
+import { loadWindow, warmUp } from "./load-window.ts";
 import { pollNewVersion, type Settled } from "./new-version.ts";
 import { Pm2, type Pm2Worker } from "./pm2/pm2-cli.ts";
 import { buildSideBySideRelease } from "./pm2/relup-release.ts";
@@ -27,6 +27,8 @@ import type { SideBySide, Side } from "./pm2/side-by-side-table.ts";
 const quick = process.argv.includes("--quick");
 const seconds = quick ? 2 : 4;
 const COUNTED = 10;
+/** requests answered before the steady window, on both sides */
+const WARM_UP = 10_000;
 const KEY = "bench";
 const OLD = "4";
 const NEW = "8";
@@ -51,7 +53,7 @@ async function expectAnswer(port: number, want: string, when: string): Promise<v
 /** Steady window, counts set, the upgrade under load with the new-version poll, counts read back. */
 async function measure(port: number, countPort: number, upgrade: () => Promise<void>): Promise<Side> {
   await expectAnswer(port, OLD, "before the upgrade");
-  await loadWindow({ port, seconds: 1 }); // warm-up: the first load on new processes pays for compilation
+  await warmUp(port, WARM_UP);
   const steady = await loadWindow({ port, seconds });
   for (let i = 0; i < COUNTED; i++) await getOnNewConnection(countPort, `/count/${KEY}`);
   const before = await peeks(countPort);

@@ -1,40 +1,52 @@
 /**
- * How long until every answer comes from the new version: one client polls an endpoint whose answer
- * changes between the versions, one request at a time, each on a new TCP connection (so that a server
- * that balances connections between workers hands each poll to a worker in turn, and a refused or reset
- * connection shows), from the start of the action until the action is done and the last `stable` answers
- * are all new.
+ * How long until every answer comes from the new version: polls of an endpoint whose answer changes
+ * between the versions, each on a new TCP connection (so that a server that balances connections
+ * between workers hands each poll to a worker in turn, and a refused, reset or lost connection shows),
+ * in two loops of one request at a time (so that one request left unanswered does not stop the polling),
+ * from the start of the action until the action is done and the last `stable` polls sent are all new.
  */
 import { getOnNewConnection } from "../src/net-helpers.ts";
 
-/** One poll: when it was answered (ms after the action started) and the answer, or undefined if it failed. */
+/** One poll: when it was sent and answered (ms after the action started), and the answer, or why it failed. */
 export interface Sample {
+  sentMs: number;
   atMs: number;
   answer: string | undefined;
+  error?: string;
 }
 
 export interface Settled {
-  /** ms after the action started of the first new answer after the last one that was not new; undefined if the polls never settled */
+  /**
+   * ms after the action started at which the first poll was answered of those sent after the last poll
+   * that was not answered by the new version; undefined if the polls never settled
+   */
   settledMs: number | undefined;
   polls: number;
   /** answers from the old version (or anything else that is not new) */
   old: number;
   /** polls that failed (refused, reset, timed out) */
   failed: number;
+  /** the first failures: when the poll was sent and what happened */
+  failures: string[];
 }
 
-/** Reads the samples: the time from which every answer is new, and what came before. */
+const KEPT_FAILURES = 5;
+
+/** Reads the samples in the order they were sent: the time from which every answer is new, and what came before. */
 export function settle(samples: readonly Sample[], isNew: (answer: string) => boolean): Settled {
+  const sent = [...samples].sort((a, b) => a.sentMs - b.sentMs);
+  const isNewSample = (s: Sample) => s.answer !== undefined && isNew(s.answer);
   let lastNotNew = -1;
-  samples.forEach((s, i) => {
-    if (s.answer === undefined || !isNew(s.answer)) lastNotNew = i;
+  sent.forEach((s, i) => {
+    if (!isNewSample(s)) lastNotNew = i;
   });
-  const first = samples[lastNotNew + 1];
+  const failed = sent.filter((s) => s.answer === undefined);
   return {
-    settledMs: first?.atMs,
-    polls: samples.length,
-    old: samples.filter((s) => s.answer !== undefined && !isNew(s.answer)).length,
-    failed: samples.filter((s) => s.answer === undefined).length,
+    settledMs: sent[lastNotNew + 1]?.atMs,
+    polls: sent.length,
+    old: sent.filter((s) => s.answer !== undefined && !isNew(s.answer)).length,
+    failed: failed.length,
+    failures: failed.slice(0, KEPT_FAILURES).map((s) => `sent at ${Math.round(s.sentMs)} ms: ${s.error ?? "failed"}`),
   };
 }
 
@@ -46,7 +58,7 @@ export interface PollOptions {
   since: number;
   /** the action; polling goes on at least until it settles */
   action: Promise<unknown>;
-  /** how many new answers in a row, after the action, end the polling (default 20) */
+  /** how many new answers in a row (in the order sent), after the action, end the polling (default 20) */
   stable?: number;
   /** give up this long after the action started (default 30 s) */
   timeoutMs?: number;
@@ -60,20 +72,26 @@ export async function pollNewVersion(options: PollOptions): Promise<Settled> {
     () => (actionDone = true),
   );
   const samples: Sample[] = [];
-  const newInARow = () => {
+  const newAtTheEnd = () => {
+    const sent = [...samples].sort((a, b) => a.sentMs - b.sentMs);
     let n = 0;
-    for (let i = samples.length - 1; i >= 0 && samples[i]!.answer !== undefined && isNew(samples[i]!.answer!); i--) n++;
+    for (let i = sent.length - 1; i >= 0 && sent[i]!.answer !== undefined && isNew(sent[i]!.answer!); i--) n++;
     return n;
   };
-  while (!(actionDone && newInARow() >= stable) && performance.now() - since < timeoutMs) {
-    let answer: string | undefined;
-    try {
-      answer = await getOnNewConnection(port, path, 5_000);
-    } catch {
-      answer = undefined;
+  const done = () => (actionDone && newAtTheEnd() >= stable) || performance.now() - since >= timeoutMs;
+  const loop = async () => {
+    while (!done()) {
+      const sentMs = performance.now() - since;
+      try {
+        const answer = await getOnNewConnection(port, path, 5_000);
+        samples.push({ sentMs, atMs: performance.now() - since, answer });
+      } catch (error) {
+        const e = error as Error & { code?: string };
+        samples.push({ sentMs, atMs: performance.now() - since, answer: undefined, error: e.code ? `${e.code}: ${e.message}` : e.message });
+      }
     }
-    samples.push({ atMs: performance.now() - since, answer });
-  }
+  };
+  await Promise.all([loop(), loop()]);
   const result = settle(samples, isNew);
-  return newInARow() >= stable ? result : { ...result, settledMs: undefined };
+  return newAtTheEnd() >= stable ? result : { ...result, settledMs: undefined };
 }

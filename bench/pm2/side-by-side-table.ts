@@ -42,7 +42,8 @@ function counts(c: CountsCheck): string {
 
 function settled(s: Settled): string {
   const time = s.settledMs === undefined ? "never within the polling time" : `${n(s.settledMs)} ms`;
-  return `${time} (${n(s.polls)} polls: ${n(s.old)} old answers, ${n(s.failed)} failed)`;
+  const failures = s.failures.length > 0 ? `: ${s.failures.join("; ")}` : "";
+  return `${time} (${n(s.polls)} polls: ${n(s.old)} old answers, ${n(s.failed)} failed${failures})`;
 }
 
 export function sideBySideTable(r: SideBySide): string[] {

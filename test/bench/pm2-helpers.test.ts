@@ -42,19 +42,28 @@ describe("parsePm2List", () => {
 
 describe("settle", () => {
   const isNew = (answer: string) => answer === "8";
-  const samples = (...answers: (string | undefined)[]): Sample[] => answers.map((answer, i) => ({ atMs: (i + 1) * 10, answer }));
+  /** polls sent every 10 ms, each answered 1 ms later */
+  const samples = (...answers: (string | undefined)[]): Sample[] =>
+    answers.map((answer, i) => ({ sentMs: i * 10, atMs: i * 10 + 1, answer, ...(answer === undefined ? { error: "ECONNRESET: socket hang up" } : {}) }));
 
   it("is the first new answer after the last old one: workers answering old and new in turn count until the last old one", () => {
-    expect(settle(samples("4", "4", "8", "4", "8", "8", "8"), isNew)).toEqual({ settledMs: 50, polls: 7, old: 3, failed: 0 });
+    expect(settle(samples("4", "4", "8", "4", "8", "8", "8"), isNew)).toEqual({ settledMs: 41, polls: 7, old: 3, failed: 0, failures: [] });
   });
 
-  it("counts a failed poll as not new, and does not settle while the last answer is not new", () => {
-    expect(settle(samples("4", "8", undefined, "8"), isNew)).toEqual({ settledMs: 40, polls: 4, old: 1, failed: 1 });
+  it("counts a failed poll as not new, says when it was sent, and does not settle while the last answer is not new", () => {
+    expect(settle(samples("4", "8", undefined, "8"), isNew)).toEqual({ settledMs: 31, polls: 4, old: 1, failed: 1, failures: ["sent at 20 ms: ECONNRESET: socket hang up"] });
     expect(settle(samples("8", "8", "4"), isNew).settledMs).toBeUndefined();
   });
 
   it("settles at the first poll when every answer is new", () => {
-    expect(settle(samples("8", "8"), isNew).settledMs).toBe(10);
+    expect(settle(samples("8", "8"), isNew).settledMs).toBe(1);
+  });
+
+  it("reads the polls in the order they were sent: a poll left unanswered for seconds does not hide the new answers sent after it", () => {
+    const hung: Sample = { sentMs: 15, atMs: 5_015, answer: undefined, error: "no answer within 5000 ms" };
+    const result = settle([...samples("4", "4", "8", "8", "8"), hung], isNew);
+    expect(result.settledMs).toBe(21);
+    expect(result.failures).toEqual(["sent at 15 ms: no answer within 5000 ms"]);
   });
 });
 
@@ -62,7 +71,7 @@ describe("sideBySideTable", () => {
   const side = (counts: Side["counts"]): Side => ({
     steady: { requests: 20_000, failed: 0, p99: 3, max: 40 },
     upgrade: { requests: 19_000, failed: 2, p99: 5, max: 60, actionMs: 1234.5 },
-    newVersion: { settledMs: 1100.2, polls: 300, old: 250, failed: 1 },
+    newVersion: { settledMs: 1100.2, polls: 300, old: 250, failed: 1, failures: ["sent at 712 ms: no answer within 5000 ms"] },
     counts,
   });
   const table = sideBySideTable({
@@ -76,7 +85,7 @@ describe("sideBySideTable", () => {
     expect(table[0]).toBe("| calculator 1.0.0 → 1.1.0 under load (autocannon, 10 connections) | pm2 7.0.4 reload, cluster mode, 2 workers | relup apply | OTP release_handler |");
     expect(table.slice(2).every((row) => row.split(" | ").length === 4)).toBe(true);
     expect(table).toContain("| failed requests (errors, timeouts, non-2xx) | 2 (0) | 2 (0) |  |");
-    expect(table).toContain("| time until every answer comes from the new version | 1,100 ms (300 polls: 250 old answers, 1 failed) | 1,100 ms (300 polls: 250 old answers, 1 failed) |  |");
+    expect(table).toContain("| time until every answer comes from the new version | 1,100 ms (300 polls: 250 old answers, 1 failed: sent at 712 ms: no answer within 5000 ms) | 1,100 ms (300 polls: 250 old answers, 1 failed: sent at 712 ms: no answer within 5000 ms) |  |");
   });
 
   it("says whether the counts were kept, with what was read before and after", () => {

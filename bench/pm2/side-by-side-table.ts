@@ -46,11 +46,16 @@ function settled(s: Settled): string {
   return `${time} (${n(s.polls)} polls: ${n(s.old)} old answers, ${n(s.failed)} failed${failures})`;
 }
 
+function failed(side: Side): string {
+  const kinds = Object.entries(side.upgrade.failures ?? {}).map(([kind, count]) => `${kind} ${n(count)}`);
+  return `${n(side.upgrade.failed)} (${n(side.steady.failed)})${kinds.length > 0 ? `: ${kinds.join(", ")}` : ""}`;
+}
+
 export function sideBySideTable(r: SideBySide): string[] {
   const { pm2, relup } = r;
   const rows: [string, string, string, string][] = [
     [`requests in the ${r.seconds} s window (the steady window before)`, `${n(pm2.upgrade.requests)} (${n(pm2.steady.requests)})`, `${n(relup.upgrade.requests)} (${n(relup.steady.requests)})`, ""],
-    ["failed requests (errors, timeouts, non-2xx)", `${n(pm2.upgrade.failed)} (${n(pm2.steady.failed)})`, `${n(relup.upgrade.failed)} (${n(relup.steady.failed)})`, ""],
+    ["failed requests (errors, timeouts, non-2xx)", failed(pm2), failed(relup), ""],
     ["p99 latency (steady)", `${pm2.upgrade.p99} ms (${pm2.steady.p99} ms)`, `${relup.upgrade.p99} ms (${relup.steady.p99} ms)`, ""],
     ["max latency (steady)", `${pm2.upgrade.max} ms (${pm2.steady.max} ms)`, `${relup.upgrade.max} ms (${relup.steady.max} ms)`, OTP_STALL],
     ["the action: `pm2 reload` / `relup apply`", `${n(pm2.upgrade.actionMs ?? NaN)} ms`, `${n(relup.upgrade.actionMs ?? NaN)} ms`, ""],

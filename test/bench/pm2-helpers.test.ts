@@ -70,7 +70,7 @@ describe("settle", () => {
 describe("sideBySideTable", () => {
   const side = (counts: Side["counts"]): Side => ({
     steady: { requests: 20_000, failed: 0, p99: 3, max: 40 },
-    upgrade: { requests: 19_000, failed: 2, p99: 5, max: 60, actionMs: 1234.5 },
+    upgrade: { requests: 19_000, failed: 2, p99: 5, max: 60, actionMs: 1234.5, failures: { ECONNRESET: 1, "request timed out": 1 } },
     newVersion: { settledMs: 1100.2, polls: 300, old: 250, failed: 1, failures: ["sent at 712 ms: no answer within 5000 ms"] },
     counts,
   });
@@ -84,7 +84,7 @@ describe("sideBySideTable", () => {
   it("has one column each for pm2, relup and OTP, and one row per figure", () => {
     expect(table[0]).toBe("| calculator 1.0.0 → 1.1.0 under load (autocannon, 10 connections) | pm2 7.0.4 reload, cluster mode, 2 workers | relup apply | OTP release_handler |");
     expect(table.slice(2).every((row) => row.split(" | ").length === 4)).toBe(true);
-    expect(table).toContain("| failed requests (errors, timeouts, non-2xx) | 2 (0) | 2 (0) |  |");
+    expect(table).toContain("| failed requests (errors, timeouts, non-2xx) | 2 (0): ECONNRESET 1, request timed out 1 | 2 (0): ECONNRESET 1, request timed out 1 |  |");
     expect(table).toContain("| time until every answer comes from the new version | 1,100 ms (300 polls: 250 old answers, 1 failed: sent at 712 ms: no answer within 5000 ms) | 1,100 ms (300 polls: 250 old answers, 1 failed: sent at 712 ms: no answer within 5000 ms) |  |");
   });
 

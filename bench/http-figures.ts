@@ -10,39 +10,20 @@ import { fork } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import autocannon from "autocannon";
 import { applyRelease } from "../src/apply/apply-release.ts";
 import { freePort } from "../src/net-helpers.ts";
 import { buildRelease } from "../src/relup/build-with-plans.ts";
 import { controlRequest } from "../src/runtime/control-client.ts";
 import { Launcher } from "../src/runtime/launcher.ts";
 import { prepareRoot } from "../src/runtime/start-release.ts";
+import { loadWindow } from "./load-window.ts";
 
 const quick = process.argv.includes("--quick");
 const seconds = quick ? 2 : 4;
 const work = await mkdtemp(path.join(os.tmpdir(), "relup-bench-http-"));
 let launcher: Launcher | undefined;
 
-interface Window {
-  requests: number;
-  failed: number;
-  p99: number;
-  max: number;
-  actionMs?: number;
-}
-
-async function load(port: number, during?: () => Promise<void>): Promise<Window> {
-  const running = autocannon({ url: `http://127.0.0.1:${port}/calculate/2/2`, connections: 10, duration: seconds });
-  let actionMs: number | undefined;
-  if (during) {
-    await new Promise((resolve) => setTimeout(resolve, (seconds * 1000) / 3));
-    const started = performance.now();
-    await during();
-    actionMs = performance.now() - started;
-  }
-  const r = await running;
-  return { requests: r.requests.total, failed: r.errors + r.timeouts + r.non2xx, p99: r.latency.p99, max: r.latency.max, ...(actionMs !== undefined ? { actionMs } : {}) };
-}
+const load = (port: number, during?: () => Promise<void>) => loadWindow({ port, seconds }, during);
 
 /** The longest request a client in another process sees while `during` runs. */
 async function clientWindow(port: number, during: () => Promise<void>): Promise<{ worstMs: number; requests: number }> {

@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { generatePlan } from "../src/relup/generate-plan.ts";
 import { tsEntryArgs } from "../src/runtime/tsx-entry.ts";
+import { sideBySideTable, type SideBySide } from "./pm2/side-by-side-table.ts";
 import { syntheticPair } from "./synthetic-release.ts";
 
 interface Figure {
@@ -189,11 +190,16 @@ figures.push(
   },
 );
 
+// The same calculator upgrade through `pm2 reload` in cluster mode and through `relup apply` (bench/pm2-figures.ts).
+const sideBySide = JSON.parse(execFileSync(process.execPath, [...tsEntryArgs("../../bench/pm2-figures.ts"), ...(quick ? ["--quick"] : [])], { encoding: "utf8", cwd: path.join(import.meta.dirname, "..") })) as SideBySide;
+
 if (args.has("--json")) {
-  process.stdout.write(JSON.stringify(Object.fromEntries(figures.map((f) => [f.key, f.raw])), null, 2) + "\n");
+  process.stdout.write(JSON.stringify({ ...Object.fromEntries(figures.map((f) => [f.key, f.raw])), pm2_side_by_side: sideBySide }, null, 2) + "\n");
 } else {
   console.log(`relup bench (${quick ? "quick" : "full"}), Node ${process.version}, ${runs} runs per timed figure\n`);
   console.log("| figure | value | goal | OTP reference |");
   console.log("|---|---|---|---|");
   for (const f of figures) console.log(`| ${f.figure} | ${f.value} | ${f.goal ? `${f.goal}${f.verdict === "misses" ? " — **missed**" : ""}` : ""} | ${f.otp ?? ""} |`);
+  console.log(`\nSide by side with pm2 (one run; bench/README.md, "pm2 reload and relup apply"):\n`);
+  for (const line of sideBySideTable(sideBySide)) console.log(line);
 }

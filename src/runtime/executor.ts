@@ -35,6 +35,7 @@ import type { PurgeMethod } from "../appup/instruction.ts";
 import type { AppFile } from "../release/app-file.ts";
 import type { Instruction } from "../relup/instruction.ts";
 import type { ObjectCode } from "./module-table.ts";
+import type { PreparedCode } from "./prepare-release.ts";
 import type { Pid, Proc } from "./process.ts";
 import type { RootConfig } from "./root-config.ts";
 import type { RuntimePort } from "./runtime-port.ts";
@@ -55,6 +56,8 @@ export interface ExecTarget {
   apps: readonly AppFile[];
   /** the root's config.json as the install read it: the env overrides from the first env step on */
   config?: RootConfig;
+  /** module → its text and code cache (or compile error), read by the release reader before the install */
+  code?: ReadonlyMap<string, PreparedCode>;
 }
 
 export type Progress =

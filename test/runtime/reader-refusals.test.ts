@@ -1,0 +1,78 @@
+/**
+ * A real node whose release reader thread reads the target of an install: a module that does not compile
+ * is refused as it was when the node compiled it on its own thread (the load_object_code step fails
+ * before the point of no return, nothing changed), and the thread does not multiply over many installs.
+ */
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { applyRelease } from "../../src/apply/apply-release.ts";
+import { APP_FILE, moduleFile } from "../../src/release/app-file.ts";
+import { sha256 } from "../../src/release/fs-utils.ts";
+import { appDir } from "../../src/release/release-file.ts";
+import { generatePlan } from "../../src/relup/generate-plan.ts";
+import { loadReleaseModel } from "../../src/relup/load-release-model.ts";
+import { get } from "../../src/net-helpers.ts";
+import { controlRequest } from "../../src/runtime/control-client.ts";
+import type { RuntimeError } from "../../src/runtime/issues/runtime-error.ts";
+import { releaseDirOf } from "../../src/runtime/releases-file.ts";
+import { useLiveNodes } from "../helpers/live-node.ts";
+import { useTempDirs } from "../helpers/temp-dir.ts";
+
+const tempDir = useTempDirs();
+const liveNode = useLiveNodes(tempDir);
+
+const calculator = () => liveNode({ from: "fixtures/calculator/1.0.0", to: "fixtures/calculator/1.1.0", app: "calculator" });
+
+/** Replace a module's compiled file in an unpacked release, with its hashes in app.json and release.json made to match (a build that emitted broken code). */
+async function replaceModule(dir: string, app: { name: string; version: string }, module: string, text: string): Promise<void> {
+  const appJson = path.join(dir, appDir(app), APP_FILE);
+  const meta = JSON.parse(await readFile(appJson, "utf8")) as { modules: { name: string; sha256: string }[] };
+  meta.modules.find((m) => m.name === module)!.sha256 = sha256(text);
+  const appText = JSON.stringify(meta, null, 2) + "\n";
+  const rel = `${appDir(app)}/${moduleFile(module)}`;
+  await writeFile(path.join(dir, rel), text);
+  await writeFile(appJson, appText);
+  const manifest = path.join(dir, "release.json");
+  const release = JSON.parse(await readFile(manifest, "utf8")) as { files: Record<string, string> };
+  release.files[rel] = sha256(text);
+  release.files[`${appDir(app)}/${APP_FILE}`] = sha256(appText);
+  await writeFile(manifest, JSON.stringify(release, null, 2) + "\n");
+}
+
+describe("installs prepared by the release reader", () => {
+  it("a module that does not compile fails the load_object_code step, before the point of no return, as before; nothing changed", async () => {
+    const node = await calculator();
+    await controlRequest(node.root, { cmd: "unpack", source: node.v2 });
+    const target = releaseDirOf(node.root, "1.1.0");
+    await replaceModule(target, { name: "calculator", version: "1.1.0" }, "calculator", "exports.calculate = (a, b) => ;\n");
+    const generated = generatePlan(await loadReleaseModel(releaseDirOf(node.root, "1.0.0")), await loadReleaseModel(target));
+    if (!generated.ok) throw new Error("no plan");
+    const plan = generated.value.file;
+    const before = (await controlRequest(node.root, { cmd: "status" })) as { modules: unknown[] };
+
+    const checked = (await controlRequest(node.root, { cmd: "check", version: "1.1.0", plan }).catch((e: unknown) => e)) as RuntimeError;
+    expect(checked.issue).toEqual({ kind: "node-failed", message: "calculator/calculator: does not compile: Unexpected token ';'" });
+
+    const failed = (await controlRequest(node.root, { cmd: "install", version: "1.1.0", plan }).catch((e: unknown) => e)) as RuntimeError;
+    expect(failed.issue).toMatchObject({ kind: "install-failed", op: "load_object_code", module: "calculator/calculator", cause: "calculator/calculator: does not compile: Unexpected token ';'", phase: "before-point-of-no-return", killed: [], rollbackFailures: [] });
+
+    expect(await controlRequest(node.root, { cmd: "status" })).toMatchObject({ release: { version: "1.0.0" }, modules: before.modules });
+    expect(await get(node.port, "/calculate/2/2")).toBe("4");
+  });
+
+  it("many installs and rollbacks run on one reader thread: the node's threads do not grow", async () => {
+    const node = await calculator();
+    const threads = async () => (await readdir(`/proc/${node.ready.pid}/task`)).length;
+    await applyRelease({ root: node.root, release: node.v2, confirm: async () => true });
+    await controlRequest(node.root, { cmd: "rollback" });
+    const after1 = await threads();
+    for (let i = 0; i < 10; i++) {
+      await applyRelease({ root: node.root, release: "1.1.0", confirm: async () => true });
+      expect(await get(node.port, "/calculate/2/2")).toBe("8");
+      await controlRequest(node.root, { cmd: "rollback" });
+    }
+    expect(await threads()).toBeLessThanOrEqual(after1);
+    expect(await get(node.port, "/calculate/2/2")).toBe("4");
+  });
+});

@@ -1,6 +1,6 @@
 /**
- * What a node reads of a new release before an install changes anything, as one job that runs off the
- * node's event loop (release-reader.ts runs it in a worker thread): the safe reader (every file hashed
+ * What a node reads of a new release before an install changes anything, as one job that can run off
+ * the node's event loop (release-reader.ts runs it in a worker thread when the release is large): the safe reader (every file hashed
  * and checked against release.json, release.json and app.json parsed), the plan checker, the check of
  * the plan's meaning against the two releases, and the source of every module the plan loads, compiled
  * once to find syntax errors and to produce V8's code cache, so that the node's own compile of the same
@@ -46,6 +46,11 @@ export interface PrepareJob {
   targetIdentity: string;
   /** the running release's manifest and applications (the other side of the plan's meaning) */
   running: ReleaseApps;
+  /**
+   * compile each module once (its syntax errors, V8's code cache): in the reader's thread. On the node's
+   * own thread the text is only read and checked, and the load_object_code step compiles it once.
+   */
+  compile: boolean;
 }
 
 export interface PrepareAnswer {
@@ -83,7 +88,7 @@ export async function prepareRelease(job: PrepareJob): Promise<PrepareAnswer> {
   for (const i of script) {
     if (i.op !== "load_object_code") continue;
     for (const m of i.modules) {
-      const prepared = await prepareModule(target, `${i.application}/${m}`);
+      const prepared = await prepareModule(target, `${i.application}/${m}`, job.compile);
       if (prepared) code.push(prepared);
     }
   }
@@ -94,7 +99,7 @@ export async function prepareRelease(job: PrepareJob): Promise<PrepareAnswer> {
  * Read and compile one module. A module the release does not have is left to the load_object_code step,
  * which reports it as it always has; a file whose bytes are no longer those app.json lists is refused.
  */
-async function prepareModule(target: ReadTarget, ref: string): Promise<PreparedCode | undefined> {
+async function prepareModule(target: ReadTarget, ref: string, compile: boolean): Promise<PreparedCode | undefined> {
   const slash = ref.indexOf("/");
   const app = target.apps.find((a) => a.name === ref.slice(0, slash));
   const meta = app?.modules.find((m) => m.name === ref.slice(slash + 1));
@@ -105,6 +110,7 @@ async function prepareModule(target: ReadTarget, ref: string): Promise<PreparedC
   const found = sha256(bytes);
   if (found !== meta.sha256) throw new ReleaseError([{ code: "checksum-mismatch", file: path.join(target.dir, RELEASE_FILE), entry: rel, expected: meta.sha256, found }]);
   const source = bytes.toString("utf8");
+  if (!compile) return { ref, filename, source };
   try {
     const fn = vm.compileFunction(source, WRAPPER_PARAMS, { filename, produceCachedData: true }) as { cachedData?: Buffer };
     return { ref, filename, source, ...(fn.cachedData ? { cachedData: new Uint8Array(fn.cachedData) } : {}) };

@@ -1,15 +1,13 @@
 /**
- * A real node whose release reader thread reads the target of an install: a module that does not compile
- * is refused as it was when the node compiled it on its own thread (the load_object_code step fails
- * before the point of no return, nothing changed), and the thread does not multiply over many installs.
+ * A real node whose release reader prepares its installs: a module that does not compile is refused as
+ * it always was (the load_object_code step fails before the point of no return, nothing changed), and
+ * the node's threads do not multiply over many installs (test/runtime/release-reader.test.ts covers the
+ * reader's thread itself).
  */
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyRelease } from "../../src/apply/apply-release.ts";
-import { APP_FILE, moduleFile } from "../../src/release/app-file.ts";
-import { sha256 } from "../../src/release/fs-utils.ts";
-import { appDir } from "../../src/release/release-file.ts";
 import { generatePlan } from "../../src/relup/generate-plan.ts";
 import { loadReleaseModel } from "../../src/relup/load-release-model.ts";
 import { get } from "../../src/net-helpers.ts";
@@ -17,28 +15,13 @@ import { controlRequest } from "../../src/runtime/control-client.ts";
 import type { RuntimeError } from "../../src/runtime/issues/runtime-error.ts";
 import { releaseDirOf } from "../../src/runtime/releases-file.ts";
 import { useLiveNodes } from "../helpers/live-node.ts";
+import { replaceModule } from "../helpers/replace-module.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
 const liveNode = useLiveNodes(tempDir);
 
 const calculator = () => liveNode({ from: "fixtures/calculator/1.0.0", to: "fixtures/calculator/1.1.0", app: "calculator" });
-
-/** Replace a module's compiled file in an unpacked release, with its hashes in app.json and release.json made to match (a build that emitted broken code). */
-async function replaceModule(dir: string, app: { name: string; version: string }, module: string, text: string): Promise<void> {
-  const appJson = path.join(dir, appDir(app), APP_FILE);
-  const meta = JSON.parse(await readFile(appJson, "utf8")) as { modules: { name: string; sha256: string }[] };
-  meta.modules.find((m) => m.name === module)!.sha256 = sha256(text);
-  const appText = JSON.stringify(meta, null, 2) + "\n";
-  const rel = `${appDir(app)}/${moduleFile(module)}`;
-  await writeFile(path.join(dir, rel), text);
-  await writeFile(appJson, appText);
-  const manifest = path.join(dir, "release.json");
-  const release = JSON.parse(await readFile(manifest, "utf8")) as { files: Record<string, string> };
-  release.files[rel] = sha256(text);
-  release.files[`${appDir(app)}/${APP_FILE}`] = sha256(appText);
-  await writeFile(manifest, JSON.stringify(release, null, 2) + "\n");
-}
 
 describe("installs prepared by the release reader", () => {
   it("a module that does not compile fails the load_object_code step, before the point of no return, as before; nothing changed", async () => {
@@ -61,7 +44,7 @@ describe("installs prepared by the release reader", () => {
     expect(await get(node.port, "/calculate/2/2")).toBe("4");
   });
 
-  it("many installs and rollbacks run on one reader thread: the node's threads do not grow", async () => {
+  it("the node's threads do not grow over many installs and rollbacks", async () => {
     const node = await calculator();
     const threads = async () => (await readdir(`/proc/${node.ready.pid}/task`)).length;
     await applyRelease({ root: node.root, release: node.v2, confirm: async () => true });

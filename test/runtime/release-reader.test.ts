@@ -18,7 +18,9 @@ import { ReleaseHandler } from "../../src/runtime/release-handler.ts";
 import { ReleaseReader } from "../../src/runtime/release-reader.ts";
 import { releaseDirOf } from "../../src/runtime/releases-file.ts";
 import { prepareRoot } from "../../src/runtime/start-release.ts";
+import { replaceModule } from "../helpers/replace-module.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
+import type { RuntimeError } from "../../src/runtime/issues/runtime-error.ts";
 
 const tempDir = useTempDirs();
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -54,7 +56,7 @@ function heldReader() {
   const gate = new Int32Array(new SharedArrayBuffer(4));
   let started!: () => void;
   const starting = new Promise<void>((resolve) => (started = resolve));
-  const reader = new ReleaseReader({ entry: HELD_ENTRY, workerData: { gate }, onThread: (event) => event === "started" && started() });
+  const reader = new ReleaseReader({ threadFromBytes: 0, entry: HELD_ENTRY, workerData: { gate }, onThread: (event) => event === "started" && started() });
   cleanups.push(() => reader.close());
   return {
     reader,
@@ -88,6 +90,35 @@ describe("the release reader", () => {
     expect(await get(port, "/calculate/2/2")).toBe("8");
   });
 
+  it("a small release is read on the node's own thread: the thread is not started for it", async () => {
+    const { root, port, node, plan } = await calculatorNode();
+    const reader = new ReleaseReader();
+    cleanups.push(() => reader.close());
+    const handler = new ReleaseHandler(node, root, { reader });
+    await handler.install("1.1.0", plan);
+    expect(await get(port, "/calculate/2/2")).toBe("8");
+    expect(reader.started).toBe(0);
+    expect(reader.jobs).toEqual({ thread: 0, here: 1 });
+  });
+
+  it("a module that does not compile fails the install in the same words whichever thread read it", async () => {
+    const { root, node } = await calculatorNode();
+    await replaceModule(releaseDirOf(root, "1.1.0"), { name: "calculator", version: "1.1.0" }, "calculator", "exports.calculate = (a, b) => ;\n");
+    const generated = generatePlan(await loadReleaseModel(releaseDirOf(root, "1.0.0")), await loadReleaseModel(releaseDirOf(root, "1.1.0")));
+    if (!generated.ok) throw new Error("no plan");
+    const failures: unknown[] = [];
+    for (const threadFromBytes of [0, Infinity]) {
+      const reader = new ReleaseReader({ threadFromBytes });
+      cleanups.push(() => reader.close());
+      const error = (await new ReleaseHandler(node, root, { reader }).install("1.1.0", generated.value.file).catch((e: unknown) => e)) as RuntimeError;
+      expect(reader.started).toBe(threadFromBytes === 0 ? 1 : 0);
+      failures.push(error.issue);
+    }
+    expect(failures[0]).toMatchObject({ kind: "install-failed", op: "load_object_code", module: "calculator/calculator", cause: "calculator/calculator: does not compile: Unexpected token ';'", phase: "before-point-of-no-return" });
+    expect(failures[1]).toEqual(failures[0]);
+    expect(node.table.current("calculator/calculator")?.vsn).toBe(node.apps[0]!.modules.find((m) => m.name === "calculator")!.vsn);
+  });
+
   it("refuses what the node's own reading refused, with the same issues", async () => {
     const { root } = await calculatorNode();
     const dir = releaseDirOf(root, "1.1.0");
@@ -95,7 +126,10 @@ describe("the release reader", () => {
     const release = JSON.parse(await readFile(manifest, "utf8")) as { files: Record<string, string> };
     const [file] = Object.keys(release.files).filter((f) => f.endsWith(".js"));
     await writeFile(path.join(dir, file!), "module.exports = 'changed after the build';\n");
-    const inThread = await new ReleaseReader().read(dir).catch((e: unknown) => e);
+    const reader = new ReleaseReader({ threadFromBytes: 0 });
+    cleanups.push(() => reader.close());
+    const inThread = await reader.read(dir).catch((e: unknown) => e);
+    expect(reader.started).toBe(1);
     const here = await readTarget(dir).catch((e: unknown) => e);
     expect(inThread).toBeInstanceOf(ReleaseError);
     expect((inThread as ReleaseError).issues).toEqual((here as ReleaseError).issues);
@@ -108,7 +142,7 @@ describe("the release reader", () => {
     const events: string[] = [];
     let ended!: () => void;
     const end = new Promise<void>((resolve) => (ended = resolve));
-    const reader = new ReleaseReader({ idleMs: 20, onThread: (event) => void (events.push(event), event === "ended" && ended()) });
+    const reader = new ReleaseReader({ threadFromBytes: 0, idleMs: 20, onThread: (event) => void (events.push(event), event === "ended" && ended()) });
     cleanups.push(() => reader.close());
     const dir = releaseDirOf(root, "1.1.0");
     const reads = await Promise.all(Array.from({ length: 5 }, () => reader.read(dir)));

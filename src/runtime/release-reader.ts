@@ -65,6 +65,8 @@ export class ReleaseReader {
   #closed = false;
   /** how many threads this reader has started (for tests: one per idle period, not one per job) */
   started = 0;
+  /** how many jobs ran in the thread and on the node's own thread */
+  readonly jobs = { thread: 0, here: 0 };
 
   constructor(options: ReleaseReaderOptions = {}) {
     this.#options = options;
@@ -88,9 +90,6 @@ export class ReleaseReader {
     if (!this.#inThread(size)) return prepareRelease({ ...job, compile: false });
     return (await this.#run({ kind: "prepare", ...job, compile: true })) as PrepareAnswer;
   }
-
-  /** How many jobs ran in the thread and on the node's own thread. */
-  readonly jobs = { thread: 0, here: 0 };
 
   #inThread(size: number): boolean {
     const thread = this.#worker !== undefined || size >= (this.#options.threadFromBytes ?? THREAD_FROM_BYTES);

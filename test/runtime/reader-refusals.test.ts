@@ -4,7 +4,7 @@
  * the node's threads do not multiply over many installs (test/runtime/release-reader.test.ts covers the
  * reader's thread itself).
  */
-import { readdir } from "node:fs/promises";
+import { appendFile, cp, readdir } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyRelease } from "../../src/apply/apply-release.ts";
@@ -41,6 +41,24 @@ describe("installs prepared by the release reader", () => {
     expect(failed.issue).toMatchObject({ kind: "install-failed", op: "load_object_code", module: "calculator/calculator", cause: "calculator/calculator: does not compile: Unexpected token ';'", phase: "before-point-of-no-return", killed: [], rollbackFailures: [] });
 
     expect(await controlRequest(node.root, { cmd: "status" })).toMatchObject({ release: { version: "1.0.0" }, modules: before.modules });
+    expect(await get(node.port, "/calculate/2/2")).toBe("4");
+  });
+
+  it("a release with a large module is prepared in the node's reader thread, and upgrades as any other", async () => {
+    const dir = await tempDir();
+    const to = path.join(dir, "1.1.0");
+    await cp("fixtures/calculator/1.1.0", to, { recursive: true });
+    // 4,000 exported functions: about 500 KB of compiled module, over the reader's 256 KiB.
+    const big = Array.from({ length: 4000 }, (_, i) => `export function f${i}(a: number): number[] { return [a * ${i}, a + ${i}, ${i}]; }`).join("\n");
+    await appendFile(path.join(to, "apps/calculator/calculator.ts"), `\n${big}\n`);
+    const node = await liveNode({ dir, from: "fixtures/calculator/1.0.0", to, app: "calculator" });
+    const threads = async () => (await readdir(`/proc/${node.ready.pid}/task`)).length;
+    const before = await threads();
+    await applyRelease({ root: node.root, release: node.v2, confirm: async () => true });
+    expect(await get(node.port, "/calculate/2/2")).toBe("8");
+    // The reader's thread is still running (it ends after 60 s without a job).
+    expect(await threads()).toBeGreaterThan(before);
+    await controlRequest(node.root, { cmd: "rollback" });
     expect(await get(node.port, "/calculate/2/2")).toBe("4");
   });
 

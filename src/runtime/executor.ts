@@ -27,7 +27,8 @@
  *
  * suspend, code_change and resume over many processes run in time slices (5 ms by default) that yield to
  * the event loop, so that processes and requests the upgrade does not touch keep being served
- * (steps/time-slice.ts). The suspend and code_change steps live in
+ * (steps/time-slice.ts); the event loop also turns once after the load_object_code steps, before the
+ * step that follows them. The suspend and code_change steps live in
  * ./steps/ (their timeouts are described there).
  */
 import { assertNever } from "../errors.ts";
@@ -35,6 +36,7 @@ import type { PurgeMethod } from "../appup/instruction.ts";
 import type { AppFile } from "../release/app-file.ts";
 import type { Instruction } from "../relup/instruction.ts";
 import type { ObjectCode } from "./module-table.ts";
+import type { PreparedCode } from "./prepare-release.ts";
 import type { Pid, Proc } from "./process.ts";
 import type { RootConfig } from "./root-config.ts";
 import type { RuntimePort } from "./runtime-port.ts";
@@ -55,6 +57,8 @@ export interface ExecTarget {
   apps: readonly AppFile[];
   /** the root's config.json as the install read it: the env overrides from the first env step on */
   config?: RootConfig;
+  /** module → its text and code cache (or compile error), read by the release reader before the install */
+  code?: ReadonlyMap<string, PreparedCode>;
 }
 
 export type Progress =
@@ -166,7 +170,12 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
   };
   // The trailing purges (where generated plans put every purge of a removed module) run after the commit.
   const tail = trailingPurges(script);
-  for (let index = 0; index < tail; index++) await run(index);
+  for (let index = 0; index < tail; index++) {
+    await run(index);
+    // The modules are compiled and nothing has changed yet: the event loop turns before the next step,
+    // so that compiling and the swap (the load steps) are two blocks, not one.
+    if (script[index]!.op === "load_object_code" && index + 1 < tail && script[index + 1]!.op !== "load_object_code") await state.slice.yieldNow();
+  }
   // The commit: the target release's app files, and the applications told of env changes (apply-step.ts).
   // It fails as a step after the body would, and is rolled back the same way, with nobody killed yet.
   // Not after a restart_new_emulator: the target release runs in the node that took over, none of it here.

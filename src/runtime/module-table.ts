@@ -20,6 +20,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import vm from "node:vm";
 import { MODULE_SPECIFIER_PREFIX } from "../release/names.ts";
+import { WRAPPER_PARAMS } from "./wrapper-params.ts";
 import { canonicalReleaseDir, evictUnusedPackages, packageRequire, readmitPackages, trackPackageUser, type PackageUser } from "./package-cache.ts";
 
 /** Compiled but not yet run: what load_object_code produces. */
@@ -43,6 +44,8 @@ export interface CodeMeta {
   sha256: string;
   /** the release directory `filename` lies in: its package instances are released with its last version */
   releaseDir?: string;
+  /** V8's code cache made from this very text (prepare-release.ts, in the release reader's thread) */
+  cachedData?: Uint8Array;
 }
 
 export interface ModuleVersion {
@@ -93,7 +96,10 @@ export interface ModuleTableOptions {
   onMissing?: (module: string) => void;
 }
 
-const WRAPPER_PARAMS = ["exports", "require", "module", "__filename", "__dirname"];
+/** A module whose code does not compile (here, or in the release reader's thread: the same words). */
+export function notCompiling(module: string, message: string): ModuleError {
+  return new ModuleError(`${module}: does not compile: ${message}`, module);
+}
 
 export class ModuleTable implements PackageUser {
   readonly #entries = new Map<string, Entry>();
@@ -109,11 +115,11 @@ export class ModuleTable implements PackageUser {
   /** Compile without running: a syntax error is found here, before anything changes. */
   compile(module: string, code: string, filename: string, meta: CodeMeta): ObjectCode {
     try {
-      const fn = vm.compileFunction(code, WRAPPER_PARAMS, { filename }) as (...args: unknown[]) => unknown;
-      const { releaseDir, ...rest } = meta;
+      const { releaseDir, cachedData, ...rest } = meta;
+      const fn = vm.compileFunction(code, WRAPPER_PARAMS, { filename, ...(cachedData ? { cachedData } : {}) }) as (...args: unknown[]) => unknown;
       return { module, filename, fn, ...rest, ...(releaseDir === undefined ? {} : { releaseDir: canonicalReleaseDir(releaseDir) }) };
     } catch (error) {
-      throw new ModuleError(`${module}: does not compile: ${(error as Error).message}`, module);
+      throw notCompiling(module, (error as Error).message);
     }
   }
 

@@ -141,6 +141,8 @@ function log(event: string, fields: Record<string, unknown> = {}): void {
 }
 
 let control: ControlServer | undefined;
+/** the release handler, once the node booted: its release reader thread ends with the node */
+let releaseHandler: ReleaseHandler | undefined;
 let stopping = false;
 let handedOver = false;
 
@@ -159,6 +161,7 @@ async function stop(code: number): Promise<void> {
     log("stop failed", { error: (error as Error).message });
   }
   await control?.close();
+  await releaseHandler?.close();
   log("node exit", { code });
   process.exit(code);
 }
@@ -193,6 +196,7 @@ try {
   // Records an install staged and never committed: its node was killed during it (see staged-file.ts).
   for (const file of await sweepStaged([releasesDir(root), path.join(root, "run")])) log("removed a record of an unfinished install", { file });
   const handler = new ReleaseHandler(node, root, { restartNewEmulator });
+  releaseHandler = handler;
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const loopWatch = new LoopWatch();

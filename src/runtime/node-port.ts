@@ -8,6 +8,7 @@ import type { ApplicationController } from "./application-controller.ts";
 import { exitWithin } from "./bounded-wait.ts";
 import { killAll } from "./kill-processes.ts";
 import type { ObjectCode } from "./module-table.ts";
+import type { PreparedCode } from "./prepare-release.ts";
 import type { Proc } from "./process.ts";
 import type { RuntimePort } from "./runtime-port.ts";
 import type { Runtime } from "./runtime.ts";
@@ -17,7 +18,7 @@ export interface PortParts {
   runtime: Runtime;
   controller: ApplicationController;
   /** load_object_code: read and compile module `ref` of a release directory */
-  readObjectCode: (releaseDir: string, apps: readonly AppFile[], ref: string) => ObjectCode;
+  readObjectCode: (releaseDir: string, apps: readonly AppFile[], ref: string, prepared?: PreparedCode) => ObjectCode;
   log: (event: string, fields: Record<string, unknown>) => void;
 }
 

@@ -12,7 +12,8 @@ import { appDir, type ReleaseFile } from "../release/release-file.ts";
 import { createRuntimeApi } from "./api.ts";
 import { ApplicationController } from "./application-controller.ts";
 import type { Clock } from "./clock.ts";
-import { ModuleTable, type ObjectCode } from "./module-table.ts";
+import { ModuleTable, notCompiling, type ObjectCode } from "./module-table.ts";
+import type { PreparedCode } from "./prepare-release.ts";
 import { runtimePort } from "./node-port.ts";
 import type { RootConfig } from "./root-config.ts";
 import type { RuntimePort } from "./runtime-port.ts";
@@ -57,7 +58,7 @@ export class Node {
       log: this.log,
       onPermanentExit: (app, reason) => options.onFatal?.(`permanent application ${app} exited: ${describe(reason)}`),
     });
-    this.port = runtimePort({ runtime: this.runtime, controller: this.controller, log: this.log, readObjectCode: (dir, apps, ref) => this.readObjectCode(dir, apps, ref) });
+    this.port = runtimePort({ runtime: this.runtime, controller: this.controller, log: this.log, readObjectCode: (dir, apps, ref, prepared) => this.readObjectCode(dir, apps, ref, prepared) });
   }
 
   get clock(): Clock {
@@ -81,8 +82,8 @@ export class Node {
   }
 
   /** Read and compile one module of a release directory (load_object_code): nothing runs yet. */
-  readObjectCode(releaseDir: string, apps: readonly AppFile[], ref: string): ObjectCode {
-    return readObjectCode(this.table, releaseDir, apps, ref);
+  readObjectCode(releaseDir: string, apps: readonly AppFile[], ref: string, prepared?: PreparedCode): ObjectCode {
+    return readObjectCode(this.table, releaseDir, apps, ref, prepared);
   }
 
   /** After an install: the node now runs this release. */
@@ -133,14 +134,22 @@ export class Node {
   }
 }
 
-/** Read and compile module `ref` (`app/module`) of an unpacked release directory into `table`'s object code. */
-export function readObjectCode(table: ModuleTable, releaseDir: string, apps: readonly AppFile[], ref: string): ObjectCode {
+/**
+ * Read and compile module `ref` (`app/module`) of an unpacked release directory into `table`'s object
+ * code. With `prepared` (the release reader read and compiled it already: prepare-release.ts), its
+ * text is compiled with its code cache and no file is read, or its compile error is reported as this
+ * compile would have reported it.
+ */
+export function readObjectCode(table: ModuleTable, releaseDir: string, apps: readonly AppFile[], ref: string, prepared?: PreparedCode): ObjectCode {
   const slash = ref.indexOf("/");
   const app = apps.find((a) => a.name === ref.slice(0, slash));
   const meta = app?.modules.find((m) => m.name === ref.slice(slash + 1));
   if (!app || !meta) throw new Error(`module ${ref} is not in the release`);
   const filename = path.join(releaseDir, appDir(app), moduleFile(meta.name));
-  return table.compile(ref, readFileSync(filename, "utf8"), filename, { vsn: meta.vsn, sha256: meta.sha256, releaseDir });
+  const info = { vsn: meta.vsn, sha256: meta.sha256, releaseDir };
+  if (prepared === undefined || prepared.filename !== filename) return table.compile(ref, readFileSync(filename, "utf8"), filename, info);
+  if ("error" in prepared) throw notCompiling(ref, prepared.error);
+  return table.compile(ref, prepared.source, filename, { ...info, ...(prepared.cachedData ? { cachedData: prepared.cachedData } : {}) });
 }
 
 /** The release a module version was read from (`releases/<version>`): its npm packages are that release's. */

@@ -18,10 +18,7 @@
 import { readFile, rm } from "node:fs/promises";
 import { RelupFile as RelupFileSchema } from "../relup/instruction.ts";
 import path from "node:path";
-import { readRelease } from "../release/read-release.ts";
 import { releaseIdentity } from "../release/release-file.ts";
-import { checkPlanMeaning } from "../relup/check-plan-meaning.ts";
-import { checkScript } from "../relup/check-script.ts";
 import type { Instruction, RelupFile } from "../relup/instruction.ts";
 import { execute, type Progress, type StepTiming } from "./executor.ts";
 import type { Node } from "./node.ts";
@@ -32,6 +29,7 @@ import { killAll, waitForKills, type ProcessRef } from "./steps/purge.ts";
 import { readReleasesFile, releaseDirOf, releasesFileText, unpackIntoRoot, writeReleasesFile, type ReleasesFile } from "./releases-file.ts";
 import { StagingError, stageFiles } from "./staged-file.ts";
 import { readRootConfig } from "./root-config.ts";
+import { ReleaseReader } from "./release-reader.ts";
 import { shippedRollbackPlan } from "./shipped-rollback-plan.ts";
 import { canonicalReleaseDir } from "./package-cache.ts";
 import type { ModuleTable } from "./module-table.ts";
@@ -94,14 +92,22 @@ interface Installed {
 
 export class ReleaseHandler {
   #busy: Promise<unknown> = Promise.resolve();
+  readonly #reader: ReleaseReader;
   /** how the running release was installed, for a hot rollback */
   #last: Installed | undefined;
 
   constructor(
     private readonly node: Node,
     private readonly root: string,
-    private readonly options: { restartNewEmulator?: (version: string) => Promise<void> } = {},
-  ) {}
+    private readonly options: { restartNewEmulator?: (version: string) => Promise<void>; reader?: ReleaseReader } = {},
+  ) {
+    this.#reader = options.reader ?? new ReleaseReader();
+  }
+
+  /** End the release reader's thread (the node is stopping). */
+  close(): Promise<void> {
+    return this.#reader.close();
+  }
 
   /** Run operations one at a time. */
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -129,7 +135,7 @@ export class ReleaseHandler {
         const known = file.releases.find((r) => r.version === loaded.release.version);
         if (known && known.identity !== loaded.identity) throw new RuntimeError({ kind: "existing-release", release: file.name, version: known.version, existing: known.identity, unpacking: loaded.identity });
         return known === undefined ? true : "same-build";
-      });
+      }, (source, into) => this.#reader.read(source, into));
       const unpacked = { version: loaded.release.version, identity: loaded.identity };
       if (replanned) return { ...unpacked, existed: true, note: `${file.name} ${unpacked.version} was unpacked before from this same build (identity ${unpacked.identity.slice(0, 12)}…); the plans it ships changed since, so its directory now holds this build's plans` };
       if (kept) {
@@ -154,7 +160,8 @@ export class ReleaseHandler {
     for (const i of prepared.script) {
       if (i.op !== "load_object_code") continue;
       for (const m of i.modules) {
-        this.node.readObjectCode(prepared.target.dir, prepared.target.apps, `${i.application}/${m}`);
+        const ref = `${i.application}/${m}`;
+        this.node.readObjectCode(prepared.target.dir, prepared.target.apps, ref, prepared.target.code.get(ref));
         modules++;
       }
     }
@@ -322,15 +329,14 @@ export class ReleaseHandler {
     if (!direction) throw new RuntimeError({ ...stale, mismatch: { what: "versions" } });
     const [runningStamp, targetStamp] = direction === "up" ? [plan.from, plan.to] : [plan.to, plan.from];
     if (runningStamp.identity !== running.identity) throw new RuntimeError({ ...stale, mismatch: { what: "running-build", planned: runningStamp.identity, found: running.identity } });
-    const target = await readRelease(releaseDirOf(this.root, version));
+    // Reading, hashing and verifying the target, the plan checker, the plan's meaning and the modules'
+    // compile run in the release reader's thread (prepare-release.ts); the issues come back as data and
+    // are reported here in the order the checks run.
+    const { target, scriptIssues, meaningIssues, code } = await this.#reader.prepare({ dir: releaseDirOf(this.root, version), plan, direction, targetIdentity: targetStamp.identity, running: { release: this.node.release, apps: this.node.apps } });
     if (targetStamp.identity !== target.identity) throw new RuntimeError({ ...stale, mismatch: { what: "target-build", planned: targetStamp.identity, found: target.identity } });
     const script: Instruction[] = direction === "up" ? plan.up : plan.down;
-    const issues = checkScript(direction, script);
-    if (issues.length > 0) throw new RuntimeError({ kind: "bad-plan", issues });
-    // Both sections against what the two releases need: the one not run now is the way back.
-    const [fromApps, toApps] = direction === "up" ? [this.node, target] : [target, this.node];
-    const meaning = checkPlanMeaning(plan, fromApps, toApps);
-    if (meaning.length > 0) throw new RuntimeError({ kind: "plan-meaning", issues: meaning, from: plan.from.version, to: plan.to.version });
+    if (scriptIssues.length > 0) throw new RuntimeError({ kind: "bad-plan", issues: scriptIssues });
+    if (meaningIssues.length > 0) throw new RuntimeError({ kind: "plan-meaning", issues: meaningIssues, from: plan.from.version, to: plan.to.version });
     // OTP's check_old_processes: a soft purge that would find processes still running the code refuses
     // the plan now, before anything changes; the processes a brutal purge will kill are reported.
     const purges = forecastPurges(script, this.node);
@@ -340,7 +346,7 @@ export class ReleaseHandler {
     // Read again, as a node booting the target would: the env after the install is the target release's
     // defaults under these overrides. A bad file stops the install here, before anything changed.
     const config = await readRootConfig(this.root);
-    return { direction: direction as "up" | "down", script, killed, target: { dir: target.dir, apps: target.apps, release: target.release, config } };
+    return { direction: direction as "up" | "down", script, killed, target: { dir: target.dir, apps: target.apps, release: target.release, config, code: new Map(code.map((c) => [c.ref, c])) } };
   }
 
   #lastFile(): string {

@@ -18,7 +18,7 @@ import { ReleaseError } from "../release/issues.ts";
 import { AppName, Sha256, Version } from "../release/names.ts";
 import { mkdirFixed, toJsonText } from "../release/fs-utils.ts";
 import { parseJsonFile } from "../release/parse-json-file.ts";
-import { readRelease, type LoadedRelease } from "../release/read-release.ts";
+import { readTarget, type ReadTarget } from "./prepare-release.ts";
 import { stageFiles } from "./staged-file.ts";
 
 export const ReleasesFile = z
@@ -61,23 +61,27 @@ export function releasesFileText(root: string, data: ReleasesFile): { file: stri
   return { file: releasesFilePath(root), text: toJsonText(ReleasesFile.parse(data)) };
 }
 
+/** How a release is read: a directory in place, or a tarball extracted `into` a new directory (readTarget, or the node's release reader). */
+export type ReadRelease = (source: string, into?: string) => Promise<ReadTarget>;
+
 /**
  * Unpack `source` into `releases/<version>` of the root through the safe reader: it is read into a fresh
  * folder of the root, `keep` looks at it (and may refuse it by throwing, or leave it out by returning
- * false), and only then is it renamed into place (`placed`). What is not kept is removed.
+ * false), and only then is it renamed into place (`placed`). What is not kept is removed. `read` is how
+ * (a node passes its release reader, which does it off the event loop).
  */
-export async function unpackIntoRoot(root: string, source: string, keep: (loaded: LoadedRelease) => boolean | "same-build"): Promise<{ loaded: LoadedRelease; kept: boolean; placed: boolean; orphan?: string; replanned?: boolean }> {
+export async function unpackIntoRoot(root: string, source: string, keep: (loaded: ReadTarget) => boolean | "same-build", read: ReadRelease = readTarget): Promise<{ loaded: ReadTarget; kept: boolean; placed: boolean; orphan?: string; replanned?: boolean }> {
   await mkdirFixed(releasesDir(root));
   const incoming = path.join(releasesDir(root), `.incoming-${process.pid}-${Date.now()}`);
   try {
-    const loaded = await readRelease(source, { into: incoming });
+    const loaded = await read(source, incoming);
     const verdict = keep(loaded);
     const target = releaseDirOf(root, loaded.release.version);
     if (verdict === "same-build") return { loaded: { ...loaded, dir: target }, kept: false, placed: false, replanned: await replan(incoming, target) };
     const kept = verdict;
     // `keep` said RELEASES does not list this version, yet its directory is there: an unpack that
     // crashed between its rename and its RELEASES write. It is reused if it is this very build, else replaced.
-    const orphan = kept && existsSync(target) ? await settleOrphan(target, loaded) : undefined;
+    const orphan = kept && existsSync(target) ? await settleOrphan(target, loaded, read) : undefined;
     const placed = kept && orphan?.reused !== true;
     if (placed) await rename(incoming, target);
     return { loaded: { ...loaded, dir: kept ? target : loaded.dir }, kept, placed, ...(orphan ? { orphan: orphan.note } : {}) };
@@ -102,12 +106,11 @@ async function replan(incoming: string, target: string): Promise<boolean> {
 }
 
 /** Check a leftover `releases/<vsn>` with the safe reader: keep it if it is `loaded`'s build, else remove it. */
-async function settleOrphan(target: string, loaded: LoadedRelease): Promise<{ reused: boolean; note: string }> {
+async function settleOrphan(target: string, loaded: ReadTarget, read: ReadRelease): Promise<{ reused: boolean; note: string }> {
   const where = `${target} was left by an unpack that did not finish (RELEASES does not list it)`;
   let found: string;
   try {
-    const existing = await readRelease(target);
-    await existing.close();
+    const existing = await read(target);
     if (existing.release.name === loaded.release.name && existing.identity === loaded.identity) return { reused: true, note: `${where}; it verifies as this same build (identity ${loaded.identity.slice(0, 12)}…) and is reused` };
     found = `it is another build (${existing.release.name} ${existing.release.version}, identity ${existing.identity.slice(0, 12)}…)`;
   } catch (error) {

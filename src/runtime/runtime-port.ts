@@ -22,6 +22,7 @@ import type { ApplicationController } from "./application-controller.ts";
 import type { Clock } from "./clock.ts";
 import type { Kills, ProcessRef } from "./kill-processes.ts";
 import type { ModuleTable, ObjectCode } from "./module-table.ts";
+import type { PreparedCode } from "./prepare-release.ts";
 import type { Pid, Proc } from "./process.ts";
 import type { Timeout } from "./runtime.ts";
 import type { ChildSpec } from "./supervisor.ts";
@@ -50,8 +51,11 @@ export interface RuntimePort {
   readonly clock: Clock;
   log(event: string, fields: Record<string, unknown>): void;
 
-  /** Read and compile module `ref` (`app/module`) of a release directory: nothing runs yet. */
-  readObjectCode(releaseDir: string, apps: readonly AppFile[], ref: string): ObjectCode;
+  /**
+   * Read and compile module `ref` (`app/module`) of a release directory: nothing runs yet. `prepared`:
+   * the release reader already read and compiled it (its text and code cache, or its compile error).
+   */
+  readObjectCode(releaseDir: string, apps: readonly AppFile[], ref: string, prepared?: PreparedCode): ObjectCode;
   readonly modules: ModulesPort;
   readonly applications: ApplicationsPort;
 

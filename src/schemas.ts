@@ -9,6 +9,7 @@ import { AppFile } from "./release/app-file.ts";
 import { ProjectConfig } from "./release/project-config.ts";
 import { ReleaseFile } from "./release/release-file.ts";
 import { RootConfig } from "./runtime/root-config.ts";
+import { SignatureFile } from "./fleet/signature-file.ts";
 
 export const FILE_SCHEMAS: Record<string, z.ZodType> = {
   "release": ReleaseFile,
@@ -17,6 +18,7 @@ export const FILE_SCHEMAS: Record<string, z.ZodType> = {
   "appup": AppupFile,
   "relup": RelupFile,
   "root-config": RootConfig,
+  "signature": SignatureFile,
 };
 
 export function jsonSchemaText(name: string, schema: z.ZodType): string {

@@ -20,6 +20,8 @@ import { releasesCommand } from "./commands/releases.ts";
 import { statusCommand } from "./commands/status.ts";
 import { processesCommand } from "./commands/processes.ts";
 import { stopCommand } from "./commands/stop.ts";
+import { keygenCommand } from "./commands/keygen.ts";
+import { signCommand } from "./commands/sign.ts";
 import type { CliRun } from "./cli-run.ts";
 import type { Io } from "./io.ts";
 import { UserError, ExitCode } from "../errors.ts";
@@ -46,6 +48,8 @@ export function createCli(io: Io, argv: readonly string[] = [], run: CliRun = { 
     .command(rollbackCommand(io))
     .command(removeCommand(io))
     .command(releasesCommand(io))
+    .command(keygenCommand(io))
+    .command(signCommand(io))
     .demandCommand(1, "Name a command; `relup --help` lists them.")
     .strict()
     .recommendCommands()

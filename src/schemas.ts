@@ -10,6 +10,7 @@ import { ProjectConfig } from "./release/project-config.ts";
 import { ReleaseFile } from "./release/release-file.ts";
 import { RootConfig } from "./runtime/root-config.ts";
 import { SignatureFile } from "./fleet/signature-file.ts";
+import { PublishedRecord } from "./fleet/published-record.ts";
 
 export const FILE_SCHEMAS: Record<string, z.ZodType> = {
   "release": ReleaseFile,
@@ -19,6 +20,7 @@ export const FILE_SCHEMAS: Record<string, z.ZodType> = {
   "relup": RelupFile,
   "root-config": RootConfig,
   "signature": SignatureFile,
+  "published-release": PublishedRecord,
 };
 
 export function jsonSchemaText(name: string, schema: z.ZodType): string {

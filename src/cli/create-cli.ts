@@ -22,6 +22,7 @@ import { processesCommand } from "./commands/processes.ts";
 import { stopCommand } from "./commands/stop.ts";
 import { keygenCommand } from "./commands/keygen.ts";
 import { signCommand } from "./commands/sign.ts";
+import { fleetCommand } from "./commands/fleet.ts";
 import type { CliRun } from "./cli-run.ts";
 import type { Io } from "./io.ts";
 import { UserError, ExitCode } from "../errors.ts";
@@ -50,6 +51,7 @@ export function createCli(io: Io, argv: readonly string[] = [], run: CliRun = { 
     .command(releasesCommand(io))
     .command(keygenCommand(io))
     .command(signCommand(io))
+    .command(fleetCommand(io))
     .demandCommand(1, "Name a command; `relup --help` lists them.")
     .strict()
     .recommendCommands()

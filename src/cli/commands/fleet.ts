@@ -1,0 +1,13 @@
+/** `relup fleet <command>`: the commands for many nodes, one module each (fleet-*.ts). */
+import type { CommandModule } from "yargs";
+import type { Io } from "../io.ts";
+import { fleetPublishCommand } from "./fleet-publish.ts";
+
+export function fleetCommand(io: Io): CommandModule {
+  return {
+    command: "fleet <command>",
+    describe: "Many nodes, one release: publish releases to a store (docs/fleet.md)",
+    builder: (y) => y.command(fleetPublishCommand(io)).demandCommand(1, "Name a fleet command; `relup fleet --help` lists them."),
+    handler: () => undefined,
+  };
+}

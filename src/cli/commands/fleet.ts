@@ -7,7 +7,11 @@ export function fleetCommand(io: Io): CommandModule {
   return {
     command: "fleet <command>",
     describe: "Many nodes, one release: publish releases to a store (docs/fleet.md)",
-    builder: (y) => y.command(fleetPublishCommand(io)).demandCommand(1, "Name a fleet command; `relup fleet --help` lists them."),
+    builder: (y) =>
+      y
+        .command(fleetPublishCommand(io))
+        .demandCommand(1, "Name a fleet command; `relup fleet --help` lists them.")
+        .example("$0 fleet publish _build/calculator-1.1.0.tar.gz --store file:///srv/releases", "publish a release (and its signature) for the nodes to fetch"),
     handler: () => undefined,
   };
 }

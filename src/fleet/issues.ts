@@ -32,6 +32,10 @@ export type FleetIssue =
   | { code: "fetch-failed"; url: string; detail: string; fix: string }
   /** a download larger than allowed */
   | { code: "too-large"; url: string; limit: number }
+  /** etcd did not answer (every endpoint down, a wrong URL, a timeout) */
+  | { code: "etcd-unavailable"; endpoints: string[]; detail: string }
+  /** another live node holds this node id in the group */
+  | { code: "node-id-taken"; group: string; id: string; host: string; root: string }
   /** the release itself is refused by the safe reader */
   | { code: "release"; issues: ReleaseIssue[] };
 
@@ -62,6 +66,10 @@ export function formatFleetIssue(issue: FleetIssue): string {
       return `${issue.url}: ${issue.detail}. Fix: ${issue.fix}`;
     case "too-large":
       return `${issue.url}: is larger than ${issue.limit} bytes, the most a release tarball may be. Fix: check the URL names a release tarball; nothing was kept.`;
+    case "etcd-unavailable":
+      return `etcd at ${issue.endpoints.join(", ")}: ${issue.detail}. Fix: check that etcd runs and that --fleet gives its client URLs (http://host:2379), then try again.`;
+    case "node-id-taken":
+      return `node id ${JSON.stringify(issue.id)} is already registered in group ${JSON.stringify(issue.group)} by a live node (host ${issue.host}, root ${issue.root}). Fix: give this node another id with --node-id, or stop that node first.`;
     case "release":
       return issue.issues.map(formatReleaseIssue).join("\n");
     default:
@@ -73,6 +81,7 @@ export function formatFleetIssue(issue: FleetIssue): string {
 export function fleetExitCode(issue: FleetIssue): ExitCode {
   switch (issue.code) {
     case "fetch-failed":
+    case "etcd-unavailable":
       return ExitCode.checkFailed;
     case "bad-file":
     case "bad-key":
@@ -84,6 +93,7 @@ export function fleetExitCode(issue: FleetIssue): ExitCode {
     case "pin-mismatch":
     case "bad-store":
     case "too-large":
+    case "node-id-taken":
     case "release":
       return ExitCode.badInput;
     default:

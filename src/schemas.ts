@@ -11,6 +11,7 @@ import { ReleaseFile } from "./release/release-file.ts";
 import { RootConfig } from "./runtime/root-config.ts";
 import { SignatureFile } from "./fleet/signature-file.ts";
 import { PublishedRecord } from "./fleet/published-record.ts";
+import { NodeRecord } from "./fleet/node-record.ts";
 
 export const FILE_SCHEMAS: Record<string, z.ZodType> = {
   "release": ReleaseFile,
@@ -21,6 +22,7 @@ export const FILE_SCHEMAS: Record<string, z.ZodType> = {
   "root-config": RootConfig,
   "signature": SignatureFile,
   "published-release": PublishedRecord,
+  "fleet-node": NodeRecord,
 };
 
 export function jsonSchemaText(name: string, schema: z.ZodType): string {

@@ -150,6 +150,9 @@ describe("fleet membership", () => {
     expect(down.result.code).toBe(1);
     expect(down.result.stderr).toContain(`etcd at ${nowhere}: no answer`);
     expect(existsSync(path.join(down.root, "run", "launcher.pid"))).toBe(false);
+    const status = await relup(["fleet", "status", "--fleet", nowhere, "--group", "calc"]);
+    expect(status.code).toBe(1);
+    expect(status.stderr).toContain(`etcd at ${nowhere}: no answer`);
   });
 
   it("a node started in this process (relup start without --detach) leaves the group when stopped", async () => {

@@ -89,7 +89,7 @@ describe("fleet membership", () => {
     const log = await readFile(path.join(nodes[0]!.root, "log", "fleet.jsonl"), "utf8");
     expect(log).toContain('"event":"fleet joined"');
     expect(log).toContain('"event":"fleet left"');
-  });
+  }, 120_000);
 
   it("a node whose launcher is killed leaves the group when its lease expires; restarted, it takes its record over", async () => {
     const server = await etcd();
@@ -115,7 +115,7 @@ describe("fleet membership", () => {
     const record = parse((await c.get(nodeKey("calc", "k1")).string()) ?? undefined);
     expect(record).toMatchObject({ status: "running", launcherPid: await launcherPid(node.root), nodePid: Number(third.stdout.trim()) });
     expect(await readFile(path.join(node.root, "log", "fleet.jsonl"), "utf8")).toContain('"event":"fleet record taken over"');
-  });
+  }, 120_000);
 
   it("a node whose lease is revoked by someone else registers again under a new lease", async () => {
     const server = await etcd();
@@ -134,7 +134,7 @@ describe("fleet membership", () => {
     expect(seen[0]).toBe("delete");
     expect(back).toMatchObject({ id: "r1", nodePid: node.nodePid });
     expect((await c.get(key).exec()).kvs[0]!.lease).not.toBe(kv.lease);
-  });
+  }, 120_000);
 
   it("refuses an id a live node of another root holds, and an etcd that does not answer; nothing runs", async () => {
     const server = await etcd();
@@ -153,7 +153,7 @@ describe("fleet membership", () => {
     const status = await relup(["fleet", "status", "--fleet", nowhere, "--group", "calc"]);
     expect(status.code).toBe(1);
     expect(status.stderr).toContain(`etcd at ${nowhere}: no answer`);
-  });
+  }, 120_000);
 
   it("a node started in this process (relup start without --detach) leaves the group when stopped", async () => {
     const server = await etcd();
@@ -167,7 +167,7 @@ describe("fleet membership", () => {
       await started.membership?.stop();
     }
     expect(await c.get(nodeKey("calc", "inproc")).string()).toBeNull();
-  });
+  }, 120_000);
 
   it("bad fleet options are bad usage, before anything is written", async () => {
     const root = path.join(await tempDir(), "root");
@@ -186,5 +186,5 @@ describe("fleet membership", () => {
     expect(existsSync(root)).toBe(false);
     const status = await relup(["fleet", "status", "--fleet", "nope", "--group", "calc"]);
     expect(status.code).toBe(2);
-  });
+  }, 120_000);
 });

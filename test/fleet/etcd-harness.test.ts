@@ -49,11 +49,35 @@ describe("the etcd test harness", () => {
     expect(a.dataDir).not.toBe(b.dataDir);
   });
 
+  it("pause takes the server away and resume brings it back on the same endpoint with its data", async () => {
+    const server = await etcd();
+    const client = new Etcd3({ hosts: server.endpoint, dialTimeout: 2_000, defaultCallOptions: (c) => (c.isStream ? {} : { deadline: Date.now() + 2_000 }) });
+    try {
+      await client.put("kept").value("yes");
+      const first = server.pid;
+      await server.pause();
+      expect(isAlive(first)).toBe(false);
+      await expect(client.get("kept").string()).rejects.toThrow();
+      await server.resume();
+      expect(server.pid).not.toBe(first);
+      // A new client: the first one's circuit breaker stays open for a while after the failed read.
+      const again = new Etcd3({ hosts: server.endpoint });
+      try {
+        expect(await again.get("kept").string()).toBe("yes");
+      } finally {
+        again.close();
+      }
+    } finally {
+      client.close();
+    }
+  });
+
   it("stop ends the process and removes its data directory", async () => {
     const server = await startEtcd();
-    expect(isAlive(server.pid)).toBe(true);
+    const pid = server.pid;
+    expect(isAlive(pid)).toBe(true);
     await server.stop();
-    expect(isAlive(server.pid)).toBe(false);
+    expect(isAlive(pid)).toBe(false);
     expect(existsSync(server.dataDir)).toBe(false);
     await server.stop();
   });

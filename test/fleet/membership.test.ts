@@ -19,6 +19,7 @@ import { waitForExit } from "../../src/runtime/process-exit.ts";
 import { useDetachedLaunchers } from "../helpers/detached.ts";
 import { useEtcd } from "../helpers/etcd.ts";
 import { waitForKey } from "../helpers/etcd-watch.ts";
+import { waitForText } from "../helpers/wait-for-text.ts";
 import { relup } from "../helpers/relup-cli.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
@@ -134,6 +135,24 @@ describe("fleet membership", () => {
     expect(seen[0]).toBe("delete");
     expect(back).toMatchObject({ id: "r1", nodePid: node.nodePid });
     expect((await c.get(key).exec()).kvs[0]!.lease).not.toBe(kv.lease);
+  }, 120_000);
+
+  it("etcd down for longer than the lease: the node keeps serving, and its launcher registers it again once etcd is back", async () => {
+    const server = await etcd();
+    const node = await startNode(server.endpoint, "e1", ["--fleet-lease-ttl", "2"]);
+    expect(node.result.code).toBe(0);
+    const key = nodeKey("calc", "e1");
+    const before = (await client(server.endpoint).get(key).exec()).kvs[0]!.lease;
+    const log = path.join(node.root, "log", "fleet.jsonl");
+    await server.pause();
+    await waitForText(log, '"event":"fleet lease lost"', 60_000);
+    expect(await get(node.port, "/calculate/2/2")).toBe("4");
+    await server.resume();
+    await waitForText(log, '"event":"fleet rejoined"', 60_000);
+    const kv = (await client(server.endpoint).get(key).exec()).kvs[0]!;
+    expect(kv.lease).not.toBe(before);
+    expect(parse(kv.value.toString())).toMatchObject({ id: "e1", status: "running", nodePid: node.nodePid });
+    expect(await get(node.port, "/calculate/2/2")).toBe("4");
   }, 120_000);
 
   it("refuses an id a live node of another root holds, and an etcd that does not answer; nothing runs", async () => {

@@ -3,7 +3,8 @@
  * binary) as a one-member cluster on loopback, with free client and peer ports and a data directory of
  * its own. `startEtcd()` resolves once the server says it serves clients and has answered a read through
  * the etcd3 client (an event, never a sleep); `stop()` ends the process (SIGTERM, SIGKILL if it lingers)
- * and removes its directory. `useEtcd()` stops every server a test started after that test.
+ * and removes its directory; `pause()`/`kill()` and `resume()` take it away and bring it back with its
+ * data, on the same ports (etcd going down under a fleet). `useEtcd()` stops every server a test started after that test.
  *
  * The pretest step (scripts/ensure-etcd.mjs) installs the binary, or says how, before any test runs.
  */
@@ -32,6 +33,10 @@ export interface EtcdServer {
   stop(): Promise<void>;
   /** SIGKILL, wait for the exit; the data directory stays (a test of etcd dying under a fleet) */
   kill(): Promise<void>;
+  /** SIGTERM, wait for the exit; the data directory stays, for resume() */
+  pause(): Promise<void>;
+  /** start it again on the same ports and data (after pause or kill); resolves once it serves clients */
+  resume(): Promise<void>;
 }
 
 export async function startEtcd(options: { readyTimeoutMs?: number } = {}): Promise<EtcdServer> {
@@ -63,14 +68,52 @@ async function startOnce(readyTimeoutMs: number): Promise<EtcdServer> {
     ["--logger", "zap"],
     ["--log-outputs", "stderr"],
   ].flat();
-  let child: ChildProcess;
+  const lines: string[] = [];
+  let running: Running | undefined;
+  let removed = false;
+  const end = async (signal: NodeJS.Signals) => {
+    const current = running;
+    running = undefined;
+    await current?.end(signal);
+  };
+  const server: EtcdServer = {
+    endpoint,
+    get pid() {
+      return running?.child.pid ?? -1;
+    },
+    dataDir,
+    log: () => [...lines],
+    stop: async () => {
+      await end("SIGTERM");
+      if (!removed) {
+        removed = true;
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    },
+    kill: () => end("SIGKILL"),
+    pause: () => end("SIGTERM"),
+    resume: async () => {
+      if (running) return;
+      running = await run(args, endpoint, lines, readyTimeoutMs);
+    },
+  };
   try {
-    child = spawn(ETCD_BINARY, args, { stdio: ["ignore", "ignore", "pipe"] });
+    running = await run(args, endpoint, lines, readyTimeoutMs);
+    return server;
   } catch (error) {
-    await rm(dataDir, { recursive: true, force: true });
+    await server.stop();
     throw error;
   }
-  const lines: string[] = [];
+}
+
+interface Running {
+  child: ChildProcess;
+  end(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** Spawn etcd with `args`; resolves once it serves clients (and answered a read), rejects if it dies or takes too long. */
+async function run(args: string[], endpoint: string, lines: string[], readyTimeoutMs: number): Promise<Running> {
+  const child = spawn(ETCD_BINARY, args, { stdio: ["ignore", "ignore", "pipe"] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   const serving = new Promise<void>((resolve) => {
     readline.createInterface({ input: child.stderr! }).on("line", (line) => {
@@ -80,22 +123,14 @@ async function startOnce(readyTimeoutMs: number): Promise<EtcdServer> {
     });
   });
   const spawnError = new Promise<never>((_, reject) => child.once("error", reject));
-  let stopped = false;
-  const end = async (signal: NodeJS.Signals, remove: boolean) => {
+  const end = async (signal: NodeJS.Signals) => {
     // A binary that could not be spawned (ENOENT) has no process to end.
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      child.kill(signal);
-      const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(force);
-    }
-    if (remove && !stopped) {
-      stopped = true;
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(force);
   };
-  const server: EtcdServer = { endpoint, pid: child.pid ?? -1, dataDir, log: () => [...lines], stop: () => end("SIGTERM", true), kill: () => end("SIGKILL", false) };
-
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`etcd did not serve clients on ${endpoint} within ${readyTimeoutMs} ms:\n${lines.slice(-5).join("\n")}`)), readyTimeoutMs);
@@ -107,9 +142,9 @@ async function startOnce(readyTimeoutMs: number): Promise<EtcdServer> {
   });
   try {
     await Promise.race([serving.then(() => firstRead(endpoint)), died, expired, spawnError]);
-    return server;
+    return { child, end };
   } catch (error) {
-    await server.stop();
+    await end("SIGKILL");
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
       throw new Error(`${ETCD_BINARY}: not found. The fleet tests need etcd: \`apt-get update && apt-get install -y etcd-server\` (as root), or set RELUP_ETCD to an etcd binary`);
     }

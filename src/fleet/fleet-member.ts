@@ -44,6 +44,8 @@ export class FleetMember {
   #stopped = false;
   #refresh: NodeJS.Timeout | undefined;
   #rejoin: NodeJS.Timeout | undefined;
+  /** a registration after a lost lease, while it runs (it never rejects) */
+  #registering: Promise<void> | undefined;
   /** writes in order: each waits for the one before */
   #writing: Promise<void> = Promise.resolve();
 
@@ -96,6 +98,8 @@ export class FleetMember {
     clearTimeout(this.#rejoin);
     this.#update("stopping", {});
     this.#stopped = true;
+    // A registration under way ends first, so that the lease it may take is the one revoked below.
+    await this.#registering;
     await this.#writing;
     await this.#lease?.revoke().catch((error: Error) => this.#log("fleet lease not revoked", { error: error.message, action: `the record goes when the lease expires (${this.#options.config.leaseTtlS} s)` }));
     this.#client.close();
@@ -115,14 +119,20 @@ export class FleetMember {
     }
     const lease = this.#client.lease(config.leaseTtlS, { autoKeepAlive: true });
     lease.on("lost", (error) => this.#lost(lease, error));
-    const leaseId = await lease.grant();
-    const value = JSON.stringify(this.#record);
-    // Created only if the key is still as read: free, or the same revision of this node's old record.
-    const txn = kv ? this.#client.if(this.key, "Mod", "==", kv.mod_revision) : this.#client.if(this.key, "Create", "==", 0);
-    const result = await txn.then(this.#client.put(this.key).value(value).lease(leaseId)).commit();
-    if (!result.succeeded) {
-      await lease.revoke().catch(() => undefined);
-      throw new FleetError([{ code: "node-id-taken", group: config.group, id: config.nodeId, host: "another host", root: "unknown (it registered while this node did)" }]);
+    try {
+      const leaseId = await lease.grant();
+      const value = JSON.stringify(this.#record);
+      // Created only if the key is still as read: free, or the same revision of this node's old record.
+      const txn = kv ? this.#client.if(this.key, "Mod", "==", kv.mod_revision) : this.#client.if(this.key, "Create", "==", 0);
+      const result = await txn.then(this.#client.put(this.key).value(value).lease(leaseId)).commit();
+      if (!result.succeeded) {
+        await lease.revoke().catch(() => undefined);
+        throw new FleetError([{ code: "node-id-taken", group: config.group, id: config.nodeId, host: "another host", root: "unknown (it registered while this node did)" }]);
+      }
+    } catch (error) {
+      // No keepalive for a lease that holds nothing: etcd lets it expire.
+      lease.release();
+      throw error;
     }
     if (kv) this.#log("fleet record taken over", { key: this.key, from: "this node's previous launcher" });
     this.#lease = lease;
@@ -140,7 +150,7 @@ export class FleetMember {
     if (this.#stopped) return;
     const delayMs = Math.min(5_000, 100 * 2 ** attempt);
     this.#rejoin = setTimeout(() => {
-      this.#register().then(
+      this.#registering = this.#register().then(
         () => this.#log("fleet rejoined", { key: this.key }),
         (error: Error) => {
           this.#log("fleet rejoin failed", { error: error.message, retryInMs: Math.min(5_000, 100 * 2 ** (attempt + 1)) });

@@ -7,8 +7,8 @@
  * - join: grant a lease and create the record in one transaction, only if the key is free, or held by
  *   this same node's previous launcher (same host and root: a restart within the old lease's TTL), whose
  *   record it replaces. Another live node with the id is `node-id-taken`; etcd down is `etcd-unavailable`.
- * - attach(launcher): the record follows the launcher's events (ready → running with the release and
- *   pid; exit → restarting), and every `refreshMs` the node is asked which release it runs (`releases`
+ * - attach(launcher): the record follows the launcher's events (ready, or a restart_new_emulator
+ *   successor's takeover → running with the release and pid; a restart → restarting), and every `refreshMs` the node is asked which release it runs (`releases`
  *   over the control socket: cheap), so a live upgrade or rollback shows without a restart.
  * - a lost lease (etcd was unreachable for longer than the TTL, or the lease was revoked by someone
  *   else) is replaced: a new lease and the record again, retried with backoff until it works or stop().
@@ -86,8 +86,13 @@ export class FleetMember {
 
   /** Follow a launcher's node: its readiness, deaths and the release it runs. */
   attach(launcher: Launcher): void {
-    launcher.on("ready", (ready: Ready) => this.#update("running", { nodePid: ready.pid, release: { name: this.#options.releaseName, version: ready.version } }));
-    launcher.on("exit", () => this.#update("restarting", { nodePid: null }));
+    const running = (ready: Ready) => this.#update("running", { nodePid: ready.pid, release: { name: this.#options.releaseName, version: ready.version } });
+    launcher.on("ready", running);
+    // restart_new_emulator: the successor on the new release took over.
+    launcher.on("takeover-ready", (_child: unknown, ready: Ready) => running(ready));
+    // A node that exits is restarting only if the launcher restarts it (not when it was stopped).
+    launcher.on("exit", () => this.#update(this.#record.status, { nodePid: null }));
+    launcher.on("restart", () => this.#update("restarting", { nodePid: null }));
     this.#refresh = setInterval(() => void this.#refreshRelease(), this.#options.refreshMs ?? 5_000).unref();
   }
 

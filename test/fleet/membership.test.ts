@@ -118,6 +118,30 @@ describe("fleet membership", () => {
     expect(await readFile(path.join(node.root, "log", "fleet.jsonl"), "utf8")).toContain('"event":"fleet record taken over"');
   }, 120_000);
 
+  it("a node that dies says restarting, then running with its new pid; a stopped node never says restarting", async () => {
+    const server = await etcd();
+    const c = client(server.endpoint);
+    const node = await startNode(server.endpoint, "d1");
+    expect(node.result.code).toBe(0);
+    const key = nodeKey("calc", "d1");
+    const statuses: string[] = [];
+    const watcher = await c.watch().key(key).create();
+    watcher.on("put", (kv) => statuses.push(parse(kv.value.toString())!.status));
+    watcher.on("delete", () => statuses.push("deleted"));
+    process.kill(node.nodePid, "SIGKILL");
+    const back = parse(await waitForKey(c, key, (v) => parse(v)?.status === "running" && ![null, node.nodePid].includes(parse(v)!.nodePid)));
+    const status = await relup(["status", "--root", node.root, "--json"]);
+    expect(status.stderr).toBe("");
+    expect(back?.nodePid).toBe((JSON.parse(status.stdout) as { pid: number }).pid);
+    expect(statuses).toContain("restarting");
+    statuses.length = 0;
+    expect((await relup(["stop", "--root", node.root])).code).toBe(0);
+    await waitForKey(c, key, (v) => v === undefined);
+    await watcher.cancel();
+    expect(statuses).not.toContain("restarting");
+    expect(statuses.at(-1)).toBe("deleted");
+  }, 120_000);
+
   it("a node whose lease is revoked by someone else registers again under a new lease", async () => {
     const server = await etcd();
     const c = client(server.endpoint);

@@ -8,7 +8,7 @@
  *
  * An http(s):// store is read-only to relup (store-url.ts): publishing to it is refused with the fix.
  */
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { copyFile, lstat, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { toJsonText } from "../release/fs-utils.ts";
@@ -43,6 +43,9 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   const store = parseStoreUrl(options.store);
   if (store.protocol !== "file:") {
     throw new FleetError([{ code: "bad-store", url: options.store, detail: "is an HTTP store, which relup reads but does not write", fix: "publish into the directory your HTTP server serves (`relup fleet publish REL --store file:///that/dir`), or upload <name>/<name>-<version>.tar.gz, its .sig.json and .published.json with your artifact tool (docs/fleet.md)." }]);
+  }
+  if ((await lstat(options.tarball).catch(() => undefined))?.isDirectory()) {
+    throw new FleetError([{ code: "bad-file", file: options.tarball, detail: "is a release directory; a store holds release tarballs", fix: `publish the tarball \`relup build\` wrote beside it (${options.tarball.replace(/\/+$/, "")}.tar.gz).` }]);
   }
   const loaded = await readRelease(options.tarball);
   await loaded.close();

@@ -98,6 +98,9 @@ describe("relup fleet publish", () => {
     const ftp = await relup(["fleet", "publish", v2, "--store", "ftp://host/releases"]);
     expect(ftp.code).toBe(2);
     expect(ftp.stderr).toContain("has the scheme ftp:");
+    const directory = await relup(["fleet", "publish", v2.replace(/\.tar\.gz$/, ""), "--store", storeUrl(store)]);
+    expect(directory.code).toBe(2);
+    expect(directory.stderr).toContain("is a release directory");
     const bare = await relup(["fleet", "publish", v2, "--store", store]);
     expect(bare.code).toBe(2);
     expect(bare.stderr).toContain(`--store file://${store}`);

@@ -46,5 +46,18 @@ export { applyRelease, type ApplyOptions, type ApplyResult } from "./apply/apply
 export { rollbackRelease, type RollbackOptions, type RollbackOutcome } from "./apply/rollback-release.ts";
 export { Launcher, type LauncherOptions } from "./runtime/launcher.ts";
 
+// Fleets: signed releases, the release store, membership on etcd (docs/fleet.md).
+export { writeKeyPair, readPrivateKey, readPublicKey, readTrustedKeys, keyId, type TrustedKeys, type WrittenKeyPair } from "./fleet/signing-keys.ts";
+export { signRelease, type SignResult } from "./fleet/sign-release.ts";
+export { verifySignature, type SignatureInput, type SignatureCheck } from "./fleet/verify-signature.ts";
+export { SignatureFile, signatureFileOf } from "./fleet/signature-file.ts";
+export { publishRelease, type PublishOptions, type PublishResult } from "./fleet/publish-release.ts";
+export { PublishedRecord, pinOf, type ReleasePin } from "./fleet/published-record.ts";
+export { fetchRelease, type FetchOptions, type FetchedRelease } from "./fleet/fetch-release.ts";
+export { parseStoreUrl, releaseUrls } from "./fleet/store-url.ts";
+export { NodeRecord, nodeKey, nodesPrefix } from "./fleet/node-record.ts";
+export { listGroup, type GroupListing } from "./fleet/list-group.ts";
+export { FleetError, formatFleetIssue, fleetExitCode, type FleetIssue } from "./fleet/issues.ts";
+
 // JSON Schemas of every file format.
 export { FILE_SCHEMAS, jsonSchemaText } from "./schemas.ts";

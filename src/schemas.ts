@@ -9,6 +9,9 @@ import { AppFile } from "./release/app-file.ts";
 import { ProjectConfig } from "./release/project-config.ts";
 import { ReleaseFile } from "./release/release-file.ts";
 import { RootConfig } from "./runtime/root-config.ts";
+import { SignatureFile } from "./fleet/signature-file.ts";
+import { PublishedRecord } from "./fleet/published-record.ts";
+import { NodeRecord } from "./fleet/node-record.ts";
 
 export const FILE_SCHEMAS: Record<string, z.ZodType> = {
   "release": ReleaseFile,
@@ -17,6 +20,9 @@ export const FILE_SCHEMAS: Record<string, z.ZodType> = {
   "appup": AppupFile,
   "relup": RelupFile,
   "root-config": RootConfig,
+  "signature": SignatureFile,
+  "published-release": PublishedRecord,
+  "fleet-node": NodeRecord,
 };
 
 export function jsonSchemaText(name: string, schema: z.ZodType): string {

@@ -30,7 +30,7 @@ function relup(args: string[], env: Record<string, string> = {}) {
 }
 
 describe("every relup command, with its positionals", () => {
-  it("init, build, inspect, generate, verify, start, status, processes, unpack, apply, permanent, releases, rollback, remove, stop: each runs, and no command is left out", async () => {
+  it("init, build, inspect, generate, verify, keygen, sign, fleet, start, status, processes, unpack, apply, permanent, releases, rollback, remove, stop: each runs, and no command is left out", async () => {
     const out = await tempDir();
     const root = path.join(await tempDir(), "root");
     detached.root(root);
@@ -49,6 +49,11 @@ describe("every relup command, with its positionals", () => {
     expect((await relup(["generate", v1, v2, "-o", plan])).code).toBe(0);
     expect(JSON.parse(await readFile(plan, "utf8"))).toMatchObject({ from: { version: "1.0.0" }, to: { version: "1.1.0" } });
     expect(await relup(["verify", v1, v2])).toMatchObject({ code: 0 });
+    const keys = path.join(await tempDir(), "keys");
+    expect(await relup(["keygen", "--out", keys])).toMatchObject({ code: 0, stdout: expect.stringContaining("relup-release.key") });
+    expect(await relup(["sign", v2, "--key", path.join(keys, "relup-release.key")])).toMatchObject({ code: 0, stdout: expect.stringContaining(`${v2}.sig.json`) });
+    const store = path.join(await tempDir(), "store");
+    expect(await relup(["fleet", "publish", v2, "--store", `file://${store}`, "--trusted-key", path.join(keys, "relup-release.pub")])).toMatchObject({ code: 0, stdout: expect.stringContaining("published calculator 1.1.0") });
 
     const started = await relup(["start", v1, "--root", root, "--detach"], env);
     expect(started).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\n$/) });

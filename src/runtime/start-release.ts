@@ -17,6 +17,9 @@ import { entryArgs } from "./entry-args.ts";
 import { checkNodeOptions } from "./node-options.ts";
 import { APPEND_NOFOLLOW, assertRootTrusted, createRootDirectories, openNoFollow } from "./root-trust.ts";
 import { StagingError } from "./staged-file.ts";
+import type { FleetConfig } from "../fleet/fleet-config.ts";
+import { fleetArgs } from "../fleet/fleet-args.ts";
+import { startMembership, type Membership } from "../fleet/start-membership.ts";
 
 /** What preparing a root did: the release it boots, and whether that start installed it (and placed its directory). */
 export interface Prepared {
@@ -79,6 +82,8 @@ export interface StartOptions {
   nodeOptions?: readonly string[];
   /** the environment of the launcher and its node (default: this process's) */
   env?: NodeJS.ProcessEnv;
+  /** register the node in its fleet group on etcd (relup start --fleet; src/fleet) */
+  fleet?: FleetConfig;
 }
 
 /** What a start did: the release it booted, whether it installed it first, and the node's pid. */
@@ -94,8 +99,8 @@ export interface Started extends Ready {
  * ready) or in this process (resolves with the running launcher).
  */
 export async function startRelease(options: StartOptions & { detach: true }): Promise<Started & { launcherPid: number }>;
-export async function startRelease(options: StartOptions & { detach: false }): Promise<Started & { launcher: Launcher }>;
-export async function startRelease(options: StartOptions & { detach: boolean }): Promise<Started & ({ launcherPid: number } | { launcher: Launcher })> {
+export async function startRelease(options: StartOptions & { detach: false }): Promise<Started & { launcher: Launcher; membership?: Membership }>;
+export async function startRelease(options: StartOptions & { detach: boolean }): Promise<Started & ({ launcherPid: number } | { launcher: Launcher; membership?: Membership })> {
   const root = path.resolve(options.root);
   // Before anything is read or written there: a root another user can write is refused (exit 2).
   assertRootTrusted(root);
@@ -109,10 +114,18 @@ export async function startRelease(options: StartOptions & { detach: boolean }):
   const timeouts = { ...(options.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}), ...(options.bootTimeoutMs !== undefined ? { bootTimeoutMs: options.bootTimeoutMs } : {}), nodeOptions };
   const env = options.env !== undefined ? { env: options.env } : {};
   const started = { name: prepared.name, installed: prepared.installed };
+  const fleet = options.fleet !== undefined ? { fleet: options.fleet } : {};
   try {
-    if (options.detach) return { ...started, ...(await startDetached(root, { ...timeouts, ...env })) };
+    if (options.detach) return { ...started, ...(await startDetached(root, { ...timeouts, ...env, ...fleet })) };
     const launcher = new Launcher({ root, ...timeouts, ...env });
-    return { ...started, ...(await launcher.start()), launcher };
+    // Joined before the node boots: a wrong endpoint or a taken id fails the start with nothing running.
+    const membership = options.fleet !== undefined ? await startMembership(root, options.fleet) : undefined;
+    membership?.attach(launcher);
+    const ready = await launcher.start().catch(async (error: unknown) => {
+      await membership?.stop();
+      throw error;
+    });
+    return { ...started, ...ready, launcher, ...(membership ? { membership } : {}) };
   } catch (error) {
     if (!prepared.installed) throw error;
     await undoFirstInstall(root, prepared);
@@ -132,11 +145,11 @@ export async function nodeIsRunning(root: string): Promise<boolean> {
 }
 
 /** Start a launcher that outlives this process; resolves once its node is ready. */
-export async function startDetached(root: string, options: { heartbeatTimeoutMs?: number; bootTimeoutMs?: number; nodeOptions?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Ready & { launcherPid: number }> {
+export async function startDetached(root: string, options: { heartbeatTimeoutMs?: number; bootTimeoutMs?: number; nodeOptions?: readonly string[]; env?: NodeJS.ProcessEnv; fleet?: FleetConfig } = {}): Promise<Ready & { launcherPid: number }> {
   const logDir = path.join(root, "log");
   await mkdir(logDir, { recursive: true });
   const out = openNoFollow(path.join(logDir, "launcher.out"), APPEND_NOFOLLOW);
-  const child = spawn(process.execPath, [...entryArgs("launcher-main"), "--root", root, ...(options.heartbeatTimeoutMs !== undefined ? ["--heartbeat-timeout", String(options.heartbeatTimeoutMs)] : []), ...(options.bootTimeoutMs !== undefined ? ["--boot-timeout", String(options.bootTimeoutMs)] : []), ...checkNodeOptions(options.nodeOptions ?? []).map((flag) => `--node-option=${flag}`)], { detached: true, stdio: ["ignore", out, out, "ipc"], env: options.env ?? process.env });
+  const child = spawn(process.execPath, [...entryArgs("launcher-main"), "--root", root, ...(options.heartbeatTimeoutMs !== undefined ? ["--heartbeat-timeout", String(options.heartbeatTimeoutMs)] : []), ...(options.bootTimeoutMs !== undefined ? ["--boot-timeout", String(options.bootTimeoutMs)] : []), ...checkNodeOptions(options.nodeOptions ?? []).map((flag) => `--node-option=${flag}`), ...fleetArgs(options.fleet)], { detached: true, stdio: ["ignore", out, out, "ipc"], env: options.env ?? process.env });
   // The launcher has its own copy of the log's descriptor.
   closeSync(out);
   return new Promise((resolve, reject) => {

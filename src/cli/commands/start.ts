@@ -8,6 +8,7 @@ import type { Io } from "../io.ts";
 import { onInterrupt } from "../../interrupt.ts";
 import { parseTimeout } from "../parse-timeout.ts";
 import { ALLOWED_NODE_OPTIONS, checkNodeOptions } from "../../runtime/node-options.ts";
+import { DEFAULT_LEASE_TTL_S, fleetConfig } from "../../fleet/fleet-config.ts";
 
 interface StartArgs {
   release?: string;
@@ -17,6 +18,10 @@ interface StartArgs {
   heartbeatTimeout: number;
   bootTimeout: number;
   nodeOption: string[];
+  fleet?: string;
+  group?: string;
+  nodeId?: string;
+  fleetLeaseTtl?: number;
 }
 
 export function startCommand(io: Io, run: CliRun): CommandModule<object, StartArgs> {
@@ -32,14 +37,21 @@ export function startCommand(io: Io, run: CliRun): CommandModule<object, StartAr
         .option("heartbeat-timeout", { type: "number", default: DEFAULT_HEARTBEAT_TIMEOUT, describe: "Kill and restart (on the permanent release) a node that answers its launcher's heartbeat for none of this many ms: its event loop is stuck" })
         .option("boot-timeout", { type: "number", default: DEFAULT_BOOT_TIMEOUT, describe: "Kill a node that is not ready this many ms after it was started (the start fails, a restart is retried, a restart_new_emulator takeover is aborted); also how long an application's start may take during an install" })
         .option("node-option", { type: "string", array: true, default: [], describe: `A V8/Node flag for the node, and for every node the launcher restarts (repeatable; \`--node-option --max-old-space-size=4096\`). Allowed: ${ALLOWED_NODE_OPTIONS.join(", ")}` })
+        .option("fleet", { type: "string", describe: "etcd's client URLs (comma-separated): register the node in its group there, under a lease, for as long as its launcher runs (docs/fleet.md)" })
+        .option("group", { type: "string", describe: "With --fleet: the node's group (the nodes that run the same release)" })
+        .option("node-id", { type: "string", describe: "With --fleet: the node's id in its group (default: the host name and a digest of the root, the same across restarts)" })
+        .option("fleet-lease-ttl", { type: "number", describe: `With --fleet: seconds after which a node whose launcher stopped renewing its lease leaves the group (default ${DEFAULT_LEASE_TTL_S})` })
         .example("$0 start _build/calculator-1.0.0.tar.gz --root /srv/calc --detach", "install and boot calculator 1.0.0 in the background")
-        .example("$0 start --initial _build/calculator-1.0.0.tar.gz --root /srv/calc", "install 1.0.0 on the first start; later starts boot the permanent release") as never,
+        .example("$0 start --initial _build/calculator-1.0.0.tar.gz --root /srv/calc", "install 1.0.0 on the first start; later starts boot the permanent release")
+        .example("$0 start --root /srv/calc --detach --fleet http://etcd:2379 --group calc", "boot it as a member of the fleet group calc") as never,
     handler: async (argv) => {
       const heartbeatTimeoutMs = parseTimeout("--heartbeat-timeout", argv.heartbeatTimeout);
       const bootTimeoutMs = parseTimeout("--boot-timeout", argv.bootTimeout);
       const nodeOptions = checkNodeOptions(argv.nodeOption.map(String));
+      if (argv.fleet === undefined && (argv.group !== undefined || argv.nodeId !== undefined || argv.fleetLeaseTtl !== undefined)) throw new UserError("--group, --node-id and --fleet-lease-ttl belong to --fleet. Fix: add `--fleet <etcd endpoints>`, or leave them out.", ExitCode.badInput);
+      const fleet = argv.fleet !== undefined ? fleetConfig({ root: argv.root, fleet: argv.fleet, group: argv.group, nodeId: argv.nodeId, leaseTtl: argv.fleetLeaseTtl }) : undefined;
       const release = argv.release ?? argv.initial;
-      const options = { root: argv.root, ...(release !== undefined ? { release, initial: argv.initial !== undefined } : {}), heartbeatTimeoutMs, bootTimeoutMs, nodeOptions, env: run.env };
+      const options = { root: argv.root, ...(release !== undefined ? { release, initial: argv.initial !== undefined } : {}), heartbeatTimeoutMs, bootTimeoutMs, nodeOptions, env: run.env, ...(fleet ? { fleet } : {}) };
       const installed = (r: { name: string; version: string; installed: boolean }) => {
         if (r.installed) io.err(`installed ${r.name} ${r.version} in ${path.resolve(argv.root)} as the permanent release\n`);
       };
@@ -57,7 +69,9 @@ export function startCommand(io: Io, run: CliRun): CommandModule<object, StartAr
       launcher.on("restart", ({ delayMs }) => io.err(`node exited; restarting in ${delayMs} ms\n`));
       launcher.on("ready", (r: { pid: number }) => io.err(`node ready again: pid ${r.pid}\n`));
       const forget = onInterrupt(() => void launcher.stop());
+      if (started.membership) io.err(`registered as ${started.membership.member.record.id} in fleet group ${started.membership.member.record.group}\n`);
       await new Promise<void>((resolve) => launcher.once("stopped", resolve)).finally(forget);
+      await started.membership?.stop();
       // The node died and the root can no longer boot (RELEASES): the launcher gave up, and says why.
       if (launcher.failure) throw new UserError(`cannot restart the node: ${launcher.failure}`, ExitCode.badInput);
       io.err("stopped\n");

@@ -1,0 +1,46 @@
+/**
+ * The fleet membership of a launcher (`relup start --fleet`): joins the group before the node boots (so a
+ * wrong endpoint or a taken id fails the start, and nothing runs unregistered), follows the launcher,
+ * and logs to ROOT/log/fleet.jsonl (never through a link). `stop()` leaves the group and closes the log.
+ */
+import { mkdir } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { LogFile } from "../runtime/log-file.ts";
+import type { Launcher } from "../runtime/launcher.ts";
+import { readBootable } from "../runtime/read-bootable.ts";
+import { APPEND_NOFOLLOW, openNoFollow } from "../runtime/root-trust.ts";
+import type { FleetConfig } from "./fleet-config.ts";
+import { FleetMember } from "./fleet-member.ts";
+
+const RELUP_VERSION: string = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+
+export interface Membership {
+  member: FleetMember;
+  attach(launcher: Launcher): void;
+  stop(): Promise<void>;
+}
+
+export async function startMembership(root: string, config: FleetConfig, options: { refreshMs?: number } = {}): Promise<Membership> {
+  const bootable = await readBootable(root);
+  await mkdir(path.join(root, "log"), { recursive: true, mode: 0o755 });
+  const log = new LogFile(openNoFollow(path.join(root, "log", "fleet.jsonl"), APPEND_NOFOLLOW));
+  const write = (event: string, fields: Record<string, unknown>) => log.write(JSON.stringify({ time: new Date().toISOString(), event, ...fields }));
+  let member: FleetMember;
+  try {
+    member = await FleetMember.join({ config, root, releaseName: bootable?.releases.name ?? "unknown", relupVersion: RELUP_VERSION, log: write, ...options });
+  } catch (error) {
+    write("fleet join failed", { error: (error as Error).message });
+    await log.end();
+    throw error;
+  }
+  return {
+    member,
+    attach: (launcher) => member.attach(launcher),
+    stop: async () => {
+      await member.stop();
+      write("fleet left", { key: member.key });
+      await log.end();
+    },
+  };
+}

@@ -41,11 +41,11 @@ function inline(text: string): string {
     .map((part) => {
       if (part.startsWith("`") && part.endsWith("`") && part.length >= 2) return `<code>${escape(part.slice(1, -1))}</code>`;
       return escape(part)
-        .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
         .replace(/&lt;(\/?)(br|sub|summary|details)&gt;/g, "<$1$2>")
         .replace(/\\\|/g, "|");
     })
-    .join("");
+    .join("")
+    .replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>");
 }
 
 /** The subset of Markdown the plan renderer writes: headings, paragraphs, lists, tables, fenced code, folds. */

@@ -11,7 +11,8 @@
  * executor's loops do: the node keeps serving while it answers. A state's size is the length of its
  * `v8.serialize` copy (what `relup verify --live` copies), an estimate of its memory: for the summary,
  * the mean of up to SAMPLES states per module (a reservoir sample) times the module's count; for a page,
- * each row's own. A state that cannot be serialized (a function, a socket) has no size.
+ * each row's own. A state that cannot be serialized (a function, a socket) has no size, and neither has a
+ * supervisor's (see stateSize).
  */
 import v8 from "node:v8";
 import type { Proc } from "./process.ts";
@@ -85,12 +86,29 @@ async function eachProcess(runtime: Runtime, visit: (proc: Proc) => void): Promi
   }
 }
 
+/** A state measured less than this long ago (ms) is not measured again (a page refreshed every second). */
+const REMEASURE_MS = 10_000;
+const measured = new WeakMap<Proc, { bytes: number | null; at: number; ms: number }>();
+
+/**
+ * The serialized size of a process's state. Not for a supervisor (its state is its children's specs: at
+ * 100,000 children, 150 ms to serialize; their number is shown instead). A state is measured again only
+ * after REMEASURE_MS, or a thousand times as long as measuring it took, so that a large state costs the
+ * event loop at most about a thousandth of its time, however often the dashboard asks.
+ */
 function stateSize(proc: Proc): number | null {
+  if (proc.behaviour.kind === "supervisor") return null;
+  const now = performance.now();
+  const known = measured.get(proc);
+  if (known && now - known.at < Math.max(REMEASURE_MS, known.ms * 1000)) return known.bytes;
+  let bytes: number | null;
   try {
-    return v8.serialize(proc.state).length;
+    bytes = v8.serialize(proc.state).length;
   } catch {
-    return null;
+    bytes = null;
   }
+  measured.set(proc, { bytes, at: now, ms: performance.now() - now });
+  return bytes;
 }
 
 export async function processSummary(runtime: Runtime): Promise<ProcessSummary> {

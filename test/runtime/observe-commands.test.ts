@@ -5,6 +5,7 @@
  * cursor, and the second-by-second samples. None of them changes the node.
  */
 import path from "node:path";
+import v8 from "node:v8";
 import { describe, expect, it, vi } from "vitest";
 import { applyRelease } from "../../src/apply/apply-release.ts";
 import { get } from "../../src/net-helpers.ts";
@@ -13,6 +14,7 @@ import type { InstallRecord } from "../../src/runtime/install-journal.ts";
 import type { TreeNode } from "../../src/runtime/supervision-tree.ts";
 import { startSupervisor } from "../../src/runtime/supervisor.ts";
 import { subtree } from "../../src/runtime/supervision-tree.ts";
+import { processSummary } from "../../src/runtime/process-query.ts";
 import { workerV2, writeFleet, WORKERS } from "../helpers/fleet.ts";
 import { useLiveNodes } from "../helpers/live-node.ts";
 import { testRuntime } from "../helpers/runtime.ts";
@@ -61,6 +63,11 @@ describe("read-only control commands for relup observe", () => {
     const next = subtree(runtime, sup.pid, { limit: 10, offset: 25 })!;
     expect(next.children!.map((c: TreeNode) => c.id)).toEqual(["w25", "w26", "w27", "w28", "w29"]);
     // Past the budget, a supervisor is listed without its children: a reader asks for them by pid.
+    // Per module: the workers' states are measured (serialized size, sampled), the supervisor's is not.
+    const summary = await processSummary(runtime);
+    expect(summary.modules.map((m) => [m.module, m.count])).toEqual([["a/worker", 30], ["a/sup", 1]]);
+    expect(summary.modules[0]!.stateBytes).toBe(30 * v8.serialize({}).length);
+    expect(summary.modules[1]!.stateBytes).toBeUndefined();
     const bare = subtree(runtime, sup.pid, { budget: 1 })!;
     expect(bare.childCount).toBe(30);
     expect(bare.children).toBeUndefined();
@@ -76,8 +83,8 @@ describe("read-only control commands for relup observe", () => {
       const mine = processes.filter((p) => p.module === m.module);
       expect(m).toMatchObject({ count: mine.length, suspended: 0, maxQueue: 0, queued: 0 });
     }
-    // A state's size is its serialized copy's: the calculator's is plain data; a server holding a socket has none.
-    expect(summary.modules.find((m) => m.module === "calculator/sup")?.stateBytes).toBeGreaterThan(0);
+    // A state's size is its serialized copy's: a server holding a socket has none, and a supervisor's is not measured.
+    expect(summary.modules.find((m) => m.module === "calculator/sup")?.stateBytes).toBeUndefined();
     expect(summary.modules.find((m) => m.module === "calculator/http_server")?.stateBytes).toBeUndefined();
     const first = await controlRequest(n.root, { cmd: "process-page", limit: 2 });
     expect(first).toMatchObject({ total: processes.length, offset: 0 });

@@ -10,9 +10,9 @@ const LIMIT = 50;
 const state = { samples: [], records: [], selected: undefined, following: true, query: { offset: 0 }, overview: undefined, plans: new Map() };
 
 const charts = $("charts").querySelector(".charts");
-const drawLoop = lineChart(charts, { id: "chart-loop", title: "Event-loop delay", unit: "ms", format: formatMs, series: [{ name: "longest", color: "var(--vermillion)", value: (s) => s.loopMaxMs }, { name: "p99", color: "var(--blue)", dash: true, value: (s) => s.loopP99Ms }] });
-const drawHeap = lineChart(charts, { id: "chart-heap", title: "Memory", unit: "bytes", format: formatBytes, series: [{ name: "heap used", color: "var(--green)", value: (s) => s.heapUsed }, { name: "heap total", color: "var(--orange)", dash: true, value: (s) => s.heapTotal }] });
-const drawRate = lineChart(charts, { id: "chart-rate", title: "Request and call rate", unit: "per s", format: formatRate, series: [{ name: "messages handled", color: "var(--purple)", value: (s) => s.messagesPerSec }, { name: "HTTP requests", color: "var(--sky)", dash: true, value: (s) => s.httpPerSec }] });
+const drawLoop = lineChart(charts, { id: "chart-loop", title: "Event-loop delay", unit: "ms", format: formatMs, series: [{ name: "longest", color: "vermillion", value: (s) => s.loopMaxMs }, { name: "p99", color: "blue", dash: true, value: (s) => s.loopP99Ms }] });
+const drawHeap = lineChart(charts, { id: "chart-heap", title: "Memory", unit: "bytes", format: formatBytes, series: [{ name: "heap used", color: "green", value: (s) => s.heapUsed }, { name: "heap total", color: "orange", dash: true, value: (s) => s.heapTotal }] });
+const drawRate = lineChart(charts, { id: "chart-rate", title: "Request and call rate", unit: "per s", format: formatRate, series: [{ name: "messages handled", color: "purple", value: (s) => s.messagesPerSec }, { name: "HTTP requests", color: "sky", dash: true, value: (s) => s.httpPerSec }] });
 const redrawCharts = () => {
   for (const draw of [drawLoop, drawHeap, drawRate]) draw(state.samples, WINDOW_MS);
 };

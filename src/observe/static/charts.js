@@ -3,7 +3,7 @@
 const SVG = "http://www.w3.org/2000/svg";
 const W = 480;
 const H = 170;
-const PAD = { left: 52, right: 10, top: 10, bottom: 22 };
+const PAD = { left: 74, right: 10, top: 10, bottom: 22 };
 
 export function el(tag, attrs = {}, ...children) {
   const node = tag.startsWith("svg:") ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
@@ -16,7 +16,7 @@ export function el(tag, attrs = {}, ...children) {
 export function lineChart(box, { id, title, unit, format, series }) {
   const figure = el("figure", { id });
   const heading = el("h3", {}, title);
-  const legend = el("div", { class: "legend", "aria-hidden": "true" }, ...series.map((s) => el("span", { style: `--c: ${s.color}`, class: s.dash ? "dashed" : "" }, s.name)));
+  const legend = el("div", { class: "legend", "aria-hidden": "true" }, ...series.map((s) => el("span", { class: `c-${s.color}${s.dash ? " dashed" : ""}` }, s.name)));
   const svg = el("svg:svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", role: "img", "aria-labelledby": `${id}-caption` });
   const caption = el("figcaption", { id: `${id}-caption` });
   const table = el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "time"), ...series.map((s) => el("th", { class: "num" }, `${s.name} (${unit})`)))), el("tbody"));
@@ -42,7 +42,7 @@ export function lineChart(box, { id, title, unit, format, series }) {
     for (const s of series) {
       if (shown.length === 0) continue;
       const d = shown.map((p, i) => `${i === 0 ? "M" : "L"}${x(p.t).toFixed(1)},${y(s.value(p)).toFixed(1)}`).join(" ");
-      svg.append(el("svg:path", { d, fill: "none", stroke: s.color, "stroke-width": 2, "stroke-dasharray": s.dash ? "6 4" : undefined }));
+      svg.append(el("svg:path", { d, class: `line c-${s.color}`, "stroke-dasharray": s.dash ? "6 4" : undefined }));
     }
     const last = shown[shown.length - 1];
     caption.textContent = last

@@ -16,8 +16,11 @@ import { controlRequest } from "../../src/runtime/control-client.ts";
 import { useLiveNodes } from "../helpers/live-node.ts";
 import { relup } from "../helpers/relup-cli.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
+import { workerV2, writeFleet } from "../helpers/fleet.ts";
 
 const CHROMIUM = process.env.RELUP_CHROMIUM ?? "/usr/bin/chromium";
+/** RELUP_SCREENSHOTS=DIR: also save what the page showed (the PNGs of docs/observe.md). */
+const SCREENSHOTS = process.env.RELUP_SCREENSHOTS;
 const tempDir = useTempDirs();
 const liveNode = useLiveNodes(tempDir);
 const FIXTURES = path.resolve("fixtures");
@@ -31,8 +34,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function openDashboard() {
-  const n = await liveNode({ from: path.join(FIXTURES, "calculator", "1.0.0"), to: path.join(FIXTURES, "calculator", "1.1.0"), app: "calculator" });
+async function openDashboard(node?: Awaited<ReturnType<typeof liveNode>>) {
+  const n = node ?? (await liveNode({ from: path.join(FIXTURES, "calculator", "1.0.0"), to: path.join(FIXTURES, "calculator", "1.1.0"), app: "calculator" }));
   const server: ObserveServer = await startObserveServer({ root: n.root });
   const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
   const page = await context.newPage();
@@ -78,6 +81,29 @@ describe("relup observe in a browser", () => {
       // Every chart has its text alternative.
       await expect.poll(() => text(d.page, "#chart-loop-caption"), { timeout: 15_000 }).toMatch(/^Event-loop delay, last 5 minutes: longest now [\d.]+ ms, highest/);
       expect(await d.page.locator("figure svg[aria-labelledby]").count()).toBe(3);
+      if (SCREENSHOTS) await d.page.screenshot({ path: path.join(SCREENSHOTS, "observe-calculator.png") });
+      expect(d.problems).toEqual([]);
+    } finally {
+      await d.close();
+    }
+  }, 120_000);
+
+  it("draws a failed install as a rollback, with how far the migration got", async () => {
+    const dir = await tempDir();
+    const n = await liveNode({ dir, from: await writeFleet(dir, { version: "1.0.0" }), to: await writeFleet(dir, { version: "2.0.0", worker: workerV2([3]) }), app: "fleet" });
+    const d = await openDashboard(n);
+    try {
+      await expect.poll(() => text(d.page, "#release-title"), { timeout: 15_000 }).toBe("fleet 1.0.0");
+      expect((await relup(["apply", n.v2, "--root", n.root, "--yes"])).code).toBe(1);
+      await expect.poll(() => text(d.page, "#install-line"), { timeout: 15_000 }).toMatch(/^Install of 2\.0\.0 \(from 1\.0\.0\): failed and rolled back, \d+ of \d+ steps, .* install-failed: .*cannot migrate worker 3/);
+      expect(await d.page.locator("#install-line").getAttribute("class")).toBe("outcome-rolled-back");
+      expect(await d.page.locator("#timeline-chart rect.rollback-band").count()).toBe(1);
+      expect(await d.page.locator("#timeline-chart rect.suspend-window").count()).toBe(1);
+      const caption = await text(d.page, "#timeline-caption");
+      expect(caption).toContain("fleet/worker 3 of 5 processes migrated");
+      expect(caption).toMatch(/Rolled back from [\d.]+ ms: codeChange failed for process 4 of 5: cannot migrate worker 3/);
+      if (SCREENSHOTS) await d.page.locator("#upgrade").screenshot({ path: path.join(SCREENSHOTS, "observe-rollback.png") });
+      expect(await text(d.page, "#release-title")).toBe("fleet 1.0.0");
       expect(d.problems).toEqual([]);
     } finally {
       await d.close();

@@ -39,7 +39,7 @@ export function drawTimeline(chart, caption, tbody, r, now) {
   }
   if (r.rollback) {
     svg.append(el("svg:rect", { x: x(r.rollback.start), y: 20, width: Math.max(x(end) - x(r.rollback.start), 3), height: H - 40, class: "rollback-band" }));
-    svg.append(el("svg:text", { x: x(r.rollback.start) + 3, y: 14, class: "f-vermillion" }, `rollback (${r.rollback.steps} changes undone)`));
+    svg.append(el("svg:text", { ...labelAt(x(r.rollback.start)), y: 14, class: "f-vermillion" }, `rollback (${r.rollback.steps} changes undone)`));
   }
   let row = 0;
   const bar = (label, start, stop, colour, title, dashed) => {
@@ -59,7 +59,7 @@ export function drawTimeline(chart, caption, tbody, r, now) {
   for (const w of r.suspensions) bar(`suspended ${w.module}`, w.start, w.end ?? now, "hatch", `${w.module} suspended ${fmt((w.end ?? now) - w.start)} ms${w.end ? "" : " (still)"}`, true);
   if (r.pointOfNoReturn) {
     svg.append(el("svg:line", { x1: x(r.pointOfNoReturn), x2: x(r.pointOfNoReturn), y1: 16, y2: H - 20, class: "no-return" }));
-    svg.append(el("svg:text", { x: x(r.pointOfNoReturn) + 3, y: r.rollback ? H - 24 : 14 }, "point of no return"));
+    svg.append(el("svg:text", { ...labelAt(x(r.pointOfNoReturn)), y: r.rollback ? H - 24 : 14 }, "point of no return"));
   }
   chart.replaceChildren(svg);
   chart.setAttribute("aria-label", `Timeline of the ${r.kind}`);
@@ -68,5 +68,8 @@ export function drawTimeline(chart, caption, tbody, r, now) {
   caption.textContent = [describeRecord(r) + ".", `Preflight ${fmt(firstStep - r.startedAt)} ms.`, r.pointOfNoReturn ? `Point of no return passed at ${fmt(r.pointOfNoReturn - r.startedAt)} ms.` : "", windows ? `Suspend windows: ${windows}.` : "No process suspended.", migrated ? `${migrated}.` : "", r.rollback ? `Rolled back from ${fmt(r.rollback.start - r.startedAt)} ms: ${r.rollback.cause}.` : ""].filter(Boolean).join(" ");
   tbody.replaceChildren(...r.steps.map((s) => el("tr", {}, el("td", { class: "num" }, s.index + 1), el("td", {}, el("code", {}, s.op)), el("td", {}, s.detail), el("td", { class: "num" }, fmt(s.start - r.startedAt)), el("td", { class: "num" }, s.end ? fmt(s.end - s.start) : "running"))));
 }
+
+/** A label beside a line at `px`: to its right, or to its left when it is in the right part of the chart. */
+const labelAt = (px) => (px > W * 0.6 ? { x: px - 4, "text-anchor": "end" } : { x: px + 4 });
 
 const fmt = (ms) => (ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : Math.round(ms).toString());

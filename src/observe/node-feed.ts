@@ -49,6 +49,8 @@ export class NodeFeed {
   #plans = new Map<number, PlanView>();
   #timer: NodeJS.Timeout | undefined;
   #running = false;
+  /** which start the loops belong to: a loop of an earlier start (still waiting on the node) ends when it wakes */
+  #generation = 0;
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -78,6 +80,7 @@ export class NodeFeed {
 
   stop(): void {
     this.#running = false;
+    this.#generation++;
     clearTimeout(this.#timer);
   }
 
@@ -89,12 +92,13 @@ export class NodeFeed {
 
   #start(): void {
     this.#running = true;
-    void this.#poll();
-    void this.#followJournal();
+    const generation = ++this.#generation;
+    void this.#poll(generation);
+    void this.#followJournal(generation);
   }
 
-  async #poll(): Promise<void> {
-    if (!this.#running) return;
+  async #poll(generation: number): Promise<void> {
+    if (generation !== this.#generation) return;
     try {
       const [status, summary, tree, samples] = await Promise.all([this.ask({ cmd: "status" }), this.ask({ cmd: "process-summary" }), this.ask({ cmd: "tree" }), this.ask({ cmd: "samples", after: this.#samples.at(-1)?.t ?? 0 })]);
       // RELEASES read from the root: the node's `releases` waits behind an install, the file never does.
@@ -112,13 +116,13 @@ export class NodeFeed {
     } catch (error) {
       this.#down(error);
     }
-    if (this.#running) this.#timer = setTimeout(() => void this.#poll(), POLL_MS);
+    if (generation === this.#generation) this.#timer = setTimeout(() => void this.#poll(generation), POLL_MS);
   }
 
-  async #followJournal(): Promise<void> {
+  async #followJournal(generation: number): Promise<void> {
     let seq: number | undefined;
     const asked = new Set<number>();
-    while (this.#running) {
+    while (generation === this.#generation) {
       try {
         const answer = await this.ask({ cmd: "journal", ...(seq !== undefined ? { after: seq, wait: JOURNAL_WAIT_MS } : {}) }, JOURNAL_WAIT_MS + 10_000);
         // The plan of a record seen for the first time, read once (before the record is shown, so that its view is there).

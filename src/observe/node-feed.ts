@@ -103,6 +103,7 @@ export class NodeFeed {
       const [status, summary, tree, samples] = await Promise.all([this.ask({ cmd: "status" }), this.ask({ cmd: "process-summary" }), this.ask({ cmd: "tree" }), this.ask({ cmd: "samples", after: this.#samples.at(-1)?.t ?? 0 })]);
       // RELEASES read from the root: the node's `releases` waits behind an install, the file never does.
       const file = await readReleasesFile(this.root);
+      if (generation !== this.#generation) return;
       const running = status.release.version;
       const releases = (file?.releases ?? []).map((r) => ({ name: file!.name, version: r.version, status: r.version === running && r.status !== "permanent" ? ("current" as const) : r.status }));
       this.#up();
@@ -120,13 +121,16 @@ export class NodeFeed {
   }
 
   async #followJournal(generation: number): Promise<void> {
-    let seq: number | undefined;
+    // From what the feed last showed: a page opened again gets that at once, and then only what changes.
+    let seq = (this.#latest.get("journal") as Extract<FeedEvent, { event: "journal" }> | undefined)?.data.seq;
     const asked = new Set<number>();
     while (generation === this.#generation) {
       try {
         const answer = await this.ask({ cmd: "journal", ...(seq !== undefined ? { after: seq, wait: JOURNAL_WAIT_MS } : {}) }, JOURNAL_WAIT_MS + 10_000);
+        // Stopped (and maybe started again) while the node held the request: this loop is not the feed's now.
+        if (generation !== this.#generation) return;
         // The plan of a record seen for the first time, read once (before the record is shown, so that its view is there).
-        const want = answer.records.map((r) => r.id).filter((id) => !asked.has(id));
+        const want = answer.records.map((r) => r.id).filter((id) => !asked.has(id) && !this.#plans.has(id));
         if (want.length > 0) {
           for (const id of want) asked.add(id);
           const { plans } = await this.ask({ cmd: "journal", plans: want });

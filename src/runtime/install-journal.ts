@@ -96,9 +96,12 @@ export class InstallJournal {
     }
   }
 
-  /** The records (oldest first) if the journal changed since `after`, else once it does or `waitMs` passed. */
+  /**
+   * The records (oldest first) at once if the journal's seq is not `after`, else once it changes or `waitMs`
+   * passed. (Not only a newer seq: a reader that followed a node before it restarted holds a larger one.)
+   */
   async read(options: { after?: number; waitMs?: number; plans?: readonly number[] } = {}): Promise<JournalResult> {
-    if (options.after !== undefined && options.after >= this.#seq && (options.waitMs ?? 0) > 0) {
+    if (options.after === this.#seq && (options.waitMs ?? 0) > 0) {
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);

@@ -30,7 +30,7 @@ function relup(args: string[], env: Record<string, string> = {}) {
 }
 
 describe("every relup command, with its positionals", () => {
-  it("init, build, inspect, generate, verify, keygen, sign, fleet, start, status, processes, unpack, apply, permanent, releases, rollback, remove, stop: each runs, and no command is left out", async () => {
+  it("init, build, inspect, generate, verify, keygen, sign, fleet, start, status, processes, unpack, apply, permanent, releases, rollback, remove, stop, observe: each runs, and no command is left out", async () => {
     const out = await tempDir();
     const root = path.join(await tempDir(), "root");
     detached.root(root);
@@ -83,6 +83,8 @@ describe("every relup command, with its positionals", () => {
     // A stopped root's releases are read from its RELEASES file; commands that need the node say how to start it.
     expect(await relup(["releases", "--root", root])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^calculator 1\.0\.0 +permanent\n$/), stderr: expect.stringContaining("no node is running in this root") });
     expect(await relup(["status", "--root", root])).toMatchObject({ code: 1, stderr: expect.stringContaining(`Fix: start it with \`relup start --root ${root}\``) });
+    // observe serves until Ctrl-C (test/observe/observe-cli.test.ts runs it in a process); with no node it says so at once.
+    expect(await relup(["observe", "--root", root])).toMatchObject({ code: 1, stdout: "", stderr: expect.stringContaining(`Fix: start it with \`relup start --root ${root}\``) });
 
     const help = await relup(["--help"]);
     const commands = [...help.stdout.matchAll(/^ {2}relup ([\w-]+)/gm)].map((m) => m[1]!);

@@ -77,7 +77,7 @@ describe("relup CLI", () => {
   it("`relup --help` lists every command, and each command's help shows an example", async () => {
     const top = await help(["--help"]);
     const commands = [...top.matchAll(/^ {2}relup (\w+)/gm)].map((m) => m[1]);
-    expect(commands).toEqual(["init", "build", "inspect", "generate", "verify", "start", "status", "processes", "stop", "unpack", "apply", "permanent", "rollback", "remove", "releases", "keygen", "sign", "fleet"]);
+    expect(commands).toEqual(["init", "build", "inspect", "generate", "verify", "start", "status", "processes", "stop", "unpack", "apply", "permanent", "rollback", "remove", "releases", "keygen", "sign", "fleet", "observe"]);
     for (const command of commands) expect(await help([command!, "--help"])).toMatch(/Examples:\n {2}relup /);
   });
 });

@@ -154,7 +154,7 @@ describe("the packed package, installed into a project written by its `relup ini
     expect(files.filter((f) => /(^|\/)(test|fixtures|bench|src|scripts)\//.test(f) || /\.test\.(js|ts)$/.test(f))).toEqual([]);
     // The build leaves the CLI executable, so `npx relup` in the checkout runs it (npm sets the mode on install).
     expect((await stat(path.join(work, "source", "dist", "cli", "main.js"))).mode & 0o111).toBe(0o111);
-    for (const f of ["dist/cli/main.js", "dist/index.js", "dist/index.d.ts", "dist/runtime/public.js", "dist/runtime/public.d.ts", "dist/runtime/node-main.js", "dist/verify/worker.js", "dist/index.js.map"]) expect(files).toContain(f);
+    for (const f of ["dist/cli/main.js", "dist/index.js", "dist/index.d.ts", "dist/runtime/public.js", "dist/runtime/public.d.ts", "dist/runtime/node-main.js", "dist/verify/worker.js", "dist/index.js.map", "dist/observe/static/index.html", "dist/observe/static/app.js"]) expect(files).toContain(f);
 
     const modules = path.join(project, "node_modules");
     for (const dev of ["tsx", "autocannon", "vitest", "eslint"]) expect(existsSync(path.join(modules, dev)), dev).toBe(false);

@@ -23,6 +23,7 @@ import { stopCommand } from "./commands/stop.ts";
 import { keygenCommand } from "./commands/keygen.ts";
 import { signCommand } from "./commands/sign.ts";
 import { fleetCommand } from "./commands/fleet.ts";
+import { observeCommand } from "./commands/observe.ts";
 import type { CliRun } from "./cli-run.ts";
 import type { Io } from "./io.ts";
 import { UserError, ExitCode } from "../errors.ts";
@@ -31,7 +32,7 @@ import { joinNodeOptions } from "../runtime/node-options.ts";
 const RELUP_VERSION: string = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 
 export function createCli(io: Io, argv: readonly string[] = [], run: CliRun = { env: process.env, exitCode: undefined }): Argv {
-  const commands = [initCommand(io, RELUP_VERSION), buildCommand(io), inspectCommand(io), generateCommand(io, run), verifyCommand(io, run), startCommand(io, run), statusCommand(io), processesCommand(io), stopCommand(io), unpackCommand(io), applyCommand(io), permanentCommand(io), rollbackCommand(io), removeCommand(io), releasesCommand(io), keygenCommand(io), signCommand(io), fleetCommand(io)] as CommandModule<object, never>[];
+  const commands = [initCommand(io, RELUP_VERSION), buildCommand(io), inspectCommand(io), generateCommand(io, run), verifyCommand(io, run), startCommand(io, run), statusCommand(io), processesCommand(io), stopCommand(io), unpackCommand(io), applyCommand(io), permanentCommand(io), rollbackCommand(io), removeCommand(io), releasesCommand(io), keygenCommand(io), signCommand(io), fleetCommand(io), observeCommand(io)] as CommandModule<object, never>[];
   const cli = yargs(joinNodeOptions(argv))
     .scriptName("relup")
     .usage("$0 <command> [options]\n\nFormal release upgrades for Node.js: build releases, plan upgrades, apply them live.");

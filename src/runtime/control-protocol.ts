@@ -28,6 +28,15 @@
  *               block and how much of it was GC (loop-watch.ts); and, per open control connection, what
  *               the node holds for it (control-server.ts, ConnectionStats)
  *
+ * Read-only views for `relup observe` (none changes the node; each stays small at any process count):
+ *   tree            {pid?, offset?, limit?}: the supervision tree of every application (supervision-tree.ts),
+ *                   each supervisor's children capped at `limit`; with `pid`, that process's subtree from `offset`
+ *   process-summary processes per callback module: count, suspended, longest queue, state size (process-query.ts)
+ *   process-page    {offset?, limit?, search?, module?, status?, sort?}: one page of processes and how many match
+ *   journal         {after?, wait?, plans?}: the recent installs and rollbacks step by step (install-journal.ts);
+ *                   with `after` (a seq) it answers once there is something newer or `wait` ms passed
+ *   samples         {after?}: one sample a second of event-loop delay, heap and rates (node-sampler.ts)
+ *
  * Long requests (unpack, check, install, rollback) may ask for keepalive lines (`keepalive`: ms): while
  * the node works on the request, it writes `{id, keepalive: true}` that often, from its event loop. The
  * client then limits the silence, not the whole request: an install may take as long as the timeouts the
@@ -41,12 +50,17 @@ import { ModuleRef, Version } from "../release/names.ts";
 import type { ConnectionStats } from "./control-server.ts";
 import { RuntimeIssue } from "./issues/runtime-issue.ts";
 import type { LiveStatesResult } from "./live-states.ts";
+import { RECORDS_KEPT, type JournalResult } from "./install-journal.ts";
+import type { ProcessPage, ProcessSummary } from "./process-query.ts";
+import type { Sample } from "./node-sampler.ts";
+import type { ApplicationTree, TreeNode } from "./supervision-tree.ts";
 import type { GcPauses, LongestBlock } from "./loop-watch.ts";
 import type { Node } from "./node.ts";
 import type { ReleaseHandler } from "./release-handler.ts";
 
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
+const Count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const Id = z.union([z.string().max(200), z.number()]).optional();
 /** How often (ms) the node writes a keepalive line while it works on a long request. */
 const Keepalive = z.number().int().min(10).max(60_000).optional();
@@ -89,6 +103,22 @@ export const ControlRequest = z.discriminatedUnion("cmd", [
   z.object({ id: Id, cmd: z.literal("remove"), version: Version, force: z.boolean().optional() }).strict(),
   z.object({ id: Id, cmd: z.literal("states"), modules: z.array(ModuleRef).min(1).max(10_000) }).strict(),
   z.object({ id: Id, cmd: z.literal("metrics"), reset: z.boolean().optional(), gc: z.boolean().optional(), blocks: z.boolean().optional() }).strict(),
+  z.object({ id: Id, cmd: z.literal("tree"), pid: z.string().min(1).max(100).optional(), offset: Count.optional(), limit: z.number().int().min(1).max(1_000).optional() }).strict(),
+  z.object({ id: Id, cmd: z.literal("process-summary") }).strict(),
+  z
+    .object({
+      id: Id,
+      cmd: z.literal("process-page"),
+      offset: Count.optional(),
+      limit: z.number().int().min(1).max(500).optional(),
+      search: z.string().max(200).optional(),
+      module: z.string().min(1).max(500).optional(),
+      status: z.enum(["running", "suspended", "exiting"]).optional(),
+      sort: z.enum(["pid", "queue"]).optional(),
+    })
+    .strict(),
+  z.object({ id: Id, cmd: z.literal("journal"), after: Count.optional(), wait: z.number().int().min(0).max(30_000).optional(), plans: z.array(Count).max(RECORDS_KEPT).optional() }).strict(),
+  z.object({ id: Id, cmd: z.literal("samples"), after: z.number().min(0).optional() }).strict(),
 ]);
 export type ControlRequest = z.infer<typeof ControlRequest>;
 
@@ -108,7 +138,16 @@ export interface ControlResults {
   remove: Awaited<ReturnType<ReleaseHandler["remove"]>>;
   states: LiveStatesResult;
   metrics: MetricsResult;
+  tree: { applications: ApplicationTree[] } | { node: TreeNode | null };
+  "process-summary": ProcessSummary;
+  "process-page": ProcessPage;
+  journal: JournalResult;
+  samples: { intervalMs: number; samples: Sample[] };
 }
+
+/** The commands that only read: all `relup observe` may send (none changes the node). */
+export const READ_ONLY_COMMANDS = ["ping", "status", "processes", "releases", "tree", "process-summary", "process-page", "journal", "samples"] as const satisfies readonly ControlRequest["cmd"][];
+export type ReadOnlyRequest = Extract<ControlRequest, { cmd: (typeof READ_ONLY_COMMANDS)[number] }>;
 
 /** The answer to `request`: a rollback with `dryRun` answers with its preflight. */
 export type ControlResult<R extends ControlRequest> = R extends { cmd: "rollback"; dryRun: true } ? Awaited<ReturnType<ReleaseHandler["checkRollback"]>> : R extends { cmd: "rollback"; dryRun?: false | undefined } ? ControlResults["rollback"] : ControlResults[R["cmd"]];

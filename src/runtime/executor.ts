@@ -62,7 +62,9 @@ export interface ExecTarget {
 }
 
 export type Progress =
-  | { phase: "step"; index: number; total: number; op: Instruction["op"]; detail: string }
+  | { phase: "step"; index: number; total: number; op: Instruction["op"]; detail: string; modules?: string[] }
+  /** a step finished (a failed one is followed by `rollback` instead) */
+  | { phase: "step-done"; index: number; op: Instruction["op"]; ms: number }
   | { phase: "code_change"; module: string; done: number; total: number }
   | { phase: "rollback"; steps: number; cause: string };
 
@@ -159,11 +161,13 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
   };
   const run = async (index: number) => {
     const instruction = script[index]!;
-    options.progress?.({ phase: "step", index, total: script.length, op: instruction.op, detail: describeStep(instruction) });
+    options.progress?.({ phase: "step", index, total: script.length, op: instruction.op, detail: describeStep(instruction), ...stepModules(instruction) });
     const started = performance.now();
     try {
       await step(instruction, state, options);
-      timings.push({ op: instruction.op, ms: performance.now() - started });
+      const ms = performance.now() - started;
+      timings.push({ op: instruction.op, ms });
+      options.progress?.({ phase: "step-done", index, op: instruction.op, ms });
     } catch (error) {
       await fail(index, instruction, error);
     }
@@ -259,6 +263,11 @@ async function rollback(s: ExecState, port: RuntimePort): Promise<string[]> {
   await runAll(s.restarts);
   s.applications.rolledBack();
   return failures;
+}
+
+/** The modules a suspend or resume step holds or lets go (what a timeline draws as suspend windows). */
+function stepModules(i: Instruction): { modules?: string[] } {
+  return i.op === "suspend" || i.op === "resume" ? { modules: [...i.modules] } : {};
 }
 
 function describeStep(i: Instruction): string {

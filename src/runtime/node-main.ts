@@ -26,6 +26,10 @@ import { copyStates, type LiveStatesResult } from "./live-states.ts";
 import { bootFailure } from "./boot-failure.ts";
 import { DEFAULT_START_TIMEOUT } from "./application-controller.ts";
 import { MAX_TIMEOUT_MS } from "../appup/instruction.ts";
+import { InstallJournal } from "./install-journal.ts";
+import { NodeSampler } from "./node-sampler.ts";
+import { processPage, processSummary } from "./process-query.ts";
+import { applicationTrees, subtree } from "./supervision-tree.ts";
 
 const { values } = parseArgs({ options: { root: { type: "string" }, version: { type: "string" }, inherit: { type: "string" }, "boot-timeout": { type: "string" } } });
 const root = path.resolve(values.root!);
@@ -200,6 +204,9 @@ try {
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const loopWatch = new LoopWatch();
+  // What `relup observe` reads: the recent installs step by step, and a second-by-second history.
+  const journal = new InstallJournal();
+  const sampler = new NodeSampler(node.runtime);
   control = await openControlServer(root, async (request, progress): Promise<AnyControlResult> => {
     switch (request.cmd) {
       case "ping":
@@ -220,7 +227,7 @@ try {
       case "install": {
         // After a handover this node stops whatever the install ends with: only its successor serves.
         try {
-          return await handler.install(request.version, request.plan, progress, { ...(request.allowRestart !== undefined ? { allowRestart: request.allowRestart } : {}), ...(request.permanent ? { permanent: true } : {}), ...(request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {}) });
+          return await journal.track({ kind: "install", from: node.release.version, to: request.version, plan: request.plan }, progress, (progress) => handler.install(request.version, request.plan, progress, { ...(request.allowRestart !== undefined ? { allowRestart: request.allowRestart } : {}), ...(request.permanent ? { permanent: true } : {}), ...(request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {}) }));
         } finally {
           if (handedOver) void drainThenStop();
         }
@@ -230,7 +237,7 @@ try {
       case "rollback":
         if (request.dryRun) return handler.checkRollback();
         try {
-          return await handler.rollback(progress, request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {});
+          return await journal.track({ kind: "rollback", from: node.release.version }, progress, (progress) => handler.rollback(progress, request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {}));
         } finally {
           if (handedOver) void drainThenStop();
         }
@@ -248,6 +255,20 @@ try {
         }
         return result;
       }
+      case "tree": {
+        const options = { ...(request.limit !== undefined ? { limit: request.limit } : {}), ...(request.offset !== undefined ? { offset: request.offset } : {}) };
+        return request.pid !== undefined ? { node: subtree(node.runtime, request.pid, options) ?? null } : { applications: applicationTrees(node.runtime, node.controller, options) };
+      }
+      case "process-summary":
+        return processSummary(node.runtime);
+      case "process-page": {
+        const { id: _id, cmd: _cmd, ...query } = request;
+        return processPage(node.runtime, query);
+      }
+      case "journal":
+        return journal.read({ ...(request.after !== undefined ? { after: request.after } : {}), ...(request.wait !== undefined ? { waitMs: request.wait } : {}), ...(request.plans ? { plans: request.plans } : {}) });
+      case "samples":
+        return sampler.read(request.after);
       default:
         return assertNever(request);
     }

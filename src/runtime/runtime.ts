@@ -52,6 +52,8 @@ export class Runtime {
   readonly #self = new AsyncLocalStorage<Pid>();
   #nextPid = 1;
   #nextRef = 1;
+  /** messages handled by every process since the node started (a rate for `relup observe`) */
+  messagesHandled = 0;
   /** called after a process dies, with the reason (the application controller listens) */
   onExit: (proc: Proc, reason: unknown) => void = () => {};
   /** reports crashes (the node logs them) */
@@ -367,6 +369,7 @@ export class Runtime {
     try {
       await this.#self.run(proc.pid, () => proc.behaviour.handle(proc, message));
       proc.handled++;
+      this.messagesHandled++;
     } catch (error) {
       crashed = error ?? new Error(String(error));
     } finally {

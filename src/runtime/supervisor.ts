@@ -56,6 +56,8 @@ interface Child {
   terminating: boolean;
   /** started by start_child: not one of init's specs, so a code change (which re-reads init) keeps it */
   dynamic?: true;
+  /** how many times this supervisor restarted the child (read by supervision-tree.ts) */
+  restarts?: number;
 }
 
 export interface SupState {
@@ -384,6 +386,7 @@ async function onChildExit(runtime: Runtime, proc: Proc, state: SupState, pid: P
       }
       try {
         c.pid = (await startChild(runtime, proc, c.spec)).pid;
+        c.restarts = (c.restarts ?? 0) + 1;
         break;
       } catch {
         // a child whose init fails counts as another restart, until the intensity is reached

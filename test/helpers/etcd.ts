@@ -6,7 +6,7 @@
  * and removes its directory; `pause()`/`kill()` and `resume()` take it away and bring it back with its
  * data, on the same ports (etcd going down under a fleet). `useEtcd()` stops every server a test started after that test.
  *
- * The pretest step (scripts/ensure-etcd.mjs) installs the binary, or says how, before any test runs.
+ * The pretest step (scripts/ensure-test-packages.mjs) installs the binary, or says how, before any test runs.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";

@@ -7,6 +7,8 @@ export function renderProgress(event: Progress): string | undefined {
       return `  ${String(event.index + 1).padStart(String(event.total).length)}/${event.total} ${event.op}${event.detail ? ` ${event.detail}` : ""}`;
     case "code_change":
       return `      migrated ${event.done}/${event.total} processes of ${event.module}`;
+    case "step-done":
+      return undefined;
     case "rollback":
       return `  failed: ${event.cause}; rolling back ${event.steps} changes`;
   }

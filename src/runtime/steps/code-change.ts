@@ -67,6 +67,8 @@ async function migrate(module: string, extra: Json, mode: "up" | "down", timeout
     } catch (error) {
       const fix = error instanceof CodeChangeTimeout ? "; the install is rolled back and a late result is ignored. Fix: make codeChange settle sooner, or give the module a longer codeChangeTimeout in its appup or `relup apply --code-change-timeout <ms>`" : "";
       const total = skipped === 0 && !procs.some((p) => p.module !== module) ? procs.length : procs.filter((p) => p.module === module).length;
+      // How far the migration got: the processes before this one were migrated (the rollback puts them back).
+      o.progress?.({ phase: "code_change", module, done: before.length - 1, total });
       throw new StepError(new Error(`codeChange failed for process ${before.length} of ${total}: ${(error as Error).message}${fix}`), { module, pid: proc.pid });
     }
     // Progress at each yield (the total leaves out the processes skipped so far) and at the end.

@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // relup's sources compiled once for the processes and worker threads the tests start
+    globalSetup: ["test/setup/global-setup.ts"],
   },
 });

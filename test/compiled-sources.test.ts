@@ -29,13 +29,17 @@ describe("compileSources", () => {
     const repo = await tempDir();
     await mkdir(path.join(repo, "src", "lib"), { recursive: true });
     await writeFile(path.join(repo, "tsconfig.json"), "{}");
+    await writeFile(path.join(repo, "package.json"), `{ "type": "module" }\n`);
     await writeFile(path.join(repo, "src", "main.ts"), `import { word } from "./lib/word.ts";\nconst n: number = 2;\nconsole.log(word(), n);\n`);
     await writeFile(path.join(repo, "src", "lib", "word.ts"), `export const word = (): string => "one";\n`);
     await writeFile(path.join(repo, "src", "main.test.ts"), `this file is never compiled`);
     const run = async (dir: string) => (await promisify(execFile)(process.execPath, [path.join(dir, "main.js")])).stdout;
 
     const first = await compileSources(repo);
-    expect(path.dirname(first)).toBe(path.join(repo, ".tmp", "compiled-sources"));
+    expect(path.dirname(path.dirname(first))).toBe(path.join(repo, ".tmp", "compiled-sources"));
+    expect(path.basename(first)).toBe("src");
+    // beside it, the package.json the CLI reads as ../../package.json from src/cli
+    expect(await readFile(path.join(first, "..", "package.json"), "utf8")).toBe(await readFile(path.join(repo, "package.json"), "utf8"));
     expect(await run(first)).toBe("one 2\n");
     // each module is its own file, importing the others: no bundle that would hide a module's own scope
     expect(await readFile(path.join(first, "main.js"), "utf8")).toContain(`from "./lib/word.js"`);

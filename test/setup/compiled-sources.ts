@@ -4,25 +4,27 @@
  * (see src/runtime/entry-args.ts). Started through tsx, each of them would compile and load every module
  * again (about a second of CPU per process, a node and often a launcher per test).
  *
- * The folder is .tmp/compiled-sources/<hash>, the hash of everything the compile reads: each source's
- * path and content, tsconfig.json, esbuild's version and this file. A changed source is a new folder, so
- * a folder never holds another version of the sources; one already compiled is used as it is. Folders
- * of other hashes are removed once they are an hour old (another run may still be using a recent one).
+ * The copy is .tmp/compiled-sources/<hash>/src, beside a copy of package.json (which the CLI reads as
+ * `../../package.json`, as from src/ and dist/), so that the compiled CLI runs too: `<copy>/cli/main.js`.
+ * The hash is of everything the compile reads: each source's path and content, tsconfig.json,
+ * package.json, esbuild's version and this file. A changed source is a new folder, so a folder never
+ * holds another version of the sources; one already compiled is used as it is. Folders of other hashes
+ * are removed once they are an hour old (another run may still be using a recent one).
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { build, version as esbuildVersion, type Plugin } from "esbuild";
 
 const STALE_MS = 60 * 60 * 1000;
 
-/** Compiles (or finds) the sources of the repository at `repo`; returns the folder. */
+/** Compiles (or finds) the sources of the repository at `repo`; returns the folder that mirrors src/. */
 export async function compileSources(repo: string): Promise<string> {
   const src = path.join(repo, "src");
   const files = (await readdir(src, { recursive: true })).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort();
   const hash = createHash("sha256");
-  for (const input of [...files.map((f) => path.join(src, f)), path.join(repo, "tsconfig.json"), import.meta.filename]) {
+  for (const input of [...files.map((f) => path.join(src, f)), path.join(repo, "tsconfig.json"), path.join(repo, "package.json"), import.meta.filename]) {
     hash.update(`${path.relative(repo, input)}\0`).update(await readFile(input)).update("\0");
   }
   hash.update(esbuildVersion);
@@ -34,7 +36,7 @@ export async function compileSources(repo: string): Promise<string> {
     await rm(partial, { recursive: true, force: true });
     await build({
       entryPoints: files.map((f) => path.join(src, f)),
-      outdir: partial,
+      outdir: path.join(partial, "src"),
       outbase: src,
       bundle: true,
       packages: "external",
@@ -44,6 +46,7 @@ export async function compileSources(repo: string): Promise<string> {
       target: "node20",
       logLevel: "error",
     });
+    await copyFile(path.join(repo, "package.json"), path.join(partial, "package.json"));
     await writeFile(path.join(partial, ".complete"), "");
     await rename(partial, dir).catch(async (error: NodeJS.ErrnoException) => {
       // another run compiled the same sources first: theirs is the same
@@ -52,7 +55,7 @@ export async function compileSources(repo: string): Promise<string> {
     });
   }
   await removeStale(parent, path.basename(dir));
-  return dir;
+  return path.join(dir, "src");
 }
 
 /** Each module stays a file of its own: relative imports are left to Node, `./x.ts` as `./x.js`. */

@@ -1,5 +1,6 @@
 import os from "node:os";
 import { defineConfig } from "vitest/config";
+import { LongFirstSequencer } from "./test/setup/long-first-sequencer.ts";
 
 export default defineConfig({
   test: {
@@ -15,5 +16,6 @@ export default defineConfig({
     isolate: false,
     // relup's sources compiled once for the processes and worker threads the tests start
     globalSetup: ["test/setup/global-setup.ts"],
+    sequence: { sequencer: LongFirstSequencer },
   },
 });

@@ -2,8 +2,8 @@
  * relup's sources compiled to JavaScript file for file, for the processes and worker threads the tests
  * start (the launcher, the node, the verify and stateSchema workers): RELUP_COMPILED_SOURCES names it
  * (see src/runtime/entry-args.ts). Started through tsx, each of them would compile and load every module
- * again (about a second of CPU per process, a node and often a launcher per test). The node's and the
- * launcher's entry points are single files (below).
+ * again (about a second of CPU per process, a node and often a launcher per test). The entry points of
+ * the node, the launcher and the workers are single files (below).
  *
  * The copy is .tmp/compiled-sources/<hash>/src, beside a copy of package.json (which the CLI reads as
  * `../../package.json`, as from src/ and dist/), so that the compiled CLI runs too: `<copy>/cli/main.js`.
@@ -50,10 +50,10 @@ export async function compileSources(repo: string): Promise<string> {
       target: "node20",
       logLevel: "error",
     });
-    // The node's and the launcher's entry points as single files, with the packages they import: a
-    // process then loads one module, not seventy of relup's and a hundred of zod's (a third of its
-    // start-up CPU). Each of relup's modules still sees its own import.meta.
-    const entries = PROCESS_ENTRIES.filter((entry) => files.includes(`${entry}.ts`));
+    // The entry points of the node, the launcher and the workers as single files, with the packages they
+    // import: each start then loads one module, not seventy of relup's and a hundred of zod's (a third
+    // of its start-up CPU). Each of relup's modules still sees its own import.meta.
+    const entries = BUNDLED_ENTRIES.filter((entry) => files.includes(`${entry}.ts`));
     if (entries.length > 0) await build({
       entryPoints: entries.map((entry) => ({ in: path.join(src, `${entry}.ts`), out: entry })),
       outdir: path.join(partial, "src"),
@@ -79,8 +79,8 @@ export async function compileSources(repo: string): Promise<string> {
   return path.join(dir, "src");
 }
 
-/** The files the node and the launcher start from (src/runtime/entry-args.ts). */
-const PROCESS_ENTRIES = ["runtime/node-main", "runtime/launcher-main"];
+/** The files the node, the launcher and the verify and stateSchema workers start from (src/runtime/entry-args.ts). */
+const BUNDLED_ENTRIES = ["runtime/node-main", "runtime/launcher-main", "verify/worker", "verify/state-shape-worker"];
 
 /**
  * In a bundle, `import.meta` would be the bundle's: each module's is written out as that of its own file

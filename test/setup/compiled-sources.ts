@@ -8,9 +8,10 @@
  * The copy is .tmp/compiled-sources/<hash>/src, beside a copy of package.json (which the CLI reads as
  * `../../package.json`, as from src/ and dist/), so that the compiled CLI runs too: `<copy>/cli/main.js`.
  * The hash is of everything the compile reads: each source's path and content, tsconfig.json,
- * package.json, the installed packages' versions, esbuild's version and this file. A changed source is a new folder, so a folder never
- * holds another version of the sources; one already compiled is used as it is. Folders of other hashes
- * are removed once they are an hour old (another run may still be using a recent one).
+ * package.json, the installed packages' versions, esbuild's version and this file. A changed source is
+ * a new folder, so a folder never holds another version of the sources; one already compiled is used as
+ * it is. Folders of other hashes are removed once they are an hour old (another run may still be using
+ * a recent one).
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";

@@ -9,7 +9,7 @@ import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { BIN, relup } from "./helpers/relup-cli.ts";
+import { relup, shellRelup } from "./helpers/relup-cli.ts";
 import { useTempDirs } from "./helpers/temp-dir.ts";
 import { CI_WORKFLOW } from "../src/release/ci-workflow.ts";
 
@@ -123,7 +123,7 @@ describe("the pull-request workflow (docs/ci.md), run on a real repository witho
     await mergePullRequest(repo, "upgrade", "counter 2.0.0");
 
     const runnerTemp = await tempDir();
-    const stepEnv = { ...env, RELUP: `${process.execPath} ${BIN}`, RUNNER_TEMP: runnerTemp };
+    const stepEnv = { ...env, RELUP: shellRelup(), RUNNER_TEMP: runnerTemp };
     for (const step of steps) {
       if (step.run === undefined || OFFLINE_SKIPPED.includes(step.name!)) continue;
       const result = await runStep(step, repo, stepEnv);
@@ -155,7 +155,7 @@ describe("the pull-request workflow (docs/ci.md), run on a real repository witho
     await mergePullRequest(repo, "docs", "notes");
     const runnerTemp = await tempDir();
     const output = path.join(runnerTemp, "github-output");
-    const stepEnv = { ...env, RELUP: `${process.execPath} ${BIN}`, RUNNER_TEMP: runnerTemp, GITHUB_OUTPUT: output };
+    const stepEnv = { ...env, RELUP: shellRelup(), RUNNER_TEMP: runnerTemp, GITHUB_OUTPUT: output };
 
     const untagged = await runStep(build, repo, stepEnv);
     expect(untagged).toMatchObject({ code: 0, stdout: expect.stringContaining("no v* tag before this pull request") });

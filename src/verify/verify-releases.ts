@@ -150,9 +150,16 @@ async function liveStates(root: string, from: LoadedRelease, subjects: VerifySub
 }
 
 const WORKER_ENTRY = workerEntry(import.meta.dirname, "worker");
-/** How often the watch on a running codeChange call is read, and the grace beyond its time limit. */
+/**
+ * How often the watch on a running codeChange call is read, and the grace beyond its time limit: short
+ * in the fast worker (an overrun there only sends the module on to a guarded worker), generous in the
+ * guarded one, whose vm timeout interrupts a loop at the limit itself; its watch is there for what that
+ * cannot interrupt (a loop after an await), and must not take an interrupted call that a loaded machine
+ * is slow to report for one.
+ */
 const WATCH_EVERY_MS = 25;
 const WATCH_GRACE_MS = 100;
+const GUARDED_WATCH_GRACE_MS = 1_000;
 
 type WorkerJobInput = Omit<WorkerJob, "watch" | "guarded">;
 
@@ -233,7 +240,7 @@ function runOnce(job: WorkerJobInput, guarded: boolean, { stallMs, env, output }
       }, stallMs);
     };
     const overrun = setInterval(() => {
-      if (Atomics.load(cells, 0) === 1 && Date.now() - watch.epoch - Atomics.load(cells, 1) > job.timeLimitMs + WATCH_GRACE_MS) settle({ overran: true, ...checking });
+      if (Atomics.load(cells, 0) === 1 && Date.now() - watch.epoch - Atomics.load(cells, 1) > job.timeLimitMs + (guarded ? GUARDED_WATCH_GRACE_MS : WATCH_GRACE_MS)) settle({ overran: true, ...checking });
     }, WATCH_EVERY_MS);
     arm();
     worker.on("message", (message: WorkerMessage) => {

@@ -15,6 +15,19 @@ import { runCli } from "../../src/cli/run-cli.ts";
 
 export const BIN = path.join(import.meta.dirname, "..", "..", "bin", "relup.js");
 
+/**
+ * Node and the file that run relup from a shell (a workflow's `run:` step, `sh -c`): the CLI of the
+ * tests' compiled copy of the sources (RELUP_COMPILED_SOURCES: plain node, no tsx start-up per command),
+ * or bin/relup.js without one.
+ */
+export function shellRelupArgv(): [string, string] {
+  const compiled = process.env.RELUP_COMPILED_SOURCES;
+  return [process.execPath, compiled ? path.join(compiled, "cli", "main.js") : BIN];
+}
+
+/** The same as one string, for `$RELUP` (which the shell splits into words). */
+export const shellRelup = (): string => shellRelupArgv().join(" ");
+
 export interface RelupResult {
   code: number;
   stdout: string;

@@ -7,7 +7,7 @@
  * skipped with a warning.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, watch } from "node:fs";
 import os from "node:os";
 import { appendFile, mkdir, open, readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
@@ -128,6 +128,38 @@ async function waitForNewNode(root: string, old: number): Promise<void> {
   throw new Error(`no new node answered at ${root} within 30 s`);
 }
 
+/**
+ * The complete JSON lines of `file` once `ready` holds for them, read again at each change of the file,
+ * for up to `timeoutMs` (then as they are, for the assertion to show).
+ */
+async function jsonLinesOnce<T>(file: string, ready: (lines: T[]) => boolean, timeoutMs = 20_000): Promise<T[]> {
+  const read = async () => (await readFile(file, "utf8")).split("\n").slice(0, -1).filter((l) => l !== "").map((l) => JSON.parse(l) as T);
+  let wake: (() => void) | undefined;
+  let changed = false;
+  const watcher = watch(file, () => {
+    changed = true;
+    wake?.();
+  });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      changed = false;
+      const lines = await read();
+      if (ready(lines) || Date.now() >= deadline) return lines;
+      if (changed) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deadline - Date.now());
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    watcher.close();
+  }
+}
+
 async function leftovers(root: string): Promise<string[]> {
   return [...(await readdir(path.join(root, "releases"))), ...(await readdir(path.join(root, "run")))].filter((f) => f.includes(".tmp") || f.includes(".next") || f.startsWith(".incoming"));
 }
@@ -168,8 +200,10 @@ describe.skipIf(!MOUNTABLE)("a full disk at apply --permanent and rollback (a re
     const upgraded = await statusOf(root);
     expect(upgraded.version).toBe("1.1.0");
     expect(upgraded.releases).toMatch(/1\.1\.0\s+permanent/);
-    // The lines the full disk refused are counted in the log, once there is room again.
-    const nodeLog = (await readFile(path.join(root, "log", "node.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { event?: string; count?: number; error?: string });
+    // The lines the full disk refused are counted in the log, once there is room again (the launcher
+    // writes the node's lines after the node printed them: waited for, not read at once).
+    const lost = (lines: { event?: string }[]) => lines.some((l) => l.event === "log lines lost");
+    const nodeLog = await jsonLinesOnce<{ event?: string; count?: number; error?: string }>(path.join(root, "log", "node.jsonl"), lost);
     expect(nodeLog).toContainEqual(expect.objectContaining({ event: "log lines lost", error: "ENOSPC" }));
     const permanentFile = await readFile(releases, "utf8");
 

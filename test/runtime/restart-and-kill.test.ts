@@ -11,7 +11,6 @@ import { controlRequest } from "../../src/runtime/control-client.ts";
 import type { Progress } from "../../src/runtime/executor.ts";
 import type { Ready } from "../../src/runtime/launcher.ts";
 import { readReleasesFile } from "../../src/runtime/releases-file.ts";
-import { tsEntryArgs } from "../../src/runtime/tsx-entry.ts";
 import { waitForExit } from "../../src/runtime/process-exit.ts";
 import { get, getOnNewConnection } from "../../src/net-helpers.ts";
 import { useLiveNodes } from "../helpers/live-node.ts";
@@ -93,9 +92,9 @@ describe("SIGKILL during an install", () => {
 describe("RELEASES is written atomically", () => {
   it("a writer SIGKILLed at random moments never leaves a torn file", async () => {
     const root = await tempDir();
-    const entry = path.join(import.meta.dirname, "..", "helpers", "releases-writer.ts");
+    const entry = path.join(import.meta.dirname, "..", "helpers", "releases-writer.mjs");
     for (let round = 0; round < 10; round++) {
-      const child = fork(entry, [root], { execArgv: tsEntryArgs("node-main.ts").slice(0, 2), stdio: "ignore" });
+      const child = fork(entry, [root], { execArgv: [], stdio: "ignore" });
       await new Promise<void>((resolve) => child.once("message", () => resolve()));
       await new Promise((resolve) => setTimeout(resolve, 5 + (round % 7) * 3));
       child.kill("SIGKILL");

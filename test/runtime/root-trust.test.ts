@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/net-helpers.ts";
 import { Launcher } from "../../src/runtime/launcher.ts";
 import { APPEND_NOFOLLOW, checkRootTrust, openNoFollow } from "../../src/runtime/root-trust.ts";
-import { BIN, relup } from "../helpers/relup-cli.ts";
+import { relup, shellRelupArgv } from "../helpers/relup-cli.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -129,7 +129,7 @@ describe("relup start refuses a root it cannot trust", () => {
 describe("a root relup creates", () => {
   it("passes its own check under a umask of 0002", async () => {
     const root = path.join(await tempDir(), "root");
-    const command = `umask 002 && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} start ${JSON.stringify(tarball)} --root ${JSON.stringify(root)} --detach`;
+    const command = `umask 002 && exec ${shellRelupArgv().map((arg) => JSON.stringify(arg)).join(" ")} start ${JSON.stringify(tarball)} --root ${JSON.stringify(root)} --detach`;
     await promisify(execFile)("sh", ["-c", command], { env: { ...process.env, NO_COLOR: "1", PORT: String(await freePort()) }, timeout: 60_000 });
     try {
       expect(checkRootTrust(root)).toEqual([]);

@@ -11,66 +11,14 @@ import { renderPlanMarkdown } from "../../src/relup/render/render-markdown.ts";
 import { renderPlanText } from "../../src/relup/render/render-text.ts";
 import { planVerification } from "../../src/verify/render-report.ts";
 import type { VerifyReport } from "../../src/verify/report.ts";
-import { DEFAULT_TIME_LIMIT_MS, verifyExitCode, verifyReleases } from "../../src/verify/verify-releases.ts";
+import { verifyExitCode, verifyReleases } from "../../src/verify/verify-releases.ts";
 import { writeProject } from "../helpers/project.ts";
 import { relup } from "../helpers/relup-cli.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
+import { config, DOWN, FIXTURES, NEW_SCHEMA, OLD_SCHEMA, only, useReleasePairs } from "../helpers/verify-pairs.ts";
 
 const tempDir = useTempDirs();
-const FIXTURES = path.join(import.meta.dirname, "..", "..", "fixtures");
-
-async function fixturePair(name: string, from: string, to: string): Promise<{ from: string; to: string }> {
-  const out = await tempDir();
-  const a = await buildRelease({ dir: path.join(FIXTURES, name, from), out });
-  const b = await buildRelease({ dir: path.join(FIXTURES, name, to), out });
-  return { from: a.tarball, to: b.tarball };
-}
-
-const config = (version: string) => ({ format: 1, name: "demo", version, applications: [{ name: "demo", version }] });
-
-/** A release pair of server modules `demo/<name>`, each with OLD_SCHEMA in 1.0.0 and NEW_SCHEMA plus the given code in 1.1.0 (or the schemas given). */
-async function modulesPair(newCode: Record<string, string>, schemas = { old: OLD_SCHEMA, new: NEW_SCHEMA }): Promise<{ from: string; to: string }> {
-  const dir = await tempDir();
-  const header = (vsn: number) => `import { z } from "relup/runtime";\nexport const behaviour = "server";\nexport const vsn = ${vsn};\nexport function init() { return {}; }\n${vsn === 1 ? schemas.old : schemas.new}`;
-  const files = (vsn: number) => Object.fromEntries(Object.entries(newCode).map(([name, code]) => [`apps/demo/${name}.ts`, header(vsn) + (vsn === 2 ? code : "")]));
-  await writeProject(path.join(dir, "v1"), { config: config("1.0.0"), files: files(1) });
-  await writeProject(path.join(dir, "v2"), { config: config("1.1.0"), files: files(2) });
-  const a = await buildRelease({ dir: path.join(dir, "v1"), out: path.join(dir, "build") });
-  const b = await buildRelease({ dir: path.join(dir, "v2"), out: path.join(dir, "build") });
-  return { from: a.tarball, to: b.tarball };
-}
-
-/** A release pair whose only change is the server module `store`, vsn 1 → 2. */
-async function storePair(oldStore: string, newStore: string): Promise<{ from: string; to: string }> {
-  const dir = await tempDir();
-  const out = path.join(dir, "build");
-  const header = (vsn: number) => `import { z } from "relup/runtime";\nexport const behaviour = "server";\nexport const vsn = ${vsn};\nexport function init() { return {}; }\n`;
-  await writeProject(path.join(dir, "v1"), { config: config("1.0.0"), files: { "apps/demo/store.ts": header(1) + oldStore } });
-  await writeProject(path.join(dir, "v2"), { config: config("1.1.0"), files: { "apps/demo/store.ts": header(2) + newStore } });
-  const a = await buildRelease({ dir: path.join(dir, "v1"), out });
-  const b = await buildRelease({ dir: path.join(dir, "v2"), out });
-  return { from: a.tarball, to: b.tarball };
-}
-
-const OLD_SCHEMA = `export const stateSchema = z.object({ n: z.int(), tags: z.array(z.string()) });\n`;
-const NEW_SCHEMA = `export const stateSchema = z.object({ n: z.int(), tags: z.array(z.string()), note: z.string() });\n`;
-const DOWN = `if (v && v.down === 1) { const { note, ...rest } = s; return rest; }\n`;
-/**
- * Tests of endless loops use the default time limit (1 s): so generous for the calls that return that
- * only the loops are timeouts, however loaded the machine (a 50 ms limit made a passing call a timeout
- * now and then). Each looping call costs the limit, so these tests keep them few: states with little
- * to shrink, and loops in one direction only.
- */
-const LOOP_LIMIT_MS = DEFAULT_TIME_LIMIT_MS;
-/** One state per version: nothing to shrink. */
-const ONE_STATE = { old: `export const stateSchema = z.object({ n: z.literal(0) });\n`, new: `export const stateSchema = z.object({ n: z.literal(0), note: z.literal("") });\n` };
-/** At most one tag, always "x": little to shrink. */
-const FEW_STATES = { old: `export const stateSchema = z.object({ n: z.int(), tags: z.array(z.literal("x")).max(1) });\n`, new: `export const stateSchema = z.object({ n: z.int(), tags: z.array(z.literal("x")).max(1), note: z.literal("") });\n` };
-
-function only(report: VerifyReport) {
-  expect(report.modules).toHaveLength(1);
-  return report.modules[0]!;
-}
+const { fixturePair, storePair } = useReleasePairs(tempDir);
 
 describe("relup verify", () => {
   it("counter: 1.0.0 → 2.0.0 verifies, up and back and down, with the counts of runs and the seed", async () => {
@@ -172,45 +120,6 @@ describe("relup verify", () => {
     const m = only(await verifyReleases({ ...(await storePair(OLD_SCHEMA, NEW_SCHEMA + code)), runs: 100, seed: 1 }));
     expect(m.runs.upAndBack).toBe(100);
     expect(m.failures[0]).toMatchObject({ property: "down", check: "throws", direction: "down", counterexample: "{ n: 0, tags: [], note: '' }" });
-  });
-
-  it("a codeChange that loops forever, or never settles, is stopped at the time limit", async () => {
-    const timeout = { check: "timeout", direction: "up", message: `codeChange did not return within ${LOOP_LIMIT_MS} ms` };
-    const verify = async (code: string) => only(await verifyReleases({ ...(await storePair(ONE_STATE.old, ONE_STATE.new + code)), runs: 5, seed: 1, timeLimitMs: LOOP_LIMIT_MS }));
-    // Side by side (each in its own worker): the hang only waits.
-    const [loop, hang] = await Promise.all([verify(`export function codeChange(v, s) { ${DOWN} for (;;) {} }\n`), verify(`export function codeChange(v, s) { ${DOWN} return new Promise(() => {}); }\n`)]);
-    expect(loop).toMatchObject({ status: "failed", failures: [timeout] });
-    expect(hang).toMatchObject({ status: "failed", failures: [timeout] });
-  });
-
-  it("after a loop stops the fast worker, the modules before it keep their results and those after it are verified", async () => {
-    const good = `export function codeChange(v, s) { ${DOWN} return { ...s, note: "" }; }\n`;
-    const loop = `export function codeChange(v, s) { ${DOWN} if (s.tags.length > 0) for (;;) {} return { ...s, note: "" }; }\n`;
-    const report = await verifyReleases({ ...(await modulesPair({ a: good, b: loop, c: good }, FEW_STATES)), runs: 30, seed: 3, timeLimitMs: LOOP_LIMIT_MS });
-    expect(report.modules.map((m) => [m.module, m.status])).toEqual([
-      ["demo/a", "verified"],
-      ["demo/b", "failed"],
-      ["demo/c", "verified"],
-    ]);
-    // Found by the guarded worker, and shrunk there: n goes to 0, the tag that makes it loop stays.
-    expect(report.modules[1]!.failures[0]).toMatchObject({ check: "timeout", direction: "up", counterexample: "{ n: 0, tags: [ 'x' ] }" });
-  });
-
-  it("an endless loop after an await is stopped too, and the module after it is still verified", async () => {
-    const loop = `export async function codeChange(v, s) { await null; for (;;) {} }\n`;
-    const good = `export function codeChange(v, s) { ${DOWN} return { ...s, note: "" }; }\n`;
-    const report = await verifyReleases({ ...(await modulesPair({ a: loop, b: good })), runs: 10, seed: 1, timeLimitMs: LOOP_LIMIT_MS });
-    expect(report.modules.map((m) => [m.module, m.status])).toEqual([
-      ["demo/a", "failed"],
-      ["demo/b", "verified"],
-    ]);
-    expect(report.modules[0]!.failures[0]).toMatchObject({ check: "timeout", message: expect.stringContaining("could not be interrupted"), counterexample: expect.stringContaining("tags") });
-  });
-
-  it("a call that returns, but later than the time limit, is a timeout", async () => {
-    const slow = `export function codeChange(v, s) { const t = Date.now(); while (Date.now() - t < 80) {} ${DOWN} return { ...s, note: "" }; }\n`;
-    const m = only(await verifyReleases({ ...(await storePair(OLD_SCHEMA, NEW_SCHEMA + slow)), runs: 3, seed: 1, timeLimitMs: 60 }));
-    expect(m.failures[0]).toMatchObject({ check: "timeout", direction: "up" });
   });
 
   it("a field the new schema fills in with a default, but codeChange leaves out, is caught", async () => {

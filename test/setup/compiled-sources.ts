@@ -59,6 +59,9 @@ export async function compileSources(repo: string): Promise<string> {
       entryPoints: entries.map((entry) => ({ in: path.join(src, `${entry}.ts`), out: entry })),
       outdir: path.join(partial, "src"),
       bundle: true,
+      // etcd3 (the launcher's fleet membership) loads its gRPC .proto files from beside its own files: it
+      // stays a package, resolved from the repository's node_modules
+      external: ["etcd3"],
       // for the CommonJS packages' require() of Node's modules
       banner: { js: `import { createRequire as relupCreateRequire } from "node:module";\nconst require = relupCreateRequire(import.meta.url);` },
       plugins: [ownImportMeta(src, path.join(dir, "src"))],

@@ -15,7 +15,7 @@ import type { Instruction } from "../../relup/instruction.ts";
 import type { Json } from "../../release/names.ts";
 import { StepError } from "./step-error.ts";
 import type { ExecOptions, ExecState, ExecTarget } from "../executor.ts";
-import type { Pid, Proc } from "../process.ts";
+import type { Proc, ProcId } from "../process.ts";
 import { CodeChangeTimeout, DEFAULT_CODE_CHANGE_TIMEOUT, type Timeout } from "../runtime.ts";
 import { ROLLBACK_WAIT_MS } from "../bounded-wait.ts";
 import type { SavedState } from "../runtime-port.ts";
@@ -82,7 +82,7 @@ async function migrate(module: string, extra: Json, mode: "up" | "down", timeout
  * Undo: stop the children a supervisor's code change started, together, each given ROLLBACK_WAIT_MS for
  * its terminate and then killed (a rollback never hangs on a terminate that does not return).
  */
-async function stopStarted(o: ExecOptions, pids: readonly Pid[]): Promise<void> {
+async function stopStarted(o: ExecOptions, pids: readonly ProcId[]): Promise<void> {
   for (const proc of await o.port.stopWithin(pids, ROLLBACK_WAIT_MS)) o.port.log("rollback killed a child its supervisor's code change had started: its terminate did not return in time", { pid: proc.pid, module: proc.module, timeoutMs: ROLLBACK_WAIT_MS });
 }
 

@@ -55,8 +55,11 @@ export interface RuntimePort {
   readonly modules: ModulesPort;
   readonly applications: ApplicationsPort;
 
-  /** Every live process that uses `module` (callback module or declared). */
-  processesUsing(module: string): readonly Proc[];
+  /**
+   * Every live process that uses `module` (callback module or declared): the runtime's index itself, not a
+   * copy, so a loop that yields sees processes started meanwhile and skips those that died.
+   */
+  processesUsing(module: string): Iterable<Proc>;
   /**
    * Stop dispatching to `proc`. An idle (or already suspended) process is suspended at once and nothing is
    * returned; for a busy one, a promise that resolves when its handler ends, or rejects with SuspendTimeout

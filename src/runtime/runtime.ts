@@ -12,6 +12,7 @@ import { CallError, formatPid, parsePid, Proc, type Behaviour, type From, type M
 import { settleWithin } from "./settle-within.ts";
 
 export const DEFAULT_CALL_TIMEOUT = 5_000;
+const NO_PROCS: ReadonlySet<Proc> = new Set();
 export const DEFAULT_SUSPEND_TIMEOUT = 5_000;
 /** How long one process's codeChange may take to settle (OTP's sys:change_code default, 5 s). */
 export const DEFAULT_CODE_CHANGE_TIMEOUT = 5_000;
@@ -165,6 +166,15 @@ export class Runtime {
   /** The process map: every live process that uses `module` (callback module or declared modules). */
   processesUsing(module: string): Proc[] {
     return [...(this.#byModule.get(module) ?? [])];
+  }
+
+  /**
+   * The process map's own entry for `module`, not a copy: a loop over it sees the processes that start
+   * while it runs and skips those that die before it reaches them (a Set's iteration order is insertion
+   * order, and entries added during an iteration are visited).
+   */
+  usersOf(module: string): ReadonlySet<Proc> {
+    return this.#byModule.get(module) ?? NO_PROCS;
   }
 
   /**

@@ -127,13 +127,14 @@ const NO_MODULES: string[] = Object.freeze([]) as unknown as string[];
  * has every field in one literal (one shape for every child, its fields inside the object).
  */
 function qualifySpec(supervisor: string, spec: z.output<typeof ChildSpecInput>, names = new Map<string, string>()): ChildSpec {
-  const q = (m: string) => {
-    let name = names.get(m);
-    if (name === undefined) names.set(m, (name = qualifyModule(supervisor, m)));
-    return name;
-  };
-  const modules = spec.modules === undefined || spec.modules.length === 0 ? NO_MODULES : spec.modules.map(q);
-  return { id: spec.id, module: q(spec.module), args: spec.args, name: spec.name, modules, restart: spec.restart, shutdown: spec.shutdown };
+  const modules = spec.modules === undefined || spec.modules.length === 0 ? NO_MODULES : spec.modules.map((m) => qualified(supervisor, m, names));
+  return { id: spec.id, module: qualified(supervisor, spec.module, names), args: spec.args, name: spec.name, modules, restart: spec.restart, shutdown: spec.shutdown };
+}
+
+function qualified(supervisor: string, module: string, names: Map<string, string>): string {
+  let name = names.get(module);
+  if (name === undefined) names.set(module, (name = qualifyModule(supervisor, module)));
+  return name;
 }
 
 /** Start a child: its process when its init is synchronous, else a promise of it. */

@@ -30,36 +30,44 @@ export async function suspendStep(i: Extract<Instruction, { op: "suspend" }>, s:
     s.suspendTimeouts.set(module, timeout);
     // A process this script already suspended for another module it uses belongs to this module's
     // suspension too (as in OTP's suspended list): its callback module's code_change must find it.
-    // `done`: the processes this step suspends; the module's suspension also holds the ones it adopts,
-    // which stay suspended until the undo of the step that suspended them (after their state is back).
-    const done: Proc[] = [];
+    // `held`: the module's suspension, the processes this step suspends and the ones it adopts; those
+    // (`adopted`, usually none) stay suspended until the undo of the step that suspended them (after their
+    // state is back). One array for the fleet, one set for the few adopted.
     const held: Proc[] = [];
+    let adopted: Set<Proc> | undefined;
     let already: Set<Proc> | undefined;
     s.suspended.set(module, held);
     s.undo.push(() => {
-      for (const p of done) port.resume(p);
+      for (const p of held) if (!adopted?.has(p)) port.resume(p);
       s.suspended.delete(module);
     });
-    // One pass over the module's processes, in time slices: each is looked at as the pass reaches it. An
-    // idle process suspends at once; only the busy ones are waited for (together, with the timeout).
-    // Each wait is handled as it starts (a timeout may fire while the loop yields); the first to fail, in order, fails the step.
+    // One pass over the module's processes (the runtime's index itself, no copy), in time slices: each is
+    // looked at as the pass reaches it; one started while the pass yields is reached too, one that died
+    // is not. An idle process suspends at once; only the busy ones are waited for (together, with the
+    // timeout). Each wait is handled as it starts (a timeout may fire while the loop yields); the first to
+    // fail, in order, fails the step.
     const busy: Promise<{ p: Proc; error: Error } | undefined>[] = [];
-    const procs = port.processesUsing(module);
-    for (let k = 0; k < procs.length; k++) {
-      const p = procs[k]!;
+    for (const p of port.processesUsing(module)) {
       if (p.status === "running") {
         const suspended = port.suspend(p, timeout);
-        if (suspended) busy.push(suspended.then(() => void (done.push(p), held.push(p)), (error: Error) => ({ p, error })));
-        else {
-          done.push(p);
-          held.push(p);
-        }
-      } else if (p.status === "suspended" && (already ??= new Set([...s.suspended.values()].flat())).has(p)) held.push(p);
+        if (suspended) busy.push(suspended.then(() => void held.push(p), (error: Error) => ({ p, error })));
+        else held.push(p);
+      } else if (p.status === "suspended" && (already ??= othersSuspended(s, module)).has(p) && !adopted?.has(p)) {
+        (adopted ??= new Set()).add(p);
+        held.push(p);
+      }
       if (s.slice.due()) await s.slice.yieldNow();
     }
     const failed = (await Promise.all(busy)).find((r) => r !== undefined);
     if (failed) throw new StepError(failed.error, { module, pid: failed.p.pid });
   }
+}
+
+/** The processes this script suspended for modules other than `module`. */
+function othersSuspended(s: ExecState, module: string): Set<Proc> {
+  const others = new Set<Proc>();
+  for (const [m, procs] of s.suspended) if (m !== module) for (const p of procs) others.add(p);
+  return others;
 }
 
 /**

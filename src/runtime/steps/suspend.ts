@@ -47,19 +47,54 @@ export async function suspendStep(i: Extract<Instruction, { op: "suspend" }>, s:
     // timeout). Each wait is handled as it starts (a timeout may fire while the loop yields); the first to
     // fail, in order, fails the step.
     const busy: Promise<{ p: Proc; error: Error } | undefined>[] = [];
-    for (const p of port.processesUsing(module)) {
-      if (p.status === "running") {
-        const suspended = port.suspend(p, timeout);
-        if (suspended) busy.push(suspended.then(() => void held.push(p), (error: Error) => ({ p, error })));
-        else held.push(p);
-      } else if (p.status === "suspended" && (already ??= othersSuspended(s, module)).has(p) && !adopted?.has(p)) {
+    const pass: SuspendPass = {
+      procs: port.processesUsing(module)[Symbol.iterator](),
+      port,
+      timeout,
+      slice: s.slice,
+      held,
+      onBusy: (p, suspended) => void busy.push(suspended.then(() => void held.push(p), (error: Error) => ({ p, error }))),
+      onSuspended: (p) => {
+        if (!(already ??= othersSuspended(s, module)).has(p) || adopted?.has(p)) return;
         (adopted ??= new Set()).add(p);
         held.push(p);
-      }
-      if (s.slice.due()) await s.slice.yieldNow();
-    }
+      },
+    };
+    while (!suspendSome(pass)) await s.slice.yieldNow();
     const failed = (await Promise.all(busy)).find((r) => r !== undefined);
     if (failed) throw new StepError(failed.error, { module, pid: failed.p.pid });
+  }
+}
+
+interface SuspendPass {
+  procs: Iterator<Proc>;
+  port: ExecOptions["port"];
+  timeout: number;
+  slice: ExecState["slice"];
+  held: Proc[];
+  onBusy(p: Proc, suspended: Promise<void>): void;
+  onSuspended(p: Proc): void;
+}
+
+/**
+ * One slice of the suspend step's pass: idle processes suspended and held, busy and already suspended
+ * ones handed to the step; true once the pass is done, false when the slice is used up. A small
+ * synchronous function, so that the engine optimizes the loop over a fleet on its own, early, instead
+ * of the whole async step (the pass runs once per upgrade: the first slices would otherwise run as
+ * bytecode while the step is being compiled).
+ */
+function suspendSome(pass: SuspendPass): boolean {
+  const { procs, port, timeout, slice, held } = pass;
+  for (;;) {
+    const next = procs.next();
+    if (next.done) return true;
+    const p = next.value;
+    if (p.status === "running") {
+      const suspended = port.suspend(p, timeout);
+      if (suspended) pass.onBusy(p, suspended);
+      else held.push(p);
+    } else if (p.status === "suspended") pass.onSuspended(p);
+    if (slice.due()) return false;
   }
 }
 
@@ -106,10 +141,19 @@ export async function resumeStep(i: Extract<Instruction, { op: "resume" }>, s: E
   const resumed = i.modules.map((module) => ({ module, procs: s.suspended.get(module) ?? [] }));
   s.undo.push(() => resuspendStep(resumed, s, o));
   for (const { module, procs } of resumed) {
-    for (let k = 0; k < procs.length; k++) {
-      o.port.resume(procs[k]!);
-      if (s.slice.due()) await s.slice.yieldNow();
+    for (let k = 0; k < procs.length; ) {
+      k = resumeSome(o.port, procs, k, s.slice);
+      if (k < procs.length) await s.slice.yieldNow();
     }
     s.suspended.delete(module);
   }
+}
+
+/** Resume procs[k..] until the slice is used up; returns where it stopped (small and synchronous, as suspendSome). */
+function resumeSome(port: ExecOptions["port"], procs: readonly Proc[], k: number, slice: ExecState["slice"]): number {
+  while (k < procs.length) {
+    port.resume(procs[k++]!);
+    if (slice.due()) return k;
+  }
+  return k;
 }

@@ -176,3 +176,34 @@ export class CallError extends Error {
     super(message);
   }
 }
+
+export class SuspendTimeout extends Error {
+  override readonly name = "SuspendTimeout";
+  constructor(readonly pid: Pid, readonly module: string, readonly ms: number) {
+    super(`process ${pid} (${module}) did not suspend within ${ms} ms: its handler is still running`);
+  }
+}
+
+export class CodeChangeTimeout extends Error {
+  override readonly name = "CodeChangeTimeout";
+  constructor(readonly pid: Pid, readonly module: string, readonly ms: number) {
+    super(`codeChange of process ${pid} (${module}) did not settle within ${ms} ms`);
+  }
+}
+
+/** What a call's handler gets as `from`: the caller's pid is printed only if the handler reads it. */
+export class CallFrom implements From {
+  constructor(
+    readonly caller: ProcId | undefined,
+    readonly reply: (value: unknown) => void,
+    readonly fail: (error: Error) => void,
+  ) {}
+
+  get pid(): Pid | undefined {
+    return this.caller === undefined ? undefined : formatPid(this.caller);
+  }
+}
+
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}

@@ -8,31 +8,17 @@ import { MAX_TIMEOUT_MS } from "../appup/instruction.ts";
 import type { Json } from "../release/names.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { ModuleTable } from "./module-table.ts";
-import { CallError, formatPid, parsePid, Proc, type Behaviour, type From, type Message, type Pid, type ProcId } from "./process.ts";
+import { CallError, CallFrom, CodeChangeTimeout, formatPid, isThenable, parsePid, Proc, SuspendTimeout, type Behaviour, type From, type Message, type ProcId } from "./process.ts";
+import { ProcessIndex } from "./process-index.ts";
 import { settleWithin } from "./settle-within.ts";
 
 export const DEFAULT_CALL_TIMEOUT = 5_000;
-const NO_PROCS: ReadonlySet<Proc> = new Set();
 export const DEFAULT_SUSPEND_TIMEOUT = 5_000;
 /** How long one process's codeChange may take to settle (OTP's sys:change_code default, 5 s). */
 export const DEFAULT_CODE_CHANGE_TIMEOUT = 5_000;
 
 /** Milliseconds, or "infinity" for no limit. */
 export type Timeout = number | "infinity";
-
-export class SuspendTimeout extends Error {
-  override readonly name = "SuspendTimeout";
-  constructor(readonly pid: Pid, readonly module: string, readonly ms: number) {
-    super(`process ${pid} (${module}) did not suspend within ${ms} ms: its handler is still running`);
-  }
-}
-
-export class CodeChangeTimeout extends Error {
-  override readonly name = "CodeChangeTimeout";
-  constructor(readonly pid: Pid, readonly module: string, readonly ms: number) {
-    super(`codeChange of process ${pid} (${module}) did not settle within ${ms} ms`);
-  }
-}
 
 export interface SpawnOptions {
   name?: string;
@@ -41,30 +27,12 @@ export interface SpawnOptions {
   trapExit?: boolean;
 }
 
-/** What a call's handler gets as `from`: the caller's pid is printed only if the handler reads it. */
-class CallFrom implements From {
-  constructor(
-    readonly caller: ProcId | undefined,
-    readonly reply: (value: unknown) => void,
-    readonly fail: (error: Error) => void,
-  ) {}
-
-  get pid(): Pid | undefined {
-    return this.caller === undefined ? undefined : formatPid(this.caller);
-  }
-}
-
 export class Runtime {
   readonly clock: Clock;
   readonly #procs = new Map<ProcId, Proc>();
   readonly #names = new Map<string, ProcId>();
-  /** module lists by their modules, so that processes that use the same modules share one array */
-  readonly #moduleLists = new Map<string, readonly string[]>();
-  /**
-   * module → the processes that use it (callback module or declared), so that finding them is no pass
-   * over every process. It holds no dead process: a process leaves it (#forget) as it dies.
-   */
-  readonly #byModule = new Map<string, Set<Proc>>();
+  /** module → the processes that use it, and the module lists they share (process-index.ts) */
+  readonly #index = new ProcessIndex();
   readonly #self = new AsyncLocalStorage<ProcId>();
   #nextPid = 1;
   #nextRef = 1;
@@ -97,10 +65,10 @@ export class Runtime {
       throw new Error(`a process is already registered as ${JSON.stringify(options.name)} (${formatPid(this.#names.get(options.name)!)})`);
     }
     const id = this.#nextPid++;
-    const proc = new Proc(id, module, this.#moduleList(module, options.modules), behaviour, options.name);
+    const proc = new Proc(id, module, this.#index.moduleList(module, options.modules), behaviour, options.name);
     if (options.trapExit) proc.trapExit = true;
     this.#procs.set(id, proc);
-    this.#index(proc);
+    this.#index.add(proc);
     if (options.name !== undefined) this.#names.set(options.name, id);
     if (options.link !== undefined) this.link(id, options.link);
     proc.busy = true;
@@ -135,14 +103,6 @@ export class Runtime {
     proc.markIdle();
   }
 
-  /** The modules a process uses, its callback module first, as one array shared by every process that uses the same ones. */
-  #moduleList(module: string, declared: readonly string[] | undefined): readonly string[] {
-    const key = declared === undefined || declared.length === 0 ? module : [module, ...declared].join("\n");
-    let list = this.#moduleLists.get(key);
-    if (list === undefined) this.#moduleLists.set(key, (list = Object.freeze([...new Set([module, ...(declared ?? [])])])));
-    return list;
-  }
-
   /** The live process `target` names: a process id, a printed pid (`<0.12.0>`) or a registered name. */
   get(target: ProcId | string): Proc | undefined {
     const id = typeof target === "number" ? target : (this.#names.get(target) ?? parsePid(target));
@@ -165,16 +125,12 @@ export class Runtime {
 
   /** The process map: every live process that uses `module` (callback module or declared modules). */
   processesUsing(module: string): Proc[] {
-    return [...(this.#byModule.get(module) ?? [])];
+    return [...this.#index.usersOf(module)];
   }
 
-  /**
-   * The process map's own entry for `module`, not a copy: a loop over it sees the processes that start
-   * while it runs and skips those that die before it reaches them (a Set's iteration order is insertion
-   * order, and entries added during an iteration are visited).
-   */
+  /** The process map's own entry for `module`, not a copy (ProcessIndex.usersOf): for a loop that yields. */
   usersOf(module: string): ReadonlySet<Proc> {
-    return this.#byModule.get(module) ?? NO_PROCS;
+    return this.#index.usersOf(module);
   }
 
   /**
@@ -184,9 +140,9 @@ export class Runtime {
    */
   setModules(proc: Proc, modules: readonly string[]): void {
     if (proc.status === "dead") return;
-    this.#unindex(proc);
-    proc.modules = this.#moduleList(proc.module, modules);
-    this.#index(proc);
+    this.#index.remove(proc);
+    proc.modules = this.#index.moduleList(proc.module, modules);
+    this.#index.add(proc);
   }
 
   /**
@@ -208,7 +164,7 @@ export class Runtime {
 
   /** How many live processes use `module`, without listing them. */
   countUsing(module: string): number {
-    return this.#byModule.get(module)?.size ?? 0;
+    return this.#index.count(module);
   }
 
   call(target: ProcId | string, request: unknown, timeout = DEFAULT_CALL_TIMEOUT): Promise<unknown> {
@@ -388,25 +344,9 @@ export class Runtime {
     return exits;
   }
 
-  #index(proc: Proc): void {
-    for (const m of proc.modules) {
-      let users = this.#byModule.get(m);
-      if (!users) this.#byModule.set(m, (users = new Set()));
-      users.add(proc);
-    }
-  }
-
-  #unindex(proc: Proc): void {
-    for (const m of proc.modules) {
-      const users = this.#byModule.get(m);
-      users?.delete(proc);
-      if (users?.size === 0) this.#byModule.delete(m);
-    }
-  }
-
   #forget(proc: Proc): void {
     this.#procs.delete(proc.id);
-    this.#unindex(proc);
+    this.#index.remove(proc);
     if (proc.name !== undefined && this.#names.get(proc.name) === proc.id) this.#names.delete(proc.name);
   }
 
@@ -453,10 +393,6 @@ export class Runtime {
     }
     this.#pump(proc);
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 
 export function describe(reason: unknown): string {

@@ -4,7 +4,7 @@
  * or an error), so that a rolled-back process is never overwritten behind the install's back.
  */
 import { describe, expect, it } from "vitest";
-import { CodeChangeTimeout } from "../../src/runtime/runtime.ts";
+import { CodeChangeTimeout } from "../../src/runtime/process.ts";
 import { startServer } from "../../src/runtime/server.ts";
 import { startSupervisor } from "../../src/runtime/supervisor.ts";
 import { testRuntime } from "../helpers/runtime.ts";

@@ -1,7 +1,7 @@
 /** Processes: one message at a time, suspend/resume, code_change, crashes, links and monitors. */
 import { describe, expect, it } from "vitest";
 import { CallError } from "../../src/runtime/process.ts";
-import { SuspendTimeout } from "../../src/runtime/runtime.ts";
+import { SuspendTimeout } from "../../src/runtime/process.ts";
 import { startServer } from "../../src/runtime/server.ts";
 import { gate, testRuntime } from "../helpers/runtime.ts";
 

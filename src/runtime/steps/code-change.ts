@@ -15,8 +15,8 @@ import type { Instruction } from "../../relup/instruction.ts";
 import type { Json } from "../../release/names.ts";
 import { StepError } from "./step-error.ts";
 import type { ExecOptions, ExecState, ExecTarget } from "../executor.ts";
-import type { Proc, ProcId } from "../process.ts";
-import { CodeChangeTimeout, DEFAULT_CODE_CHANGE_TIMEOUT, type Timeout } from "../runtime.ts";
+import { CodeChangeTimeout, type Proc, type ProcId } from "../process.ts";
+import { DEFAULT_CODE_CHANGE_TIMEOUT, type Timeout } from "../runtime.ts";
 import { ROLLBACK_WAIT_MS } from "../bounded-wait.ts";
 import type { SavedState } from "../runtime-port.ts";
 

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { Json } from "../release/names.ts";
 import type { ApplicationController } from "./application-controller.ts";
 import { qualifyModule } from "./module-table.ts";
-import type { From, Pid } from "./process.ts";
+import { formatPid, type From, type Pid, type ProcId } from "./process.ts";
 import type { Runtime } from "./runtime.ts";
 import { defineApplication, defineServer, defineSupervisor } from "./behaviours.ts";
 import { startServer } from "./server.ts";
@@ -44,10 +44,12 @@ export interface RuntimeApi {
 
 export function createRuntimeApi(runtime: Runtime, controller: ApplicationController, module: string): RuntimeApi {
   const app = module.slice(0, module.indexOf("/"));
+  // Pids are numbers inside the runtime; user code gets and gives them printed (`<0.12.0>`).
+  const printed = (id: ProcId | undefined): Pid | undefined => (id === undefined ? undefined : formatPid(id));
   const qualify = (m: string) => qualifyModule(module, m);
   const linkToCaller = (options: { name?: string; modules?: string[] } = {}) => {
     const self = runtime.self();
-    return { ...options, modules: (options.modules ?? []).map(qualify), ...(self ? { link: self } : {}) };
+    return { ...options, modules: (options.modules ?? []).map(qualify), ...(self !== undefined ? { link: self } : {}) };
   };
   return {
     startServer: async (m, args, options) => (await startServer(runtime, qualify(m), args, linkToCaller(options))).pid,
@@ -56,15 +58,16 @@ export function createRuntimeApi(runtime: Runtime, controller: ApplicationContro
     cast: (target, msg) => runtime.cast(target, msg),
     send: (target, msg) => runtime.send(target, msg),
     reply: (from, value) => from.reply(value),
-    self: () => runtime.self(),
-    whereis: (name) => runtime.whereis(name),
+    self: () => printed(runtime.self()),
+    whereis: (name) => printed(runtime.whereis(name)),
     link: (pid) => {
       const self = runtime.self();
-      if (self) runtime.link(self, pid);
+      const other = runtime.get(pid);
+      if (self !== undefined && other) runtime.link(self, other.id);
     },
     monitor: (target) => {
       const self = runtime.self();
-      if (!self) throw new Error("monitor must be called from inside a process");
+      if (self === undefined) throw new Error("monitor must be called from inside a process");
       return runtime.monitor(self, target);
     },
     exit: async (target, reason = "shutdown") => {

@@ -36,7 +36,7 @@ export async function exitWithin(runtime: Runtime, proc: Proc, reason: unknown, 
   if (await settlesWithin(runtime.clock, runtime.exit(proc, reason), ms)) return "exited";
   // A supervisor stuck stopping a child (whose shutdown is infinity) dies with that child: a link that
   // is already exiting would not hear the kill.
-  const linked = [...proc.links];
+  const linked = proc.links();
   await runtime.exit(proc, "kill");
   for (const pid of linked) {
     const other = runtime.get(pid);

@@ -6,7 +6,7 @@
  */
 import { ROLLBACK_WAIT_MS, settlesWithin } from "./bounded-wait.ts";
 import type { Clock } from "./clock.ts";
-import type { Pid, Proc } from "./process.ts";
+import type { Pid, Proc, ProcId } from "./process.ts";
 import type { Runtime } from "./runtime.ts";
 import { childrenUsing, detachChild } from "./supervisor.ts";
 
@@ -40,13 +40,13 @@ export function killAll(runtime: Runtime, doomed: ReadonlyMap<string, readonly P
   const alive = [...doomed].flatMap(([module, procs]) => procs.filter((p) => p.status !== "dead").map((p) => ({ module, p })));
   if (alive.length === 0) return { killed: [], detached: [], exited: Promise.resolve() };
   for (const { p } of alive) runtime.hold(p);
-  const supervisorOf = new Map<Pid, Pid>();
-  for (const module of doomed.keys()) for (const c of childrenUsing(runtime, module)) if (c.pid) supervisorOf.set(c.pid, c.sup);
+  const supervisorOf = new Map<ProcId, ProcId>();
+  for (const module of doomed.keys()) for (const c of childrenUsing(runtime, module)) if (c.pid !== undefined) supervisorOf.set(c.pid, c.sup);
   const detached: Kills["detached"] = [];
   for (const { p } of alive) {
-    const supPid = supervisorOf.get(p.pid);
-    const sup = supPid ? runtime.get(supPid) : undefined;
-    const child = sup && detachChild(runtime, sup, p.pid);
+    const supPid = supervisorOf.get(p.id);
+    const sup = supPid !== undefined ? runtime.get(supPid) : undefined;
+    const child = sup && detachChild(runtime, sup, p.id);
     if (child) detached.push(child);
   }
   const killed = alive.map(({ module, p }) => ({ module, ref: processRef(p) }));

@@ -30,7 +30,7 @@ export function runtimePort({ runtime, controller, readObjectCode, log }: PortPa
     readObjectCode,
     modules: runtime.table,
     applications: controller,
-    processesUsing: (module) => runtime.processesUsing(module),
+    processesUsing: (module) => runtime.usersOf(module),
     suspend: (proc, timeoutMs) => runtime.suspendNow(proc, timeoutMs),
     resume: (proc) => runtime.resume(proc),
     runningOldCode: (module) => runtime.runningOldCode(module),

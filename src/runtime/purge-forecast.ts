@@ -13,7 +13,7 @@ import type { PurgeMethod } from "../appup/instruction.ts";
 import { assertNever } from "../errors.ts";
 import type { Instruction } from "../relup/instruction.ts";
 import type { Node } from "./node.ts";
-import type { Pid } from "./process.ts";
+import { parsePid, type Pid, type ProcId } from "./process.ts";
 import { processRef, type ProcessRef } from "./steps/purge.ts";
 import { childrenUsing, supervisedTree } from "./supervisor.ts";
 
@@ -29,14 +29,15 @@ export interface PurgeForecast {
 
 export function forecastPurges(script: readonly Instruction[], node: Node): PurgeForecast[] {
   const { runtime, table, controller } = node;
-  const stopped = new Set<Pid>();
+  const stopped = new Set<ProcId>();
   const removed = new Map<string, PurgeMethod>();
   const out: PurgeForecast[] = [];
-  const stopTree = (pid: Pid | null | undefined) => {
-    if (pid) for (const p of supervisedTree(runtime, pid)) stopped.add(p);
+  const stopTree = (pid: ProcId | Pid | null | undefined) => {
+    const proc = pid === null || pid === undefined ? undefined : runtime.get(pid);
+    if (proc) for (const p of supervisedTree(runtime, proc.id)) stopped.add(p);
   };
   const found = (module: string, step: number, method: PurgeMethod, procs: ProcessRef[]) => {
-    const left = procs.filter((p) => !stopped.has(p.pid));
+    const left = procs.filter((p) => !stopped.has(parsePid(p.pid)!));
     if (left.length > 0) out.push({ module, step, method, processes: left });
   };
   script.forEach((i, n) => {

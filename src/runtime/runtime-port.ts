@@ -23,7 +23,7 @@ import type { Clock } from "./clock.ts";
 import type { Kills, ProcessRef } from "./kill-processes.ts";
 import type { ModuleTable, ObjectCode } from "./module-table.ts";
 import type { PreparedCode } from "./prepare-release.ts";
-import type { Pid, Proc } from "./process.ts";
+import type { Proc, ProcId } from "./process.ts";
 import type { Timeout } from "./runtime.ts";
 import type { ChildSpec } from "./supervisor.ts";
 
@@ -38,9 +38,9 @@ export type ApplicationsPort = Pick<
 
 /** A supervised child whose spec uses a module: its supervisor, its id, its process if it runs. */
 export interface SupervisedChild {
-  sup: Pid;
+  sup: ProcId;
   id: string;
-  pid: Pid | undefined;
+  pid: ProcId | undefined;
   shutdown: ChildSpec["shutdown"];
 }
 
@@ -59,8 +59,11 @@ export interface RuntimePort {
   readonly modules: ModulesPort;
   readonly applications: ApplicationsPort;
 
-  /** Every live process that uses `module` (callback module or declared). */
-  processesUsing(module: string): readonly Proc[];
+  /**
+   * Every live process that uses `module` (callback module or declared): the runtime's index itself, not a
+   * copy, so a loop that yields sees processes started meanwhile and skips those that died.
+   */
+  processesUsing(module: string): Iterable<Proc>;
   /**
    * Stop dispatching to `proc`. An idle (or already suspended) process is suspended at once and nothing is
    * returned; for a busy one, a promise that resolves when its handler ends, or rejects with SuspendTimeout
@@ -82,20 +85,20 @@ export interface RuntimePort {
 
   /** Children (running or stopped) whose spec uses `module`. */
   childrenUsing(module: string): SupervisedChild[];
-  terminateChild(sup: Pid, id: string, timeoutMs: number): Promise<void>;
+  terminateChild(sup: ProcId, id: string, timeoutMs: number): Promise<void>;
   /** Start a stopped child again (nothing happens to a running one). */
-  restartChild(sup: Pid, id: string, timeoutMs: number): Promise<void>;
+  restartChild(sup: ProcId, id: string, timeoutMs: number): Promise<void>;
   /**
    * The undo of a stop: restartChild, if the supervisor still has a child `id`. One that a code change
    * being rolled back had started is gone by then (its supervisor took back its old specs) and stays gone.
    */
-  restoreChild(sup: Pid, id: string, timeoutMs: number): Promise<void>;
+  restoreChild(sup: ProcId, id: string, timeoutMs: number): Promise<void>;
   /** The pids of a supervisor's running children; undefined for a process that is no supervisor. */
-  childPids(proc: Proc): Pid[] | undefined;
+  childPids(proc: Proc): ProcId[] | undefined;
   /** The modules each running child of a supervisor uses now, and how to put them back. */
   captureChildModules(sup: Proc): () => void;
   /** End the live processes among `pids` with `shutdown`, each given `ms` for its terminate and then killed; returns the killed ones. */
-  stopWithin(pids: readonly Pid[], ms: number): Promise<Proc[]>;
+  stopWithin(pids: readonly ProcId[], ms: number): Promise<Proc[]>;
   /** After the install commits: stop the children a code change of `sup` dropped. */
   retireChildren(sup: Proc): Promise<void>;
 }

@@ -8,7 +8,8 @@ import { MAX_TIMEOUT_MS } from "../appup/instruction.ts";
 import type { Json } from "../release/names.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { ModuleTable } from "./module-table.ts";
-import { CallError, Proc, type Behaviour, type From, type Message, type Pid } from "./process.ts";
+import { CallError, CallFrom, CodeChangeTimeout, formatPid, isThenable, parsePid, Proc, SuspendTimeout, type Behaviour, type From, type Message, type ProcId } from "./process.ts";
+import { ProcessIndex } from "./process-index.ts";
 import { settleWithin } from "./settle-within.ts";
 
 export const DEFAULT_CALL_TIMEOUT = 5_000;
@@ -19,37 +20,20 @@ export const DEFAULT_CODE_CHANGE_TIMEOUT = 5_000;
 /** Milliseconds, or "infinity" for no limit. */
 export type Timeout = number | "infinity";
 
-export class SuspendTimeout extends Error {
-  override readonly name = "SuspendTimeout";
-  constructor(readonly pid: Pid, readonly module: string, readonly ms: number) {
-    super(`process ${pid} (${module}) did not suspend within ${ms} ms: its handler is still running`);
-  }
-}
-
-export class CodeChangeTimeout extends Error {
-  override readonly name = "CodeChangeTimeout";
-  constructor(readonly pid: Pid, readonly module: string, readonly ms: number) {
-    super(`codeChange of process ${pid} (${module}) did not settle within ${ms} ms`);
-  }
-}
-
 export interface SpawnOptions {
   name?: string;
   modules?: readonly string[];
-  link?: Pid;
+  link?: ProcId;
   trapExit?: boolean;
 }
 
 export class Runtime {
   readonly clock: Clock;
-  readonly #procs = new Map<Pid, Proc>();
-  readonly #names = new Map<string, Pid>();
-  /**
-   * module → the processes that use it (callback module or declared), so that finding them is no pass
-   * over every process. It holds no dead process: a process leaves it (#forget) as it dies.
-   */
-  readonly #byModule = new Map<string, Set<Proc>>();
-  readonly #self = new AsyncLocalStorage<Pid>();
+  readonly #procs = new Map<ProcId, Proc>();
+  readonly #names = new Map<string, ProcId>();
+  /** module → the processes that use it, and the module lists they share (process-index.ts) */
+  readonly #index = new ProcessIndex();
+  readonly #self = new AsyncLocalStorage<ProcId>();
   #nextPid = 1;
   #nextRef = 1;
   /** messages handled by every process since the node started (a rate for `relup observe`) */
@@ -69,44 +53,71 @@ export class Runtime {
   }
 
   /** Create a process, run `init` inside it, and register it. `init` failing means no process. */
-  async spawn(module: string, behaviour: Behaviour, init: (proc: Proc) => Promise<unknown>, options: SpawnOptions = {}): Promise<Proc> {
+  async spawn(module: string, behaviour: Behaviour, init: (proc: Proc) => unknown, options: SpawnOptions = {}): Promise<Proc> {
+    return this.spawnNow(module, behaviour, init, options);
+  }
+
+  /**
+   * As spawn, but synchronous when `init` is: the process is up (or `init` has thrown) when this returns,
+   * and a promise is returned only when `init` returns one. A supervisor starts a fleet of children this
+   * way without a promise per child.
+   */
+  spawnNow(module: string, behaviour: Behaviour, init: (proc: Proc) => unknown, options: SpawnOptions = {}): Proc | Promise<Proc> {
     if (options.name !== undefined && this.#names.has(options.name)) {
-      throw new Error(`a process is already registered as ${JSON.stringify(options.name)} (${this.#names.get(options.name)})`);
+      throw new Error(`a process is already registered as ${JSON.stringify(options.name)} (${formatPid(this.#names.get(options.name)!)})`);
     }
-    const pid = `<0.${this.#nextPid++}.0>`;
-    const modules = [...new Set([module, ...(options.modules ?? [])])];
-    const proc = new Proc(pid, module, modules, behaviour, options.name, this.clock.now());
-    proc.trapExit = options.trapExit ?? false;
-    this.#procs.set(pid, proc);
-    this.#index(proc);
-    if (options.name !== undefined) this.#names.set(options.name, pid);
-    if (options.link) this.link(pid, options.link);
+    const id = this.#nextPid++;
+    const proc = new Proc(id, module, this.#index.moduleList(module, options.modules), behaviour, options.name);
+    if (options.trapExit) proc.trapExit = true;
+    this.#procs.set(id, proc);
+    this.#index.add(proc);
+    if (options.name !== undefined) this.#names.set(options.name, id);
+    if (options.link !== undefined) this.link(id, options.link);
     proc.busy = true;
+    let state: unknown;
     try {
-      proc.state = await this.#self.run(pid, () => init(proc));
+      state = this.#self.run(id, init, proc);
     } catch (error) {
-      this.#forget(proc);
-      proc.status = "dead";
-      for (const other of proc.links) this.#procs.get(other)?.links.delete(pid);
+      this.#failedInit(proc);
       throw error;
-    } finally {
-      proc.markIdle();
     }
+    if (!isThenable(state)) return this.#started(proc, state);
+    return Promise.resolve(state).then(
+      (value) => this.#started(proc, value),
+      (error: unknown) => {
+        this.#failedInit(proc);
+        throw error;
+      },
+    );
+  }
+
+  #started(proc: Proc, state: unknown): Proc {
+    proc.state = state;
+    proc.markIdle();
     this.#pump(proc);
     return proc;
   }
 
-  get(target: Pid | string): Proc | undefined {
-    const pid = this.#names.get(target) ?? target;
-    const proc = this.#procs.get(pid);
+  #failedInit(proc: Proc): void {
+    this.#forget(proc);
+    proc.status = "dead";
+    for (const other of proc.links()) this.#procs.get(other)?.removeLink(proc.id);
+    proc.markIdle();
+  }
+
+  /** The live process `target` names: a process id, a printed pid (`<0.12.0>`) or a registered name. */
+  get(target: ProcId | string): Proc | undefined {
+    const id = typeof target === "number" ? target : (this.#names.get(target) ?? parsePid(target));
+    const proc = id === undefined ? undefined : this.#procs.get(id);
     return proc && proc.status !== "dead" ? proc : undefined;
   }
 
-  whereis(name: string): Pid | undefined {
+  whereis(name: string): ProcId | undefined {
     return this.#names.get(name);
   }
 
-  self(): Pid | undefined {
+  /** The process id of the process running the caller's code, if any. */
+  self(): ProcId | undefined {
     return this.#self.getStore();
   }
 
@@ -116,7 +127,12 @@ export class Runtime {
 
   /** The process map: every live process that uses `module` (callback module or declared modules). */
   processesUsing(module: string): Proc[] {
-    return [...(this.#byModule.get(module) ?? [])];
+    return [...this.#index.usersOf(module)];
+  }
+
+  /** The process map's own entry for `module`, not a copy (ProcessIndex.usersOf): for a loop that yields. */
+  usersOf(module: string): ReadonlySet<Proc> {
+    return this.#index.usersOf(module);
   }
 
   /**
@@ -126,9 +142,9 @@ export class Runtime {
    */
   setModules(proc: Proc, modules: readonly string[]): void {
     if (proc.status === "dead") return;
-    this.#unindex(proc);
-    proc.modules = [...new Set([proc.module, ...modules])];
-    this.#index(proc);
+    this.#index.remove(proc);
+    proc.modules = this.#index.moduleList(proc.module, modules);
+    this.#index.add(proc);
   }
 
   /**
@@ -150,10 +166,10 @@ export class Runtime {
 
   /** How many live processes use `module`, without listing them. */
   countUsing(module: string): number {
-    return this.#byModule.get(module)?.size ?? 0;
+    return this.#index.count(module);
   }
 
-  call(target: Pid | string, request: unknown, timeout = DEFAULT_CALL_TIMEOUT): Promise<unknown> {
+  call(target: ProcId | string, request: unknown, timeout = DEFAULT_CALL_TIMEOUT): Promise<unknown> {
     // Node's setTimeout fires after 1 ms above this: the call would time out at once.
     if (timeout > MAX_TIMEOUT_MS) return Promise.reject(new RangeError(`call timeout ${timeout} ms is above the longest timer Node.js keeps (${MAX_TIMEOUT_MS} ms, about 24.8 days). Fix: give at most ${MAX_TIMEOUT_MS}`));
     const proc = this.get(target);
@@ -171,17 +187,17 @@ export class Runtime {
         this.clock.clearTimeout(timer);
         fn();
       };
-      const from: From = { pid: this.self(), reply: (value) => settle(() => resolve(value)), fail: (error) => settle(() => reject(error)) };
+      const from: From = new CallFrom(this.self(), (value) => settle(() => resolve(value)), (error) => settle(() => reject(error)));
       this.#deliver(proc, { kind: "call", request, from });
     });
   }
 
-  cast(target: Pid | string, msg: unknown): void {
+  cast(target: ProcId | string, msg: unknown): void {
     const proc = this.get(target);
     if (proc) this.#deliver(proc, { kind: "cast", msg });
   }
 
-  send(target: Pid | string, msg: unknown): void {
+  send(target: ProcId | string, msg: unknown): void {
     const proc = this.get(target);
     if (proc) this.#deliver(proc, { kind: "info", msg });
   }
@@ -261,23 +277,23 @@ export class Runtime {
     });
   }
 
-  link(a: Pid, b: Pid): void {
+  link(a: ProcId, b: ProcId): void {
     const pa = this.#procs.get(a);
     const pb = this.#procs.get(b);
     if (!pa || !pb) return;
-    pa.links.add(b);
-    pb.links.add(a);
+    pa.addLink(b);
+    pb.addLink(a);
   }
 
   /** Watch `target`: `{type: "DOWN", ref, pid, reason}` arrives as an info message when it dies. */
-  monitor(watcher: Pid, target: Pid | string): number {
+  monitor(watcher: ProcId, target: ProcId | string): number {
     const ref = this.#nextRef++;
     const proc = this.get(target);
     if (!proc) {
-      this.send(watcher, { type: "DOWN", ref, pid: target, reason: "noproc" });
+      this.send(watcher, { type: "DOWN", ref, pid: typeof target === "number" ? formatPid(target) : target, reason: "noproc" });
       return ref;
     }
-    proc.watchers.set(ref, watcher);
+    (proc.watchers ??= new Map()).set(ref, watcher);
     return ref;
   }
 
@@ -293,7 +309,7 @@ export class Runtime {
     if (reason !== "kill") {
       await proc.whenIdle();
       try {
-        await this.#self.run(proc.pid, () => proc.behaviour.terminate(proc, reason));
+        await this.#self.run(proc.id, () => proc.behaviour.terminate(proc, reason));
       } catch (error) {
         this.onCrash(proc, error);
       }
@@ -307,16 +323,19 @@ export class Runtime {
   #die(proc: Proc, reason: unknown): Promise<void>[] {
     proc.status = "dead";
     this.#forget(proc);
-    for (const msg of proc.mailbox.splice(0)) {
-      if (msg.kind === "call") msg.from.fail(new CallError(`process ${proc.pid} (${proc.module}) exited: ${describe(reason)}`, "exit"));
+    const pid = proc.pid;
+    const queued = proc.queue ?? [];
+    proc.queue = undefined;
+    for (const msg of queued) {
+      if (msg.kind === "call") msg.from.fail(new CallError(`process ${pid} (${proc.module}) exited: ${describe(reason)}`, "exit"));
     }
-    for (const [ref, watcher] of proc.watchers) this.send(watcher, { type: "DOWN", ref, pid: proc.pid, reason });
+    for (const [ref, watcher] of proc.watchers ?? []) this.send(watcher, { type: "DOWN", ref, pid, reason });
     const exits: Promise<void>[] = [];
-    for (const other of proc.links) {
+    for (const other of proc.links()) {
       const linked = this.#procs.get(other);
       if (!linked || linked.status === "dead") continue;
-      linked.links.delete(proc.pid);
-      if (linked.trapExit) this.send(other, { type: "EXIT", pid: proc.pid, reason });
+      linked.removeLink(proc.id);
+      if (linked.trapExit) this.send(other, { type: "EXIT", pid, reason });
       else if (reason !== "normal") {
         // A busy process may be the one waiting for this exit: its exit is not awaited, or both would wait.
         const exiting = this.exit(linked, reason);
@@ -327,47 +346,37 @@ export class Runtime {
     return exits;
   }
 
-  #index(proc: Proc): void {
-    for (const m of proc.modules) {
-      let users = this.#byModule.get(m);
-      if (!users) this.#byModule.set(m, (users = new Set()));
-      users.add(proc);
-    }
-  }
-
-  #unindex(proc: Proc): void {
-    for (const m of proc.modules) {
-      const users = this.#byModule.get(m);
-      users?.delete(proc);
-      if (users?.size === 0) this.#byModule.delete(m);
-    }
-  }
-
   #forget(proc: Proc): void {
-    this.#procs.delete(proc.pid);
-    this.#unindex(proc);
-    if (proc.name !== undefined && this.#names.get(proc.name) === proc.pid) this.#names.delete(proc.name);
+    this.#procs.delete(proc.id);
+    this.#index.remove(proc);
+    if (proc.name !== undefined && this.#names.get(proc.name) === proc.id) this.#names.delete(proc.name);
   }
 
+  /** A message to an idle running process with nothing queued is dispatched at once, without queueing. */
   #deliver(proc: Proc, message: Message): void {
-    proc.mailbox.push(message);
-    this.#pump(proc);
+    if (proc.queue === undefined && !proc.busy && proc.status === "running") {
+      proc.busy = true;
+      void this.#dispatch(proc, message);
+    } else (proc.queue ??= []).push(message);
   }
 
+  /** Dispatch the oldest queued message, if the process may handle one now. The queue is dropped once empty. */
   #pump(proc: Proc): void {
-    if (proc.busy || proc.status !== "running" || proc.mailbox.length === 0) return;
+    const queue = proc.queue;
+    if (queue === undefined || proc.busy || proc.status !== "running") return;
+    const message = queue.shift()!;
+    if (queue.length === 0) proc.queue = undefined;
     proc.busy = true;
-    void this.#dispatch(proc);
+    void this.#dispatch(proc, message);
   }
 
-  async #dispatch(proc: Proc): Promise<void> {
-    const message = proc.mailbox.shift()!;
+  async #dispatch(proc: Proc, message: Message): Promise<void> {
     const version = this.table.running(proc.module);
     if (version) version.active++;
     proc.running = version;
     let crashed: unknown;
     try {
-      await this.#self.run(proc.pid, () => proc.behaviour.handle(proc, message));
+      await this.#self.run(proc.id, () => proc.behaviour.handle(proc, message));
       proc.handled++;
       this.messagesHandled++;
     } catch (error) {

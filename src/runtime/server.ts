@@ -18,7 +18,16 @@ import type { Runtime, SpawnOptions } from "./runtime.ts";
 
 type Fn = (...args: unknown[]) => unknown;
 
+/** One behaviour object per runtime, shared by all its servers (its callbacks hold no per-process state). */
+const behaviours = new WeakMap<Runtime, Behaviour>();
+
 export function serverBehaviour(runtime: Runtime): Behaviour {
+  let behaviour = behaviours.get(runtime);
+  if (behaviour === undefined) behaviours.set(runtime, (behaviour = makeServerBehaviour(runtime)));
+  return behaviour;
+}
+
+function makeServerBehaviour(runtime: Runtime): Behaviour {
   const callback = (proc: Proc, name: string): Fn | undefined => {
     // The current code, or the old code of a removed module until a purge ends the process (OTP).
     const fn = runtime.table.callbacks(proc.module)[name];
@@ -62,7 +71,12 @@ export function serverBehaviour(runtime: Runtime): Behaviour {
 }
 
 export async function startServer(runtime: Runtime, module: string, args: unknown, options: SpawnOptions = {}): Promise<Proc> {
+  return startServerNow(runtime, module, args, options);
+}
+
+/** As startServer, but synchronous when the module's init is: a promise only when init returns one. */
+export function startServerNow(runtime: Runtime, module: string, args: unknown, options: SpawnOptions = {}): Proc | Promise<Proc> {
   const ns = runtime.table.namespace(module);
   if (typeof ns.init !== "function") throw new Error(`${module} cannot run as a server: it does not export init (is it loaded?)`);
-  return runtime.spawn(module, serverBehaviour(runtime), () => Promise.resolve((runtime.table.namespace(module).init as Fn)(args)), options);
+  return runtime.spawnNow(module, serverBehaviour(runtime), () => (runtime.table.namespace(module).init as Fn)(args), options);
 }

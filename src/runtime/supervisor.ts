@@ -23,36 +23,18 @@
  * children it started are stopped (those already up at once, one still starting once it is up). A failed
  * install undoes a code change through undoCodeChange: old specs and flags come back, each child keeping its process.
  */
-import { z } from "zod";
-import { MAX_TIMEOUT_MS, tooLongTimeout } from "../appup/instruction.ts";
-import { qualifyModule } from "./module-table.ts";
-import { startServer } from "./server.ts";
-import type { Behaviour, Pid, Proc } from "./process.ts";
+import { startServerNow } from "./server.ts";
+import { ChildSpecInput, qualifySpec, readFlags, type ChildSpec, type Strategy } from "./supervisor-flags.ts";
+import { formatPid, parsePid, type Behaviour, type Pid, type Proc, type ProcId } from "./process.ts";
+import { TimeSlice } from "./steps/time-slice.ts";
 import type { Runtime, SpawnOptions } from "./runtime.ts";
 
-const ChildSpecInput = z.object({
-  id: z.string().min(1),
-  module: z.string().min(1),
-  args: z.unknown().optional(),
-  name: z.string().min(1).optional(),
-  modules: z.array(z.string()).optional(),
-  restart: z.enum(["permanent", "transient", "temporary"]).default("permanent"),
-  shutdown: z.union([z.number().int().nonnegative().max(MAX_TIMEOUT_MS, { error: (issue) => tooLongTimeout(issue.input) }), z.literal("brutal_kill"), z.literal("infinity")]).default(5000),
-});
-const SupFlags = z.object({
-  strategy: z.enum(["one_for_one", "one_for_all", "rest_for_one"]).default("one_for_one"),
-  intensity: z.number().int().nonnegative().default(3),
-  period: z.number().positive().default(5),
-  children: z.array(ChildSpecInput),
-});
-type ChildSpecInput = z.input<typeof ChildSpecInput>;
-/** What a supervisor module's init may return, as its schema reads it (behaviours.ts types it for users). */
-export type SupervisorInitResult = z.input<typeof SupFlags>;
-export type ChildSpec = z.output<typeof ChildSpecInput> & { module: string; modules: string[] };
+export type { ChildSpec, SupervisorInitResult } from "./supervisor-flags.ts";
 
 interface Child {
   spec: ChildSpec;
-  pid: Pid | undefined;
+  /** the running child's process id (printed only in replies: which_children, start_child) */
+  pid: ProcId | undefined;
   terminating: boolean;
   /** started by start_child: not one of init's specs, so a code change (which re-reads init) keeps it */
   dynamic?: true;
@@ -64,7 +46,7 @@ export interface SupState {
   args: unknown;
   /** children whose id the last code change removed: stopped when the upgrade commits (retireChildren) */
   retiring: Child[];
-  strategy: z.output<typeof SupFlags>["strategy"];
+  strategy: Strategy;
   intensity: number;
   period: number;
   children: Child[];
@@ -82,11 +64,22 @@ export async function startSupervisor(runtime: Runtime, module: string, args: un
   return runtime.spawn(module, supervisorBehaviour(runtime), (proc) => initSupervisor(runtime, proc, args), { ...options, trapExit: true });
 }
 
+/**
+ * Children start one by one, in order, and the first that fails stops the rest (OTP). A child whose init
+ * is synchronous is up when startChild returns, so the loop waits only for the children whose init is
+ * async; it yields to the event loop between time slices (steps/time-slice.ts), not after each child.
+ */
 async function initSupervisor(runtime: Runtime, proc: Proc, args: unknown): Promise<SupState> {
   const flags = readFlags(runtime, proc.module, args);
   const state: SupState = { args, retiring: [], strategy: flags.strategy, intensity: flags.intensity, period: flags.period, children: [], restarts: [] };
+  const slice = new TimeSlice();
   try {
-    for (const spec of flags.children) state.children.push({ spec, pid: (await startChild(runtime, proc, spec)).pid, terminating: false });
+    for (const spec of flags.children) {
+      const started = startChild(runtime, proc, spec);
+      const child = started instanceof Promise ? await started : started;
+      state.children.push({ spec, pid: child.id, terminating: false });
+      if (slice.due()) await slice.yieldNow();
+    }
   } catch (error) {
     await stopChildren(runtime, state.children);
     throw error;
@@ -94,32 +87,15 @@ async function initSupervisor(runtime: Runtime, proc: Proc, args: unknown): Prom
   return state;
 }
 
-function readFlags(runtime: Runtime, module: string, args: unknown) {
-  const init = runtime.table.namespace(module).init;
-  if (typeof init !== "function") throw new Error(`${module} cannot run as a supervisor: it does not export init`);
-  const parsed = SupFlags.safeParse(init(args));
-  if (!parsed.success) throw new Error(`${module}.init returned invalid supervisor flags: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  const children = parsed.data.children.map((c) => qualifySpec(module, c));
-  const seen = new Set<string>();
-  const repeated = children.find((c) => seen.size === seen.add(c.id).size)?.id;
-  if (repeated !== undefined) throw new Error(`${module}.init returned two children with id ${JSON.stringify(repeated)}`);
-  return { ...parsed.data, children };
-}
-
-/** A child's module names are the supervisor's application's unless qualified (`core/store`). */
-function qualifySpec(supervisor: string, spec: z.output<typeof ChildSpecInput>): ChildSpec {
-  const q = (m: string) => qualifyModule(supervisor, m);
-  return { ...spec, module: q(spec.module), modules: (spec.modules ?? []).map(q) };
-}
-
-async function startChild(runtime: Runtime, sup: Proc, spec: ChildSpec): Promise<Proc> {
-  const options: SpawnOptions = { modules: spec.modules, link: sup.pid, ...(spec.name !== undefined ? { name: spec.name } : {}) };
+/** Start a child: its process when its init is synchronous, else a promise of it. */
+function startChild(runtime: Runtime, sup: Proc, spec: ChildSpec): Proc | Promise<Proc> {
+  const options: SpawnOptions = spec.name !== undefined ? { modules: spec.modules, link: sup.id, name: spec.name } : { modules: spec.modules, link: sup.id };
   const isSupervisor = runtime.table.namespace(spec.module).behaviour === "supervisor";
-  return isSupervisor ? startSupervisor(runtime, spec.module, spec.args, options) : startServer(runtime, spec.module, spec.args, options);
+  return isSupervisor ? startSupervisor(runtime, spec.module, spec.args, options) : startServerNow(runtime, spec.module, spec.args, options);
 }
 
 async function stopChild(runtime: Runtime, child: Child, kill = false): Promise<void> {
-  const proc = child.pid ? runtime.get(child.pid) : undefined;
+  const proc = child.pid !== undefined ? runtime.get(child.pid) : undefined;
   child.pid = undefined;
   if (!proc) return;
   child.terminating = true;
@@ -152,7 +128,8 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
       const state = proc.state as SupState;
       if (message.kind === "info") {
         const msg = message.msg as { type?: string; pid?: Pid; reason?: unknown };
-        if (msg?.type === "EXIT") await onChildExit(runtime, proc, state, msg.pid!, msg.reason);
+        const pid = msg?.type === "EXIT" && typeof msg.pid === "string" ? parsePid(msg.pid) : undefined;
+        if (pid !== undefined) await onChildExit(runtime, proc, state, pid, msg.reason);
         return;
       }
       if (message.kind !== "call") return;
@@ -160,13 +137,13 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
       const find = (id: string) => state.children.find((c) => c.spec.id === id);
       switch (request?.op) {
         case "which_children":
-          message.from.reply(state.children.map((c) => ({ id: c.spec.id, pid: c.pid ?? null, module: c.spec.module, modules: c.spec.modules, restart: c.spec.restart })));
+          message.from.reply(state.children.map((c) => ({ id: c.spec.id, pid: c.pid !== undefined ? formatPid(c.pid) : null, module: c.spec.module, modules: [...c.spec.modules], restart: c.spec.restart })));
           return;
         case "start_child": {
           const full = qualifySpec(proc.module, ChildSpecInput.parse(request.spec));
           if (find(full.id)) throw new Error(`child ${JSON.stringify(full.id)} already exists`);
           const child = await startChild(runtime, proc, full);
-          state.children.push({ spec: full, pid: child.pid, terminating: false, dynamic: true });
+          state.children.push({ spec: full, pid: child.id, terminating: false, dynamic: true });
           message.from.reply(child.pid);
           return;
         }
@@ -176,12 +153,12 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
           const child = find(request.id);
           if (!child) return message.from.fail(new Error(`no child ${JSON.stringify(request.id)}`));
           if (request.op === "terminate_child") await stopChild(runtime, child, request.kill === true);
-          if (request.op === "restart_child" && !child.pid) child.pid = (await startChild(runtime, proc, child.spec)).pid;
+          if (request.op === "restart_child" && child.pid === undefined) child.pid = (await startChild(runtime, proc, child.spec)).id;
           if (request.op === "delete_child") {
-            if (child.pid) return message.from.fail(new Error(`child ${JSON.stringify(request.id)} is running; terminate it first`));
+            if (child.pid !== undefined) return message.from.fail(new Error(`child ${JSON.stringify(request.id)} is running; terminate it first`));
             state.children = state.children.filter((c) => c !== child);
           }
-          message.from.reply(child.pid ?? null);
+          message.from.reply(child.pid !== undefined ? formatPid(child.pid) : null);
           return;
         }
         default:
@@ -203,7 +180,7 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
           const existing = byId.get(spec.id);
           if (existing) next.push({ spec, pid: existing.pid, terminating: existing.terminating });
           else {
-            const child: Child = { spec, pid: (await startChild(runtime, proc, spec)).pid, terminating: false };
+            const child: Child = { spec, pid: (await startChild(runtime, proc, spec)).id, terminating: false };
             started.push(child);
             next.push(child);
             // Abandoned while this child started (see abandonCodeChange): nothing of this code change stays.
@@ -219,7 +196,7 @@ function supervisorBehaviour(runtime: Runtime): Behaviour {
       // A kept child whose spec now lists other modules uses them from now on: a later suspend of one
       // of them must find it (OTP's release_handler re-reads which_children).
       for (const child of next) {
-        const running = child.pid ? runtime.get(child.pid) : undefined;
+        const running = child.pid !== undefined ? runtime.get(child.pid) : undefined;
         if (running && !sameModules(running.modules, [running.module, ...child.spec.modules])) runtime.setModules(running, child.spec.modules);
       }
       // Dynamic children were never in init's specs: they stay, after the static ones (OTP keeps them too).
@@ -267,7 +244,7 @@ export async function undoCodeChange(runtime: Runtime, proc: Proc, saved: unknow
   // The live entry itself is kept (a terminate in flight holds it), with the old spec.
   const back = (old: Child): Child[] => {
     const current = live.get(old.spec.id);
-    if (!current) return old.pid && runtime.get(old.pid) ? [{ ...old, terminating: false }] : [];
+    if (!current) return old.pid !== undefined && runtime.get(old.pid) ? [{ ...old, terminating: false }] : [];
     live.delete(old.spec.id);
     current.spec = old.spec;
     if (old.dynamic) current.dynamic = true;
@@ -296,7 +273,7 @@ export async function retireChildren(runtime: Runtime, proc: Proc): Promise<void
  */
 export function captureChildModules(runtime: Runtime, proc: Proc): () => void {
   const saved = ((proc.state as SupState | undefined)?.children ?? []).flatMap((c) => {
-    const child = c.pid ? runtime.get(c.pid) : undefined;
+    const child = c.pid !== undefined ? runtime.get(c.pid) : undefined;
     return child ? [{ child, modules: child.modules }] : [];
   });
   return () => {
@@ -311,14 +288,14 @@ function sameModules(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** Children (supervisor pid, child id, pid if running) whose spec uses `module`, running or stopped (OTP's stop finds them so). */
-export function childrenUsing(runtime: Runtime, module: string): { sup: Pid; id: string; pid: Pid | undefined; shutdown: ChildSpec["shutdown"] }[] {
+export function childrenUsing(runtime: Runtime, module: string): { sup: ProcId; id: string; pid: ProcId | undefined; shutdown: ChildSpec["shutdown"] }[] {
   return runtime
     .processes()
     .filter((p) => p.behaviour.kind === "supervisor")
     .flatMap((sup) =>
       ((sup.state as SupState | undefined)?.children ?? [])
         .filter((c) => c.spec.module === module || c.spec.modules.includes(module))
-        .map((c) => ({ sup: sup.pid, id: c.spec.id, pid: c.pid, shutdown: c.spec.shutdown })),
+        .map((c) => ({ sup: sup.id, id: c.spec.id, pid: c.pid, shutdown: c.spec.shutdown })),
     );
 }
 
@@ -330,7 +307,7 @@ export function childrenUsing(runtime: Runtime, module: string): { sup: Pid; id:
  * handled between this and the kill. Returns how to put the spec back where it was (undefined if `pid` is
  * no child of `sup`); `restart` then starts it again with whatever code the module has by then.
  */
-export function detachChild(runtime: Runtime, sup: Proc, pid: Pid): { reattach: () => void; restart: () => Promise<void> } | undefined {
+export function detachChild(runtime: Runtime, sup: Proc, pid: ProcId): { reattach: () => void; restart: () => Promise<void> } | undefined {
   const state = sup.state as SupState | undefined;
   const index = state?.children.findIndex((c) => c.pid === pid) ?? -1;
   if (!state || index === -1) return undefined;
@@ -341,19 +318,19 @@ export function detachChild(runtime: Runtime, sup: Proc, pid: Pid): { reattach: 
   return {
     reattach: () => {
       const now = sup.state as SupState | undefined;
-      if (!now || runtime.get(sup.pid) === undefined || now.children.some((c) => c.spec.id === child.spec.id)) return;
+      if (!now || runtime.get(sup.id) === undefined || now.children.some((c) => c.spec.id === child.spec.id)) return;
       now.children = [...now.children.slice(0, index), entry, ...now.children.slice(index)];
     },
     // By id in the supervisor's state as it is then: a rollback may have put back another state object.
     restart: async () => {
-      const now = runtime.get(sup.pid) !== undefined ? (sup.state as SupState | undefined)?.children.find((c) => c.spec.id === child.spec.id) : undefined;
-      if (now && !now.pid) await runtime.call(sup.pid, { op: "restart_child", id: child.spec.id } satisfies SupRequest);
+      const now = runtime.get(sup.id) !== undefined ? (sup.state as SupState | undefined)?.children.find((c) => c.spec.id === child.spec.id) : undefined;
+      if (now && now.pid === undefined) await runtime.call(sup.id, { op: "restart_child", id: child.spec.id } satisfies SupRequest);
     },
   };
 }
 
 /** A process and, if it is a supervisor, every process under it: what stops when it stops. */
-export function supervisedTree(runtime: Runtime, pid: Pid): Pid[] {
+export function supervisedTree(runtime: Runtime, pid: ProcId): ProcId[] {
   const proc = runtime.get(pid);
   if (!proc) return [];
   const children = proc.behaviour.kind === "supervisor" ? childPids(proc).flatMap((c) => supervisedTree(runtime, c)) : [];
@@ -361,11 +338,11 @@ export function supervisedTree(runtime: Runtime, pid: Pid): Pid[] {
 }
 
 /** The pids of a supervisor's children, to compare before and after a code change. */
-export function childPids(proc: Proc): Pid[] {
-  return ((proc.state as SupState | undefined)?.children ?? []).flatMap((c) => (c.pid ? [c.pid] : []));
+export function childPids(proc: Proc): ProcId[] {
+  return ((proc.state as SupState | undefined)?.children ?? []).flatMap((c) => (c.pid !== undefined ? [c.pid] : []));
 }
 
-async function onChildExit(runtime: Runtime, proc: Proc, state: SupState, pid: Pid, reason: unknown): Promise<void> {
+async function onChildExit(runtime: Runtime, proc: Proc, state: SupState, pid: ProcId, reason: unknown): Promise<void> {
   const index = state.children.findIndex((c) => c.pid === pid);
   const child = state.children[index];
   if (!child || child.terminating) return;
@@ -385,7 +362,7 @@ async function onChildExit(runtime: Runtime, proc: Proc, state: SupState, pid: P
         return;
       }
       try {
-        c.pid = (await startChild(runtime, proc, c.spec)).pid;
+        c.pid = (await startChild(runtime, proc, c.spec)).id;
         c.restarts = (c.restarts ?? 0) + 1;
         break;
       } catch {

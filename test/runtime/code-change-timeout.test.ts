@@ -4,7 +4,7 @@
  * or an error), so that a rolled-back process is never overwritten behind the install's back.
  */
 import { describe, expect, it } from "vitest";
-import { CodeChangeTimeout } from "../../src/runtime/runtime.ts";
+import { CodeChangeTimeout } from "../../src/runtime/process.ts";
 import { startServer } from "../../src/runtime/server.ts";
 import { startSupervisor } from "../../src/runtime/supervisor.ts";
 import { testRuntime } from "../helpers/runtime.ts";
@@ -117,7 +117,7 @@ describe("a supervisor's codeChange that times out", () => {
     expect(await settled).toMatchObject({ ok: false });
     expect(runtime.processes().map((p) => p.pid)).toEqual(before);
     expect(sup.state).toBe(state);
-    expect(sup.links.size).toBe(1);
+    expect(sup.links()).toHaveLength(1);
     runtime.resume(sup);
     expect(await runtime.call(sup.pid, { op: "which_children" })).toEqual([{ id: "kept", pid: before[1], module: "a/worker", modules: [], restart: "permanent" }]);
   });

@@ -1,7 +1,7 @@
 /** Processes: one message at a time, suspend/resume, code_change, crashes, links and monitors. */
 import { describe, expect, it } from "vitest";
 import { CallError } from "../../src/runtime/process.ts";
-import { SuspendTimeout } from "../../src/runtime/runtime.ts";
+import { SuspendTimeout } from "../../src/runtime/process.ts";
 import { startServer } from "../../src/runtime/server.ts";
 import { gate, testRuntime } from "../helpers/runtime.ts";
 
@@ -97,7 +97,7 @@ describe("processes", () => {
     const { runtime } = testRuntime({ "a/log": LOG });
     const proc = await startServer(runtime, "a/log", {});
     const watcher = await startServer(runtime, "a/log", {});
-    runtime.monitor(watcher.pid, proc.pid);
+    runtime.monitor(watcher.id, proc.pid);
     await runtime.suspend(proc);
     const crash = runtime.call(proc.pid, { op: "boom" });
     const queued = runtime.call(proc.pid, { n: 1 });
@@ -121,11 +121,11 @@ describe("processes", () => {
   it("a linked process exits with an abnormal exit of its peer, unless it traps exits", async () => {
     const { runtime } = testRuntime({ "a/log": LOG });
     const a = await startServer(runtime, "a/log", {});
-    const b = await startServer(runtime, "a/log", {}, { link: a.pid });
+    const b = await startServer(runtime, "a/log", {}, { link: a.id });
     await runtime.exit(a, "boom");
     expect(runtime.get(b.pid)).toBeUndefined();
     const c = await startServer(runtime, "a/log", {});
-    const d = await startServer(runtime, "a/log", {}, { link: c.pid });
+    const d = await startServer(runtime, "a/log", {}, { link: c.id });
     await runtime.exit(c, "normal");
     expect(runtime.get(d.pid)).toBeDefined();
   });

@@ -57,9 +57,9 @@ describe("a removed module's processes", () => {
   it("keep running its old code after the remove (calls answered, state kept) until the purge kills them: exit reason killed, monitors and links told", async () => {
     const { runtime, table, node: n } = node({ "a/counter": COUNTER, "a/watcher": WATCHER, "a/probe": PROBE });
     const counter = await startServer(runtime, "a/counter", {}, { name: "counter" });
-    const linked = await startServer(runtime, "a/watcher", {}, { link: counter.pid });
+    const linked = await startServer(runtime, "a/watcher", {}, { link: counter.id });
     const watcher = await startServer(runtime, "a/watcher", {});
-    runtime.monitor(watcher.pid, counter.pid);
+    runtime.monitor(watcher.id, counter.pid);
     probed.length = 0;
     const kills: unknown[] = [];
     await execute([ponr, remove("a/counter"), probe, probe, purge("a/counter")], { port: n.port, target: { dir: "", apps: [] }, onKilled: (_module, p) => kills.push(p) });
@@ -113,7 +113,7 @@ describe("a supervised child the plan does not stop", () => {
     const sup = await startSupervisor(runtime, "a/sup", {});
     const child = runtime.processesUsing("a/counter")[0]!;
     const watcher = await startServer(runtime, "a/watcher", {});
-    runtime.monitor(watcher.pid, child.pid);
+    runtime.monitor(watcher.id, child.pid);
     const killed: string[] = [];
     await execute([ponr, remove("a/counter"), purge("a/counter")], { port: n.port, target: { dir: "", apps: [] }, onKilled: (_m, p) => killed.push(p.pid) });
     expect(killed).toEqual([child.pid]);

@@ -123,7 +123,7 @@ describe("rollback waits are bounded", () => {
     const { node: n, runtime, clock, logs } = node({ "a/doomed": DOOMED, "a/other": HUNG_TERMINATE });
     const doomed = await startServer(runtime, "a/doomed", {});
     const other = await startServer(runtime, "a/other", {});
-    runtime.link(doomed.pid, other.pid);
+    runtime.link(doomed.id, other.id);
     const terminating = gate();
     g.__terminating = () => terminating.open();
     const run = execute([ponr, { op: "remove", module: "a/doomed", prePurge: "brutal_purge", postPurge: "brutal_purge" }, { op: "purge", modules: ["a/doomed"] }], { port: n.port, target });

@@ -64,7 +64,7 @@ describe("a start that timed out, then the rollback's restart", () => {
     expect((error as Error).message).not.toMatch(/rollback incomplete/);
     const [entry] = n.controller.list();
     expect(entry!.status).toBe("running");
-    expect(n.runtime.whereis("top")).toBe(entry!.top);
+    expect(n.runtime.get("top")?.pid).toBe(entry!.top);
     expect(n.runtime.get(entry!.top!)).toBeDefined();
     expect(g.__starts).toBe(3);
     expect(fatal).toEqual([]);

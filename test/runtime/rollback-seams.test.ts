@@ -229,7 +229,7 @@ exports.handleInfo = (msg, s) => { if (msg.type === "DOWN") globalThis.__pending
     const first = await startServer(runtime, "a/counter", {});
     const second = await startServer(runtime, "a/counter", {});
     const watcher = await startServer(runtime, "a/watch", {});
-    runtime.monitor(watcher.pid, first.pid);
+    runtime.monitor(watcher.id, first.pid);
     (globalThis as unknown as { __target: string }).__target = second.pid;
     g.__pending = undefined;
     const killed: string[] = [];

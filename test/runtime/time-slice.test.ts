@@ -12,6 +12,7 @@ import { ApplicationController } from "../../src/runtime/application-controller.
 import { execute, InstallError, type Progress } from "../../src/runtime/executor.ts";
 import { Node } from "../../src/runtime/node.ts";
 import { runtimePort } from "../../src/runtime/node-port.ts";
+import type { Proc } from "../../src/runtime/process.ts";
 import { startServer } from "../../src/runtime/server.ts";
 import { CHECK_EVERY } from "../../src/runtime/steps/time-slice.ts";
 import { testRuntime } from "../helpers/runtime.ts";
@@ -132,6 +133,33 @@ describe("a yield lets timers run", () => {
     // The first yield is the one after load_object_code (compiling and the swap are two blocks): one
     // read, the one that started the install's first slice. The timer ran before the next slice began.
     expect(readsWhenTimerRan).toBe(1);
+    expect(runtime.processes().every((p) => p.status === "running" && typeof (p.state as { m: number }).m === "number")).toBe(true);
+  });
+});
+
+describe("the suspend step's pass over the process map", () => {
+  it("walks the index itself while it yields: a process started meanwhile is suspended and migrated too, one that died is skipped", async () => {
+    const { runtime, table } = testRuntime({ "a/w": W1 });
+    const log = () => undefined;
+    const controller = new ApplicationController(runtime, { log });
+    const readObjectCode = (_dir: string, _apps: readonly AppFile[], ref: string) => table.compile(ref, W2, `/virtual/2/${ref}.js`, { vsn: 2, sha256: "2" });
+    const port = runtimePort({ runtime, controller, readObjectCode, log });
+    for (let n = 0; n < 4 * CHECK_EVERY; n++) await startServer(runtime, "a/w", n);
+    const last = runtime.processes().at(-1)!;
+    const app = { format: 1, name: "a", version: "2.0.0", applications: [], env: {}, modules: [] } as never as AppFile;
+    // Every read of the clock but the first ends a slice: the pass yields after its first CHECK_EVERY
+    // processes, and in that yield a process starts and the last one dies.
+    let reads = 0;
+    let late: Promise<Proc> | undefined;
+    setImmediate(() => {
+      late = startServer(runtime, "a/w", -1);
+      void runtime.exit(last, "kill");
+    });
+    await execute(script, { port, target: { dir: "/virtual", apps: [app] }, now: () => 10 * reads++ });
+    const started = await late!;
+    expect(started.state).toEqual({ m: -1 });
+    expect(started.status).toBe("running");
+    expect(last.status).toBe("dead");
     expect(runtime.processes().every((p) => p.status === "running" && typeof (p.state as { m: number }).m === "number")).toBe(true);
   });
 });

@@ -33,10 +33,10 @@ export async function stopOrStartStep(op: "stop" | "start", modules: readonly st
       // The supervisor handles one request at a time: a restart queued behind a terminate waits for it.
       const timeout = terminateTimeout(shutdown);
       if (op === "stop") {
-        if (pid) s.restarts.push(() => port.restoreChild(sup, id, timeout));
+        if (pid !== undefined) s.restarts.push(() => port.restoreChild(sup, id, timeout));
         await port.terminateChild(sup, id, timeout);
       } else {
-        if (!pid) s.undo.push(() => port.terminateChild(sup, id, timeout));
+        if (pid === undefined) s.undo.push(() => port.terminateChild(sup, id, timeout));
         await port.restartChild(sup, id, timeout);
       }
     }

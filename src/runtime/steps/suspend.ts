@@ -30,36 +30,79 @@ export async function suspendStep(i: Extract<Instruction, { op: "suspend" }>, s:
     s.suspendTimeouts.set(module, timeout);
     // A process this script already suspended for another module it uses belongs to this module's
     // suspension too (as in OTP's suspended list): its callback module's code_change must find it.
-    // `done`: the processes this step suspends; the module's suspension also holds the ones it adopts,
-    // which stay suspended until the undo of the step that suspended them (after their state is back).
-    const done: Proc[] = [];
+    // `held`: the module's suspension, the processes this step suspends and the ones it adopts; those
+    // (`adopted`, usually none) stay suspended until the undo of the step that suspended them (after their
+    // state is back). One array for the fleet, one set for the few adopted.
     const held: Proc[] = [];
+    let adopted: Set<Proc> | undefined;
     let already: Set<Proc> | undefined;
     s.suspended.set(module, held);
     s.undo.push(() => {
-      for (const p of done) port.resume(p);
+      for (const p of held) if (!adopted?.has(p)) port.resume(p);
       s.suspended.delete(module);
     });
-    // One pass over the module's processes, in time slices: each is looked at as the pass reaches it. An
-    // idle process suspends at once; only the busy ones are waited for (together, with the timeout).
-    // Each wait is handled as it starts (a timeout may fire while the loop yields); the first to fail, in order, fails the step.
+    // One pass over the module's processes (the runtime's index itself, no copy), in time slices: each is
+    // looked at as the pass reaches it; one started while the pass yields is reached too, one that died
+    // is not. An idle process suspends at once; only the busy ones are waited for (together, with the
+    // timeout). Each wait is handled as it starts (a timeout may fire while the loop yields); the first to
+    // fail, in order, fails the step.
     const busy: Promise<{ p: Proc; error: Error } | undefined>[] = [];
-    const procs = port.processesUsing(module);
-    for (let k = 0; k < procs.length; k++) {
-      const p = procs[k]!;
-      if (p.status === "running") {
-        const suspended = port.suspend(p, timeout);
-        if (suspended) busy.push(suspended.then(() => void (done.push(p), held.push(p)), (error: Error) => ({ p, error })));
-        else {
-          done.push(p);
-          held.push(p);
-        }
-      } else if (p.status === "suspended" && (already ??= new Set([...s.suspended.values()].flat())).has(p)) held.push(p);
-      if (s.slice.due()) await s.slice.yieldNow();
-    }
+    const pass: SuspendPass = {
+      procs: port.processesUsing(module)[Symbol.iterator](),
+      port,
+      timeout,
+      slice: s.slice,
+      held,
+      onBusy: (p, suspended) => void busy.push(suspended.then(() => void held.push(p), (error: Error) => ({ p, error }))),
+      onSuspended: (p) => {
+        if (!(already ??= othersSuspended(s, module)).has(p) || adopted?.has(p)) return;
+        (adopted ??= new Set()).add(p);
+        held.push(p);
+      },
+    };
+    while (!suspendSome(pass)) await s.slice.yieldNow();
     const failed = (await Promise.all(busy)).find((r) => r !== undefined);
     if (failed) throw new StepError(failed.error, { module, pid: failed.p.pid });
   }
+}
+
+interface SuspendPass {
+  procs: Iterator<Proc>;
+  port: ExecOptions["port"];
+  timeout: number;
+  slice: ExecState["slice"];
+  held: Proc[];
+  onBusy(p: Proc, suspended: Promise<void>): void;
+  onSuspended(p: Proc): void;
+}
+
+/**
+ * One slice of the suspend step's pass: idle processes suspended and held, busy and already suspended
+ * ones handed to the step; true once the pass is done, false when the slice is used up. A small
+ * synchronous function, so that the engine optimizes the loop over a fleet on its own, early, instead
+ * of the whole async step (the pass runs once per upgrade: the first slices would otherwise run as
+ * bytecode while the step is being compiled).
+ */
+function suspendSome(pass: SuspendPass): boolean {
+  const { procs, port, timeout, slice, held } = pass;
+  for (;;) {
+    const next = procs.next();
+    if (next.done) return true;
+    const p = next.value;
+    if (p.status === "running") {
+      const suspended = port.suspend(p, timeout);
+      if (suspended) pass.onBusy(p, suspended);
+      else held.push(p);
+    } else if (p.status === "suspended") pass.onSuspended(p);
+    if (slice.due()) return false;
+  }
+}
+
+/** The processes this script suspended for modules other than `module`. */
+function othersSuspended(s: ExecState, module: string): Set<Proc> {
+  const others = new Set<Proc>();
+  for (const [m, procs] of s.suspended) if (m !== module) for (const p of procs) others.add(p);
+  return others;
 }
 
 /**
@@ -98,10 +141,19 @@ export async function resumeStep(i: Extract<Instruction, { op: "resume" }>, s: E
   const resumed = i.modules.map((module) => ({ module, procs: s.suspended.get(module) ?? [] }));
   s.undo.push(() => resuspendStep(resumed, s, o));
   for (const { module, procs } of resumed) {
-    for (let k = 0; k < procs.length; k++) {
-      o.port.resume(procs[k]!);
-      if (s.slice.due()) await s.slice.yieldNow();
+    for (let k = 0; k < procs.length; ) {
+      k = resumeSome(o.port, procs, k, s.slice);
+      if (k < procs.length) await s.slice.yieldNow();
     }
     s.suspended.delete(module);
   }
+}
+
+/** Resume procs[k..] until the slice is used up; returns where it stopped (small and synchronous, as suspendSome). */
+function resumeSome(port: ExecOptions["port"], procs: readonly Proc[], k: number, slice: ExecState["slice"]): number {
+  while (k < procs.length) {
+    port.resume(procs[k++]!);
+    if (slice.due()) return k;
+  }
+  return k;
 }

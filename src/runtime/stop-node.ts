@@ -24,8 +24,11 @@ export async function stopNode(root: string): Promise<StopResult> {
   if (!releases) throw new RuntimeError({ kind: "no-release-in-root", root });
   if (await nodeAnswers(root)) {
     const status = await controlRequest(root, { cmd: "status" });
+    const launcherPid = await liveLauncher(root);
     await controlRequest(root, { cmd: "stop" });
     await waitForExit(status.pid);
+    // The launcher ends after its node (leaving its fleet group, closing its logs): the stop is done then.
+    if (launcherPid !== undefined) await waitForExit(launcherPid);
     return { kind: "stopped", name: status.release.name, version: status.release.version, pid: status.pid };
   }
   const launcherPid = await liveLauncher(root);

@@ -45,10 +45,7 @@ export class Runtime {
   /** reports a codeChange that settled after its timeout; what it settled with was ignored (the node logs it) */
   onLateCodeChange: (proc: Proc, outcome: { ok: true } | { ok: false; error: unknown }) => void = () => {};
 
-  constructor(
-    readonly table: ModuleTable,
-    options: { clock?: Clock } = {},
-  ) {
+  constructor(readonly table: ModuleTable, options: { clock?: Clock } = {}) {
     this.clock = options.clock ?? systemClock;
   }
 

@@ -199,6 +199,18 @@ export class ModuleTable implements PackageUser {
     return this.#releaseDirs.keys();
   }
 
+  /**
+   * The modules whose current version was read from release directory `dir`, or whose old version was and
+   * still runs a handler. An idle old version is left to its purge: no code of it runs until then.
+   */
+  modulesReadFrom(dir: string): string[] {
+    const canonical = canonicalReleaseDir(dir);
+    return this.modules().filter((module) => {
+      const { current, old } = this.#entries.get(module)!;
+      return current?.releaseDir === canonical || (old?.releaseDir === canonical && old.active > 0);
+    });
+  }
+
   /** The one namespace object of a module; calls through it always reach the current version. */
   namespace(module: string): Record<string, unknown> {
     return this.#entry(module).namespace;

@@ -31,8 +31,6 @@ import { StagingError, stageFiles } from "./staged-file.ts";
 import { readRootConfig } from "./root-config.ts";
 import { ReleaseReader } from "./release-reader.ts";
 import { shippedRollbackPlan } from "./shipped-rollback-plan.ts";
-import { canonicalReleaseDir } from "./package-cache.ts";
-import type { ModuleTable } from "./module-table.ts";
 
 export type ReleaseStatus = "unpacked" | "current" | "permanent" | "old";
 
@@ -312,7 +310,7 @@ export class ReleaseHandler {
       const entry = file.releases.find((r) => r.version === version);
       if (!entry) throw new RuntimeError({ kind: "no-such-release", release: file.name, version, root: this.root, operation: "remove" });
       if (entry.status === "permanent" || version === this.currentVersion) throw new RuntimeError({ kind: "bad-status", operation: "remove", version, status: entry.status === "permanent" ? "permanent" : "current" });
-      const serving = modulesReadFrom(this.node.table, releaseDirOf(this.root, version));
+      const serving = this.node.table.modulesReadFrom(releaseDirOf(this.root, version));
       if (serving.length > 0 && options.force !== true) throw new RuntimeError({ kind: "release-in-use", version, root: this.root, modules: serving.slice(0, 5), count: serving.length });
       await this.#write({ ...file, releases: file.releases.filter((r) => r.version !== version) });
       await rm(releaseDirOf(this.root, version), { recursive: true, force: true });
@@ -386,16 +384,4 @@ export class ReleaseHandler {
       throw new RuntimeError({ kind: error.diskFull ? "disk-full" : "unwritable", root: this.root, file: error.file, errno: error.errno, running: this.currentVersion });
     }
   }
-}
-
-/**
- * The modules whose current version was read from release directory `dir`, or whose old version was and
- * still runs a handler. An idle old version is left to its purge: no code of it runs until then.
- */
-function modulesReadFrom(table: ModuleTable, dir: string): string[] {
-  const canonical = canonicalReleaseDir(dir);
-  return table.modules().filter((module) => {
-    const old = table.old(module);
-    return table.current(module)?.releaseDir === canonical || (old?.releaseDir === canonical && old.active > 0);
-  });
 }

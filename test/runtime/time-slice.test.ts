@@ -29,17 +29,23 @@ const script: Instruction[] = [
   { op: "resume", modules: ["a/w"] },
 ];
 
-/** N server processes of a/w 1, upgraded to 2 with the given slice options; the code_change progress seen. */
-async function upgrade(options: { sliceMs?: number; now?: () => number }): Promise<number[]> {
+/** `count` server processes of a/w 1 in a test runtime, its port (reading a/w 2 for the upgrade) and the target's app. */
+async function serversOfW1(count: number) {
   const { runtime, table } = testRuntime({ "a/w": W1 });
   const log = () => undefined;
   const controller = new ApplicationController(runtime, { log });
   const readObjectCode = (_dir: string, _apps: readonly AppFile[], ref: string) => table.compile(ref, W2, `/virtual/2/${ref}.js`, { vsn: 2, sha256: "2" });
   const port = runtimePort({ runtime, controller, readObjectCode, log });
-  for (let n = 0; n < N; n++) await startServer(runtime, "a/w", n);
+  for (let n = 0; n < count; n++) await startServer(runtime, "a/w", n);
+  const app = { format: 1, name: "a", version: "2.0.0", applications: [], env: {}, modules: [] } as never as AppFile;
+  return { runtime, port, app };
+}
+
+/** N server processes of a/w 1, upgraded to 2 with the given slice options; the code_change progress seen. */
+async function upgrade(options: { sliceMs?: number; now?: () => number }): Promise<number[]> {
+  const { runtime, port, app } = await serversOfW1(N);
   const done: number[] = [];
   const progress = (event: Progress) => void (event.phase === "code_change" && done.push(event.done));
-  const app = { format: 1, name: "a", version: "2.0.0", applications: [], env: {}, modules: [] } as never as AppFile;
   await execute(script, { port, target: { dir: "/virtual", apps: [app] }, progress, ...options });
   // Every process migrated and running again.
   const states = runtime.processes().map((p) => [p.status, p.state] as const);
@@ -110,13 +116,7 @@ describe("code_change skips, as it reaches them, the processes that only declare
 
 describe("a yield lets timers run", () => {
   it("an install started from an I/O callback (as a control request is) lets a due timer run at its first yield, not its second", async () => {
-    const { runtime, table } = testRuntime({ "a/w": W1 });
-    const log = () => undefined;
-    const controller = new ApplicationController(runtime, { log });
-    const readObjectCode = (_dir: string, _apps: readonly AppFile[], ref: string) => table.compile(ref, W2, `/virtual/2/${ref}.js`, { vsn: 2, sha256: "2" });
-    const port = runtimePort({ runtime, controller, readObjectCode, log });
-    for (let n = 0; n < 4 * CHECK_EVERY; n++) await startServer(runtime, "a/w", n);
-    const app = { format: 1, name: "a", version: "2.0.0", applications: [], env: {}, modules: [] } as never as AppFile;
+    const { runtime, port, app } = await serversOfW1(4 * CHECK_EVERY);
     // A slice ends at every read of the clock but the one that starts it: a yield every CHECK_EVERY processes.
     let reads = 0;
     let readsWhenTimerRan: number | undefined;
@@ -139,14 +139,8 @@ describe("a yield lets timers run", () => {
 
 describe("the suspend step's pass over the process map", () => {
   it("walks the index itself while it yields: a process started meanwhile is suspended and migrated too, one that died is skipped", async () => {
-    const { runtime, table } = testRuntime({ "a/w": W1 });
-    const log = () => undefined;
-    const controller = new ApplicationController(runtime, { log });
-    const readObjectCode = (_dir: string, _apps: readonly AppFile[], ref: string) => table.compile(ref, W2, `/virtual/2/${ref}.js`, { vsn: 2, sha256: "2" });
-    const port = runtimePort({ runtime, controller, readObjectCode, log });
-    for (let n = 0; n < 4 * CHECK_EVERY; n++) await startServer(runtime, "a/w", n);
+    const { runtime, port, app } = await serversOfW1(4 * CHECK_EVERY);
     const last = runtime.processes().at(-1)!;
-    const app = { format: 1, name: "a", version: "2.0.0", applications: [], env: {}, modules: [] } as never as AppFile;
     // Every read of the clock but the first ends a slice: the pass yields after its first CHECK_EVERY
     // processes, and in that yield a process starts and the last one dies.
     let reads = 0;

@@ -108,8 +108,13 @@ export class NodeFeed {
       const releases = (file?.releases ?? []).map((r) => ({ name: file!.name, version: r.version, status: r.version === running && r.status !== "permanent" ? ("current" as const) : r.status }));
       this.#up();
       const overview: Overview = { status, releases, summary, tree: "applications" in tree ? tree.applications : [] };
-      const previous = this.#latest.get("overview");
-      if (!previous || JSON.stringify(withoutUptime((previous as Extract<FeedEvent, { event: "overview" }>).data)) !== JSON.stringify(withoutUptime(overview))) this.#emit({ event: "overview", data: overview });
+      const previous = this.#latest.get("overview") as Extract<FeedEvent, { event: "overview" }> | undefined;
+      // Another node (a restart, a takeover): its samples start afresh, asked from its own beginning next time.
+      if (previous && previous.data.status.pid !== status.pid) {
+        this.#samples = [];
+        samples.samples = [];
+      }
+      if (!previous || JSON.stringify(withoutUptime(previous.data)) !== JSON.stringify(withoutUptime(overview))) this.#emit({ event: "overview", data: overview });
       if (samples.samples.length > 0 || !this.#latest.has("samples")) {
         this.#samples = [...this.#samples, ...samples.samples].slice(-SAMPLES_KEPT);
         this.#emit({ event: "samples", data: samples.samples });

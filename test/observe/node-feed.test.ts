@@ -49,4 +49,39 @@ describe("the node feed of relup observe", () => {
       feed.stop();
     }
   }, 60_000);
+
+  it("a node restarted by its launcher: the feed drops the previous node's samples and follows the new node's", async () => {
+    const n = await liveNode({ from: path.join(FIXTURES, "calculator", "1.0.0"), to: path.join(FIXTURES, "calculator", "1.1.0"), app: "calculator" });
+    const feed = new NodeFeed(n.root);
+    try {
+      const seen: { pid: number; samples: number }[] = [];
+      let pid = 0;
+      const restarted = new Promise<void>((resolve) =>
+        feed.subscribe((e) => {
+          if (e.event === "overview") pid = e.data.status.pid;
+          if (e.event === "samples" && e.data.length > 0) {
+            seen.push({ pid, samples: e.data.length });
+            if (pid !== n.ready.pid) resolve();
+          }
+        }),
+      );
+      // Samples of the first node, then the node is killed; the launcher starts another.
+      await new Promise<void>((resolve) => feed.subscribe((e) => e.event === "samples" && e.data.length > 0 && resolve()));
+      process.kill(n.ready.pid, "SIGKILL");
+      await restarted;
+      // Every sample a browser that connects now is given is the new node's.
+      const late: FeedEvent[] = [];
+      feed.subscribe((e) => void late.push(e))();
+      const overview = late.find((e) => e.event === "overview") as Extract<FeedEvent, { event: "overview" }>;
+      const samples = late.find((e) => e.event === "samples") as Extract<FeedEvent, { event: "samples" }>;
+      expect(overview.data.status.pid).not.toBe(n.ready.pid);
+      expect(samples.data.length).toBeGreaterThan(0);
+      // Samples are stamped with the end of the second they cover (epoch ms): none before the new node began.
+      const startedAt = Date.now() - overview.data.status.uptimeMs;
+      expect(samples.data.filter((s) => s.t <= startedAt)).toEqual([]);
+      expect(seen.at(-1)!.pid).toBe(overview.data.status.pid);
+    } finally {
+      feed.stop();
+    }
+  }, 60_000);
 });

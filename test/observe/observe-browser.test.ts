@@ -66,6 +66,10 @@ describe("relup observe in a browser", () => {
       expect(await text(d.page, "#modules-table tbody")).toContain("calculator/calculator");
       await expect.poll(() => d.page.locator("#process-list tbody tr").count()).toBeGreaterThan(1);
       expect(await text(d.page, "#install-line")).toBe("No install or rollback since the node started.");
+      // The node's uptime in the header moves on by itself (the overview is sent only when more than it changed).
+      const uptime = async () => Number(/up (\d+) s/.exec(await text(d.page, "#node-line"))?.[1]);
+      const firstUptime = await uptime();
+      await expect.poll(uptime, { timeout: 15_000 }).toBeGreaterThan(firstUptime + 1);
 
       expect((await relup(["apply", d.n.v2, "--root", d.n.root, "--yes"])).code).toBe(0);
       await expect.poll(() => text(d.page, "#install-line"), { timeout: 15_000 }).toMatch(/^Install of 1\.1\.0 \(from 1\.0\.0\): installed, 3 of 3 steps/);

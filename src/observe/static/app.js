@@ -7,7 +7,7 @@ import { drawModules, drawProcessPage, drawReleases, drawSummary, drawTrees } fr
 const $ = (id) => document.getElementById(id);
 const WINDOW_MS = 5 * 60_000;
 const LIMIT = 50;
-const state = { samples: [], records: [], selected: undefined, following: true, query: { offset: 0 }, overview: undefined, plans: new Map() };
+const state = { samples: [], records: [], selected: undefined, following: true, query: { offset: 0 }, overview: undefined, overviewAt: 0, plans: new Map() };
 
 const charts = $("charts").querySelector(".charts");
 const drawLoop = lineChart(charts, { id: "chart-loop", title: "Event-loop delay", unit: "ms", format: formatMs, series: [{ name: "longest", color: "vermillion", value: (s) => s.loopMaxMs }, { name: "p99", color: "blue", dash: true, value: (s) => s.loopP99Ms }] });
@@ -28,7 +28,13 @@ events.addEventListener("node", (e) => {
 });
 events.addEventListener("overview", (e) => {
   const o = JSON.parse(e.data);
+  // Another node (a restart, a takeover): its samples start afresh, the previous node's are not its own.
+  if (state.overview && state.overview.status.pid !== o.status.pid) {
+    state.samples = [];
+    redrawCharts();
+  }
   state.overview = o;
+  state.overviewAt = Date.now();
   drawNodeLine(o);
   drawReleases($("releases-table").tBodies[0], o.releases);
   drawTrees($("trees"), o.tree, loadChildren);
@@ -41,6 +47,8 @@ events.addEventListener("samples", (e) => {
   const last = state.samples.at(-1)?.t ?? 0;
   state.samples = [...state.samples, ...fresh.filter((s) => s.t > last)].slice(-600);
   redrawCharts();
+  // The overview is sent only when something besides uptime and memory changed: those move with the samples.
+  if (state.overview && !$("node-line").classList.contains("down")) drawNodeLine(state.overview);
 });
 events.addEventListener("journal", (e) => {
   const journal = JSON.parse(e.data);
@@ -61,7 +69,9 @@ function drawNodeLine(o) {
   $("release-title").textContent = `${s.release.name} ${s.release.version}`;
   document.title = `${s.release.name} ${s.release.version} · relup observe`;
   $("node-line").classList.remove("down");
-  $("node-line").textContent = `node pid ${s.pid}, up ${Math.round(s.uptimeMs / 1000)} s, ${s.processCount} processes, heap ${formatBytes(s.memory.heapUsed)}, root ${s.root}`;
+  const uptimeMs = s.uptimeMs + (Date.now() - state.overviewAt);
+  const heapUsed = state.samples.at(-1)?.heapUsed ?? s.memory.heapUsed;
+  $("node-line").textContent = `node pid ${s.pid}, up ${Math.round(uptimeMs / 1000)} s, ${s.processCount} processes, heap ${formatBytes(heapUsed)}, root ${s.root}`;
 }
 
 function drawJournal() {

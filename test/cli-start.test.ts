@@ -115,6 +115,17 @@ describe("relup start --initial", () => {
     expect(named.stderr).toContain("1.1.0");
   });
 
+  it("a release that cannot be read is refused with nothing left on disk, not even the root's directories", async () => {
+    await takePort();
+    const parent = path.join(await tempDir(), "new");
+    for (const args of [["/nonexistent/calculator-1.0.0.tar.gz"], ["--initial", "/nonexistent/calculator-1.0.0.tar.gz"]]) {
+      const result = await relup(["start", ...args, "--root", path.join(parent, "root"), "--detach"]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("/nonexistent/calculator-1.0.0.tar.gz: not found");
+      expect(existsSync(parent)).toBe(false);
+    }
+  });
+
   it("is refused together with a release argument (exit 2)", async () => {
     await takePort();
     const result = await relup(["start", tarball, "--initial", tarball, "--root", await tempDir()]);

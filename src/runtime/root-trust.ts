@@ -13,7 +13,7 @@
  *
  * Problems are data (RootTrustIssue) with one formatter; RootTrustError carries them (exit 2).
  */
-import { constants, lstatSync, mkdirSync, openSync, type Stats } from "node:fs";
+import { constants, lstatSync, mkdirSync, openSync, rmdirSync, type Stats } from "node:fs";
 import path from "node:path";
 import { ExitCode, UserError, assertNever } from "../errors.ts";
 import { CONTROL_SOCKET } from "./control-protocol.ts";
@@ -130,10 +130,25 @@ export function openNoFollow(file: string, flags: number, mode = 0o644): number 
 /**
  * Create the root and its `log/` and `releases/` (0755) and `run/` (0700) where they are missing, so that a
  * root relup makes passes its own check under any umask (a umask of 0002 would leave them group-writable).
- * Directories that exist are left as they are.
+ * Directories that exist are left as they are. Returns the ones it made, parents first.
  */
-export function createRootDirectories(root: string): void {
+export function createRootDirectories(root: string): string[] {
   const absolute = path.resolve(root);
-  mkdirSync(absolute, { recursive: true, mode: 0o755 });
-  for (const sub of TRUSTED_SUBDIRS) mkdirSync(path.join(absolute, sub), { recursive: true, mode: sub === "run" ? 0o700 : 0o755 });
+  const created: string[] = [];
+  const first = mkdirSync(absolute, { recursive: true, mode: 0o755 });
+  // mkdirSync names the first directory it made: it and every one below it, down to the root, are new.
+  if (first !== undefined) for (let dir = absolute; dir.length >= first.length; dir = path.dirname(dir)) created.unshift(dir);
+  for (const sub of TRUSTED_SUBDIRS) if (mkdirSync(path.join(absolute, sub), { recursive: true, mode: sub === "run" ? 0o700 : 0o755 }) !== undefined) created.push(path.join(absolute, sub));
+  return created;
+}
+
+/** Remove the directories createRootDirectories made, deepest first, each only if it is still empty. */
+export function removeCreatedDirectories(created: readonly string[]): void {
+  for (const dir of [...created].reverse()) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // not empty (something was written there since) or gone: left as it is
+    }
+  }
 }

@@ -15,7 +15,7 @@ import { readBootable } from "./read-bootable.ts";
 import { releasesFilePath, unpackIntoRoot, writeReleasesFile } from "./releases-file.ts";
 import { entryArgs } from "./entry-args.ts";
 import { checkNodeOptions } from "./node-options.ts";
-import { APPEND_NOFOLLOW, assertRootTrusted, createRootDirectories, openNoFollow } from "./root-trust.ts";
+import { APPEND_NOFOLLOW, assertRootTrusted, createRootDirectories, openNoFollow, removeCreatedDirectories } from "./root-trust.ts";
 import { StagingError } from "./staged-file.ts";
 import type { FleetConfig } from "../fleet/fleet-config.ts";
 import { fleetArgs } from "../fleet/fleet-args.ts";
@@ -107,10 +107,14 @@ export async function startRelease(options: StartOptions & { detach: boolean }):
   // A flag the node may not be given is refused before anything is written or started.
   const nodeOptions = checkNodeOptions(options.nodeOptions ?? []);
   // A release to install: make the root's directories so that it passes this check under any umask.
-  if (options.release !== undefined) createRootDirectories(root);
+  const created = options.release !== undefined ? createRootDirectories(root) : [];
   if (await nodeIsRunning(root)) throw new UserError(`${root}: a node is already running there. Fix: \`relup status --root ${root}\`, or stop it first.`, ExitCode.checkFailed);
   const installing = options.initial === true && (await readBootable(root)) !== undefined ? undefined : options.release;
-  const prepared = await prepareRoot(root, installing);
+  // A start refused before the install (a missing or bad release) leaves no directory it made.
+  const prepared = await prepareRoot(root, installing).catch((error: unknown) => {
+    removeCreatedDirectories(created);
+    throw error;
+  });
   const timeouts = { ...(options.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}), ...(options.bootTimeoutMs !== undefined ? { bootTimeoutMs: options.bootTimeoutMs } : {}), nodeOptions };
   const env = options.env !== undefined ? { env: options.env } : {};
   const started = { name: prepared.name, installed: prepared.installed };

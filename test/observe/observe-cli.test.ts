@@ -59,6 +59,9 @@ describe("relup observe", () => {
     const bad = await relup(["observe", "--root", empty, "--port", "70000"]);
     expect(bad).toMatchObject({ code: 2, stdout: "" });
     expect(bad.stderr).toContain("--port 70000 is not a port");
+    const word = await relup(["observe", "--root", empty, "--port", "abc"]);
+    expect(word).toMatchObject({ code: 2, stdout: "" });
+    expect(word.stderr).toContain("--port abc is not a port");
     const n = await liveNode({ from: path.join(FIXTURES, "calculator", "1.0.0"), to: path.join(FIXTURES, "calculator", "1.1.0"), app: "calculator" });
     const taken = await relup(["observe", "--root", n.root, "--port", String(n.port)]);
     expect(taken.code).toBe(2);

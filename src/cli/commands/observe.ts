@@ -9,7 +9,7 @@ import { rootOption } from "./root-option.ts";
 
 interface ObserveArgs {
   root: string;
-  port: number;
+  port: string;
 }
 
 export function observeCommand(io: Io): CommandModule<object, ObserveArgs> {
@@ -18,12 +18,13 @@ export function observeCommand(io: Io): CommandModule<object, ObserveArgs> {
     describe: "Serve a live, read-only dashboard of the node on 127.0.0.1 (release, supervision trees, processes, modules, charts, upgrade timeline); prints its URL, which carries an access token",
     builder: (y) =>
       rootOption(y)
-        .option("port", { type: "number", default: 0, describe: "The port on 127.0.0.1 (0: any free port)" })
+        .option("port", { type: "string", default: "0", describe: "The port on 127.0.0.1 (0: any free port)" })
         .example("$0 observe --root /srv/calc", "print the dashboard's URL and serve it until Ctrl-C")
         .example("$0 observe --root /srv/calc --port 8123", "on a fixed port (to forward it: ssh -L 8123:127.0.0.1:8123 host)") as never,
     handler: async (argv) => {
-      const port = Number(argv.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port ${String(argv.port)} is not a port. Fix: give a whole number from 1 to 65535, or 0 for any free port.`, ExitCode.badInput);
+      // Read as text, so that the message shows what was typed (yargs makes `--port abc` a NaN).
+      const port = /^\d{1,5}$/.test(argv.port) ? Number(argv.port) : Number.NaN;
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port ${argv.port} is not a port. Fix: give a whole number from 1 to 65535, or 0 for any free port.`, ExitCode.badInput);
       // The node first: a root without a running node is said at once, not shown as a page that stays empty.
       const status = await nodeStatus(argv.root);
       const server = await startObserveServer({ root: argv.root, port }).catch((error: NodeJS.ErrnoException) => {

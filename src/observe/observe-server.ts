@@ -84,8 +84,9 @@ export async function startObserveServer(options: { root: string; port?: number;
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const host = req.headers.host ?? "";
-    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return send(res, 421, "text/plain; charset=utf-8", "refused: this dashboard answers only to http://127.0.0.1 on its own port\n");
+    // Host names are case-insensitive; browsers send them in lower case.
+    const host = (req.headers.host ?? "").toLowerCase();
+    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return send(res, 421, "text/plain; charset=utf-8", `refused: this dashboard answers only to http://127.0.0.1:${port} and http://localhost:${port}\n`);
     const url = new URL(req.url ?? "/", `http://${host}`);
     const [, given = "", ...rest] = url.pathname.split("/");
     if (!tokenMatches(given, tokenHash)) return send(res, 403, "text/plain; charset=utf-8", "refused: open the URL relup observe printed (it carries the access token)\n");
@@ -101,6 +102,8 @@ export async function startObserveServer(options: { root: string; port?: number;
       return;
     }
     const file = files.get(route);
+    // The page, its files and the event stream take no query: any is refused, as unknown ones are below.
+    if ((file || route === "events") && url.search !== "") return send(res, 400, "text/plain; charset=utf-8", `refused: ${route || "the page"} takes no query parameters\n`);
     if (file) return send(res, 200, file.type, file.body);
     if (route === "events") return events(res);
     const query = Object.fromEntries(url.searchParams);

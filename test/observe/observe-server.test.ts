@@ -95,6 +95,9 @@ describe("relup observe: the HTTP server", () => {
     // DNS rebinding: a name that resolves to 127.0.0.1 is still not this server's host.
     expect((await request(server.port, base, { headers: { Host: `evil.example:${server.port}` } })).status).toBe(421);
     expect((await request(server.port, base, { headers: { Host: `localhost:${server.port}` } })).status).toBe(200);
+    expect((await request(server.port, base, { headers: { Host: `LOCALHOST:${server.port}` } })).status).toBe(200);
+    // The page, its files and the event stream take no query parameters.
+    for (const route of ["?x=1", "app.js?x=1", "events?x=1"]) expect((await request(server.port, `${base}${route}`)).status).toBe(400);
     expect((await request(server.port, base, { headers: { "Sec-Fetch-Site": "cross-site" } })).status).toBe(403);
     expect((await request(server.port, `${base}api/processes`, { headers: { Origin: "http://evil.example" } })).status).toBe(403);
     for (const method of ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"]) {

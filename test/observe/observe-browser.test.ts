@@ -64,6 +64,8 @@ describe("relup observe in a browser", () => {
       expect(await server.innerText()).toMatch(/http: calculator\/http_server\s+running\s+<0\.\d+\.0> · server · 0 restarts/);
       expect(await text(d.page, "#modules-processes tbody")).toContain("calculator/http_server");
       expect(await text(d.page, "#modules-table tbody")).toContain("calculator/calculator");
+      // Versions as `relup status` prints them: a code hash by its first 8 hex digits, no JSON quotes.
+      expect(await text(d.page, "#modules-table tbody")).not.toMatch(/[0-9a-f]{9,}|"/);
       await expect.poll(() => d.page.locator("#process-list tbody tr").count()).toBeGreaterThan(1);
       expect(await text(d.page, "#install-line")).toBe("No install or rollback since the node started.");
       // The node's uptime in the header moves on by itself (the overview is sent only when more than it changed).
@@ -86,6 +88,10 @@ describe("relup observe in a browser", () => {
       await expect.poll(() => text(d.page, "#chart-loop-caption"), { timeout: 15_000 }).toMatch(/^Event-loop delay, last 5 minutes: longest now [\d.]+ ms, highest/);
       expect(await d.page.locator("figure svg[aria-labelledby]").count()).toBe(3);
       if (SCREENSHOTS) await d.page.screenshot({ path: path.join(SCREENSHOTS, "observe-calculator.png") });
+      // A rollback is said as such, with the plan whose downgrade section it ran.
+      expect((await relup(["rollback", "--root", d.n.root])).code).toBe(0);
+      await expect.poll(() => text(d.page, "#install-line"), { timeout: 15_000 }).toMatch(/^Rollback from 1\.1\.0 to 1\.0\.0: done, /);
+      await expect.poll(() => text(d.page, "#plan-view .plan-note")).toBe("A rollback: the node ran this plan's downgrade section.");
       expect(d.problems).toEqual([]);
     } finally {
       await d.close();

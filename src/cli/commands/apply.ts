@@ -71,7 +71,7 @@ export function applyCommand(io: Io): CommandModule<object, ApplyArgs> {
         return;
       }
       if (result.dryRun) {
-        io.out(`check passed: ${result.from} → ${result.to} (${result.direction}), ${result.check!.steps} steps, ${result.check!.modules} modules compiled; nothing changed\n`);
+        io.out(`check passed: ${result.from} → ${result.to} (${result.direction}), ${result.check!.steps} steps, ${result.check!.modules} module${result.check!.modules === 1 ? "" : "s"} compiled; nothing changed\n`);
         io.out(renderKilled(result.check!.killed, "will be killed at the purge"));
         if (result.restart) io.out(`${formatRestartImpact(result.restart)}\n${argv.allowRestart ? "--allow-restart is given: apply will restart the node" : "apply refuses it unless --allow-restart is given"}\n`);
       } else {

@@ -37,7 +37,7 @@ export function rollbackCommand(io: Io): CommandModule<object, RollbackArgs> {
         },
       });
       if (result.dryRun) {
-        io.out(`check passed: rollback ${result.from} → ${result.to}, ${result.steps} steps, ${result.modules} modules compiled; nothing changed\n`);
+        io.out(`check passed: rollback ${result.from} → ${result.to}, ${result.steps} steps, ${result.modules} module${result.modules === 1 ? "" : "s"} compiled; nothing changed\n`);
         io.out(renderKilled(result.killed, "will be killed at the purge"));
         return;
       }

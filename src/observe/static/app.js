@@ -98,10 +98,10 @@ function drawJournal() {
   $("install-line").textContent = describeRecord(r);
   $("install-line").className = `outcome-${r.outcome}`;
   drawTimeline($("timeline-chart"), $("timeline-caption"), $("steps-table").tBodies[0], r, Date.now());
-  void showPlan(r.id);
+  void showPlan(r.id, r.kind === "rollback");
 }
 
-async function showPlan(id) {
+async function showPlan(id, rollback) {
   const view = $("plan-view");
   if (view.dataset.id === String(id)) return;
   if (!state.plans.has(id)) {
@@ -116,6 +116,8 @@ async function showPlan(id) {
   view.dataset.id = String(id);
   // Made from escaped text by relup observe (plan-view.ts): names and values are never markup.
   view.innerHTML = state.plans.get(id).html;
+  // A rollback runs the plan's downgrade section: said above the plan, which reads upgrade-first.
+  if (rollback) view.prepend(Object.assign(document.createElement("p"), { className: "plan-note", textContent: "A rollback: the node ran this plan's downgrade section." }));
 }
 
 async function loadChildren(pid, offset) {

@@ -16,7 +16,7 @@ const OP_COLOUR = {
 export function describeRecord(r) {
   const what = r.kind === "rollback" ? `Rollback from ${r.from}${r.to ? ` to ${r.to}` : ""}` : `Install of ${r.to} (from ${r.from})`;
   const ran = r.endedAt ? `${fmt(r.endedAt - r.startedAt)} ms` : "running";
-  const outcome = { running: "running", installed: "installed", "rolled-back": "failed and rolled back", refused: "refused before its first step" }[r.outcome];
+  const outcome = { running: "running", installed: r.kind === "rollback" ? "done" : "installed", "rolled-back": "failed and rolled back", refused: "refused before its first step" }[r.outcome];
   return `${what}: ${outcome}, ${r.steps.length}${r.total ? ` of ${r.total}` : ""} steps, ${ran}${r.failure ? ` — ${r.failure.kind}${r.failure.cause ? `: ${r.failure.cause}` : ""}` : ""}`;
 }
 

@@ -9,7 +9,8 @@ export function drawReleases(tbody, releases) {
 }
 
 export function drawModules(tbody, modules) {
-  const vsn = (v) => (v ? JSON.stringify(v.vsn) : "–");
+  // As `relup status` prints it: a module without a declared vsn has its code's sha256, shown by 8 hex digits.
+  const vsn = (v) => (!v ? "–" : typeof v.vsn === "string" && /^[0-9a-f]{64}$/.test(v.vsn) ? v.vsn.slice(0, 8) : String(v.vsn));
   tbody.replaceChildren(...modules.map((m) => el("tr", {}, el("td", {}, el("code", {}, m.module)), el("td", {}, vsn(m.current)), el("td", {}, m.current?.release ?? "–"), el("td", {}, m.old ? `${vsn(m.old)}${m.old.active ? ` (${m.old.active} running)` : ""}` : "–"), el("td", {}, m.old?.release ?? "–"), num(m.processes))));
 }
 

@@ -54,6 +54,7 @@ export function startCommand(io: Io, run: CliRun): CommandModule<object, StartAr
       const options = { root: argv.root, ...(release !== undefined ? { release, initial: argv.initial !== undefined } : {}), heartbeatTimeoutMs, bootTimeoutMs, nodeOptions, env: run.env, ...(fleet ? { fleet } : {}) };
       const installed = (r: { name: string; version: string; installed: boolean }) => {
         if (r.installed) io.err(`installed ${r.name} ${r.version} in ${path.resolve(argv.root)} as the permanent release\n`);
+        else if (argv.initial !== undefined) io.err(`${path.resolve(argv.root)} holds releases: booting its permanent one (--initial installs only into an empty root)\n`);
       };
       if (argv.detach) {
         const started = await startRelease({ ...options, detach: true });

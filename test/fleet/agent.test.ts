@@ -1,0 +1,133 @@
+/**
+ * The node agent with a real etcd and real nodes: `relup fleet desire` writes the group's desired release
+ * (read from the store's record), and every `--fleet` node fetches it (pinned), unpacks and installs it
+ * live with the plan, reporting in its record: same node pids, the listener kept in its process's state.
+ * A tampered tarball in the store is refused by every node, which stays on 1.0.0 and says why; a node
+ * started after the desire converges too. Waits are on etcd's watch events, with timeouts.
+ */
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { Etcd3 } from "etcd3";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { freePort, get } from "../../src/net-helpers.ts";
+import { buildRelease } from "../../src/relup/build-with-plans.ts";
+import { desiredKey, DesiredRecord } from "../../src/fleet/desired-record.ts";
+import { NodeRecord, nodeKey } from "../../src/fleet/node-record.ts";
+import { useDetachedLaunchers } from "../helpers/detached.ts";
+import { useEtcd } from "../helpers/etcd.ts";
+import { waitForKey } from "../helpers/etcd-watch.ts";
+import { relup } from "../helpers/relup-cli.ts";
+import { useTempDirs } from "../helpers/temp-dir.ts";
+
+const tempDir = useTempDirs();
+const etcd = useEtcd();
+const detached = useDetachedLaunchers();
+
+let built: string;
+let v1: string;
+let v2: string;
+let plan: string;
+beforeAll(async () => {
+  built = await mkdtemp(path.join(os.tmpdir(), "relup-agent-"));
+  v1 = (await buildRelease({ dir: "fixtures/calculator/1.0.0", out: built })).tarball;
+  v2 = (await buildRelease({ dir: "fixtures/calculator/1.1.0", out: built })).tarball;
+  const generated = await relup(["generate", v1, v2, "-o", path.join(built, "plans")]);
+  expect(generated.code).toBe(0);
+  plan = path.join(built, "plans", "1.0.0-1.1.0.json");
+}, 120_000);
+afterAll(() => rm(built, { recursive: true, force: true }));
+
+const clients: Etcd3[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close();
+});
+function client(endpoint: string) {
+  const c = new Etcd3({ hosts: endpoint });
+  clients.push(c);
+  return c;
+}
+
+async function startNode(endpoint: string, id: string) {
+  const root = path.join(await tempDir(), "root");
+  detached.root(root);
+  const port = await freePort();
+  const result = await relup(["start", v1, "--root", root, "--detach", "--fleet", endpoint, "--group", "calc", "--node-id", id], { PORT: String(port) });
+  expect(result).toMatchObject({ code: 0 });
+  return { root, port, nodePid: Number(result.stdout.trim()) };
+}
+
+async function publishedStore(): Promise<{ dir: string; url: string }> {
+  const dir = await tempDir();
+  const url = pathToFileURL(dir).href;
+  expect((await relup(["fleet", "publish", v2, "--store", url])).code).toBe(0);
+  return { dir, url };
+}
+
+const parse = (value: string | undefined) => (value === undefined ? undefined : NodeRecord.parse(JSON.parse(value)));
+const desire = (endpoint: string, store: string, extra: string[] = []) => relup(["fleet", "desire", "calculator@1.1.0", "--plan", plan, "--store", store, "--fleet", endpoint, "--group", "calc", "--yes", "--timeout", "120", ...extra]);
+
+describe("fleet node agent", () => {
+  it("desire 1.1.0: every node fetches, unpacks and installs it live (same pids, listener kept) and reports running", async () => {
+    const server = await etcd();
+    const store = await publishedStore();
+    const nodes = [];
+    for (const id of ["a1", "a2", "a3"]) nodes.push(await startNode(server.endpoint, id));
+
+    const result = await desire(server.endpoint, store.url);
+    expect(result.stderr).toContain("3 nodes of group calc run calculator 1.1.0");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^group calc: 3 nodes\n/);
+    const c = client(server.endpoint);
+    const desired = DesiredRecord.parse(JSON.parse((await c.get(desiredKey("calc")).string())!));
+    expect(desired).toMatchObject({ generation: 1, release: { name: "calculator", version: "1.1.0" }, plan: { inline: { from: { version: "1.0.0" }, to: { version: "1.1.0" } } } });
+    for (const [i, node] of nodes.entries()) {
+      const record = parse((await c.get(nodeKey("calc", `a${i + 1}`)).string()) ?? undefined);
+      expect(record).toMatchObject({ status: "running", release: { name: "calculator", version: "1.1.0" }, nodePid: node.nodePid, desired: { generation: 1, version: "1.1.0" } });
+      expect(record?.desired?.failure).toBeUndefined();
+      // The same node process, its HTTP listener (held in a process's state) kept, the new code running.
+      expect(await get(node.port, "/calculate/2/2")).toBe("8");
+      const log = await readFile(path.join(node.root, "log", "fleet.jsonl"), "utf8");
+      expect(log).toContain('"event":"fleet fetching"');
+      expect(log).toContain('"event":"fleet applying"');
+      expect(log).toContain('"event":"fleet desired release running"');
+    }
+    const releases = await relup(["releases", "--root", nodes[0]!.root]);
+    expect(releases.stdout).toMatch(/1\.1\.0\s+current/);
+  }, 240_000);
+
+  it("a tampered tarball in the store: every node refuses it (sha256), reports failed, and still runs 1.0.0", async () => {
+    const server = await etcd();
+    const store = await publishedStore();
+    // Other bytes where the published tarball was: the pin in etcd (from the record) no longer matches.
+    await copyFile(v1, path.join(store.dir, "calculator", "calculator-1.1.0.tar.gz"));
+    const nodes = [];
+    for (const id of ["t1", "t2", "t3"]) nodes.push(await startNode(server.endpoint, id));
+
+    const result = await desire(server.endpoint, store.url);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/3 nodes failed \(t1, t2, t3\)/);
+    expect(result.stdout).toMatch(/t1 failed:\n.*sha256 is [0-9a-f]{64}, expected [0-9a-f]{64} \(pinned by the desired release of group calc in etcd \(generation 1\)\)/);
+    const c = client(server.endpoint);
+    for (const [i, node] of nodes.entries()) {
+      const record = parse((await c.get(nodeKey("calc", `t${i + 1}`)).string()) ?? undefined);
+      expect(record).toMatchObject({ status: "failed", release: { version: "1.0.0" }, nodePid: node.nodePid, desired: { generation: 1, version: "1.1.0" } });
+      expect(record?.desired?.failure).toContain("sha256");
+      expect(await get(node.port, "/calculate/2/2")).toBe("4");
+      expect((await relup(["releases", "--root", node.root])).stdout).not.toContain("1.1.0");
+      expect(await readFile(path.join(node.root, "log", "fleet.jsonl"), "utf8")).toContain('"event":"fleet desired release failed"');
+    }
+  }, 240_000);
+
+  it("a node started after the desire boots its root's release, then converges to the desired one", async () => {
+    const server = await etcd();
+    const store = await publishedStore();
+    expect((await desire(server.endpoint, store.url, ["--no-wait"])).code).toBe(0);
+    const late = await startNode(server.endpoint, "late");
+    const c = client(server.endpoint);
+    const record = parse(await waitForKey(c, nodeKey("calc", "late"), (v) => parse(v)?.status === "running" && parse(v)?.release?.version === "1.1.0", 60_000));
+    expect(record).toMatchObject({ nodePid: late.nodePid, desired: { generation: 1, version: "1.1.0" } });
+    expect(await get(late.port, "/calculate/2/2")).toBe("8");
+  }, 240_000);
+});

@@ -120,7 +120,10 @@ export class NodeAgent {
         await writeFile(planFile, await planText(desired), { mode: 0o600 });
         member.report("applying", { desired: { generation, version } });
         log("fleet applying", { generation, release: `${name} ${version}`, from: status.release.version });
-        const applied = await applyRelease({ root, release: fetched.tarball, planFile, confirm: async () => false, note: (text) => log("fleet apply note", { text }) });
+        const from = "inline" in desired.plan ? `${desiredKey(config.group)} (inline)` : desired.plan.url;
+        const applied = await applyRelease({ root, release: fetched.tarball, planFile, confirm: async () => false, note: (text) => log("fleet apply note", { text }) }).catch((error: Error) => {
+          throw new Error(`installing ${name} ${version} with the plan from ${from} (written to ${planFile}):\n${error.message}`);
+        });
         member.report("running", { release: { name, version: applied.to }, desired: { generation, version } });
         log("fleet desired release running", { generation, release: `${name} ${applied.to}`, from: applied.from });
       } finally {

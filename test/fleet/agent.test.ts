@@ -5,7 +5,7 @@
  * A tampered tarball in the store is refused by every node, which stays on 1.0.0 and says why; a node
  * started after the desire converges too. Waits are on etcd's watch events, with timeouts.
  */
-import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -49,19 +49,19 @@ function client(endpoint: string) {
   return c;
 }
 
-async function startNode(endpoint: string, id: string) {
+async function startNode(endpoint: string, id: string, extra: string[] = []) {
   const root = path.join(await tempDir(), "root");
   detached.root(root);
   const port = await freePort();
-  const result = await relup(["start", v1, "--root", root, "--detach", "--fleet", endpoint, "--group", "calc", "--node-id", id], { PORT: String(port) });
+  const result = await relup(["start", v1, "--root", root, "--detach", "--fleet", endpoint, "--group", "calc", "--node-id", id, ...extra], { PORT: String(port) });
   expect(result).toMatchObject({ code: 0 });
   return { root, port, nodePid: Number(result.stdout.trim()) };
 }
 
-async function publishedStore(): Promise<{ dir: string; url: string }> {
+async function publishedStore(tarball = v2): Promise<{ dir: string; url: string }> {
   const dir = await tempDir();
   const url = pathToFileURL(dir).href;
-  expect((await relup(["fleet", "publish", v2, "--store", url])).code).toBe(0);
+  expect((await relup(["fleet", "publish", tarball, "--store", url])).code).toBe(0);
   return { dir, url };
 }
 
@@ -129,5 +129,44 @@ describe("fleet node agent", () => {
     const record = parse(await waitForKey(c, nodeKey("calc", "late"), (v) => parse(v)?.status === "running" && parse(v)?.release?.version === "1.1.0", 60_000));
     expect(record).toMatchObject({ nodePid: late.nodePid, desired: { generation: 1, version: "1.1.0" } });
     expect(await get(late.port, "/calculate/2/2")).toBe("8");
+  }, 240_000);
+
+  it("with --trusted-key, a node refuses an unsigned release (reported, nothing changed) and installs the signed one desired next", async () => {
+    const server = await etcd();
+    const keys = await tempDir();
+    expect((await relup(["keygen", "--out", keys])).code).toBe(0);
+    const node = await startNode(server.endpoint, "s1", ["--trusted-key", path.join(keys, "relup-release.pub")]);
+    const unsigned = await publishedStore();
+    const refused = await desire(server.endpoint, unsigned.url);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/s1 failed:\n.*calculator-1\.1\.0\.tar\.gz: is not signed/);
+    expect(await get(node.port, "/calculate/2/2")).toBe("4");
+
+    const signedDir = await tempDir();
+    const signed = path.join(signedDir, path.basename(v2));
+    await copyFile(v2, signed);
+    expect((await relup(["sign", signed, "--key", path.join(keys, "relup-release.key")])).code).toBe(0);
+    const store = await publishedStore(signed);
+    const result = await desire(server.endpoint, store.url);
+    expect(result.code).toBe(0);
+    const record = parse((await client(server.endpoint).get(nodeKey("calc", "s1")).string()) ?? undefined);
+    expect(record).toMatchObject({ status: "running", release: { version: "1.1.0" }, nodePid: node.nodePid, desired: { generation: 2, version: "1.1.0" } });
+    expect(await get(node.port, "/calculate/2/2")).toBe("8");
+  }, 240_000);
+
+  it("a plan the node refuses (edited after generation, fetched from its URL): failed with why, nothing changed on the node", async () => {
+    const server = await etcd();
+    const store = await publishedStore();
+    const node = await startNode(server.endpoint, "p1");
+    const edited = JSON.parse(await readFile(plan, "utf8")) as { up: unknown[] };
+    const planFile = path.join(store.dir, "edited-plan.json");
+    await writeFile(planFile, JSON.stringify({ ...edited, up: edited.up.slice(1) }));
+    const result = await relup(["fleet", "desire", "calculator@1.1.0", "--plan", pathToFileURL(planFile).href, "--store", store.url, "--fleet", server.endpoint, "--group", "calc", "--yes", "--timeout", "120"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/p1 failed:\ninstalling calculator 1\.1\.0 with the plan from file:\/\/.*edited-plan\.json \(written to .*\):\n.* is not the plan `relup generate` makes/);
+    const record = parse((await client(server.endpoint).get(nodeKey("calc", "p1")).string()) ?? undefined);
+    expect(record).toMatchObject({ status: "failed", release: { version: "1.0.0" }, nodePid: node.nodePid });
+    expect(await get(node.port, "/calculate/2/2")).toBe("4");
+    expect((await relup(["releases", "--root", node.root])).stdout).not.toContain("1.1.0");
   }, 240_000);
 });

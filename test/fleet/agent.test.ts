@@ -77,6 +77,7 @@ describe("fleet node agent", () => {
 
     const result = await desire(server.endpoint, store.url);
     expect(result.stderr).toContain("3 nodes of group calc run calculator 1.1.0");
+    expect(result.stderr).toMatch(/^a1: running \(runs 1\.1\.0\)$/m);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^group calc: 3 nodes\n/);
     const c = client(server.endpoint);
@@ -169,4 +170,24 @@ describe("fleet node agent", () => {
     expect(await get(node.port, "/calculate/2/2")).toBe("4");
     expect((await relup(["releases", "--root", node.root])).stdout).not.toContain("1.1.0");
   }, 240_000);
+
+  it("`relup fleet desire` refuses, writing nothing: a plan of another build, a release not in the store, no --yes without a terminal", async () => {
+    const server = await etcd();
+    const store = await publishedStore();
+    const c = client(server.endpoint);
+    const base = ["--store", store.url, "--fleet", server.endpoint, "--group", "calc", "--yes"];
+    const back = path.join(built, "plans", "back.json");
+    const original = JSON.parse(await readFile(plan, "utf8")) as { to: { identity: string } };
+    await writeFile(back, JSON.stringify({ ...original, to: { ...original.to, identity: "0".repeat(64) } }));
+    const otherBuild = await relup(["fleet", "desire", "calculator@1.1.0", "--plan", back, ...base]);
+    expect(otherBuild.code).toBe(2);
+    expect(otherBuild.stderr).toMatch(/back\.json: is the plan of calculator 1\.0\.0 → 1\.1\.0, not a plan to or from the published calculator 1\.1\.0 .*Nothing was written/);
+    const missing = await relup(["fleet", "desire", "calculator@2.0.0", "--plan", plan, ...base]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("calculator 2.0.0 is not published in this store");
+    const unconfirmed = await relup(["fleet", "desire", "calculator-1.1.0.tar.gz", "--plan", plan, ...base.slice(0, -1)]);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain("pass --yes");
+    expect(await c.get(desiredKey("calc")).string()).toBeNull();
+  }, 60_000);
 });

@@ -56,13 +56,16 @@ export function fleetDesireCommand(io: Io): CommandModule<object, DesireArgs> {
           if (argv.json) io.out(JSON.stringify({ desired: written }, null, 2) + "\n");
           return;
         }
-        let shown = "";
+        // Each node's report as it changes, on stderr (stdout gets the final table or JSON).
+        const seen = new Map<string, string>();
         const { listing, timedOut } = await waitForGroup(client, group, written, {
           timeoutMs: argv.timeout * 1000,
           change: (l) => {
-            const text = renderFleetStatus(l);
-            if (!argv.json && text !== shown && io.color) io.err(text);
-            shown = text;
+            for (const node of l.nodes) {
+              const line = `${node.id}: ${node.status}${node.release ? ` (runs ${node.release.version})` : ""}`;
+              if (seen.get(node.id) !== line) io.err(`${line}\n`);
+              seen.set(node.id, line);
+            }
           },
         });
         const failed = listing.nodes.filter((n) => nodeOutcome(n, written) === "failed");

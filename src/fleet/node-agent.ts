@@ -11,7 +11,8 @@
  * 4. `running` on the new release, or `failed` with the issue as its formatter words it. A failed
  *    generation is not retried: a new desire (a new generation) is.
  *
- * One desire at a time: a desire written during a convergence is taken after it, the latest only. Every
+ * One desire at a time: a desire written during a convergence is taken after it, the latest only. A node
+ * the launcher restarts boots its permanent release: once ready, it is converged again (nodeReady). Every
  * step goes to ROOT/log/fleet.jsonl through `log`.
  */
 import { rm, writeFile } from "node:fs/promises";
@@ -89,8 +90,20 @@ export class NodeAgent {
     this.#draining ??= this.#drain().finally(() => (this.#draining = undefined));
   }
 
+  /**
+   * The launcher's node is ready again (it was restarted: it boots its permanent release): converge it
+   * again to the desired release, and take a desire deferred while it was down.
+   */
+  nodeReady(): void {
+    if (this.#stopped) return;
+    this.#handled = undefined;
+    if (this.#latest !== undefined) this.#draining ??= this.#drain().finally(() => (this.#draining = undefined));
+  }
+
   async #drain(): Promise<void> {
     while (!this.#stopped && this.#latest !== undefined && this.#latest !== this.#handled) {
+      // A node that is not up (restarting, stopping) is converged when it is ready again (nodeReady).
+      if (!["running", "failed"].includes(this.#options.member.record.status)) return;
       const desired = this.#latest;
       await this.#converge(desired);
       this.#handled = desired;

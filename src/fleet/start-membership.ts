@@ -44,8 +44,9 @@ export async function startMembership(root: string, config: FleetConfig, options
     attach: (launcher) => {
       member.attach(launcher);
       // The agent converges the node once it is up: the root's own release boots first.
-      launcher.once("ready", () => {
-        agent = NodeAgent.start({ config, root, member, log: write, ...(trusted ? { trusted } : {}) });
+      launcher.on("ready", () => {
+        if (agent) agent.nodeReady();
+        else agent = NodeAgent.start({ config, root, member, log: write, ...(trusted ? { trusted } : {}) });
       });
     },
     stop: async () => {

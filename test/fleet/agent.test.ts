@@ -121,7 +121,7 @@ describe("fleet node agent", () => {
     }
   }, 240_000);
 
-  it("a node started after the desire boots its root's release, then converges to the desired one", async () => {
+  it("a node started after the desire boots its root's release, then converges to the desired one; restarted by its launcher, it converges again", async () => {
     const server = await etcd();
     const store = await publishedStore();
     expect((await desire(server.endpoint, store.url, ["--no-wait"])).code).toBe(0);
@@ -129,6 +129,15 @@ describe("fleet node agent", () => {
     const c = client(server.endpoint);
     const record = parse(await waitForKey(c, nodeKey("calc", "late"), (v) => parse(v)?.status === "running" && parse(v)?.release?.version === "1.1.0", 60_000));
     expect(record).toMatchObject({ nodePid: late.nodePid, desired: { generation: 1, version: "1.1.0" } });
+    expect(await get(late.port, "/calculate/2/2")).toBe("8");
+
+    // The node dies: its launcher restarts it on the permanent release (1.0.0), and the agent upgrades it again.
+    process.kill(late.nodePid, "SIGKILL");
+    const again = parse(await waitForKey(c, nodeKey("calc", "late"), (v) => {
+      const r = parse(v);
+      return r?.status === "running" && r.nodePid !== null && r.nodePid !== late.nodePid && r.release?.version === "1.1.0";
+    }, 60_000));
+    expect(again).toMatchObject({ desired: { generation: 1, version: "1.1.0" } });
     expect(await get(late.port, "/calculate/2/2")).toBe("8");
   }, 240_000);
 

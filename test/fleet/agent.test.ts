@@ -109,7 +109,9 @@ describe("fleet node agent", () => {
     const result = await desire(server.endpoint, store.url);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/3 nodes failed \(t1, t2, t3\)/);
-    expect(result.stdout).toMatch(/t1 failed:\n.*sha256 is [0-9a-f]{64}, expected [0-9a-f]{64} \(pinned by the desired release of group calc in etcd \(generation 1\)\)/);
+    expect(result.stdout).toMatch(/t1 failed to converge to 1\.1\.0 \(desired generation 1\):\n.*sha256 is [0-9a-f]{64}, expected [0-9a-f]{64} \(pinned by the desired release of group calc in etcd \(generation 1\)\)/);
+    const status = await relup(["fleet", "status", "--fleet", server.endpoint, "--group", "calc"]);
+    expect(status.stdout).toMatch(/t3 failed to converge to 1\.1\.0 \(desired generation 1\):\n.*sha256 is/);
     const c = client(server.endpoint);
     for (const [i, node] of nodes.entries()) {
       const record = parse((await c.get(nodeKey("calc", `t${i + 1}`)).string()) ?? undefined);
@@ -149,7 +151,7 @@ describe("fleet node agent", () => {
     const unsigned = await publishedStore();
     const refused = await desire(server.endpoint, unsigned.url);
     expect(refused.code).toBe(1);
-    expect(refused.stdout).toMatch(/s1 failed:\n.*calculator-1\.1\.0\.tar\.gz: is not signed/);
+    expect(refused.stdout).toMatch(/s1 failed to converge to 1\.1\.0 \(desired generation 1\):\n.*calculator-1\.1\.0\.tar\.gz: is not signed/);
     expect(await get(node.port, "/calculate/2/2")).toBe("4");
 
     const signedDir = await tempDir();
@@ -173,7 +175,7 @@ describe("fleet node agent", () => {
     await writeFile(planFile, JSON.stringify({ ...edited, up: edited.up.slice(1) }));
     const result = await relup(["fleet", "desire", "calculator@1.1.0", "--plan", pathToFileURL(planFile).href, "--store", store.url, "--fleet", server.endpoint, "--group", "calc", "--yes", "--timeout", "120"]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/p1 failed:\ninstalling calculator 1\.1\.0 with the plan from file:\/\/.*edited-plan\.json \(written to .*\):\n.* is not the plan `relup generate` makes/);
+    expect(result.stdout).toMatch(/p1 failed to converge to 1\.1\.0 \(desired generation 1\):\ninstalling calculator 1\.1\.0 with the plan from file:\/\/.*edited-plan\.json \(written to .*\):\n.* is not the plan `relup generate` makes/);
     const record = parse((await client(server.endpoint).get(nodeKey("calc", "p1")).string()) ?? undefined);
     expect(record).toMatchObject({ status: "failed", release: { version: "1.0.0" }, nodePid: node.nodePid });
     expect(await get(node.port, "/calculate/2/2")).toBe("4");

@@ -71,10 +71,7 @@ export function fleetDesireCommand(io: Io): CommandModule<object, DesireArgs> {
         const failed = listing.nodes.filter((n) => nodeOutcome(n, written) === "failed");
         const pending = listing.nodes.filter((n) => nodeOutcome(n, written) === "pending");
         if (argv.json) io.out(JSON.stringify({ desired: written, nodes: listing.nodes, unreadable: listing.unreadable, timedOut }, null, 2) + "\n");
-        else {
-          io.out(renderFleetStatus(listing));
-          for (const node of failed) io.out(`\n${node.id} failed:\n${node.desired?.failure ?? ""}\n`);
-        }
+        else io.out(renderFleetStatus(listing));
         if (failed.length > 0 || timedOut) {
           const parts = [failed.length > 0 ? `${failed.length} node${failed.length === 1 ? "" : "s"} failed (${failed.map((n) => n.id).join(", ")}); they run on their release` : "", timedOut ? `${pending.length} did not report within ${argv.timeout} s (${pending.map((n) => n.id).join(", ")})` : ""].filter(Boolean);
           throw new UserError(`${release.name} ${release.version} in group ${group}: ${parts.join("; ")}`, ExitCode.checkFailed);

@@ -6,6 +6,7 @@
  * started after the desire converges too. Waits are on etcd's watch events, with timeouts.
  */
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -182,7 +183,7 @@ describe("fleet node agent", () => {
     expect((await relup(["releases", "--root", node.root])).stdout).not.toContain("1.1.0");
   }, 240_000);
 
-  it("`relup fleet desire` refuses, writing nothing: a plan of another build, a release not in the store, no --yes without a terminal", async () => {
+  it("`relup fleet desire` refuses, writing nothing: a plan of another build, a release not in the store, no --yes without a terminal; `relup start --trusted-key` with a missing key", async () => {
     const server = await etcd();
     const store = await publishedStore();
     const c = client(server.endpoint);
@@ -200,5 +201,12 @@ describe("fleet node agent", () => {
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.stderr).toContain("pass --yes");
     expect(await c.get(desiredKey("calc")).string()).toBeNull();
+
+    // A trusted key that cannot be used fails `relup start --fleet` before anything is installed or run.
+    const root = path.join(await tempDir(), "root");
+    const badKey = await relup(["start", v1, "--root", root, "--detach", "--fleet", server.endpoint, "--group", "calc", "--trusted-key", path.join(built, "missing.pub")]);
+    expect(badKey.code).toBe(2);
+    expect(badKey.stderr).toContain("missing.pub");
+    expect(existsSync(path.join(root, "releases"))).toBe(false);
   }, 60_000);
 });

@@ -15,7 +15,8 @@ export function fleetCommand(io: Io): CommandModule {
         .command(fleetStatusCommand(io))
         .command(fleetDesireCommand(io))
         .demandCommand(1, "Name a fleet command; `relup fleet --help` lists them.")
-        .example("$0 fleet publish _build/calculator-1.1.0.tar.gz --store file:///srv/releases", "publish a release (and its signature) for the nodes to fetch"),
+        .example("$0 fleet publish _build/calculator-1.1.0.tar.gz --store file:///srv/releases", "publish a release (and its signature) for the nodes to fetch")
+        .example("$0 fleet desire calculator@1.1.0 --plan plans/1.0.0-1.1.0.json --store file:///srv/releases --fleet http://etcd:2379 --group calc --yes", "every node of group calc installs it live and reports"),
     handler: () => undefined,
   };
 }

@@ -12,6 +12,7 @@ import { RootConfig } from "./runtime/root-config.ts";
 import { SignatureFile } from "./fleet/signature-file.ts";
 import { PublishedRecord } from "./fleet/published-record.ts";
 import { NodeRecord } from "./fleet/node-record.ts";
+import { DesiredRecord } from "./fleet/desired-record.ts";
 
 export const FILE_SCHEMAS: Record<string, z.ZodType> = {
   "release": ReleaseFile,
@@ -23,6 +24,7 @@ export const FILE_SCHEMAS: Record<string, z.ZodType> = {
   "signature": SignatureFile,
   "published-release": PublishedRecord,
   "fleet-node": NodeRecord,
+  "fleet-desired": DesiredRecord,
 };
 
 export function jsonSchemaText(name: string, schema: z.ZodType): string {

@@ -18,6 +18,8 @@ export interface FleetConfig {
   nodeId: string;
   /** seconds: a node whose launcher stops renewing its lease disappears from the group after this long */
   leaseTtlS: number;
+  /** public key files or directories (`--trusted-key`): when any, the agent accepts only releases signed by one */
+  trustedKeys?: string[];
 }
 
 export function parseEndpoints(text: string, option = "--fleet"): string[] {
@@ -48,7 +50,7 @@ export function defaultNodeId(root: string): string {
   return `${host}-${createHash("sha256").update(path.resolve(root)).digest("hex").slice(0, 8)}`;
 }
 
-export function fleetConfig(options: { root: string; fleet: string; group: string | undefined; nodeId: string | undefined; leaseTtl: number | undefined }): FleetConfig {
+export function fleetConfig(options: { root: string; fleet: string; group: string | undefined; nodeId: string | undefined; leaseTtl: number | undefined; trustedKeys?: readonly string[] }): FleetConfig {
   if (options.group === undefined) throw usage("--fleet needs the node's group. Fix: add `--group <name>` (the nodes that run the same release).");
   const leaseTtlS = options.leaseTtl ?? DEFAULT_LEASE_TTL_S;
   if (!Number.isInteger(leaseTtlS) || leaseTtlS < 2 || leaseTtlS > 3600) throw usage(`--fleet-lease-ttl must be whole seconds from 2 to 3600, not ${String(leaseTtlS)}. Fix: \`--fleet-lease-ttl 10\`.`);
@@ -57,6 +59,7 @@ export function fleetConfig(options: { root: string; fleet: string; group: strin
     group: checkFleetName("--group", options.group),
     nodeId: options.nodeId !== undefined ? checkFleetName("--node-id", options.nodeId) : defaultNodeId(options.root),
     leaseTtlS,
+    trustedKeys: (options.trustedKeys ?? []).map((file) => path.resolve(String(file))),
   };
 }
 

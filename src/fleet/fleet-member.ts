@@ -96,6 +96,11 @@ export class FleetMember {
     this.#refresh = setInterval(() => void this.#refreshRelease(), this.#options.refreshMs ?? 5_000).unref();
   }
 
+  /** The agent's progress (node-agent.ts): a status and fields of the record, written in order. */
+  report(status: NodeStatus, fields: Partial<NodeRecord>): void {
+    this.#update(status, fields);
+  }
+
   /** Say stopping, revoke the lease (the record goes with it), close the client. Never throws. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
@@ -166,7 +171,7 @@ export class FleetMember {
   }
 
   async #refreshRelease(): Promise<void> {
-    if (this.#record.status !== "running") return;
+    if (this.#record.status !== "running" && this.#record.status !== "failed") return;
     try {
       const releases = await controlRequest(this.#options.root, { cmd: "releases" }, { timeout: 5_000 });
       const running = releases.find((r) => r.status === "current") ?? releases.find((r) => r.status === "permanent");

@@ -13,7 +13,11 @@ export interface GroupListing {
 
 export async function listGroup(endpoints: readonly string[], group: string): Promise<GroupListing> {
   const prefix = nodesPrefix(group);
-  const kvs = await withEtcd(endpoints, (client) => client.getAll().prefix(prefix).strings());
+  return groupListing(group, await withEtcd(endpoints, (client) => client.getAll().prefix(prefix).strings()));
+}
+
+/** The group's records (key → value) as a listing. */
+export function groupListing(group: string, kvs: Record<string, string>): GroupListing {
   const nodes: NodeRecord[] = [];
   const unreadable: GroupListing["unreadable"] = [];
   for (const [key, value] of Object.entries(kvs)) {

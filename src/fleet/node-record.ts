@@ -10,13 +10,16 @@
  *   release      {name, version} of what the node runs now (refreshed after a live upgrade), or null
  *                before the first boot
  *   status       starting (registered, booting) | running (ready) | restarting (the node died; the
- *                launcher restarts it) | stopping
+ *                launcher restarts it) | stopping | fetching, applying (the agent converges to the
+ *                group's desired release: node-agent.ts) | failed (it could not; the node runs on)
+ *   desired      what the agent last did about the group's desired release: its generation, the
+ *                version, and when it failed, why (worded by the formatters of the issue)
  *   since        when the status last changed (ISO 8601); relup: the relup version of the launcher
  */
 import { z } from "zod";
 import { AppName, Version } from "../release/names.ts";
 
-export const NODE_STATUSES = ["starting", "running", "restarting", "stopping"] as const;
+export const NODE_STATUSES = ["starting", "running", "restarting", "stopping", "fetching", "applying", "failed"] as const;
 export type NodeStatus = (typeof NODE_STATUSES)[number];
 
 /** Node ids and group names: safe as one etcd key segment and in a table. */
@@ -35,6 +38,10 @@ export const NodeRecord = z
     status: z.enum(NODE_STATUSES),
     since: z.string(),
     relup: z.string(),
+    desired: z
+      .object({ generation: z.number().int().positive(), version: Version, failure: z.string().optional() })
+      .strict()
+      .optional(),
   })
   .strict()
   .describe("A node's record in etcd: relup/groups/<group>/nodes/<id>");

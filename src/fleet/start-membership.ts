@@ -12,6 +12,8 @@ import { readBootable } from "../runtime/read-bootable.ts";
 import { APPEND_NOFOLLOW, openNoFollow } from "../runtime/root-trust.ts";
 import type { FleetConfig } from "./fleet-config.ts";
 import { FleetMember } from "./fleet-member.ts";
+import { NodeAgent } from "./node-agent.ts";
+import { readTrustedKeys } from "./signing-keys.ts";
 
 const RELUP_VERSION: string = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 
@@ -23,6 +25,8 @@ export interface Membership {
 
 export async function startMembership(root: string, config: FleetConfig, options: { refreshMs?: number } = {}): Promise<Membership> {
   const bootable = await readBootable(root);
+  // Read before joining: a bad key file fails the start with nothing registered.
+  const trusted = config.trustedKeys?.length ? await readTrustedKeys(config.trustedKeys) : undefined;
   await mkdir(path.join(root, "log"), { recursive: true, mode: 0o755 });
   const log = new LogFile(openNoFollow(path.join(root, "log", "fleet.jsonl"), APPEND_NOFOLLOW));
   const write = (event: string, fields: Record<string, unknown>) => log.write(JSON.stringify({ time: new Date().toISOString(), event, ...fields }));
@@ -34,10 +38,19 @@ export async function startMembership(root: string, config: FleetConfig, options
     await log.end();
     throw error;
   }
+  let agent: NodeAgent | undefined;
   return {
     member,
-    attach: (launcher) => member.attach(launcher),
+    attach: (launcher) => {
+      member.attach(launcher);
+      // The agent converges the node once it is up: the root's own release boots first.
+      launcher.on("ready", () => {
+        if (agent) agent.nodeReady();
+        else agent = NodeAgent.start({ config, root, member, log: write, ...(trusted ? { trusted } : {}) });
+      });
+    },
     stop: async () => {
+      await agent?.stop();
       await member.stop();
       write("fleet left", { key: member.key });
       await log.end();

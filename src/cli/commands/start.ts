@@ -9,6 +9,7 @@ import { onInterrupt } from "../../interrupt.ts";
 import { parseTimeout } from "../parse-timeout.ts";
 import { ALLOWED_NODE_OPTIONS, checkNodeOptions } from "../../runtime/node-options.ts";
 import { DEFAULT_LEASE_TTL_S, fleetConfig } from "../../fleet/fleet-config.ts";
+import { readTrustedKeys } from "../../fleet/signing-keys.ts";
 
 interface StartArgs {
   release?: string;
@@ -22,6 +23,7 @@ interface StartArgs {
   group?: string;
   nodeId?: string;
   fleetLeaseTtl?: number;
+  trustedKey?: string[];
 }
 
 export function startCommand(io: Io, run: CliRun): CommandModule<object, StartArgs> {
@@ -41,6 +43,7 @@ export function startCommand(io: Io, run: CliRun): CommandModule<object, StartAr
         .option("group", { type: "string", describe: "With --fleet: the node's group (the nodes that run the same release)" })
         .option("node-id", { type: "string", describe: "With --fleet: the node's id in its group (default: the host name and a digest of the root, the same across restarts)" })
         .option("fleet-lease-ttl", { type: "number", describe: `With --fleet: seconds after which a node whose launcher stopped renewing its lease leaves the group (default ${DEFAULT_LEASE_TTL_S})` })
+        .option("trusted-key", { type: "string", array: true, describe: "With --fleet: a public key (.pub) or a directory of them (repeatable); the node agent then refuses a desired release that is not signed by one of them" })
         .example("$0 start _build/calculator-1.0.0.tar.gz --root /srv/calc --detach", "install and boot calculator 1.0.0 in the background")
         .example("$0 start --initial _build/calculator-1.0.0.tar.gz --root /srv/calc", "install 1.0.0 on the first start; later starts boot the permanent release")
         .example("$0 start --root /srv/calc --detach --fleet http://etcd:2379 --group calc", "boot it as a member of the fleet group calc") as never,
@@ -48,8 +51,10 @@ export function startCommand(io: Io, run: CliRun): CommandModule<object, StartAr
       const heartbeatTimeoutMs = parseTimeout("--heartbeat-timeout", argv.heartbeatTimeout);
       const bootTimeoutMs = parseTimeout("--boot-timeout", argv.bootTimeout);
       const nodeOptions = checkNodeOptions(argv.nodeOption.map(String));
-      if (argv.fleet === undefined && (argv.group !== undefined || argv.nodeId !== undefined || argv.fleetLeaseTtl !== undefined)) throw new UserError("--group, --node-id and --fleet-lease-ttl belong to --fleet. Fix: add `--fleet <etcd endpoints>`, or leave them out.", ExitCode.badInput);
-      const fleet = argv.fleet !== undefined ? fleetConfig({ root: argv.root, fleet: argv.fleet, group: argv.group, nodeId: argv.nodeId, leaseTtl: argv.fleetLeaseTtl }) : undefined;
+      if (argv.fleet === undefined && (argv.group !== undefined || argv.nodeId !== undefined || argv.fleetLeaseTtl !== undefined || argv.trustedKey !== undefined)) throw new UserError("--group, --node-id, --fleet-lease-ttl and --trusted-key belong to --fleet. Fix: add `--fleet <etcd endpoints>`, or leave them out.", ExitCode.badInput);
+      const fleet = argv.fleet !== undefined ? fleetConfig({ root: argv.root, fleet: argv.fleet, group: argv.group, nodeId: argv.nodeId, leaseTtl: argv.fleetLeaseTtl, trustedKeys: (argv.trustedKey ?? []).map(String) }) : undefined;
+      // A key file that cannot be used fails the start here (exit 2), before anything runs.
+      if (fleet?.trustedKeys?.length) await readTrustedKeys(fleet.trustedKeys);
       const release = argv.release ?? argv.initial;
       const options = { root: argv.root, ...(release !== undefined ? { release, initial: argv.initial !== undefined } : {}), heartbeatTimeoutMs, bootTimeoutMs, nodeOptions, env: run.env, ...(fleet ? { fleet } : {}) };
       const installed = (r: { name: string; version: string; installed: boolean }) => {

@@ -1,4 +1,4 @@
-/** `relup fleet status` for people: one line per node of the group, then the records that do not parse. */
+/** `relup fleet status` for people: one line per node of the group, the records that do not parse, then why failed nodes failed. */
 import type { GroupListing } from "../../fleet/list-group.ts";
 
 export function renderFleetStatus(listing: GroupListing, now = Date.now()): string {
@@ -12,6 +12,10 @@ export function renderFleetStatus(listing: GroupListing, now = Date.now()): stri
   const count = listing.nodes.length;
   const out = [`group ${listing.group}: ${count} node${count === 1 ? "" : "s"}`, ...lines];
   for (const bad of listing.unreadable) out.push(`unreadable record ${bad.key}: ${bad.problem}`);
+  // Why a node's agent could not install the group's desired release (it runs on its release).
+  for (const node of listing.nodes) {
+    if (node.status === "failed" && node.desired?.failure !== undefined) out.push("", `${node.id} failed to converge to ${node.desired.version} (desired generation ${node.desired.generation}):`, node.desired.failure);
+  }
   return out.join("\n") + "\n";
 }
 

@@ -112,7 +112,8 @@ export async function waitForGroup(client: Etcd3, group: string, desired: Desire
         if (listing.nodes.every((node) => nodeOutcome(node, desired) !== "pending")) resolve({ listing, timedOut: false });
       };
       let checking = Promise.resolve();
-      const queue = () => (checking = checking.then(check).catch(reject));
+      // Checks run one after another; a failed one rejects the wait (its promise is the chain's own).
+      const queue = () => void (checking = checking.then(check).catch(reject));
       watcher.on("put", queue);
       watcher.on("delete", queue);
       timer = setTimeout(() => resolve({ listing, timedOut: true }), options.timeoutMs);

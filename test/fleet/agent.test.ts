@@ -10,13 +10,12 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { Etcd3 } from "etcd3";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { freePort, get } from "../../src/net-helpers.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { get } from "../../src/net-helpers.ts";
 import { buildRelease } from "../../src/relup/build-with-plans.ts";
 import { desiredKey, DesiredRecord } from "../../src/fleet/desired-record.ts";
 import { NodeRecord, nodeKey } from "../../src/fleet/node-record.ts";
-import { useDetachedLaunchers } from "../helpers/detached.ts";
+import { useEtcdClients, useFleetNodes } from "../helpers/fleet-nodes.ts";
 import { useEtcd } from "../helpers/etcd.ts";
 import { waitForKey } from "../helpers/etcd-watch.ts";
 import { relup } from "../helpers/relup-cli.ts";
@@ -24,7 +23,6 @@ import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
 const etcd = useEtcd();
-const detached = useDetachedLaunchers();
 
 let built: string;
 let v1: string;
@@ -40,23 +38,13 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rm(built, { recursive: true, force: true }));
 
-const clients: Etcd3[] = [];
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-});
-function client(endpoint: string) {
-  const c = new Etcd3({ hosts: endpoint });
-  clients.push(c);
-  return c;
-}
+const client = useEtcdClients();
+const startFleetNode = useFleetNodes(tempDir, () => v1);
 
 async function startNode(endpoint: string, id: string, extra: string[] = []) {
-  const root = path.join(await tempDir(), "root");
-  detached.root(root);
-  const port = await freePort();
-  const result = await relup(["start", v1, "--root", root, "--detach", "--fleet", endpoint, "--group", "calc", "--node-id", id, ...extra], { PORT: String(port) });
-  expect(result).toMatchObject({ code: 0 });
-  return { root, port, nodePid: Number(result.stdout.trim()) };
+  const node = await startFleetNode(endpoint, id, extra);
+  expect(node.result).toMatchObject({ code: 0 });
+  return node;
 }
 
 async function publishedStore(tarball = v2): Promise<{ dir: string; url: string }> {

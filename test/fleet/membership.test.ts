@@ -9,14 +9,13 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { Etcd3 } from "etcd3";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, get } from "../../src/net-helpers.ts";
 import { buildRelease } from "../../src/relup/build-with-plans.ts";
 import { NodeRecord, nodeKey } from "../../src/fleet/node-record.ts";
 import { startRelease } from "../../src/runtime/start-release.ts";
 import { waitForExit } from "../../src/runtime/process-exit.ts";
-import { useDetachedLaunchers } from "../helpers/detached.ts";
+import { useEtcdClients, useFleetNodes } from "../helpers/fleet-nodes.ts";
 import { useEtcd } from "../helpers/etcd.ts";
 import { waitForKey } from "../helpers/etcd-watch.ts";
 import { waitForText } from "../helpers/wait-for-text.ts";
@@ -25,7 +24,6 @@ import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
 const etcd = useEtcd();
-const detached = useDetachedLaunchers();
 
 let built: string;
 let v1: string;
@@ -37,24 +35,10 @@ beforeAll(async () => {
 });
 afterAll(() => rm(built, { recursive: true, force: true }));
 
-const clients: Etcd3[] = [];
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-});
-function client(endpoint: string) {
-  const c = new Etcd3({ hosts: endpoint });
-  clients.push(c);
-  return c;
-}
+const client = useEtcdClients();
 
 /** `relup start v1 --detach --fleet …` in a new root; the node's HTTP port, root and pids. */
-async function startNode(endpoint: string, id: string, extra: string[] = []) {
-  const root = path.join(await tempDir(), "root");
-  detached.root(root);
-  const port = await freePort();
-  const result = await relup(["start", v1, "--root", root, "--detach", "--fleet", endpoint, "--group", "calc", "--node-id", id, ...extra], { PORT: String(port) });
-  return { result, root, port, nodePid: Number(result.stdout.trim()) };
-}
+const startNode = useFleetNodes(tempDir, () => v1);
 
 const parse = (value: string | undefined) => (value === undefined ? undefined : NodeRecord.parse(JSON.parse(value)));
 const launcherPid = async (root: string) => Number((await readFile(path.join(root, "run", "launcher.pid"), "utf8")).trim());

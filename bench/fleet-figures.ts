@@ -22,37 +22,11 @@ import type { MetricsResult } from "../src/runtime/control-protocol.ts";
 import { Launcher } from "../src/runtime/launcher.ts";
 import { prepareRoot } from "../src/runtime/start-release.ts";
 import { writeFleet } from "../test/helpers/fleet.ts";
+import { WORKER_V1, WORKER_V2 } from "./fleet-worker.ts";
 
 const only = process.argv.find((a) => a.startsWith("--sizes="));
 const sizes = only ? only.slice(8).split(",").map(Number) : process.argv.includes("--quick") ? [1_000, 10_000] : [1_000, 10_000, 100_000, 1_000_000];
 
-const V1 = `
-export const behaviour = "server";
-export const vsn = 1;
-export function init(args: { id: number }) { return { count: args.id, items: ["a", "b", "c"] }; }
-export function handleCall(req: string, _from: unknown, state: unknown) { return { reply: req === "code" ? 1 : state, state }; }
-`;
-const V2 = `
-export const behaviour = "server";
-export const vsn = 2;
-export function init(args: { id: number }) { return { schema: 2, count: args.id, items: ["a", "b", "c"], tags: [], migratedFrom: null }; }
-export function handleCall(req: unknown, _from: unknown, state: unknown) {
-  if (typeof req === "object" && req !== null && "bare" in req) return { reply: bareLoop((req as { bare: number }).bare), state };
-  return { reply: req === "code" ? 2 : state, state };
-}
-/** The baseline: this module's codeChange over n plain states in a for loop, in this node; the loop alone is timed. */
-function bareLoop(n: number) {
-  const states = Array.from({ length: n }, (_, id) => ({ count: id, items: ["a", "b", "c"] }));
-  const migrated = new Array(n);
-  const started = performance.now();
-  for (let i = 0; i < n; i++) migrated[i] = codeChange(1, states[i]);
-  return performance.now() - started;
-}
-export function codeChange(old: unknown, state: any) {
-  if (old === 1) return { schema: 2, count: state.count, items: state.items, tags: ["migrated"], migratedFrom: old };
-  return { count: state.count, items: state.items };
-}
-`;
 
 const runs = process.argv.includes("--quick") ? 1 : 3;
 /** `--node-option=<flag>` (repeatable): more flags for the node, e.g. `--node-option=--max-semi-space-size=64` */
@@ -96,8 +70,8 @@ async function fleetRun(n: number): Promise<Run> {
   let launcher: Launcher | undefined;
   try {
     const out = path.join(work, "build");
-    const v1 = await buildRelease({ dir: await writeFleet(work, { version: "1.0.0", worker: V1 }), out });
-    const v2 = await buildRelease({ dir: await writeFleet(work, { version: "2.0.0", worker: V2 }), out });
+    const v1 = await buildRelease({ dir: await writeFleet(work, { version: "1.0.0", worker: WORKER_V1 }), out });
+    const v2 = await buildRelease({ dir: await writeFleet(work, { version: "2.0.0", worker: WORKER_V2 }), out });
     const root = path.join(work, "root");
     await prepareRoot(root, v1.tarball);
     const port = await freePort();

@@ -26,6 +26,7 @@ import { controlRequest } from "../src/runtime/control-client.ts";
 import { Launcher } from "../src/runtime/launcher.ts";
 import { prepareRoot } from "../src/runtime/start-release.ts";
 import { writeFleet } from "../test/helpers/fleet.ts";
+import { WORKER_V1, WORKER_V2 } from "./fleet-worker.ts";
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const sizes = (arg("sizes") ?? "100000").split(",").map(Number);
@@ -33,22 +34,6 @@ const runs = Number(arg("runs") ?? 3);
 const screenshots = arg("screenshots");
 const WINDOW_MS = 10_000;
 
-const V1 = `
-export const behaviour = "server";
-export const vsn = 1;
-export function init(args: { id: number }) { return { count: args.id, items: ["a", "b", "c"] }; }
-export function handleCall(req: string, _from: unknown, state: unknown) { return { reply: req === "code" ? 1 : state, state }; }
-`;
-const V2 = `
-export const behaviour = "server";
-export const vsn = 2;
-export function init(args: { id: number }) { return { schema: 2, count: args.id, items: ["a", "b", "c"], tags: [] }; }
-export function handleCall(req: string, _from: unknown, state: unknown) { return { reply: req === "code" ? 2 : state, state }; }
-export function codeChange(old: unknown, state: any) {
-  if (old === 1) return { schema: 2, count: state.count, items: state.items, tags: ["migrated"] };
-  return { count: state.count, items: state.items };
-}
-`;
 
 /** The page's document, in functions that run in the page (this file is compiled without the DOM's types; the page's CSP allows no string eval). */
 interface PageDocument {
@@ -73,8 +58,8 @@ async function measure(n: number) {
   let launcher: Launcher | undefined;
   try {
     const out = path.join(work, "build");
-    const v1 = await buildRelease({ dir: await writeFleet(work, { version: "1.0.0", worker: V1 }), out });
-    const v2 = await buildRelease({ dir: await writeFleet(work, { version: "2.0.0", worker: V2 }), out });
+    const v1 = await buildRelease({ dir: await writeFleet(work, { version: "1.0.0", worker: WORKER_V1 }), out });
+    const v2 = await buildRelease({ dir: await writeFleet(work, { version: "2.0.0", worker: WORKER_V2 }), out });
     const root = path.join(work, "root");
     await prepareRoot(root, v1.tarball);
     await writeFile(path.join(root, "config.json"), JSON.stringify({ fleet: { port: await freePort(), workers: n } }));

@@ -14,13 +14,19 @@
  *                group's desired release: node-agent.ts) | failed (it could not; the node runs on)
  *   desired      what the agent last did about the group's desired release: its generation, the
  *                version, and when it failed, why (worded by the formatters of the issue)
+ *   rollout      what the agent did for the group's rollout (rollout-record.ts): the rollout's id, the
+ *                node's wave, and its state there (installing, prepared: held at the barrier, installed,
+ *                aborted, reverting, reverted, permanent, failed with why)
+ *   health       the node's health counters (node-health.ts), refreshed with the release
  *   since        when the status last changed (ISO 8601); relup: the relup version of the launcher
  */
 import { z } from "zod";
 import { AppName, Version } from "../release/names.ts";
+import { NodeHealth } from "./node-health.ts";
 
 export const NODE_STATUSES = ["starting", "running", "restarting", "stopping", "fetching", "applying", "failed"] as const;
 export type NodeStatus = (typeof NODE_STATUSES)[number];
+export const NODE_ROLLOUT_STATES = ["installing", "prepared", "installed", "aborted", "reverting", "reverted", "permanent", "failed"] as const;
 
 /** Node ids and group names: safe as one etcd key segment and in a table. */
 export const FleetName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "must be letters, digits, '.', '_' or '-' (at most 128), starting with a letter or digit");
@@ -42,6 +48,17 @@ export const NodeRecord = z
       .object({ generation: z.number().int().positive(), version: Version, failure: z.string().optional() })
       .strict()
       .optional(),
+    rollout: z
+      .object({
+        id: z.string(),
+        wave: z.number().int().min(0),
+        state: z.enum(NODE_ROLLOUT_STATES),
+        failure: z.string().optional(),
+        since: z.string(),
+      })
+      .strict()
+      .optional(),
+    health: NodeHealth.optional(),
   })
   .strict()
   .describe("A node's record in etcd: relup/groups/<group>/nodes/<id>");

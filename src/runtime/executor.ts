@@ -234,6 +234,8 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
       return stopOrStartStep(i.op, i.modules, s, o);
     case "apply":
       return s.applications.apply(i);
+    case "sync_nodes":
+      return o.barriers?.at({ id: i.id, timeoutMs: i.timeoutMs });
     default:
       return assertNever(i);
   }
@@ -292,6 +294,8 @@ function describeStep(i: Instruction): string {
       return `${i.mode} ${i.modules.map((m) => m.module).join(", ")}`;
     case "apply":
       return `${i.module}.${i.function}`;
+    case "sync_nodes":
+      return `${i.id} (at most ${i.timeoutMs} ms)`;
     case "point_of_no_return":
     case "restart_new_emulator":
       return "";

@@ -2,7 +2,9 @@
  * Barrier points on real nodes: an install asked to hold before its point of no return (what a fleet
  * rollout's prepare does) waits there, with its code read and nothing running changed, until a `barrier`
  * decision comes from any connection: go installs, abort or the node's own timeout fails the install
- * and leaves the node exactly as it was (release, module versions, process states and statuses).
+ * and leaves the node exactly as it was (release, module versions, process states and statuses). A
+ * hand-written appup's sync_nodes is a barrier point of the same kind where its author put it; a plain
+ * apply passes it at once, and says so.
  */
 import { describe, expect, it } from "vitest";
 import { applyRelease } from "../../src/apply/apply-release.ts";
@@ -19,9 +21,19 @@ import { useTempDirs } from "../helpers/temp-dir.ts";
 const tempDir = useTempDirs();
 const liveNode = useLiveNodes(tempDir);
 
-async function fleet() {
+/** Version 2's hand-written appup: the workers migrate, then every node of the wave meets at `workers-migrated`. */
+const SYNC_APPUP = {
+  format: 1,
+  application: "fleet",
+  version: "2.0.0",
+  up: [{ from: "1.0.0", instructions: [{ op: "update", module: "worker", change: { advanced: null } }, { op: "sync_nodes", id: "workers-migrated", timeoutMs: 20_000 }] }],
+  down: [{ to: "1.0.0", instructions: [{ op: "update", module: "worker", change: { advanced: null } }] }],
+};
+
+async function fleet(options: { syncNodes?: boolean } = {}) {
   const dir = await tempDir();
-  const node = await liveNode({ dir, from: await writeFleet(dir, { version: "1.0.0" }), to: await writeFleet(dir, { version: "2.0.0", worker: workerV2() }), app: "fleet" });
+  const v2 = { version: "2.0.0", worker: workerV2(), ...(options.syncNodes ? { extraFiles: { "apps/fleet/appup.json": SYNC_APPUP } } : {}) };
+  const node = await liveNode({ dir, from: await writeFleet(dir, { version: "1.0.0" }), to: await writeFleet(dir, v2), app: "fleet" });
   const json = async (p: string) => JSON.parse(await get(node.port, p)) as unknown;
   await json("/bump");
   return { ...node, json };
@@ -117,5 +129,38 @@ describe("holding an install before its point of no return", () => {
     await expect(controlRequest(f.root, { cmd: "barrier", barrier: "other", decision: "go" })).rejects.toMatchObject({ issue: { kind: "no-barrier", id: "other", held: "point_of_no_return" } });
     expect(await controlRequest(f.root, { cmd: "barrier", barrier: "point_of_no_return", decision: "go" })).toEqual({ barrier: "point_of_no_return", decision: "go" });
     expect(await run.applied).toMatchObject({ to: "2.0.0" });
+  }, 120_000);
+});
+
+describe("a sync_nodes instruction of a hand-written appup", () => {
+  it("holds where the author put it (after the workers migrated); abort rolls the node back to exactly as it was", async () => {
+    const f = await fleet({ syncNodes: true });
+    const before = await snapshot(f);
+    const points: BarrierPoint[] = [];
+    const events: Progress[] = [];
+    const error = await applyRelease({ root: f.root, release: f.v2, confirm: async () => true, progress: (e) => events.push(e), barrier: { decide: async (point) => (points.push(point), "abort") } }).catch((e: unknown) => e);
+    // No hold was asked for: the plan's own barrier is the one point, after the code changed.
+    expect(points).toEqual([{ id: "workers-migrated", timeoutMs: 20_000 }]);
+    expect(stepsBeforeBarrier(events)).toEqual(["load_object_code", "point_of_no_return", "suspend", "load", "code_change", "resume", "sync_nodes"]);
+    expect((error as RuntimeError).issue).toMatchObject({ kind: "barrier-aborted", id: "workers-migrated", reason: "abort", phase: "after-point-of-no-return", rollbackFailures: [] });
+    expect(await snapshot(f)).toEqual(before);
+  }, 120_000);
+
+  it("go at the barrier installs the release", async () => {
+    const f = await fleet({ syncNodes: true });
+    const result = await applyRelease({ root: f.root, release: f.v2, confirm: async () => true, barrier: { decide: async () => "go" } });
+    expect(result).toMatchObject({ from: "1.0.0", to: "2.0.0" });
+    expect(await f.json("/state")).toEqual(Array.from({ length: WORKERS }, (_, id) => ({ id, count: 1, v: 2 })));
+  }, 120_000);
+
+  it("a plain relup apply passes it at once, with a note", async () => {
+    const f = await fleet({ syncNodes: true });
+    const notes: string[] = [];
+    const events: Progress[] = [];
+    const result = await applyRelease({ root: f.root, release: f.v2, confirm: async () => true, note: (n) => notes.push(n), progress: (e) => events.push(e) });
+    expect(result).toMatchObject({ to: "2.0.0" });
+    expect(events).toContainEqual({ phase: "barrier", barrier: { id: "workers-migrated", timeoutMs: 20_000 }, waits: false });
+    expect(notes).toContain("barrier workers-migrated (sync_nodes) released at once: a plain apply has no other nodes to wait for (a fleet rollout synchronises its wave there)");
+    expect(await f.json("/code")).toEqual(Array(WORKERS).fill(2));
   }, 120_000);
 });

@@ -43,7 +43,7 @@ import type { RuntimePort } from "./runtime-port.ts";
 import type { Timeout } from "./runtime.ts";
 import type { BarrierProgress } from "./barrier-gate.ts";
 import { applicationSteps, type ApplicationSteps } from "./steps/apply-step.ts";
-import { BarrierAbort, pointOfNoReturnStep, type ExecBarriers } from "./steps/barrier.ts";
+import { BarrierAbort, holdBeforeChange, pointOfNoReturnStep, type ExecBarriers } from "./steps/barrier.ts";
 import { codeChangeStep } from "./steps/code-change.ts";
 import { loadObjectCodeStep } from "./steps/load-object-code.ts";
 import { loadStep, purgeStep, removeStep, type ProcessRef } from "./steps/purge.ts";
@@ -212,6 +212,7 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
   switch (i.op) {
     case "restart_new_emulator":
       if (!o.restartNewEmulator) throw new Error("restart_new_emulator needs the launcher; start the node with `relup start`");
+      await holdBeforeChange(o.barriers);
       return o.restartNewEmulator();
     case "load_object_code":
       return loadObjectCodeStep(i, s, o);

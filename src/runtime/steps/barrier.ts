@@ -28,9 +28,22 @@ export interface ExecBarriers {
   holdTimeoutMs?: number;
 }
 
+/** The installs that held already (a restart plan holds before restart_new_emulator, not again after it). */
+const held = new WeakSet<ExecBarriers>();
+
+/**
+ * An install that asked to hold waits here, once: before the first step that changes the node, which is
+ * point_of_no_return, or restart_new_emulator in a plan that restarts the node (it comes first).
+ */
+export async function holdBeforeChange(barriers: ExecBarriers | undefined): Promise<void> {
+  if (barriers?.holdTimeoutMs === undefined || held.has(barriers)) return;
+  held.add(barriers);
+  await barriers.at({ id: HOLD_POINT, timeoutMs: barriers.holdTimeoutMs });
+}
+
 /** The point_of_no_return step: from here the running code changes; an install that holds waits here first. */
 export async function pointOfNoReturnStep(s: { passedPointOfNoReturn: boolean }, barriers: ExecBarriers | undefined): Promise<void> {
-  if (barriers?.holdTimeoutMs !== undefined) await barriers.at({ id: HOLD_POINT, timeoutMs: barriers.holdTimeoutMs });
+  await holdBeforeChange(barriers);
   s.passedPointOfNoReturn = true;
 }
 

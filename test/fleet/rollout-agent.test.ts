@@ -4,8 +4,8 @@
  * released wave installs the release (pinned, live, its counter kept) while a node in a pending wave
  * stays; reverting rolls the installed nodes back in memory with their state; succeeded makes the release
  * permanent; the deadline key gone (its lease revoked) makes the nodes revert on their own and move the
- * record to reverting, then reverted; a node restarted in a passed wave converges to the rollout's
- * release. Waits are on etcd's watch events, with timeouts.
+ * record to reverting, then reverted; a node restarted in a passed wave (by its launcher, or its launcher
+ * killed and started again) converges to the rollout's release. Waits are on etcd's watch events, with timeouts.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
@@ -15,6 +15,7 @@ import type { Etcd3, Lease } from "etcd3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { get } from "../../src/net-helpers.ts";
 import { buildRelease } from "../../src/relup/build-with-plans.ts";
+import { waitForExit } from "../../src/runtime/process-exit.ts";
 import { desiredFromStore } from "../../src/fleet/desire-release.ts";
 import { NodeRecord, nodeKey } from "../../src/fleet/node-record.ts";
 import { RolloutRecord, rolloutDeadlineKey, rolloutKey, type RolloutWave } from "../../src/fleet/rollout-record.ts";
@@ -178,7 +179,7 @@ describe("the node agent in a rollout", () => {
     }
   }, 240_000);
 
-  it("a node restarted in a passed wave boots its permanent release, then converges to the rollout's release", async () => {
+  it("a node restarted in a passed wave (by its launcher; its launcher killed and started again) boots its permanent release, then converges to the rollout's release", async () => {
     const server = await etcd();
     const c = client(server.endpoint);
     const node = await startNode(server.endpoint, "s1");
@@ -197,5 +198,21 @@ describe("the node agent in a rollout", () => {
     expect((await relup(["releases", "--root", node.root])).stdout).toMatch(/1\.0\.0\s+permanent/);
     const log = await readFile(path.join(node.root, "log", "fleet.jsonl"), "utf8");
     expect(log.match(/"event":"fleet rollout installed"/g)).toHaveLength(2);
+
+    // The launcher and its node killed (the machine lost, a pod deleted), then started again on the root.
+    const launcherPid = Number((await readFile(path.join(node.root, "run", "launcher.pid"), "utf8")).trim());
+    process.kill(launcherPid, "SIGKILL");
+    process.kill(again.nodePid!, "SIGKILL");
+    expect(await waitForExit(launcherPid, 20_000)).toBe(true);
+    expect(await waitForExit(again.nodePid!, 20_000)).toBe(true);
+    const restarted = await relup(["start", "--root", node.root, "--detach", "--fleet", server.endpoint, "--group", "calc", "--node-id", "s1"], { PORT: String(node.port), RELUP_FLEET_REFRESH_MS: "200" });
+    expect(restarted).toMatchObject({ code: 0 });
+    const third = Number(restarted.stdout.trim());
+    const converged = parse(await waitForKey(c, nodeKey("calc", "s1"), (v) => {
+      const r = parse(v);
+      return r?.status === "running" && r.nodePid === third && r.release?.version === "1.1.0" && r.rollout?.state === "installed";
+    }, 90_000))!;
+    expect(converged.launcherPid).not.toBe(launcherPid);
+    expect(await json(node.port, "/code")).toBe(2);
   }, 240_000);
 });

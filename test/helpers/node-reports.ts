@@ -14,6 +14,8 @@ import { RolloutRecord, rolloutKey } from "../../src/fleet/rollout-record.ts";
 export interface Behaviour {
   /** what a node does when its wave is released: report installed (default), failed, or nothing */
   install(id: string, record: RolloutRecord): "installed" | "failed" | "silent";
+  /** at a barrier: hold and report prepared (default), or say nothing (the node lost etcd) */
+  prepare?(id: string, record: RolloutRecord): "prepared" | "silent";
 }
 
 export class ReportingNodes {
@@ -95,7 +97,7 @@ export class ReportingNodes {
         if (record.state === "running") {
           if (w.state === "preparing" && mine === undefined) {
             this.installs.push(id);
-            await this.#report(id, record, wave, "prepared");
+            if ((this.behaviour.prepare?.(id, record) ?? "prepared") === "prepared") await this.#report(id, record, wave, "prepared");
           } else if (w.state === "aborted" && mine === "prepared") {
             await this.#report(id, record, wave, "aborted");
           } else if (["released", "installing", "soaking", "passed"].includes(w.state) && (mine === undefined || mine === "prepared")) {

@@ -20,6 +20,8 @@ import { waitForKey } from "../../helpers/etcd-watch.ts";
 import { useEtcdClients } from "../../helpers/fleet-nodes.ts";
 import { ReportingNodes } from "../../helpers/node-reports.ts";
 import { BIN, relup } from "../../helpers/relup-cli.ts";
+import { bufferIo } from "../../../src/cli/io.ts";
+import { runCli } from "../../../src/cli/run-cli.ts";
 import { useTempDirs } from "../../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -154,8 +156,6 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     await lock.release();
 
     // A record left running (its driver gone): a new rollout does not replace it.
-    const group = await nodes(server.endpoint, []);
-    void group;
     const record: RolloutRecord = { format: 1, id: "left-behind-1", group: "calc", release: { name: "calculator", version: "1.1.0", identity: "a".repeat(64), sha256: "b".repeat(64) }, url: "file:///x", plan: { url: "file:///p" }, from: { version: "1.0.0" }, options: { canary: 1, soakMs: 1000, waves: "25%", maxUnavailable: 0, barrier: false, barrierTimeoutMs: 60_000, deadlineS: 600 }, state: "running", waves: [{ nodes: ["n1"], state: "soaking" }], baseline: {}, started: "2026-01-01T00:00:00Z", updated: "2026-01-01T00:00:00Z" };
     await client(server.endpoint).put(rolloutKey("calc")).value(JSON.stringify(record));
     const second = await rollout(server.endpoint);
@@ -190,6 +190,42 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     expect(group.installs).toEqual(["n1", "n2", "n3"]);
     expect(await c.get(desiredKey("calc")).string()).toContain('"version":"1.1.0"');
   }, 120_000);
+
+  it("--barrier: every node of a wave prepares, then the barrier says go and they install; one node that never prepares aborts the wave at --barrier-timeout and the rollout reverts", async () => {
+    const server = await etcd();
+    const group = await nodes(server.endpoint, ids(3));
+    const ok = await rollout(server.endpoint, ["--barrier", "--canary", "1", "--waves", "2", "--soak", "200ms"]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/^wave 1: every node prepared: barrier go$/m);
+    const record = await readRecord(server.endpoint);
+    expect(record.waves.map((w) => [w.state, w.barrier])).toEqual([["passed", "go"], ["passed", "go"]]);
+    expect([...group.records.values()].map((n) => n.rollout?.state)).toEqual(["permanent", "permanent", "permanent"]);
+
+    const server2 = await etcd();
+    const group2 = await nodes(server2.endpoint, ids(3));
+    // n3 never prepares (its agent lost etcd, say): the wave's barrier times out.
+    group2.behaviour = { install: () => "installed", prepare: (id) => (id === "n3" ? "silent" : "prepared") };
+    const aborted = await rollout(server2.endpoint, ["--barrier", "--barrier-timeout", "500ms", "--canary", "0", "--waves", "100%", "--soak", "200ms"]);
+    expect(aborted.code).toBe(1);
+    expect(aborted.stderr).toMatch(/reverted: wave 0: the barrier aborted: n3 did not prepare within --barrier-timeout 500 ms/);
+    const abortedRecord = await readRecord(server2.endpoint);
+    expect(abortedRecord.waves[0]).toMatchObject({ state: "aborted", barrier: "abort" });
+    expect([...group2.records.values()].map((n) => [n.id, n.release?.version, n.rollout?.state])).toEqual([["n1", "1.0.0", "aborted"], ["n2", "1.0.0", "aborted"], ["n3", "1.0.0", undefined]]);
+  }, 120_000);
+
+  it("without --yes on a terminal: shows the waves and asks; no is exit 1 with nothing written", async () => {
+    const server = await etcd();
+    await nodes(server.endpoint, ids(3));
+    const questions: string[] = [];
+    const io = Object.assign(bufferIo(), { ask: async (q: string) => (questions.push(q), "n") });
+    const args = rolloutArgs(server.endpoint).filter((a) => a !== "--yes");
+    const code = await runCli(args, io, { ...process.env, NO_COLOR: "1" });
+    expect(code).toBe(1);
+    expect(questions[0]).toMatch(/^Roll calculator 1\.0\.0 → 1\.1\.0 \(sha256 [0-9a-f]{16}…\) across group calc in 3 waves, soaking 5m each:\n  wave 0 \(canary\): n1\n  wave 1: n2\n  wave 2: n3\nStart\? \[y\/N\] $/);
+    expect(io.stderr).toContain("not started: not confirmed. Nothing was written.");
+    expect(await client(server.endpoint).get(rolloutKey("calc")).string()).toBeNull();
+    expect(await client(server.endpoint).get(rolloutDeadlineKey("calc")).string()).toBeNull();
+  }, 60_000);
 
   it("bad usage: a duration that is not one, and no --yes without a terminal, exit 2 with the fix and write nothing", async () => {
     const bad = await relup(["fleet", "rollout", "calculator@1.1.0", "--plan", "p.json", "--store", "file:///s", "--fleet", "http://127.0.0.1:1", "--group", "calc", "--soak", "5 minutes"]);

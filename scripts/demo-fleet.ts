@@ -31,16 +31,16 @@ const say = (text = "") => console.log(text);
 const step = (text: string) => say(`\n${c.bold(c.cyan(`▸ ${text}`))}`);
 const NODES = ["calc-1", "calc-2", "calc-3"];
 
-/** Run the CLI as a user would (its own process), its output shown indented; resolves with its exit code and output. */
+/** Run the CLI as a user would (its own process), its output shown indented; resolves with its exit code and standard output. */
 function relup(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string }> {
   say(c.dim(`$ relup ${args.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(" ")}`));
   const child = spawn(process.execPath, [...tsEntryArgs("../cli/main.ts"), ...args], { cwd: REPO, env: { ...process.env, ...env, FORCE_COLOR: color ? "1" : "0" }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
-  const show = (chunk: Buffer) => {
+  const show = (chunk: Buffer) => process.stdout.write(chunk.toString().replace(/^(?=.)/gm, "  "));
+  child.stdout.on("data", (chunk: Buffer) => {
     out += chunk.toString();
-    process.stdout.write(chunk.toString().replace(/^(?=.)/gm, "  "));
-  };
-  child.stdout.on("data", show);
+    show(chunk);
+  });
   child.stderr.on("data", show);
   return new Promise((resolve, reject) => {
     child.once("error", reject);

@@ -5,7 +5,8 @@
  * channel (`heartbeat` → `heartbeat-ack`, see launcher.ts) to find a node whose event loop is stuck.
  *
  *   ping        → "pong"
- *   status      → release, node pid, uptime, applications, module versions, processes per module, memory
+ *   status      → release, node pid, uptime, applications, module versions, processes per module, memory,
+ *               the TCP ports the node listens on (listen-registry.ts)
  *   processes   → every process: pid, name, module, status, queue length
  *   stop        → stops the applications in reverse order, then the node and its launcher
  *   releases    → every release of the root with its status (unpacked, current, permanent, old)
@@ -139,7 +140,7 @@ export type ControlRequest = z.infer<typeof ControlRequest>;
 /** What the node answers with, per command (the types of what node-main.ts and the release handler return). */
 export interface ControlResults {
   ping: "pong";
-  status: ReturnType<Node["status"]> & { root: string };
+  status: ReturnType<Node["status"]> & { root: string; listening: number[] };
   processes: ReturnType<Node["processes"]>;
   stop: { stopping: true };
   releases: Awaited<ReturnType<ReleaseHandler["releases"]>>;

@@ -216,7 +216,7 @@ try {
       case "ping":
         return "pong";
       case "status":
-        return { ...node.status(), root };
+        return { ...node.status(), root, listening: [...listeningServers().keys()].sort((a, b) => a - b) };
       case "processes":
         return node.processes();
       case "stop":

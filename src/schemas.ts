@@ -13,6 +13,7 @@ import { SignatureFile } from "./fleet/signature-file.ts";
 import { PublishedRecord } from "./fleet/published-record.ts";
 import { NodeRecord } from "./fleet/node-record.ts";
 import { DesiredRecord } from "./fleet/desired-record.ts";
+import { RolloutRecord } from "./fleet/rollout-record.ts";
 
 export const FILE_SCHEMAS: Record<string, z.ZodType> = {
   "release": ReleaseFile,
@@ -25,6 +26,7 @@ export const FILE_SCHEMAS: Record<string, z.ZodType> = {
   "published-release": PublishedRecord,
   "fleet-node": NodeRecord,
   "fleet-desired": DesiredRecord,
+  "fleet-rollout": RolloutRecord,
 };
 
 export function jsonSchemaText(name: string, schema: z.ZodType): string {

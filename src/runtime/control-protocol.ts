@@ -37,6 +37,8 @@
  *   journal         {after?, wait?, plans?}: the recent installs and rollbacks step by step (install-journal.ts);
  *                   with `after` (a seq) it answers once there is something newer or `wait` ms passed
  *   samples         {after?}: one sample a second of event-loop delay, heap and rates (node-sampler.ts)
+ *   health          counters since the node started (crashes, supervisor restarts, failed calls) and the
+ *                   event-loop delay since the previous `health` read, for a fleet's agent (health-monitor.ts)
  *
  * Long requests (unpack, check, install, rollback) may ask for keepalive lines (`keepalive`: ms): while
  * the node works on the request, it writes `{id, keepalive: true}` that often, from its event loop. The
@@ -56,6 +58,7 @@ import type { ProcessPage, ProcessSummary } from "./process-query.ts";
 import type { Sample } from "./node-sampler.ts";
 import type { ApplicationTree, TreeNode } from "./supervision-tree.ts";
 import type { GcPauses, LongestBlock } from "./loop-watch.ts";
+import type { HealthResult } from "./health-monitor.ts";
 import type { Node } from "./node.ts";
 import type { ReleaseHandler } from "./release-handler.ts";
 
@@ -120,6 +123,7 @@ export const ControlRequest = z.discriminatedUnion("cmd", [
     .strict(),
   z.object({ id: Id, cmd: z.literal("journal"), after: Count.optional(), wait: z.number().int().min(0).max(30_000).optional(), plans: z.array(Count).max(RECORDS_KEPT).optional() }).strict(),
   z.object({ id: Id, cmd: z.literal("samples"), after: z.number().min(0).optional() }).strict(),
+  z.object({ id: Id, cmd: z.literal("health") }).strict(),
 ]);
 export type ControlRequest = z.infer<typeof ControlRequest>;
 
@@ -144,10 +148,11 @@ export interface ControlResults {
   "process-page": ProcessPage;
   journal: JournalResult;
   samples: { intervalMs: number; samples: Sample[] };
+  health: HealthResult;
 }
 
 /** The commands that only read: all `relup observe` may send (none changes the node). */
-export const READ_ONLY_COMMANDS = ["ping", "status", "processes", "releases", "tree", "process-summary", "process-page", "journal", "samples"] as const satisfies readonly ControlRequest["cmd"][];
+export const READ_ONLY_COMMANDS = ["ping", "status", "processes", "releases", "tree", "process-summary", "process-page", "journal", "samples", "health"] as const satisfies readonly ControlRequest["cmd"][];
 export type ReadOnlyRequest = Extract<ControlRequest, { cmd: (typeof READ_ONLY_COMMANDS)[number] }>;
 
 /** The answer to `request`: a rollback with `dryRun` answers with its preflight. */

@@ -1,0 +1,121 @@
+/**
+ * What the driver sees of its group: one etcd watch on `relup/groups/<group>/` (opened before the first
+ * read, so no change between the two is missed) that keeps the node records, the rollout record (and its
+ * mod revision, for the driver's transactions) and every health read each node's agent published. The
+ * driver waits on it with `until(check, timeoutMs)`: the check runs on every change, never on a timer.
+ */
+import type { Etcd3, Watcher } from "etcd3";
+import { KEY_ROOT, NodeRecord, nodesPrefix } from "../node-record.ts";
+import type { NodeHealth } from "../node-health.ts";
+import { RolloutRecord, rolloutKey } from "../rollout-record.ts";
+
+interface Entry {
+  revision: bigint;
+  value: string | undefined;
+}
+
+export class GroupWatch {
+  readonly nodes = new Map<string, NodeRecord>();
+  /** every distinct health read per node, in order (a node gone and back starts a new list) */
+  readonly health = new Map<string, NodeHealth[]>();
+  rollout: { record: RolloutRecord; modRevision: string } | undefined;
+  #entries = new Map<string, Entry>();
+  #waiters = new Set<() => void>();
+  #failure: Error | undefined;
+
+  private constructor(
+    readonly group: string,
+    private readonly watcher: Watcher,
+  ) {}
+
+  static async open(client: Etcd3, group: string): Promise<GroupWatch> {
+    const watcher = await client.watch().prefix(`${KEY_ROOT}/${group}/`).create();
+    const watch = new GroupWatch(group, watcher);
+    watcher.on("put", (kv) => watch.#apply(kv.key.toString(), BigInt(kv.mod_revision), kv.value.toString()));
+    watcher.on("delete", (kv) => watch.#apply(kv.key.toString(), BigInt(kv.mod_revision), undefined));
+    watcher.on("error", (error: Error) => {
+      watch.#failure = error;
+      watch.#notify();
+    });
+    const all = await client.getAll().prefix(`${KEY_ROOT}/${group}/`).exec();
+    for (const kv of all.kvs) watch.#apply(kv.key.toString(), BigInt(kv.mod_revision), kv.value.toString());
+    return watch;
+  }
+
+  async close(): Promise<void> {
+    await this.watcher.cancel();
+  }
+
+  /** Resolves with check()'s first defined answer, checked now and after every change; "timeout" after timeoutMs. */
+  until<T>(check: () => T | undefined, timeoutMs: number): Promise<T | "timeout"> {
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const run = () => {
+        if (this.#failure) return finish(() => reject(this.#failure));
+        let answer: T | undefined;
+        try {
+          answer = check();
+        } catch (error) {
+          return finish(() => reject(error as Error));
+        }
+        if (answer !== undefined) finish(() => resolve(answer));
+      };
+      const finish = (settle: () => void) => {
+        clearTimeout(timer);
+        this.#waiters.delete(run);
+        settle();
+      };
+      this.#waiters.add(run);
+      timer = setTimeout(() => finish(() => resolve("timeout")), Math.max(0, timeoutMs));
+      run();
+    });
+  }
+
+  /** What this process wrote itself (a transaction's revision), before its watch event arrives. */
+  wrote(key: string, revision: string, value: string): void {
+    this.#apply(key, BigInt(revision), value);
+  }
+
+  #apply(key: string, revision: bigint, value: string | undefined): void {
+    const known = this.#entries.get(key);
+    if (known && known.revision >= revision) return;
+    this.#entries.set(key, { revision, value });
+    const prefix = nodesPrefix(this.group);
+    if (key.startsWith(prefix)) this.#node(key.slice(prefix.length), value);
+    else if (key === rolloutKey(this.group)) this.#rollout(value, revision);
+    this.#notify();
+  }
+
+  #node(id: string, value: string | undefined): void {
+    const parsed = value === undefined ? undefined : parse(NodeRecord, value);
+    if (!parsed) {
+      this.nodes.delete(id);
+      this.health.delete(id);
+      return;
+    }
+    this.nodes.set(id, parsed);
+    if (parsed.health) {
+      const reads = this.health.get(id) ?? [];
+      if (reads.at(-1)?.at !== parsed.health.at) reads.push(parsed.health);
+      this.health.set(id, reads);
+    }
+  }
+
+  #rollout(value: string | undefined, revision: bigint): void {
+    const record = value === undefined ? undefined : parse(RolloutRecord, value);
+    this.rollout = record ? { record, modRevision: String(revision) } : undefined;
+  }
+
+  #notify(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+}
+
+function parse<T>(schema: { safeParse(data: unknown): { success: true; data: T } | { success: false } }, text: string): T | undefined {
+  try {
+    const parsed = schema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Node records written by a test, as the node agents would write them, for tests of the rollout's driver
+ * (the driver is what is tested; these reports are its input). Each node is a record in etcd with a
+ * health read; `follow()` answers the rollout record as the agent's rules say (install the waves that are
+ * released, prepare at a barrier, revert when reverting, make it permanent when succeeded), through
+ * `behaviour` a test changes (a node that fails its install, one that never answers). `health()`
+ * publishes a new health read, `gone()` deletes a node's record (its lease expired).
+ */
+import type { Etcd3, Watcher } from "etcd3";
+import type { NodeHealth } from "../../src/fleet/node-health.ts";
+import { type NodeRecord, nodeKey } from "../../src/fleet/node-record.ts";
+import { RolloutRecord, rolloutKey } from "../../src/fleet/rollout-record.ts";
+
+export interface Behaviour {
+  /** what a node does when its wave is released: report installed (default), failed, or nothing */
+  install(id: string, record: RolloutRecord): "installed" | "failed" | "silent";
+  /** at a barrier: hold and report prepared (default), or say nothing (the node lost etcd) */
+  prepare?(id: string, record: RolloutRecord): "prepared" | "silent";
+}
+
+export class ReportingNodes {
+  readonly records = new Map<string, NodeRecord>();
+  /** every rollout record seen, in order */
+  readonly seen: RolloutRecord[] = [];
+  /** node ids in the order they were told to install */
+  readonly installs: string[] = [];
+  behaviour: Behaviour = { install: () => "installed" };
+  #clock = Date.parse("2026-01-01T00:00:00Z");
+  #watcher: Watcher | undefined;
+  #queue = Promise.resolve();
+  #stopped = new Set<string>();
+
+  constructor(
+    private readonly client: Etcd3,
+    readonly group: string,
+    ids: string[],
+    from = "1.0.0",
+  ) {
+    for (const [i, id] of ids.entries()) {
+      this.records.set(id, {
+        format: 1, id, group, host: "test", root: `/nodes/${id}`, launcherPid: 1000 + i, nodePid: 2000 + i,
+        release: { name: "calculator", version: from }, status: "running", since: new Date().toISOString(), relup: "test",
+        health: { at: this.#at(), nodePid: 2000 + i, uptimeMs: 60_000, crashes: 0, restarts: 0, failedCalls: 0, loopP99Ms: 5, loopMaxMs: 10 },
+      });
+    }
+  }
+
+  async start(): Promise<this> {
+    for (const id of this.records.keys()) await this.#put(id);
+    this.#watcher = await this.client.watch().key(rolloutKey(this.group)).create();
+    this.#watcher.on("put", (kv) => {
+      const record = RolloutRecord.parse(JSON.parse(kv.value.toString()));
+      this.#queue = this.#queue.then(() => this.#follow(record)).catch((error: unknown) => console.error(error));
+    });
+    return this;
+  }
+
+  async close(): Promise<void> {
+    await this.#watcher?.cancel();
+    await this.#queue;
+  }
+
+  /** A new health read of the node (the same pid, a later uptime), with the changes given. */
+  async health(id: string, change: Partial<NodeHealth> = {}): Promise<void> {
+    const record = this.records.get(id)!;
+    const before = record.health!;
+    record.health = { ...before, uptimeMs: before.uptimeMs + 1000, ...change, at: this.#at() };
+    await this.#put(id);
+  }
+
+  async gone(id: string): Promise<void> {
+    this.#stopped.add(id);
+    await this.client.delete().key(nodeKey(this.group, id));
+  }
+
+  async #put(id: string): Promise<void> {
+    if (this.#stopped.has(id)) return;
+    await this.client.put(nodeKey(this.group, id)).value(JSON.stringify(this.records.get(id)));
+  }
+
+  async #report(id: string, record: RolloutRecord, wave: number, state: NonNullable<NodeRecord["rollout"]>["state"], change: Partial<NodeRecord> = {}, failure?: string): Promise<void> {
+    const node = this.records.get(id)!;
+    Object.assign(node, change, { rollout: { id: record.id, wave, state, since: new Date().toISOString(), ...(failure ? { failure } : {}) } });
+    node.health = { ...node.health!, uptimeMs: node.health!.uptimeMs + 100, at: this.#at() };
+    await this.#put(id);
+  }
+
+  /** The agent's rules, for every node of the record's waves. */
+  async #follow(record: RolloutRecord): Promise<void> {
+    this.seen.push(record);
+    for (const [wave, w] of record.waves.entries()) {
+      for (const id of w.nodes) {
+        const node = this.records.get(id);
+        if (!node || this.#stopped.has(id)) continue;
+        const mine = node.rollout?.id === record.id ? node.rollout.state : undefined;
+        const upgraded = mine === "installed" || mine === "installing" || mine === "prepared";
+        if (record.state === "running") {
+          if (w.state === "preparing" && mine === undefined) {
+            this.installs.push(id);
+            if ((this.behaviour.prepare?.(id, record) ?? "prepared") === "prepared") await this.#report(id, record, wave, "prepared");
+          } else if (w.state === "aborted" && mine === "prepared") {
+            await this.#report(id, record, wave, "aborted");
+          } else if (["released", "installing", "soaking", "passed"].includes(w.state) && (mine === undefined || mine === "prepared")) {
+            if (mine === undefined) this.installs.push(id);
+            const outcome = this.behaviour.install(id, record);
+            if (outcome === "silent") continue;
+            if (outcome === "failed") await this.#report(id, record, wave, "failed", {}, `${id}: the plan's step 3 failed`);
+            else await this.#report(id, record, wave, "installed", { release: { name: record.release.name, version: record.release.version } });
+          }
+        } else if (record.state === "reverting" && upgraded) {
+          await this.#report(id, record, wave, "reverted", { release: { name: record.release.name, version: record.from.version } });
+        } else if (record.state === "succeeded" && mine === "installed") {
+          await this.#report(id, record, wave, "permanent");
+        }
+      }
+    }
+  }
+
+  #at(): string {
+    this.#clock += 1;
+    return new Date(this.#clock).toISOString();
+  }
+}

@@ -117,6 +117,15 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     expect(await c.get(desiredKey("calc")).string()).toBeNull();
   }, 120_000);
 
+  it("an upgraded node whose node process dies in the soak (restarting) is a regression, whatever --max-unavailable allows", async () => {
+    const server = await etcd();
+    const group = await nodes(server.endpoint, ids(3));
+    void waitForKey(client(server.endpoint), rolloutKey("calc"), (v) => v !== undefined && RolloutRecord.parse(JSON.parse(v)).waves[0]!.state === "soaking", 60_000).then(() => group.status("n1", "restarting"));
+    const result = await rollout(server.endpoint, ["--soak", "20s", "--max-unavailable", "2"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/reverted: wave 0 \(canary\): regression: n1's node died on 1\.1\.0 \(its launcher restarts it\)/);
+  }, 60_000);
+
   it("a failed install on a node reverts the wave's other nodes", async () => {
     const server = await etcd();
     const group = await nodes(server.endpoint, ids(3));

@@ -206,6 +206,24 @@ figures.push(
   },
 );
 
+// A rollout across a fleet on etcd (bench/rollout-figures.ts): NODES nodes of PROCESSES workers, without and with --barrier.
+const rollout = JSON.parse(execFileSync(process.execPath, [...tsEntryArgs("../../bench/rollout-figures.ts"), ...(quick ? ["--quick"] : [])], { encoding: "utf8", cwd: path.join(import.meta.dirname, "..") }));
+const perNode = (x: { median: number; max: number }) => `median ${fmt(x.median)} ms, max ${fmt(x.max)} ms`;
+figures.push(
+  {
+    key: "rollout.plain",
+    figure: `\`relup fleet rollout\` across ${rollout.nodes} nodes of ${fmt(rollout.processes, 0)} processes each (canary 1, waves of 50%, no soak)`,
+    value: `${fmt(rollout.plain.totalMs / 1000, 1)} s in all; each node's install ${perNode(rollout.plain.installMs)}; each node's pause ${perNode(rollout.plain.pauseMs)}`,
+    raw: { totalMs: rollout.plain.totalMs, installMedianMs: rollout.plain.installMs.median, pauseMedianMs: rollout.plain.pauseMs.median, pauseMaxMs: rollout.plain.pauseMs.max },
+  },
+  {
+    key: "rollout.barrier",
+    figure: "the same rollout with `--barrier` (each wave prepares, holds, and is released together)",
+    value: `${fmt(rollout.barrier.totalMs / 1000, 1)} s in all (${rollout.barrier.addedMs >= 0 ? "+" : ""}${fmt(rollout.barrier.addedMs, 0)} ms); each node held ${perNode(rollout.barrier.holdMs)}; each node's pause ${perNode(rollout.barrier.pauseMs)}`,
+    raw: { totalMs: rollout.barrier.totalMs, addedMs: rollout.barrier.addedMs, holdMedianMs: rollout.barrier.holdMs.median, holdMaxMs: rollout.barrier.holdMs.max, pauseMedianMs: rollout.barrier.pauseMs.median },
+  },
+);
+
 // The same calculator upgrade through `pm2 reload` in cluster mode and through `relup apply` (bench/pm2-figures.ts).
 const sideBySide = JSON.parse(execFileSync(process.execPath, [...tsEntryArgs("../../bench/pm2-figures.ts"), ...(quick ? ["--quick"] : [])], { encoding: "utf8", cwd: path.join(import.meta.dirname, "..") })) as SideBySide;
 

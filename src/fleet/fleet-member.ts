@@ -101,6 +101,11 @@ export class FleetMember {
     this.#update(status, fields);
   }
 
+  /** Resolves once every report made so far is written to etcd (or failed to be: logged). */
+  flushed(): Promise<void> {
+    return this.#writing;
+  }
+
   /** Say stopping, revoke the lease (the record goes with it), close the client. Never throws. */
   async stop(): Promise<void> {
     if (this.#stopped) return;

@@ -1,33 +1,37 @@
 /**
  * The node agent, run by a `--fleet` node's launcher beside its membership (fleet-member.ts): it watches
- * the group's desired release (desired-record.ts, an etcd watch) and converges its own node to it:
+ * the group's desired record and rollout record (group-watch.ts) and drives its own node by their rules:
+ * the rollout's (rollout-step.ts says what, rollout-agent.ts does it) where they apply, the desired
+ * record's (converge-desired.ts) otherwise. Every refresh it also publishes the node's health
+ * (node-health-reporter.ts) and looks again (a step that waited on another node, a node that answers again).
  *
- * 1. the node already runs that version: the record says running, with the desire's generation;
- * 2. otherwise `fetching`: fetchRelease (fetch-release.ts) with the pin from etcd (sha256, name, version,
- *    identity) and the trusted keys of `relup start --trusted-key`, into ROOT/fleet/incoming;
- * 3. `applying`: applyRelease (src/apply), as `relup apply TARBALL --plan P` does: the node unpacks the
- *    tarball through its control socket, checks the plan and installs it live (not permanent), or refuses
- *    it and changes nothing (an unpacked release that was not installed is removed again);
- * 4. `running` on the new release, or `failed` with the issue as its formatter words it. A failed
- *    generation is not retried: a new desire (a new generation) is.
+ * It never fights itself or the records: one action at a time (a record written during an action is
+ * taken after it, the latest only); an action is keyed by what it was asked and where the node was (the
+ * rollout, or the desired generation, and the release the node ran), and a key is acted on once: a
+ * failed action is not retried in a loop, while a new record that asks something else is acted on. A
+ * node its launcher restarts boots its permanent release: once it is ready (nodeReady) the keys are
+ * forgotten and it converges again by the same rules.
  *
- * One desire at a time: a desire written during a convergence is taken after it, the latest only. A node
- * the launcher restarts boots its permanent release: once ready, it is converged again (nodeReady). Every
- * step goes to ROOT/log/fleet.jsonl through `log`.
+ * The deadline: the rollout's deadline key (rollout-deadline) deleted while the rollout is running or
+ * reverting (etcd deletes it when the driver stops renewing its lease), or missing for the deadline's
+ * length since the agent saw the rollout (an agent that starts after the key went, or a driver that writes
+ * the record before the key), means there is no driver: the agent moves the record running → reverting,
+ * its node reverts by the reverting rule, and the last agent to see no node left on the release moves it
+ * reverting → reverted.
  */
-import { rm, writeFile } from "node:fs/promises";
-import path from "node:path";
-import type { Etcd3, Watcher } from "etcd3";
-import { applyRelease } from "../apply/apply-release.ts";
+import type { Etcd3 } from "etcd3";
 import { controlRequest } from "../runtime/control-client.ts";
+import { assertNever } from "../errors.ts";
+import { convergeDesired } from "./converge-desired.ts";
+import type { DesiredRecord } from "./desired-record.ts";
 import { connectEtcd } from "./etcd-client.ts";
 import type { FleetConfig } from "./fleet-config.ts";
 import type { FleetMember } from "./fleet-member.ts";
-import { DesiredRecord, desiredKey, pinOfDesired } from "./desired-record.ts";
-import { downloadText } from "./download.ts";
-import { fetchRelease } from "./fetch-release.ts";
+import { watchGroup } from "./group-watch.ts";
+import { RolloutAgent } from "./rollout-agent.ts";
+import type { RolloutRecord } from "./rollout-record.ts";
+import { rolloutStep } from "./rollout-step.ts";
 import type { TrustedKeys } from "./signing-keys.ts";
-import { parseStoreUrl } from "./store-url.ts";
 
 export interface AgentOptions {
   config: FleetConfig;
@@ -35,135 +39,188 @@ export interface AgentOptions {
   member: FleetMember;
   trusted?: TrustedKeys;
   log: (event: string, fields: Record<string, unknown>) => void;
+  /** how often (ms) the agent publishes the node's health and looks again; default 5 s */
+  refreshMs?: number;
+}
+
+interface Running {
+  name: string;
+  version: string;
+  permanent: boolean;
 }
 
 export class NodeAgent {
   #options: AgentOptions;
   #client: Etcd3;
-  #watcher: Watcher | undefined;
-  #latest: DesiredRecord | undefined;
-  #handled: DesiredRecord | undefined;
+  #rollouts: RolloutAgent;
+  #watch: { cancel(): Promise<void> } | undefined;
+  #desired: DesiredRecord | undefined;
+  #rollout: RolloutRecord | undefined;
+  /** the deadline key: present now; deleted while this rollout was the group's; missing for its whole length */
+  #deadline: { present: boolean; deletedFor?: string; expiredFor?: string; timer?: NodeJS.Timeout; timerFor?: string } = { present: false };
+  #attempted = new Set<string>();
+  #dirty = false;
   #draining: Promise<void> | undefined;
+  #tick: NodeJS.Timeout | undefined;
   #stopped = false;
 
   private constructor(options: AgentOptions) {
     this.#options = options;
     this.#client = connectEtcd(options.config.endpoints);
+    this.#rollouts = new RolloutAgent({ ...options, client: this.#client });
   }
 
-  /** Watch the group's desired release; the watch is opened before the first read, so nothing is missed. */
   static start(options: AgentOptions): NodeAgent {
     const agent = new NodeAgent(options);
-    void agent.#watch();
+    void agent.#begin();
     return agent;
   }
 
-  async #watch(): Promise<void> {
-    const key = desiredKey(this.#options.config.group);
-    try {
-      const watcher = await this.#client.watch().key(key).create();
-      if (this.#stopped) return void (await watcher.cancel());
-      this.#watcher = watcher;
-      watcher.on("put", (kv) => this.#offer(kv.value.toString()));
-      watcher.on("error", (error: Error) => this.#options.log("fleet watch error", { key, error: error.message }));
-      const current = await this.#client.get(key).string();
-      if (current !== null && this.#latest === undefined) this.#offer(current);
-    } catch (error) {
-      // etcd down at the start: the etcd3 client retries the watch; the read is retried by the next put.
-      this.#options.log("fleet watch failed", { key, error: (error as Error).message });
-    }
+  async #begin(): Promise<void> {
+    const { config, log } = this.#options;
+    const watch = await watchGroup(this.#client, config.group, {
+      desired: (record) => {
+        this.#desired = record;
+        this.#kick();
+      },
+      rollout: (record) => {
+        this.#rollout = record;
+        this.#watchDeadline();
+        this.#kick();
+      },
+      deadline: (present, initial) => {
+        const d = this.#deadline;
+        d.present = present;
+        if (present) {
+          d.deletedFor = d.expiredFor = undefined;
+          clearTimeout(d.timer);
+          d.timerFor = undefined;
+        } else if (!initial && this.#rollout) d.deletedFor = this.#rollout.id;
+        this.#watchDeadline();
+        this.#kick();
+      },
+      log,
+    });
+    if (this.#stopped) return void (await watch.cancel());
+    this.#watch = watch;
+    this.#tick = setInterval(() => this.#kick(), this.#options.refreshMs ?? 5_000).unref();
   }
 
-  #offer(value: string): void {
-    if (this.#stopped) return;
-    let data: unknown;
-    try {
-      data = JSON.parse(value);
-    } catch (error) {
-      return this.#options.log("fleet desired release unreadable", { key: desiredKey(this.#options.config.group), error: `not JSON (${(error as Error).message})` });
-    }
-    const parsed = DesiredRecord.safeParse(data);
-    if (!parsed.success) {
-      return this.#options.log("fleet desired release unreadable", { key: desiredKey(this.#options.config.group), error: parsed.error.issues.map((i) => `${i.path.join(".") || "(record)"}: ${i.message}`).join("; ") });
-    }
-    this.#latest = parsed.data;
-    this.#draining ??= this.#drain().finally(() => (this.#draining = undefined));
+  /** A rollout that runs with no deadline key known: the deadline's length from now, unless the key appears. */
+  #watchDeadline(): void {
+    const d = this.#deadline;
+    const rollout = this.#rollout;
+    if (d.present || !rollout || (rollout.state !== "running" && rollout.state !== "reverting") || d.timerFor === rollout.id) return;
+    clearTimeout(d.timer);
+    d.timerFor = rollout.id;
+    d.timer = setTimeout(() => {
+      d.expiredFor = rollout.id;
+      this.#kick();
+    }, rollout.options.deadlineS * 1000).unref();
   }
 
-  /**
-   * The launcher's node is ready again (it was restarted: it boots its permanent release): converge it
-   * again to the desired release, and take a desire deferred while it was down.
-   */
+  #driverGone(rollout: RolloutRecord): boolean {
+    const d = this.#deadline;
+    return !d.present && (d.deletedFor === rollout.id || d.expiredFor === rollout.id);
+  }
+
+  /** The launcher's node is ready again (restarted: it boots its permanent release): converge it again. */
   nodeReady(): void {
+    this.#attempted.clear();
+    this.#kick();
+  }
+
+  #kick(): void {
     if (this.#stopped) return;
-    this.#handled = undefined;
-    if (this.#latest !== undefined) this.#draining ??= this.#drain().finally(() => (this.#draining = undefined));
+    this.#dirty = true;
+    this.#draining ??= this.#drain().finally(() => {
+      this.#draining = undefined;
+      if (this.#dirty) this.#kick();
+    });
   }
 
   async #drain(): Promise<void> {
-    while (!this.#stopped && this.#latest !== undefined && this.#latest !== this.#handled) {
-      // A node that is not up (restarting, stopping) is converged when it is ready again (nodeReady).
+    while (this.#dirty && !this.#stopped) {
+      this.#dirty = false;
+      // A node that is not up (restarting, stopping) is looked at again when it is ready (nodeReady).
       if (!["running", "failed"].includes(this.#options.member.record.status)) return;
-      const desired = this.#latest;
-      await this.#converge(desired);
-      this.#handled = desired;
-    }
-  }
-
-  async #converge(desired: DesiredRecord): Promise<void> {
-    const { member, root, log, config } = this.#options;
-    const { name, version } = desired.release;
-    const generation = desired.generation;
-    const report = member.record.desired;
-    if (report?.generation === generation && report.failure !== undefined) return;
-    try {
-      const status = await controlRequest(root, { cmd: "status" }, { timeout: 10_000 });
-      if (status.release.name !== name) throw new Error(`the group's desired release is ${name} ${version}, but this node runs ${status.release.name}: a node runs one release. Fix: start this node in the group of ${status.release.name}, or desire a version of ${status.release.name} for group ${config.group}`);
-      if (status.release.version === version) {
-        member.report("running", { release: { name, version }, desired: { generation, version } });
-        log("fleet desired release running", { generation, release: `${name} ${version}` });
+      let running: Running;
+      try {
+        running = await this.#running();
+      } catch (error) {
+        this.#options.log("fleet node not answering", { error: (error as Error).message, action: "looking again at the next refresh" });
         return;
       }
-      member.report("fetching", { desired: { generation, version } });
-      log("fleet fetching", { generation, release: `${name} ${version}`, url: desired.url });
-      const incoming = path.join(root, "fleet", "incoming");
-      const fetched = await fetchRelease({ url: desired.url, pin: pinOfDesired(desired, config.group), dest: incoming, ...(this.#options.trusted ? { trusted: this.#options.trusted } : {}), ...(desired.signatureUrl !== undefined ? { signatureUrl: desired.signatureUrl } : {}) });
-      const planFile = path.join(incoming, `${name}-${version}.relup.json`);
-      try {
-        await writeFile(planFile, await planText(desired), { mode: 0o600 });
-        member.report("applying", { desired: { generation, version } });
-        log("fleet applying", { generation, release: `${name} ${version}`, from: status.release.version });
-        const from = "inline" in desired.plan ? `${desiredKey(config.group)} (inline)` : desired.plan.url;
-        const applied = await applyRelease({ root, release: fetched.tarball, planFile, confirm: async () => false, note: (text) => log("fleet apply note", { text }) }).catch((error: Error) => {
-          throw new Error(`installing ${name} ${version} with the plan from ${from} (written to ${planFile}):\n${error.message}`);
-        });
-        member.report("running", { release: { name, version: applied.to }, desired: { generation, version } });
-        log("fleet desired release running", { generation, release: `${name} ${applied.to}`, from: applied.from });
-      } finally {
-        await rm(fetched.tarball, { force: true });
-        await rm(`${fetched.tarball}.sig.json`, { force: true });
-        await rm(planFile, { force: true });
-      }
-    } catch (error) {
-      const failure = (error as Error).message;
-      member.report("failed", { desired: { generation, version, failure } });
-      log("fleet desired release failed", { generation, release: `${name} ${version}`, error: failure });
+      if (await this.#step(running)) this.#dirty = true;
     }
   }
 
-  /** Stop watching; a convergence under way finishes on the node, its reports are dropped with the record. */
+  /** The one next thing for the node; true when it acted (and the agent should look again). */
+  async #step(running: Running): Promise<boolean> {
+    const rollout = this.#rollout;
+    const { member, config } = this.#options;
+    if (!rollout) return this.#converge(running);
+    const driverGone = this.#driverGone(rollout);
+    const step = rolloutStep({ rollout, nodeId: config.nodeId, running, report: member.record.rollout, deadlinePassed: driverGone });
+    const release = { name: rollout.release.name, version: running.version };
+    switch (step.do) {
+      case "desired":
+        return this.#converge(running);
+      case "nothing":
+        if (rollout.state === "reverting" && driverGone) await this.#rollouts.settle(rollout);
+        return false;
+      case "deadline":
+        // Not keyed: the transaction checks the record and the key again; the next record says what follows.
+        await this.#rollouts.passDeadline(rollout);
+        return false;
+      case "prepare":
+      case "install":
+        return this.#once(`install:${rollout.id}:${running.version}`, () => this.#rollouts.install(rollout, step.wave, running.version));
+      case "installed":
+        this.#rollouts.report(rollout, step.wave, "installed", "running", undefined, release);
+        this.#options.log("fleet rollout installed", { rollout: rollout.id, wave: step.wave, release: `${release.name} ${release.version}`, note: "the node already ran it" });
+        return true;
+      case "revert":
+        return this.#once(`revert:${rollout.id}:${running.version}`, () => this.#rollouts.revert(rollout, step.wave));
+      case "reverted":
+        this.#rollouts.report(rollout, step.wave, "reverted", "running", undefined, release);
+        this.#options.log("fleet rollout reverted", { rollout: rollout.id, wave: step.wave, to: running.version, note: "the node no longer ran the release" });
+        if (rollout.state === "reverting" && driverGone) await this.#rollouts.settle(rollout);
+        return true;
+      case "permanent":
+        return this.#once(`permanent:${rollout.id}:${running.version}`, () => this.#rollouts.permanent(rollout, step.wave, running.permanent));
+      default:
+        return assertNever(step);
+    }
+  }
+
+  #converge(running: Running): Promise<boolean> {
+    const desired = this.#desired;
+    if (!desired) return Promise.resolve(false);
+    return this.#once(`desired:${desired.generation}:${running.version}`, () => convergeDesired(this.#options, desired, running));
+  }
+
+  /** Run an action once per key (until the node restarts); true when it ran. */
+  async #once(key: string, action: () => Promise<void>): Promise<boolean> {
+    if (this.#attempted.has(key)) return false;
+    this.#attempted.add(key);
+    await action();
+    return true;
+  }
+
+  async #running(): Promise<Running> {
+    const releases = await controlRequest(this.#options.root, { cmd: "releases" }, { timeout: 10_000 });
+    const running = releases.find((r) => r.status === "current") ?? releases.find((r) => r.status === "permanent");
+    if (!running) throw new Error("the node names no current or permanent release");
+    return { name: running.name, version: running.version, permanent: running.status === "permanent" };
+  }
+
+  /** Stop watching; an action under way finishes on the node, its reports are dropped with the record. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    await this.#watcher?.cancel().catch(() => undefined);
+    clearInterval(this.#tick);
+    clearTimeout(this.#deadline.timer);
+    await this.#watch?.cancel();
     this.#client.close();
   }
-}
-
-/** The desired plan as the text of a relup file: inline, or fetched from its URL (applyRelease reads and checks it). */
-async function planText(desired: DesiredRecord): Promise<string> {
-  if ("inline" in desired.plan) return JSON.stringify(desired.plan.inline, null, 2);
-  const url = parseStoreUrl(desired.plan.url, "the desired plan's URL");
-  const text = await downloadText(url, { maxBytes: 64 * 1024 * 1024 });
-  if (text === undefined) throw new Error(`${url.href}: no plan there. Fix: put the plan at that URL, or desire the release again with --plan`);
-  return text;
 }

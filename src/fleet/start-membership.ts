@@ -23,7 +23,19 @@ export interface Membership {
   stop(): Promise<void>;
 }
 
+/**
+ * How often (ms) the launcher refreshes the node's record (the release it runs, its health) and the agent
+ * looks again: `options.refreshMs`, else RELUP_FLEET_REFRESH_MS (whole milliseconds, at least 50), else 5 s.
+ */
+export function fleetRefreshMs(given: number | undefined, env: NodeJS.ProcessEnv = process.env): number {
+  if (given !== undefined) return given;
+  const text = env.RELUP_FLEET_REFRESH_MS;
+  const ms = text !== undefined && /^\d+$/.test(text.trim()) ? Number(text) : undefined;
+  return ms !== undefined && ms >= 50 ? ms : 5_000;
+}
+
 export async function startMembership(root: string, config: FleetConfig, options: { refreshMs?: number } = {}): Promise<Membership> {
+  const refreshMs = fleetRefreshMs(options.refreshMs);
   const bootable = await readBootable(root);
   // Read before joining: a bad key file fails the start with nothing registered.
   const trusted = config.trustedKeys?.length ? await readTrustedKeys(config.trustedKeys) : undefined;
@@ -32,7 +44,7 @@ export async function startMembership(root: string, config: FleetConfig, options
   const write = (event: string, fields: Record<string, unknown>) => log.write(JSON.stringify({ time: new Date().toISOString(), event, ...fields }));
   let member: FleetMember;
   try {
-    member = await FleetMember.join({ config, root, releaseName: bootable?.releases.name ?? "unknown", relupVersion: RELUP_VERSION, log: write, ...options });
+    member = await FleetMember.join({ config, root, releaseName: bootable?.releases.name ?? "unknown", relupVersion: RELUP_VERSION, log: write, refreshMs });
   } catch (error) {
     write("fleet join failed", { error: (error as Error).message });
     await log.end();
@@ -46,7 +58,7 @@ export async function startMembership(root: string, config: FleetConfig, options
       // The agent converges the node once it is up: the root's own release boots first.
       launcher.on("ready", () => {
         if (agent) agent.nodeReady();
-        else agent = NodeAgent.start({ config, root, member, log: write, ...(trusted ? { trusted } : {}) });
+        else agent = NodeAgent.start({ config, root, member, log: write, refreshMs, ...(trusted ? { trusted } : {}) });
       });
     },
     stop: async () => {

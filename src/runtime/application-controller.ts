@@ -31,7 +31,8 @@ import type { AppFile } from "../release/app-file.ts";
 import type { Json } from "../release/names.ts";
 import type { Pid } from "./process.ts";
 import type { RootConfig } from "./root-config.ts";
-import { describe, type Runtime, type Timeout } from "./runtime.ts";
+import { describe } from "./exit-reason.ts";
+import type { Runtime, Timeout } from "./runtime.ts";
 import { CallbackTimeout, settleWithin } from "./settle-within.ts";
 import { exitWithin } from "./bounded-wait.ts";
 

@@ -5,7 +5,8 @@
  * channel (`heartbeat` → `heartbeat-ack`, see launcher.ts) to find a node whose event loop is stuck.
  *
  *   ping        → "pong"
- *   status      → release, node pid, uptime, applications, module versions, processes per module, memory
+ *   status      → release, node pid, uptime, applications, module versions, processes per module, memory,
+ *               the TCP ports the node listens on (listen-registry.ts)
  *   processes   → every process: pid, name, module, status, queue length
  *   stop        → stops the applications in reverse order, then the node and its launcher
  *   releases    → every release of the root with its status (unpacked, current, permanent, old)
@@ -36,6 +37,8 @@
  *   journal         {after?, wait?, plans?}: the recent installs and rollbacks step by step (install-journal.ts);
  *                   with `after` (a seq) it answers once there is something newer or `wait` ms passed
  *   samples         {after?}: one sample a second of event-loop delay, heap and rates (node-sampler.ts)
+ *   health          counters since the node started (crashes, supervisor restarts, failed calls) and the
+ *                   event-loop delay since the previous `health` read, for a fleet's agent (health-monitor.ts)
  *
  * Long requests (unpack, check, install, rollback) may ask for keepalive lines (`keepalive`: ms): while
  * the node works on the request, it writes `{id, keepalive: true}` that often, from its event loop. The
@@ -55,6 +58,7 @@ import type { ProcessPage, ProcessSummary } from "./process-query.ts";
 import type { Sample } from "./node-sampler.ts";
 import type { ApplicationTree, TreeNode } from "./supervision-tree.ts";
 import type { GcPauses, LongestBlock } from "./loop-watch.ts";
+import type { HealthResult } from "./health-monitor.ts";
 import type { Node } from "./node.ts";
 import type { ReleaseHandler } from "./release-handler.ts";
 
@@ -119,13 +123,14 @@ export const ControlRequest = z.discriminatedUnion("cmd", [
     .strict(),
   z.object({ id: Id, cmd: z.literal("journal"), after: Count.optional(), wait: z.number().int().min(0).max(30_000).optional(), plans: z.array(Count).max(RECORDS_KEPT).optional() }).strict(),
   z.object({ id: Id, cmd: z.literal("samples"), after: z.number().min(0).optional() }).strict(),
+  z.object({ id: Id, cmd: z.literal("health") }).strict(),
 ]);
 export type ControlRequest = z.infer<typeof ControlRequest>;
 
 /** What the node answers with, per command (the types of what node-main.ts and the release handler return). */
 export interface ControlResults {
   ping: "pong";
-  status: ReturnType<Node["status"]> & { root: string };
+  status: ReturnType<Node["status"]> & { root: string; listening: number[] };
   processes: ReturnType<Node["processes"]>;
   stop: { stopping: true };
   releases: Awaited<ReturnType<ReleaseHandler["releases"]>>;
@@ -143,10 +148,11 @@ export interface ControlResults {
   "process-page": ProcessPage;
   journal: JournalResult;
   samples: { intervalMs: number; samples: Sample[] };
+  health: HealthResult;
 }
 
 /** The commands that only read: all `relup observe` may send (none changes the node). */
-export const READ_ONLY_COMMANDS = ["ping", "status", "processes", "releases", "tree", "process-summary", "process-page", "journal", "samples"] as const satisfies readonly ControlRequest["cmd"][];
+export const READ_ONLY_COMMANDS = ["ping", "status", "processes", "releases", "tree", "process-summary", "process-page", "journal", "samples", "health"] as const satisfies readonly ControlRequest["cmd"][];
 export type ReadOnlyRequest = Extract<ControlRequest, { cmd: (typeof READ_ONLY_COMMANDS)[number] }>;
 
 /** The answer to `request`: a rollback with `dryRun` answers with its preflight. */

@@ -28,6 +28,7 @@ import { DEFAULT_START_TIMEOUT } from "./application-controller.ts";
 import { MAX_TIMEOUT_MS } from "../appup/instruction.ts";
 import { InstallJournal } from "./install-journal.ts";
 import { NodeSampler } from "./node-sampler.ts";
+import { HealthMonitor } from "./health-monitor.ts";
 import { processPage, processSummary } from "./process-query.ts";
 import { applicationTrees, subtree } from "./supervision-tree.ts";
 
@@ -201,6 +202,7 @@ try {
   for (const file of await sweepStaged([releasesDir(root), path.join(root, "run")])) log("removed a record of an unfinished install", { file });
   const handler = new ReleaseHandler(node, root, { restartNewEmulator });
   releaseHandler = handler;
+  const health = new HealthMonitor(node.runtime, node.startedAt);
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const loopWatch = new LoopWatch();
@@ -212,7 +214,7 @@ try {
       case "ping":
         return "pong";
       case "status":
-        return { ...node.status(), root };
+        return { ...node.status(), root, listening: [...listeningServers().keys()].sort((a, b) => a - b) };
       case "processes":
         return node.processes();
       case "stop":
@@ -269,6 +271,8 @@ try {
         return journal.read({ ...(request.after !== undefined ? { after: request.after } : {}), ...(request.wait !== undefined ? { waitMs: request.wait } : {}), ...(request.plans ? { plans: request.plans } : {}) });
       case "samples":
         return sampler.read(request.after);
+      case "health":
+        return health.read();
       default:
         return assertNever(request);
     }

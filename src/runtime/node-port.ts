@@ -11,6 +11,7 @@ import type { ObjectCode } from "./module-table.ts";
 import type { PreparedCode } from "./prepare-release.ts";
 import type { Proc } from "./process.ts";
 import type { RuntimePort } from "./runtime-port.ts";
+import { runningOldCode } from "./running-old-code.ts";
 import type { Runtime } from "./runtime.ts";
 import { captureChildModules, childPids, childrenUsing, retireChildren, undoCodeChange } from "./supervisor.ts";
 
@@ -33,7 +34,7 @@ export function runtimePort({ runtime, controller, readObjectCode, log }: PortPa
     processesUsing: (module) => runtime.usersOf(module),
     suspend: (proc, timeoutMs) => runtime.suspendNow(proc, timeoutMs),
     resume: (proc) => runtime.resume(proc),
-    runningOldCode: (module) => runtime.runningOldCode(module),
+    runningOldCode: (module) => runningOldCode(runtime, module),
     kill: (doomed, onKilled) => killAll(runtime, doomed, onKilled),
     codeChange: (proc, vsn, extra, timeout) => runtime.codeChangeNow(proc, vsn, extra, timeout),
     saveState: (proc) => proc.state,

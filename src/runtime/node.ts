@@ -17,7 +17,8 @@ import type { PreparedCode } from "./prepare-release.ts";
 import { runtimePort } from "./node-port.ts";
 import type { RootConfig } from "./root-config.ts";
 import type { RuntimePort } from "./runtime-port.ts";
-import { Runtime, describe } from "./runtime.ts";
+import { describe } from "./exit-reason.ts";
+import { Runtime } from "./runtime.ts";
 
 export interface NodeOptions {
   /** the unpacked release directory */

@@ -14,6 +14,7 @@ import { assertNever } from "../errors.ts";
 import type { Instruction } from "../relup/instruction.ts";
 import type { Node } from "./node.ts";
 import { parsePid, type Pid, type ProcId } from "./process.ts";
+import { runningOldCode } from "./running-old-code.ts";
 import { processRef, type ProcessRef } from "./steps/purge.ts";
 import { childrenUsing, supervisedTree } from "./supervisor.ts";
 
@@ -52,7 +53,7 @@ export function forecastPurges(script: readonly Instruction[], node: Node): Purg
       case "remove":
         // The old version an earlier install left is pre-purged; a handler in flight on it blocks a soft one.
         if (table.old(i.module) && (i.prePurge === "soft_purge" || table.isRemoved(i.module))) {
-          found(i.module, n, i.prePurge, runtime.runningOldCode(i.module).map(processRef));
+          found(i.module, n, i.prePurge, runningOldCode(runtime, i.module).map(processRef));
         }
         if (i.op === "remove") removed.set(i.module, i.postPurge);
         return;
@@ -61,7 +62,7 @@ export function forecastPurges(script: readonly Instruction[], node: Node): Purg
           const method = removed.get(m);
           // Removed by this script: every process whose callback module it is still runs it at the purge.
           if (method) found(m, n, method, runtime.processesUsing(m).filter((p) => p.module === m).map(processRef));
-          else if (table.isRemoved(m)) found(m, n, "brutal_purge", runtime.runningOldCode(m).map(processRef));
+          else if (table.isRemoved(m)) found(m, n, "brutal_purge", runningOldCode(runtime, m).map(processRef));
         }
         return;
       case "restart_new_emulator":

@@ -30,6 +30,7 @@ import { readReleasesFile, releaseDirOf, releasesFileText, unpackIntoRoot, write
 import { StagingError, stageFiles } from "./staged-file.ts";
 import { readRootConfig } from "./root-config.ts";
 import { ReleaseReader } from "./release-reader.ts";
+import { runningOldCode } from "./running-old-code.ts";
 import { shippedRollbackPlan } from "./shipped-rollback-plan.ts";
 
 export type ReleaseStatus = "unpacked" | "current" | "permanent" | "old";
@@ -257,7 +258,7 @@ export class ReleaseHandler {
   async #dropOldCode(version: string): Promise<void> {
     const { table, runtime } = this.node;
     const purged = table.modules().filter((module) => table.old(module));
-    const kills = killAll(runtime, new Map(purged.map((m) => [m, table.isRemoved(m) ? runtime.runningOldCode(m) : []])), (module, p) => this.node.log("process killed at purge", { module, pid: p.pid }));
+    const kills = killAll(runtime, new Map(purged.map((m) => [m, table.isRemoved(m) ? runningOldCode(runtime, m) : []])), (module, p) => this.node.log("process killed at purge", { module, pid: p.pid }));
     for (const module of purged) table.purge(module, "brutal");
     await waitForKills(kills, this.node);
     this.node.log("release made permanent", { version });

@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { MAX_TIMEOUT_MS } from "../appup/instruction.ts";
 import type { Json } from "../release/names.ts";
 import { systemClock, type Clock } from "./clock.ts";
+import { describe, endedWithError } from "./exit-reason.ts";
 import type { ModuleTable } from "./module-table.ts";
 import { CallError, CallFrom, CodeChangeTimeout, formatPid, isThenable, parsePid, Proc, SuspendTimeout, type Behaviour, type From, type Message, type ProcId } from "./process.ts";
 import { ProcessIndex } from "./process-index.ts";
@@ -38,6 +39,8 @@ export class Runtime {
   #nextRef = 1;
   /** messages handled by every process since the node started (a rate for `relup observe`) */
   messagesHandled = 0;
+  /** since the node started: processes that ended with an error, supervisor restarts, calls that rejected (`health`) */
+  readonly counters = { crashes: 0, restarts: 0, failedCalls: 0 };
   /** called after a process dies, with the reason (the application controller listens) */
   onExit: (proc: Proc, reason: unknown) => void = () => {};
   /** reports crashes (the node logs them) */
@@ -96,6 +99,7 @@ export class Runtime {
   }
 
   #failedInit(proc: Proc): void {
+    this.counters.crashes++;
     this.#forget(proc);
     proc.status = "dead";
     for (const other of proc.links()) this.#procs.get(other)?.removeLink(proc.id);
@@ -144,18 +148,6 @@ export class Runtime {
     this.#index.add(proc);
   }
 
-  /**
-   * The live processes whose callback module is `module` and that run its old code: all of them once the
-   * module is removed (they keep running it until a purge), otherwise those with a handler in flight on
-   * the old version.
-   */
-  runningOldCode(module: string): Proc[] {
-    const old = this.table.old(module);
-    if (!old) return [];
-    const removed = this.table.isRemoved(module);
-    return this.processesUsing(module).filter((p) => p.module === module && (removed || p.running === old));
-  }
-
   /** How many processes there are, without listing them. */
   processCount(): number {
     return this.#procs.size;
@@ -170,12 +162,16 @@ export class Runtime {
     // Node's setTimeout fires after 1 ms above this: the call would time out at once.
     if (timeout > MAX_TIMEOUT_MS) return Promise.reject(new RangeError(`call timeout ${timeout} ms is above the longest timer Node.js keeps (${MAX_TIMEOUT_MS} ms, about 24.8 days). Fix: give at most ${MAX_TIMEOUT_MS}`));
     const proc = this.get(target);
-    if (!proc || proc.status === "exiting") return Promise.reject(new CallError(`no process ${JSON.stringify(target)}`, "noproc"));
+    if (!proc || proc.status === "exiting") {
+      this.counters.failedCalls++;
+      return Promise.reject(new CallError(`no process ${JSON.stringify(target)}`, "noproc"));
+    }
     return new Promise((resolve, reject) => {
       let done = false;
       const timer = this.clock.setTimeout(() => {
         if (done) return;
         done = true;
+        this.counters.failedCalls++;
         reject(new CallError(`call to ${JSON.stringify(target)} timed out after ${timeout} ms`, "timeout"));
       }, timeout);
       const settle = (fn: () => void) => {
@@ -184,7 +180,11 @@ export class Runtime {
         this.clock.clearTimeout(timer);
         fn();
       };
-      const from: From = new CallFrom(this.self(), (value) => settle(() => resolve(value)), (error) => settle(() => reject(error)));
+      const failed = (error: unknown) => {
+        this.counters.failedCalls++;
+        reject(error);
+      };
+      const from: From = new CallFrom(this.self(), (value) => settle(() => resolve(value)), (error) => settle(() => failed(error)));
       this.#deliver(proc, { kind: "call", request, from });
     });
   }
@@ -319,6 +319,7 @@ export class Runtime {
 
   #die(proc: Proc, reason: unknown): Promise<void>[] {
     proc.status = "dead";
+    if (endedWithError(reason)) this.counters.crashes++;
     this.#forget(proc);
     const pid = proc.pid;
     const queued = proc.queue ?? [];
@@ -393,8 +394,4 @@ export class Runtime {
     }
     this.#pump(proc);
   }
-}
-
-export function describe(reason: unknown): string {
-  return typeof reason === "string" ? reason : JSON.stringify(reason);
 }

@@ -364,6 +364,7 @@ async function onChildExit(runtime: Runtime, proc: Proc, state: SupState, pid: P
       try {
         c.pid = (await startChild(runtime, proc, c.spec)).id;
         c.restarts = (c.restarts ?? 0) + 1;
+        runtime.counters.restarts++;
         break;
       } catch {
         // a child whose init fails counts as another restart, until the intensity is reached

@@ -22,14 +22,17 @@ export function useEtcdClients(): (endpoint: string) => Etcd3 {
   };
 }
 
-/** Starts nodes of `release()` in group calc: `relup start <release> --detach --fleet …` in a new root, with its own HTTP port. */
-export function useFleetNodes(tempDir: () => Promise<string>, release: () => string) {
+/**
+ * Starts nodes of `release()` in group calc: `relup start <release> --detach --fleet …` in a new root, with
+ * its own HTTP port (PORT) and `env` (RELUP_FLEET_REFRESH_MS, say) for the launcher and its node.
+ */
+export function useFleetNodes(tempDir: () => Promise<string>, release: () => string, env: Record<string, string> = {}) {
   const detached = useDetachedLaunchers();
   return async (endpoint: string, id: string, extra: string[] = []) => {
     const root = path.join(await tempDir(), "root");
     detached.root(root);
     const port = await freePort();
-    const result = await relup(["start", release(), "--root", root, "--detach", "--fleet", endpoint, "--group", "calc", "--node-id", id, ...extra], { PORT: String(port) });
+    const result = await relup(["start", release(), "--root", root, "--detach", "--fleet", endpoint, "--group", "calc", "--node-id", id, ...extra], { ...env, PORT: String(port) });
     return { result, root, port, nodePid: Number(result.stdout.trim()) };
   };
 }

@@ -1,0 +1,169 @@
+/**
+ * What the node agent does for a rollout record (rollout-record.ts), once rollout-step.ts has said what:
+ *
+ * - install (or prepare, held at the wave's barrier): installPinned with the rollout's pin and plan; the
+ *   report goes installing → installed (prepared while held), or failed with the issue's wording, or
+ *   aborted when the barrier aborted (nothing changed on the node);
+ * - revert: `rollback` over the control socket (rollbackRelease, as `relup rollback` does: in memory, the
+ *   plan's down section, state migrated back) → reverted, or failed;
+ * - permanent: the `permanent` control request → permanent;
+ * - deadline: the record running → reverting, in a transaction on its mod revision (losing the race to
+ *   the driver or another agent is fine: the next record says what to do);
+ * - settle: with no driver, reverting → reverted once no node of the rollout's waves still reports it runs
+ *   the release for this rollout (installing, prepared, installed, reverting).
+ *
+ * The report is the node record's `rollout` field {id, wave, state, failure?, since}, with the node's
+ * status beside it (fetching, applying, running, failed) as for the desired record. Every step is logged.
+ */
+import type { Etcd3 } from "etcd3";
+import { rollbackRelease } from "../apply/rollback-release.ts";
+import type { ApplyOptions } from "../apply/apply-release.ts";
+import { controlRequest } from "../runtime/control-client.ts";
+import type { FleetConfig } from "./fleet-config.ts";
+import type { FleetMember } from "./fleet-member.ts";
+import { installPinned } from "./install-pinned.ts";
+import { groupListing } from "./list-group.ts";
+import { type NODE_ROLLOUT_STATES, type NodeRecord, type NodeStatus, nodesPrefix } from "./node-record.ts";
+import { RolloutRecord, rolloutDeadlineKey, rolloutKey } from "./rollout-record.ts";
+import type { TrustedKeys } from "./signing-keys.ts";
+
+export interface RolloutContext {
+  config: FleetConfig;
+  root: string;
+  member: FleetMember;
+  client: Etcd3;
+  trusted?: TrustedKeys;
+  log: (event: string, fields: Record<string, unknown>) => void;
+}
+
+type NodeRolloutState = (typeof NODE_ROLLOUT_STATES)[number];
+
+/** The states in which a node still runs (or is about to run) the rollout's release. */
+const ON_RELEASE: ReadonlySet<NodeRolloutState> = new Set(["installing", "prepared", "installed", "reverting"]);
+
+export class RolloutAgent {
+  #context: RolloutContext;
+
+  constructor(context: RolloutContext) {
+    this.#context = context;
+  }
+
+  /** Install the rollout's release (applyRelease's `barrier` option, when given, holds it at the wave's barrier). */
+  async install(rollout: RolloutRecord, wave: number, from: string, apply: Omit<Partial<ApplyOptions>, "root" | "release" | "planFile" | "confirm" | "note"> = {}): Promise<void> {
+    const { member, log, config, root } = this.#context;
+    const { name, version } = rollout.release;
+    const fields = { rollout: rollout.id, wave, release: `${name} ${version}` };
+    this.report(rollout, wave, "installing", "fetching");
+    log("fleet rollout fetching", { ...fields, url: rollout.url });
+    try {
+      const applied = await installPinned({
+        root,
+        source: rollout,
+        pinnedBy: `rollout ${rollout.id} of group ${config.group} in etcd`,
+        inlinePlanFrom: `${rolloutKey(config.group)} (inline)`,
+        ...(this.#context.trusted ? { trusted: this.#context.trusted } : {}),
+        log,
+        applying: () => {
+          this.report(rollout, wave, "installing", "applying");
+          log("fleet rollout applying", { ...fields, from });
+        },
+        apply,
+      });
+      this.report(rollout, wave, "installed", "running", undefined, { name, version: applied.to });
+      log("fleet rollout installed", { ...fields, from: applied.from });
+    } catch (error) {
+      const failure = (error as Error).message;
+      const aborted = member.record.rollout?.id === rollout.id && member.record.rollout.state === "aborted";
+      if (aborted) {
+        this.report(rollout, wave, "aborted", "running", failure);
+        log("fleet rollout aborted", { ...fields, reason: failure });
+      } else {
+        this.report(rollout, wave, "failed", "failed", failure);
+        log("fleet rollout install failed", { ...fields, error: failure });
+      }
+    }
+  }
+
+  /** Roll the node back in memory to the release it ran before this rollout. */
+  async revert(rollout: RolloutRecord, wave: number): Promise<void> {
+    const { log, root } = this.#context;
+    const fields = { rollout: rollout.id, wave, release: `${rollout.release.name} ${rollout.release.version}` };
+    this.report(rollout, wave, "reverting", "applying");
+    log("fleet rollout reverting", { ...fields, state: rollout.state, ...(rollout.reason !== undefined ? { reason: rollout.reason } : {}) });
+    try {
+      const result = await rollbackRelease({ root });
+      if (result.dryRun) return;
+      this.report(rollout, wave, "reverted", "running", undefined, { name: rollout.release.name, version: result.to });
+      log("fleet rollout reverted", { ...fields, to: result.to });
+    } catch (error) {
+      const failure = (error as Error).message;
+      this.report(rollout, wave, "failed", "failed", `reverting to ${rollout.from.version}: ${failure}`);
+      log("fleet rollout revert failed", { ...fields, error: failure });
+    }
+  }
+
+  /** The rollout succeeded: the release the node runs becomes the one it boots. */
+  async permanent(rollout: RolloutRecord, wave: number | undefined, alreadyPermanent: boolean): Promise<void> {
+    const { log, root } = this.#context;
+    const { name, version } = rollout.release;
+    try {
+      if (!alreadyPermanent) await controlRequest(root, { cmd: "permanent", version }, { timeout: 30_000 });
+      if (wave !== undefined) this.report(rollout, wave, "permanent", "running", undefined, { name, version });
+      log("fleet rollout permanent", { rollout: rollout.id, release: `${name} ${version}` });
+    } catch (error) {
+      const failure = (error as Error).message;
+      if (wave !== undefined) this.report(rollout, wave, "failed", "failed", `making ${version} permanent: ${failure}`);
+      log("fleet rollout permanent failed", { rollout: rollout.id, release: `${name} ${version}`, error: failure });
+    }
+  }
+
+  /** The report for this rollout, in the node record (the `since` of a state kept while it lasts). */
+  report(rollout: RolloutRecord, wave: number, state: NodeRolloutState, status: NodeStatus, failure?: string, release?: NodeRecord["release"]): void {
+    const { member } = this.#context;
+    const before = member.record.rollout;
+    const since = before?.id === rollout.id && before.state === state ? before.since : new Date().toISOString();
+    member.report(status, { rollout: { id: rollout.id, wave, state, ...(failure !== undefined ? { failure } : {}), since }, ...(release ? { release } : {}) });
+  }
+
+  /** No driver: running → reverting, if the record is still the one read, running, and the deadline key still missing. */
+  async passDeadline(rollout: RolloutRecord): Promise<void> {
+    const reason = `no driver for ${rollout.options.deadlineS} s: the rollout's deadline passed`;
+    const moved = await this.#advance(rollout.id, "running", async (current) => ((await this.#deadlinePresent()) ? undefined : { ...current, state: "reverting", reason }));
+    if (moved) this.#context.log("fleet rollout deadline passed", { rollout: rollout.id, state: "reverting", reason });
+  }
+
+  /** No driver, reverting: reverted once no node of the waves still runs the release for this rollout. */
+  async settle(rollout: RolloutRecord): Promise<void> {
+    const { client, config } = this.#context;
+    await this.#context.member.flushed();
+    const listing = groupListing(config.group, await client.getAll().prefix(nodesPrefix(config.group)).strings());
+    const inWaves = new Set(rollout.waves.flatMap((w) => w.nodes));
+    const still = listing.nodes.filter((n) => inWaves.has(n.id) && n.rollout?.id === rollout.id && ON_RELEASE.has(n.rollout.state)).map((n) => n.id);
+    if (still.length > 0) return;
+    const moved = await this.#advance(rollout.id, "reverting", async (current) => (await this.#deadlinePresent()) ? undefined : { ...current, state: "reverted" });
+    if (moved) this.#context.log("fleet rollout reverted by the nodes", { rollout: rollout.id, reason: rollout.reason ?? "" });
+  }
+
+  async #deadlinePresent(): Promise<boolean> {
+    return (await this.#context.client.get(rolloutDeadlineKey(this.#context.config.group)).exec()).kvs.length > 0;
+  }
+
+  /** Change the record in a transaction on its mod revision, if it is still rollout `id` in state `from`; true when written. */
+  async #advance(id: string, from: RolloutRecord["state"], change: (current: RolloutRecord) => Promise<RolloutRecord | undefined>): Promise<boolean> {
+    const { client, config, log } = this.#context;
+    const key = rolloutKey(config.group);
+    try {
+      const kv = (await client.get(key).exec()).kvs[0];
+      if (!kv) return false;
+      const current = RolloutRecord.safeParse(JSON.parse(kv.value.toString()));
+      if (!current.success || current.data.id !== id || current.data.state !== from) return false;
+      const next = await change(current.data);
+      if (!next) return false;
+      const result = await client.if(key, "Mod", "==", kv.mod_revision).then(client.put(key).value(JSON.stringify({ ...next, updated: new Date().toISOString() }))).commit();
+      return result.succeeded;
+    } catch (error) {
+      log("fleet rollout record not written", { rollout: id, from, error: (error as Error).message });
+      return false;
+    }
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * The node agent's rollout rules with a real etcd and real nodes: the test writes the rollout record and
+ * its deadline key (a lease) as the driver would, and every `--fleet` node acts on them: a node in a
+ * released wave installs the release (pinned, live, its counter kept) while a node in a pending wave
+ * stays; reverting rolls the installed nodes back in memory with their state; succeeded makes the release
+ * permanent; the deadline key gone (its lease revoked) makes the nodes revert on their own and move the
+ * record to reverting, then reverted; a node restarted in a passed wave (by its launcher, or its launcher
+ * killed and started again) converges to the rollout's release. Waits are on etcd's watch events, with timeouts.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Etcd3, Lease } from "etcd3";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { get } from "../../src/net-helpers.ts";
+import { buildRelease } from "../../src/relup/build-with-plans.ts";
+import { waitForExit } from "../../src/runtime/process-exit.ts";
+import { desiredFromStore } from "../../src/fleet/desire-release.ts";
+import { NodeRecord, nodeKey } from "../../src/fleet/node-record.ts";
+import { RolloutRecord, rolloutDeadlineKey, rolloutKey, type RolloutWave } from "../../src/fleet/rollout-record.ts";
+import { useEtcd } from "../helpers/etcd.ts";
+import { waitForKey } from "../helpers/etcd-watch.ts";
+import { useEtcdClients, useFleetNodes } from "../helpers/fleet-nodes.ts";
+import { writeCounterRelease } from "../helpers/counter-release.ts";
+import { relup } from "../helpers/relup-cli.ts";
+import { useTempDirs } from "../helpers/temp-dir.ts";
+
+const tempDir = useTempDirs();
+const etcd = useEtcd();
+const client = useEtcdClients();
+
+let built: string;
+let v1: string;
+let v2: string;
+let plan: string;
+beforeAll(async () => {
+  built = await mkdtemp(path.join(os.tmpdir(), "relup-rollout-agent-"));
+  v1 = (await buildRelease({ dir: await writeCounterRelease(built, "1.0.0"), out: built })).tarball;
+  v2 = (await buildRelease({ dir: await writeCounterRelease(built, "1.1.0"), out: built })).tarball;
+  const generated = await relup(["generate", v1, v2, "-o", path.join(built, "plans")]);
+  expect(generated).toMatchObject({ code: 0 });
+  plan = path.join(built, "plans", "1.0.0-1.1.0.json");
+}, 120_000);
+afterAll(() => rm(built, { recursive: true, force: true }));
+
+const startFleetNode = useFleetNodes(tempDir, () => v1, { RELUP_FLEET_REFRESH_MS: "200" });
+async function startNode(endpoint: string, id: string) {
+  const node = await startFleetNode(endpoint, id);
+  expect(node.result).toMatchObject({ code: 0 });
+  return node;
+}
+
+const leases: Lease[] = [];
+afterEach(async () => {
+  for (const lease of leases.splice(0)) await lease.revoke().catch(() => lease.release());
+});
+
+const parse = (value: string | undefined) => (value === undefined ? undefined : NodeRecord.parse(JSON.parse(value)));
+const json = async (port: number, url: string) => JSON.parse(await get(port, url)) as unknown;
+
+/** The rollout of counter 1.1.0 as the driver writes it: published in a file store, the plan inline. */
+async function rolloutOf(waves: RolloutWave[], deadlineS = 30): Promise<RolloutRecord> {
+  const store = pathToFileURL(await tempDir()).href;
+  expect((await relup(["fleet", "publish", v2, "--store", store])).code).toBe(0);
+  const source = await desiredFromStore({ release: { name: "counter", version: "1.1.0" }, store, plan });
+  const now = new Date().toISOString();
+  return RolloutRecord.parse({
+    format: 1,
+    id: `r-${Date.now().toString(36)}`,
+    group: "calc",
+    release: source.release,
+    url: source.url,
+    plan: source.plan,
+    from: { version: "1.0.0" },
+    options: { canary: 1, soakMs: 0, waves: "1", maxUnavailable: 0, barrier: false, barrierTimeoutMs: 10_000, deadlineS },
+    state: "running",
+    waves,
+    baseline: {},
+    started: now,
+    updated: now,
+  });
+}
+
+/** The driver's deadline key, under a lease it keeps alive (revoked after each test). */
+async function deadline(c: Etcd3, rollout: RolloutRecord): Promise<Lease> {
+  const lease = c.lease(rollout.options.deadlineS);
+  leases.push(lease);
+  await lease.put(rolloutDeadlineKey("calc")).value(JSON.stringify({ rollout: rollout.id, driver: { host: os.hostname(), pid: process.pid } }));
+  return lease;
+}
+
+const write = (c: Etcd3, rollout: RolloutRecord) => c.put(rolloutKey("calc")).value(JSON.stringify({ ...rollout, updated: new Date().toISOString() }));
+
+/** Wait for node `id`'s record to report `state` for the rollout, running `version`. */
+const reported = async (c: Etcd3, id: string, rollout: RolloutRecord, state: string, version: string) =>
+  parse(await waitForKey(c, nodeKey("calc", id), (v) => {
+    const r = parse(v);
+    return r?.rollout?.id === rollout.id && r.rollout.state === state && r.release?.version === version && r.status === "running";
+  }, 90_000))!;
+
+describe("the node agent in a rollout", () => {
+  it("a node in a released wave installs (counter kept) while one in a pending wave stays; reverting rolls it back in memory, the counter kept", async () => {
+    const server = await etcd();
+    const c = client(server.endpoint);
+    const [n1, n2] = [await startNode(server.endpoint, "n1"), await startNode(server.endpoint, "n2")];
+    for (let i = 0; i < 3; i++) await get(n1.port, "/bump");
+    const rollout = await rolloutOf([{ nodes: ["n1"], state: "installing" }, { nodes: ["n2"], state: "pending" }]);
+    await deadline(c, rollout);
+    await write(c, rollout);
+
+    const installed = await reported(c, "n1", rollout, "installed", "1.1.0");
+    expect(installed).toMatchObject({ nodePid: n1.nodePid, rollout: { wave: 0 } });
+    expect(await json(n1.port, "/code")).toBe(2);
+    expect(await json(n1.port, "/state")).toEqual({ count: 3, v: 2 });
+    const other = parse((await c.get(nodeKey("calc", "n2")).string()) ?? undefined);
+    expect(other).toMatchObject({ release: { version: "1.0.0" }, status: "running" });
+    expect(other?.rollout).toBeUndefined();
+    expect(await json(n2.port, "/code")).toBe(1);
+
+    expect(await json(n1.port, "/bump")).toBe(4);
+    await write(c, { ...rollout, state: "reverting", reason: "a regression on n1", waves: [{ nodes: ["n1"], state: "failed" }, { nodes: ["n2"], state: "pending" }] });
+    const reverted = await reported(c, "n1", rollout, "reverted", "1.0.0");
+    expect(reverted.nodePid).toBe(n1.nodePid);
+    expect(await json(n1.port, "/code")).toBe(1);
+    expect(await json(n1.port, "/state")).toEqual({ count: 4 });
+    // With its driver there (the deadline key), the record is the driver's to move on.
+    expect(RolloutRecord.parse(JSON.parse((await c.get(rolloutKey("calc")).string())!)).state).toBe("reverting");
+    const log = await readFile(path.join(n1.root, "log", "fleet.jsonl"), "utf8");
+    for (const event of ["fleet rollout fetching", "fleet rollout applying", "fleet rollout installed", "fleet rollout reverting", "fleet rollout reverted"]) expect(log).toContain(`"event":"${event}"`);
+    expect(parse((await c.get(nodeKey("calc", "n2")).string()) ?? undefined)?.rollout).toBeUndefined();
+  }, 240_000);
+
+  it("succeeded: every node makes the release permanent; restarted, it boots it", async () => {
+    const server = await etcd();
+    const c = client(server.endpoint);
+    const nodes = [await startNode(server.endpoint, "p1"), await startNode(server.endpoint, "p2")];
+    const rollout = await rolloutOf([{ nodes: ["p1"], state: "passed" }, { nodes: ["p2"], state: "installing" }]);
+    await deadline(c, rollout);
+    await write(c, rollout);
+    for (const id of ["p1", "p2"]) await reported(c, id, rollout, "installed", "1.1.0");
+    await write(c, { ...rollout, state: "succeeded", waves: rollout.waves.map((w) => ({ ...w, state: "passed" })) });
+    for (const id of ["p1", "p2"]) await reported(c, id, rollout, "permanent", "1.1.0");
+    for (const node of nodes) expect((await relup(["releases", "--root", node.root])).stdout).toMatch(/1\.1\.0\s+permanent/);
+
+    process.kill(nodes[0]!.nodePid, "SIGKILL");
+    const again = parse(await waitForKey(c, nodeKey("calc", "p1"), (v) => {
+      const r = parse(v);
+      return r?.status === "running" && r.nodePid !== null && r.nodePid !== nodes[0]!.nodePid;
+    }, 60_000))!;
+    expect(again.release?.version).toBe("1.1.0");
+    expect(await json(nodes[0]!.port, "/code")).toBe(2);
+  }, 240_000);
+
+  it("the deadline key gone (the driver's lease revoked): the nodes revert on their own, the record goes reverting, then reverted", async () => {
+    const server = await etcd();
+    const c = client(server.endpoint);
+    const nodes = [await startNode(server.endpoint, "d1"), await startNode(server.endpoint, "d2")];
+    for (const node of nodes) await get(node.port, "/bump");
+    const rollout = await rolloutOf([{ nodes: ["d1"], state: "passed" }, { nodes: ["d2"], state: "soaking" }], 5);
+    const lease = await deadline(c, rollout);
+    await write(c, rollout);
+    for (const id of ["d1", "d2"]) await reported(c, id, rollout, "installed", "1.1.0");
+    for (const node of nodes) expect(await json(node.port, "/bump")).toBe(2);
+
+    await lease.revoke();
+    const states: string[] = [];
+    const final = await waitForKey(c, rolloutKey("calc"), (v) => {
+      const state = v === undefined ? "deleted" : RolloutRecord.parse(JSON.parse(v)).state;
+      if (states.at(-1) !== state) states.push(state);
+      return state === "reverted";
+    }, 90_000);
+    expect(states).toContain("reverting");
+    expect(RolloutRecord.parse(JSON.parse(final!))).toMatchObject({ state: "reverted", reason: "no driver for 5 s: the rollout's deadline passed" });
+    for (const [i, node] of nodes.entries()) {
+      const record = parse((await c.get(nodeKey("calc", `d${i + 1}`)).string()) ?? undefined);
+      expect(record).toMatchObject({ release: { version: "1.0.0" }, nodePid: node.nodePid, rollout: { id: rollout.id, state: "reverted" } });
+      expect(await json(node.port, "/state")).toEqual({ count: 2 });
+    }
+  }, 240_000);
+
+  it("a node restarted in a passed wave (by its launcher; its launcher killed and started again) boots its permanent release, then converges to the rollout's release", async () => {
+    const server = await etcd();
+    const c = client(server.endpoint);
+    const node = await startNode(server.endpoint, "s1");
+    const rollout = await rolloutOf([{ nodes: ["s1"], state: "passed" }]);
+    await deadline(c, rollout);
+    await write(c, rollout);
+    await reported(c, "s1", rollout, "installed", "1.1.0");
+
+    process.kill(node.nodePid, "SIGKILL");
+    const again = parse(await waitForKey(c, nodeKey("calc", "s1"), (v) => {
+      const r = parse(v);
+      return r?.status === "running" && r.nodePid !== null && r.nodePid !== node.nodePid && r.release?.version === "1.1.0" && r.rollout?.state === "installed";
+    }, 90_000))!;
+    expect(again.rollout?.id).toBe(rollout.id);
+    expect(await json(node.port, "/code")).toBe(2);
+    expect((await relup(["releases", "--root", node.root])).stdout).toMatch(/1\.0\.0\s+permanent/);
+    const log = await readFile(path.join(node.root, "log", "fleet.jsonl"), "utf8");
+    expect(log.match(/"event":"fleet rollout installed"/g)).toHaveLength(2);
+
+    // The launcher and its node killed (the machine lost, a pod deleted), then started again on the root.
+    const launcherPid = Number((await readFile(path.join(node.root, "run", "launcher.pid"), "utf8")).trim());
+    process.kill(launcherPid, "SIGKILL");
+    process.kill(again.nodePid!, "SIGKILL");
+    expect(await waitForExit(launcherPid, 20_000)).toBe(true);
+    expect(await waitForExit(again.nodePid!, 20_000)).toBe(true);
+    const restarted = await relup(["start", "--root", node.root, "--detach", "--fleet", server.endpoint, "--group", "calc", "--node-id", "s1"], { PORT: String(node.port), RELUP_FLEET_REFRESH_MS: "200" });
+    expect(restarted).toMatchObject({ code: 0 });
+    const third = Number(restarted.stdout.trim());
+    const converged = parse(await waitForKey(c, nodeKey("calc", "s1"), (v) => {
+      const r = parse(v);
+      return r?.status === "running" && r.nodePid === third && r.release?.version === "1.1.0" && r.rollout?.state === "installed";
+    }, 90_000))!;
+    expect(converged.launcherPid).not.toBe(launcherPid);
+    expect(await json(node.port, "/code")).toBe(2);
+  }, 240_000);
+});

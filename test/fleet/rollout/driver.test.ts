@@ -191,8 +191,11 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     const before = await readRecord(server.endpoint);
     expect(before).toMatchObject({ state: "running", driver: { pid: child.pid } });
 
-    const resumed = await relup(["fleet", "rollout", "--resume", "--fleet", server.endpoint, "--group", "calc", "--timeout", "30s"], {}, 60_000);
+    const resumed = await relup(["fleet", "rollout", "--resume", "--fleet", server.endpoint, "--group", "calc", "--timeout", "30s", "--json"], {}, 60_000);
     expect(resumed.code, resumed.stderr).toBe(0);
+    const printed = JSON.parse(resumed.stdout) as { rollout: RolloutRecord; nodes: { id: string }[]; notPermanent: string[] };
+    expect(printed).toMatchObject({ rollout: { id: before.id, state: "succeeded" }, notPermanent: [] });
+    expect(printed.nodes.map((n) => n.id)).toEqual(["n1", "n2", "n3"]);
     expect(resumed.stderr).toMatch(new RegExp(`^resuming rollout ${before.id} \\(running, at wave 1: soaking\\)$`, "m"));
     const after = await readRecord(server.endpoint);
     expect(after).toMatchObject({ id: before.id, state: "succeeded", driver: { pid: process.pid } });

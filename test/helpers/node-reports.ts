@@ -68,6 +68,12 @@ export class ReportingNodes {
     await this.#put(id);
   }
 
+  /** The node's status changes (its node died: restarting). */
+  async status(id: string, status: NodeRecord["status"]): Promise<void> {
+    this.records.get(id)!.status = status;
+    await this.#put(id);
+  }
+
   async gone(id: string): Promise<void> {
     this.#stopped.add(id);
     await this.client.delete().key(nodeKey(this.group, id));

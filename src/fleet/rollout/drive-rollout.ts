@@ -149,11 +149,10 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
         noteNodes();
         if (stopped()) return { stop: true };
         const now = current();
-        const away = unavailable();
-        if (away) return { fail: away };
-        // Every node upgraded so far (this wave and the earlier ones) against its baseline.
+        // Every node upgraded so far (this wave and the earlier ones) against its baseline; then the others' availability.
         for (const id of now.waves.slice(0, index + 1).flatMap((w) => w.nodes)) {
           const node = watch.nodes.get(id);
+          if (node?.status === "restarting") return { fail: `regression: ${id}'s node died on ${now.release.version} (its launcher restarts it)` };
           const baseline = now.baseline[id];
           if (!node || !baseline) continue;
           const reads = (watch.health.get(id) ?? []).filter((h) => h.at > baseline.at);
@@ -161,7 +160,8 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
           const regression = pid ?? compareHealth(id, baseline, reads, now.options.soakMs);
           if (regression) return { fail: `regression: ${regression}` };
         }
-        return undefined;
+        const away = unavailable();
+        return away ? { fail: away } : undefined;
       };
       const outcome = (await watch.until(check, until - Date.now())) ?? "timeout";
       const last = outcome === "timeout" ? check() : outcome;

@@ -117,6 +117,15 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     expect(await c.get(desiredKey("calc")).string()).toBeNull();
   }, 120_000);
 
+  it("an upgraded node whose node process dies in the soak (restarting) is a regression, whatever --max-unavailable allows", async () => {
+    const server = await etcd();
+    const group = await nodes(server.endpoint, ids(3));
+    void waitForKey(client(server.endpoint), rolloutKey("calc"), (v) => v !== undefined && RolloutRecord.parse(JSON.parse(v)).waves[0]!.state === "soaking", 60_000).then(() => group.status("n1", "restarting"));
+    const result = await rollout(server.endpoint, ["--soak", "20s", "--max-unavailable", "2"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/reverted: wave 0 \(canary\): regression: n1's node died on 1\.1\.0 \(its launcher restarts it\)/);
+  }, 60_000);
+
   it("a failed install on a node reverts the wave's other nodes", async () => {
     const server = await etcd();
     const group = await nodes(server.endpoint, ids(3));
@@ -182,8 +191,11 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     const before = await readRecord(server.endpoint);
     expect(before).toMatchObject({ state: "running", driver: { pid: child.pid } });
 
-    const resumed = await relup(["fleet", "rollout", "--resume", "--fleet", server.endpoint, "--group", "calc", "--timeout", "30s"], {}, 60_000);
+    const resumed = await relup(["fleet", "rollout", "--resume", "--fleet", server.endpoint, "--group", "calc", "--timeout", "30s", "--json"], {}, 60_000);
     expect(resumed.code, resumed.stderr).toBe(0);
+    const printed = JSON.parse(resumed.stdout) as { rollout: RolloutRecord; nodes: { id: string }[]; notPermanent: string[] };
+    expect(printed).toMatchObject({ rollout: { id: before.id, state: "succeeded" }, notPermanent: [] });
+    expect(printed.nodes.map((n) => n.id)).toEqual(["n1", "n2", "n3"]);
     expect(resumed.stderr).toMatch(new RegExp(`^resuming rollout ${before.id} \\(running, at wave 1: soaking\\)$`, "m"));
     const after = await readRecord(server.endpoint);
     expect(after).toMatchObject({ id: before.id, state: "succeeded", driver: { pid: process.pid } });

@@ -1,0 +1,205 @@
+/**
+ * `relup fleet rollout` end to end: a real etcd, five or more real `--fleet` nodes (each its own root,
+ * port and launcher, started in parallel), the real node agents, the driver as the CLI. Faults: a clean
+ * canary rollout under HTTP load (no failed request, every node's in-memory state kept), a release with a
+ * module that crashes (the canary's soak sees it: every node back on 1.0.0 with its state), a node's
+ * launcher SIGKILLed mid-rollout (within --max-unavailable: the rollout goes on; started again, the node
+ * converges to the new desired release), the driver SIGKILLed (--resume finishes it; nobody resuming: the
+ * deadline reverts it), and a node joining after the rollout. Waits are on etcd's watch events.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { get } from "../../../src/net-helpers.ts";
+import { NodeRecord, nodeKey } from "../../../src/fleet/node-record.ts";
+import { RolloutRecord, rolloutKey } from "../../../src/fleet/rollout-record.ts";
+import { buildRelease } from "../../../src/relup/build-with-plans.ts";
+import { waitForExit } from "../../../src/runtime/process-exit.ts";
+import { writeCounterRelease } from "../../helpers/counter-release.ts";
+import { useEtcd } from "../../helpers/etcd.ts";
+import { waitForKey } from "../../helpers/etcd-watch.ts";
+import { useEtcdClients, useFleetNodes } from "../../helpers/fleet-nodes.ts";
+import { useHttpLoad } from "../../helpers/http-load.ts";
+import { BIN, relup } from "../../helpers/relup-cli.ts";
+import { useTempDirs } from "../../helpers/temp-dir.ts";
+
+const tempDir = useTempDirs();
+const etcd = useEtcd();
+const client = useEtcdClients();
+const httpLoad = useHttpLoad();
+const REFRESH = { RELUP_FLEET_REFRESH_MS: "200" };
+
+/**
+ * 1.1.0 with a new supervised module, `flaky`, that crashes a second after each start (restarted by its
+ * supervisor, slower than the supervisor's intensity gives up): a regression only a soak sees.
+ */
+const FLAKY = `
+import { cast } from "relup/runtime";
+export const behaviour = "server";
+export function init() { setTimeout(() => cast("flaky", "boom"), 1000); return {}; }
+export function handleCast(msg: string, state: unknown) { if (msg === "boom") throw new Error("flaky crashed"); return state; }
+export function handleCall(_r: unknown, _f: unknown, s: unknown) { return { reply: null, state: s }; }
+`;
+
+let built: string;
+let v1: string;
+const stores: Record<"good" | "bad", { url: string; plan: string }> = { good: { url: "", plan: "" }, bad: { url: "", plan: "" } };
+beforeAll(async () => {
+  built = await mkdtemp(path.join(os.tmpdir(), "relup-rollout-faults-"));
+  v1 = (await buildRelease({ dir: await writeCounterRelease(built, "1.0.0"), out: path.join(built, "out") })).tarball;
+  for (const kind of ["good", "bad"] as const) {
+    const dir = path.join(built, kind);
+    const project = await writeCounterRelease(dir, "1.1.0");
+    if (kind === "bad") {
+      await writeFile(path.join(project, "apps/counter/flaky.ts"), FLAKY);
+      const sup = path.join(project, "apps/counter/sup.ts");
+      await writeFile(sup, (await readFile(sup, "utf8")).replace(`{ id: "counter", module: "counter", name: "counter", args: {} },`, `{ id: "counter", module: "counter", name: "counter", args: {} },\n      { id: "flaky", module: "flaky", name: "flaky", args: {} },`));
+    }
+    const v2 = (await buildRelease({ dir: project, out: path.join(dir, "out") })).tarball;
+    expect((await relup(["generate", v1, v2, "-o", path.join(dir, "plans")])).code).toBe(0);
+    stores[kind] = { url: pathToFileURL(path.join(dir, "store")).href, plan: path.join(dir, "plans", "1.0.0-1.1.0.json") };
+    expect((await relup(["fleet", "publish", v2, "--store", stores[kind].url])).code).toBe(0);
+  }
+}, 180_000);
+afterAll(() => rm(built, { recursive: true, force: true }));
+
+const startFleetNode = useFleetNodes(tempDir, () => v1, REFRESH);
+type Node = Awaited<ReturnType<typeof startFleetNode>>;
+
+/** Nodes started in parallel; each bumped `bumps` times (its in-memory state). */
+async function startNodes(endpoint: string, ids: string[], extra: string[] = [], bumps = 3): Promise<Node[]> {
+  const nodes = await Promise.all(ids.map((id) => startFleetNode(endpoint, id, extra)));
+  for (const node of nodes) {
+    expect(node.result, node.result.stderr).toMatchObject({ code: 0 });
+    for (let i = 0; i < bumps; i++) await get(node.port, "/bump");
+  }
+  return nodes;
+}
+
+const ids = (prefix: string, n = 5) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
+const args = (endpoint: string, kind: "good" | "bad", extra: string[]) => ["fleet", "rollout", "counter@1.1.0", "--plan", stores[kind].plan, "--store", stores[kind].url, "--fleet", endpoint, "--group", "calc", "--yes", "--timeout", "60s", ...extra];
+const state = async (node: Node) => JSON.parse(await get(node.port, "/state")) as { count: number; v?: number };
+const parseNode = (v: string | undefined) => (v === undefined ? undefined : NodeRecord.parse(JSON.parse(v)));
+const rolloutIs = (until: (r: RolloutRecord) => boolean) => (v: string | undefined) => v !== undefined && until(RolloutRecord.parse(JSON.parse(v)));
+
+/** The driver as a real process, to kill: resolves its exit. */
+function driverProcess(argv: string[]) {
+  const child = spawn(process.execPath, [BIN, ...argv], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  let said = "";
+  child.stderr!.on("data", (chunk: Buffer) => (said += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return { child, said: () => said, kill: async () => (child.kill("SIGKILL"), await exited) };
+}
+
+describe("fleet rollout with real nodes", () => {
+  it("a clean canary rollout under HTTP load: no request fails, every node keeps its state and makes 1.1.0 permanent; a node joining later boots it", async () => {
+    const server = await etcd();
+    const nodes = await startNodes(server.endpoint, ids("c"));
+    const before = await Promise.all(nodes.map(state));
+    const loads = nodes.map((node) => httpLoad({ port: node.port, path: "/state", concurrency: 1 }));
+
+    const result = await relup(args(server.endpoint, "good", ["--canary", "1", "--waves", "2", "--soak", "1s"]), {}, 180_000);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/^wave 0 \(canary\): c1: installing counter 1\.1\.0$/m);
+    for (const load of loads) {
+      const counts = await load.stop();
+      expect(counts.failures).toEqual([]);
+      expect(counts.answered).toBeGreaterThan(0);
+    }
+    const c = client(server.endpoint);
+    for (const [i, node] of nodes.entries()) {
+      expect(await state(node)).toEqual({ count: before[i]!.count, v: 2 });
+      const id = `c${i + 1}`;
+      expect(await get(node.port, "/code")).toBe("2");
+      const record = parseNode((await c.get(nodeKey("calc", id)).string()) ?? undefined);
+      expect(record).toMatchObject({ nodePid: node.nodePid, release: { version: "1.1.0" }, rollout: { state: "permanent" } });
+    }
+    expect((await relup(["releases", "--root", nodes[0]!.root])).stdout).toMatch(/1\.1\.0\s+permanent/);
+
+    const [late] = await startNodes(server.endpoint, ["c6"], [], 0);
+    const joined = parseNode(await waitForKey(c, nodeKey("calc", "c6"), (v) => parseNode(v)?.release?.version === "1.1.0" && parseNode(v)?.status === "running", 60_000));
+    expect(joined).toMatchObject({ nodePid: late!.nodePid });
+    expect(await get(late!.port, "/code")).toBe("2");
+  }, 300_000);
+
+  it("a release with a module that crashes: the canary's soak sees it, the rollout reverts, every node runs 1.0.0 with its state", async () => {
+    const server = await etcd();
+    const nodes = await startNodes(server.endpoint, ids("r"));
+    const before = await Promise.all(nodes.map(state));
+    const result = await relup(args(server.endpoint, "bad", ["--canary", "1", "--soak", "5s"]), {}, 180_000);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/reverted: wave 0 \(canary\): regression: r1: (process crashes|supervisor restarts) rose by \d+/);
+    expect(result.stdout).toMatch(/^r1 +0 +counter 1\.0\.0 +running +reverted$/m);
+    for (const [i, node] of nodes.entries()) {
+      expect(await state(node)).toEqual(before[i]);
+      expect(await get(node.port, "/code")).toBe("1");
+    }
+    expect(await client(server.endpoint).get(rolloutKey("calc")).string()).toContain('"state":"reverted"');
+  }, 300_000);
+
+  it("a node's launcher SIGKILLed mid-rollout: within --max-unavailable the rollout goes on; started again, the node converges to the new desired release", async () => {
+    const server = await etcd();
+    const nodes = await startNodes(server.endpoint, ids("k"), ["--fleet-lease-ttl", "2"]);
+    const c = client(server.endpoint);
+    const victim = nodes[4]!;
+    // While the canary soaks, k5 (in the last wave) loses its launcher and its node: its lease expires.
+    void waitForKey(c, rolloutKey("calc"), rolloutIs((r) => r.waves[0]!.state === "soaking"), 120_000).then(async () => {
+      const launcherPid = Number((await readFile(path.join(victim.root, "run", "launcher.pid"), "utf8")).trim());
+      process.kill(launcherPid, "SIGKILL");
+      process.kill(victim.nodePid, "SIGKILL");
+    });
+    const result = await relup(args(server.endpoint, "good", ["--canary", "1", "--waves", "2", "--soak", "3s", "--max-unavailable", "1"]), {}, 180_000);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^k5 +2 +- +gone +-$/m);
+    for (const node of nodes.slice(0, 4)) expect(await get(node.port, "/code")).toBe("2");
+
+    const again = await relup(["start", "--root", victim.root, "--detach", "--fleet", server.endpoint, "--group", "calc", "--node-id", "k5"], { ...REFRESH, PORT: String(victim.port) });
+    expect(again.code, again.stderr).toBe(0);
+    await waitForKey(c, nodeKey("calc", "k5"), (v) => parseNode(v)?.release?.version === "1.1.0" && parseNode(v)?.status === "running", 60_000);
+    expect(await get(victim.port, "/code")).toBe("2");
+  }, 300_000);
+
+  it("the driver SIGKILLed mid-rollout: --resume drives it on to success", async () => {
+    const server = await etcd();
+    const nodes = await startNodes(server.endpoint, ids("d"));
+    const c = client(server.endpoint);
+    const driver = driverProcess(args(server.endpoint, "good", ["--canary", "1", "--waves", "2", "--soak", "2s", "--deadline", "20s"]));
+    try {
+      await waitForKey(c, rolloutKey("calc"), rolloutIs((r) => r.waves[1]!.state === "soaking"), 120_000).catch((error: Error) => {
+        throw new Error(`${error.message}\n${driver.said()}`);
+      });
+    } finally {
+      await driver.kill();
+    }
+    const resumed = await relup(["fleet", "rollout", "--resume", "--fleet", server.endpoint, "--group", "calc", "--timeout", "60s"], {}, 120_000);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/^resuming rollout .* \(running, at wave 1: soaking\)$/m);
+    for (const node of nodes) expect(await get(node.port, "/code")).toBe("2");
+  }, 300_000);
+
+  it("the driver SIGKILLed and nobody resumes: the deadline passes and the nodes revert the rollout by themselves", async () => {
+    const server = await etcd();
+    const nodes = await startNodes(server.endpoint, ids("e"));
+    const before = await Promise.all(nodes.map(state));
+    const c = client(server.endpoint);
+    const driver = driverProcess(args(server.endpoint, "good", ["--canary", "2", "--soak", "60s", "--deadline", "3s"]));
+    try {
+      await waitForKey(c, rolloutKey("calc"), rolloutIs((r) => r.waves[0]!.state === "soaking"), 120_000);
+    } finally {
+      await driver.kill();
+    }
+    expect(await waitForExit(driver.child.pid!, 5_000)).toBe(true);
+    const reverted = RolloutRecord.parse(JSON.parse((await waitForKey(c, rolloutKey("calc"), rolloutIs((r) => r.state === "reverted"), 60_000))!));
+    expect(reverted.reason).toBe("no driver for 3 s: the rollout's deadline passed");
+    for (const [i, node] of nodes.entries()) {
+      expect(await state(node)).toEqual(before[i]);
+      expect(await get(node.port, "/code")).toBe("1");
+    }
+    const status = await relup(["fleet", "status", "--fleet", server.endpoint, "--group", "calc"]);
+    expect(status.stdout).toMatch(/reason: no driver for 3 s: the rollout's deadline passed/);
+    expect(status.stdout).toMatch(/^e1 +0 +counter 1\.0\.0 +running +reverted$/m);
+  }, 300_000);
+});

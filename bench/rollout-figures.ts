@@ -9,8 +9,8 @@
  *   install        per node: the install's time on the node (its journal: first step to last)
  *   pause          per node: the longest suspend window of the worker module (its processes answer nothing)
  *   barrier        with --barrier, the time the rollout adds (total with minus total without), and per
- *                  node how long the install held at the barrier (the journal's gap before the point of no
- *                  return)
+ *                  node how long its install held at the barrier (the journal's barrier record: from
+ *                  reaching it to the decision)
  *
  * `--nodes=10 --processes=10000`; `--quick`: 3 nodes of 1,000. Prints one JSON object on stdout.
  */
@@ -85,9 +85,10 @@ try {
       installs.push(install.endedAt! - install.startedAt);
       pauses.push(Math.max(...install.suspensions.map((s) => (s.end ?? install.endedAt!) - s.start)));
       if (barrier) {
-        // The hold: from the end of the last step before the point of no return to the point of no return.
-        const before = install.steps.filter((s) => s.op !== "point_of_no_return" && s.end !== undefined && s.end <= (install.pointOfNoReturn ?? Infinity));
-        holds.push((install.pointOfNoReturn ?? NaN) - Math.max(...before.map((s) => s.end!)));
+        // The hold: from the node reaching its barrier point to the driver's decision reaching it.
+        const held = (install.barriers ?? []).filter((b) => b.waits && b.end !== undefined);
+        if (held.length === 0) throw new Error(`${root}: the install held at no barrier: ${JSON.stringify(install.barriers)} ${JSON.stringify(install.steps.map((s) => s.op))}`);
+        holds.push(held.reduce((sum, b) => sum + (b.end! - b.start), 0));
       }
       await controlRequest(root, { cmd: "stop" });
     }

@@ -50,7 +50,7 @@ export async function installPinned(options: InstallPinnedOptions): Promise<Appl
     options.applying();
     const from = "inline" in source.plan ? options.inlinePlanFrom : source.plan.url;
     return await applyRelease({ ...options.apply, root, release: fetched.tarball, planFile, confirm: async () => false, note: (text) => options.log("fleet apply note", { text }) }).catch((error: Error) => {
-      throw new Error(`installing ${name} ${version} with the plan from ${from} (written to ${planFile}):\n${error.message}`);
+      throw new Error(`installing ${name} ${version} with the plan from ${from} (written to ${planFile}):\n${error.message}`, { cause: error });
     });
   } finally {
     await rm(fetched.tarball, { force: true });

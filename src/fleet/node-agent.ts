@@ -33,6 +33,7 @@ import { RolloutAgent } from "./rollout-agent.ts";
 import type { RolloutRecord } from "./rollout-record.ts";
 import { rolloutStep } from "./rollout-step.ts";
 import type { TrustedKeys } from "./signing-keys.ts";
+import type { WaveBarrier } from "./wave-barrier.ts";
 
 export interface AgentOptions {
   config: FleetConfig;
@@ -55,6 +56,8 @@ export class NodeAgent {
   #client: Etcd3;
   #rollouts: RolloutAgent;
   #health: NodeHealthReporter;
+  /** the barrier of the install under way, when it has one */
+  #barrier: WaveBarrier | undefined;
   #watch: { cancel(): Promise<void> } | undefined;
   #desired: DesiredRecord | undefined;
   #rollout: RolloutRecord | undefined;
@@ -88,6 +91,8 @@ export class NodeAgent {
       },
       rollout: (record) => {
         this.#rollout = record;
+        // An install held at the wave's barrier is decided by the record as it comes, not after the install.
+        this.#barrier?.update(record);
         this.#watchDeadline();
         this.#kick();
       },
@@ -187,15 +192,15 @@ export class NodeAgent {
         return false;
       case "prepare":
       case "install":
-        return this.#once(`install:${rollout.id}:${running.version}`, () => this.#rollouts.install(rollout, step.wave, running.version));
+        return this.#once(`install:${rollout.id}:${running.version}`, () => this.#rollouts.install(rollout, step.wave, running.version, { hold: step.do === "prepare", barrier: (barrier) => (this.#barrier = barrier) }));
       case "installed":
-        this.#rollouts.report(rollout, step.wave, "installed", "running", undefined, release);
+        this.#rollouts.report(rollout, step.wave, "installed", "running", { release });
         this.#options.log("fleet rollout installed", { rollout: rollout.id, wave: step.wave, release: `${release.name} ${release.version}`, note: "the node already ran it" });
         return true;
       case "revert":
         return this.#once(`revert:${rollout.id}:${running.version}`, () => this.#rollouts.revert(rollout, step.wave));
       case "reverted":
-        this.#rollouts.report(rollout, step.wave, "reverted", "running", undefined, release);
+        this.#rollouts.report(rollout, step.wave, "reverted", "running", { release });
         this.#options.log("fleet rollout reverted", { rollout: rollout.id, wave: step.wave, to: running.version, note: "the node no longer ran the release" });
         if (rollout.state === "reverting" && driverGone) await this.#rollouts.settle(rollout);
         return true;
@@ -230,6 +235,7 @@ export class NodeAgent {
   /** Stop watching; an action under way finishes on the node, its reports are dropped with the record. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#barrier?.cancel("the node's launcher stops");
     clearInterval(this.#tick);
     clearTimeout(this.#deadline.timer);
     await this.#watch?.cancel();

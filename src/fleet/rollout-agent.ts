@@ -2,8 +2,8 @@
  * What the node agent does for a rollout record (rollout-record.ts), once rollout-step.ts has said what:
  *
  * - install (or prepare, held at the wave's barrier): installPinned with the rollout's pin and plan; the
- *   report goes installing → installed (prepared while held), or failed with the issue's wording, or
- *   aborted when the barrier aborted (nothing changed on the node);
+ *   report goes installing → installed (prepared, with the barrier point's id, while held), or failed
+ *   with the issue's wording, or aborted when the barrier aborted (undone in memory: nothing changed);
  * - revert: `rollback` over the control socket (rollbackRelease, as `relup rollback` does: in memory, the
  *   plan's down section, state migrated back) → reverted, or failed;
  * - permanent: the `permanent` control request → permanent;
@@ -18,8 +18,8 @@
  */
 import type { Etcd3 } from "etcd3";
 import { rollbackRelease } from "../apply/rollback-release.ts";
-import type { ApplyOptions } from "../apply/apply-release.ts";
 import { controlRequest } from "../runtime/control-client.ts";
+import { RuntimeError } from "../runtime/issues/runtime-error.ts";
 import type { FleetConfig } from "./fleet-config.ts";
 import type { FleetMember } from "./fleet-member.ts";
 import { installPinned } from "./install-pinned.ts";
@@ -27,6 +27,7 @@ import { groupListing } from "./list-group.ts";
 import { type NODE_ROLLOUT_STATES, type NodeRecord, type NodeStatus, nodesPrefix } from "./node-record.ts";
 import { RolloutRecord, rolloutDeadlineKey, rolloutKey } from "./rollout-record.ts";
 import type { TrustedKeys } from "./signing-keys.ts";
+import { WaveBarrier } from "./wave-barrier.ts";
 
 export interface RolloutContext {
   config: FleetConfig;
@@ -49,13 +50,22 @@ export class RolloutAgent {
     this.#context = context;
   }
 
-  /** Install the rollout's release (applyRelease's `barrier` option, when given, holds it at the wave's barrier). */
-  async install(rollout: RolloutRecord, wave: number, from: string, apply: Omit<Partial<ApplyOptions>, "root" | "release" | "planFile" | "confirm" | "note"> = {}): Promise<void> {
-    const { member, log, config, root } = this.#context;
+  /**
+   * Install the rollout's release. With the rollout's --barrier, the install's barrier points are the
+   * wave's (wave-barrier.ts): `hold` (the wave preparing) holds it before the point of no return, the
+   * report says `prepared` with the point's id, and the wave's decision releases it (`installed`) or
+   * aborts it (`aborted`: undone in memory, the node unchanged); a plan's sync_nodes points are decided
+   * the same way. `barrier` is given the WaveBarrier to keep up to date with the rollout record.
+   */
+  async install(rollout: RolloutRecord, wave: number, from: string, options: { hold?: boolean; barrier?: (barrier: WaveBarrier | undefined) => void } = {}): Promise<void> {
+    const { log, config, root } = this.#context;
     const { name, version } = rollout.release;
     const fields = { rollout: rollout.id, wave, release: `${name} ${version}` };
+    const barrier = rollout.options.barrier ? new WaveBarrier(rollout.id, wave, rollout) : undefined;
+    let aborted: string | undefined;
+    options.barrier?.(barrier);
     this.report(rollout, wave, "installing", "fetching");
-    log("fleet rollout fetching", { ...fields, url: rollout.url });
+    log("fleet rollout fetching", { ...fields, url: rollout.url, ...(options.hold ? { hold: "point_of_no_return" } : {}) });
     try {
       const applied = await installPinned({
         root,
@@ -68,20 +78,41 @@ export class RolloutAgent {
           this.report(rollout, wave, "installing", "applying");
           log("fleet rollout applying", { ...fields, from });
         },
-        apply,
+        apply: barrier
+          ? {
+              barrier: {
+                hold: options.hold === true,
+                holdTimeoutMs: rollout.options.barrierTimeoutMs,
+                decide: async (point) => {
+                  this.report(rollout, wave, "prepared", "applying", { barrier: point.id });
+                  log("fleet rollout prepared", { ...fields, barrier: point.id, timeoutMs: point.timeoutMs });
+                  const decided = await barrier.wait(point);
+                  log(`fleet rollout barrier ${decided.decision}`, { ...fields, barrier: point.id, reason: decided.reason });
+                  if (decided.decision === "abort") aborted = decided.reason;
+                  else this.report(rollout, wave, "installing", "applying");
+                  return decided.decision;
+                },
+              },
+            }
+          : {},
       });
-      this.report(rollout, wave, "installed", "running", undefined, { name, version: applied.to });
+      this.report(rollout, wave, "installed", "running", { release: { name, version: applied.to } });
       log("fleet rollout installed", { ...fields, from: applied.from });
     } catch (error) {
       const failure = (error as Error).message;
-      const aborted = member.record.rollout?.id === rollout.id && member.record.rollout.state === "aborted";
-      if (aborted) {
-        this.report(rollout, wave, "aborted", "running", failure);
-        log("fleet rollout aborted", { ...fields, reason: failure });
+      const cause = (error as Error).cause;
+      if (cause instanceof RuntimeError && cause.issue.kind === "barrier-aborted") {
+        // Held and aborted (by the wave's decision, or the node's own timeout): undone, nothing changed.
+        const reason = aborted !== undefined ? `${aborted}: ${failure}` : failure;
+        this.report(rollout, wave, "aborted", "running", { failure: reason });
+        log("fleet rollout aborted", { ...fields, reason });
       } else {
-        this.report(rollout, wave, "failed", "failed", failure);
+        this.report(rollout, wave, "failed", "failed", { failure });
         log("fleet rollout install failed", { ...fields, error: failure });
       }
+    } finally {
+      barrier?.cancel("the install ended");
+      options.barrier?.(undefined);
     }
   }
 
@@ -94,11 +125,11 @@ export class RolloutAgent {
     try {
       const result = await rollbackRelease({ root });
       if (result.dryRun) return;
-      this.report(rollout, wave, "reverted", "running", undefined, { name: rollout.release.name, version: result.to });
+      this.report(rollout, wave, "reverted", "running", { release: { name: rollout.release.name, version: result.to } });
       log("fleet rollout reverted", { ...fields, to: result.to });
     } catch (error) {
       const failure = (error as Error).message;
-      this.report(rollout, wave, "failed", "failed", `reverting to ${rollout.from.version}: ${failure}`);
+      this.report(rollout, wave, "failed", "failed", { failure: `reverting to ${rollout.from.version}: ${failure}` });
       log("fleet rollout revert failed", { ...fields, error: failure });
     }
   }
@@ -109,21 +140,22 @@ export class RolloutAgent {
     const { name, version } = rollout.release;
     try {
       if (!alreadyPermanent) await controlRequest(root, { cmd: "permanent", version }, { timeout: 30_000 });
-      if (wave !== undefined) this.report(rollout, wave, "permanent", "running", undefined, { name, version });
+      if (wave !== undefined) this.report(rollout, wave, "permanent", "running", { release: { name, version } });
       log("fleet rollout permanent", { rollout: rollout.id, release: `${name} ${version}` });
     } catch (error) {
       const failure = (error as Error).message;
-      if (wave !== undefined) this.report(rollout, wave, "failed", "failed", `making ${version} permanent: ${failure}`);
+      if (wave !== undefined) this.report(rollout, wave, "failed", "failed", { failure: `making ${version} permanent: ${failure}` });
       log("fleet rollout permanent failed", { rollout: rollout.id, release: `${name} ${version}`, error: failure });
     }
   }
 
   /** The report for this rollout, in the node record (the `since` of a state kept while it lasts). */
-  report(rollout: RolloutRecord, wave: number, state: NodeRolloutState, status: NodeStatus, failure?: string, release?: NodeRecord["release"]): void {
+  report(rollout: RolloutRecord, wave: number, state: NodeRolloutState, status: NodeStatus, more: { failure?: string; barrier?: string; release?: NodeRecord["release"] } = {}): void {
     const { member } = this.#context;
     const before = member.record.rollout;
     const since = before?.id === rollout.id && before.state === state ? before.since : new Date().toISOString();
-    member.report(status, { rollout: { id: rollout.id, wave, state, ...(failure !== undefined ? { failure } : {}), since }, ...(release ? { release } : {}) });
+    const { failure, barrier, release } = more;
+    member.report(status, { rollout: { id: rollout.id, wave, state, ...(failure !== undefined ? { failure } : {}), ...(barrier !== undefined ? { barrier } : {}), since }, ...(release ? { release } : {}) });
   }
 
   /** No driver: running → reverting, if the record is still the one read, running, and the deadline key still missing. */

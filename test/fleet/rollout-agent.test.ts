@@ -5,7 +5,10 @@
  * stays; reverting rolls the installed nodes back in memory with their state; succeeded makes the release
  * permanent; the deadline key gone (its lease revoked) makes the nodes revert on their own and move the
  * record to reverting, then reverted; a node restarted in a passed wave (by its launcher, or its launcher
- * killed and started again) converges to the rollout's release. Waits are on etcd's watch events, with timeouts.
+ * killed and started again) converges to the rollout's release; with --barrier, a wave's nodes prepare
+ * and hold, then go together, or abort (the wave's abort, or no decision in time) with nothing changed; the
+ * node's health is in its record every refresh (and moves on a crash); a failed install is not retried in
+ * a loop. Waits are on etcd's watch events, with timeouts.
  */
 import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
@@ -280,5 +283,51 @@ describe("the node agent in a rollout", () => {
     const installed = parse(await waitForKey(c, key, (v) => parse(v)?.rollout?.state === "installed", 60_000))!;
     expect(installed).toMatchObject({ status: "running", release: { version: "1.1.0" }, nodePid: node.nodePid, rollout: { id: `${intact.id}-b` } });
     expect(installed.rollout?.failure).toBeUndefined();
+  }, 120_000);
+
+  it("--barrier: the wave's nodes prepare and hold (still on 1.0.0), then go together and report installed, their counters kept", async () => {
+    const server = await etcd();
+    const c = client(server.endpoint);
+    const nodes = [await startNode(server.endpoint, "b1"), await startNode(server.endpoint, "b2")];
+    for (const node of nodes) await get(node.port, "/bump");
+    const base = await rolloutOf([{ nodes: ["b1", "b2"], state: "preparing", barrier: "prepare" }]);
+    const rollout: RolloutRecord = { ...base, options: { ...base.options, barrier: true, barrierTimeoutMs: 60_000 } };
+    await deadline(c, rollout);
+    await write(c, rollout);
+    for (const id of ["b1", "b2"]) {
+      const held = parse(await waitForKey(c, nodeKey("calc", id), (v) => parse(v)?.rollout?.state === "prepared", 60_000))!;
+      expect(held).toMatchObject({ release: { version: "1.0.0" }, rollout: { id: rollout.id, barrier: "point_of_no_return" } });
+    }
+    // Held before the point of no return: the running code has not changed.
+    for (const node of nodes) expect(await json(node.port, "/code")).toBe(1);
+    await write(c, { ...rollout, waves: [{ nodes: ["b1", "b2"], state: "released", barrier: "go" }] });
+    for (const [i, node] of nodes.entries()) {
+      const installed = await reported(c, `b${i + 1}`, rollout, "installed", "1.1.0");
+      expect(installed.nodePid).toBe(node.nodePid);
+      expect(await json(node.port, "/state")).toEqual({ count: 1, v: 2 });
+    }
+  }, 120_000);
+
+  it("--barrier: abort, or no decision within the barrier timeout: the node aborts, undone in memory, and says why", async () => {
+    const server = await etcd();
+    const c = client(server.endpoint);
+    const nodes = [await startNode(server.endpoint, "x1"), await startNode(server.endpoint, "x2")];
+    for (const node of nodes) await get(node.port, "/bump");
+    const waves: RolloutWave[] = [{ nodes: ["x1"], state: "preparing", barrier: "prepare" }, { nodes: ["x2"], state: "preparing", barrier: "prepare" }];
+    const base = await rolloutOf(waves);
+    const rollout: RolloutRecord = { ...base, options: { ...base.options, barrier: true, barrierTimeoutMs: 8_000 } };
+    await deadline(c, rollout);
+    await write(c, rollout);
+    await waitForKey(c, nodeKey("calc", "x1"), (v) => parse(v)?.rollout?.state === "prepared", 60_000);
+    await write(c, { ...rollout, waves: [{ nodes: ["x1"], state: "aborted", barrier: "abort" }, waves[1]!] });
+    const aborted = await reported(c, "x1", rollout, "aborted", "1.0.0");
+    expect(aborted.rollout?.failure).toMatch(/^wave 0's barrier says abort: .*held at barrier point_of_no_return .* was aborted \(decision abort\)/s);
+    // x2 gets no decision: the node aborts by itself at the barrier's timeout.
+    const timedOut = await reported(c, "x2", rollout, "aborted", "1.0.0");
+    expect(timedOut.rollout?.failure).toMatch(/no decision within 8000 ms/);
+    for (const node of nodes) {
+      expect(await json(node.port, "/state")).toEqual({ count: 1 });
+      expect((await relup(["releases", "--root", node.root])).stdout).not.toMatch(/1\.1\.0\s+current/);
+    }
   }, 120_000);
 });

@@ -6,7 +6,7 @@
  * permanent; the deadline key gone (its lease revoked) makes the nodes revert on their own and move the
  * record to reverting, then reverted; a node restarted in a passed wave (by its launcher, or its launcher
  * killed and started again) converges to the rollout's release; with --barrier, a wave's nodes prepare
- * and hold, then go together, or abort (the wave's abort, or no decision in time) with nothing changed; the
+ * and hold, then go together, or abort (the wave's abort, or no decision in time, etcd stopped) with nothing changed; the
  * node's health is in its record every refresh (and moves on a crash); a failed install is not retried in
  * a loop. Waits are on etcd's watch events, with timeouts.
  */
@@ -27,6 +27,7 @@ import { waitForKey } from "../helpers/etcd-watch.ts";
 import { useEtcdClients, useFleetNodes } from "../helpers/fleet-nodes.ts";
 import { writeCounterRelease } from "../helpers/counter-release.ts";
 import { relup } from "../helpers/relup-cli.ts";
+import { waitForText } from "../helpers/wait-for-text.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -329,5 +330,25 @@ describe("the node agent in a rollout", () => {
       expect(await json(node.port, "/state")).toEqual({ count: 1 });
       expect((await relup(["releases", "--root", node.root])).stdout).not.toMatch(/1\.1\.0\s+current/);
     }
+  }, 120_000);
+
+  it("--barrier with etcd stopped while the node holds: it aborts by itself at the barrier's timeout, nothing changed, and says so once etcd is back", async () => {
+    const server = await etcd();
+    const c = client(server.endpoint);
+    const node = await startNode(server.endpoint, "e1");
+    await get(node.port, "/bump");
+    const base = await rolloutOf([{ nodes: ["e1"], state: "preparing", barrier: "prepare" }]);
+    const rollout: RolloutRecord = { ...base, options: { ...base.options, barrier: true, barrierTimeoutMs: 3_000 } };
+    await deadline(c, rollout);
+    await write(c, rollout);
+    await waitForKey(c, nodeKey("calc", "e1"), (v) => parse(v)?.rollout?.state === "prepared", 60_000);
+    await server.pause();
+    await waitForText(path.join(node.root, "log", "fleet.jsonl"), '"event":"fleet rollout aborted"', 30_000);
+    expect(await json(node.port, "/code")).toBe(1);
+    expect(await json(node.port, "/state")).toEqual({ count: 1 });
+    await server.resume();
+    const aborted = await reported(c, "e1", rollout, "aborted", "1.0.0");
+    expect(aborted.rollout?.failure).toMatch(/no decision at barrier point_of_no_return within 3000 ms/);
+    expect(aborted.nodePid).toBe(node.nodePid);
   }, 120_000);
 });

@@ -351,4 +351,18 @@ describe("the node agent in a rollout", () => {
     expect(aborted.rollout?.failure).toMatch(/no decision at barrier point_of_no_return within 3000 ms/);
     expect(aborted.nodePid).toBe(node.nodePid);
   }, 120_000);
+
+  it("a node that starts while a rollout runs with no deadline key: after the deadline's length it reverts the rollout by itself", async () => {
+    const server = await etcd();
+    const c = client(server.endpoint);
+    // The driver died long ago: its deadline key is gone before this node starts.
+    const rollout = await rolloutOf([{ nodes: ["g1"], state: "installing" }], 3);
+    await write(c, rollout);
+    const node = await startNode(server.endpoint, "g1");
+    const final = await waitForKey(c, rolloutKey("calc"), (v) => v !== undefined && RolloutRecord.parse(JSON.parse(v)).state === "reverted", 60_000);
+    expect(RolloutRecord.parse(JSON.parse(final!))).toMatchObject({ state: "reverted", reason: "no driver for 3 s: the rollout's deadline passed" });
+    const record = parse((await c.get(nodeKey("calc", "g1")).string()) ?? undefined);
+    expect(record).toMatchObject({ release: { version: "1.0.0" }, nodePid: node.nodePid, rollout: { id: rollout.id, state: "reverted" } });
+    expect(await json(node.port, "/code")).toBe(1);
+  }, 120_000);
 });

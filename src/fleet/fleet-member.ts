@@ -48,6 +48,8 @@ export class FleetMember {
   #registering: Promise<void> | undefined;
   /** writes in order: each waits for the one before */
   #writing: Promise<void> = Promise.resolve();
+  /** the record changed since the last write began */
+  #unwritten = false;
 
   private constructor(options: MemberOptions) {
     this.#options = options;
@@ -190,14 +192,18 @@ export class FleetMember {
     if (this.#stopped) return;
     const since = status === this.#record.status ? this.#record.since : new Date().toISOString();
     this.#record = { ...this.#record, ...fields, status, since };
-    const value = JSON.stringify(this.#record);
+    this.#unwritten = true;
     this.#writing = this.#writing.then(async () => {
+      // Writes coalesce: the record as it is when its turn comes, once (etcd slow or down: no backlog of old ones).
+      if (!this.#unwritten) return;
+      this.#unwritten = false;
       const lease = this.#lease;
       // Without a lease (lost, being replaced) the record is written by the next registration.
       if (!lease) return;
-      await lease.put(this.key).value(value).exec().then(
+      const record = this.#record;
+      await lease.put(this.key).value(JSON.stringify(record)).exec().then(
         () => undefined,
-        (error: Error) => this.#log("fleet record not written", { error: error.message, status }),
+        (error: Error) => this.#log("fleet record not written", { error: error.message, status: record.status }),
       );
     });
   }

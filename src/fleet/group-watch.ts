@@ -2,8 +2,9 @@
  * What a node agent watches of its group in etcd: the desired record (`desired`), and the rollout record
  * with its deadline key (`rollout`, `rollout-deadline`: one watch over the range of both, so that their
  * changes arrive in etcd's order, e.g. a rollout said succeeded before its deadline's lease is revoked).
- * Each watch is opened before the first read, so nothing is missed between the two. A record that does
- * not parse is logged and ignored (the last good one stands).
+ * Each watch is opened before the first read, so nothing is missed between the two; etcd that does not
+ * answer then is tried again with backoff. A record that does not parse is logged and ignored (the last
+ * good one stands).
  */
 import type { Etcd3, Watcher } from "etcd3";
 import type { z } from "zod";
@@ -22,7 +23,6 @@ export interface GroupEvents {
 export async function watchGroup(client: Etcd3, group: string, events: GroupEvents): Promise<{ cancel(): Promise<void> }> {
   const keys = { desired: desiredKey(group), rollout: rolloutKey(group), deadline: rolloutDeadlineKey(group) };
   const watchers: Watcher[] = [];
-  const cancel = async () => void (await Promise.all(watchers.map((w) => w.cancel().catch(() => undefined))));
   const onKey = (key: string, value: string | undefined, initial: boolean) => {
     if (key === keys.desired) {
       const record = value === undefined ? undefined : parse(DesiredRecord, key, value, events, "fleet desired release unreadable");
@@ -33,25 +33,41 @@ export async function watchGroup(client: Etcd3, group: string, events: GroupEven
       if (record) events.rollout(record);
     } else if (key === keys.deadline) events.deadline(value !== undefined, initial);
   };
-  try {
-    const desired = await client.watch().key(keys.desired).create();
-    watchers.push(desired);
-    const rollout = await client.watch().inRange({ start: keys.rollout, end: `${keys.deadline}\0` }).create();
-    watchers.push(rollout);
-    for (const watcher of watchers) {
-      watcher.on("put", (kv) => onKey(kv.key.toString(), kv.value.toString(), false));
-      watcher.on("delete", (kv) => onKey(kv.key.toString(), undefined, false));
-      watcher.on("error", (error: Error) => events.log("fleet watch error", { error: error.message }));
+  let cancelled = false;
+  let retry: NodeJS.Timeout | undefined;
+  const cancel = async () => {
+    cancelled = true;
+    clearTimeout(retry);
+    await Promise.all(watchers.splice(0).map((w) => w.cancel().catch(() => undefined)));
+  };
+  const range = { start: keys.rollout, end: `${keys.deadline}\0` };
+  // The watches first, then the reads, so that nothing is missed between them. etcd down at the start:
+  // tried again with backoff (100 ms doubling to 5 s) until it answers or the watch is cancelled.
+  const begin = async (attempt: number): Promise<void> => {
+    try {
+      const builders = [() => client.watch().key(keys.desired), () => client.watch().inRange(range)];
+      while (watchers.length < builders.length) {
+        const watcher = await builders[watchers.length]!().create();
+        if (cancelled) return void (await watcher.cancel().catch(() => undefined));
+        watcher.on("put", (kv) => onKey(kv.key.toString(), kv.value.toString(), false));
+        watcher.on("delete", (kv) => onKey(kv.key.toString(), undefined, false));
+        watcher.on("error", (error: Error) => events.log("fleet watch error", { error: error.message }));
+        watchers.push(watcher);
+      }
+      const current = await client.get(keys.desired).string();
+      const values = await client.getAll().inRange(range).strings();
+      if (cancelled) return;
+      if (current !== null) onKey(keys.desired, current, true);
+      if (values[keys.deadline] === undefined) onKey(keys.deadline, undefined, true);
+      for (const [key, value] of Object.entries(values)) onKey(key, value, true);
+    } catch (error) {
+      if (cancelled) return;
+      const retryInMs = Math.min(5_000, 100 * 2 ** attempt);
+      events.log("fleet watch failed", { key: keys.desired, error: (error as Error).message, retryInMs });
+      retry = setTimeout(() => void begin(attempt + 1), retryInMs);
     }
-    const current = await client.get(keys.desired).string();
-    if (current !== null) onKey(keys.desired, current, true);
-    const range = await client.getAll().inRange({ start: keys.rollout, end: `${keys.deadline}\0` }).strings();
-    if (range[keys.deadline] === undefined) onKey(keys.deadline, undefined, true);
-    for (const [key, value] of Object.entries(range)) onKey(key, value, true);
-  } catch (error) {
-    // etcd down at the start: the etcd3 client retries the watches; the reads are retried by the next change.
-    events.log("fleet watch failed", { key: keys.desired, error: (error as Error).message });
-  }
+  };
+  await begin(0);
   return { cancel };
 }
 

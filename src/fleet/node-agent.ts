@@ -84,6 +84,8 @@ export class NodeAgent {
 
   async #begin(): Promise<void> {
     const { config, log } = this.#options;
+    // The refresh runs whether etcd answers or not: health is written once it does.
+    this.#tick = setInterval(() => this.#refresh(), this.#options.refreshMs ?? 5_000).unref();
     const watch = await watchGroup(this.#client, config.group, {
       desired: (record) => {
         this.#desired = record;
@@ -111,7 +113,6 @@ export class NodeAgent {
     });
     if (this.#stopped) return void (await watch.cancel());
     this.#watch = watch;
-    this.#tick = setInterval(() => this.#refresh(), this.#options.refreshMs ?? 5_000).unref();
     this.#refresh();
   }
 

@@ -365,4 +365,22 @@ describe("the node agent in a rollout", () => {
     expect(record).toMatchObject({ release: { version: "1.0.0" }, nodePid: node.nodePid, rollout: { id: rollout.id, state: "reverted" } });
     expect(await json(node.port, "/code")).toBe(1);
   }, 120_000);
+
+  it("reverting written while the node installs: the install finishes, then the node reverts", async () => {
+    const server = await etcd();
+    const c = client(server.endpoint);
+    const node = await startNode(server.endpoint, "m1");
+    await get(node.port, "/bump");
+    const rollout = await rolloutOf([{ nodes: ["m1"], state: "installing" }]);
+    await deadline(c, rollout);
+    await write(c, rollout);
+    await waitForKey(c, nodeKey("calc", "m1"), (v) => parse(v)?.rollout?.state === "installing", 60_000);
+    await write(c, { ...rollout, state: "reverting", reason: "another node failed", waves: [{ nodes: ["m1"], state: "failed" }] });
+    const reverted = await reported(c, "m1", rollout, "reverted", "1.0.0");
+    expect(reverted.nodePid).toBe(node.nodePid);
+    expect(await json(node.port, "/state")).toEqual({ count: 1 });
+    const events = (await readFile(path.join(node.root, "log", "fleet.jsonl"), "utf8")).split("\n").filter(Boolean).map((line) => (JSON.parse(line) as { event: string }).event);
+    const rolloutEvents = events.filter((e) => e.startsWith("fleet rollout"));
+    expect(rolloutEvents).toEqual(["fleet rollout fetching", "fleet rollout applying", "fleet rollout installed", "fleet rollout reverting", "fleet rollout reverted"]);
+  }, 120_000);
 });

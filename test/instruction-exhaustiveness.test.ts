@@ -1,9 +1,10 @@
 /**
  * No instruction is ever skipped in silence. Every member of both instruction unions is walked through
  * every layer that handles it, and each layer either translates it (the output changes because of it)
- * or refuses it with an error; an op outside the unions (a hand-written `{op: "sync_nodes"}`) is refused
- * wherever it could slip in. The sample tables are typed by the unions, so a new op that has no sample
- * does not compile, and the lists are compared with the zod schemas at run time too.
+ * or refuses it with an error; an op outside the unions (a hand-written `{op: "restart_emulator"}`, an
+ * OTP op relup does not have) is refused wherever it could slip in. The sample tables are typed by the
+ * unions, so a new op that has no sample does not compile, and the lists are compared with the zod
+ * schemas at run time too.
  */
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -62,6 +63,7 @@ const appupSamples: { [K in AppupOp]: { script: AppupInstruction[]; yields: Part
   restart_new_emulator: { script: [{ op: "restart_new_emulator" }], yields: { op: "restart_new_emulator" } },
   // Without it the check runs after the point of no return; with it, before (first after load_object_code).
   point_of_no_return: { script: [check, { op: "point_of_no_return" }, { op: "load_module", module: "lib" }], yields: { op: "apply", module: "a/m", function: "check" } },
+  sync_nodes: { script: [{ op: "load_module", module: "lib" }, { op: "sync_nodes", id: "warm", timeoutMs: 1000 }], yields: { op: "sync_nodes", id: "warm", timeoutMs: 1000 } },
 };
 
 function translated(instructions: AppupInstruction[]) {
@@ -91,14 +93,14 @@ describe("every appup instruction is translated or refused, never dropped", () =
   });
 
   it("an op outside the union is refused by the schema, naming the field", () => {
-    const file = { format: 1, application: "a", version: "1.1.0", up: [{ from: "1.0.0", instructions: [{ op: "sync_nodes" }] }], down: [] };
+    const file = { format: 1, application: "a", version: "1.1.0", up: [{ from: "1.0.0", instructions: [{ op: "restart_emulator" }] }], down: [] };
     const parsed = AppupFile.safeParse(file);
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues[0]?.path).toEqual(["up", 0, "instructions", 0, "op"]);
   });
 
   it("an op outside the union that reaches the translation anyway is refused as a bug, not dropped", () => {
-    const unknown = { op: "sync_nodes" } as unknown as AppupInstruction;
+    const unknown = { op: "restart_emulator" } as unknown as AppupInstruction;
     expect(() => translated([unknown])).toThrow(BugError);
     expect(() => translated([check, { op: "point_of_no_return" }, unknown])).toThrow(BugError);
     expect(() => describeAppupInstruction(unknown)).toThrow(BugError);
@@ -120,6 +122,7 @@ const relupSamples: { [K in Op]: Extract<Instruction, { op: K }> } = {
   start: { op: "start", modules: ["calculator/http_server"] },
   remove: { op: "remove", module: "calculator/calculator", prePurge: "brutal_purge", postPurge: "brutal_purge" },
   purge: { op: "purge", modules: ["calculator/router", "calculator/calculator"] },
+  sync_nodes: { op: "sync_nodes", id: "warm", timeoutMs: 1000 },
 };
 
 /** Every op but restart_new_emulator (which replaces the node, and must come first): a valid script. */
@@ -127,6 +130,7 @@ const walk: Instruction[] = [
   relupSamples.load_object_code,
   relupSamples.apply,
   relupSamples.point_of_no_return,
+  relupSamples.sync_nodes,
   relupSamples.suspend,
   relupSamples.load,
   relupSamples.code_change,
@@ -154,7 +158,7 @@ describe("every relup instruction is executed, checked and described, or refused
   it("the plan checker accepts both walk scripts, and refuses an op outside the union as a bug", () => {
     expect(checkScript("up", walk)).toEqual([]);
     expect(checkScript("up", restart)).toEqual([]);
-    expect(() => checkScript("up", [...walk, { op: "sync_nodes" } as unknown as Instruction])).toThrow(BugError);
+    expect(() => checkScript("up", [...walk, { op: "restart_emulator" } as unknown as Instruction])).toThrow(BugError);
   });
 
   it.each(Object.entries(relupSamples))("%s: described in words of its own", (op, sample) => {
@@ -165,8 +169,8 @@ describe("every relup instruction is executed, checked and described, or refused
   });
 
   it("an op outside the union is refused by the schema and by the views", () => {
-    expect(Instruction.safeParse({ op: "sync_nodes" }).success).toBe(false);
-    expect(() => describeInstruction({ op: "sync_nodes" } as unknown as Instruction)).toThrow(BugError);
+    expect(Instruction.safeParse({ op: "restart_emulator" }).success).toBe(false);
+    expect(() => describeInstruction({ op: "restart_emulator" } as unknown as Instruction)).toThrow(BugError);
   });
 
   it("the executor runs every step of the walk on a real node, refuses restart_new_emulator without a launcher, and refuses an unknown op", async () => {
@@ -195,7 +199,7 @@ describe("every relup instruction is executed, checked and described, or refused
     expect(refused).toBeInstanceOf(InstallError);
     expect((refused as Error).message).toContain("restart_new_emulator needs the launcher");
 
-    const unknown = await execute([{ op: "sync_nodes" } as unknown as Instruction], { port: node.port, target: { dir: target.dir, apps: target.apps } }).catch((e: unknown) => e);
+    const unknown = await execute([{ op: "restart_emulator" } as unknown as Instruction], { port: node.port, target: { dir: target.dir, apps: target.apps } }).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(InstallError);
     expect((unknown as InstallError).cause).toBeInstanceOf(BugError);
   });

@@ -71,6 +71,7 @@ describe("docs/schemas with ajv (draft 2020-12, strict mode)", () => {
     const plan = (await readJson(path.join(FIXTURES, "calculator", "plan.json"))) as Record<string, unknown>;
     const relup = await validator("relup");
     expect(relup({ ...plan, format: 2 })).toBe(false);
+    expect(relup({ ...plan, up: [{ op: "restart_emulator" }] })).toBe(false);
     expect(relup({ ...plan, up: [{ op: "sync_nodes" }] })).toBe(false);
   });
 });

@@ -26,10 +26,12 @@ import { listShippedPlans } from "../relup/list-shipped-plans.ts";
 import { PLANS_DIR, planFileName } from "../release/release-file.ts";
 import { controlRequest } from "../runtime/control-client.ts";
 import type { Progress } from "../runtime/executor.ts";
+import type { BarrierDecision, BarrierPoint } from "../runtime/steps/barrier.ts";
 import type { KilledProcesses } from "../runtime/release-handler.ts";
 import { releaseDirOf } from "../runtime/releases-file.ts";
 import type { Timeout } from "../runtime/runtime.ts";
 import { EditedPlan, editsOf, notGenerated } from "./edited-plan.ts";
+import { answerBarriers, barrierRequest } from "./answer-barriers.ts";
 import { requestWatchingSteps } from "./node-lost.ts";
 import { formatRestartImpact, restartImpact, RestartNotAllowed, type RestartImpact } from "./restart-impact.ts";
 
@@ -53,6 +55,14 @@ export interface ApplyOptions {
   note?: (text: string) => void;
   /** the longest silence of the node during the install (see controlRequest); for tests */
   silenceMs?: number;
+  /**
+   * Decide the install's barrier points (a fleet rollout's node agent): each sync_nodes step of the plan
+   * and, with `hold`, the point just before its point_of_no_return (id `point_of_no_return`) wait for
+   * `decide`'s go or abort, at most their timeout (`holdTimeoutMs` for the hold; default 60 s), after
+   * which the node aborts by itself. Abort or timeout: the install fails (`barrier-aborted`), undone in
+   * memory. Without it, sync_nodes points pass at once, with a note.
+   */
+  barrier?: { hold?: boolean; holdTimeoutMs?: number; decide: (point: BarrierPoint) => Promise<BarrierDecision> };
 }
 
 export interface ApplyResult {
@@ -111,9 +121,10 @@ async function applyUnpacked(root: string, status: NodeStatus, version: string, 
     const check = await controlRequest(root, { cmd: "check", version, plan });
     return { from: running, to: version, direction: check.direction, dryRun: true, permanent: false, check, ...(restart ? { restart } : {}) };
   }
-  const install = { cmd: "install" as const, version, plan, ...(restart ? { allowRestart: true } : {}), ...(options.permanent ? { permanent: true } : {}), ...(options.codeChangeTimeout !== undefined ? { codeChangeTimeout: options.codeChangeTimeout } : {}) };
+  const install = { cmd: "install" as const, version, plan, ...(restart ? { allowRestart: true } : {}), ...(options.permanent ? { permanent: true } : {}), ...(options.codeChangeTimeout !== undefined ? { codeChangeTimeout: options.codeChangeTimeout } : {}), ...barrierRequest(options.barrier) };
   const before = { pid: status.pid, version: running, processCount: status.processCount, target: version };
-  const installed = await requestWatchingSteps(root, install, before, { ...(options.progress ? { progress: options.progress } : {}), ...(options.silenceMs !== undefined ? { timeout: options.silenceMs } : {}) });
+  const progress = answerBarriers(root, options);
+  const installed = await requestWatchingSteps(root, install, before, { progress, ...(options.silenceMs !== undefined ? { timeout: options.silenceMs } : {}) });
   attempt.installed = true;
   return { from: running, to: version, direction: installed.direction, dryRun: false, permanent: installed.permanent, timings: installed.timings, killed: installed.killed, ...(restart ? { restart } : {}) };
 }

@@ -21,6 +21,10 @@
  *   restart_new_emulator not a hot upgrade: start a new node on the target release and hand it the sockets
  *   point_of_no_return   hand-written appups only: `apply` instructions before it run before any code changes
  *                        (a failing check there stops the install with nothing changed)
+ *   sync_nodes           hand-written appups only: a barrier point where the author puts it (before or after
+ *                        point_of_no_return). In a fleet rollout every node of the wave waits there until all
+ *                        have reached it (go) or one failed or `timeoutMs` passed (abort: the install rolls
+ *                        back in memory); a plain `relup apply` passes it at once. `id` names it to the fleet.
  *
  * dependsOn lists modules (of this release, `app/module` or a module of the same application) whose
  * instructions must come first on the way up and last on the way down.
@@ -82,6 +86,19 @@ export const RemoveApplication = z.object({ op: z.literal("remove_application"),
 export const RestartApplication = z.object({ op: z.literal("restart_application"), application: AppName }).strict();
 export const RestartNewEmulator = z.object({ op: z.literal("restart_new_emulator") }).strict();
 export const PointOfNoReturn = z.object({ op: z.literal("point_of_no_return") }).strict();
+/** A barrier point's name: letters, digits, `.`, `_`, `-`; `point_of_no_return` is the hold's own. */
+export const BarrierId = z
+  .string()
+  .max(200)
+  .regex(/^(?!point_of_no_return$)[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: (issue) => `must be a name of letters, digits, ".", "_" and "-" (and not point_of_no_return, the hold's own point), not ${JSON.stringify(issue.input)}` })
+  .describe("The barrier's name, as the fleet reports it");
+export const SyncNodes = z
+  .object({
+    op: z.literal("sync_nodes"),
+    id: BarrierId,
+    timeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS, { error: (issue) => tooLongTimeout(issue.input) }).describe("How long the node waits for the barrier's decision before it aborts the install by itself (ms)"),
+  })
+  .strict();
 
 export const AppupInstruction = z.discriminatedUnion("op", [
   LoadModule,
@@ -94,6 +111,7 @@ export const AppupInstruction = z.discriminatedUnion("op", [
   RestartApplication,
   RestartNewEmulator,
   PointOfNoReturn,
+  SyncNodes,
 ]);
 export type AppupInstruction = z.infer<typeof AppupInstruction>;
 

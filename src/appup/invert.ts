@@ -9,6 +9,7 @@ export function invert(i: AppupInstruction): AppupInstruction {
     case "restart_application":
     case "restart_new_emulator":
     case "point_of_no_return":
+    case "sync_nodes":
       return i;
     case "add_module":
       return { op: "delete_module", module: i.module, ...(i.dependsOn ? { dependsOn: i.dependsOn } : {}) };

@@ -41,6 +41,9 @@ export function runtimeExitCode(issue: RuntimeIssue): ExitCode {
     case "unwritable":
     case "record-failed":
     case "install-failed":
+    case "barrier-aborted":
+    case "no-barrier":
+    case "barrier-held":
     case "node-failed":
     case "no-node":
     case "node-lost":

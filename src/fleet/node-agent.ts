@@ -28,6 +28,7 @@ import { connectEtcd } from "./etcd-client.ts";
 import type { FleetConfig } from "./fleet-config.ts";
 import type { FleetMember } from "./fleet-member.ts";
 import { watchGroup } from "./group-watch.ts";
+import { NodeHealthReporter } from "./node-health-reporter.ts";
 import { RolloutAgent } from "./rollout-agent.ts";
 import type { RolloutRecord } from "./rollout-record.ts";
 import { rolloutStep } from "./rollout-step.ts";
@@ -53,6 +54,7 @@ export class NodeAgent {
   #options: AgentOptions;
   #client: Etcd3;
   #rollouts: RolloutAgent;
+  #health: NodeHealthReporter;
   #watch: { cancel(): Promise<void> } | undefined;
   #desired: DesiredRecord | undefined;
   #rollout: RolloutRecord | undefined;
@@ -68,6 +70,7 @@ export class NodeAgent {
     this.#options = options;
     this.#client = connectEtcd(options.config.endpoints);
     this.#rollouts = new RolloutAgent({ ...options, client: this.#client });
+    this.#health = new NodeHealthReporter(options);
   }
 
   static start(options: AgentOptions): NodeAgent {
@@ -103,7 +106,16 @@ export class NodeAgent {
     });
     if (this.#stopped) return void (await watch.cancel());
     this.#watch = watch;
-    this.#tick = setInterval(() => this.#kick(), this.#options.refreshMs ?? 5_000).unref();
+    this.#tick = setInterval(() => this.#refresh(), this.#options.refreshMs ?? 5_000).unref();
+    this.#refresh();
+  }
+
+  /** Every refresh: the node's health into its record (with the rollout's HTTP check while it runs), and look again. */
+  #refresh(): void {
+    const rollout = this.#rollout;
+    const active = rollout && (rollout.state === "running" || rollout.state === "reverting");
+    void this.#health.refresh(active ? rollout.options.healthPath : undefined);
+    this.#kick();
   }
 
   /** A rollout that runs with no deadline key known: the deadline's length from now, unless the key appears. */

@@ -54,6 +54,8 @@ export const NodeRecord = z
         wave: z.number().int().min(0),
         state: z.enum(NODE_ROLLOUT_STATES),
         failure: z.string().optional(),
+        /** with `prepared`: the barrier point the node holds at (wave-barrier.ts) */
+        barrier: z.string().optional(),
         since: z.string(),
       })
       .strict()

@@ -9,8 +9,9 @@
  * - permanent: the `permanent` control request → permanent;
  * - deadline: the record running → reverting, in a transaction on its mod revision (losing the race to
  *   the driver or another agent is fine: the next record says what to do);
- * - settle: with no driver, reverting → reverted once no node of the rollout's waves still reports it runs
- *   the release for this rollout (installing, prepared, installed, reverting).
+ * - settle: with no driver, reverting → reverted once no node of the rollout's waves is still installing
+ *   or preparing it, or runs the release installed or reverting for this rollout; failed, with the nodes
+ *   and why, when a node whose revert failed still runs it.
  *
  * The report is the node record's `rollout` field {id, wave, state, failure?, since}, with the node's
  * status beside it (fetching, applying, running, failed) as for the desired record. Every step is logged.
@@ -38,8 +39,8 @@ export interface RolloutContext {
 
 type NodeRolloutState = (typeof NODE_ROLLOUT_STATES)[number];
 
-/** The states in which a node still runs (or is about to run) the rollout's release. */
-const ON_RELEASE: ReadonlySet<NodeRolloutState> = new Set(["installing", "prepared", "installed", "reverting"]);
+/** The states in which a node that runs the rollout's release still has it to revert. */
+const ON_RELEASE: ReadonlySet<NodeRolloutState> = new Set(["installed", "reverting"]);
 
 export class RolloutAgent {
   #context: RolloutContext;
@@ -132,16 +133,22 @@ export class RolloutAgent {
     if (moved) this.#context.log("fleet rollout deadline passed", { rollout: rollout.id, state: "reverting", reason });
   }
 
-  /** No driver, reverting: reverted once no node of the waves still runs the release for this rollout. */
+  /**
+   * No driver, reverting: once no node of the waves is still installing or on the release for this
+   * rollout, reverted; failed (with the nodes and why) when a node's revert failed and it runs the release.
+   */
   async settle(rollout: RolloutRecord): Promise<void> {
     const { client, config } = this.#context;
     await this.#context.member.flushed();
     const listing = groupListing(config.group, await client.getAll().prefix(nodesPrefix(config.group)).strings());
     const inWaves = new Set(rollout.waves.flatMap((w) => w.nodes));
-    const still = listing.nodes.filter((n) => inWaves.has(n.id) && n.rollout?.id === rollout.id && ON_RELEASE.has(n.rollout.state)).map((n) => n.id);
-    if (still.length > 0) return;
-    const moved = await this.#advance(rollout.id, "reverting", async (current) => (await this.#deadlinePresent()) ? undefined : { ...current, state: "reverted" });
-    if (moved) this.#context.log("fleet rollout reverted by the nodes", { rollout: rollout.id, reason: rollout.reason ?? "" });
+    const ours = listing.nodes.filter((n) => inWaves.has(n.id) && n.rollout?.id === rollout.id);
+    const onRelease = (n: NodeRecord) => n.release?.version === rollout.release.version;
+    if (ours.some((n) => n.rollout!.state === "installing" || n.rollout!.state === "prepared" || (ON_RELEASE.has(n.rollout!.state) && onRelease(n)))) return;
+    const failed = ours.filter((n) => n.rollout!.state === "failed" && onRelease(n));
+    const reason = failed.length === 0 ? undefined : `${rollout.reason ?? "reverting"}; the revert did not complete on ${failed.map((n) => `${n.id} (${n.rollout!.failure?.split("\n")[0] ?? "failed"})`).join(", ")}`;
+    const moved = await this.#advance(rollout.id, "reverting", async (current) => ((await this.#deadlinePresent()) ? undefined : reason === undefined ? { ...current, state: "reverted" } : { ...current, state: "failed", reason }));
+    if (moved) this.#context.log(reason === undefined ? "fleet rollout reverted by the nodes" : "fleet rollout failed to revert", { rollout: rollout.id, reason: reason ?? rollout.reason ?? "" });
   }
 
   async #deadlinePresent(): Promise<boolean> {

@@ -43,6 +43,12 @@ export const RolloutWave = z
     state: z.enum(WAVE_STATES),
     /** with --barrier: "prepare" (each node prepares and holds before the point of no return), then "go" or "abort" */
     barrier: z.enum(["prepare", "go", "abort"]).optional(),
+    /**
+     * the barrier point `barrier` decides, when the driver names one (the id the wave's nodes reported
+     * `prepared` at: a plan's sync_nodes id, or the implicit point before the point of no return); without
+     * it, `go` releases every point of the wave's install
+     */
+    barrierId: z.string().optional(),
     started: z.string().optional(),
     /** when its soak ends (ISO 8601, the driver's clock: for display) */
     soakUntil: z.string().optional(),

@@ -17,8 +17,8 @@
  * - reverting, reverted, failed: the node runs the release, installed by this rollout (its report names
  *   the rollout): `revert` (rollback in memory); it no longer runs it (restarted, or reverted):
  *   `reverted` (say so, once); otherwise the desired record (reverted, failed) or nothing (reverting)
- * - succeeded: the node runs the release: `permanent` (unless it is, and said so); otherwise the
- *   desired record, which the driver set to the release before it said succeeded
+ * - succeeded: the node runs the release: `permanent` (unless it is, and said so); otherwise, and once
+ *   done, the desired record, which the driver set to the release before it said succeeded
  */
 import { assertNever } from "../errors.ts";
 import type { NodeRecord } from "./node-record.ts";
@@ -79,7 +79,8 @@ export function rolloutStep(input: StepInput): RolloutStep {
     case "succeeded": {
       if (!onRelease) return { do: "desired" };
       const said = wave < 0 || (report?.id === rollout.id && report.state === "permanent");
-      return running.permanent && said ? { do: "nothing", why: "permanent" } : { do: "permanent", wave: wave < 0 ? undefined : wave };
+      // Done: the desired record (the driver set it to this release) rules again, e.g. a later desire.
+      return running.permanent && said ? { do: "desired" } : { do: "permanent", wave: wave < 0 ? undefined : wave };
     }
     default:
       return assertNever(rollout.state);

@@ -141,6 +141,7 @@ function checkSection(section: "up" | "down", script: readonly Instruction[], be
       case "restart_new_emulator":
       case "load_object_code":
       case "point_of_no_return":
+      case "sync_nodes":
         break;
       default:
         assertNever(i);

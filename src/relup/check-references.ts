@@ -76,6 +76,7 @@ export function checkReferences(
         break;
       case "restart_new_emulator":
       case "point_of_no_return":
+      case "sync_nodes":
         break;
       default:
         assertNever(i);

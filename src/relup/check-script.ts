@@ -23,8 +23,10 @@ export function checkScript(section: "up" | "down", script: readonly Instruction
   const versions = new Map<string, string>();
   const suspended = new Set<string>();
   const stopped = new Set<string>();
+  /** the sync_nodes ids seen: each names one barrier point */
+  const barriers = new Set<string>();
   script.forEach((i, n) => {
-    if (n < split && !["load_object_code", "apply", "restart_new_emulator"].includes(i.op)) {
+    if (n < split && !["load_object_code", "apply", "restart_new_emulator", "sync_nodes"].includes(i.op)) {
       problem(n, { kind: "bad-op-before-point-of-no-return", op: i.op });
     }
     if (n > split && i.op === "load_object_code") problem(n, { kind: "object-code-after-point-of-no-return" });
@@ -69,6 +71,10 @@ export function checkScript(section: "up" | "down", script: readonly Instruction
         // A stopped module that leaves the release is not started again; one loaded again after its
         // remove (a module replaced) stays, and its processes must be started again.
         if (!script.slice(n + 1).some((j) => j.op === "load" && j.module === i.module)) stopped.delete(i.module);
+        break;
+      case "sync_nodes":
+        if (barriers.has(i.id)) problem(n, { kind: "duplicate-barrier", id: i.id });
+        barriers.add(i.id);
         break;
       case "point_of_no_return":
       case "purge":

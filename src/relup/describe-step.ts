@@ -22,6 +22,8 @@ export function describeStep(i: Instruction): string {
     case "restart_new_emulator":
     case "point_of_no_return":
       return i.op;
+    case "sync_nodes":
+      return `sync_nodes ${i.id}`;
     default:
       return assertNever(i);
   }

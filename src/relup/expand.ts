@@ -93,6 +93,7 @@ export function expand(scripts: readonly Script[], section: "up" | "down"): Expa
         case "restart_application":
         case "restart_new_emulator":
         case "point_of_no_return":
+        case "sync_nodes":
           return { ...i, origin, field, app: script.app };
         default:
           return assertNever(i);

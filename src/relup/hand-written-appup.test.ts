@@ -1,6 +1,6 @@
 /** A hand-written appup.json replaces generation for its application, and is checked the same way. */
 import { describe, expect, it } from "vitest";
-import type { AppupFile, AppupInstruction } from "../appup/instruction.ts";
+import { AppupInstruction as AppupInstructionSchema, type AppupFile, type AppupInstruction } from "../appup/instruction.ts";
 import { model, type AppSpec } from "../../test/helpers/model.ts";
 import { checkPlanMeaning } from "./check-plan-meaning.ts";
 import { generatePlan } from "./generate-plan.ts";
@@ -50,6 +50,30 @@ describe("hand-written appup.json", () => {
     const up: AppupInstruction[] = [{ op: "apply", module: "cache", function: "preflight", args: [] }, { op: "point_of_no_return" }, migrate];
     const result = withAppup(up, { down: [{ to: "1.0.0", instructions: up }] });
     expect(result.ok && result.value.file.up.map((i) => i.op)).toEqual(["load_object_code", "apply", "point_of_no_return", "suspend", "load", "code_change", "resume"]);
+  });
+
+  it("sync_nodes stays where the author put it: between the blocks around it, or before point_of_no_return", () => {
+    const warm: AppupInstruction = { op: "sync_nodes", id: "cache-migrated", timeoutMs: 30_000 };
+    const after = withAppup([migrate, warm, { op: "load_module", module: "web" }], { down: [{ to: "1.0.0", instructions: [{ op: "load_module", module: "web" }, warm, migrate] }] });
+    expect(after.ok && after.value.file.up.map((i) => (i.op === "sync_nodes" ? i : i.op))).toEqual(["load_object_code", "point_of_no_return", "suspend", "load", "code_change", "resume", { op: "sync_nodes", id: "cache-migrated", timeoutMs: 30_000 }, "load"]);
+    expect(after.ok && after.value.file.down.map((i) => i.op)).toEqual(["load_object_code", "point_of_no_return", "load", "sync_nodes", "suspend", "code_change", "load", "resume"]);
+    const prepared = withAppup([{ op: "sync_nodes", id: "prepared", timeoutMs: 10_000 }, { op: "point_of_no_return" }, migrate], { down: [{ to: "1.0.0", instructions: [migrate] }] });
+    expect(prepared.ok && prepared.value.file.up.map((i) => i.op)).toEqual(["load_object_code", "sync_nodes", "point_of_no_return", "suspend", "load", "code_change", "resume"]);
+  });
+
+  it("two sync_nodes with one id in a section are refused: a fleet tells its barrier points apart by id", () => {
+    const warm: AppupInstruction = { op: "sync_nodes", id: "warm", timeoutMs: 1_000 };
+    const result = withAppup([warm, migrate, warm], { down: [{ to: "1.0.0", instructions: [migrate] }] });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.issues.map(formatPlanIssue).join("\n")).toContain("sync_nodes `warm` appears more than once in the section: a fleet tells its barrier points apart by id. Fix: give each sync_nodes its own id.");
+  });
+
+  it("a sync_nodes id is a plain name, and not point_of_no_return (the hold's own point)", () => {
+    const parse = (id: string) => AppupInstructionSchema.safeParse({ op: "sync_nodes", id, timeoutMs: 1_000 });
+    expect(parse("caches-warm.v2").success).toBe(true);
+    expect(parse("point_of_no_return").error?.issues[0]?.message).toMatch(/not point_of_no_return, the hold's own point/);
+    expect(parse("two words").success).toBe(false);
+    expect(AppupInstructionSchema.safeParse({ op: "sync_nodes", id: "warm", timeoutMs: 2 ** 31 }).success).toBe(false);
   });
 
   it("restart_application starts the application again with no start type: the runtime keeps the type it ran with", () => {

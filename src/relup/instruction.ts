@@ -27,12 +27,15 @@
  *   resume                deliver messages again to the processes suspended for `modules`, queued ones first.
  *   stop                  terminate the supervised processes using `modules`, remembering their place.
  *   start                 restart the processes stopped by `stop`, in the same place of the supervision tree.
+ *   sync_nodes            a barrier point (src/runtime/steps/barrier.ts): wait for the install's client to say
+ *                         go or abort, at most `timeoutMs`; abort or the timeout fails the install there (rolled
+ *                         back in memory). A client that decides nothing (a plain `relup apply`) passes it at once.
  *   apply                 call `module.function(...args)`; module is `app/module`, or `application` for the
  *                         runtime's application controller (start, stop, load, unload, set_env_defaults,
  *                         config_change: src/runtime/steps/apply-step.ts says what each does).
  */
 import { z } from "zod";
-import { PurgeMethod, Timeout } from "../appup/instruction.ts";
+import { PurgeMethod, SyncNodes, Timeout } from "../appup/instruction.ts";
 import { AppName, Json, ModuleName, ModuleRef, Sha256, Version } from "../release/names.ts";
 
 export const RestartNewEmulator = z.object({ op: z.literal("restart_new_emulator") }).strict();
@@ -73,6 +76,7 @@ export const Instruction = z.discriminatedUnion("op", [
   Stop,
   Start,
   Apply,
+  SyncNodes,
 ]);
 export type Instruction = z.infer<typeof Instruction>;
 export type Op = Instruction["op"];

@@ -61,7 +61,8 @@ export type ScriptProblem =
   | { kind: "code-change-not-suspended"; modules: string[] }
   | { kind: "stopped-not-started"; modules: string[] }
   | { kind: "started-not-stopped"; modules: string[] }
-  | { kind: "conflicting-object-code"; application: string; versions: string[] };
+  | { kind: "conflicting-object-code"; application: string; versions: string[] }
+  | { kind: "duplicate-barrier"; id: string };
 
 export type PlanWarning =
   | { code: "module-state"; module: string; bindings: string[] }
@@ -145,7 +146,7 @@ function atSectionEnd(p: ScriptProblem): boolean {
 function formatScriptProblem(p: ScriptProblem): string {
   switch (p.kind) {
     case "bad-op-before-point-of-no-return":
-      return `\`${p.op}\` comes before point_of_no_return, where only load_object_code and apply may run. Fix: move it after point_of_no_return.`;
+      return `\`${p.op}\` comes before point_of_no_return, where only load_object_code, apply and sync_nodes may run. Fix: move it after point_of_no_return.`;
     case "point-of-no-return-count":
       return `the script has ${p.count} point_of_no_return instructions; it needs exactly one. Fix: keep one, after every load_object_code.`;
     case "object-code-after-point-of-no-return":
@@ -166,6 +167,8 @@ function formatScriptProblem(p: ScriptProblem): string {
       return `${list(p.modules)} started but never stopped. Fix: stop them first, or drop the start.`;
     case "conflicting-object-code":
       return `object code of application ${q(p.application)} is read at versions ${p.versions.join(" and ")}. Fix: load one version of an application.`;
+    case "duplicate-barrier":
+      return `sync_nodes ${q(p.id)} appears more than once in the section: a fleet tells its barrier points apart by id. Fix: give each sync_nodes its own id.`;
     default:
       return assertNever(p);
   }

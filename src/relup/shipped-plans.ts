@@ -38,7 +38,7 @@ const APPUP_OPS = AppupInstruction.options.map((o) => o.shape.op.value);
 
 /**
  * An instruction whose `op` is not an appup op says which op it found and what to do about it: an op
- * is never dropped, so an OTP instruction relup does not have (sync_nodes) must be taken out by hand.
+ * is never dropped, so an OTP instruction relup does not have (restart_emulator) must be taken out by hand.
  */
 function unknownOpIssue(issue: ReleaseIssue, text: string): ReleaseIssue | undefined {
   if (issue.code !== "invalid-field") return undefined;
@@ -47,7 +47,7 @@ function unknownOpIssue(issue: ReleaseIssue, text: string): ReleaseIssue | undef
   const data = JSON.parse(text) as Record<string, { instructions?: { op?: unknown }[] }[] | undefined>;
   const op = data[at[1]!]?.[Number(at[2])]?.instructions?.[Number(at[3])]?.op;
   if (typeof op !== "string" || (APPUP_OPS as readonly string[]).includes(op)) return undefined;
-  const why = op === "sync_nodes" ? "; relup upgrades each node on its own and has no sync_nodes barrier in an appup" : "";
+  const why = op === "restart_emulator" ? "; relup restarts a node only with restart_new_emulator, which hands over its sockets" : "";
   return {
     ...issue,
     detail: `${JSON.stringify(op)} is not an appup instruction (the ops are ${APPUP_OPS.join(", ")})${why}`,

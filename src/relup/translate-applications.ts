@@ -66,6 +66,11 @@ export function translateApplications(instrs: readonly ExpandedInstr[], from: Re
       case "restart_new_emulator":
         out.push({ op: i.op });
         break;
+      case "sync_nodes":
+        // Where the author put it: a barrier between the instructions around it (a block of dependent
+        // modules is placed where its first instruction stood, so the barrier stays between blocks).
+        out.push({ op: "low", instruction: { op: "sync_nodes", id: i.id, timeoutMs: i.timeoutMs }, reason: `barrier \`${i.id}\` where the appup ${i.origin} puts it` });
+        break;
       default:
         assertNever(i);
     }

@@ -84,7 +84,7 @@ function splitAtPointOfNoReturn(scripts: ExpandedInstr[][], section: "up" | "dow
       else if (i.op === "point_of_no_return") {
         if (n !== at) issues.push({ code: "script", section, at: n, problem: { kind: "point-of-no-return-count", count: 2 } });
       } else if (at !== -1 && n < at) {
-        if (i.op === "apply") before.push(i);
+        if (i.op === "apply" || i.op === "sync_nodes") before.push(i);
         else issues.push({ code: "script", section, at: n, problem: { kind: "bad-op-before-point-of-no-return", op: i.op === "dep" ? i.kind : i.op } });
       } else after.push(i);
     });

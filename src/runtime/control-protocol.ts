@@ -12,11 +12,13 @@
  *   releases    → every release of the root with its status (unpacked, current, permanent, old)
  *   unpack      {source}: a release tarball or directory on the node's machine, read safely into the root
  *   check       {version, plan}: the install preflight, changing nothing
- *   install     {version, plan, codeChangeTimeout?, allowRestart?, permanent?}: run the plan (and make the
- *               release permanent with it); progress lines ({id, progress})
+ *   install     {version, plan, codeChangeTimeout?, allowRestart?, permanent?, decideBarriers?, hold?,
+ *               holdTimeoutMs?}: run the plan (and make the release permanent with it); progress lines ({id, progress})
  *               come before the answer. codeChangeTimeout (ms or "infinity") overrides the plan's for every
  *               module; a plan that restarts the node is refused unless allowRestart
  *   permanent   {version}: make the current release the one the node boots
+ *   barrier     {barrier, decision}: go or abort for the barrier point an install holds at (barrier-gate.ts),
+ *               from any connection; while one is held, another install or a rollback is refused
  *   rollback    {codeChangeTimeout?, dryRun?}: back to the previous release, running the plan's other section
  *               hot, as install does (progress lines, the processes purges killed, step timings);
  *               dryRun runs only its preflight (as check), changing nothing
@@ -47,7 +49,7 @@
  * watchdog kills it and the connection closes, or the client gives up after its silence limit).
  */
 import { z } from "zod";
-import { Timeout } from "../appup/instruction.ts";
+import { MAX_TIMEOUT_MS, Timeout } from "../appup/instruction.ts";
 import { RelupFile } from "../relup/instruction.ts";
 import { ModuleRef, Version } from "../release/names.ts";
 import type { ConnectionStats } from "./control-server.ts";
@@ -58,6 +60,7 @@ import type { ProcessPage, ProcessSummary } from "./process-query.ts";
 import type { Sample } from "./node-sampler.ts";
 import type { ApplicationTree, TreeNode } from "./supervision-tree.ts";
 import type { GcPauses, LongestBlock } from "./loop-watch.ts";
+import type { BarrierGate } from "./barrier-gate.ts";
 import type { HealthResult } from "./health-monitor.ts";
 import type { Node } from "./node.ts";
 import type { ReleaseHandler } from "./release-handler.ts";
@@ -89,10 +92,17 @@ export const ControlRequest = z.discriminatedUnion("cmd", [
       allowRestart: z.boolean().optional(),
       /** make the release permanent as part of the install: complete, or nothing changed */
       permanent: z.boolean().optional(),
+      /** the client decides every barrier point (sync_nodes) with a `barrier` request; without it they pass at once */
+      decideBarriers: z.boolean().optional(),
+      /** hold before the plan's point_of_no_return too, as the barrier point `point_of_no_return` (decideBarriers implied) */
+      hold: z.literal("point_of_no_return").optional(),
+      /** how long the hold waits for a decision before the node aborts the install by itself (ms; default 60000) */
+      holdTimeoutMs: z.number().int().min(1).max(MAX_TIMEOUT_MS).optional(),
       keepalive: Keepalive,
     })
     .strict(),
   z.object({ id: Id, cmd: z.literal("permanent"), version: Version }).strict(),
+  z.object({ id: Id, cmd: z.literal("barrier"), barrier: z.string().min(1).max(200), decision: z.enum(["go", "abort"]) }).strict(),
   z
     .object({
       id: Id,
@@ -138,6 +148,7 @@ export interface ControlResults {
   check: Awaited<ReturnType<ReleaseHandler["check"]>>;
   install: Awaited<ReturnType<ReleaseHandler["install"]>>;
   permanent: Awaited<ReturnType<ReleaseHandler["permanent"]>>;
+  barrier: ReturnType<BarrierGate["decide"]>;
   /** a rollback that ran; with `dryRun`, see ControlResult */
   rollback: Awaited<ReturnType<ReleaseHandler["rollback"]>>;
   remove: Awaited<ReturnType<ReleaseHandler["remove"]>>;

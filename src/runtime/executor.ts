@@ -41,7 +41,9 @@ import type { Pid, Proc } from "./process.ts";
 import type { RootConfig } from "./root-config.ts";
 import type { RuntimePort } from "./runtime-port.ts";
 import type { Timeout } from "./runtime.ts";
+import type { BarrierProgress } from "./barrier-gate.ts";
 import { applicationSteps, type ApplicationSteps } from "./steps/apply-step.ts";
+import { BarrierAbort, holdBeforeChange, pointOfNoReturnStep, type ExecBarriers } from "./steps/barrier.ts";
 import { codeChangeStep } from "./steps/code-change.ts";
 import { loadObjectCodeStep } from "./steps/load-object-code.ts";
 import { loadStep, purgeStep, removeStep, type ProcessRef } from "./steps/purge.ts";
@@ -66,7 +68,8 @@ export type Progress =
   /** a step finished (a failed one is followed by `rollback` instead) */
   | { phase: "step-done"; index: number; op: Instruction["op"]; ms: number }
   | { phase: "code_change"; module: string; done: number; total: number }
-  | { phase: "rollback"; steps: number; cause: string };
+  | { phase: "rollback"; steps: number; cause: string }
+  | BarrierProgress;
 
 export interface ExecOptions {
   /** the node as the executor sees it (a live Node's `port`, or any runtime adapted by runtimePort) */
@@ -83,6 +86,8 @@ export interface ExecOptions {
   onKilled?: (module: string, process: ProcessRef) => void;
   /** carries out restart_new_emulator (only the launcher can); absent means the op is refused */
   restartNewEmulator?: () => Promise<void>;
+  /** where the install waits at its barrier points (steps/barrier.ts); absent, they pass at once */
+  barriers?: ExecBarriers;
 }
 
 /** Executor state, one field per concern (cf. release_handler_1's #eval_state). */
@@ -157,6 +162,7 @@ export async function execute(script: readonly Instruction[], options: ExecOptio
     options.progress?.({ phase: "rollback", steps: state.undo.length + state.restarts.length, cause: failure.cause.message });
     const phase = state.passedPointOfNoReturn ? "after-point-of-no-return" : "before-point-of-no-return";
     const incomplete = await rollback(state, options.port);
+    if (failure.cause instanceof BarrierAbort) throw failure.cause.failed(index, phase, state.killed, incomplete);
     throw new InstallError(index, instruction, failure.cause, failure.where, [...state.killed], incomplete, phase);
   };
   const run = async (index: number) => {
@@ -206,12 +212,12 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
   switch (i.op) {
     case "restart_new_emulator":
       if (!o.restartNewEmulator) throw new Error("restart_new_emulator needs the launcher; start the node with `relup start`");
+      await holdBeforeChange(o.barriers);
       return o.restartNewEmulator();
     case "load_object_code":
       return loadObjectCodeStep(i, s, o);
     case "point_of_no_return":
-      s.passedPointOfNoReturn = true;
-      return;
+      return pointOfNoReturnStep(s, o.barriers);
     case "suspend":
       return suspendStep(i, s, o);
     case "load":
@@ -229,6 +235,8 @@ async function step(i: Instruction, s: ExecState, o: ExecOptions): Promise<void>
       return stopOrStartStep(i.op, i.modules, s, o);
     case "apply":
       return s.applications.apply(i);
+    case "sync_nodes":
+      return o.barriers?.at({ id: i.id, timeoutMs: i.timeoutMs });
     default:
       return assertNever(i);
   }
@@ -287,6 +295,8 @@ function describeStep(i: Instruction): string {
       return `${i.mode} ${i.modules.map((m) => m.module).join(", ")}`;
     case "apply":
       return `${i.module}.${i.function}`;
+    case "sync_nodes":
+      return `${i.id} (at most ${i.timeoutMs} ms)`;
     case "point_of_no_return":
     case "restart_new_emulator":
       return "";

@@ -9,6 +9,8 @@
  *   migrated        per module, how many of its processes code_change has migrated so far, of how many
  *   pointOfNoReturn when the plan passed it
  *   rollback        when a failed step started the rollback, how many changes it undid, and why
+ *   barriers        each barrier point the install reached (steps/barrier.ts): when it started holding,
+ *                   whether it waited for a decision, and the decision (go, abort, timeout) and when
  *
  * Reading it changes nothing. `seq` grows with every change, so that a reader polls with a cursor
  * (`journal {after: seq, wait}` answers as soon as there is something newer, or after `wait` ms).
@@ -52,6 +54,7 @@ export interface InstallRecord {
   migrated: { module: string; done: number; total: number }[];
   pointOfNoReturn?: number;
   rollback?: { start: number; steps: number; cause: string };
+  barriers?: { id: string; start: number; waits: boolean; end?: number; decision?: "go" | "abort" | "timeout" }[];
 }
 
 export interface JournalResult {
@@ -153,6 +156,14 @@ export class InstallJournal {
       case "rollback":
         record.rollback = { start: t, steps: event.steps, cause: event.cause };
         break;
+      case "barrier":
+        (record.barriers ??= []).push({ id: event.barrier.id, start: t, waits: event.waits, ...(event.waits ? {} : { end: t }) });
+        break;
+      case "barrier-decided": {
+        const held = record.barriers?.findLast((b) => b.id === event.id && b.end === undefined);
+        if (held) Object.assign(held, { end: t, decision: event.decision });
+        break;
+      }
     }
     this.#changed();
   }

@@ -29,6 +29,7 @@ import { MAX_TIMEOUT_MS } from "../appup/instruction.ts";
 import { InstallJournal } from "./install-journal.ts";
 import { NodeSampler } from "./node-sampler.ts";
 import { HealthMonitor } from "./health-monitor.ts";
+import { BarrierGate, DEFAULT_HOLD_TIMEOUT_MS } from "./barrier-gate.ts";
 import { processPage, processSummary } from "./process-query.ts";
 import { applicationTrees, subtree } from "./supervision-tree.ts";
 
@@ -203,6 +204,7 @@ try {
   const handler = new ReleaseHandler(node, root, { restartNewEmulator });
   releaseHandler = handler;
   const health = new HealthMonitor(node.runtime, node.startedAt);
+  const gate = new BarrierGate(log);
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const loopWatch = new LoopWatch();
@@ -227,16 +229,22 @@ try {
       case "check":
         return handler.check(request.version, request.plan);
       case "install": {
+        gate.refuseWhileHeld("install");
+        // An install whose client decides waits at its barrier points; the hold adds one before the point of no return.
+        const decides = { decides: request.decideBarriers === true || request.hold !== undefined, ...(request.hold ? { holdTimeoutMs: request.holdTimeoutMs ?? DEFAULT_HOLD_TIMEOUT_MS } : {}) };
         // After a handover this node stops whatever the install ends with: only its successor serves.
         try {
-          return await journal.track({ kind: "install", from: node.release.version, to: request.version, plan: request.plan }, progress, (progress) => handler.install(request.version, request.plan, progress, { ...(request.allowRestart !== undefined ? { allowRestart: request.allowRestart } : {}), ...(request.permanent ? { permanent: true } : {}), ...(request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {}) }));
+          return await journal.track({ kind: "install", from: node.release.version, to: request.version, plan: request.plan }, progress, (progress) => handler.install(request.version, request.plan, progress, { ...(request.allowRestart !== undefined ? { allowRestart: request.allowRestart } : {}), ...(request.permanent ? { permanent: true } : {}), ...(request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {}), barriers: gate.forInstall(progress, decides) }));
         } finally {
           if (handedOver) void drainThenStop();
         }
       }
       case "permanent":
         return handler.permanent(request.version);
+      case "barrier":
+        return gate.decide(request.barrier, request.decision);
       case "rollback":
+        gate.refuseWhileHeld("rollback");
         if (request.dryRun) return handler.checkRollback();
         try {
           return await journal.track({ kind: "rollback", from: node.release.version }, progress, (progress) => handler.rollback(progress, request.codeChangeTimeout !== undefined ? { codeChangeTimeout: request.codeChangeTimeout } : {}));

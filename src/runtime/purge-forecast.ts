@@ -72,6 +72,7 @@ export function forecastPurges(script: readonly Instruction[], node: Node): Purg
       case "resume":
       case "code_change":
       case "start":
+      case "sync_nodes":
         // Nothing here stops a process or drops code (a start restarts children the plan stopped).
         return;
       default:

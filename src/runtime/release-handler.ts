@@ -21,6 +21,7 @@ import path from "node:path";
 import { releaseIdentity } from "../release/release-file.ts";
 import type { Instruction, RelupFile } from "../relup/instruction.ts";
 import { execute, type Progress, type StepTiming } from "./executor.ts";
+import type { ExecBarriers } from "./steps/barrier.ts";
 import type { Node } from "./node.ts";
 import { forecastPurges } from "./purge-forecast.ts";
 import { RuntimeError } from "./issues/runtime-error.ts";
@@ -42,6 +43,8 @@ export interface InstallOptions {
   allowRestart?: boolean;
   /** make the release permanent as part of the install: RELEASES is staged before the first step */
   permanent?: boolean;
+  /** where the install waits at its barrier points (steps/barrier.ts, barrier-gate.ts); absent, they pass at once */
+  barriers?: ExecBarriers;
 }
 
 /** What an install writes besides changing the code: its record for a rollback, and RELEASES when a release becomes permanent. */
@@ -210,6 +213,7 @@ export class ReleaseHandler {
         },
         ...(progress ? { progress } : {}),
         ...(options.codeChangeTimeout !== undefined ? { codeChangeTimeout: options.codeChangeTimeout } : {}),
+        ...(options.barriers ? { barriers: options.barriers } : {}),
         ...(this.options.restartNewEmulator ? { restartNewEmulator: () => this.options.restartNewEmulator!(version) } : {}),
       });
     } catch (error) {
@@ -235,7 +239,7 @@ export class ReleaseHandler {
     const failed = { kind: "record-failed", root: this.root, from, to: this.currentVersion, write: writeFailure(cause) } as const;
     if (restarted) throw new RuntimeError({ ...failed, running: this.currentVersion, outcome: "taken-over" });
     try {
-      await this.#install(from, plan, undefined, { ...options, allowRestart: true }, {});
+      await this.#install(from, plan, undefined, { ...options, barriers: undefined, allowRestart: true }, {});
     } catch (undoError) {
       throw new RuntimeError({ ...failed, running: this.currentVersion, outcome: "undo-failed", undoError: undoError instanceof Error ? undoError.message : String(undoError) });
     }

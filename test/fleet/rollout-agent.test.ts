@@ -7,10 +7,10 @@
  * record to reverting, then reverted; a node restarted in a passed wave (by its launcher, or its launcher
  * killed and started again) converges to the rollout's release. Waits are on etcd's watch events, with timeouts.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Etcd3, Lease } from "etcd3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { get } from "../../src/net-helpers.ts";
@@ -91,6 +91,16 @@ async function deadline(c: Etcd3, rollout: RolloutRecord): Promise<Lease> {
 }
 
 const write = (c: Etcd3, rollout: RolloutRecord) => c.put(rolloutKey("calc")).value(JSON.stringify({ ...rollout, updated: new Date().toISOString() }));
+
+/** Wait for `count` more health reads written into the node's record (refreshes of the agent). */
+async function refreshes(c: Etcd3, key: string, count: number): Promise<void> {
+  const seen = new Set<string>();
+  await waitForKey(c, key, (v) => {
+    const at = parse(v)?.health?.at;
+    if (at !== undefined) seen.add(at);
+    return seen.size > count;
+  }, 30_000);
+}
 
 /** Wait for node `id`'s record to report `state` for the rollout, running `version`. */
 const reported = async (c: Etcd3, id: string, rollout: RolloutRecord, state: string, version: string) =>
@@ -215,4 +225,60 @@ describe("the node agent in a rollout", () => {
     expect(converged.launcherPid).not.toBe(launcherPid);
     expect(await json(node.port, "/code")).toBe(2);
   }, 240_000);
+
+  it("health in the record every refresh: it moves when a module crashes; with the rollout's health path, the node's answers are counted", async () => {
+    const server = await etcd();
+    const c = client(server.endpoint);
+    const node = await startNode(server.endpoint, "h1");
+    const key = nodeKey("calc", "h1");
+    const first = parse(await waitForKey(c, key, (v) => parse(v)?.health !== undefined, 30_000))!;
+    expect(first.health).toMatchObject({ nodePid: node.nodePid, crashes: 0, restarts: 0, failedCalls: 0 });
+    expect(first.health?.http).toBeUndefined();
+
+    expect(await get(node.port, "/crash")).toContain("crash asked for");
+    const crashed = parse(await waitForKey(c, key, (v) => (parse(v)?.health?.crashes ?? 0) >= 1, 30_000))!;
+    expect(crashed.health).toMatchObject({ nodePid: node.nodePid, crashes: 1, restarts: 1, failedCalls: 1 });
+    expect(crashed.status).toBe("running");
+    expect(await json(node.port, "/state")).toEqual({ count: 0 });
+
+    // A rollout with a health path (the node in a pending wave): GET on the port the node listens on.
+    const rollout = await rolloutOf([{ nodes: ["other"], state: "installing" }, { nodes: ["h1"], state: "pending" }]);
+    await deadline(c, rollout);
+    await write(c, { ...rollout, options: { ...rollout.options, healthPath: "/missing" } });
+    const failing = parse(await waitForKey(c, key, (v) => (parse(v)?.health?.http?.failed ?? 0) >= 2, 30_000))!;
+    expect(failing.health?.http).toMatchObject({ path: "/missing", ok: 0, last: `port ${node.port}: HTTP 404` });
+    await write(c, { ...rollout, options: { ...rollout.options, healthPath: "/state" } });
+    const ok = parse(await waitForKey(c, key, (v) => (parse(v)?.health?.http?.ok ?? 0) >= 2, 30_000))!;
+    expect(ok.health?.http).toMatchObject({ path: "/state", failed: 0, last: `port ${node.port}: HTTP 200` });
+  }, 120_000);
+
+  it("a failed install is not tried again at each refresh or for a record that asks the same; a record that asks another release is acted on", async () => {
+    const server = await etcd();
+    const c = client(server.endpoint);
+    const node = await startNode(server.endpoint, "f1");
+    const key = nodeKey("calc", "f1");
+    const tampered = await rolloutOf([{ nodes: ["f1"], state: "installing" }]);
+    // Other bytes where the published tarball is: the pin no longer matches.
+    await copyFile(v1, fileURLToPath(tampered.url));
+    await deadline(c, tampered);
+    await write(c, tampered);
+    const failed = parse(await waitForKey(c, key, (v) => parse(v)?.rollout?.state === "failed", 60_000))!;
+    expect(failed).toMatchObject({ status: "failed", release: { version: "1.0.0" }, rollout: { id: tampered.id, wave: 0 } });
+    expect(failed.rollout?.failure).toMatch(/sha256 is [0-9a-f]{64}, expected [0-9a-f]{64} \(pinned by rollout r-.* of group calc in etcd\)/);
+
+    // Refreshes, and a new revision of the record that asks the same: no second attempt.
+    await refreshes(c, key, 3);
+    await write(c, { ...tampered, waves: [{ nodes: ["f1"], state: "installing", started: new Date().toISOString() }] });
+    await refreshes(c, key, 3);
+    const log = async () => await readFile(path.join(node.root, "log", "fleet.jsonl"), "utf8");
+    expect((await log()).match(/"event":"fleet rollout install failed"/g)).toHaveLength(1);
+    expect((await log()).match(/"event":"fleet rollout fetching"/g)).toHaveLength(1);
+
+    // Another rollout (the release published again, intact): acted on at once.
+    const intact = await rolloutOf([{ nodes: ["f1"], state: "installing" }]);
+    await write(c, { ...intact, id: `${intact.id}-b` });
+    const installed = parse(await waitForKey(c, key, (v) => parse(v)?.rollout?.state === "installed", 60_000))!;
+    expect(installed).toMatchObject({ status: "running", release: { version: "1.1.0" }, nodePid: node.nodePid, rollout: { id: `${intact.id}-b` } });
+    expect(installed.rollout?.failure).toBeUndefined();
+  }, 120_000);
 });

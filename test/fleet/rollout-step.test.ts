@@ -66,10 +66,10 @@ describe("rolloutStep", () => {
     expect(step({ rollout: rollout("reverted", waves), running: fresh, report: report("installed") })).toEqual({ do: "revert", wave: 0 });
   });
 
-  it("succeeded: the release made permanent (and said so once); a node not on it follows the desired record", () => {
+  it("succeeded: the release made permanent (and said so once); then, or for a node not on it, the desired record", () => {
     const waves: RolloutWave[] = [{ nodes: ["n1"], state: "passed" }];
     expect(step({ rollout: rollout("succeeded", waves), running: fresh, report: report("installed") })).toEqual({ do: "permanent", wave: 0 });
-    expect(step({ rollout: rollout("succeeded", waves), running: { version: "1.1.0", permanent: true }, report: report("permanent") })).toMatchObject({ do: "nothing" });
+    expect(step({ rollout: rollout("succeeded", waves), running: { version: "1.1.0", permanent: true }, report: report("permanent") })).toEqual({ do: "desired" });
     expect(step({ rollout: rollout("succeeded", waves), running: { version: "1.1.0", permanent: true }, report: report("installed") })).toEqual({ do: "permanent", wave: 0 });
     expect(step({ rollout: rollout("succeeded", [{ nodes: ["n0"], state: "passed" }]), running: fresh })).toEqual({ do: "permanent", wave: undefined });
     expect(step({ rollout: rollout("succeeded", waves), running: old })).toEqual({ do: "desired" });

@@ -96,3 +96,16 @@ describe("restart plans need --allow-restart", () => {
     expect(await getOnNewConnection(n.port, "/label/abc")).toBe("abc");
   });
 });
+
+describe("a restart plan asked to hold before its point of no return", () => {
+  it("holds before restart_new_emulator, the step that changes the node: abort leaves the same node on the old release", async () => {
+    const n = await npmChange();
+    const points: { id: string; timeoutMs: number }[] = [];
+    const steps: string[] = [];
+    const error = await applyRelease({ root: n.root, release: n.v2, allowRestart: true, confirm: async () => true, progress: (e) => void (e.phase === "step" && steps.push(e.op)), barrier: { hold: true, holdTimeoutMs: 20_000, decide: async (point) => (points.push(point), "abort") } }).catch((e: Error) => e);
+    expect(points).toEqual([{ id: "point_of_no_return", timeoutMs: 20_000 }]);
+    expect(steps).toEqual(["restart_new_emulator"]);
+    expect((error as Error & { issue?: unknown }).issue).toMatchObject({ kind: "barrier-aborted", reason: "abort", index: 0, phase: "before-point-of-no-return" });
+    await expectUnchanged(n);
+  });
+});

@@ -44,6 +44,12 @@ const SAMPLES: { [K in RuntimeIssueKind]: Extract<RuntimeIssue, { kind: K }>[] }
     { kind: "install-failed", index: 0, op: "load_object_code", cause: "no such file", phase: "before-point-of-no-return", killed: [], rollbackFailures: [] },
     { kind: "install-failed", index: 5, op: "code_change", module: "shop/worker", pid: "<0.9.0>", cause: "cannot migrate", phase: "after-point-of-no-return", killed: [loner], rollbackFailures: ["no child w"] },
   ],
+  "barrier-aborted": [
+    { kind: "barrier-aborted", id: "point_of_no_return", reason: "timeout", timeoutMs: 30_000, index: 2, phase: "before-point-of-no-return", killed: [], rollbackFailures: [] },
+    { kind: "barrier-aborted", id: "caches-warm", reason: "abort", timeoutMs: 60_000, index: 7, phase: "after-point-of-no-return", killed: [], rollbackFailures: [] },
+  ],
+  "no-barrier": [{ kind: "no-barrier", id: "point_of_no_return" }, { kind: "no-barrier", id: "caches-warm", held: "point_of_no_return" }],
+  "barrier-held": [{ kind: "barrier-held", cmd: "install", id: "point_of_no_return", heldMs: 4_200, timeoutMs: 60_000 }],
   release: [{ kind: "release", issues: [{ code: "corrupt-archive", file: "/tmp/shop-2.0.0.tar.gz", detail: "the gzip stream is truncated" }] }],
   "root-untrusted": [{ kind: "root-untrusted", issues: [{ kind: "writable-by-others", path: "/srv/root/run", mode: 0o777 }] }],
   "node-failed": [{ kind: "node-failed", message: "the node could not handle the request: boom" }],
@@ -102,6 +108,16 @@ describe("formatRuntimeIssue", () => {
     expect(formatRuntimeIssue(after!)).toBe(
       "step 6 (code_change) at module shop/worker, process <0.9.0> failed: cannot migrate; processes killed at a purge, not brought back: <0.7.0> (loner); rollback incomplete: no child w (after the point of no return: the install had changed running code, and undid it)",
     );
+  });
+});
+
+describe("barrier issues", () => {
+  it("say which barrier, why it did not go, and that the node runs what it ran", () => {
+    const [timeout, abort] = SAMPLES["barrier-aborted"];
+    expect(formatRuntimeIssue(timeout!)).toBe("the install held at barrier point_of_no_return (step 3) and got no decision within 30000 ms, and the node aborted it by itself. It was rolled back in memory: nothing running had changed yet; the node runs the release it ran before");
+    expect(formatRuntimeIssue(abort!)).toContain("barrier caches-warm (step 8) and was aborted (decision abort). It was rolled back in memory: the install had changed running code, and undid it");
+    expect(formatRuntimeIssue(SAMPLES["no-barrier"][1]!)).toBe("no install holds at barrier caches-warm (the install holds at point_of_no_return); nothing was decided");
+    expect(formatRuntimeIssue(SAMPLES["barrier-held"][0]!)).toBe("refused: an install holds at barrier point_of_no_return (for 4 s, at most 60 s), waiting for go or abort. Nothing was changed. Fix: decide it (a `barrier` control request) or wait until it times out, then install again");
   });
 });
 

@@ -11,5 +11,9 @@ export function renderProgress(event: Progress): string | undefined {
       return undefined;
     case "rollback":
       return `  failed: ${event.cause}; rolling back ${event.steps} changes`;
+    case "barrier":
+      return event.waits ? `  barrier ${event.barrier.id}: holding for go or abort (at most ${event.barrier.timeoutMs} ms)` : `  barrier ${event.barrier.id}: released at once`;
+    case "barrier-decided":
+      return `  barrier ${event.id}: ${event.decision} after ${event.waitedMs} ms`;
   }
 }

@@ -10,7 +10,7 @@ const OP_COLOUR = {
   load_object_code: "blue", point_of_no_return: "vermillion",
   suspend: "orange", resume: "orange", code_change: "purple",
   load: "green", remove: "green", purge: "green",
-  stop: "sky", start: "sky", apply: "sky", restart_new_emulator: "vermillion",
+  stop: "sky", start: "sky", apply: "sky", restart_new_emulator: "vermillion", sync_nodes: "vermillion",
 };
 
 export function describeRecord(r) {

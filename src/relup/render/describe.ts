@@ -79,6 +79,8 @@ export function describeInstruction(
       return `read and compile ${i.application} ${i.version}: ${list(i.modules)} (changes nothing yet)`;
     case "point_of_no_return":
       return "point of no return: from here the running code changes (a failure still rolls back in memory)";
+    case "sync_nodes":
+      return `barrier ${q(i.id)}: in a fleet rollout, wait until every node of the wave reaches it, at most ${i.timeoutMs} ms (then abort, rolled back in memory); a plain apply passes it at once`;
     case "suspend":
       return `suspend the processes using ${list(i.modules)}; their messages queue up${i.timeout !== undefined ? ` (timeout ${i.timeout === "infinity" ? "none" : `${i.timeout} ms`})` : ""}`;
     case "load":
@@ -140,6 +142,8 @@ export function describeAppupInstruction(i: AppupInstruction, oldEnv: Record<str
       return "restart_new_emulator: the node restarts on the new release";
     case "point_of_no_return":
       return "point_of_no_return";
+    case "sync_nodes":
+      return `sync_nodes ${q(i.id)} (timeout ${i.timeoutMs} ms): a barrier across the nodes of a fleet rollout's wave`;
     default:
       return assertNever(i);
   }

@@ -25,6 +25,7 @@ const ScriptProblemSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("stopped-not-started"), modules: strings }),
   z.object({ kind: z.literal("started-not-stopped"), modules: strings }),
   z.object({ kind: z.literal("conflicting-object-code"), application: s, versions: strings }),
+  z.object({ kind: z.literal("duplicate-barrier"), id: s }),
 ]);
 
 const mode = direction;

@@ -66,6 +66,17 @@ export function formatRuntimeIssue(issue: RuntimeIssue): string {
       const phase = issue.phase === "before-point-of-no-return" ? "before the point of no return: no running code had changed yet" : "after the point of no return: the install had changed running code, and undid it";
       return `step ${issue.index + 1} (${issue.op})${at ? ` at ${at}` : ""} failed: ${issue.cause}${lost}${incomplete} (${phase})`;
     }
+    case "barrier-aborted": {
+      const why = issue.reason === "abort" ? "was aborted (decision abort)" : `got no decision within ${issue.timeoutMs} ms, and the node aborted it by itself`;
+      const incomplete = issue.rollbackFailures.length > 0 ? `; rollback incomplete: ${issue.rollbackFailures.join("; ")}` : "";
+      const lost = issue.killed.length > 0 ? `; processes killed at a purge, not brought back: ${describeProcesses(issue.killed)}` : "";
+      const undone = issue.phase === "before-point-of-no-return" ? "nothing running had changed yet" : "the install had changed running code, and undid it";
+      return `the install held at barrier ${issue.id} (step ${issue.index + 1}) and ${why}. It was rolled back in memory: ${undone}${lost}${incomplete}; the node runs the release it ran before`;
+    }
+    case "no-barrier":
+      return `no install holds at barrier ${issue.id}${issue.held !== undefined ? ` (the install holds at ${issue.held})` : " now: it was decided already, timed out, or never reached"}; nothing was decided`;
+    case "barrier-held":
+      return `refused: an install holds at barrier ${issue.id} (for ${Math.round(issue.heldMs / 1000)} s, at most ${Math.round(issue.timeoutMs / 1000)} s), waiting for go or abort. Nothing was changed. Fix: decide it (a \`barrier\` control request) or wait until it times out, then ${issue.cmd === "install" ? "install" : "roll back"} again`;
     case "release":
       return issue.issues.map(formatReleaseIssue).join("\n");
     case "root-untrusted":

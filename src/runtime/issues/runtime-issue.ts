@@ -63,6 +63,25 @@ export const RuntimeIssue = z.discriminatedUnion("kind", [
     killed: z.array(ProcessRef),
     rollbackFailures: z.array(s),
   }),
+  /**
+   * a barrier point of the install (a sync_nodes step, or the hold before the point of no return) got
+   * `abort`, or no decision within `timeoutMs`: the install failed there and was rolled back in memory
+   */
+  z.object({
+    kind: z.literal("barrier-aborted"),
+    id: s,
+    reason: z.enum(["abort", "timeout"]),
+    timeoutMs: z.number(),
+    /** 0-based: the step that held */
+    index: z.number(),
+    phase: z.enum(["before-point-of-no-return", "after-point-of-no-return"]),
+    killed: z.array(ProcessRef),
+    rollbackFailures: z.array(s),
+  }),
+  /** a `barrier` decision for a point no install holds now (`held`: the one it holds, if another) */
+  z.object({ kind: z.literal("no-barrier"), id: s, held: s.optional() }),
+  /** an install or rollback asked for while an install holds at a barrier: refused, not queued behind it */
+  z.object({ kind: z.literal("barrier-held"), cmd: z.enum(["install", "rollback"]), id: s, heldMs: z.number(), timeoutMs: z.number() }),
   /** a release (a tarball to unpack, the root's config.json) the node read is not sound */
   z.object({ kind: z.literal("release"), issues: z.array(ReleaseIssueSchema) }),
   /** the root's files could be changed by another user (the node checks what it writes; the client checks run/) */

@@ -96,7 +96,7 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
     }
     if (r.waves[index]!.state === "preparing") {
       const barrierMs = r.options.barrierTimeoutMs;
-      const outcome = await watch.until<{ go: true } | { abort: string } | { stop: true }>(() => {
+      const outcome = await watch.until<{ go: string | undefined } | { abort: string } | { stop: true }>(() => {
         noteNodes();
         if (stopped()) return { stop: true };
         const now = current();
@@ -106,12 +106,14 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
           if (!node) return { abort: `${id} is gone (its record expired) while the barrier waited` };
           if (report?.state === "failed" || report?.state === "aborted") return { abort: `${id} ${report.state} at the barrier${report.failure ? `: ${report.failure}` : ""}` };
         }
-        return ids.every((id) => ["prepared", "installed"].includes(reportOf(watch.nodes.get(id), now)?.state ?? "")) ? { go: true } : undefined;
+        if (!ids.every((id) => ["prepared", "installed"].includes(reportOf(watch.nodes.get(id), now)?.state ?? ""))) return undefined;
+        const points = new Set(ids.map((id) => reportOf(watch.nodes.get(id), now)?.barrier));
+        return { go: points.size === 1 ? [...points][0] : undefined };
       }, barrierMs + 2_000);
       if (outcome !== "timeout" && "stop" in outcome) return undefined;
       if (outcome !== "timeout" && "go" in outcome) {
-        r = await setWave(index, { state: "released", barrier: "go" });
-        ctx.event(`${name}: every node prepared: barrier go`);
+        r = await setWave(index, { state: "released", barrier: "go", ...(outcome.go !== undefined ? { barrierId: outcome.go } : {}) });
+        ctx.event(`${name}: every node prepared${outcome.go !== undefined ? ` at ${outcome.go}` : ""}: barrier go`);
       } else {
         const reason = outcome === "timeout" ? `${ids.filter((id) => reportOf(watch.nodes.get(id), current())?.state !== "prepared").join(", ")} did not prepare within --barrier-timeout ${barrierMs} ms` : outcome.abort;
         await setWave(index, { state: "aborted", barrier: "abort" });
@@ -121,18 +123,31 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
       }
     }
     if (r.waves[index]!.state === "installing" || r.waves[index]!.state === "released") {
-      const outcome = await watch.until<{ ok: true } | { fail: string } | { stop: true }>(() => {
-        noteNodes();
-        if (stopped()) return { stop: true };
-        const now = current();
-        const away = unavailable();
-        if (away) return { fail: away };
-        for (const id of ids) {
-          const report = reportOf(watch.nodes.get(id), now);
-          if (report?.state === "failed" || report?.state === "aborted") return { fail: `${id} ${report.state === "failed" ? "failed to install" : "aborted"} ${now.release.version}${report.failure ? `: ${report.failure}` : ""}` };
-        }
-        return ids.every((id) => installedOrAway(watch.nodes.get(id), now)) ? { ok: true } : undefined;
-      }, ctx.timeoutMs);
+      const deadline = Date.now() + ctx.timeoutMs;
+      let outcome: { ok: true } | { fail: string } | { stop: true } | { point: string } | "timeout";
+      for (;;) {
+        outcome = await watch.until<{ ok: true } | { fail: string } | { stop: true } | { point: string }>(() => {
+          noteNodes();
+          if (stopped()) return { stop: true };
+          const now = current();
+          const away = unavailable();
+          if (away) return { fail: away };
+          for (const id of ids) {
+            const report = reportOf(watch.nodes.get(id), now);
+            if (report?.state === "failed" || report?.state === "aborted") return { fail: `${id} ${report.state === "failed" ? "failed to install" : "aborted"} ${now.release.version}${report.failure ? `: ${report.failure}` : ""}` };
+          }
+          // Every node of the wave holds at the same barrier point (a plan's sync_nodes): release them together.
+          const held = ids.map((id) => watch.nodes.get(id)).filter((n): n is NodeRecord => n !== undefined && n.status !== "restarting");
+          const points = new Set(held.map((n) => reportOf(n, now)).map((rep) => (rep?.state === "prepared" ? rep.barrier : undefined)));
+          const point = points.size === 1 ? [...points][0] : undefined;
+          const wave = now.waves[index]!;
+          if (held.length > 0 && point !== undefined && !(wave.barrier === "go" && wave.barrierId === point)) return { point };
+          return ids.every((id) => installedOrAway(watch.nodes.get(id), now)) ? { ok: true } : undefined;
+        }, deadline - Date.now());
+        if (outcome === "timeout" || !("point" in outcome)) break;
+        r = await setWave(index, { barrier: "go", barrierId: outcome.point });
+        ctx.event(`${name}: every node holds at barrier ${outcome.point}: go`);
+      }
       if (outcome !== "timeout" && "stop" in outcome) return undefined;
       if (outcome === "timeout" || "fail" in outcome) {
         const reason = outcome === "timeout" ? `${ids.filter((id) => !installedOrAway(watch.nodes.get(id), current())).join(", ")} did not report ${current().release.version} installed within --timeout ${ctx.timeoutMs / 1000} s` : outcome.fail;

@@ -208,7 +208,7 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     const group = await nodes(server.endpoint, ids(3));
     const ok = await rollout(server.endpoint, ["--barrier", "--canary", "1", "--waves", "2", "--soak", "200ms"]);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stderr).toMatch(/^wave 1: every node prepared: barrier go$/m);
+    expect(ok.stderr).toMatch(/^wave 1: every node prepared at point-of-no-return: barrier go$/m);
     const record = await readRecord(server.endpoint);
     expect(record.waves.map((w) => [w.state, w.barrier])).toEqual([["passed", "go"], ["passed", "go"]]);
     expect([...group.records.values()].map((n) => n.rollout?.state)).toEqual(["permanent", "permanent", "permanent"]);
@@ -224,6 +224,18 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     expect(abortedRecord.waves[0]).toMatchObject({ state: "aborted", barrier: "abort" });
     expect([...group2.records.values()].map((n) => [n.id, n.release?.version, n.rollout?.state])).toEqual([["n1", "1.0.0", "aborted"], ["n2", "1.0.0", "aborted"], ["n3", "1.0.0", undefined]]);
   }, 120_000);
+
+  it("a plan's sync_nodes points: every node of the wave holds at each, and the driver releases each point (barrierId) once all hold there", async () => {
+    const server = await etcd();
+    const group = await nodes(server.endpoint, ids(3));
+    group.behaviour = { install: () => "installed", points: ["sync-a", "sync-b"] };
+    const result = await rollout(server.endpoint, ["--canary", "1", "--waves", "2", "--soak", "200ms", "--barrier"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/^wave 1: every node prepared at point-of-no-return: barrier go$/m);
+    expect(result.stderr).toMatch(/^wave 1: every node holds at barrier sync-a: go\nwave 1: every node holds at barrier sync-b: go$/m);
+    const record = await readRecord(server.endpoint);
+    expect(record.waves.map((w) => [w.state, w.barrier, w.barrierId])).toEqual([["passed", "go", "sync-b"], ["passed", "go", "sync-b"]]);
+  }, 60_000);
 
   it("without --yes on a terminal: shows the waves and asks; no is exit 1 with nothing written", async () => {
     const server = await etcd();

@@ -13,6 +13,7 @@ import type { NodeRecord } from "../node-record.ts";
 import type { RolloutRecord, RolloutWave } from "../rollout-record.ts";
 import { compareHealth } from "./compare-health.ts";
 import type { GroupWatch } from "./group-watch.ts";
+import { retryEtcd } from "./retry-etcd.ts";
 import { updateRollout } from "./update-rollout.ts";
 
 export interface DriveContext {
@@ -48,7 +49,9 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
   const { watch } = ctx;
   const current = () => watch.rollout!.record;
-  const update = (change: (r: RolloutRecord) => RolloutRecord | undefined) => updateRollout(ctx.client, watch, change);
+  // etcd briefly away: tried again for as long as the deadline gives (after it, the agents revert by themselves).
+  const patience = () => current().options.deadlineS * 1000;
+  const update = (change: (r: RolloutRecord) => RolloutRecord | undefined) => retryEtcd(() => updateRollout(ctx.client, watch, change), patience(), ctx.event);
   const seen = new Map<string, string>();
   /** A line per change of a node of the rollout: status, release, report. */
   const noteNodes = () => {
@@ -198,7 +201,7 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
     const index = current().waves.findIndex((w) => w.state !== "passed");
     if (index < 0) {
       const r = current();
-      const desired = await writeDesired(ctx.client, r.group, { format: 1, release: r.release, url: r.url, ...(r.signatureUrl !== undefined ? { signatureUrl: r.signatureUrl } : {}), plan: r.plan, source: `rollout ${r.id}`, since: new Date().toISOString() });
+      const desired = await retryEtcd(() => writeDesired(ctx.client, r.group, { format: 1, release: r.release, url: r.url, ...(r.signatureUrl !== undefined ? { signatureUrl: r.signatureUrl } : {}), plan: r.plan, source: `rollout ${r.id}`, since: new Date().toISOString() }), patience(), ctx.event);
       ctx.event(`every wave passed: ${r.release.name} ${r.release.version} is the desired release of group ${r.group} (generation ${desired.generation})`);
       await update((x) => (x.state === "running" ? { ...x, state: "succeeded" } : undefined));
       break;

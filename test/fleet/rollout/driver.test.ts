@@ -126,6 +126,19 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     expect(result.stderr).toMatch(/reverted: wave 0 \(canary\): regression: n1's node died on 1\.1\.0 \(its launcher restarts it\)/);
   }, 60_000);
 
+  it("etcd restarted in the middle of a soak: the driver tries its writes again and finishes", async () => {
+    const server = await etcd();
+    const group = await nodes(server.endpoint, ids(2));
+    void waitForKey(client(server.endpoint), rolloutKey("calc"), (v) => v !== undefined && RolloutRecord.parse(JSON.parse(v)).waves[0]!.state === "soaking", 60_000).then(async () => {
+      await server.pause();
+      await server.resume();
+    });
+    const result = await rollout(server.endpoint, ["--soak", "2s", "--waves", "1"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect((await readRecord(server.endpoint)).state).toBe("succeeded");
+    expect([...group.records.values()].map((n) => n.rollout?.state)).toEqual(["permanent", "permanent"]);
+  }, 120_000);
+
   it("a failed install on a node reverts the wave's other nodes", async () => {
     const server = await etcd();
     const group = await nodes(server.endpoint, ids(3));

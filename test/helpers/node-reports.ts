@@ -16,6 +16,8 @@ export interface Behaviour {
   install(id: string, record: RolloutRecord): "installed" | "failed" | "silent";
   /** at a barrier: hold and report prepared (default), or say nothing (the node lost etcd) */
   prepare?(id: string, record: RolloutRecord): "prepared" | "silent";
+  /** the plan's sync_nodes points: the node holds at each (reports prepared with its id) until the wave's barrier says go for it */
+  points?: string[];
 }
 
 export class ReportingNodes {
@@ -29,6 +31,8 @@ export class ReportingNodes {
   #watcher: Watcher | undefined;
   #queue = Promise.resolve();
   #stopped = new Set<string>();
+  /** the barrier points each node passed */
+  #passed = new Map<string, Set<string>>();
 
   constructor(
     private readonly client: Etcd3,
@@ -84,9 +88,9 @@ export class ReportingNodes {
     await this.client.put(nodeKey(this.group, id)).value(JSON.stringify(this.records.get(id)));
   }
 
-  async #report(id: string, record: RolloutRecord, wave: number, state: NonNullable<NodeRecord["rollout"]>["state"], change: Partial<NodeRecord> = {}, failure?: string): Promise<void> {
+  async #report(id: string, record: RolloutRecord, wave: number, state: NonNullable<NodeRecord["rollout"]>["state"], change: Partial<NodeRecord> = {}, failure?: string, barrier?: string): Promise<void> {
     const node = this.records.get(id)!;
-    Object.assign(node, change, { rollout: { id: record.id, wave, state, since: new Date().toISOString(), ...(failure ? { failure } : {}) } });
+    Object.assign(node, change, { rollout: { id: record.id, wave, state, since: new Date().toISOString(), ...(failure ? { failure } : {}), ...(barrier ? { barrier } : {}) } });
     node.health = { ...node.health!, uptimeMs: node.health!.uptimeMs + 100, at: this.#at() };
     await this.#put(id);
   }
@@ -103,11 +107,23 @@ export class ReportingNodes {
         if (record.state === "running") {
           if (w.state === "preparing" && mine === undefined) {
             this.installs.push(id);
-            if ((this.behaviour.prepare?.(id, record) ?? "prepared") === "prepared") await this.#report(id, record, wave, "prepared");
+            if ((this.behaviour.prepare?.(id, record) ?? "prepared") === "prepared") await this.#report(id, record, wave, "prepared", {}, undefined, "point-of-no-return");
           } else if (w.state === "aborted" && mine === "prepared") {
             await this.#report(id, record, wave, "aborted");
           } else if (["released", "installing", "soaking", "passed"].includes(w.state) && (mine === undefined || mine === "prepared")) {
             if (mine === undefined) this.installs.push(id);
+            const passed = this.#passed.get(id) ?? new Set<string>();
+            this.#passed.set(id, passed);
+            if (mine === "prepared") {
+              const at = node.rollout!.barrier!;
+              if (!(w.barrier === "go" && (w.barrierId === undefined || w.barrierId === at))) continue;
+              passed.add(at);
+            }
+            const next = (this.behaviour.points ?? []).find((p) => !passed.has(p));
+            if (next !== undefined) {
+              await this.#report(id, record, wave, "prepared", {}, undefined, next);
+              continue;
+            }
             const outcome = this.behaviour.install(id, record);
             if (outcome === "silent") continue;
             if (outcome === "failed") await this.#report(id, record, wave, "failed", {}, `${id}: the plan's step 3 failed`);

@@ -13,6 +13,7 @@ import type { NodeRecord } from "../node-record.ts";
 import type { RolloutRecord, RolloutWave } from "../rollout-record.ts";
 import { compareHealth } from "./compare-health.ts";
 import type { GroupWatch } from "./group-watch.ts";
+import { retryEtcd } from "./retry-etcd.ts";
 import { updateRollout } from "./update-rollout.ts";
 
 export interface DriveContext {
@@ -48,7 +49,9 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
   const { watch } = ctx;
   const current = () => watch.rollout!.record;
-  const update = (change: (r: RolloutRecord) => RolloutRecord | undefined) => updateRollout(ctx.client, watch, change);
+  // etcd briefly away: tried again for as long as the deadline gives (after it, the agents revert by themselves).
+  const patience = () => current().options.deadlineS * 1000;
+  const update = (change: (r: RolloutRecord) => RolloutRecord | undefined) => retryEtcd(() => updateRollout(ctx.client, watch, change), patience(), ctx.event);
   const seen = new Map<string, string>();
   /** A line per change of a node of the rollout: status, release, report. */
   const noteNodes = () => {
@@ -96,7 +99,7 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
     }
     if (r.waves[index]!.state === "preparing") {
       const barrierMs = r.options.barrierTimeoutMs;
-      const outcome = await watch.until<{ go: true } | { abort: string } | { stop: true }>(() => {
+      const outcome = await watch.until<{ go: string | undefined } | { abort: string } | { stop: true }>(() => {
         noteNodes();
         if (stopped()) return { stop: true };
         const now = current();
@@ -106,12 +109,14 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
           if (!node) return { abort: `${id} is gone (its record expired) while the barrier waited` };
           if (report?.state === "failed" || report?.state === "aborted") return { abort: `${id} ${report.state} at the barrier${report.failure ? `: ${report.failure}` : ""}` };
         }
-        return ids.every((id) => ["prepared", "installed"].includes(reportOf(watch.nodes.get(id), now)?.state ?? "")) ? { go: true } : undefined;
+        if (!ids.every((id) => ["prepared", "installed"].includes(reportOf(watch.nodes.get(id), now)?.state ?? ""))) return undefined;
+        const points = new Set(ids.map((id) => reportOf(watch.nodes.get(id), now)?.barrier));
+        return { go: points.size === 1 ? [...points][0] : undefined };
       }, barrierMs + 2_000);
       if (outcome !== "timeout" && "stop" in outcome) return undefined;
       if (outcome !== "timeout" && "go" in outcome) {
-        r = await setWave(index, { state: "released", barrier: "go" });
-        ctx.event(`${name}: every node prepared: barrier go`);
+        r = await setWave(index, { state: "released", barrier: "go", ...(outcome.go !== undefined ? { barrierId: outcome.go } : {}) });
+        ctx.event(`${name}: every node prepared${outcome.go !== undefined ? ` at ${outcome.go}` : ""}: barrier go`);
       } else {
         const reason = outcome === "timeout" ? `${ids.filter((id) => reportOf(watch.nodes.get(id), current())?.state !== "prepared").join(", ")} did not prepare within --barrier-timeout ${barrierMs} ms` : outcome.abort;
         await setWave(index, { state: "aborted", barrier: "abort" });
@@ -121,18 +126,31 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
       }
     }
     if (r.waves[index]!.state === "installing" || r.waves[index]!.state === "released") {
-      const outcome = await watch.until<{ ok: true } | { fail: string } | { stop: true }>(() => {
-        noteNodes();
-        if (stopped()) return { stop: true };
-        const now = current();
-        const away = unavailable();
-        if (away) return { fail: away };
-        for (const id of ids) {
-          const report = reportOf(watch.nodes.get(id), now);
-          if (report?.state === "failed" || report?.state === "aborted") return { fail: `${id} ${report.state === "failed" ? "failed to install" : "aborted"} ${now.release.version}${report.failure ? `: ${report.failure}` : ""}` };
-        }
-        return ids.every((id) => installedOrAway(watch.nodes.get(id), now)) ? { ok: true } : undefined;
-      }, ctx.timeoutMs);
+      const deadline = Date.now() + ctx.timeoutMs;
+      let outcome: { ok: true } | { fail: string } | { stop: true } | { point: string } | "timeout";
+      for (;;) {
+        outcome = await watch.until<{ ok: true } | { fail: string } | { stop: true } | { point: string }>(() => {
+          noteNodes();
+          if (stopped()) return { stop: true };
+          const now = current();
+          const away = unavailable();
+          if (away) return { fail: away };
+          for (const id of ids) {
+            const report = reportOf(watch.nodes.get(id), now);
+            if (report?.state === "failed" || report?.state === "aborted") return { fail: `${id} ${report.state === "failed" ? "failed to install" : "aborted"} ${now.release.version}${report.failure ? `: ${report.failure}` : ""}` };
+          }
+          // Every node of the wave holds at the same barrier point (a plan's sync_nodes): release them together.
+          const held = ids.map((id) => watch.nodes.get(id)).filter((n): n is NodeRecord => n !== undefined && n.status !== "restarting");
+          const points = new Set(held.map((n) => reportOf(n, now)).map((rep) => (rep?.state === "prepared" ? rep.barrier : undefined)));
+          const point = points.size === 1 ? [...points][0] : undefined;
+          const wave = now.waves[index]!;
+          if (held.length > 0 && point !== undefined && !(wave.barrier === "go" && wave.barrierId === point)) return { point };
+          return ids.every((id) => installedOrAway(watch.nodes.get(id), now)) ? { ok: true } : undefined;
+        }, deadline - Date.now());
+        if (outcome === "timeout" || !("point" in outcome)) break;
+        r = await setWave(index, { barrier: "go", barrierId: outcome.point });
+        ctx.event(`${name}: every node holds at barrier ${outcome.point}: go`);
+      }
       if (outcome !== "timeout" && "stop" in outcome) return undefined;
       if (outcome === "timeout" || "fail" in outcome) {
         const reason = outcome === "timeout" ? `${ids.filter((id) => !installedOrAway(watch.nodes.get(id), current())).join(", ")} did not report ${current().release.version} installed within --timeout ${ctx.timeoutMs / 1000} s` : outcome.fail;
@@ -183,7 +201,7 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
     const index = current().waves.findIndex((w) => w.state !== "passed");
     if (index < 0) {
       const r = current();
-      const desired = await writeDesired(ctx.client, r.group, { format: 1, release: r.release, url: r.url, ...(r.signatureUrl !== undefined ? { signatureUrl: r.signatureUrl } : {}), plan: r.plan, source: `rollout ${r.id}`, since: new Date().toISOString() });
+      const desired = await retryEtcd(() => writeDesired(ctx.client, r.group, { format: 1, release: r.release, url: r.url, ...(r.signatureUrl !== undefined ? { signatureUrl: r.signatureUrl } : {}), plan: r.plan, source: `rollout ${r.id}`, since: new Date().toISOString() }), patience(), ctx.event);
       ctx.event(`every wave passed: ${r.release.name} ${r.release.version} is the desired release of group ${r.group} (generation ${desired.generation})`);
       await update((x) => (x.state === "running" ? { ...x, state: "succeeded" } : undefined));
       break;

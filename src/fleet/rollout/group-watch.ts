@@ -66,7 +66,8 @@ export class GroupWatch {
         settle();
       };
       this.#waiters.add(run);
-      timer = setTimeout(() => finish(() => resolve("timeout")), Math.max(0, timeoutMs));
+      // setTimeout's own limit (about 24.8 days): a longer wait is a wait without end, here.
+      timer = setTimeout(() => finish(() => resolve("timeout")), Math.min(Math.max(0, timeoutMs), 2_147_483_647));
       run();
     });
   }

@@ -126,6 +126,19 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     expect(result.stderr).toMatch(/reverted: wave 0 \(canary\): regression: n1's node died on 1\.1\.0 \(its launcher restarts it\)/);
   }, 60_000);
 
+  it("etcd restarted in the middle of a soak: the driver tries its writes again and finishes", async () => {
+    const server = await etcd();
+    const group = await nodes(server.endpoint, ids(2));
+    void waitForKey(client(server.endpoint), rolloutKey("calc"), (v) => v !== undefined && RolloutRecord.parse(JSON.parse(v)).waves[0]!.state === "soaking", 60_000).then(async () => {
+      await server.pause();
+      await server.resume();
+    });
+    const result = await rollout(server.endpoint, ["--soak", "2s", "--waves", "1"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect((await readRecord(server.endpoint)).state).toBe("succeeded");
+    expect([...group.records.values()].map((n) => n.rollout?.state)).toEqual(["permanent", "permanent"]);
+  }, 120_000);
+
   it("a failed install on a node reverts the wave's other nodes", async () => {
     const server = await etcd();
     const group = await nodes(server.endpoint, ids(3));
@@ -208,7 +221,7 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     const group = await nodes(server.endpoint, ids(3));
     const ok = await rollout(server.endpoint, ["--barrier", "--canary", "1", "--waves", "2", "--soak", "200ms"]);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stderr).toMatch(/^wave 1: every node prepared: barrier go$/m);
+    expect(ok.stderr).toMatch(/^wave 1: every node prepared at point-of-no-return: barrier go$/m);
     const record = await readRecord(server.endpoint);
     expect(record.waves.map((w) => [w.state, w.barrier])).toEqual([["passed", "go"], ["passed", "go"]]);
     expect([...group.records.values()].map((n) => n.rollout?.state)).toEqual(["permanent", "permanent", "permanent"]);
@@ -224,6 +237,18 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     expect(abortedRecord.waves[0]).toMatchObject({ state: "aborted", barrier: "abort" });
     expect([...group2.records.values()].map((n) => [n.id, n.release?.version, n.rollout?.state])).toEqual([["n1", "1.0.0", "aborted"], ["n2", "1.0.0", "aborted"], ["n3", "1.0.0", undefined]]);
   }, 120_000);
+
+  it("a plan's sync_nodes points: every node of the wave holds at each, and the driver releases each point (barrierId) once all hold there", async () => {
+    const server = await etcd();
+    const group = await nodes(server.endpoint, ids(3));
+    group.behaviour = { install: () => "installed", points: ["sync-a", "sync-b"] };
+    const result = await rollout(server.endpoint, ["--canary", "1", "--waves", "2", "--soak", "200ms", "--barrier"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/^wave 1: every node prepared at point-of-no-return: barrier go$/m);
+    expect(result.stderr).toMatch(/^wave 1: every node holds at barrier sync-a: go\nwave 1: every node holds at barrier sync-b: go$/m);
+    const record = await readRecord(server.endpoint);
+    expect(record.waves.map((w) => [w.state, w.barrier, w.barrierId])).toEqual([["passed", "go", "sync-b"], ["passed", "go", "sync-b"]]);
+  }, 60_000);
 
   it("without --yes on a terminal: shows the waves and asks; no is exit 1 with nothing written", async () => {
     const server = await etcd();

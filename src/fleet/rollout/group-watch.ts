@@ -25,28 +25,42 @@ export class GroupWatch {
 
   private constructor(
     readonly group: string,
+    private readonly client: Etcd3,
     private readonly watcher: Watcher,
   ) {}
 
   static async open(client: Etcd3, group: string): Promise<GroupWatch> {
     const watcher = await client.watch().prefix(`${KEY_ROOT}/${group}/`).create();
-    const watch = new GroupWatch(group, watcher);
+    const watch = new GroupWatch(group, client, watcher);
     watcher.on("put", (kv) => watch.#apply(kv.key.toString(), BigInt(kv.mod_revision), kv.value.toString()));
     watcher.on("delete", (kv) => watch.#apply(kv.key.toString(), BigInt(kv.mod_revision), undefined));
     watcher.on("error", (error: Error) => {
       watch.#failure = error;
       watch.#notify();
     });
-    const all = await client.getAll().prefix(`${KEY_ROOT}/${group}/`).exec();
-    for (const kv of all.kvs) watch.#apply(kv.key.toString(), BigInt(kv.mod_revision), kv.value.toString());
+    await watch.#read();
     return watch;
+  }
+
+  /** Everything under the group's prefix as etcd has it now (what the watch may not have delivered yet). */
+  async #read(): Promise<void> {
+    const all = await this.client.getAll().prefix(`${KEY_ROOT}/${this.group}/`).exec();
+    for (const kv of all.kvs) this.#apply(kv.key.toString(), BigInt(kv.mod_revision), kv.value.toString());
+    // A key gone since is not in the answer: deleted here unless a newer event says otherwise.
+    const present = new Set(all.kvs.map((kv) => kv.key.toString()));
+    const revision = BigInt(all.header.revision);
+    for (const key of [...this.#entries.keys()]) if (!present.has(key)) this.#apply(key, revision, undefined);
   }
 
   async close(): Promise<void> {
     await this.watcher.cancel();
   }
 
-  /** Resolves with check()'s first defined answer, checked now and after every change; "timeout" after timeoutMs. */
+  /**
+   * Resolves with check()'s first defined answer, checked now and after every change; "timeout" after
+   * timeoutMs. At the timeout the group is read once more first (a driver paused, or a watch behind,
+   * decides on what etcd has now, not on the events it has not read yet).
+   */
   until<T>(check: () => T | undefined, timeoutMs: number): Promise<T | "timeout"> {
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -66,8 +80,18 @@ export class GroupWatch {
         settle();
       };
       this.#waiters.add(run);
+      const expire = () => {
+        if (!this.#waiters.has(run)) return;
+        this.#read().then(
+          () => {
+            run();
+            finish(() => resolve("timeout"));
+          },
+          () => finish(() => resolve("timeout")),
+        );
+      };
       // setTimeout's own limit (about 24.8 days): a longer wait is a wait without end, here.
-      timer = setTimeout(() => finish(() => resolve("timeout")), Math.min(Math.max(0, timeoutMs), 2_147_483_647));
+      timer = setTimeout(expire, Math.min(Math.max(0, timeoutMs), 2_147_483_647));
       run();
     });
   }

@@ -5,7 +5,9 @@
  * module that crashes (the canary's soak sees it: every node back on 1.0.0 with its state), a node's
  * launcher SIGKILLed mid-rollout (within --max-unavailable: the rollout goes on; started again, the node
  * converges to the new desired release), the driver SIGKILLed (--resume finishes it; nobody resuming: the
- * deadline reverts it), and a node joining after the rollout. Waits are on etcd's watch events.
+ * deadline reverts it), a node joining after the rollout, --barrier (each wave holds, then goes together),
+ * and etcd stopped while a wave holds at its barrier (every node aborts by itself, nothing changed).
+ * Waits are on etcd's watch events and the nodes' log files.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -25,6 +27,7 @@ import { useEtcdClients, useFleetNodes } from "../../helpers/fleet-nodes.ts";
 import { useHttpLoad } from "../../helpers/http-load.ts";
 import { BIN, relup } from "../../helpers/relup-cli.ts";
 import { useTempDirs } from "../../helpers/temp-dir.ts";
+import { waitForText } from "../../helpers/wait-for-text.ts";
 
 const tempDir = useTempDirs();
 const etcd = useEtcd();
@@ -91,7 +94,7 @@ function driverProcess(argv: string[]) {
   let said = "";
   child.stderr!.on("data", (chunk: Buffer) => (said += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  return { child, said: () => said, kill: async () => (child.kill("SIGKILL"), await exited) };
+  return { child, exited, said: () => said, kill: async () => (child.kill("SIGKILL"), await exited) };
 }
 
 describe("fleet rollout with real nodes", () => {
@@ -123,6 +126,53 @@ describe("fleet rollout with real nodes", () => {
     const joined = parseNode(await waitForKey(c, nodeKey("calc", "c6"), (v) => parseNode(v)?.release?.version === "1.1.0" && parseNode(v)?.status === "running", 60_000));
     expect(joined).toMatchObject({ nodePid: late!.nodePid });
     expect(await get(late!.port, "/code")).toBe("2");
+  }, 300_000);
+
+  it("--barrier with real nodes: each wave prepares and holds, then goes together; every node keeps its state", async () => {
+    const server = await etcd();
+    const nodes = await startNodes(server.endpoint, ids("b"));
+    const before = await Promise.all(nodes.map(state));
+    const result = await relup(args(server.endpoint, "good", ["--barrier", "--barrier-timeout", "30s", "--canary", "1", "--waves", "100%", "--soak", "1s"]), {}, 180_000);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/^wave 1: every node prepared( at \S+)?: barrier go$/m);
+    // Each node held at the barrier (prepared, on 1.0.0) before the go.
+    for (const id of ids("b")) expect(result.stderr).toMatch(new RegExp(`^${id}: \\w+, runs 1\\.0\\.0, rollout prepared$`, "m"));
+    const record = RolloutRecord.parse(JSON.parse((await client(server.endpoint).get(rolloutKey("calc")).string())!));
+    expect(record.waves.map((w) => [w.state, w.barrier])).toEqual([["passed", "go"], ["passed", "go"]]);
+    for (const [i, node] of nodes.entries()) expect(await state(node)).toEqual({ count: before[i]!.count, v: 2 });
+  }, 300_000);
+
+  it("etcd stopped while a wave holds at its barrier: every node aborts before the point of no return (its own timeout), nothing changed; the rollout reverts", async () => {
+    const server = await etcd();
+    const nodes = await startNodes(server.endpoint, ids("h"));
+    const before = await Promise.all(nodes.map(state));
+    const c = client(server.endpoint);
+    const driver = driverProcess(args(server.endpoint, "good", ["--barrier", "--barrier-timeout", "3s", "--canary", "0", "--waves", "100%", "--soak", "1s", "--json"]));
+    try {
+      // The driver is frozen once it asked the wave to prepare, so that no decision is written before etcd goes.
+      await waitForKey(c, rolloutKey("calc"), rolloutIs((r) => r.waves[0]!.state === "preparing"), 60_000);
+      driver.child.kill("SIGSTOP");
+      await Promise.all(ids("h").map((id) => waitForKey(c, nodeKey("calc", id), (v) => parseNode(v)?.rollout?.state === "prepared", 60_000)));
+      await server.pause();
+      // With no decision within the barrier's timeout, each node aborts its install by itself.
+      await Promise.all(nodes.map((node) => waitForText(path.join(node.root, "log", "fleet.jsonl"), "fleet rollout aborted", 30_000)));
+      for (const [i, node] of nodes.entries()) {
+        expect(await state(node)).toEqual(before[i]);
+        expect(await get(node.port, "/code")).toBe("1");
+      }
+      await server.resume();
+    } finally {
+      driver.child.kill("SIGCONT");
+    }
+    const record = RolloutRecord.parse(JSON.parse((await waitForKey(c, rolloutKey("calc"), rolloutIs((r) => r.state === "reverted"), 60_000).catch((error: Error) => {
+      throw new Error(`${error.message}; the driver said:\n${driver.said()}`);
+    }))!));
+    // The driver, thawed, may act on the reports it had not read yet (all prepared: go) before it reads the aborts: either way the nodes' own aborts decide.
+    expect(record.reason).toMatch(/^wave 0: .*h\d aborted[\s\S]*no decision (at barrier point_of_no_return )?within 3000 ms/);
+    expect(["aborted", "failed"]).toContain(record.waves[0]!.state);
+    await driver.exited;
+    expect(driver.child.exitCode).toBe(1);
+    for (const [i, node] of nodes.entries()) expect(await state(node)).toEqual(before[i]);
   }, 300_000);
 
   it("a release with a module that crashes: the canary's soak sees it, the rollout reverts, every node runs 1.0.0 with its state", async () => {

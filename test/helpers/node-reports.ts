@@ -27,7 +27,7 @@ export class ReportingNodes {
   /** node ids in the order they were told to install */
   readonly installs: string[] = [];
   behaviour: Behaviour = { install: () => "installed" };
-  #clock = Date.parse("2026-01-01T00:00:00Z");
+  #clock = 0;
   #watcher: Watcher | undefined;
   #queue = Promise.resolve();
   #stopped = new Set<string>();
@@ -90,8 +90,10 @@ export class ReportingNodes {
 
   async #report(id: string, record: RolloutRecord, wave: number, state: NonNullable<NodeRecord["rollout"]>["state"], change: Partial<NodeRecord> = {}, failure?: string, barrier?: string): Promise<void> {
     const node = this.records.get(id)!;
-    Object.assign(node, change, { rollout: { id: record.id, wave, state, since: new Date().toISOString(), ...(failure ? { failure } : {}), ...(barrier ? { barrier } : {}) } });
-    node.health = { ...node.health!, uptimeMs: node.health!.uptimeMs + 100, at: this.#at() };
+    // The report and a health read of the same moment (the read is not one taken after the report).
+    const at = this.#at();
+    Object.assign(node, change, { rollout: { id: record.id, wave, state, since: at, ...(failure ? { failure } : {}), ...(barrier ? { barrier } : {}) } });
+    node.health = { ...node.health!, uptimeMs: node.health!.uptimeMs + 100, at };
     await this.#put(id);
   }
 
@@ -138,8 +140,9 @@ export class ReportingNodes {
     }
   }
 
+  /** Now, and always later than the read before (as an agent's clock reads). */
   #at(): string {
-    this.#clock += 1;
+    this.#clock = Math.max(Date.now(), this.#clock + 1);
     return new Date(this.#clock).toISOString();
   }
 }

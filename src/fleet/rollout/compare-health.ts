@@ -1,6 +1,7 @@
 /**
  * The soak's health rule, as a pure function of a node's baseline (its health before its wave) and the
- * health reads its agent published since the node was upgraded. A regression is, for any read:
+ * health reads its agent published since the node was upgraded (the driver leaves out the first read after
+ * the install: its interval covers the install's own pause). A regression is, for any read:
  *
  * - the node's pid changed, or its uptime went back (it restarted);
  * - crashes, supervisor restarts or failed calls rose by more than the baseline's own rate allows over

@@ -173,7 +173,10 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
           if (node?.status === "restarting") return { fail: `regression: ${id}'s node died on ${now.release.version} (its launcher restarts it)` };
           const baseline = now.baseline[id];
           if (!node || !baseline) continue;
-          const reads = (watch.health.get(id) ?? []).filter((h) => h.at > baseline.at);
+          // The reads since the node reported the release installed, but the first: its interval covers the install's own pause.
+          const report = reportOf(node, now);
+          const installedAt = report?.state === "installed" || report?.state === "permanent" ? report.since : baseline.at;
+          const reads = (watch.health.get(id) ?? []).filter((h) => h.at > baseline.at && h.at > installedAt).slice(1);
           const pid = node.nodePid !== null && node.nodePid !== baseline.nodePid ? `${id} restarted (pid ${baseline.nodePid} → ${node.nodePid})` : undefined;
           const regression = pid ?? compareHealth(id, baseline, reads, now.options.soakMs);
           if (regression) return { fail: `regression: ${regression}` };

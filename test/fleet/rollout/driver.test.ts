@@ -103,8 +103,12 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     const server = await etcd();
     const group = await nodes(server.endpoint, ids(3));
     const c = client(server.endpoint);
-    // Once the canary soaks, its agent publishes a read with one crash more.
-    void waitForKey(c, rolloutKey("calc"), (v) => v !== undefined && RolloutRecord.parse(JSON.parse(v)).waves[0]!.state === "soaking", 60_000).then(() => group.health("n1", { crashes: 1 }));
+    // Once the canary soaks, its agent publishes reads with one crash more (the first read after the install is not
+    // compared: its interval covers the install's own pause).
+    void waitForKey(c, rolloutKey("calc"), (v) => v !== undefined && RolloutRecord.parse(JSON.parse(v)).waves[0]!.state === "soaking", 60_000).then(async () => {
+      await group.health("n1", { crashes: 1 });
+      await group.health("n1", { crashes: 1 });
+    });
 
     const result = await rollout(server.endpoint, ["--soak", "20s"]);
     expect(result.code).toBe(1);
@@ -115,6 +119,27 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     const record = await readRecord(server.endpoint);
     expect(record).toMatchObject({ state: "reverted", waves: [{ state: "failed" }, { state: "pending" }, { state: "pending" }] });
     expect(await c.get(desiredKey("calc")).string()).toBeNull();
+  }, 120_000);
+
+  it("the event loop's p99: the first read after the install (it covers the install's pause) is not compared; two slow reads after it are a regression", async () => {
+    const server = await etcd();
+    const group = await nodes(server.endpoint, ids(2));
+    const soaking = () => waitForKey(client(server.endpoint), rolloutKey("calc"), (v) => v !== undefined && RolloutRecord.parse(JSON.parse(v)).waves[0]!.state === "soaking", 60_000);
+    void soaking().then(async () => {
+      await group.health("n1", { loopP99Ms: 400 });
+      await group.health("n1", { loopP99Ms: 400 });
+    });
+    const passed = await rollout(server.endpoint, ["--soak", "1s", "--waves", "1"]);
+    expect(passed.code, passed.stderr).toBe(0);
+
+    const server2 = await etcd();
+    const group2 = await nodes(server2.endpoint, ids(2));
+    void waitForKey(client(server2.endpoint), rolloutKey("calc"), (v) => v !== undefined && RolloutRecord.parse(JSON.parse(v)).waves[0]!.state === "soaking", 60_000).then(async () => {
+      for (let i = 0; i < 3; i++) await group2.health("n1", { loopP99Ms: 400 });
+    });
+    const reverted = await rollout(server2.endpoint, ["--soak", "20s", "--waves", "1"]);
+    expect(reverted.code).toBe(1);
+    expect(reverted.stderr).toMatch(/reverted: wave 0 \(canary\): regression: n1: event-loop delay p99 400 ms in two reads in a row, above 55 ms \(baseline 5 ms\)/);
   }, 120_000);
 
   it("an upgraded node whose node process dies in the soak (restarting) is a regression, whatever --max-unavailable allows", async () => {

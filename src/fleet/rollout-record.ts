@@ -78,6 +78,8 @@ export const RolloutRecord = z
         deadlineS: z.number().int().min(2),
         /** an HTTP path each node's agent GETs on the node's own port(s) for the soak's health check */
         healthPath: z.string().optional(),
+        /** the soak's event-loop slack (ms): p99 above max(2 × baseline, baseline + this) is slow; default 50 */
+        loopSlackMs: z.number().int().min(0).optional(),
       })
       .strict(),
     state: z.enum(ROLLOUT_STATES),

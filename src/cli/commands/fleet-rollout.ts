@@ -27,6 +27,7 @@ interface RolloutArgs {
   barrierTimeout: string;
   deadline: string;
   healthPath?: string;
+  loopSlack: string;
   yes: boolean;
   resume: boolean;
   json: boolean;
@@ -53,6 +54,7 @@ export function fleetRolloutCommand(io: Io): CommandModule<object, RolloutArgs> 
         .option("barrier-timeout", { type: "string", default: "60s", describe: "How long a barrier waits for every node of the wave to prepare" })
         .option("deadline", { type: "string", default: "10m", describe: "With no driver for this long (this command gone, not resumed), the nodes revert the rollout by themselves" })
         .option("health-path", { type: "string", describe: "An HTTP path each node's agent GETs on the node's port during the soak (/healthz); a failure is a regression" })
+        .option("loop-slack", { type: "string", default: "50ms", describe: "The soak's event-loop slack: p99 above max(2 × baseline, baseline + this) in two reads in a row is a regression" })
         .option("yes", { type: "boolean", default: false, describe: "Do not show the waves and ask before starting" })
         .option("resume", { type: "boolean", default: false, describe: "Drive the group's rollout on from where it is (after this command was stopped); waits for the lock" })
         .option("json", { type: "boolean", default: false, describe: "Print the final {rollout, nodes} as JSON" })
@@ -68,6 +70,7 @@ export function fleetRolloutCommand(io: Io): CommandModule<object, RolloutArgs> 
       const deadlineMs = parseDuration("--deadline", argv.deadline);
       if (deadlineMs < 2000) throw new UserError(`--deadline ${argv.deadline} is too short. Fix: 2s at least (the time the nodes wait for a driver that is gone), e.g. \`--deadline 10m\`.`, ExitCode.badInput);
       const waves = parseWaveSize(argv.waves);
+      const loopSlackMs = parseDuration("--loop-slack", argv.loopSlack);
       for (const [flag, value] of [["--canary", argv.canary], ["--max-unavailable", argv.maxUnavailable]] as const) {
         if (!Number.isInteger(value) || value < 0) throw new UserError(`${flag} must be a whole number of nodes, 0 or more, not ${String(value)}. Fix: \`${flag} 1\`.`, ExitCode.badInput);
       }
@@ -85,7 +88,7 @@ export function fleetRolloutCommand(io: Io): CommandModule<object, RolloutArgs> 
         const target = await desiredFromStore({ release, store: argv.store!, plan: argv.plan!, ...(argv.signatureUrl !== undefined ? { signatureUrl: argv.signatureUrl } : {}) });
         start = {
           target,
-          options: { canary: argv.canary, soakMs, waves, maxUnavailable: argv.maxUnavailable, barrier: argv.barrier, barrierTimeoutMs, deadlineS: Math.ceil(deadlineMs / 1000), ...(argv.healthPath !== undefined ? { healthPath: argv.healthPath } : {}) },
+          options: { canary: argv.canary, soakMs, waves, maxUnavailable: argv.maxUnavailable, barrier: argv.barrier, barrierTimeoutMs, deadlineS: Math.ceil(deadlineMs / 1000), ...(argv.healthPath !== undefined ? { healthPath: argv.healthPath } : {}), loopSlackMs },
           confirm: async (record) => {
             if (argv.yes) return true;
             const lines = record.waves.map((w, i) => `  ${waveName(record, i)}: ${w.nodes.join(", ")}`);

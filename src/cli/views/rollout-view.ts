@@ -11,7 +11,7 @@ export function renderRollout(record: RolloutRecord, nodes: readonly NodeRecord[
   const out = [`rollout ${record.id} of group ${record.group}: ${record.release.name} ${record.from.version} → ${record.release.version}: ${record.state}`];
   if (record.reason !== undefined) out.push(`reason: ${record.reason}`);
   const o = record.options;
-  out.push(`options: canary ${o.canary}, waves ${o.waves}, soak ${o.soakMs} ms, max unavailable ${o.maxUnavailable}${o.barrier ? `, barrier (timeout ${o.barrierTimeoutMs} ms)` : ""}, deadline ${o.deadlineS} s${o.healthPath ? `, health ${o.healthPath}` : ""}`);
+  out.push(`options: canary ${o.canary}, waves ${o.waves}, soak ${o.soakMs} ms, max unavailable ${o.maxUnavailable}${o.barrier ? `, barrier (timeout ${o.barrierTimeoutMs} ms)` : ""}, deadline ${o.deadlineS} s${o.healthPath ? `, health ${o.healthPath}` : ""}${o.loopSlackMs !== undefined && o.loopSlackMs !== 50 ? `, loop slack ${o.loopSlackMs} ms` : ""}`);
   if (record.driver) out.push(`driver: pid ${record.driver.pid} on ${record.driver.host}; started ${record.started}, updated ${record.updated}`);
   out.push("", ...table([["WAVE", "STATE", "NODES"], ...record.waves.map((w, i) => [waveName(record, i), w.state + (w.barrier ? ` (barrier ${w.barrier})` : ""), w.nodes.join(", ")])]));
   const byId = new Map(nodes.map((n) => [n.id, n]));

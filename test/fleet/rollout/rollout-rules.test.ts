@@ -76,6 +76,13 @@ describe("compareHealth", () => {
     else expect(reason).toBeUndefined();
   });
 
+  it("--loop-slack widens the event loop's limit", () => {
+    const slow = [read({ loopP99Ms: 300 }), read({ loopP99Ms: 300 })];
+    expect(compareHealth("n1", base, slow, soak)).toMatch(/above 60 ms/);
+    expect(compareHealth("n1", base, slow, soak, 1000)).toBeUndefined();
+    expect(compareHealth("n1", base, [read({ loopP99Ms: 1011 }), read({ loopP99Ms: 1011 })], soak, 1000)).toMatch(/above 1010 ms/);
+  });
+
   it("a baseline with failures allows ceil(2 × rate × soak) more", () => {
     // 10 failed calls in 100 s: 0.1/s; over a 10 s soak, 2 × 1 = 2 allowed.
     const noisy = { ...base, failedCalls: 10 };

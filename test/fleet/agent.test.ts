@@ -141,6 +141,8 @@ describe("fleet node agent", () => {
     const refused = await desire(server.endpoint, unsigned.url);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(/s1 failed to converge to 1\.1\.0 \(desired generation 1\):\n.*calculator-1\.1\.0\.tar\.gz: is not signed/);
+    // The store's URL cannot be signed: the fix names the built tarball and publishing it again.
+    expect(refused.stdout).toContain("Fix: sign the built tarball (`relup sign _build/calculator-1.1.0.tar.gz --key <private key>`), then publish it again");
     expect(await get(node.port, "/calculate/2/2")).toBe("4");
 
     const signedDir = await tempDir();

@@ -40,6 +40,14 @@ export type FleetIssue =
   | { code: "release"; issues: ReleaseIssue[] };
 
 const short = (key: string) => key.slice(0, 16);
+const isUrl = (file: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(file);
+
+/** How to sign: a local tarball directly; one fetched from a store, through the build it came from. */
+function signFix(file: string): string {
+  if (!isUrl(file)) return `sign it with \`relup sign ${file} --key <private key>\` and publish the signature beside it.`;
+  const name = decodeURIComponent(new URL(file).pathname.split("/").pop() ?? "<release>.tar.gz");
+  return `sign the built tarball (\`relup sign _build/${name} --key <private key>\`), then publish it again (\`relup fleet publish _build/${name} --store <store>\`: the signature is added beside the published tarball).`;
+}
 const keyList = (keys: readonly string[]) => (keys.length === 0 ? "none" : keys.map(short).join(", "));
 
 export function formatFleetIssue(issue: FleetIssue): string {
@@ -51,7 +59,7 @@ export function formatFleetIssue(issue: FleetIssue): string {
     case "exists":
       return `${issue.file}: already exists, and relup never replaces it unasked. Fix: ${issue.fix}`;
     case "unsigned":
-      return `${issue.file}: is not signed (no signature at ${issue.signature}); only releases signed by a trusted key are accepted (trusted: ${keyList(issue.trusted)}). Fix: sign it with \`relup sign ${issue.file} --key <private key>\` and publish the signature beside it.`;
+      return `${issue.file}: is not signed (no signature at ${issue.signature}); only releases signed by a trusted key are accepted (trusted: ${keyList(issue.trusted)}). Fix: ${signFix(issue.file)}`;
     case "untrusted-key":
       return `${issue.file}: key: signed by key ${short(issue.key)}, which is not trusted here (trusted: ${keyList(issue.trusted)}). Fix: sign the release with a trusted key, or add that key's .pub file to the trusted keys if you trust it.`;
     case "bad-signature":

@@ -120,7 +120,7 @@ export class NodeAgent {
   #refresh(): void {
     const rollout = this.#rollout;
     const active = rollout && (rollout.state === "running" || rollout.state === "reverting");
-    void this.#health.refresh(active ? rollout.options.healthPath : undefined);
+    void this.#health.refresh(active ? rollout.options.healthPath : undefined, rollout?.id);
     this.#kick();
   }
 

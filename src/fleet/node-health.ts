@@ -20,8 +20,15 @@ export const NodeHealth = z
     /** the event loop's delay, 99th percentile and max (ms), over the last interval the agent read */
     loopP99Ms: z.number().min(0),
     loopMaxMs: z.number().min(0),
-    /** with the rollout's health path: the node's answers to it since the agent started checking */
-    http: z.object({ path: z.string(), ok: z.number().int().min(0), failed: z.number().int().min(0), last: z.string() }).strict().optional(),
+    /**
+     * with the rollout's health path: the node's answers to it since the agent started checking it for
+     * that rollout (`rollout`: its id; a new rollout starts the counts again), the last answer, and the
+     * last failed one
+     */
+    http: z
+      .object({ path: z.string(), rollout: z.string().optional(), ok: z.number().int().min(0), failed: z.number().int().min(0), last: z.string(), lastFailure: z.string().optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 export type NodeHealth = z.infer<typeof NodeHealth>;

@@ -6,7 +6,7 @@
 import { assertNever, ExitCode, UserError } from "../errors.ts";
 
 export type ReleaseIssue =
-  | { code: "missing-file"; file: string; why: string }
+  | { code: "missing-file"; file: string; why: string; fix?: string }
   | { code: "invalid-json"; file: string; detail: string; fix?: string }
   | { code: "invalid-field"; file: string; field: string; detail: string; fix?: string }
   | { code: "unsafe-path"; file: string; entry: string; why: string }
@@ -40,7 +40,7 @@ export function formatReleaseIssue(issue: ReleaseIssue): string {
   const at = (field?: string) => (field ? `${issue.file}: ${field}:` : `${issue.file}:`);
   switch (issue.code) {
     case "missing-file":
-      return `${at()} not found (${issue.why}). Fix: check the path, or rebuild the release with \`relup build\`.`;
+      return `${at()} not found (${issue.why}). Fix: ${issue.fix ?? "check the path, or rebuild the release with `relup build`."}`;
     case "invalid-json":
       return `${at()} is not valid JSON (${issue.detail}). Fix: ${issue.fix ?? BUILT_FILE_FIX}`;
     case "invalid-field":

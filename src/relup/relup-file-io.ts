@@ -14,7 +14,7 @@ export function relupFileText(file: RelupFile): string {
 
 export async function readRelupFile(path: string): Promise<RelupFile> {
   const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
-    throw new ReleaseError([{ code: "missing-file", file: path, why: error.code === "ENOENT" ? "no such file" : error.message }]);
+    throw new ReleaseError([{ code: "missing-file", file: path, why: error.code === "ENOENT" ? "no such file" : error.message, fix: "check the path, or write the plan with `relup generate <from release> <to release> -o plans/` (it writes plans/<from>-<to>.json)." }]);
   });
   const parsed = parseJsonFile(path, text, RelupFile, PLAN_FILE_FIX);
   if (!parsed.ok) throw new ReleaseError(parsed.issues);

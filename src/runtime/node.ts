@@ -104,6 +104,8 @@ export class Node {
     return {
       release: { name: this.release.name, version: this.release.version },
       pid: process.pid,
+      /** the launcher's pid while it is there (the IPC channel to it is open); null: nothing restarts this node */
+      launcherPid: process.connected ? process.ppid : null,
       uptimeMs: Date.now() - this.startedAt,
       applications: this.controller.list(),
       modules: this.table.modules().map((module) => {

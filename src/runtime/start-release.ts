@@ -17,6 +17,7 @@ import { entryArgs } from "./entry-args.ts";
 import { checkNodeOptions } from "./node-options.ts";
 import { APPEND_NOFOLLOW, assertRootTrusted, createRootDirectories, openNoFollow, removeCreatedDirectories } from "./root-trust.ts";
 import { StagingError } from "./staged-file.ts";
+import { controlRequest } from "./control-client.ts";
 import type { FleetConfig } from "../fleet/fleet-config.ts";
 import { fleetArgs } from "../fleet/fleet-args.ts";
 import { startMembership, type Membership } from "../fleet/start-membership.ts";
@@ -108,7 +109,13 @@ export async function startRelease(options: StartOptions & { detach: boolean }):
   const nodeOptions = checkNodeOptions(options.nodeOptions ?? []);
   // A release to install: make the root's directories so that it passes this check under any umask.
   const created = options.release !== undefined ? createRootDirectories(root) : [];
-  if (await nodeIsRunning(root)) throw new UserError(`${root}: a node is already running there. Fix: \`relup status --root ${root}\`, or stop it first.`, ExitCode.checkFailed);
+  if (await nodeIsRunning(root)) {
+    const status = await controlRequest(root, { cmd: "status" }, { timeout: 5_000 }).catch(() => undefined);
+    if (status && status.launcherPid === null) {
+      throw new UserError(`${root}: a node is running there without its launcher (pid ${status.pid}, ${status.release.name} ${status.release.version}): its launcher was killed, so nothing restarts this node, and it is in no fleet group; a new launcher cannot take a running node over. Fix: \`relup stop --root ${root}\` (its in-memory state is lost), then start it again.`, ExitCode.checkFailed);
+    }
+    throw new UserError(`${root}: a node is already running there. Fix: \`relup status --root ${root}\`, or stop it first.`, ExitCode.checkFailed);
+  }
   const installing = options.initial === true && (await readBootable(root)) !== undefined ? undefined : options.release;
   // A start refused before the install (a missing or bad release) leaves no directory it made.
   const prepared = await prepareRoot(root, installing).catch((error: unknown) => {

@@ -141,6 +141,8 @@ describe("fleet node agent", () => {
     const refused = await desire(server.endpoint, unsigned.url);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(/s1 failed to converge to 1\.1\.0 \(desired generation 1\):\n.*calculator-1\.1\.0\.tar\.gz: is not signed/);
+    // The store's URL cannot be signed: the fix names the built tarball and publishing it again.
+    expect(refused.stdout).toContain("Fix: sign the built tarball (`relup sign _build/calculator-1.1.0.tar.gz --key <private key>`), then publish it again");
     expect(await get(node.port, "/calculate/2/2")).toBe("4");
 
     const signedDir = await tempDir();
@@ -171,7 +173,7 @@ describe("fleet node agent", () => {
     expect((await relup(["releases", "--root", node.root])).stdout).not.toContain("1.1.0");
   }, 240_000);
 
-  it("`relup fleet desire` refuses, writing nothing: a plan of another build, a release not in the store, no --yes without a terminal; `relup start --trusted-key` with a missing key", async () => {
+  it("`relup fleet desire` refuses, writing nothing: a plan of another build, a plan file that is not there, a release not in the store, no --yes without a terminal; `relup start --trusted-key` with a missing key", async () => {
     const server = await etcd();
     const store = await publishedStore();
     const c = client(server.endpoint);
@@ -185,6 +187,9 @@ describe("fleet node agent", () => {
     const missing = await relup(["fleet", "desire", "calculator@2.0.0", "--plan", plan, ...base]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("calculator 2.0.0 is not published in this store");
+    const noPlan = await relup(["fleet", "desire", "calculator@1.1.0", "--plan", path.join(built, "plans", "nowhere.json"), ...base]);
+    expect(noPlan.code).toBe(2);
+    expect(noPlan.stderr).toContain("nowhere.json: not found (no such file). Fix: check the path, or write the plan with `relup generate <from release> <to release> -o plans/`");
     const unconfirmed = await relup(["fleet", "desire", "calculator-1.1.0.tar.gz", "--plan", plan, ...base.slice(0, -1)]);
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.stderr).toContain("pass --yes");

@@ -102,6 +102,24 @@ describe("fleet membership", () => {
     expect(await readFile(path.join(node.root, "log", "fleet.jsonl"), "utf8")).toContain('"event":"fleet record taken over"');
   }, 120_000);
 
+  it("a node whose launcher alone is killed serves on without it: a new start says so and how to recover", async () => {
+    const server = await etcd();
+    const c = client(server.endpoint);
+    const node = await startNode(server.endpoint, "o1", ["--fleet-lease-ttl", "2"]);
+    expect(node.result.code).toBe(0);
+    const launcher = await launcherPid(node.root);
+    process.kill(launcher, "SIGKILL");
+    await waitForExit(launcher);
+    expect(await waitForKey(c, nodeKey("calc", "o1"), (v) => v === undefined)).toBeUndefined();
+    expect(await get(node.port, "/calculate/2/2")).toBe("4");
+    const again = await relup(["start", "--root", node.root, "--detach", "--fleet", server.endpoint, "--group", "calc", "--node-id", "o1"], { PORT: String(node.port) });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`a node is running there without its launcher (pid ${node.nodePid}, calculator 1.0.0)`);
+    expect(again.stderr).toContain(`Fix: \`relup stop --root ${node.root}\` (its in-memory state is lost), then start it again.`);
+    expect((await relup(["stop", "--root", node.root])).code).toBe(0);
+    await waitForExit(node.nodePid);
+  }, 60_000);
+
   it("a node that dies says restarting, then running with its new pid; a stopped node never says restarting", async () => {
     const server = await etcd();
     const c = client(server.endpoint);

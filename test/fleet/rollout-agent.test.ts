@@ -250,10 +250,16 @@ describe("the node agent in a rollout", () => {
     await deadline(c, rollout);
     await write(c, { ...rollout, options: { ...rollout.options, healthPath: "/missing" } });
     const failing = parse(await waitForKey(c, key, (v) => (parse(v)?.health?.http?.failed ?? 0) >= 2, 30_000))!;
-    expect(failing.health?.http).toMatchObject({ path: "/missing", ok: 0, last: `port ${node.port}: HTTP 404` });
+    expect(failing.health?.http).toMatchObject({ path: "/missing", ok: 0, last: `port ${node.port}: HTTP 404`, lastFailure: `port ${node.port}: HTTP 404` });
     await write(c, { ...rollout, options: { ...rollout.options, healthPath: "/state" } });
     const ok = parse(await waitForKey(c, key, (v) => (parse(v)?.health?.http?.ok ?? 0) >= 2, 30_000))!;
-    expect(ok.health?.http).toMatchObject({ path: "/state", failed: 0, last: `port ${node.port}: HTTP 200` });
+    expect(ok.health?.http).toMatchObject({ path: "/state", rollout: rollout.id, failed: 0, last: `port ${node.port}: HTTP 200` });
+    // Another rollout with the same path: its counts start again, tagged with its id.
+    const next = { ...rollout, id: `${rollout.id}-next`, options: { ...rollout.options, healthPath: "/state" } };
+    await write(c, next);
+    const again = parse(await waitForKey(c, key, (v) => parse(v)?.health?.http?.rollout === next.id, 30_000))!;
+    expect(again.health?.http).toMatchObject({ path: "/state", failed: 0 });
+    expect(again.health?.http?.lastFailure).toBeUndefined();
   }, 120_000);
 
   it("a failed install is not tried again at each refresh or for a record that asks the same; a record that asks another release is acted on", async () => {

@@ -178,7 +178,7 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
           const installedAt = report?.state === "installed" || report?.state === "permanent" ? report.since : baseline.at;
           const reads = (watch.health.get(id) ?? []).filter((h) => h.at > baseline.at && h.at > installedAt).slice(1);
           const pid = node.nodePid !== null && node.nodePid !== baseline.nodePid ? `${id} restarted (pid ${baseline.nodePid} → ${node.nodePid})` : undefined;
-          const regression = pid ?? compareHealth(id, baseline, reads, now.options.soakMs, now.options.loopSlackMs);
+          const regression = pid ?? compareHealth(id, baseline, reads, now.options.soakMs, { rolloutId: now.id, loopSlackMs: now.options.loopSlackMs });
           if (regression) return { fail: `regression: ${regression}` };
         }
         const away = unavailable();

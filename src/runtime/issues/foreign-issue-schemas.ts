@@ -71,7 +71,7 @@ export const PlanIssueSchema = z.discriminatedUnion("code", [
 ]);
 
 export const ReleaseIssueSchema = z.discriminatedUnion("code", [
-  z.object({ code: z.literal("missing-file"), file: s, why: s }),
+  z.object({ code: z.literal("missing-file"), file: s, why: s, fix: s.optional() }),
   z.object({ code: z.literal("invalid-json"), file: s, detail: s, fix: s.optional() }),
   z.object({ code: z.literal("invalid-field"), file: s, field: s, detail: s, fix: s.optional() }),
   z.object({ code: z.literal("unsafe-path"), file: s, entry: s, why: s }),

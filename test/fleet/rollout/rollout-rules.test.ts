@@ -68,7 +68,8 @@ describe("compareHealth", () => {
     ["one slow read", [{ loopP99Ms: 70 }, { loopP99Ms: 10 }, { loopP99Ms: 70 }], undefined],
     ["two slow reads in a row", [{ loopP99Ms: 70 }, { loopP99Ms: 61 }], /event-loop delay p99 61 ms in two reads in a row, above 60 ms \(baseline 10 ms\)/],
     ["p99 at the limit", [{ loopP99Ms: 60 }, { loopP99Ms: 60 }], undefined],
-    ["an HTTP health failure", [{ http: { path: "/healthz", ok: 3, failed: 1, last: "HTTP 500" } }], /n1: \/healthz failed 1 time \(last: HTTP 500\)/],
+    ["an HTTP health failure", [{ http: { path: "/healthz", ok: 3, failed: 1, last: "HTTP 500" } }], /n1: \/healthz failed 1 time \(last failure: HTTP 500\)/],
+    ["the last failure named, not the last answer", [{ http: { path: "/healthz", ok: 3, failed: 1, last: "HTTP 200", lastFailure: "HTTP 503" } }], /last failure: HTTP 503/],
     ["HTTP health all ok", [{ http: { path: "/healthz", ok: 3, failed: 0, last: "HTTP 200" } }], undefined],
   ])("%s", (_, reads, expected) => {
     const reason = compareHealth("n1", base, reads.map(read), soak);
@@ -79,8 +80,19 @@ describe("compareHealth", () => {
   it("--loop-slack widens the event loop's limit", () => {
     const slow = [read({ loopP99Ms: 300 }), read({ loopP99Ms: 300 })];
     expect(compareHealth("n1", base, slow, soak)).toMatch(/above 60 ms/);
-    expect(compareHealth("n1", base, slow, soak, 1000)).toBeUndefined();
-    expect(compareHealth("n1", base, [read({ loopP99Ms: 1011 }), read({ loopP99Ms: 1011 })], soak, 1000)).toMatch(/above 1010 ms/);
+    expect(compareHealth("n1", base, slow, soak, { loopSlackMs: 1000 })).toBeUndefined();
+    expect(compareHealth("n1", base, [read({ loopP99Ms: 1011 }), read({ loopP99Ms: 1011 })], soak, { loopSlackMs: 1000 })).toMatch(/above 1010 ms/);
+  });
+
+  it("HTTP failures counted for an earlier rollout never count against this one", () => {
+    const earlier = { path: "/healthz", rollout: "old-rollout", ok: 5, failed: 1, last: "HTTP 200", lastFailure: "HTTP 500" };
+    const baseline = { ...base, http: earlier };
+    // A read still of the earlier rollout's checks (the agent had not yet seen this one), then this one's.
+    const reads = [read({ http: earlier }), read({ http: { path: "/healthz", rollout: "this-rollout", ok: 2, failed: 0, last: "HTTP 200" } })];
+    expect(compareHealth("n1", baseline, reads, soak, { rolloutId: "this-rollout" })).toBeUndefined();
+    // With no baseline for this rollout's checks, any failure of them counts.
+    const failing = read({ http: { path: "/healthz", rollout: "this-rollout", ok: 2, failed: 1, last: "HTTP 200", lastFailure: "HTTP 500" } });
+    expect(compareHealth("n1", baseline, [failing], soak, { rolloutId: "this-rollout" })).toMatch(/failed 1 time \(last failure: HTTP 500\)/);
   });
 
   it("a baseline with failures allows ceil(2 × rate × soak) more", () => {

@@ -72,7 +72,7 @@ export function fleetRolloutCommand(io: Io): CommandModule<object, RolloutArgs> 
       const waves = parseWaveSize(argv.waves);
       const loopSlackMs = parseDuration("--loop-slack", argv.loopSlack);
       for (const [flag, value] of [["--canary", argv.canary], ["--max-unavailable", argv.maxUnavailable]] as const) {
-        if (!Number.isInteger(value) || value < 0) throw new UserError(`${flag} must be a whole number of nodes, 0 or more, not ${String(value)}. Fix: \`${flag} 1\`.`, ExitCode.badInput);
+        if (!Number.isInteger(value) || value < 0) throw new UserError(`${flag} must be a whole number of nodes, 0 or more, not ${Number.isNaN(value) ? "a number" : String(value)}. Fix: \`${flag} 1\`.`, ExitCode.badInput);
       }
       if (argv.healthPath !== undefined && !argv.healthPath.startsWith("/")) throw new UserError(`--health-path ${JSON.stringify(argv.healthPath)} is not a URL path. Fix: start it with /, e.g. \`--health-path /healthz\`.`, ExitCode.badInput);
 

@@ -70,7 +70,9 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
     const r = current();
     const away = r.waves.flatMap((w) => w.nodes).filter((id) => {
       const node = watch.nodes.get(id);
-      return !node || node.status === "restarting" || (node.status === "failed" && reportOf(node, r)?.state !== "failed");
+      // `failed` is the agent's last attempt that failed (an earlier desire, say): the node serves on, so it
+      // is available; a failure of this rollout's install is its report's, handled per wave.
+      return !node || node.status === "restarting";
     });
     if (away.length > r.options.maxUnavailable) return `${plural(away.length, "node")} unavailable (${away.join(", ")}), more than --max-unavailable ${r.options.maxUnavailable}`;
     return undefined;

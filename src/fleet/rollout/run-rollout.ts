@@ -43,6 +43,9 @@ const ACTIVE = ["running", "reverting"];
 
 export async function runRollout(run: RunRollout): Promise<DriveResult & { nodes: NodeRecord[] }> {
   const { client, group } = run;
+  // One read with a deadline first: an etcd that does not answer fails the command (etcd-unavailable)
+  // instead of a watch that waits for it without end.
+  await client.get(desiredKey(group)).string();
   const watch = await GroupWatch.open(client, group);
   try {
     const existing = watch.rollout?.record;
@@ -103,6 +106,7 @@ async function newRecord(client: Etcd3, watch: GroupWatch, group: string, start:
   if (fromVersion === start.target.release.version && running.every((v) => v === fromVersion)) {
     throw new UserError(`group ${group} already runs ${start.target.release.name} ${fromVersion}: nothing to roll out.`, ExitCode.badInput);
   }
+  checkPlanFrom(group, start.target, fromVersion, desired?.success ? `its desired release (${desiredKey(group)})` : `what its nodes run`);
   const baseline: RolloutRecord["baseline"] = {};
   for (const node of nodes) if (node.health) baseline[node.id] = node.health;
   const now = new Date().toISOString();
@@ -124,6 +128,18 @@ async function newRecord(client: Etcd3, watch: GroupWatch, group: string, start:
     updated: now,
     driver: { host: os.hostname(), pid: process.pid },
   };
+}
+
+/** An inline plan must lead from the release the group runs to the one rolled out (or back): a plan of other versions would fail on every node. */
+function checkPlanFrom(group: string, target: NewRollout["target"], fromVersion: string, source: string): void {
+  if (!("inline" in target.plan)) return;
+  const plan = target.plan.inline;
+  const versions = [plan.from.version, plan.to.version].sort().join(" ");
+  if (versions === [fromVersion, target.release.version].sort().join(" ")) return;
+  throw new UserError(
+    `--plan: is the plan of ${plan.release} ${plan.from.version} → ${plan.to.version}, but group ${group} runs ${target.release.name} ${fromVersion} (${source}), so it cannot take the group to ${target.release.version}. Nothing was written. Fix: give the plan from ${fromVersion} to ${target.release.version}: \`relup generate _build/${target.release.name}-${fromVersion}.tar.gz _build/${target.release.name}-${target.release.version}.tar.gz -o plans/\`.`,
+    ExitCode.badInput,
+  );
 }
 
 function mostCommon(values: string[]): string | undefined {

@@ -289,6 +289,32 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     expect(await client(server.endpoint).get(rolloutDeadlineKey("calc")).string()).toBeNull();
   }, 60_000);
 
+  it("a node whose agent failed an earlier desire (status failed, serving) is not unavailable: the rollout goes on with it", async () => {
+    const server = await etcd();
+    const group = await nodes(server.endpoint, ids(2));
+    await group.status("n2", "failed");
+    const result = await rollout(server.endpoint, ["--soak", "300ms", "--max-unavailable", "0"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(group.installs).toEqual(["n1", "n2"]);
+  }, 60_000);
+
+  it("refused before anything is written: an inline plan of other versions than the group runs, and an etcd that does not answer", async () => {
+    const server = await etcd();
+    const c = client(server.endpoint);
+    // The group's desired release is 0.9.0: a plan from 1.0.0 cannot take it to 1.1.0.
+    await nodes(server.endpoint, ids(2));
+    await c.put(desiredKey("calc")).value(JSON.stringify({ format: 1, generation: 2, release: { name: "calculator", version: "0.9.0", identity: "a".repeat(64), sha256: "b".repeat(64) }, url: "file:///x/calculator-0.9.0.tar.gz", plan: { url: "file:///x/plan.json" }, source: "test", since: new Date().toISOString() }));
+    const stale = await rollout(server.endpoint);
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toContain("--plan: is the plan of calculator 1.0.0 → 1.1.0, but group calc runs calculator 0.9.0 (its desired release (relup/groups/calc/desired)), so it cannot take the group to 1.1.0. Nothing was written. Fix: give the plan from 0.9.0 to 1.1.0");
+    expect(await c.get(rolloutKey("calc")).string()).toBeNull();
+
+    await server.pause();
+    const down = await rollout(server.endpoint);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain(`etcd at ${server.endpoint}: no answer`);
+  }, 120_000);
+
   it("bad usage: a duration that is not one, and no --yes without a terminal, exit 2 with the fix and write nothing", async () => {
     const bad = await relup(["fleet", "rollout", "calculator@1.1.0", "--plan", "p.json", "--store", "file:///s", "--fleet", "http://127.0.0.1:1", "--group", "calc", "--soak", "5 minutes"]);
     expect(bad.code).toBe(2);
@@ -302,5 +328,8 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     const waves = await relup(["fleet", "rollout", "--resume", "--fleet", "http://127.0.0.1:1", "--group", "calc", "--waves", "0"]);
     expect(waves.code).toBe(2);
     expect(waves.stderr).toContain('--waves "0" is not a wave size');
+    const notNumber = await relup(["fleet", "rollout", "--resume", "--fleet", "http://127.0.0.1:1", "--group", "calc", "--max-unavailable", "abc"]);
+    expect(notNumber.code).toBe(2);
+    expect(notNumber.stderr).toContain("--max-unavailable must be a whole number of nodes, 0 or more, not a number. Fix: `--max-unavailable 1`.");
   });
 });

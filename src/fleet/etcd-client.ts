@@ -25,8 +25,10 @@ export function isEtcdFailure(error: unknown): boolean {
 /** An error of the etcd3 client as the fleet's issue. */
 export function etcdUnavailable(endpoints: readonly string[], error: unknown): FleetError {
   if (error instanceof FleetError) return error;
-  const message = (error as Error).message ?? String(error);
-  return new FleetError([{ code: "etcd-unavailable", endpoints: [...endpoints], detail: `no answer (${message.split("\n")[0]})` }]);
+  const message = ((error as Error).message ?? String(error)).split("\n")[0]!;
+  // gRPC appends an empty "Resolution note: " when name resolution had nothing to say.
+  const said = message.replace(/\.?\s*Resolution note:\s*$/, "").replace(/Last error: Error: /, "last error: ");
+  return new FleetError([{ code: "etcd-unavailable", endpoints: [...endpoints], detail: `no answer (${said})` }]);
 }
 
 export async function withEtcd<T>(endpoints: readonly string[], work: (client: Etcd3) => Promise<T>, callTimeoutMs?: number): Promise<T> {

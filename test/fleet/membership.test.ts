@@ -198,6 +198,9 @@ describe("fleet membership", () => {
     const status = await relup(["fleet", "status", "--fleet", nowhere, "--group", "calc"]);
     expect(status.code).toBe(1);
     expect(status.stderr).toContain(`etcd at ${nowhere}: no answer`);
+    // The client's own wording, without gRPC's empty trailer.
+    expect(status.stderr).toMatch(/no answer \(14 UNAVAILABLE: .*ECONNREFUSED [^)]*\)\. Fix: /);
+    expect(status.stderr).not.toContain("Resolution note");
   }, 120_000);
 
   it("a node started in this process (relup start without --detach) leaves the group when stopped", async () => {

@@ -51,17 +51,19 @@ export class RolloutAgent {
   }
 
   /**
-   * Install the rollout's release. With the rollout's --barrier, the install's barrier points are the
-   * wave's (wave-barrier.ts): `hold` (the wave preparing) holds it before the point of no return, the
+   * Install the rollout's release. The install's barrier points are the wave's (wave-barrier.ts): with
+   * the rollout's --barrier, `hold` (the wave preparing) holds it before the point of no return, the
    * report says `prepared` with the point's id, and the wave's decision releases it (`installed`) or
    * aborts it (`aborted`: undone in memory, the node unchanged); a plan's sync_nodes points are decided
-   * the same way. `barrier` is given the WaveBarrier to keep up to date with the rollout record.
+   * the same way, with or without --barrier (the driver releases a point once every node of the wave
+   * holds there). `barrier` is given the WaveBarrier to keep up to date with the rollout record.
    */
   async install(rollout: RolloutRecord, wave: number, from: string, options: { hold?: boolean; barrier?: (barrier: WaveBarrier | undefined) => void } = {}): Promise<void> {
     const { log, config, root } = this.#context;
     const { name, version } = rollout.release;
     const fields = { rollout: rollout.id, wave, release: `${name} ${version}` };
-    const barrier = rollout.options.barrier ? new WaveBarrier(rollout.id, wave, rollout) : undefined;
+    // The wave decides the install's barrier points: the hold before the point of no return (--barrier), and a plan's sync_nodes points (with or without it).
+    const barrier = new WaveBarrier(rollout.id, wave, rollout);
     let aborted: string | undefined;
     options.barrier?.(barrier);
     this.report(rollout, wave, "installing", "fetching");
@@ -78,23 +80,21 @@ export class RolloutAgent {
           this.report(rollout, wave, "installing", "applying");
           log("fleet rollout applying", { ...fields, from });
         },
-        apply: barrier
-          ? {
-              barrier: {
-                hold: options.hold === true,
-                holdTimeoutMs: rollout.options.barrierTimeoutMs,
-                decide: async (point) => {
-                  this.report(rollout, wave, "prepared", "applying", { barrier: point.id });
-                  log("fleet rollout prepared", { ...fields, barrier: point.id, timeoutMs: point.timeoutMs });
-                  const decided = await barrier.wait(point);
-                  log(`fleet rollout barrier ${decided.decision}`, { ...fields, barrier: point.id, reason: decided.reason });
-                  if (decided.decision === "abort") aborted = decided.reason;
-                  else this.report(rollout, wave, "installing", "applying");
-                  return decided.decision;
-                },
-              },
-            }
-          : {},
+        apply: {
+          barrier: {
+            hold: options.hold === true,
+            holdTimeoutMs: rollout.options.barrierTimeoutMs,
+            decide: async (point) => {
+              this.report(rollout, wave, "prepared", "applying", { barrier: point.id });
+              log("fleet rollout prepared", { ...fields, barrier: point.id, timeoutMs: point.timeoutMs });
+              const decided = await barrier.wait(point);
+              log(`fleet rollout barrier ${decided.decision}`, { ...fields, barrier: point.id, reason: decided.reason });
+              if (decided.decision === "abort") aborted = decided.reason;
+              else this.report(rollout, wave, "installing", "applying");
+              return decided.decision;
+            },
+          },
+        },
       });
       this.report(rollout, wave, "installed", "running", { release: { name, version: applied.to } });
       log("fleet rollout installed", { ...fields, from: applied.from });
@@ -111,7 +111,7 @@ export class RolloutAgent {
         log("fleet rollout install failed", { ...fields, error: failure });
       }
     } finally {
-      barrier?.cancel("the install ended");
+      barrier.cancel("the install ended");
       options.barrier?.(undefined);
     }
   }

@@ -3,18 +3,21 @@
  * state, so it survives a live upgrade) and one `counter` server whose count is the in-memory state a
  * rollout must keep. Version 1.1.0 changes only the counter: its state gains `v: 2` (codeChange up, and
  * back down on a rollback) and `/code` answers 2. Routes: /state, /bump, /code, /crash (the counter
- * throws: a crash and a supervisor restart, which the node's health counts).
+ * throws: a crash and a supervisor restart, which the node's health counts), /healthz (200 "ok", or 500
+ * when the counter says it is sick: a 1.1.0 written with `sick`, for --health-path, with no crash).
+ * Options: `sick`, and `appup`: a hand-written appup.json for the counter application.
  */
 import path from "node:path";
 import { writeProject } from "./project.ts";
 
-const COUNTER = (vsn: 1 | 2) => `
+const COUNTER = (vsn: 1 | 2, sick: boolean) => `
 export const behaviour = "server";
 export const vsn = ${vsn};
 export function init() { return { count: 0${vsn === 2 ? ", v: 2" : ""} }; }
 export function handleCall(req: string, _from: unknown, state: { count: number }) {
   if (req === "bump") return { reply: state.count + 1, state: { ...state, count: state.count + 1 } };
   if (req === "code") return { reply: ${vsn}, state };
+  if (req === "health") return { reply: "${sick ? "sick" : "ok"}", state };
   if (req === "crash") throw new Error("crash asked for");
   return { reply: state, state };
 }
@@ -40,7 +43,9 @@ export async function init() {
         req.url === "/state" ? await call("counter", "get") :
         req.url === "/bump" ? await call("counter", "bump") :
         req.url === "/code" ? await call("counter", "code") :
-        req.url === "/crash" ? await call("counter", "crash") : undefined;
+        req.url === "/crash" ? await call("counter", "crash") :
+        req.url === "/healthz" ? await call("counter", "health") : undefined;
+      if (req.url === "/healthz" && body !== "ok") return void res.writeHead(500).end(String(body));
       res.writeHead(body === undefined ? 404 : 200, { "content-type": "application/json" }).end(JSON.stringify(body ?? null));
     } catch (error) {
       res.writeHead(500).end(String(error));
@@ -77,7 +82,15 @@ export const behaviour = "application";
 export function start() { return startSupervisor("sup", {}); }
 `;
 
-export async function writeCounterRelease(dir: string, version: "1.0.0" | "1.1.0"): Promise<string> {
+export interface CounterOptions {
+  /** /healthz answers 500 (the counter says "sick"; nothing crashes) */
+  sick?: boolean;
+  /** apps/counter/appup.json, written as given */
+  appup?: unknown;
+}
+
+/** Any version but 1.0.0 has the counter of 1.1.0 (vsn 2: a fix after a bad 1.1.0 is 1.1.1, say). */
+export async function writeCounterRelease(dir: string, version: "1.0.0" | "1.1.0" | "1.1.1", options: CounterOptions = {}): Promise<string> {
   const project = path.join(dir, `counter-${version}`);
   await writeProject(project, {
     config: { format: 1, name: "counter", version, applications: [{ name: "counter", version, start: "app", env: {} }] },
@@ -85,7 +98,8 @@ export async function writeCounterRelease(dir: string, version: "1.0.0" | "1.1.0
       "apps/counter/app.ts": APP,
       "apps/counter/sup.ts": SUP,
       "apps/counter/web.ts": WEB,
-      "apps/counter/counter.ts": COUNTER(version === "1.0.0" ? 1 : 2),
+      "apps/counter/counter.ts": COUNTER(version === "1.0.0" ? 1 : 2, options.sick === true),
+      ...(options.appup !== undefined ? { "apps/counter/appup.json": JSON.stringify(options.appup, null, 2) } : {}),
     },
   });
   return project;

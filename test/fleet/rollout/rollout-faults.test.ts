@@ -9,23 +9,23 @@
  * and etcd stopped while a wave holds at its barrier (every node aborts by itself, nothing changed).
  * Waits are on etcd's watch events and the nodes' log files.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { get } from "../../../src/net-helpers.ts";
-import { NodeRecord, nodeKey } from "../../../src/fleet/node-record.ts";
+import { nodeKey } from "../../../src/fleet/node-record.ts";
 import { RolloutRecord, rolloutKey } from "../../../src/fleet/rollout-record.ts";
 import { buildRelease } from "../../../src/relup/build-with-plans.ts";
 import { waitForExit } from "../../../src/runtime/process-exit.ts";
 import { writeCounterRelease } from "../../helpers/counter-release.ts";
 import { useEtcd } from "../../helpers/etcd.ts";
 import { waitForKey } from "../../helpers/etcd-watch.ts";
-import { useEtcdClients, useFleetNodes } from "../../helpers/fleet-nodes.ts";
+import { useEtcdClients } from "../../helpers/fleet-nodes.ts";
 import { useHttpLoad } from "../../helpers/http-load.ts";
-import { BIN, relup } from "../../helpers/relup-cli.ts";
+import { relup } from "../../helpers/relup-cli.ts";
+import { counterState, driverProcess, nodeIds, parseNode, type RolloutNode, rolloutIs, useRolloutNodes } from "../../helpers/rollout-nodes.ts";
 import { useTempDirs } from "../../helpers/temp-dir.ts";
 import { waitForText } from "../../helpers/wait-for-text.ts";
 
@@ -69,37 +69,15 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => rm(built, { recursive: true, force: true }));
 
-const startFleetNode = useFleetNodes(tempDir, () => v1, REFRESH);
-type Node = Awaited<ReturnType<typeof startFleetNode>>;
-
-/** Nodes started in parallel; each bumped `bumps` times (its in-memory state). */
-async function startNodes(endpoint: string, ids: string[], extra: string[] = [], bumps = 3): Promise<Node[]> {
-  const nodes = await Promise.all(ids.map((id) => startFleetNode(endpoint, id, extra)));
-  for (const node of nodes) {
-    expect(node.result, node.result.stderr).toMatchObject({ code: 0 });
-    for (let i = 0; i < bumps; i++) await get(node.port, "/bump");
-  }
-  return nodes;
-}
-
-const ids = (prefix: string, n = 5) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
+const startNodes = useRolloutNodes(tempDir, () => v1, REFRESH);
+type Node = RolloutNode;
+const ids = nodeIds;
 /**
  * The driver's arguments. Five nodes installing at once on a small shared machine stall each other's event
  * loops for tens of ms; the tests that are not about a slow loop give the soak a loose --loop-slack.
  */
 const args = (endpoint: string, kind: "good" | "bad", extra: string[]) => ["fleet", "rollout", "counter@1.1.0", "--plan", stores[kind].plan, "--store", stores[kind].url, "--fleet", endpoint, "--group", "calc", "--yes", "--timeout", "60s", "--loop-slack", "2s", ...extra];
-const state = async (node: Node) => JSON.parse(await get(node.port, "/state")) as { count: number; v?: number };
-const parseNode = (v: string | undefined) => (v === undefined ? undefined : NodeRecord.parse(JSON.parse(v)));
-const rolloutIs = (until: (r: RolloutRecord) => boolean) => (v: string | undefined) => v !== undefined && until(RolloutRecord.parse(JSON.parse(v)));
-
-/** The driver as a real process, to kill: resolves its exit. */
-function driverProcess(argv: string[]) {
-  const child = spawn(process.execPath, [BIN, ...argv], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-  let said = "";
-  child.stderr!.on("data", (chunk: Buffer) => (said += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  return { child, exited, said: () => said, kill: async () => (child.kill("SIGKILL"), await exited) };
-}
+const state = counterState;
 
 describe("fleet rollout with real nodes", () => {
   it("a clean canary rollout under HTTP load: no request fails, every node keeps its state and makes 1.1.0 permanent; a node joining later boots it", async () => {

@@ -20,6 +20,9 @@ export interface Behaviour {
   points?: string[];
 }
 
+/** How often the nodes publish a health read, as agents do every refresh (RELUP_FLEET_REFRESH_MS in the real-node tests). */
+const REFRESH_MS = 200;
+
 export class ReportingNodes {
   readonly records = new Map<string, NodeRecord>();
   /** every rollout record seen, in order */
@@ -33,12 +36,15 @@ export class ReportingNodes {
   #stopped = new Set<string>();
   /** the barrier points each node passed */
   #passed = new Map<string, Set<string>>();
+  #refresh: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly client: Etcd3,
     readonly group: string,
     ids: string[],
     from = "1.0.0",
+    /** nodes that publish only the health reads the test writes (health()); the others one every REFRESH_MS */
+    private readonly quiet: readonly string[] = [],
   ) {
     for (const [i, id] of ids.entries()) {
       this.records.set(id, {
@@ -56,10 +62,21 @@ export class ReportingNodes {
       const record = RolloutRecord.parse(JSON.parse(kv.value.toString()));
       this.#queue = this.#queue.then(() => this.#follow(record)).catch((error: unknown) => console.error(error));
     });
+    // As an agent does every refresh: a new health read of each node, as it was (tests change it with health()).
+    this.#refresh = setInterval(() => {
+      this.#queue = this.#queue.then(async () => {
+        for (const [id, record] of this.records) {
+          if (this.#stopped.has(id) || this.quiet.includes(id)) continue;
+          record.health = { ...record.health!, uptimeMs: record.health!.uptimeMs + REFRESH_MS, at: this.#at() };
+          await this.#put(id);
+        }
+      }).catch((error: unknown) => console.error(error));
+    }, REFRESH_MS);
     return this;
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#refresh);
     await this.#watcher?.cancel();
     await this.#queue;
   }

@@ -77,6 +77,19 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
     if (away.length > r.options.maxUnavailable) return `${plural(away.length, "node")} unavailable (${away.join(", ")}), more than --max-unavailable ${r.options.maxUnavailable}`;
     return undefined;
   };
+  /** A node's health reads since it reported the release installed, but the first: its interval covers the install's own pause. */
+  const comparedReads = (id: string, r: RolloutRecord) => {
+    const baseline = r.baseline[id];
+    if (!baseline) return [];
+    const report = reportOf(watch.nodes.get(id), r);
+    const installedAt = report?.state === "installed" || report?.state === "permanent" ? report.since : baseline.at;
+    return (watch.health.get(id) ?? []).filter((h) => h.at > baseline.at && h.at > installedAt).slice(1);
+  };
+  /** The wave's nodes still registered that the soak has not judged by one read yet. */
+  const unjudged = (index: number) => {
+    const r = current();
+    return r.waves[index]!.nodes.filter((id) => watch.nodes.has(id) && comparedReads(id, r).length === 0);
+  };
   const setWave = (index: number, change: Partial<RolloutWave>) =>
     update((r) => (r.state !== "running" ? undefined : { ...r, waves: r.waves.map((w, i) => (i === index ? { ...w, ...change } : w)) }));
 
@@ -175,10 +188,7 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
           if (node?.status === "restarting") return { fail: `regression: ${id}'s node died on ${now.release.version} (its launcher restarts it)` };
           const baseline = now.baseline[id];
           if (!node || !baseline) continue;
-          // The reads since the node reported the release installed, but the first: its interval covers the install's own pause.
-          const report = reportOf(node, now);
-          const installedAt = report?.state === "installed" || report?.state === "permanent" ? report.since : baseline.at;
-          const reads = (watch.health.get(id) ?? []).filter((h) => h.at > baseline.at && h.at > installedAt).slice(1);
+          const reads = comparedReads(id, now);
           const pid = node.nodePid !== null && node.nodePid !== baseline.nodePid ? `${id} restarted (pid ${baseline.nodePid} → ${node.nodePid})` : undefined;
           const regression = pid ?? compareHealth(id, baseline, reads, now.options.soakMs, { rolloutId: now.id, loopSlackMs: now.options.loopSlackMs });
           if (regression) return { fail: `regression: ${regression}` };
@@ -187,7 +197,15 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
         return away ? { fail: away } : undefined;
       };
       const outcome = (await watch.until(check, until - Date.now())) ?? "timeout";
-      const last = outcome === "timeout" ? check() : outcome;
+      let last = outcome === "timeout" ? check() : outcome;
+      if (!last && unjudged(index).length > 0) {
+        // The soak's time is over, but a node of the wave published no health read since its install yet
+        // (its agent reads every few seconds): the soak goes on until each was judged at least once.
+        ctx.event(`${name}: soak over; waiting for a health read from ${unjudged(index).join(", ")} since its install`);
+        const judged = await watch.until(() => check() ?? (unjudged(index).length === 0 ? { judged: true as const } : undefined), ctx.timeoutMs);
+        if (judged === "timeout") last = { fail: `no health read from ${unjudged(index).join(", ")} since its install within --timeout ${ctx.timeoutMs / 1000} s: the soak cannot judge it` };
+        else if (!("judged" in judged)) last = judged;
+      }
       if (last && "stop" in last) return undefined;
       if (last) {
         await setWave(index, { state: "failed" });

@@ -63,6 +63,7 @@ export async function runRollout(run: RunRollout): Promise<DriveResult & { nodes
         if (current && ACTIVE.includes(current.record.state)) {
           throw new UserError(`group ${group} has a rollout ${current.record.state}: ${current.record.id}, ${current.record.release.name} ${current.record.release.version}, started ${current.record.started}. Fix: \`relup fleet rollout --resume --fleet … --group ${group}\` drives it on (or see \`relup fleet status\`).`, ExitCode.checkFailed);
         }
+        await awaitHealth(watch, group, run.event);
         const record = await newRecord(client, watch, group, run.start);
         if (!(await run.start.confirm(record))) throw new UserError("not started: not confirmed. Nothing was written.", ExitCode.checkFailed);
         deadline = await holdDeadline(client, group, record.id, record.options.deadlineS);
@@ -128,6 +129,20 @@ async function newRecord(client: Etcd3, watch: GroupWatch, group: string, start:
     updated: now,
     driver: { host: os.hostname(), pid: process.pid },
   };
+}
+
+/** How long a new rollout waits for every node's first health read: its baseline (agents read every 5 s). */
+export const BASELINE_WAIT_MS = 30_000;
+
+/** Every registered node must have published its health: the soak compares each node with it. */
+async function awaitHealth(watch: GroupWatch, group: string, event: RunRollout["event"]): Promise<void> {
+  const missing = () => [...watch.nodes.values()].filter((n) => n.health === undefined).map((n) => n.id);
+  if (missing().length === 0) return;
+  event(`waiting for the first health read of ${missing().join(", ")} (the baseline of the soak)`);
+  const outcome = await watch.until(() => (missing().length === 0 ? true : undefined), BASELINE_WAIT_MS);
+  if (outcome === "timeout") {
+    throw new UserError(`group ${group}: ${missing().join(", ")} published no health within ${BASELINE_WAIT_MS / 1000} s, so a soak could not judge ${missing().length === 1 ? "it" : "them"}. Nothing was written. Fix: check that those nodes run (\`relup fleet status --fleet … --group ${group}\`) with a launcher of this relup version, then run the command again.`, ExitCode.checkFailed);
+  }
 }
 
 /** An inline plan must lead from the release the group runs to the one rolled out (or back): a plan of other versions would fail on every node. */

@@ -47,8 +47,8 @@ afterEach(async () => {
   await Promise.all(reporting.splice(0).map((r) => r.close()));
 });
 
-async function nodes(endpoint: string, ids: string[]): Promise<ReportingNodes> {
-  const r = await new ReportingNodes(client(endpoint), "calc", ids).start();
+async function nodes(endpoint: string, ids: string[], options: { quiet?: string[] } = {}): Promise<ReportingNodes> {
+  const r = await new ReportingNodes(client(endpoint), "calc", ids, "1.0.0", options.quiet ?? []).start();
   reporting.push(r);
   return r;
 }
@@ -123,7 +123,8 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
 
   it("the event loop's p99: the first read after the install (it covers the install's pause) is not compared; two slow reads after it are a regression", async () => {
     const server = await etcd();
-    const group = await nodes(server.endpoint, ids(2));
+    // n1 publishes only the reads the test writes: which read comes first after its install is the test's to choose.
+    const group = await nodes(server.endpoint, ids(2), { quiet: ["n1"] });
     const soaking = () => waitForKey(client(server.endpoint), rolloutKey("calc"), (v) => v !== undefined && RolloutRecord.parse(JSON.parse(v)).waves[0]!.state === "soaking", 60_000);
     void soaking().then(async () => {
       await group.health("n1", { loopP99Ms: 400 });
@@ -133,7 +134,7 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     expect(passed.code, passed.stderr).toBe(0);
 
     const server2 = await etcd();
-    const group2 = await nodes(server2.endpoint, ids(2));
+    const group2 = await nodes(server2.endpoint, ids(2), { quiet: ["n1"] });
     void waitForKey(client(server2.endpoint), rolloutKey("calc"), (v) => v !== undefined && RolloutRecord.parse(JSON.parse(v)).waves[0]!.state === "soaking", 60_000).then(async () => {
       for (let i = 0; i < 3; i++) await group2.health("n1", { loopP99Ms: 400 });
     });
@@ -141,6 +142,29 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     expect(reverted.code).toBe(1);
     expect(reverted.stderr).toMatch(/reverted: wave 0 \(canary\): regression: n1: event-loop delay p99 400 ms in two reads in a row, above 55 ms \(baseline 5 ms\)/);
   }, 120_000);
+
+  it("a soak shorter than the agents' refresh still judges every node of the wave: it waits for a health read since the install, and a regression in it reverts", async () => {
+    const server = await etcd();
+    // n1 publishes no read of its own: the soak's time passes with nothing to judge it by.
+    const group = await nodes(server.endpoint, ids(2), { quiet: ["n1"] });
+    const child = spawn(process.execPath, [BIN, ...rolloutArgs(server.endpoint, ["--soak", "200ms", "--waves", "1"])], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+    let said = "";
+    const waiting = new Promise<void>((resolve) => {
+      const hear = (chunk: Buffer) => {
+        said += chunk.toString();
+        if (said.includes("wave 0 (canary): soak over; waiting for a health read from n1 since its install")) resolve();
+      };
+      child.stdout!.on("data", hear);
+      child.stderr!.on("data", hear);
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    await Promise.race([waiting, exited.then(() => Promise.reject(new Error(`the driver exited before it waited for n1:\n${said}`)))]);
+    // The first read after the install covers the install; the next one shows a crash.
+    await group.health("n1");
+    await group.health("n1", { crashes: 1 });
+    expect(await exited).toBe(1);
+    expect(said).toMatch(/reverted: wave 0 \(canary\): regression: n1: process crashes rose by 1/);
+  }, 60_000);
 
   it("an upgraded node whose node process dies in the soak (restarting) is a regression, whatever --max-unavailable allows", async () => {
     const server = await etcd();

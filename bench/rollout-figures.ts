@@ -5,7 +5,8 @@
  * Twice on fresh nodes: without and with `--barrier`.
  *
  *   total          the rollout command's wall time, from its start to its exit (canary 1, then waves of
- *                  50%, no soak: the time the machinery takes, not a soak window)
+ *                  50%, no soak: the time the machinery takes, not a soak window; the nodes' agents read
+ *                  health every 500 ms, and each wave waits for one read per node after the install's)
  *   install        per node: the install's time on the node (its journal: first step to last)
  *   pause          per node: the longest suspend window of the worker module (its processes answer nothing)
  *   barrier        with --barrier, the time the rollout adds (total with minus total without), and per
@@ -34,6 +35,8 @@ const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`
 const quick = process.argv.includes("--quick");
 const NODES = Number(arg("nodes") ?? (quick ? 3 : 10));
 const PROCESSES = Number(arg("processes") ?? (quick ? 1_000 : 10_000));
+/** The agents' refresh: the soak waits for one compared health read per node, the second after its install. */
+const REFRESH_MS = 500;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const stat = (xs: number[]) => ({ median: median(xs), max: Math.max(...xs), min: Math.min(...xs) });
 
@@ -70,7 +73,7 @@ try {
       await writeFile(path.join(root, "config.json"), JSON.stringify({ fleet: { port: await freePort(), workers: PROCESSES } }));
       roots.push(root);
       groupRoots.push(root);
-      await startDetached(root, { fleet: { endpoints: [etcd.endpoint], group, nodeId: `node-${i}`, leaseTtlS: 10 } });
+      await startDetached(root, { fleet: { endpoints: [etcd.endpoint], group, nodeId: `node-${i}`, leaseTtlS: 10 }, env: { ...process.env, RELUP_FLEET_REFRESH_MS: String(REFRESH_MS) } });
     }
     const started = performance.now();
     await relup(["fleet", "rollout", "fleet@2.0.0", "--plan", planFile, "--store", store, "--fleet", etcd.endpoint, "--group", group, "--canary", "1", "--waves", "50%", "--soak", "0s", ...(barrier ? ["--barrier"] : []), "--yes"]);

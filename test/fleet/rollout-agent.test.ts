@@ -177,13 +177,21 @@ describe("the node agent in a rollout", () => {
     for (const id of ["d1", "d2"]) await reported(c, id, rollout, "installed", "1.1.0");
     for (const node of nodes) expect(await json(node.port, "/bump")).toBe(2);
 
-    await lease.revoke();
+    // Every state the record goes through, from a watch opened before the lease goes (the agents may move
+    // it on before any later watch would open).
     const states: string[] = [];
-    const final = await waitForKey(c, rolloutKey("calc"), (v) => {
-      const state = v === undefined ? "deleted" : RolloutRecord.parse(JSON.parse(v)).state;
-      if (states.at(-1) !== state) states.push(state);
-      return state === "reverted";
-    }, 90_000);
+    const history = await c.watch().key(rolloutKey("calc")).create();
+    let timer: NodeJS.Timeout | undefined;
+    const reverted = new Promise<string>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`the rollout record went ${states.join(" → ") || "nowhere"}, not reverted, within 90 s`)), 90_000);
+      history.on("put", (kv) => {
+        const value = kv.value.toString();
+        states.push(RolloutRecord.parse(JSON.parse(value)).state);
+        if (states.at(-1) === "reverted") resolve(value);
+      });
+    });
+    await lease.revoke();
+    const final = await reverted.finally(() => (clearTimeout(timer), history.cancel()));
     expect(states).toContain("reverting");
     expect(RolloutRecord.parse(JSON.parse(final!))).toMatchObject({ state: "reverted", reason: "no driver for 5 s: the rollout's deadline passed" });
     for (const [i, node] of nodes.entries()) {

@@ -6,25 +6,9 @@ import { describe, expect, it } from "vitest";
 import type { NodeRecord } from "../../src/fleet/node-record.ts";
 import type { RolloutRecord, RolloutWave } from "../../src/fleet/rollout-record.ts";
 import { rolloutStep, type StepInput } from "../../src/fleet/rollout-step.ts";
+import { testRollout } from "../helpers/rollout-fixture.ts";
 
-const sha = "a".repeat(64);
-function rollout(state: RolloutRecord["state"], waves: RolloutWave[], barrier = false): RolloutRecord {
-  return {
-    format: 1,
-    id: "r-test1",
-    group: "calc",
-    release: { name: "counter", version: "1.1.0", identity: sha, sha256: sha },
-    url: "file:///store/counter/counter-1.1.0.tar.gz",
-    plan: { url: "file:///store/plan.json" },
-    from: { version: "1.0.0" },
-    options: { canary: 1, soakMs: 0, waves: "1", maxUnavailable: 0, barrier, barrierTimeoutMs: 1000, deadlineS: 10 },
-    state,
-    waves,
-    baseline: {},
-    started: "2026-01-01T00:00:00Z",
-    updated: "2026-01-01T00:00:00Z",
-  };
-}
+const rollout = (state: RolloutRecord["state"], waves: RolloutWave[], barrier = false): RolloutRecord => testRollout({ state, waves, options: { barrier, barrierTimeoutMs: 1000 } });
 const report = (state: NonNullable<NodeRecord["rollout"]>["state"], id = "r-test1"): NodeRecord["rollout"] => ({ id, wave: 0, state, since: "2026-01-01T00:00:00Z" });
 const old = { version: "1.0.0", permanent: true };
 const fresh = { version: "1.1.0", permanent: false };

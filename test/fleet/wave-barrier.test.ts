@@ -6,24 +6,9 @@
 import { describe, expect, it } from "vitest";
 import type { RolloutRecord, RolloutWave } from "../../src/fleet/rollout-record.ts";
 import { WaveBarrier } from "../../src/fleet/wave-barrier.ts";
+import { testRollout } from "../helpers/rollout-fixture.ts";
 
-const sha = "b".repeat(64);
-const record = (wave: RolloutWave, extra: Partial<RolloutRecord> = {}): RolloutRecord => ({
-  format: 1,
-  id: "r-barrier",
-  group: "calc",
-  release: { name: "counter", version: "1.1.0", identity: sha, sha256: sha },
-  url: "file:///store/counter-1.1.0.tar.gz",
-  plan: { url: "file:///store/plan.json" },
-  from: { version: "1.0.0" },
-  options: { canary: 1, soakMs: 0, waves: "1", maxUnavailable: 0, barrier: true, barrierTimeoutMs: 60_000, deadlineS: 10 },
-  state: "running",
-  waves: [wave],
-  baseline: {},
-  started: "2026-01-01T00:00:00Z",
-  updated: "2026-01-01T00:00:00Z",
-  ...extra,
-});
+const record = (wave: RolloutWave, extra: Partial<RolloutRecord> = {}): RolloutRecord => testRollout({ id: "r-barrier", waves: [wave], options: { barrier: true }, ...extra });
 const point = { id: "before-point-of-no-return", timeoutMs: 60_000 };
 
 describe("WaveBarrier", () => {

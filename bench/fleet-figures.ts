@@ -16,13 +16,11 @@ import os from "node:os";
 import path from "node:path";
 import { applyRelease } from "../src/apply/apply-release.ts";
 import { freePort, get } from "../src/net-helpers.ts";
-import { buildRelease } from "../src/relup/build-with-plans.ts";
 import { controlRequest } from "../src/runtime/control-client.ts";
 import type { MetricsResult } from "../src/runtime/control-protocol.ts";
 import { Launcher } from "../src/runtime/launcher.ts";
 import { prepareRoot } from "../src/runtime/start-release.ts";
-import { writeFleet } from "../test/helpers/fleet.ts";
-import { WORKER_V1, WORKER_V2 } from "./fleet-worker.ts";
+import { buildWorkerReleases } from "./fleet-worker.ts";
 
 const only = process.argv.find((a) => a.startsWith("--sizes="));
 const sizes = only ? only.slice(8).split(",").map(Number) : process.argv.includes("--quick") ? [1_000, 10_000] : [1_000, 10_000, 100_000, 1_000_000];
@@ -69,9 +67,7 @@ async function fleetRun(n: number): Promise<Run> {
   const work = await mkdtemp(path.join(os.tmpdir(), "relup-bench-fleet-"));
   let launcher: Launcher | undefined;
   try {
-    const out = path.join(work, "build");
-    const v1 = await buildRelease({ dir: await writeFleet(work, { version: "1.0.0", worker: WORKER_V1 }), out });
-    const v2 = await buildRelease({ dir: await writeFleet(work, { version: "2.0.0", worker: WORKER_V2 }), out });
+    const { v1, v2 } = await buildWorkerReleases(work);
     const root = path.join(work, "root");
     await prepareRoot(root, v1.tarball);
     const port = await freePort();

@@ -21,12 +21,10 @@ import { chromium } from "playwright-core";
 import { applyRelease } from "../src/apply/apply-release.ts";
 import { freePort } from "../src/net-helpers.ts";
 import { startObserveServer } from "../src/observe/observe-server.ts";
-import { buildRelease } from "../src/relup/build-with-plans.ts";
 import { controlRequest } from "../src/runtime/control-client.ts";
 import { Launcher } from "../src/runtime/launcher.ts";
 import { prepareRoot } from "../src/runtime/start-release.ts";
-import { writeFleet } from "../test/helpers/fleet.ts";
-import { WORKER_V1, WORKER_V2 } from "./fleet-worker.ts";
+import { buildWorkerReleases } from "./fleet-worker.ts";
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const sizes = (arg("sizes") ?? "100000").split(",").map(Number);
@@ -57,9 +55,7 @@ async function measure(n: number) {
   const work = await mkdtemp(path.join(os.tmpdir(), "relup-bench-observe-"));
   let launcher: Launcher | undefined;
   try {
-    const out = path.join(work, "build");
-    const v1 = await buildRelease({ dir: await writeFleet(work, { version: "1.0.0", worker: WORKER_V1 }), out });
-    const v2 = await buildRelease({ dir: await writeFleet(work, { version: "2.0.0", worker: WORKER_V2 }), out });
+    const { v1, v2 } = await buildWorkerReleases(work);
     const root = path.join(work, "root");
     await prepareRoot(root, v1.tarball);
     await writeFile(path.join(root, "config.json"), JSON.stringify({ fleet: { port: await freePort(), workers: n } }));

@@ -21,15 +21,13 @@ import os from "node:os";
 import path from "node:path";
 import { freePort } from "../src/net-helpers.ts";
 import { publishRelease } from "../src/fleet/publish-release.ts";
-import { buildRelease } from "../src/relup/build-with-plans.ts";
 import { planReleases } from "../src/relup/plan-releases.ts";
 import { controlRequest } from "../src/runtime/control-client.ts";
 import type { InstallRecord } from "../src/runtime/install-journal.ts";
 import { prepareRoot, startDetached } from "../src/runtime/start-release.ts";
 import { tsEntryArgs } from "../src/runtime/tsx-entry.ts";
 import { startEtcd } from "../scripts/lib/etcd-server.ts";
-import { writeFleet } from "../test/helpers/fleet.ts";
-import { WORKER_V1, WORKER_V2 } from "./fleet-worker.ts";
+import { buildWorkerReleases } from "./fleet-worker.ts";
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = process.argv.includes("--quick");
@@ -56,9 +54,7 @@ const work = await mkdtemp(path.join(os.tmpdir(), "relup-bench-rollout-"));
 const etcd = await startEtcd();
 const roots: string[] = [];
 try {
-  const out = path.join(work, "build");
-  const v1 = await buildRelease({ dir: await writeFleet(work, { version: "1.0.0", worker: WORKER_V1 }), out });
-  const v2 = await buildRelease({ dir: await writeFleet(work, { version: "2.0.0", worker: WORKER_V2 }), out });
+  const { v1, v2 } = await buildWorkerReleases(work);
   const planFile = path.join(work, "fleet-1.0.0-2.0.0.relup.json");
   await writeFile(planFile, JSON.stringify((await planReleases({ from: v1.tarball, to: v2.tarball })).file));
   const store = `file://${path.join(work, "store")}`;

@@ -2,14 +2,33 @@
 import http from "node:http";
 import net from "node:net";
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports handed out lie below Linux's ephemeral range (32768–60999), which the kernel uses both for
+// `listen(0)` and for the source port of every outgoing connection: a port found free there can be taken by
+// any client connecting somewhere (an etcd client, an HTTP load) before its server binds it.
+const LOW_PORT = 12_000;
+const HIGH_PORT = 32_000;
+// Each process walks the range from its own random point, so processes that run at once (test workers, the
+// nodes and scripts they start) hand out different ports; a port is handed out once per process.
+let nextPort = LOW_PORT + Math.floor(Math.random() * (HIGH_PORT - LOW_PORT));
+
+/**
+ * A TCP port on 127.0.0.1 that nothing listens on now and that this process has not handed out before.
+ * Throws when every port of the range is taken.
+ */
+export async function freePort(): Promise<number> {
+  for (let tried = 0; tried < HIGH_PORT - LOW_PORT; tried++) {
+    const port = nextPort;
+    nextPort = port + 1 === HIGH_PORT ? LOW_PORT : port + 1;
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free TCP port on 127.0.0.1 between ${LOW_PORT} and ${HIGH_PORT}`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resolve(true)));
   });
 }
 

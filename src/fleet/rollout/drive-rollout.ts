@@ -122,7 +122,12 @@ export async function driveRollout(ctx: DriveContext): Promise<DriveResult> {
           const node = watch.nodes.get(id);
           const report = reportOf(node, now);
           if (!node) return { abort: `${id} is gone (its record expired) while the barrier waited` };
-          if (report?.state === "failed" || report?.state === "aborted") return { abort: `${id} ${report.state} at the barrier${report.failure ? `: ${report.failure}` : ""}` };
+          if (report?.state === "failed" || report?.state === "aborted") {
+            // A node that prepared gives up on its own timeout: name the nodes it waited for, not only it.
+            const unprepared = ids.filter((other) => !["prepared", "installed", "failed", "aborted"].includes(reportOf(watch.nodes.get(other), now)?.state ?? ""));
+            const cause = report.state === "aborted" && unprepared.length > 0 ? `${unprepared.join(", ")} did not prepare; ` : "";
+            return { abort: `${cause}${id} ${report.state} at the barrier${report.failure ? `: ${report.failure}` : ""}` };
+          }
         }
         if (!ids.every((id) => ["prepared", "installed"].includes(reportOf(watch.nodes.get(id), now)?.state ?? ""))) return undefined;
         const points = new Set(ids.map((id) => reportOf(watch.nodes.get(id), now)?.barrier));

@@ -2,9 +2,10 @@
  * `relup fleet rollout` end to end, more faults (real etcd, real `--fleet` nodes started in parallel, the
  * driver as the CLI): a hand-written appup's `sync_nodes` (every node of a wave holds at it and they pass
  * it together, read from each node's install journal; a node that never gets there: the others abort
- * there, nothing changed, the rollout reverts), and `--health-path` (a release whose /healthz answers 500:
- * the canary's soak fails on the HTTP check and the rollout reverts; a good release right after, with the
- * same path, succeeds: the first rollout's failures do not count against it).
+ * there, nothing changed, the rollout reverts), `--barrier` with a node whose agent is stopped (the
+ * reason names the node that did not prepare), and `--health-path` (a release whose /healthz answers 500: the
+ * canary's soak fails on the HTTP check and the rollout reverts; a good release right after, with the same
+ * path, succeeds: the first rollout's failures do not count against it).
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
@@ -17,10 +18,9 @@ import { buildRelease } from "../../../src/relup/build-with-plans.ts";
 import type { InstallRecord } from "../../../src/runtime/install-journal.ts";
 import { type CounterOptions, writeCounterRelease } from "../../helpers/counter-release.ts";
 import { useEtcd } from "../../helpers/etcd.ts";
-import { waitForKey } from "../../helpers/etcd-watch.ts";
 import { useEtcdClients } from "../../helpers/fleet-nodes.ts";
 import { relup } from "../../helpers/relup-cli.ts";
-import { counterState, journalOf, nodeIds, rolloutIs, useRolloutNodes } from "../../helpers/rollout-nodes.ts";
+import { counterState, journalOf, nodeIds, useRolloutNodes } from "../../helpers/rollout-nodes.ts";
 import { useTempDirs } from "../../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -104,18 +104,14 @@ describe("fleet rollout faults with real nodes, more", () => {
 
   it("a plan's sync_nodes with a node of the wave that never gets there (its launcher and node killed): the others abort at the point, nothing changed; the rollout reverts", async () => {
     const server = await etcd();
-    const nodes = await startNodes(server.endpoint, nodeIds("t", 3), ["--fleet-lease-ttl", "2"]);
+    // A lease that outlives the rollout's start: t3 is still a member of the group when its wave is released.
+    const nodes = await startNodes(server.endpoint, nodeIds("t", 3), ["--fleet-lease-ttl", "60"]);
     const before = await Promise.all(nodes.map(counterState));
-    const c = client(server.endpoint);
+    // t3 loses its launcher and its node before the rollout: it never reaches the sync point, whatever the timing.
     const victim = nodes[2]!;
-    // As soon as the wave is released, t3 loses its launcher and its node: it never reaches the sync point, and its lease expires.
-    const killed = waitForKey(c, rolloutKey("calc"), rolloutIs((r) => r.waves[0]!.state === "installing"), 60_000).then(async () => {
-      const launcherPid = Number((await readFile(path.join(victim.root, "run", "launcher.pid"), "utf8")).trim());
-      process.kill(launcherPid, "SIGKILL");
-      process.kill(victim.nodePid, "SIGKILL");
-    });
+    process.kill(Number((await readFile(path.join(victim.root, "run", "launcher.pid"), "utf8")).trim()), "SIGKILL");
+    process.kill(victim.nodePid, "SIGKILL");
     const result = await relup(args(server.endpoint, "sync", ["--canary", "0", "--waves", "100%", "--soak", "1s"]), {}, 120_000);
-    await killed;
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toMatch(/reverted: wave 0: /);
     expect(result.stderr).not.toMatch(new RegExp(`every node holds at barrier ${SYNC_ID}`));
@@ -126,6 +122,28 @@ describe("fleet rollout faults with real nodes, more", () => {
       expect(hold.waits).toBe(true);
       expect(["abort", "timeout"]).toContain(hold.decision);
       expect(install).toMatchObject({ outcome: "rolled-back", failure: { kind: "barrier-aborted" } });
+      expect(await counterState(node)).toEqual(before[i]);
+      expect(await get(node.port, "/code")).toBe("1");
+    }
+  }, 120_000);
+
+  it("--barrier with a node whose agent is stopped (its launcher SIGSTOPped): the others abort on their own timeout, nothing changed; the reason names the node that did not prepare", async () => {
+    const server = await etcd();
+    // A lease that outlives the barrier: u3 stays a member of the group while its agent is stopped.
+    const nodes = await startNodes(server.endpoint, nodeIds("u", 3), ["--fleet-lease-ttl", "60"]);
+    const before = await Promise.all(nodes.map(counterState));
+    const launcherPid = Number((await readFile(path.join(nodes[2]!.root, "run", "launcher.pid"), "utf8")).trim());
+    // u3's launcher (its agent) stops before the rollout: u3 never prepares, whatever the timing.
+    process.kill(launcherPid, "SIGSTOP");
+    try {
+      const result = await relup(args(server.endpoint, "good", ["--canary", "0", "--waves", "100%", "--soak", "1s", "--barrier", "--barrier-timeout", "3s"]), {}, 120_000);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/reverted: wave 0: the barrier aborted: u3 did not prepare/);
+      expect((await readRecord(server.endpoint)).waves[0]).toMatchObject({ state: "aborted", barrier: "abort" });
+    } finally {
+      process.kill(launcherPid, "SIGCONT");
+    }
+    for (const [i, node] of nodes.entries()) {
       expect(await counterState(node)).toEqual(before[i]);
       expect(await get(node.port, "/code")).toBe("1");
     }

@@ -27,10 +27,12 @@ export function fleetStatusCommand(io: Io): CommandModule<object, FleetStatusArg
         .example("$0 fleet status --fleet http://127.0.0.1:2379 --group calc", "") as never,
     handler: async (argv) => {
       const group = checkFleetName("--group", argv.group);
-      const { listing, rollout } = await withEtcd(parseEndpoints(argv.fleet), async (client) => ({
-        listing: groupListing(group, await client.getAll().prefix(nodesPrefix(group)).strings()),
-        rollout: await readRollout(client, group),
-      }));
+      // One snapshot: the rollout record is read at the revision the nodes were read at.
+      const { listing, rollout } = await withEtcd(parseEndpoints(argv.fleet), async (client) => {
+        const nodes = await client.getAll().prefix(nodesPrefix(group)).exec();
+        const kvs = Object.fromEntries(nodes.kvs.map((kv) => [kv.key.toString(), kv.value.toString()]));
+        return { listing: groupListing(group, kvs), rollout: await readRollout(client, group, nodes.header.revision) };
+      });
       if (rollout.unreadable !== undefined) listing.unreadable.push({ key: rollout.unreadable.split(": ")[0]!, problem: rollout.unreadable.slice(rollout.unreadable.indexOf(": ") + 2) });
       if (argv.json) io.out(JSON.stringify({ ...listing, ...(rollout.record ? { rollout: rollout.record } : {}) }, null, 2) + "\n");
       else io.out(renderFleetStatus(listing) + (rollout.record ? "\n" + renderRollout(rollout.record, listing.nodes) : ""));

@@ -1,9 +1,10 @@
-/** The group's rollout record as etcd has it (undefined: none), or why it does not parse. */
+/** The group's rollout record as etcd has it (undefined: none), at `revision` when given, or why it does not parse. */
 import type { Etcd3 } from "etcd3";
 import { RolloutRecord, rolloutKey } from "../rollout-record.ts";
 
-export async function readRollout(client: Etcd3, group: string): Promise<{ record?: RolloutRecord; unreadable?: string }> {
-  const text = await client.get(rolloutKey(group)).string();
+export async function readRollout(client: Etcd3, group: string, revision?: string): Promise<{ record?: RolloutRecord; unreadable?: string }> {
+  const read = client.get(rolloutKey(group));
+  const text = await (revision === undefined ? read : read.revision(revision)).string();
   if (text === null) return {};
   let data: unknown;
   try {

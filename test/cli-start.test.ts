@@ -9,6 +9,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../src/net-helpers.ts";
 import { relup, relupProcess } from "./helpers/relup-cli.ts";
 import { useTempDirs } from "./helpers/temp-dir.ts";
 
@@ -30,7 +31,7 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  await new Promise((resolve) => taken.close(resolve));
+  if (taken?.listening) await new Promise((resolve) => taken.close(resolve));
 });
 
 async function takePort(): Promise<number> {
@@ -70,8 +71,7 @@ describe("relup start with the port taken", () => {
 describe("relup start with a malformed config.json", () => {
   it("is bad input (exit 2) naming the file and the fix, and leaves nothing running", async () => {
     const root = path.join(await tempDir(), "root");
-    const port = await takePort();
-    await new Promise((resolve) => taken.close(resolve));
+    const port = await freePort();
     expect((await relup(["start", tarball, "--root", root, "--detach"], { PORT: String(port) })).code).toBe(0);
     expect((await relup(["stop", "--root", root])).code).toBe(0);
     await writeFile(path.join(root, "config.json"), `{"calculator": {"port": ${port},}}`);
@@ -89,8 +89,7 @@ describe("relup start --initial", () => {
     const root = path.join(await tempDir(), "root");
     const out = await tempDir();
     expect((await relup(["build", "fixtures/calculator/1.1.0", "--out", out])).code).toBe(0);
-    const port = await takePort();
-    await new Promise((resolve) => taken.close(resolve));
+    const port = await freePort();
     const env = { PORT: String(port) };
     const first = await relup(["start", "--initial", tarball, "--root", root, "--detach"], env);
     expect(first.code).toBe(0);
@@ -117,7 +116,6 @@ describe("relup start --initial", () => {
   });
 
   it("a release that cannot be read is refused with nothing left on disk, not even the root's directories", async () => {
-    await takePort();
     const parent = path.join(await tempDir(), "new");
     for (const args of [["/nonexistent/calculator-1.0.0.tar.gz"], ["--initial", "/nonexistent/calculator-1.0.0.tar.gz"]]) {
       const result = await relup(["start", ...args, "--root", path.join(parent, "root"), "--detach"]);
@@ -128,7 +126,6 @@ describe("relup start --initial", () => {
   });
 
   it("is refused together with a release argument (exit 2)", async () => {
-    await takePort();
     const result = await relup(["start", tarball, "--initial", tarball, "--root", await tempDir()]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("mutually exclusive");

@@ -362,7 +362,8 @@ describe("the node agent in a rollout", () => {
     expect(await json(node.port, "/state")).toEqual({ count: 1 });
     await server.resume();
     const aborted = await reported(c, "e1", rollout, "aborted", "1.0.0");
-    expect(aborted.rollout?.failure).toMatch(/no decision at barrier point_of_no_return within 3000 ms/);
+    // The agent's timer and the node's own fire together: either one's wording may come first.
+    expect(aborted.rollout?.failure).toMatch(/no decision (at barrier point_of_no_return )?within 3000 ms/);
     expect(aborted.nodePid).toBe(node.nodePid);
   }, 120_000);
 
@@ -387,8 +388,10 @@ describe("the node agent in a rollout", () => {
     await get(node.port, "/bump");
     const rollout = await rolloutOf([{ nodes: ["m1"], state: "installing" }]);
     await deadline(c, rollout);
+    // The watch opens before the record is written: a quick install cannot pass "installing" unseen.
+    const installing = waitForKey(c, nodeKey("calc", "m1"), (v) => parse(v)?.rollout?.state === "installing", 60_000);
     await write(c, rollout);
-    await waitForKey(c, nodeKey("calc", "m1"), (v) => parse(v)?.rollout?.state === "installing", 60_000);
+    await installing;
     await write(c, { ...rollout, state: "reverting", reason: "another node failed", waves: [{ nodes: ["m1"], state: "failed" }] });
     const reverted = await reported(c, "m1", rollout, "reverted", "1.0.0");
     expect(reverted.nodePid).toBe(node.nodePid);

@@ -25,7 +25,8 @@ export function init(args: { id: number }) { return { id: args.id, count: 0 }; }
 export async function handleCall(req: string, _from: unknown, state: { id: number; count: number }) {
   if (req === "bump") return { reply: state.count + 1, state: { ...state, count: state.count + 1 } };
   if (req === "code") return { reply: 1, state };
-  if (req === "block") { await new Promise((r) => setTimeout(r, 1500)); return { reply: "unblocked", state }; }
+  // Busy in a handler until the web's /unblock (no timer: a loaded machine cannot end it early).
+  if (req === "block") { await new Promise((r) => { (globalThis as { unblockWorker?: (v: unknown) => void }).unblockWorker = r; }); return { reply: "unblocked", state }; }
   return { reply: state, state };
 }
 `;
@@ -82,7 +83,8 @@ export async function init(env: { port: number; workers: number }) {
         req.url === "/env" ? getEnv() :
         req.url === "/one" ? await call("w0", "get") :
         req.url?.startsWith("/bare/") ? await call("w0", { bare: Number(req.url.slice(6)) }, 600_000) :
-        req.url?.startsWith("/block/") ? await call("w" + req.url.slice(7), "block", 10_000) : null;
+        req.url?.startsWith("/block/") ? await call("w" + req.url.slice(7), "block", 60_000) :
+        req.url === "/unblock" ? ((globalThis as { unblockWorker?: (v: unknown) => void }).unblockWorker?.(null), "ok") : null;
       res.writeHead(body === null ? 404 : 200, { "content-type": "application/json" }).end(JSON.stringify(body));
     } catch (error) {
       res.writeHead(500).end(String(error));

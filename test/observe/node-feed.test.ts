@@ -7,6 +7,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyRelease } from "../../src/apply/apply-release.ts";
 import { NodeFeed, type FeedEvent } from "../../src/observe/node-feed.ts";
+import { controlRequest } from "../../src/runtime/control-client.ts";
 import { useLiveNodes } from "../helpers/live-node.ts";
 import { useTempDirs } from "../helpers/temp-dir.ts";
 
@@ -77,7 +78,9 @@ describe("the node feed of relup observe", () => {
       expect(overview.data.status.pid).not.toBe(n.ready.pid);
       expect(samples.data.length).toBeGreaterThan(0);
       // Samples are stamped with the end of the second they cover (epoch ms): none before the new node began.
-      const startedAt = Date.now() - overview.data.status.uptimeMs;
+      // The node's uptime read now: the feed's overview may be one it read a while ago.
+      const { uptimeMs } = await controlRequest(n.root, { cmd: "status" });
+      const startedAt = Date.now() - uptimeMs;
       expect(samples.data.filter((s) => s.t <= startedAt)).toEqual([]);
       expect(seen.at(-1)!.pid).toBe(overview.data.status.pid);
     } finally {

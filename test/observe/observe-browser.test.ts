@@ -59,14 +59,14 @@ describe("relup observe in a browser", () => {
       await expect.poll(() => text(d.page, "#release-title"), { timeout: 15_000 }).toBe("calculator 1.0.0");
       expect(await text(d.page, "#releases-table tbody")).toMatch(/calculator\s+1\.0\.0\s+permanent/);
       const sup = d.page.locator('#trees li[data-module="calculator/sup"]');
-      await expect.poll(() => sup.count()).toBe(1);
+      await expect.poll(() => sup.count(), { timeout: 15_000 }).toBe(1);
       const server = d.page.locator('#trees li[data-module="calculator/http_server"]');
       expect(await server.innerText()).toMatch(/http: calculator\/http_server\s+running\s+<0\.\d+\.0> · server · 0 restarts/);
       expect(await text(d.page, "#modules-processes tbody")).toContain("calculator/http_server");
       expect(await text(d.page, "#modules-table tbody")).toContain("calculator/calculator");
       // Versions as `relup status` prints them: a code hash by its first 8 hex digits, no JSON quotes.
       expect(await text(d.page, "#modules-table tbody")).not.toMatch(/[0-9a-f]{9,}|"/);
-      await expect.poll(() => d.page.locator("#process-list tbody tr").count()).toBeGreaterThan(1);
+      await expect.poll(() => d.page.locator("#process-list tbody tr").count(), { timeout: 15_000 }).toBeGreaterThan(1);
       expect(await text(d.page, "#install-line")).toBe("No install or rollback since the node started.");
       // The node's uptime in the header moves on by itself (the overview is sent only when more than it changed).
       const uptime = async () => Number(/up (\d+) s/.exec(await text(d.page, "#node-line"))?.[1]);
@@ -81,8 +81,8 @@ describe("relup observe in a browser", () => {
       // A bar for the preflight and one per step.
       expect(await d.page.locator("#timeline-chart svg rect[data-op]").count()).toBe(4);
       expect(await text(d.page, "#timeline-caption")).toMatch(/Point of no return passed at [\d.]+ ms\. No process suspended\./);
-      await expect.poll(() => text(d.page, "#plan-view h3")).toBe("relup plan: calculator 1.0.0 → 1.1.0");
-      await expect.poll(() => text(d.page, "#release-title")).toBe("calculator 1.1.0");
+      await expect.poll(() => text(d.page, "#plan-view h3"), { timeout: 15_000 }).toBe("relup plan: calculator 1.0.0 → 1.1.0");
+      await expect.poll(() => text(d.page, "#release-title"), { timeout: 15_000 }).toBe("calculator 1.1.0");
       expect(await text(d.page, "#releases-table tbody")).toMatch(/calculator\s+1\.1\.0\s+current/);
       // Every chart has its text alternative.
       await expect.poll(() => text(d.page, "#chart-loop-caption"), { timeout: 15_000 }).toMatch(/^Event-loop delay, last 5 minutes: longest now [\d.]+ ms, highest/);
@@ -91,7 +91,7 @@ describe("relup observe in a browser", () => {
       // A rollback is said as such, with the plan whose downgrade section it ran.
       expect((await relup(["rollback", "--root", d.n.root])).code).toBe(0);
       await expect.poll(() => text(d.page, "#install-line"), { timeout: 15_000 }).toMatch(/^Rollback from 1\.1\.0 to 1\.0\.0: done, /);
-      await expect.poll(() => text(d.page, "#plan-view .plan-note")).toBe("A rollback: the node ran this plan's downgrade section.");
+      await expect.poll(() => text(d.page, "#plan-view .plan-note"), { timeout: 15_000 }).toBe("A rollback: the node ran this plan's downgrade section.");
       expect(d.problems).toEqual([]);
     } finally {
       await d.close();
@@ -141,7 +141,7 @@ describe("relup observe in a browser", () => {
       const status = await controlRequest(d.n.root, { cmd: "status" });
       // Every field filled, every option chosen, every button clicked (twice: paging both ways).
       await d.page.fill("#search", "http");
-      await expect.poll(() => d.page.locator("#process-list tbody tr").count()).toBe(1);
+      await expect.poll(() => d.page.locator("#process-list tbody tr").count(), { timeout: 15_000 }).toBe(1);
       await d.page.fill("#search", "");
       for (const value of ["running", "suspended", "exiting", ""]) await d.page.selectOption("#status-filter", value);
       for (const value of ["queue", "pid"]) await d.page.selectOption("#sort", value);

@@ -77,9 +77,10 @@ describe("relup apply: failures roll the node back", () => {
     const update = { op: "update", module: "worker", change: { advanced: {} }, timeout: 200 };
     const appup = { format: 1, application: "fleet", version: "2.0.0", up: [{ from: "1.0.0", instructions: [update] }], down: [{ to: "1.0.0", instructions: [update] }] };
     const f = await fleet({ worker: workerV2(), extraFiles: { "apps/fleet/appup.json": appup } });
-    // w1 spends 1.5 s in one handler: it cannot suspend within 200 ms.
-    const blocked = get(f.port, "/block/1");
+    // w1 stays in one handler until /unblock: it cannot suspend within 200 ms.
+    const blocked = get(f.port, "/block/1", 60_000);
     const error = await apply(f.root, f.v2).catch((e: Error) => e);
+    expect(await get(f.port, "/unblock")).toBe('"ok"');
     expect((error as Error).message).toMatch(/step 3 \(suspend\) at module fleet\/worker, process <0\.\d+\.0> failed: process <0\.\d+\.0> \(fleet\/worker\) did not suspend within 200 ms/);
     // The node's answer carries the failure as data, over the socket: the step, where, and which side of the point of no return.
     expect(error).toMatchObject({ issue: { kind: "install-failed", index: 2, op: "suspend", module: "fleet/worker", phase: "after-point-of-no-return", killed: [], rollbackFailures: [] } });

@@ -112,11 +112,11 @@ describe("relup rollback", () => {
 
 describe("the control client's limit on long requests", () => {
   it("is on the node's silence, not the install's length: migrations slower than the limit succeed, up and down", async () => {
-    const f = await upgraded({ slowMs: 1_500 });
+    const f = await upgraded({ slowMs: 3_000 });
     // The node's own limits are "infinity"; the client's is a fraction of the migration's time.
-    await applyRelease({ root: f.root, release: f.v2, confirm: async () => true, codeChangeTimeout: "infinity", silenceMs: 400 });
+    await applyRelease({ root: f.root, release: f.v2, confirm: async () => true, codeChangeTimeout: "infinity", silenceMs: 1_000 });
     expect(await f.json("/code")).toEqual(Array(WORKERS).fill(2));
-    const back = await rollbackRelease({ root: f.root, codeChangeTimeout: "infinity", silenceMs: 400 });
+    const back = await rollbackRelease({ root: f.root, codeChangeTimeout: "infinity", silenceMs: 1_000 });
     expect(back).toMatchObject({ dryRun: false, from: "2.0.0", to: "1.0.0" });
     expect(await f.json("/code")).toEqual(Array(WORKERS).fill(1));
   });

@@ -238,10 +238,11 @@ describe("relup fleet rollout (the driver, real etcd, reports written by the tes
     const server = await etcd();
     const group = await nodes(server.endpoint, ids(3));
     const c = client(server.endpoint);
-    const child = spawn(process.execPath, [BIN, ...rolloutArgs(server.endpoint, ["--soak", "2s", "--waves", "1", "--deadline", "8s"])], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+    const child = spawn(process.execPath, [BIN, ...rolloutArgs(server.endpoint, ["--soak", "6s", "--waves", "1", "--deadline", "8s"])], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
     let said = "";
     child.stderr!.on("data", (chunk: Buffer) => (said += chunk.toString()));
     const exited = new Promise((resolve) => child.once("exit", resolve));
+    // The soak is long enough that the kill lands inside it on a loaded machine; --resume soaks the rest.
     try {
       await waitForKey(c, rolloutKey("calc"), (v) => v !== undefined && RolloutRecord.parse(JSON.parse(v)).waves[1]!.state === "soaking", 60_000).catch((error: Error) => {
         throw new Error(`${error.message}; the driver said:\n${said}`);

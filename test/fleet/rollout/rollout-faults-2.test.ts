@@ -138,7 +138,8 @@ describe("fleet rollout faults with real nodes, more", () => {
     try {
       const result = await relup(args(server.endpoint, "good", ["--canary", "0", "--waves", "100%", "--soak", "1s", "--barrier", "--barrier-timeout", "3s"]), {}, 120_000);
       expect(result.code, result.stderr).toBe(1);
-      expect(result.stderr).toMatch(/reverted: wave 0: the barrier aborted: u3 did not prepare/);
+      // u1 and u2 prepare at their own pace on a loaded machine: the one that gives up first may name the other too.
+      expect(result.stderr).toMatch(/reverted: wave 0: the barrier aborted: (u[12], )?u3 did not prepare/);
       expect((await readRecord(server.endpoint)).waves[0]).toMatchObject({ state: "aborted", barrier: "abort" });
     } finally {
       process.kill(launcherPid, "SIGCONT");

@@ -174,7 +174,8 @@ describe("fleet rollout with real nodes", () => {
 
   it("a node's launcher SIGKILLed mid-rollout: within --max-unavailable the rollout goes on; started again, the node converges to the new desired release", async () => {
     const server = await etcd();
-    const nodes = await startNodes(server.endpoint, ids("k"), ["--fleet-lease-ttl", "2"]);
+    // Only k5 has a short lease: a healthy node starved for 2 s on a loaded machine must not leave the group.
+    const nodes = [...(await startNodes(server.endpoint, ids("k").slice(0, 4))), ...(await startNodes(server.endpoint, ["k5"], ["--fleet-lease-ttl", "2"]))];
     const c = client(server.endpoint);
     const victim = nodes[4]!;
     // While the canary soaks, k5 (in the last wave) loses its launcher and its node: its lease expires.
@@ -198,7 +199,8 @@ describe("fleet rollout with real nodes", () => {
     const server = await etcd();
     const nodes = await startNodes(server.endpoint, ids("d"));
     const c = client(server.endpoint);
-    const driver = driverProcess(args(server.endpoint, "good", ["--canary", "1", "--waves", "2", "--soak", "2s", "--deadline", "20s"]));
+    // The soak is long enough that the kill lands inside it on a loaded machine; --resume soaks the rest.
+    const driver = driverProcess(args(server.endpoint, "good", ["--canary", "1", "--waves", "2", "--soak", "6s", "--deadline", "20s"]));
     try {
       await waitForKey(c, rolloutKey("calc"), rolloutIs((r) => r.waves[1]!.state === "soaking"), 120_000).catch((error: Error) => {
         throw new Error(`${error.message}\n${driver.said()}`);

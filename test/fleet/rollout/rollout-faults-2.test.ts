@@ -13,14 +13,16 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { get } from "../../../src/net-helpers.ts";
+import { nodeKey } from "../../../src/fleet/node-record.ts";
 import { RolloutRecord, rolloutKey } from "../../../src/fleet/rollout-record.ts";
 import { buildRelease } from "../../../src/relup/build-with-plans.ts";
 import type { InstallRecord } from "../../../src/runtime/install-journal.ts";
 import { type CounterOptions, writeCounterRelease } from "../../helpers/counter-release.ts";
 import { useEtcd } from "../../helpers/etcd.ts";
+import { waitForKey } from "../../helpers/etcd-watch.ts";
 import { useEtcdClients } from "../../helpers/fleet-nodes.ts";
 import { relup } from "../../helpers/relup-cli.ts";
-import { counterState, journalOf, nodeIds, useRolloutNodes } from "../../helpers/rollout-nodes.ts";
+import { counterState, journalOf, nodeIds, parseNode, useRolloutNodes } from "../../helpers/rollout-nodes.ts";
 import { useTempDirs } from "../../helpers/temp-dir.ts";
 
 const tempDir = useTempDirs();
@@ -107,8 +109,9 @@ describe("fleet rollout faults with real nodes, more", () => {
     // A lease that outlives the rollout's start: t3 is still a member of the group when its wave is released.
     const nodes = await startNodes(server.endpoint, nodeIds("t", 3), ["--fleet-lease-ttl", "60"]);
     const before = await Promise.all(nodes.map(counterState));
-    // t3 loses its launcher and its node before the rollout: it never reaches the sync point, whatever the timing.
+    // t3 loses its launcher and its node before the rollout (once it published the health the soak's baseline needs): it never reaches the sync point, whatever the timing.
     const victim = nodes[2]!;
+    await waitForKey(client(server.endpoint), nodeKey("calc", "t3"), (v) => parseNode(v)?.health !== undefined, 30_000);
     process.kill(Number((await readFile(path.join(victim.root, "run", "launcher.pid"), "utf8")).trim()), "SIGKILL");
     process.kill(victim.nodePid, "SIGKILL");
     const result = await relup(args(server.endpoint, "sync", ["--canary", "0", "--waves", "100%", "--soak", "1s"]), {}, 120_000);
@@ -133,7 +136,8 @@ describe("fleet rollout faults with real nodes, more", () => {
     const nodes = await startNodes(server.endpoint, nodeIds("u", 3), ["--fleet-lease-ttl", "60"]);
     const before = await Promise.all(nodes.map(counterState));
     const launcherPid = Number((await readFile(path.join(nodes[2]!.root, "run", "launcher.pid"), "utf8")).trim());
-    // u3's launcher (its agent) stops before the rollout: u3 never prepares, whatever the timing.
+    // u3's launcher (its agent) stops before the rollout (once it published the health the soak's baseline needs): u3 never prepares, whatever the timing.
+    await waitForKey(client(server.endpoint), nodeKey("calc", "u3"), (v) => parseNode(v)?.health !== undefined, 30_000);
     process.kill(launcherPid, "SIGSTOP");
     try {
       const result = await relup(args(server.endpoint, "good", ["--canary", "0", "--waves", "100%", "--soak", "1s", "--barrier", "--barrier-timeout", "3s"]), {}, 120_000);

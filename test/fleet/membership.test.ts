@@ -15,7 +15,7 @@ import { buildRelease } from "../../src/relup/build-with-plans.ts";
 import { NodeRecord, nodeKey } from "../../src/fleet/node-record.ts";
 import { startRelease } from "../../src/runtime/start-release.ts";
 import { waitForExit } from "../../src/runtime/process-exit.ts";
-import { useEtcdClients, useFleetNodes } from "../helpers/fleet-nodes.ts";
+import { launcherPid, useEtcdClients, useFleetNodes } from "../helpers/fleet-nodes.ts";
 import { useEtcd } from "../helpers/etcd.ts";
 import { waitForKey } from "../helpers/etcd-watch.ts";
 import { waitForText } from "../helpers/wait-for-text.ts";
@@ -41,7 +41,6 @@ const client = useEtcdClients();
 const startNode = useFleetNodes(tempDir, () => v1);
 
 const parse = (value: string | undefined) => (value === undefined ? undefined : NodeRecord.parse(JSON.parse(value)));
-const launcherPid = async (root: string) => Number((await readFile(path.join(root, "run", "launcher.pid"), "utf8")).trim());
 
 describe("fleet membership", () => {
   it("nodes started with --fleet are listed by `relup fleet status` with their release, and a live upgrade shows; a stopped node leaves at once", async () => {

@@ -24,7 +24,7 @@ import { NodeRecord, nodeKey } from "../../src/fleet/node-record.ts";
 import { RolloutRecord, rolloutDeadlineKey, rolloutKey, type RolloutWave } from "../../src/fleet/rollout-record.ts";
 import { useEtcd } from "../helpers/etcd.ts";
 import { waitForKey } from "../helpers/etcd-watch.ts";
-import { useEtcdClients, useFleetNodes } from "../helpers/fleet-nodes.ts";
+import { launcherPid, useEtcdClients, useFleetNodes } from "../helpers/fleet-nodes.ts";
 import { writeCounterRelease } from "../helpers/counter-release.ts";
 import { relup } from "../helpers/relup-cli.ts";
 import { waitForText } from "../helpers/wait-for-text.ts";
@@ -222,10 +222,10 @@ describe("the node agent in a rollout", () => {
     expect(log.match(/"event":"fleet rollout installed"/g)).toHaveLength(2);
 
     // The launcher and its node killed (the machine lost, a pod deleted), then started again on the root.
-    const launcherPid = Number((await readFile(path.join(node.root, "run", "launcher.pid"), "utf8")).trim());
-    process.kill(launcherPid, "SIGKILL");
+    const launcher = await launcherPid(node.root);
+    process.kill(launcher, "SIGKILL");
     process.kill(again.nodePid!, "SIGKILL");
-    expect(await waitForExit(launcherPid, 20_000)).toBe(true);
+    expect(await waitForExit(launcher, 20_000)).toBe(true);
     expect(await waitForExit(again.nodePid!, 20_000)).toBe(true);
     const restarted = await relup(["start", "--root", node.root, "--detach", "--fleet", server.endpoint, "--group", "calc", "--node-id", "s1"], { PORT: String(node.port), RELUP_FLEET_REFRESH_MS: "200" });
     expect(restarted).toMatchObject({ code: 0 });

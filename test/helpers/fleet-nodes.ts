@@ -2,12 +2,16 @@
  * What the fleet tests share: etcd clients closed after each test, and detached calculator nodes started
  * with `relup start --fleet` in roots of their own (stopped after each test by useDetachedLaunchers).
  */
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Etcd3 } from "etcd3";
 import { afterEach } from "vitest";
 import { freePort } from "../../src/net-helpers.ts";
 import { useDetachedLaunchers } from "./detached.ts";
 import { relup } from "./relup-cli.ts";
+
+/** The pid of the detached launcher of `root` (its run/launcher.pid). */
+export const launcherPid = async (root: string) => Number((await readFile(path.join(root, "run", "launcher.pid"), "utf8")).trim());
 
 /** A function that makes an etcd client for an endpoint; every client it made is closed after each test. */
 export function useEtcdClients(): (endpoint: string) => Etcd3 {

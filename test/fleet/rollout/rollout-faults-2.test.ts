@@ -20,7 +20,7 @@ import type { InstallRecord } from "../../../src/runtime/install-journal.ts";
 import { type CounterOptions, writeCounterRelease } from "../../helpers/counter-release.ts";
 import { useEtcd } from "../../helpers/etcd.ts";
 import { waitForKey } from "../../helpers/etcd-watch.ts";
-import { useEtcdClients } from "../../helpers/fleet-nodes.ts";
+import { launcherPid, useEtcdClients } from "../../helpers/fleet-nodes.ts";
 import { relup } from "../../helpers/relup-cli.ts";
 import { counterState, journalOf, nodeIds, parseNode, useRolloutNodes } from "../../helpers/rollout-nodes.ts";
 import { useTempDirs } from "../../helpers/temp-dir.ts";
@@ -112,7 +112,7 @@ describe("fleet rollout faults with real nodes, more", () => {
     // t3 loses its launcher and its node before the rollout (once it published the health the soak's baseline needs): it never reaches the sync point, whatever the timing.
     const victim = nodes[2]!;
     await waitForKey(client(server.endpoint), nodeKey("calc", "t3"), (v) => parseNode(v)?.health !== undefined, 30_000);
-    process.kill(Number((await readFile(path.join(victim.root, "run", "launcher.pid"), "utf8")).trim()), "SIGKILL");
+    process.kill(await launcherPid(victim.root), "SIGKILL");
     process.kill(victim.nodePid, "SIGKILL");
     const result = await relup(args(server.endpoint, "sync", ["--canary", "0", "--waves", "100%", "--soak", "1s"]), {}, 120_000);
     expect(result.code, result.stderr).toBe(1);
@@ -135,10 +135,10 @@ describe("fleet rollout faults with real nodes, more", () => {
     // A lease that outlives the barrier: u3 stays a member of the group while its agent is stopped.
     const nodes = await startNodes(server.endpoint, nodeIds("u", 3), ["--fleet-lease-ttl", "60"]);
     const before = await Promise.all(nodes.map(counterState));
-    const launcherPid = Number((await readFile(path.join(nodes[2]!.root, "run", "launcher.pid"), "utf8")).trim());
+    const launcher = await launcherPid(nodes[2]!.root);
     // u3's launcher (its agent) stops before the rollout (once it published the health the soak's baseline needs): u3 never prepares, whatever the timing.
     await waitForKey(client(server.endpoint), nodeKey("calc", "u3"), (v) => parseNode(v)?.health !== undefined, 30_000);
-    process.kill(launcherPid, "SIGSTOP");
+    process.kill(launcher, "SIGSTOP");
     try {
       const result = await relup(args(server.endpoint, "good", ["--canary", "0", "--waves", "100%", "--soak", "1s", "--barrier", "--barrier-timeout", "3s"]), {}, 120_000);
       expect(result.code, result.stderr).toBe(1);
@@ -146,7 +146,7 @@ describe("fleet rollout faults with real nodes, more", () => {
       expect(result.stderr).toMatch(/reverted: wave 0: the barrier aborted: (u[12], )?u3 did not prepare/);
       expect((await readRecord(server.endpoint)).waves[0]).toMatchObject({ state: "aborted", barrier: "abort" });
     } finally {
-      process.kill(launcherPid, "SIGCONT");
+      process.kill(launcher, "SIGCONT");
     }
     for (const [i, node] of nodes.entries()) {
       expect(await counterState(node)).toEqual(before[i]);

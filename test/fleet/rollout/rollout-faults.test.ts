@@ -22,7 +22,7 @@ import { waitForExit } from "../../../src/runtime/process-exit.ts";
 import { writeCounterRelease } from "../../helpers/counter-release.ts";
 import { useEtcd } from "../../helpers/etcd.ts";
 import { waitForKey } from "../../helpers/etcd-watch.ts";
-import { useEtcdClients } from "../../helpers/fleet-nodes.ts";
+import { launcherPid, useEtcdClients } from "../../helpers/fleet-nodes.ts";
 import { useHttpLoad } from "../../helpers/http-load.ts";
 import { relup } from "../../helpers/relup-cli.ts";
 import { counterState, driverProcess, nodeIds, parseNode, type RolloutNode, rolloutIs, useRolloutNodes } from "../../helpers/rollout-nodes.ts";
@@ -180,8 +180,7 @@ describe("fleet rollout with real nodes", () => {
     const victim = nodes[4]!;
     // While the canary soaks, k5 (in the last wave) loses its launcher and its node: its lease expires.
     void waitForKey(c, rolloutKey("calc"), rolloutIs((r) => r.waves[0]!.state === "soaking"), 120_000).then(async () => {
-      const launcherPid = Number((await readFile(path.join(victim.root, "run", "launcher.pid"), "utf8")).trim());
-      process.kill(launcherPid, "SIGKILL");
+      process.kill(await launcherPid(victim.root), "SIGKILL");
       process.kill(victim.nodePid, "SIGKILL");
     });
     const result = await relup(args(server.endpoint, "good", ["--canary", "1", "--waves", "2", "--soak", "3s", "--max-unavailable", "1"]), {}, 180_000);
